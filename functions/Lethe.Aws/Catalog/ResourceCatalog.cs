@@ -1,0 +1,119 @@
+namespace Lethe.Aws.Catalog;
+
+public enum KeyAttributeType
+{
+    String,
+    Number,
+}
+
+public sealed record KeyAttribute(string Name, KeyAttributeType Type);
+
+public sealed record IndexDefinition(string Name, KeyAttribute PartitionKey, KeyAttribute? SortKey);
+
+/// <summary>A DynamoDB table: logical name, key schema, indexes, stream, TTL attribute, and the variable that carries its physical name.</summary>
+public sealed record TableDefinition(
+    string LogicalName,
+    string NameVariable,
+    KeyAttribute PartitionKey,
+    KeyAttribute SortKey,
+    IReadOnlyList<IndexDefinition> GlobalIndexes,
+    bool StreamNewImages = false,
+    string? TimeToLiveAttribute = null);
+
+public enum StorageTier
+{
+    Archive,
+    DeepArchive,
+}
+
+/// <summary>An object that carries tag <c>lethe:tier</c> with this value moves to the storage class after the given days.</summary>
+public sealed record TierTransition(string TagValue, StorageTier Tier, int AfterDays);
+
+/// <summary>An S3 bucket and the rules it must carry wherever it is created.</summary>
+public sealed record BucketDefinition(
+    string LogicalName,
+    string NameVariable,
+    bool Versioned,
+    bool ObjectLock,
+    int? ObjectLockRetentionDays = null,
+    int? ExpireAfterDays = null,
+    int? NoncurrentExpireAfterDays = null,
+    IReadOnlyList<TierTransition>? TierTransitions = null);
+
+public enum KeyKind
+{
+    SymmetricEncryption,
+    EccP256Signing,
+}
+
+/// <summary>A KMS key created with the stack; per-tenant keys are created at run time and are not in the catalog.</summary>
+public sealed record KmsKeyDefinition(string LogicalName, string IdVariable, KeyKind Kind, string AliasSuffix);
+
+public sealed record QueueDefinition(string LogicalName, string UrlVariable, int VisibilityTimeoutSeconds, int MaxReceiveCount, string DeadLetterLogicalName);
+
+/// <summary>
+/// The one list of stateful resources, shared by the CDK app and the local cloud so the two cannot drift (a cdk test compares them).
+/// Logical names and schemas live here; physical names reach code only through the named environment variables.
+/// </summary>
+public static class ResourceCatalog
+{
+    public const string TagTier = "lethe:tier";
+    public const string PartitionKeyName = "pk";
+    public const string SortKeyName = "sk";
+
+    private static readonly KeyAttribute Pk = new(PartitionKeyName, KeyAttributeType.String);
+    private static readonly KeyAttribute Sk = new(SortKeyName, KeyAttributeType.String);
+
+    public static TableDefinition Tenants { get; } = new("Tenants", "LETHE_TABLE_TENANTS", Pk, Sk, []);
+
+    /// <summary>Jobs and their idempotency reservations (same table, so both are written in one transaction).</summary>
+    public static TableDefinition Jobs { get; } = new(
+        "Jobs", "LETHE_TABLE_JOBS", Pk, Sk,
+        [new IndexDefinition("byStatus", new KeyAttribute("statusPk", KeyAttributeType.String), new KeyAttribute("statusSk", KeyAttributeType.String))],
+        TimeToLiveAttribute: "expiresAt");
+
+    public static TableDefinition Inventory { get; } = new(
+        "Inventory", "LETHE_TABLE_INVENTORY", Pk, Sk,
+        [
+            new IndexDefinition("bySubject", new KeyAttribute("subjectPk", KeyAttributeType.String), new KeyAttribute("subjectSk", KeyAttributeType.String)),
+            new IndexDefinition("byExpiry", new KeyAttribute("expiryPk", KeyAttributeType.String), new KeyAttribute("expirySk", KeyAttributeType.String)),
+        ]);
+
+    public static TableDefinition Records { get; } = new("Records", "LETHE_TABLE_RECORDS", Pk, Sk, []);
+
+    /// <summary>Journal events and the hash chain; the stream feeds the chainer.</summary>
+    public static TableDefinition Audit { get; } = new("Audit", "LETHE_TABLE_AUDIT", Pk, Sk, [], StreamNewImages: true);
+
+    /// <summary>Wrapped subject KEKs and subject-ref items. Deleting a KEK item is crypto-shredding.</summary>
+    public static TableDefinition Keys { get; } = new("Keys", "LETHE_TABLE_KEYS", Pk, Sk, []);
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Tenants, Jobs, Inventory, Records, Audit, Keys];
+
+    public static BucketDefinition Ingest { get; } = new("Ingest", "LETHE_BUCKET_INGEST", Versioned: false, ObjectLock: false, ExpireAfterDays: 1);
+
+    public static BucketDefinition Data { get; } = new(
+        "Data", "LETHE_BUCKET_DATA", Versioned: true, ObjectLock: false,
+        NoncurrentExpireAfterDays: 30,
+        TierTransitions: [new TierTransition("archive", StorageTier.Archive, 0), new TierTransition("deep-archive", StorageTier.DeepArchive, 0)]);
+
+    public static BucketDefinition Exports { get; } = new("Exports", "LETHE_BUCKET_EXPORTS", Versioned: false, ObjectLock: false, ExpireAfterDays: 7);
+
+    /// <summary>Certificates are evidence for seven years (the audit-log period), immutable in compliance mode.</summary>
+    public static BucketDefinition Certificates { get; } = new("Certificates", "LETHE_BUCKET_CERTIFICATES", Versioned: true, ObjectLock: true, ObjectLockRetentionDays: 2555);
+
+    public static BucketDefinition AuditArchive { get; } = new("AuditArchive", "LETHE_BUCKET_AUDIT_ARCHIVE", Versioned: true, ObjectLock: true, ObjectLockRetentionDays: 2555);
+
+    public static BucketDefinition Quarantine { get; } = new("Quarantine", "LETHE_BUCKET_QUARANTINE", Versioned: false, ObjectLock: false, ExpireAfterDays: 30);
+
+    public static IReadOnlyList<BucketDefinition> Buckets { get; } = [Ingest, Data, Exports, Certificates, AuditArchive, Quarantine];
+
+    public static KmsKeyDefinition PlatformKey { get; } = new("PlatformKey", "LETHE_KEY_PLATFORM", KeyKind.SymmetricEncryption, "platform");
+
+    public static KmsKeyDefinition SigningKey { get; } = new("SigningKey", "LETHE_KEY_SIGNING", KeyKind.EccP256Signing, "signing");
+
+    public static IReadOnlyList<KmsKeyDefinition> KmsKeys { get; } = [PlatformKey, SigningKey];
+
+    public static QueueDefinition IngestQueue { get; } = new("IngestQueue", "LETHE_QUEUE_INGEST", VisibilityTimeoutSeconds: 360, MaxReceiveCount: 5, DeadLetterLogicalName: "IngestDeadLetterQueue");
+
+    public static IReadOnlyList<QueueDefinition> Queues { get; } = [IngestQueue];
+}

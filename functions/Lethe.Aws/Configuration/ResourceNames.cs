@@ -1,0 +1,48 @@
+using Lethe.Aws.Catalog;
+
+namespace Lethe.Aws.Configuration;
+
+/// <summary>
+/// Physical names of the catalog's resources, read from the environment variables the CDK app (or the local cloud) sets.
+/// A missing variable is a deployment error, reported with the variable's name rather than as a null deep inside a call.
+/// </summary>
+public sealed class ResourceNames
+{
+    private readonly Func<string, string?> _lookup;
+
+    public ResourceNames(Func<string, string?> lookup)
+    {
+        _lookup = lookup;
+    }
+
+    public static ResourceNames FromEnvironment() => new(Environment.GetEnvironmentVariable);
+
+    public string Table(TableDefinition table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return Require(table.NameVariable, table.LogicalName);
+    }
+
+    public string Bucket(BucketDefinition bucket)
+    {
+        ArgumentNullException.ThrowIfNull(bucket);
+        return Require(bucket.NameVariable, bucket.LogicalName);
+    }
+
+    public string Key(KmsKeyDefinition key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Require(key.IdVariable, key.LogicalName);
+    }
+
+    public string Queue(QueueDefinition queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return Require(queue.UrlVariable, queue.LogicalName);
+    }
+
+    private string Require(string variable, string logicalName) =>
+        _lookup(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"The physical name of {logicalName} is not configured: set {variable}.");
+}

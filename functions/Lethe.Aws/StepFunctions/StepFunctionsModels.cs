@@ -1,0 +1,107 @@
+using System.Text.Json.Serialization;
+
+namespace Lethe.Aws.StepFunctions;
+
+// Request and response shapes of the AWS JSON 1.0 Step Functions API (only the fields Lethe uses).
+// Times arrive as epoch seconds with a fraction, as the service sends them.
+
+public sealed record StartExecutionRequest(string StateMachineArn, string Name, string Input, string? TraceHeader = null);
+
+public sealed record StartExecutionResponse(string ExecutionArn, double StartDate);
+
+public sealed record ExecutionRequest(string ExecutionArn);
+
+public sealed record StopExecutionRequest(string ExecutionArn, string? Error = null, string? Cause = null);
+
+public sealed record StopExecutionResponse(double StopDate);
+
+public sealed record RedriveExecutionRequest(string ExecutionArn, string? ClientToken = null);
+
+public sealed record RedriveExecutionResponse(double RedriveDate);
+
+public sealed record DescribeExecutionResponse(
+    string ExecutionArn,
+    string StateMachineArn,
+    string Name,
+    string Status,
+    double StartDate,
+    double? StopDate,
+    string? Input,
+    string? Output,
+    string? Error,
+    string? Cause,
+    int? RedriveCount,
+    string? RedriveStatus);
+
+public sealed record ListExecutionsRequest(string StateMachineArn, string? StatusFilter = null, int? MaxResults = null, string? NextToken = null);
+
+public sealed record ExecutionListItem(string ExecutionArn, string StateMachineArn, string Name, string Status, double StartDate, double? StopDate);
+
+public sealed record ListExecutionsResponse(IReadOnlyList<ExecutionListItem> Executions, string? NextToken);
+
+public sealed record GetExecutionHistoryRequest(string ExecutionArn, int? MaxResults = null, string? NextToken = null, bool? ReverseOrder = null);
+
+/// <summary>One history event. Only the type and ids are typed; event details stay in the extension data.</summary>
+public sealed record HistoryEvent(long Id, long? PreviousEventId, string Type, double Timestamp)
+{
+    [JsonExtensionData]
+    public Dictionary<string, object>? Details { get; init; }
+}
+
+public sealed record GetExecutionHistoryResponse(IReadOnlyList<HistoryEvent> Events, string? NextToken);
+
+public sealed record SendTaskSuccessRequest(string TaskToken, string Output);
+
+public sealed record SendTaskFailureRequest(string TaskToken, string? Error = null, string? Cause = null);
+
+public sealed record SendTaskHeartbeatRequest(string TaskToken);
+
+public sealed record CreateStateMachineRequest(string Name, string Definition, string RoleArn, string Type = "STANDARD");
+
+public sealed record CreateStateMachineResponse(string StateMachineArn, double CreationDate);
+
+public sealed record UpdateStateMachineRequest(string StateMachineArn, string Definition);
+
+public sealed record StateMachineRequest(string StateMachineArn);
+
+public sealed record StateMachineListItem(string StateMachineArn, string Name, string Type);
+
+public sealed record ListStateMachinesRequest(int? MaxResults = null, string? NextToken = null);
+
+public sealed record ListStateMachinesResponse(IReadOnlyList<StateMachineListItem> StateMachines, string? NextToken);
+
+public sealed record EmptyResponse;
+
+internal sealed record ErrorBody(
+    [property: JsonPropertyName("__type")] string? Type,
+    [property: JsonPropertyName("message")] string? LowerMessage,
+    [property: JsonPropertyName("Message")] string? UpperMessage);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(StartExecutionRequest))]
+[JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(ExecutionRequest))]
+[JsonSerializable(typeof(StopExecutionRequest))]
+[JsonSerializable(typeof(StopExecutionResponse))]
+[JsonSerializable(typeof(RedriveExecutionRequest))]
+[JsonSerializable(typeof(RedriveExecutionResponse))]
+[JsonSerializable(typeof(DescribeExecutionResponse))]
+[JsonSerializable(typeof(ListExecutionsRequest))]
+[JsonSerializable(typeof(ListExecutionsResponse))]
+[JsonSerializable(typeof(GetExecutionHistoryRequest))]
+[JsonSerializable(typeof(GetExecutionHistoryResponse))]
+[JsonSerializable(typeof(SendTaskSuccessRequest))]
+[JsonSerializable(typeof(SendTaskFailureRequest))]
+[JsonSerializable(typeof(SendTaskHeartbeatRequest))]
+[JsonSerializable(typeof(CreateStateMachineRequest))]
+[JsonSerializable(typeof(CreateStateMachineResponse))]
+[JsonSerializable(typeof(UpdateStateMachineRequest))]
+[JsonSerializable(typeof(StateMachineRequest))]
+[JsonSerializable(typeof(ListStateMachinesRequest))]
+[JsonSerializable(typeof(ListStateMachinesResponse))]
+[JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(ErrorBody))]
+internal sealed partial class StepFunctionsJsonContext : JsonSerializerContext;

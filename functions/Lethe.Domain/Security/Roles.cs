@@ -1,0 +1,35 @@
+namespace Lethe.Domain.Security;
+
+/// <summary>The roles of API.md. A token carries them in its <c>roles</c> claim.</summary>
+public static class Roles
+{
+    public const string Subject = "subject";
+    public const string Service = "service";
+    public const string TenantAdmin = "tenant-admin";
+    public const string Auditor = "auditor";
+    public const string PlatformAdmin = "platform-admin";
+
+    public static readonly IReadOnlyList<string> All = [Subject, Service, TenantAdmin, Auditor, PlatformAdmin];
+
+    public static bool IsKnown(string role) => All.Contains(role, StringComparer.Ordinal);
+}
+
+/// <summary>What a request wants to do; each guarded route names exactly one.</summary>
+public enum Capability
+{
+    ReadTenant,
+    ManageTenants,
+}
+
+/// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
+public static class RolePolicy
+{
+    private static readonly Dictionary<Capability, string[]> Allowed = new()
+    {
+        [Capability.ReadTenant] = [Roles.Service, Roles.TenantAdmin, Roles.Auditor, Roles.PlatformAdmin],
+        [Capability.ManageTenants] = [Roles.PlatformAdmin],
+    };
+
+    public static bool Allows(IEnumerable<string> roles, Capability capability) =>
+        Allowed.TryGetValue(capability, out var allowed) && roles.Any(r => allowed.Contains(r, StringComparer.Ordinal));
+}
