@@ -203,10 +203,14 @@ public sealed class StepFunctionsClient
         string? text = null;
         try
         {
-            if (content.Length > 0 && JsonSerializer.Deserialize(content, StepFunctionsJsonContext.Default.ErrorBody) is { } body)
+            if (content.Length > 0)
             {
-                code = body.Type;
-                text = body.LowerMessage ?? body.UpperMessage;
+                using var body = JsonDocument.Parse(content);
+                if (body.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    code = StringProperty(body.RootElement, "__type");
+                    text = StringProperty(body.RootElement, "message") ?? StringProperty(body.RootElement, "Message");
+                }
             }
         }
         catch (JsonException)
@@ -222,6 +226,9 @@ public sealed class StepFunctionsClient
         code = Normalize(code) ?? (response.StatusCode == HttpStatusCode.TooManyRequests ? "ThrottlingException" : $"Http{(int)response.StatusCode}");
         return StepFunctionsException.From(code, text ?? response.ReasonPhrase ?? "no message", response.StatusCode);
     }
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string? Normalize(string? code)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Lethe.Aws.StepFunctions;
@@ -42,10 +43,19 @@ public sealed record ListExecutionsResponse(IReadOnlyList<ExecutionListItem> Exe
 public sealed record GetExecutionHistoryRequest(string ExecutionArn, int? MaxResults = null, string? NextToken = null, bool? ReverseOrder = null);
 
 /// <summary>One history event. Only the type and ids are typed; event details stay in the extension data.</summary>
-public sealed record HistoryEvent(long Id, long? PreviousEventId, string Type, double Timestamp)
+public sealed class HistoryEvent
 {
+    public long Id { get; init; }
+
+    public long? PreviousEventId { get; init; }
+
+    public string Type { get; init; } = string.Empty;
+
+    public double Timestamp { get; init; }
+
+    /// <summary>The event's details object (for example <c>lambdaFunctionFailedEventDetails</c>), by its property name.</summary>
     [JsonExtensionData]
-    public Dictionary<string, object>? Details { get; init; }
+    public Dictionary<string, JsonElement>? Details { get; set; }
 }
 
 public sealed record GetExecutionHistoryResponse(IReadOnlyList<HistoryEvent> Events, string? NextToken);
@@ -71,11 +81,6 @@ public sealed record ListStateMachinesRequest(int? MaxResults = null, string? Ne
 public sealed record ListStateMachinesResponse(IReadOnlyList<StateMachineListItem> StateMachines, string? NextToken);
 
 public sealed record EmptyResponse;
-
-internal sealed record ErrorBody(
-    [property: JsonPropertyName("__type")] string? Type,
-    [property: JsonPropertyName("message")] string? LowerMessage,
-    [property: JsonPropertyName("Message")] string? UpperMessage);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -103,5 +108,4 @@ internal sealed record ErrorBody(
 [JsonSerializable(typeof(ListStateMachinesRequest))]
 [JsonSerializable(typeof(ListStateMachinesResponse))]
 [JsonSerializable(typeof(EmptyResponse))]
-[JsonSerializable(typeof(ErrorBody))]
 internal sealed partial class StepFunctionsJsonContext : JsonSerializerContext;

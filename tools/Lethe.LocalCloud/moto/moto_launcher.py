@@ -6,8 +6,10 @@ Two things stock moto_server does not do, and that the local cloud needs:
    a crash included, closes it) and, on Linux, also asks the kernel for SIGKILL when the parent dies (PR_SET_PDEATHSIG).
 2. Run more than one Step Functions execution per state machine. moto 5.2.1 deep-copies the state machine on each
    StartExecution, executions included; after the first run that list holds a live worker thread and an RLock, so every
-   later start fails with HTTP 500 "cannot pickle '_thread.RLock' object" (moto issue 10077). The patch below does what the
-   upstream fix does (the clone gets an empty executions list), and is applied only when the installed moto has the bug.
+   later start fails with HTTP 500 "cannot pickle '_thread.RLock' object" (moto issue 10077). The upstream fix gives the
+   clone an empty executions list; that is not enough here, because a state machine also holds its backend, and through
+   it every other state machine's executions. The patch below gives the clone empty executions (its own and its versions')
+   and shares the backend instead of copying it. It is applied only when the installed moto has the bug.
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -62,9 +64,15 @@ class _DeepcopyWithoutExecutions:
     @staticmethod
     def deepcopy(value, memo=None):
         memo = {} if memo is None else memo
-        executions = getattr(value, "executions", None)
-        if isinstance(executions, list):
-            memo[id(executions)] = []
+        backend = getattr(value, "backend", None)
+        if backend is not None:
+            memo[id(backend)] = backend
+        versions = getattr(value, "versions", None)
+        holders = [value, *(versions.values() if isinstance(versions, dict) else [])]
+        for holder in holders:
+            executions = getattr(holder, "executions", None)
+            if isinstance(executions, list):
+                memo[id(executions)] = []
         return copy.deepcopy(value, memo)
 
 

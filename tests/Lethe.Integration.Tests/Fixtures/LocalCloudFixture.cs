@@ -1,0 +1,37 @@
+using Lethe.LocalCloud;
+using Lethe.Tests.Integration.Fixtures;
+
+[assembly: AssemblyFixture(typeof(LocalCloudFixture))]
+
+namespace Lethe.Tests.Integration.Fixtures;
+
+/// <summary>One local cloud (moto + gateway) for the whole test run, with the probe handlers the tests drive.</summary>
+public sealed class LocalCloudFixture : IAsyncLifetime
+{
+    private LocalCloudHost? _cloud;
+
+    public LocalCloudHost Cloud => _cloud ?? throw new InvalidOperationException("The local cloud is not started.");
+
+    public ProbeHandlers Probes { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
+        {
+            ResourcePrefix = "lethe-it",
+            ConfigureHandlers = Probes.Register,
+        });
+        _cloud.ApplyToProcessEnvironment();
+        await File.AppendAllTextAsync(
+            Path.Combine(AppContext.BaseDirectory, "local-cloud-startup.txt"),
+            $"{DateTimeOffset.UtcNow:O} local cloud started in {_cloud.StartupTime.TotalSeconds:0.00} s{Environment.NewLine}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cloud is not null)
+        {
+            await _cloud.DisposeAsync();
+        }
+    }
+}
