@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Lethe.Lambda.Events;
+
+namespace Lethe.Lambda.Tests.Events;
+
+/// <summary>The records read the real-shaped samples under events/ (the same files the handlers' tests use).</summary>
+public sealed class EventRecordTests
+{
+    private static byte[] Sample(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "events", "lambda", name));
+
+    [Fact]
+    public void SqsEvent_ReadsEveryMessageWithItsAttributes()
+    {
+        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaEventsJsonContext.Default.SqsEvent)!;
+
+        sqs.Records.Should().HaveCount(2);
+        sqs.Records[0].MessageId.Should().Be("19dd0b57-b21e-4ac1-bd88-01bbb068cb78");
+        sqs.Records[0].EventSourceArn.Should().EndWith(":lethe-local-ingest-queue");
+        sqs.Records[1].Attributes!["ApproximateReceiveCount"].Should().Be("3");
+        sqs.Records[1].MessageAttributes!["correlationId"].StringValue.Should().Be("c-42");
+    }
+
+    [Fact]
+    public void SqsEvent_BodyCarryingAnS3Notification_ReadsAsS3Event()
+    {
+        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaEventsJsonContext.Default.SqsEvent)!;
+
+        var s3 = JsonSerializer.Deserialize(sqs.Records[0].Body, LambdaEventsJsonContext.Default.S3Event)!;
+
+        s3.Records.Single().S3.Object.DecodedKey.Should().Be("t1-acme/uploads/u-1/session notes.txt");
+    }
+
+    [Fact]
+    public void SqsBatchResponse_ListsOnlyTheFailedMessages_InTheShapeLambdaExpects()
+    {
+        var response = SqsBatchResponse.Failed(["2e1424d4-f796-459a-8184-9c92662be6da"]);
+
+        JsonSerializer.Serialize(response, LambdaEventsJsonContext.Default.SqsBatchResponse)
+            .Should().Be("""{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}""");
+        JsonSerializer.Serialize(SqsBatchResponse.None, LambdaEventsJsonContext.Default.SqsBatchResponse)
+            .Should().Be("""{"batchItemFailures":[]}""");
+    }
+
+    [Fact]
+    public void S3Event_ReadsBucketKeyVersionAndDecodesTheKey()
+    {
+        var s3 = JsonSerializer.Deserialize(Sample("s3-object-created.json"), LambdaEventsJsonContext.Default.S3Event)!;
+
+        var record = s3.Records.Single();
+        record.EventName.Should().Be("ObjectCreated:Put");
+        record.S3.Bucket.Name.Should().Be("lethe-local-ingest");
+        record.S3.Object.VersionId.Should().Be("096fKKXTRTtl3on89fVO.nfljtsv6qko");
+        record.S3.Object.Size.Should().Be(1024);
+        record.S3.Object.DecodedKey.Should().Be("t1-acme/uploads/u-1/session notes(1).txt");
+    }
+
+    [Fact]
+    public void EventBridgeEvent_ReadsTheEnvelopeAndKeepsDetailRaw()
+    {
+        var evt = JsonSerializer.Deserialize(Sample("eventbridge-schedule.json"), LambdaEventsJsonContext.Default.EventBridgeEvent)!;
+
+        evt.DetailType.Should().Be("Scheduled Event");
+        evt.Source.Should().Be("aws.events");
+        evt.Time.Should().Be(new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero));
+        evt.Resources.Single().Should().EndWith("rule/lethe-retention-sweep");
+        evt.Detail.GetProperty("correlationId").GetString().Should().Be("sweep-2026-11-25");
+    }
+}

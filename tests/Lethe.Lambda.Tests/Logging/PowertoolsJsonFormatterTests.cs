@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Lethe.Lambda.Logging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Lethe.Lambda.Tests.Logging;
+
+public sealed class PowertoolsJsonFormatterTests
+{
+    private static JsonElement Format(Action<IExternalScopeProvider> scopes, string message, Exception? exception = null)
+    {
+        var options = new PowertoolsJsonFormatterOptions { Service = "lethe-test" };
+        using var formatter = new PowertoolsJsonFormatter(new StaticMonitor(options));
+        var provider = new LoggerExternalScopeProvider();
+        scopes(provider);
+        using var writer = new StringWriter();
+        var state = new List<KeyValuePair<string, object?>> { new("JobId", "job-7"), new("{OriginalFormat}", "Started {JobId}") };
+        formatter.Write(new LogEntry<IReadOnlyList<KeyValuePair<string, object?>>>(LogLevel.Warning, "Lethe.Test", default, state, exception, (_, _) => message), provider, writer);
+        var line = writer.ToString();
+        line.Should().EndWith(Environment.NewLine).And.Subject.TrimEnd().Should().NotContain("\n", "each entry is exactly one line");
+        return JsonDocument.Parse(line).RootElement.Clone();
+    }
+
+    [Fact]
+    public void Write_EmitsThePowertoolsFieldNames_WithInvocationScope()
+    {
+        var json = Format(p => p.Push(LogScope.ForInvocation("req-9", "corr-1", coldStart: true)), "Started job-7");
+
+        json.GetProperty("level").GetString().Should().Be("Warning");
+        json.GetProperty("message").GetString().Should().Be("Started job-7");
+        json.GetProperty("service").GetString().Should().Be("lethe-test");
+        json.GetProperty("function_request_id").GetString().Should().Be("req-9");
+        json.GetProperty("correlation_id").GetString().Should().Be("corr-1");
+        json.GetProperty("cold_start").GetBoolean().Should().BeTrue();
+        json.GetProperty("JobId").GetString().Should().Be("job-7");
+        DateTimeOffset.Parse(json.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            .Should().BeCloseTo(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
+        json.TryGetProperty("{OriginalFormat}", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Write_WithException_AddsTypeAndMessage()
+    {
+        var json = Format(_ => { }, "failed", new InvalidOperationException("boom"));
+
+        json.GetProperty("exception").GetString().Should().Be("System.InvalidOperationException");
+        json.GetProperty("exception_message").GetString().Should().Be("boom");
+    }
+
+    private sealed class StaticMonitor(PowertoolsJsonFormatterOptions value) : IOptionsMonitor<PowertoolsJsonFormatterOptions>
+    {
+        public PowertoolsJsonFormatterOptions CurrentValue => value;
+
+        public PowertoolsJsonFormatterOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
+    }
+}
