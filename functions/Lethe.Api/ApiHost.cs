@@ -1,0 +1,177 @@
+using Lethe.Api.Auth;
+using Lethe.Api.Configuration;
+using Lethe.Api.Endpoints;
+using Lethe.Api.Problems;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Configuration;
+using Lethe.Aws.Tenants;
+using Lethe.Domain.Tenancy;
+using Lethe.Lambda.Logging;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Scalar.AspNetCore;
+
+namespace Lethe.Api;
+
+/// <summary>
+/// Builds the API: the same composition runs under Kestrel in AWS (behind the Lambda Web Adapter), under <c>./lethe up</c>,
+/// and in the integration tests.
+/// </summary>
+public static class ApiHost
+{
+    public const string CorrelationHeader = "X-Correlation-Id";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+        AddServices(builder);
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    public static void AddServices(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.Logging.ClearProviders().AddPowertoolsJsonConsole(o => o.Service = "lethe-api");
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+        builder.Services.AddOptions<LetheApiOptions>().BindConfiguration(LetheApiOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LetheApiOptions>, LetheApiOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Services.AddSingleton(_ => ResourceNames.FromEnvironment());
+        builder.Services.AddSingleton(_ => AwsClients.DynamoDb());
+        builder.Services.AddSingleton<ITenantRepository>(sp => new DynamoTenantRepository(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants)));
+
+        builder.Services.AddHttpClient();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<LetheApiOptions>, IHttpClientFactory, TimeProvider>(ConfigureJwt);
+
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            if (problem.Type is null || !problem.Type.StartsWith(ProblemTypes.Base, StringComparison.Ordinal))
+            {
+                problem.Type = ProblemTypes.Uri(problem.Status switch
+                {
+                    StatusCodes.Status404NotFound => "not-found",
+                    StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+                    >= 500 => "internal-error",
+                    _ => "bad-request",
+                });
+            }
+
+            if (problem.Status >= 500)
+            {
+                // Never leak an exception message or stack to a client; the log has it under the correlation id.
+                problem.Title = "Internal error";
+                problem.Detail = "The request failed on our side. It was logged; quote the correlationId when you report it.";
+            }
+
+            problem.Detail ??= problem.Title;
+            if (context.HttpContext.Items[CorrelationHeader] is string correlation)
+            {
+                problem.Extensions["correlationId"] = correlation;
+            }
+        });
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Lethe API";
+            document.Info.Version = "v1";
+            document.Info.Description = "Data lifecycle and privacy compliance: tenants, records, erasure and export requests, certificates, audit.";
+            return Task.CompletedTask;
+        }));
+    }
+
+    private static void ConfigureJwt(JwtBearerOptions jwt, IOptions<LetheApiOptions> lethe, IHttpClientFactory http, TimeProvider clock)
+    {
+        var options = lethe.Value;
+        var auth = options.Auth;
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = auth.Issuer,
+            ValidAudience = auth.Audience,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromMinutes(1),
+            NameClaimType = "sub",
+            RoleClaimType = "roles",
+        };
+        if (auth.Mode == AuthMode.Local)
+        {
+            var root = RepositoryRoot() ?? Directory.GetCurrentDirectory();
+            jwt.TokenValidationParameters.IssuerSigningKey = DevSigningKey.LoadOrCreate(auth.DevKeyFile ?? DevSigningKey.DefaultPath(root));
+            jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
+        else
+        {
+            jwt.ConfigurationManager = new JwksConfigurationManager(
+                http.CreateClient("jwks"), new Uri(auth.JwksUrl!), auth.Issuer, auth.JwksRefreshInterval, clock);
+            jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+        }
+
+        // The tenant guard answers 401 itself (as problem+json, after the route is known); no handler-level challenge body.
+        jwt.Events = new JwtBearerEvents
+        {
+            OnChallenge = context =>
+            {
+                context.HandleResponse();
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    public static void UsePipeline(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(async (context, next) =>
+        {
+            var incoming = context.Request.Headers[CorrelationHeader].ToString();
+            var correlation = IsSafeCorrelationId(incoming) ? incoming : Guid.NewGuid().ToString("N");
+            context.Items[CorrelationHeader] = correlation;
+            // Set when the response starts: the exception handler clears headers set earlier.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[CorrelationHeader] = correlation;
+                return Task.CompletedTask;
+            });
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api");
+            using var scope = logger.BeginScope(LogScope.ForCorrelation(correlation));
+            await next(context);
+        });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Lethe API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapHealthEndpoints();
+        app.MapTenantEndpoints();
+    }
+
+    private static bool IsSafeCorrelationId(string value) =>
+        value.Length is > 0 and <= 128 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
+
+    private static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+}

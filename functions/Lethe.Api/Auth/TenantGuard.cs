@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Lethe.Api.Configuration;
+using Lethe.Api.Problems;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace Lethe.Api.Auth;
+
+/// <summary>
+/// The guard of API.md on every tenant route, in this order: no or invalid token → 401; foreign tenant or a role that may
+/// not → 403; terminated tenant → 410; unknown tenant → 404. The decision itself is <see cref="AccessGuard"/> (Domain);
+/// this filter gathers its inputs and turns the outcome into a problem response. The loaded tenant is left in
+/// <see cref="HttpContext.Items"/> for the endpoint.
+/// </summary>
+public sealed class TenantGuard(Capability capability) : IEndpointFilter
+{
+    public const string TenantItem = "lethe.tenant";
+    public const string PrincipalItem = "lethe.principal";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var http = context.HttpContext;
+        var principal = ReadPrincipal(http.User);
+        var routeTenant = http.Request.RouteValues["tenantId"] as string ?? string.Empty;
+
+        var early = AccessGuard.Evaluate(principal, routeTenant, capability, tenant: PlaceholderTenant(routeTenant));
+        if (early is AccessOutcome.Unauthenticated or AccessOutcome.Forbidden)
+        {
+            return Respond(http, early);
+        }
+
+        Tenant? tenant = null;
+        if (TenantId.IsValid(routeTenant))
+        {
+            var repository = http.RequestServices.GetRequiredService<ITenantRepository>();
+            tenant = await repository.FindAsync(routeTenant, http.RequestAborted);
+            var options = http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value;
+            if (tenant is null && options.AutoProvisionTenants)
+            {
+                var clock = http.RequestServices.GetRequiredService<TimeProvider>();
+                tenant = await repository.GetOrCreateAsync(
+                    new Tenant(routeTenant, routeTenant, TenantState.Active, clock.GetUtcNow(), options.DefaultTimeScale), http.RequestAborted);
+            }
+        }
+
+        var outcome = AccessGuard.Evaluate(principal, routeTenant, capability, tenant);
+        if (outcome != AccessOutcome.Allowed)
+        {
+            return Respond(http, outcome);
+        }
+
+        http.Items[TenantItem] = tenant;
+        http.Items[PrincipalItem] = principal;
+        return await next(context);
+    }
+
+    /// <summary>The first pass decides 401/403 before any read, so an unauthorized caller costs no table access.</summary>
+    private static Tenant PlaceholderTenant(string id) => new(id, id, TenantState.Active, DateTimeOffset.MinValue, 1);
+
+    public static Principal? ReadPrincipal(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        var sub = user.FindFirst("sub")?.Value;
+        var tenant = user.FindFirst("tenant")?.Value;
+        if (string.IsNullOrEmpty(sub) || string.IsNullOrEmpty(tenant))
+        {
+            return null;
+        }
+
+        var roles = user.FindAll("roles").Select(c => c.Value).Where(Roles.IsKnown).Distinct(StringComparer.Ordinal).ToList();
+        return new Principal(sub, tenant, roles);
+    }
+
+    private static IResult Respond(HttpContext http, AccessOutcome outcome) => outcome switch
+    {
+        AccessOutcome.Unauthenticated => WithChallenge(http),
+        AccessOutcome.Forbidden => ProblemTypes.Forbidden(http),
+        AccessOutcome.Gone => ProblemTypes.TenantGone(http),
+        AccessOutcome.NotFound => ProblemTypes.NotFound(http, "tenant"),
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+    };
+
+    private static IResult WithChallenge(HttpContext http)
+    {
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return ProblemTypes.Unauthorized(http);
+    }
+}
+
+public static class TenantGuardExtensions
+{
+    /// <summary>Puts the tenant guard in front of an endpoint for one capability of the roles table.</summary>
+    public static TBuilder RequireTenantAccess<TBuilder>(this TBuilder builder, Capability capability)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(new TenantGuard(capability));
+}

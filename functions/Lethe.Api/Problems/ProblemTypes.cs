@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Lethe.Api.Problems;
+
+/// <summary>
+/// RFC 9457 problem types of the API. The <c>type</c> URI names the problem; clients switch on its last segment
+/// (<c>legal-hold</c>, <c>erasure-in-progress</c>, …). Details never echo secrets, stack traces or another tenant's data.
+/// </summary>
+public static class ProblemTypes
+{
+    public const string Base = "https://lethe.dev/problems/";
+
+    public static string Uri(string slug) => Base + slug;
+
+    public static IResult Unauthorized(HttpContext context) =>
+        Create(context, StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", "A valid bearer token is required.");
+
+    public static IResult Forbidden(HttpContext context) =>
+        Create(context, StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "This token may not do this in this tenant.");
+
+    public static IResult TenantGone(HttpContext context) =>
+        Create(context, StatusCodes.Status410Gone, "tenant-terminated", "Tenant terminated", "This tenant has been terminated.");
+
+    public static IResult NotFound(HttpContext context, string what) =>
+        Create(context, StatusCodes.Status404NotFound, "not-found", "Not found", $"No {what} with this id exists in this tenant.");
+
+    public static IResult Create(HttpContext context, int status, string slug, string title, string detail, IDictionary<string, string[]>? errors = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var problem = errors is null
+            ? new ProblemDetails()
+            : new HttpValidationProblemDetails(errors);
+        problem.Type = Uri(slug);
+        problem.Title = title;
+        problem.Status = status;
+        problem.Detail = detail;
+        problem.Instance = context.Request.Path;
+        return Results.Problem(problem);
+    }
+}

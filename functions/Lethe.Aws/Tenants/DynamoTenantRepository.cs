@@ -1,0 +1,71 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Aws.Tenants;
+
+/// <summary>Tenants in the Tenants table: one <c>PROFILE</c> item under <c>TENANT#id</c>.</summary>
+public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableName) : ITenantRepository
+{
+    private const string ProfileSortKey = "PROFILE";
+
+    public static string PartitionKey(string tenantId) => $"TENANT#{tenantId}";
+
+    public async Task<Tenant?> FindAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = Key(tenantId),
+            ConsistentRead = true,
+        }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
+    }
+
+    public async Task<Tenant> GetOrCreateAsync(Tenant candidate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = ToItem(candidate),
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+            }, cancellationToken);
+            return candidate;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return await FindAsync(candidate.Id, cancellationToken)
+                ?? throw new InvalidOperationException($"Tenant {candidate.Id} exists but could not be read back.");
+        }
+    }
+
+    private static Dictionary<string, AttributeValue> Key(string tenantId) => new()
+    {
+        [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = PartitionKey(tenantId) },
+        [ResourceCatalog.SortKeyName] = new AttributeValue { S = ProfileSortKey },
+    };
+
+    private static Dictionary<string, AttributeValue> ToItem(Tenant tenant)
+    {
+        var item = Key(tenant.Id);
+        item["tenantId"] = new AttributeValue { S = tenant.Id };
+        item["name"] = new AttributeValue { S = tenant.Name };
+        item["state"] = new AttributeValue { S = Tenant.StateName(tenant.State) };
+        item["createdAt"] = new AttributeValue { S = tenant.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
+        item["timeScale"] = new AttributeValue { N = tenant.TimeScale.ToString(CultureInfo.InvariantCulture) };
+        return item;
+    }
+
+    private static Tenant FromItem(Dictionary<string, AttributeValue> item) => new(
+        item["tenantId"].S,
+        item["name"].S,
+        Tenant.ParseState(item["state"].S),
+        DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        item.TryGetValue("timeScale", out var scale) ? int.Parse(scale.N, CultureInfo.InvariantCulture) : 1);
+}

@@ -1,0 +1,50 @@
+using Lethe.Api.Auth;
+using Lethe.Domain.Security;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Tests.Integration.Api;
+
+/// <summary>The real API (real guard, real DynamoDB adapter) against the local cloud, with a dev signing key of its own.</summary>
+public sealed class LetheApiFactory : WebApplicationFactory<Program>
+{
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"lethe-it-{Guid.NewGuid():N}.key");
+
+    public bool AutoProvisionTenants { get; init; } = true;
+
+    public Action<IServiceCollection>? OverrideServices { get; init; }
+
+    public string Token(string tenant, string role, string sub = "user-1", TimeSpan? lifetime = null) =>
+        DevSigningKey.IssueToken(DevSigningKey.LoadOrCreate(_keyFile), tenant, [role], sub, lifetime ?? TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow);
+
+    public HttpClient ClientWithToken(string tenant, string role, string sub = "user-1")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(tenant, role, sub));
+        return client;
+    }
+
+    public HttpClient PlatformAdmin() => ClientWithToken("platform", Roles.PlatformAdmin, "operator-1");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Lethe:Stage", "local");
+        builder.UseSetting("Lethe:DefaultTimeScale", "1");
+        builder.UseSetting("Lethe:AutoProvisionTenants", AutoProvisionTenants ? "true" : "false");
+        builder.UseSetting("Lethe:Auth:Mode", "Local");
+        builder.UseSetting("Lethe:Auth:Issuer", DevSigningKey.Issuer);
+        builder.UseSetting("Lethe:Auth:Audience", DevSigningKey.Audience);
+        builder.UseSetting("Lethe:Auth:DevKeyFile", _keyFile);
+        if (OverrideServices is not null)
+        {
+            builder.ConfigureServices(OverrideServices);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        File.Delete(_keyFile);
+    }
+}
