@@ -33,7 +33,7 @@ public sealed class TenantGuard(Capability capability) : IEndpointFilter
         }
 
         Tenant? tenant = null;
-        if (TenantId.IsValid(routeTenant))
+        if (TenantId.IsWellFormed(routeTenant))
         {
             var repository = http.RequestServices.GetRequiredService<ITenantRepository>();
             tenant = await repository.FindAsync(routeTenant, http.RequestAborted);

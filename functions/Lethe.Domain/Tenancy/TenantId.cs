@@ -2,15 +2,23 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Lethe.Domain.Tenancy;
 
-/// <summary>Tenant ids are 3–40 characters of <c>[a-z0-9-]</c> (API.md). Every key in every store starts with one.</summary>
+/// <summary>
+/// Tenant ids are 3–40 characters of <c>[a-z0-9-]</c> (API.md) when a tenant is created with <c>PUT /v1/tenants/{t}</c>.
+/// Under <c>./lethe up</c> "a local user can start with any tenant id" (API.md), so local auto-provisioning and the routes accept
+/// any well-formed id (1–40 of the same alphabet, e.g. <c>t1</c>): safe as a key prefix, never a path or expression injection.
+/// </summary>
 public static class TenantId
 {
     public const int MinLength = 3;
     public const int MaxLength = 40;
 
-    public static bool IsValid([NotNullWhen(true)] string? value)
+    /// <summary>The rule for creating a tenant: 3–40 characters of <c>[a-z0-9-]</c>.</summary>
+    public static bool IsValid([NotNullWhen(true)] string? value) => value is { Length: >= MinLength } && IsWellFormed(value);
+
+    /// <summary>The rule for reading one and for local auto-provisioning: 1–40 characters of <c>[a-z0-9-]</c>.</summary>
+    public static bool IsWellFormed([NotNullWhen(true)] string? value)
     {
-        if (value is null || value.Length is < MinLength or > MaxLength)
+        if (value is null || value.Length is < 1 or > MaxLength)
         {
             return false;
         }

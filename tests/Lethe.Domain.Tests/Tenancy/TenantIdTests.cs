@@ -23,6 +23,15 @@ public sealed class TenantIdTests
     [InlineData("01234567890123456789012345678901234567890")]
     public void IsValid_WhenMalformed_ShouldReject(string? id) => TenantId.IsValid(id).Should().BeFalse();
 
+    [Theory]
+    [InlineData("t1", true)]
+    [InlineData("a", true)]
+    [InlineData("", false)]
+    [InlineData("T1", false)]
+    [InlineData("t1/../x", false)]
+    public void IsWellFormed_AcceptsShortLocalIdsButNothingOutsideTheAlphabet(string id, bool expected) =>
+        TenantId.IsWellFormed(id).Should().Be(expected);
+
     [FsCheck.Xunit.Property]
     public Property IsValid_AcceptsExactlyTheDocumentedAlphabetAndLength() =>
         Prop.ForAll(ArbMap.Default.ArbFor<string>(), s =>

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Lethe.Cli.Commands;
+
+// The commands behind ./lethe (API.md). The bash script installs prerequisites and builds; this does the work.
+var root = new RootCommand("Lethe: data lifecycle and privacy compliance, on your machine.")
+{
+    UpCommand.Create(),
+    TokenCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
