@@ -1,0 +1,169 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.DynamoDB;
+using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.S3;
+using Amazon.CDK.AWS.SQS;
+using Constructs;
+using Lethe.Aws.Catalog;
+using Attribute = Amazon.CDK.AWS.DynamoDB.Attribute;
+
+namespace Lethe.Cdk.Stacks;
+
+/// <summary>
+/// Everything that holds data: tables, buckets, keys and queues, built from the shared <see cref="ResourceCatalog"/>
+/// (the local cloud builds the same list). Retained on stack deletion: data outlives a deployment mistake.
+/// </summary>
+public sealed class StatefulStack : Stack
+{
+    /// <summary>DynamoDB PITR keeps at most this many days, in line with the 30-day rolling backup policy.</summary>
+    public const int PitrRecoveryDays = 30;
+
+    public StatefulStack(Construct scope, string id, string stage, IStackProps? props = null) : base(scope, id, props)
+    {
+        Stage = stage;
+        PlatformKey = new Key(this, ResourceCatalog.PlatformKey.LogicalName, new KeyProps
+        {
+            Description = $"Lethe {stage}: platform key (tables, buckets, queues)",
+            EnableKeyRotation = true,
+            Alias = $"alias/lethe-{stage}-{ResourceCatalog.PlatformKey.AliasSuffix}",
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        SigningKey = new Key(this, ResourceCatalog.SigningKey.LogicalName, new KeyProps
+        {
+            Description = $"Lethe {stage}: signs deletion certificates and audit anchors (ECDSA P-256)",
+            KeySpec = KeySpec.ECC_NIST_P256,
+            KeyUsage = KeyUsage.SIGN_VERIFY,
+            Alias = $"alias/lethe-{stage}-{ResourceCatalog.SigningKey.AliasSuffix}",
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+
+        foreach (var definition in ResourceCatalog.Tables)
+        {
+            Tables[definition.LogicalName] = CreateTable(definition);
+        }
+
+        foreach (var definition in ResourceCatalog.Buckets)
+        {
+            Buckets[definition.LogicalName] = CreateBucket(definition);
+        }
+
+        foreach (var definition in ResourceCatalog.Queues)
+        {
+            Queues[definition.LogicalName] = CreateQueue(definition);
+        }
+    }
+
+    public string Stage { get; }
+
+    public Key PlatformKey { get; }
+
+    public Key SigningKey { get; }
+
+    public Dictionary<string, Table> Tables { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Bucket> Buckets { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Queue> Queues { get; } = new(StringComparer.Ordinal);
+
+    private static Attribute ToAttribute(KeyAttribute key) => new()
+    {
+        Name = key.Name,
+        Type = key.Type == KeyAttributeType.Number ? AttributeType.NUMBER : AttributeType.STRING,
+    };
+
+    private Table CreateTable(TableDefinition definition)
+    {
+        var table = new Table(this, definition.LogicalName, new TableProps
+        {
+            PartitionKey = ToAttribute(definition.PartitionKey),
+            SortKey = ToAttribute(definition.SortKey),
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            Encryption = TableEncryption.CUSTOMER_MANAGED,
+            EncryptionKey = PlatformKey,
+            PointInTimeRecovery = true,
+            Stream = definition.StreamNewImages ? StreamViewType.NEW_IMAGE : null,
+            TimeToLiveAttribute = definition.TimeToLiveAttribute,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+            DeletionProtection = true,
+        });
+        foreach (var index in definition.GlobalIndexes)
+        {
+            table.AddGlobalSecondaryIndex(new GlobalSecondaryIndexProps
+            {
+                IndexName = index.Name,
+                PartitionKey = ToAttribute(index.PartitionKey),
+                SortKey = index.SortKey is null ? null : ToAttribute(index.SortKey),
+                ProjectionType = ProjectionType.ALL,
+            });
+        }
+
+        // RecoveryPeriodInDays is newer than CDK 2.160 (the newest whose Constructs our feed serves): set it on the L1 resource.
+        ((CfnTable)table.Node.DefaultChild!).AddPropertyOverride("PointInTimeRecoverySpecification.RecoveryPeriodInDays", PitrRecoveryDays);
+        return table;
+    }
+
+    private Bucket CreateBucket(BucketDefinition definition)
+    {
+        var rules = new List<ILifecycleRule>();
+        if (definition.ExpireAfterDays is { } expire)
+        {
+            rules.Add(new LifecycleRule { Id = "expire", Expiration = Duration.Days(expire), AbortIncompleteMultipartUploadAfter = Duration.Days(1) });
+        }
+
+        if (definition.NoncurrentExpireAfterDays is { } noncurrent)
+        {
+            rules.Add(new LifecycleRule { Id = "expire-noncurrent-versions", NoncurrentVersionExpiration = Duration.Days(noncurrent) });
+        }
+
+        foreach (var transition in definition.TierTransitions ?? [])
+        {
+            rules.Add(new LifecycleRule
+            {
+                Id = $"tier-{transition.TagValue}",
+                TagFilters = new Dictionary<string, object> { [ResourceCatalog.TagTier] = transition.TagValue },
+                Transitions =
+                [
+                    new Transition
+                    {
+                        StorageClass = transition.Tier == StorageTier.Archive ? StorageClass.GLACIER : StorageClass.DEEP_ARCHIVE,
+                        TransitionAfter = Duration.Days(transition.AfterDays),
+                    },
+                ],
+            });
+        }
+
+        return new Bucket(this, definition.LogicalName, new BucketProps
+        {
+            BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
+            EnforceSSL = true,
+            Encryption = BucketEncryption.KMS,
+            EncryptionKey = PlatformKey,
+            BucketKeyEnabled = true,
+            Versioned = definition.Versioned,
+            ObjectLockEnabled = definition.ObjectLock ? true : null,
+            ObjectLockDefaultRetention = definition.ObjectLockRetentionDays is { } days ? ObjectLockRetention.Compliance(Duration.Days(days)) : null,
+            LifecycleRules = rules.Count == 0 ? null : rules.ToArray(),
+            ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+    }
+
+    private Queue CreateQueue(QueueDefinition definition)
+    {
+        var deadLetters = new Queue(this, definition.DeadLetterLogicalName, new QueueProps
+        {
+            Encryption = QueueEncryption.KMS,
+            EncryptionMasterKey = PlatformKey,
+            EnforceSSL = true,
+            RetentionPeriod = Duration.Days(14),
+        });
+        return new Queue(this, definition.LogicalName, new QueueProps
+        {
+            Encryption = QueueEncryption.KMS,
+            EncryptionMasterKey = PlatformKey,
+            EnforceSSL = true,
+            VisibilityTimeout = Duration.Seconds(definition.VisibilityTimeoutSeconds),
+            DeadLetterQueue = new DeadLetterQueue { Queue = deadLetters, MaxReceiveCount = definition.MaxReceiveCount },
+        });
+    }
+}

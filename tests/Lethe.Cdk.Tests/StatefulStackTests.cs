@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Amazon.CDK.Assertions;
+using Lethe.Aws.Catalog;
+
+namespace Lethe.Tests.Cdk;
+
+public sealed class StatefulStackTests(SynthesizedApp synth)
+{
+    private IEnumerable<(string LogicalId, JsonElement Properties)> Tables => SynthesizedApp.Resources(synth.StatefulJson, "AWS::DynamoDB::Table");
+
+    private IEnumerable<(string LogicalId, JsonElement Properties)> Buckets => SynthesizedApp.Resources(synth.StatefulJson, "AWS::S3::Bucket");
+
+    private (string LogicalId, JsonElement Properties) Bucket(BucketDefinition definition) =>
+        Buckets.Single(b => b.LogicalId.StartsWith(definition.LogicalName, StringComparison.Ordinal) && !b.LogicalId.StartsWith(definition.LogicalName + "Policy", StringComparison.Ordinal));
+
+    [Fact]
+    public void Every_table_has_PITR_with_a_recovery_period_of_at_most_30_days_and_KMS_encryption()
+    {
+        Tables.Should().HaveCount(ResourceCatalog.Tables.Count);
+        foreach (var (id, table) in Tables)
+        {
+            var pitr = table.GetProperty("PointInTimeRecoverySpecification");
+            pitr.GetProperty("PointInTimeRecoveryEnabled").GetBoolean().Should().BeTrue(id);
+            pitr.GetProperty("RecoveryPeriodInDays").GetInt32().Should().BeInRange(1, 30, id);
+            table.GetProperty("SSESpecification").GetProperty("SSEEnabled").GetBoolean().Should().BeTrue(id);
+            table.GetProperty("SSESpecification").GetProperty("SSEType").GetString().Should().Be("KMS", id);
+            table.GetProperty("BillingMode").GetString().Should().Be("PAY_PER_REQUEST", id);
+        }
+    }
+
+    [Fact]
+    public void Every_bucket_blocks_public_access_and_uses_SSE_KMS_with_bucket_keys()
+    {
+        Buckets.Should().HaveCount(ResourceCatalog.Buckets.Count);
+        foreach (var (id, bucket) in Buckets)
+        {
+            var block = bucket.GetProperty("PublicAccessBlockConfiguration");
+            foreach (var flag in new[] { "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets" })
+            {
+                block.GetProperty(flag).GetBoolean().Should().BeTrue($"{id}.{flag}");
+            }
+
+            var rule = bucket.GetProperty("BucketEncryption").GetProperty("ServerSideEncryptionConfiguration")[0];
+            rule.GetProperty("ServerSideEncryptionByDefault").GetProperty("SSEAlgorithm").GetString().Should().Be("aws:kms", id);
+            rule.GetProperty("BucketKeyEnabled").GetBoolean().Should().BeTrue(id);
+        }
+    }
+
+    [Fact]
+    public void Every_bucket_policy_denies_requests_without_TLS()
+    {
+        var policies = SynthesizedApp.Resources(synth.StatefulJson, "AWS::S3::BucketPolicy").ToList();
+
+        policies.Should().HaveCount(ResourceCatalog.Buckets.Count);
+        foreach (var (id, policy) in policies)
+        {
+            policy.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Should().Contain(s =>
+                s.GetProperty("Effect").GetString() == "Deny" &&
+                s.GetProperty("Condition").GetProperty("Bool").GetProperty("aws:SecureTransport").GetString() == "false", id);
+        }
+    }
+
+    [Fact]
+    public void The_data_bucket_is_versioned_moves_tagged_objects_to_Glacier_and_Deep_Archive_and_expires_old_versions()
+    {
+        var (_, data) = Bucket(ResourceCatalog.Data);
+
+        data.GetProperty("VersioningConfiguration").GetProperty("Status").GetString().Should().Be("Enabled");
+        var rules = data.GetProperty("LifecycleConfiguration").GetProperty("Rules").EnumerateArray().ToList();
+        rules.Select(NoncurrentDays).Should().Contain(d => d != null && d <= 30);
+        (string Tag, string StorageClass) Transition(JsonElement rule) => (
+            rule.GetProperty("TagFilters")[0].GetProperty("Value").GetString()!,
+            rule.GetProperty("Transitions")[0].GetProperty("StorageClass").GetString()!);
+        rules.Where(r => r.TryGetProperty("TagFilters", out _)).Select(Transition)
+            .Should().BeEquivalentTo([("archive", "GLACIER"), ("deep-archive", "DEEP_ARCHIVE")]);
+        rules.Where(r => r.TryGetProperty("TagFilters", out _))
+            .Should().OnlyContain(r => r.GetProperty("TagFilters")[0].GetProperty("Key").GetString() == ResourceCatalog.TagTier);
+    }
+
+    private static int? NoncurrentDays(JsonElement rule) =>
+        rule.TryGetProperty("NoncurrentVersionExpiration", out var n) ? n.GetProperty("NoncurrentDays").GetInt32() : null;
+
+    [Fact]
+    public void Exports_expire_after_seven_days()
+    {
+        var (_, exports) = Bucket(ResourceCatalog.Exports);
+
+        exports.GetProperty("LifecycleConfiguration").GetProperty("Rules").EnumerateArray()
+            .Select(r => r.TryGetProperty("ExpirationInDays", out var d) ? d.GetInt32() : (int?)null)
+            .Should().Contain(7);
+    }
+
+    [Theory]
+    [InlineData("Certificates")]
+    [InlineData("AuditArchive")]
+    public void Evidence_buckets_have_Object_Lock_in_compliance_mode(string logicalName)
+    {
+        var (_, bucket) = Bucket(ResourceCatalog.Buckets.Single(b => b.LogicalName == logicalName));
+
+        bucket.GetProperty("ObjectLockEnabled").GetBoolean().Should().BeTrue();
+        var retention = bucket.GetProperty("ObjectLockConfiguration").GetProperty("Rule").GetProperty("DefaultRetention");
+        retention.GetProperty("Mode").GetString().Should().Be("COMPLIANCE");
+        bucket.GetProperty("VersioningConfiguration").GetProperty("Status").GetString().Should().Be("Enabled");
+    }
+
+    [Fact]
+    public void The_platform_key_rotates_and_the_signing_key_is_an_ECC_P256_signing_key()
+    {
+        synth.Stateful.HasResourceProperties("AWS::KMS::Key", new Dictionary<string, object> { ["EnableKeyRotation"] = true, ["KeySpec"] = Match.Absent() });
+        synth.Stateful.HasResourceProperties("AWS::KMS::Key", new Dictionary<string, object> { ["KeySpec"] = "ECC_NIST_P256", ["KeyUsage"] = "SIGN_VERIFY" });
+        synth.Stateful.ResourceCountIs("AWS::KMS::Alias", ResourceCatalog.KmsKeys.Count);
+    }
+
+    [Fact]
+    public void The_ingest_queue_redrives_to_its_dead_letter_queue_and_both_are_encrypted()
+    {
+        synth.Stateful.HasResourceProperties("AWS::SQS::Queue", new Dictionary<string, object>
+        {
+            ["RedrivePolicy"] = Match.ObjectLike(new Dictionary<string, object> { ["maxReceiveCount"] = ResourceCatalog.IngestQueue.MaxReceiveCount }),
+            ["VisibilityTimeout"] = ResourceCatalog.IngestQueue.VisibilityTimeoutSeconds,
+        });
+        SynthesizedApp.Resources(synth.StatefulJson, "AWS::SQS::Queue").Select(q => q.Properties.TryGetProperty("KmsMasterKeyId", out var key) && key.ValueKind != JsonValueKind.Null)
+            .Should().Equal(true, true);
+    }
+}

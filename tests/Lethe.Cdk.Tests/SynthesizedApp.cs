@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Amazon.CDK;
+using Amazon.CDK.Assertions;
+using Lethe.Cdk;
+using Lethe.Cdk.Stacks;
+using Lethe.Tests.Cdk;
+
+[assembly: AssemblyFixture(typeof(SynthesizedApp))]
+
+namespace Lethe.Tests.Cdk;
+
+/// <summary>Synthesizes the app once per test run (jsii start-up is the slow part) into a cloud assembly on disk.</summary>
+public sealed class SynthesizedApp : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"lethe-cdk-{Guid.NewGuid():N}");
+
+    public SynthesizedApp()
+    {
+        var functions = Directory.CreateDirectory(Path.Combine(_root, "functions")).FullName;
+        var api = Directory.CreateDirectory(Path.Combine(_root, "api")).FullName;
+        File.WriteAllText(Path.Combine(functions, "bootstrap"), "placeholder");
+        File.WriteAllText(Path.Combine(api, "bootstrap"), "placeholder");
+        OutDir = Path.Combine(_root, "cdk.out");
+        var app = new App(new AppProps { Outdir = OutDir });
+        var (stateful, stateless) = LetheApp.Build(app, "test", new StatelessSettings(
+            functions, api, LetheApp.DefaultWebAdapterLayerArn, "https://idp.example.com/", "lethe-api", "https://idp.example.com/.well-known/jwks.json"),
+            new Amazon.CDK.Environment { Account = "123456789012", Region = "us-east-1" });
+        Stateful = Template.FromStack(stateful);
+        Stateless = Template.FromStack(stateless);
+        app.Synth();
+        StatefulJson = JsonDocument.Parse(JsonSerializer.Serialize(Stateful.ToJSON())).RootElement.Clone();
+        StatelessJson = JsonDocument.Parse(JsonSerializer.Serialize(Stateless.ToJSON())).RootElement.Clone();
+    }
+
+    public string OutDir { get; }
+
+    public Template Stateful { get; }
+
+    public Template Stateless { get; }
+
+    public JsonElement StatefulJson { get; }
+
+    public JsonElement StatelessJson { get; }
+
+    public static IEnumerable<(string LogicalId, JsonElement Properties)> Resources(JsonElement template, string type) =>
+        template.GetProperty("Resources").EnumerateObject()
+            .Where(r => r.Value.GetProperty("Type").GetString() == type)
+            .Select(r => (r.Name, r.Value.TryGetProperty("Properties", out var p) ? p : default));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
