@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+using Lethe.Benchmarks;
+
+// ./lethe bench: timed harnesses that write their figures to bench/results/. Never run as tests.
+var root = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
+var aot = Path.Combine(root, "artifacts", "lambda", "functions", "bootstrap");
+var jit = Path.Combine(root, "artifacts", "lambda", "functions-jit", "bootstrap.dll");
+foreach (var required in new[] { aot, jit })
+{
+    if (!File.Exists(required))
+    {
+        Console.Error.WriteLine($"lethe bench: {required} is missing (./lethe bench publishes it first).");
+        return 1;
+    }
+}
+
+const int runs = 10;
+Console.WriteLine($"Lambda init: {runs} cold starts each of the AOT and JIT builds of handler 'ping' ...");
+var aotSamples = await LambdaInitBenchmark.MeasureAsync(aot, [], "ping", runs);
+var jitSamples = await LambdaInitBenchmark.MeasureAsync("dotnet", [jit], "ping", runs);
+
+string Row(string name, IReadOnlyList<LambdaInitBenchmark.Sample> samples) => string.Format(
+    CultureInfo.InvariantCulture, "| {0} | {1:0.0} | {2:0.0} | {3:0.0} | {4:0.0} |", name,
+    LambdaInitBenchmark.Median(samples.Select(s => s.Init.TotalMilliseconds)), samples.Max(s => s.Init.TotalMilliseconds),
+    LambdaInitBenchmark.Median(samples.Select(s => s.FirstResponse.TotalMilliseconds)), samples.Max(s => s.FirstResponse.TotalMilliseconds));
+
+var aotSize = new FileInfo(aot).Length / 1024.0 / 1024.0;
+var report = new StringBuilder()
+    .AppendLine("# Lambda cold start: Native AOT vs JIT (handler `ping`)")
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores; {runs} runs each after one warm-up run.")
+    .AppendLine("Init = process start → first Runtime API `next`; first response = process start → first invocation answered.")
+    .AppendLine()
+    .AppendLine("| build | init median ms | init max ms | first response median ms | first response max ms |")
+    .AppendLine("|---|---|---|---|---|")
+    .AppendLine(Row("Native AOT", aotSamples))
+    .AppendLine(Row("JIT (dotnet bootstrap.dll)", jitSamples))
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"AOT binary size: {aotSize:0.0} MB (stripped).")
+    .ToString();
+Directory.CreateDirectory(Path.Combine(root, "bench", "results"));
+var file = Path.Combine(root, "bench", "results", "lambda-init.md");
+await File.WriteAllTextAsync(file, report);
+Console.WriteLine(report);
+Console.WriteLine($"Written to {file}");
+return 0;
