@@ -17,13 +17,15 @@ public sealed class GatewayInvokeTests(LocalCloudFixture fixture)
     [Fact]
     public async Task Invoke_runs_the_handler_with_a_real_context()
     {
-        using var response = await InvokeAsync("ping", """{"correlationId":"c-123"}""");
+        var sample = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "events", "functions", "ping.json"), TestContext.Current.CancellationToken);
+
+        using var response = await InvokeAsync("ping", sample);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.Contains("X-Amz-Function-Error").Should().BeFalse();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         body.RootElement.GetProperty("function").GetString().Should().Be("ping");
-        body.RootElement.GetProperty("correlationId").GetString().Should().Be("c-123");
+        body.RootElement.GetProperty("correlationId").GetString().Should().Be("deploy-smoke-2026-11-25");
         body.RootElement.GetProperty("requestId").GetString().Should().Be(response.Headers.GetValues("x-amzn-RequestId").Single());
         body.RootElement.GetProperty("remainingMilliseconds").GetInt64().Should().BeInRange(60_000, 15 * 60_000);
     }
