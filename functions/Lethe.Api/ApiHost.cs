@@ -109,8 +109,7 @@ public static class ApiHost
         };
         if (auth.Mode == AuthMode.Local)
         {
-            var root = RepositoryRoot() ?? Directory.GetCurrentDirectory();
-            jwt.TokenValidationParameters.IssuerSigningKey = DevSigningKey.LoadOrCreate(auth.DevKeyFile ?? DevSigningKey.DefaultPath(root));
+            jwt.TokenValidationParameters.IssuerSigningKey = DevSigningKey.LoadOrCreate(auth.DevKeyFile!);
             jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
         }
         else
@@ -161,17 +160,4 @@ public static class ApiHost
 
     private static bool IsSafeCorrelationId(string value) =>
         value.Length is > 0 and <= 128 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
-
-    private static string? RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
-    }
 }

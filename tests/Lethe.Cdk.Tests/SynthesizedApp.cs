@@ -7,6 +7,9 @@ using Lethe.Tests.Cdk;
 
 [assembly: AssemblyFixture(typeof(SynthesizedApp))]
 
+// The jsii runtime behind the CDK is one node process on one pipe and is not thread-safe: concurrent calls deadlock.
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]
+
 namespace Lethe.Tests.Cdk;
 
 /// <summary>Synthesizes the app once per test run (jsii start-up is the slow part) into a cloud assembly on disk.</summary>

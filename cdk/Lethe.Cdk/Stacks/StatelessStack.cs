@@ -20,52 +20,29 @@ public sealed class StatelessStack : Stack
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(settings);
-        Ping = new Function(this, "PingFunction", new FunctionProps
-        {
-            Description = "Post-deployment smoke check: proves the binary starts and the handler registry resolves.",
-            Runtime = Runtime.PROVIDED_AL2023,
-            Architecture = Architecture.X86_64,
-            Handler = "ping",
-            Code = Code.FromAsset(settings.FunctionsAsset),
-            MemorySize = 256,
-            Timeout = Duration.Seconds(10),
-            Tracing = Tracing.ACTIVE,
-            LogGroup = ApplicationLogs("PingLogs"),
-            Environment = new Dictionary<string, string>
+        Ping = LetheFunction("Ping", "Post-deployment smoke check: proves the binary starts and the handler registry resolves.",
+            handler: "ping", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(10), new Dictionary<string, string>
             {
                 ["POWERTOOLS_SERVICE_NAME"] = "lethe-ping",
                 ["LETHE_STAGE"] = "aws",
-            },
-        });
+            });
 
-        var apiEnvironment = new Dictionary<string, string>
-        {
-            ["AWS_LAMBDA_EXEC_WRAPPER"] = "/opt/bootstrap",
-            ["AWS_LWA_PORT"] = "8080",
-            ["AWS_LWA_READINESS_CHECK_PATH"] = "/health",
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:8080",
-            ["POWERTOOLS_SERVICE_NAME"] = "lethe-api",
-            ["Lethe__Stage"] = "aws",
-            ["Lethe__Auth__Mode"] = "Jwks",
-            ["Lethe__Auth__Issuer"] = settings.JwtIssuer,
-            ["Lethe__Auth__Audience"] = settings.JwtAudience,
-            ["Lethe__Auth__JwksUrl"] = settings.JwksUrl,
-            [ResourceCatalog.Tenants.NameVariable] = state.Tables[ResourceCatalog.Tenants.LogicalName].TableName,
-        };
-        Api = new Function(this, "ApiFunction", new FunctionProps
-        {
-            Description = "The Lethe HTTP API (ASP.NET Core, Native AOT) behind the AWS Lambda Web Adapter.",
-            Runtime = Runtime.PROVIDED_AL2023,
-            Architecture = Architecture.X86_64,
-            Handler = "bootstrap",
-            Code = Code.FromAsset(settings.ApiAsset),
-            Layers = [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)],
-            MemorySize = 512,
-            Timeout = Duration.Seconds(29),
-            Tracing = Tracing.ACTIVE,
-            LogGroup = ApplicationLogs("ApiLogs"),
-            Environment = apiEnvironment,
-        });
+        Api = LetheFunction("Api", "The Lethe HTTP API (ASP.NET Core, Native AOT) behind the AWS Lambda Web Adapter.",
+            handler: "bootstrap", Code.FromAsset(settings.ApiAsset), memoryMb: 512, Duration.Seconds(29), new Dictionary<string, string>
+            {
+                ["AWS_LAMBDA_EXEC_WRAPPER"] = "/opt/bootstrap",
+                ["AWS_LWA_PORT"] = "8080",
+                ["AWS_LWA_READINESS_CHECK_PATH"] = "/health",
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:8080",
+                ["POWERTOOLS_SERVICE_NAME"] = "lethe-api",
+                ["Lethe__Stage"] = "aws",
+                ["Lethe__Auth__Mode"] = "Jwks",
+                ["Lethe__Auth__Issuer"] = settings.JwtIssuer,
+                ["Lethe__Auth__Audience"] = settings.JwtAudience,
+                ["Lethe__Auth__JwksUrl"] = settings.JwksUrl,
+                [ResourceCatalog.Tenants.NameVariable] = state.Tables[ResourceCatalog.Tenants.LogicalName].TableName,
+            },
+            layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
 
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
@@ -78,12 +55,31 @@ public sealed class StatelessStack : Stack
 
     public Function Ping { get; }
 
-    /// <summary>Application logs are kept 90 days (the policy figure); an explicit log group, so no log-retention custom resource.</summary>
-    private LogGroup ApplicationLogs(string id) => new(this, id, new LogGroupProps
-    {
-        Retention = RetentionDays.THREE_MONTHS,
-        RemovalPolicy = RemovalPolicy.DESTROY,
-    });
+    /// <summary>
+    /// Every Lethe function: provided.al2023 on x86_64, X-Ray tracing, and application logs kept 90 days (the policy figure) in
+    /// an explicit log group, so no log-retention custom resource is needed.
+    /// </summary>
+    private Function LetheFunction(
+        string name, string description, string handler, Code code, int memoryMb, Duration timeout,
+        Dictionary<string, string> environment, ILayerVersion[]? layers = null) =>
+        new(this, $"{name}Function", new FunctionProps
+        {
+            Description = description,
+            Runtime = Runtime.PROVIDED_AL2023,
+            Architecture = Architecture.X86_64,
+            Handler = handler,
+            Code = code,
+            Layers = layers,
+            MemorySize = memoryMb,
+            Timeout = timeout,
+            Tracing = Tracing.ACTIVE,
+            LogGroup = new LogGroup(this, $"{name}Logs", new LogGroupProps
+            {
+                Retention = RetentionDays.THREE_MONTHS,
+                RemovalPolicy = RemovalPolicy.DESTROY,
+            }),
+            Environment = environment,
+        });
 
     public Function Api { get; }
 

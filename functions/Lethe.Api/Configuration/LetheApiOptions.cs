@@ -40,7 +40,7 @@ public sealed class AuthOptions
 
     public string? JwksUrl { get; set; }
 
-    /// <summary>The dev signing key file (local mode); <c>.lethe/dev-jwt.key</c> under the repository by default.</summary>
+    /// <summary>The dev signing key file (local mode; <c>./lethe up</c> passes <c>.lethe/dev-jwt.key</c> of the repository).</summary>
     public string? DevKeyFile { get; set; }
 
     public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromHours(1);
@@ -87,6 +87,11 @@ public sealed class LetheApiOptionsValidator : IValidateOptions<LetheApiOptions>
         if (auth.Mode == AuthMode.Local && !options.IsLocal)
         {
             failures.Add("Lethe:Auth:Mode 'Local' (the dev signing key) is refused outside the local stage.");
+        }
+
+        if (auth.Mode == AuthMode.Local && string.IsNullOrWhiteSpace(auth.DevKeyFile))
+        {
+            failures.Add("Lethe:Auth:DevKeyFile is required in Local mode (./lethe up passes .lethe/dev-jwt.key).");
         }
 
         if (auth.Mode == AuthMode.Jwks)

@@ -230,7 +230,7 @@ public sealed class ResourceBootstrapper
             {
                 Id = "expire",
                 Status = LifecycleRuleStatus.Enabled,
-                Filter = new LifecycleFilter { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = string.Empty } },
+                Filter = EveryObject(),
                 Expiration = new LifecycleRuleExpiration { Days = expire },
             });
         }
@@ -241,7 +241,7 @@ public sealed class ResourceBootstrapper
             {
                 Id = "expire-noncurrent-versions",
                 Status = LifecycleRuleStatus.Enabled,
-                Filter = new LifecycleFilter { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = string.Empty } },
+                Filter = EveryObject(),
                 NoncurrentVersionExpiration = new LifecycleRuleNoncurrentVersionExpiration { NoncurrentDays = noncurrent },
             });
         }
@@ -266,6 +266,8 @@ public sealed class ResourceBootstrapper
 
         return rules;
     }
+
+    private static LifecycleFilter EveryObject() => new() { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = string.Empty } };
 
     private async Task<string> CreateKeyAsync(KmsKeyDefinition key, CancellationToken cancellationToken)
     {
