@@ -62,7 +62,8 @@ public sealed class JwksConfigurationManager : IConfigurationManager<OpenIdConne
         }
         catch (HttpRequestException) when (_current is not null)
         {
-            // The IdP is briefly away: keep validating with the keys we have.
+            // The IdP is briefly away: keep validating with the keys we have, and ask again in five minutes, not per request.
+            _fetchedAt = now - _interval + MinimumRefresh;
             return _current;
         }
         finally

@@ -15,6 +15,9 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
 
     public Action<IServiceCollection>? OverrideServices { get; init; }
 
+    /// <summary>Configuration applied over the local defaults (for example JWKS mode).</summary>
+    public IReadOnlyDictionary<string, string>? Settings { get; init; }
+
     public string Token(string tenant, string role, string sub = "user-1", TimeSpan? lifetime = null) =>
         DevSigningKey.IssueToken(DevSigningKey.LoadOrCreate(_keyFile), tenant, [role], sub, lifetime ?? TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow);
 
@@ -36,6 +39,11 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Lethe:Auth:Issuer", DevSigningKey.Issuer);
         builder.UseSetting("Lethe:Auth:Audience", DevSigningKey.Audience);
         builder.UseSetting("Lethe:Auth:DevKeyFile", _keyFile);
+        foreach (var (key, value) in Settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
+
         if (OverrideServices is not null)
         {
             builder.ConfigureServices(OverrideServices);
