@@ -52,12 +52,20 @@ public static class UpCommand
             }
         }
 
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // SIGTERM and Ctrl-C only complete this task: a signal handler may run on its own thread while we are already
+        // stopping, so it touches nothing that shutdown disposes. Start-up itself is cancelled through the command's token.
+        var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
-            stopping.Cancel();
+            stopRequested.TrySetResult();
         });
+        using var onCancel = cancellationToken.Register(() => stopRequested.TrySetResult());
+        return await ServeAsync(port, awsPort, timeScale, stopRequested.Task, cancellationToken);
+    }
+
+    private static async Task<int> ServeAsync(int port, int awsPort, int timeScale, Task stopRequested, CancellationToken startupToken)
+    {
         using var loggers = LoggerFactory.Create(b => b.AddPowertoolsJsonConsole(o => o.Service = "lethe-local-cloud").SetMinimumLevel(LogLevel.Warning));
         var root = RepositoryLayout.FindRoot() ?? Directory.GetCurrentDirectory();
 
@@ -66,7 +74,7 @@ public static class UpCommand
             GatewayPort = awsPort,
             TimeScale = timeScale,
             RepositoryRoot = root,
-        }, loggers, stopping.Token);
+        }, loggers, startupToken);
         cloud.ApplyToProcessEnvironment();
 
         await using var api = ApiHost.Build([], builder =>
@@ -81,7 +89,7 @@ public static class UpCommand
             builder.Configuration["Lethe:Auth:DevKeyFile"] = DevSigningKey.DefaultPath(root);
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         });
-        await api.StartAsync(stopping.Token);
+        await api.StartAsync(startupToken);
 
         var endpoint = cloud.Endpoint.ToString().TrimEnd('/');
         Console.WriteLine($"Lethe is up: http://localhost:{port}");
@@ -95,14 +103,7 @@ public static class UpCommand
         Console.WriteLine($"API reference: http://localhost:{port}/docs   token: ./lethe token --tenant t1 --role tenant-admin");
         Console.WriteLine("Ctrl-C stops everything.");
 
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stopping.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
+        await stopRequested;
         Console.WriteLine("Stopping Lethe ...");
         await api.StopAsync(CancellationToken.None);
         return 0;
