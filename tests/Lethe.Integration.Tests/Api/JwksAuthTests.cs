@@ -101,12 +101,20 @@ public sealed class JwksAuthTests : IAsyncLifetime
 public sealed class OptionsValidationOnStartTests
 {
     [Fact]
-    public void The_API_refuses_to_start_with_the_dev_key_outside_the_local_stage()
+    public async Task The_API_refuses_to_start_with_the_dev_key_outside_the_local_stage()
     {
-        using var api = new LetheApiFactory { Settings = new Dictionary<string, string> { ["Lethe:Stage"] = "aws" } };
+        await using var app = Lethe.Api.ApiHost.Build([], builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration["Lethe:Stage"] = "aws";
+            builder.Configuration["Lethe:Auth:Mode"] = "Local";
+            builder.Configuration["Lethe:Auth:Issuer"] = "lethe-local";
+            builder.Configuration["Lethe:Auth:Audience"] = "lethe-api";
+            builder.Configuration["Lethe:Auth:DevKeyFile"] = "/nonexistent/dev-jwt.key";
+        });
 
-        var start = () => api.CreateClient();
+        var start = () => app.StartAsync(TestContext.Current.CancellationToken);
 
-        start.Should().Throw<OptionsValidationException>().WithMessage("*refused outside the local stage*");
+        (await start.Should().ThrowAsync<OptionsValidationException>()).WithMessage("*refused outside the local stage*");
     }
 }
