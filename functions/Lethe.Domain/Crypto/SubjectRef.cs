@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Lethe.Domain.Crypto;
+
+/// <summary>
+/// The pseudonym a subject id is stored as everywhere (keys, indexes, audit, KMS contexts, logs): lowercase hex
+/// HMAC-SHA-256 of the id under the tenant's subject-ref key. Without the key the id cannot be recovered or guessed by
+/// hashing candidates; with it, the same id always maps to the same ref.
+/// </summary>
+public static class SubjectRef
+{
+    public const int KeySize = 32;
+
+    public static string Compute(ReadOnlySpan<byte> tenantSubjectRefKey, string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        if (tenantSubjectRefKey.Length != KeySize)
+        {
+            throw new ArgumentException($"The subject-ref key is {KeySize} bytes.", nameof(tenantSubjectRefKey));
+        }
+
+        return Convert.ToHexStringLower(HMACSHA256.HashData(tenantSubjectRefKey, Encoding.UTF8.GetBytes(subjectId)));
+    }
+}
