@@ -59,6 +59,9 @@ public sealed class LocalCloudHost : IAsyncDisposable
 
     public long LambdaInvocations => _gateway.Invocations;
 
+    /// <summary>KMS calls that went through the gateway, by operation and encryption-context tenant.</summary>
+    public KmsCallCounter KmsCalls => _gateway.KmsCalls;
+
     public AWSCredentials Credentials { get; }
 
     public RegionEndpoint Region { get; }

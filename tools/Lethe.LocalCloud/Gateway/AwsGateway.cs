@@ -35,6 +35,9 @@ public sealed class AwsGateway : IAsyncDisposable
     /// <summary>How many Invoke calls the gateway answered (a readiness and test aid).</summary>
     public long Invocations => Interlocked.Read(ref _invocations);
 
+    /// <summary>KMS calls seen on their way to moto, by operation and the tenant of their encryption context.</summary>
+    public KmsCallCounter KmsCalls { get; } = new();
+
     private long _invocations;
 
     public static async Task<AwsGateway> StartAsync(int port, LambdaInvoker invoker, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -73,6 +76,11 @@ public sealed class AwsGateway : IAsyncDisposable
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 return;
+            }
+
+            if (context.Request.Headers["X-Amz-Target"].ToString() is { Length: > 0 } target && target.StartsWith(KmsCallCounter.TargetPrefix, StringComparison.Ordinal))
+            {
+                await gateway.KmsCalls.ObserveAsync(context.Request, target);
             }
 
             var error = await forwarder.SendAsync(context, gateway._moto.ToString(), client, ForwarderRequestConfig.Empty, HttpTransformer.Empty);

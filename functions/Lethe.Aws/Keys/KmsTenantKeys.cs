@@ -1,0 +1,54 @@
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+
+namespace Lethe.Aws.Keys;
+
+/// <summary>
+/// One customer-managed KMS key per tenant (symmetric, yearly automatic rotation), reachable by the alias
+/// <c>alias/{prefix}-tenant-{tenantId}</c>. Creating it twice for one tenant yields one key (the alias decides).
+/// </summary>
+public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasPrefix)
+{
+    public string AliasFor(string tenantId) => $"alias/{aliasPrefix}-tenant-{tenantId}";
+
+    public async Task<string> GetOrCreateAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var alias = AliasFor(tenantId);
+        if (await FindAsync(alias, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        var created = await kms.CreateKeyAsync(new CreateKeyRequest
+        {
+            Description = $"Lethe tenant key ({tenantId})",
+            KeySpec = KeySpec.SYMMETRIC_DEFAULT,
+            KeyUsage = KeyUsageType.ENCRYPT_DECRYPT,
+            Tags = [new Tag { TagKey = "lethe:tenant", TagValue = tenantId }],
+        }, cancellationToken);
+        await kms.EnableKeyRotationAsync(new EnableKeyRotationRequest { KeyId = created.KeyMetadata.KeyId }, cancellationToken);
+        try
+        {
+            await kms.CreateAliasAsync(new CreateAliasRequest { AliasName = alias, TargetKeyId = created.KeyMetadata.KeyId }, cancellationToken);
+            return created.KeyMetadata.Arn;
+        }
+        catch (AlreadyExistsException)
+        {
+            // A concurrent request made the tenant's key first: keep theirs, retire ours.
+            await kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = created.KeyMetadata.KeyId, PendingWindowInDays = 7 }, cancellationToken);
+            return await FindAsync(alias, cancellationToken) ?? throw new InvalidOperationException($"{alias} exists but cannot be described.");
+        }
+    }
+
+    private async Task<string?> FindAsync(string alias, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = alias }, cancellationToken)).KeyMetadata.Arn;
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+}
