@@ -11,7 +11,8 @@ namespace Lethe.Aws.Keys;
 /// <summary>
 /// Subject KEKs as KMS data keys under the tenant key, with the encryption context {tenant, subject} (the subject as its ref,
 /// never the id), kept wrapped in the Keys table (<c>TENANT#t</c> / <c>KEK#ref</c>) and unwrapped through KMS Decrypt into the
-/// <see cref="KekCache"/>. Deleting the item is crypto-shredding.
+/// <see cref="KekCache"/>. Deleting the item is crypto-shredding. The tenant's subject-ref key is kept the same way
+/// (<c>SUBJECTREFKEY</c>, context {tenant, purpose: subject-ref}).
 /// </summary>
 public sealed class KmsKeyHierarchy : IKeyHierarchy
 {
@@ -31,7 +32,10 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     }
 
     public Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken) =>
-        _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, subjectRef, ct), cancellationToken);
+        _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+
+    public Task<SubjectKek> GetOrCreateSubjectRefKeyAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken) =>
+        _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, "#subject-ref"), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectRefKey, ct), cancellationToken);
 
     public async Task<SubjectKek?> FindSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
     {
@@ -39,7 +43,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
         {
             return await _cache.GetOrLoadAsync(
                 KekCache.KeyFor(tenantId, subjectRef),
-                async ct => await LoadAsync(tenantId, tenantKeyArn, subjectRef, ct) ?? throw new SubjectKeyMissingException(),
+                async ct => await LoadAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct) ?? throw new SubjectKeyMissingException(),
                 cancellationToken);
         }
         catch (SubjectKeyMissingException)
@@ -50,19 +54,29 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
 
     public async Task ShredSubjectAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
     {
-        await _dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = _table, Key = Key(tenantId, subjectRef) }, cancellationToken);
+        await _dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = _table, Key = Key(tenantId, SubjectKey(subjectRef).SortKey) }, cancellationToken);
         _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
     }
 
-    public static Dictionary<string, string> EncryptionContext(string tenantId, string subjectRef) => new(StringComparer.Ordinal)
+    /// <summary>The KMS encryption context a subject's KEK is bound to.</summary>
+    public static Dictionary<string, string> EncryptionContext(string tenantId, string subjectRef) => Context(tenantId, SubjectKey(subjectRef));
+
+    /// <summary>Which data key: its item in the Keys table and the KMS encryption context (beside the tenant) it is bound to.</summary>
+    private sealed record DataKeySlot(string SortKey, string ContextName, string ContextValue);
+
+    private static DataKeySlot SubjectKey(string subjectRef) => new($"KEK#{subjectRef}", "subject", subjectRef);
+
+    private static readonly DataKeySlot SubjectRefKey = new("SUBJECTREFKEY", "purpose", "subject-ref");
+
+    private static Dictionary<string, string> Context(string tenantId, DataKeySlot slot) => new(StringComparer.Ordinal)
     {
         ["tenant"] = tenantId,
-        ["subject"] = subjectRef,
+        [slot.ContextName] = slot.ContextValue,
     };
 
-    private async Task<SubjectKek> LoadOrCreateAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
+    private async Task<SubjectKek> LoadOrCreateAsync(string tenantId, string tenantKeyArn, DataKeySlot slot, CancellationToken cancellationToken)
     {
-        if (await LoadAsync(tenantId, tenantKeyArn, subjectRef, cancellationToken) is { } existing)
+        if (await LoadAsync(tenantId, tenantKeyArn, slot, cancellationToken) is { } existing)
         {
             return existing;
         }
@@ -74,7 +88,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
             {
                 KeyId = tenantKeyArn,
                 KeySpec = DataKeySpec.AES_256,
-                EncryptionContext = EncryptionContext(tenantId, subjectRef),
+                EncryptionContext = Context(tenantId, slot),
             }, cancellationToken);
         }
         catch (Exception ex) when (IsKeyUnusable(ex))
@@ -83,7 +97,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
         }
 
         var keyId = $"kek-{Guid.NewGuid():N}";
-        var item = Key(tenantId, subjectRef);
+        var item = Key(tenantId, slot.SortKey);
         item["kekId"] = new AttributeValue { S = keyId };
         item["wrappedKek"] = new AttributeValue { B = new MemoryStream(generated.CiphertextBlob.ToArray()) };
         item["tenantKeyArn"] = new AttributeValue { S = tenantKeyArn };
@@ -102,14 +116,14 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
         catch (ConditionalCheckFailedException)
         {
             // Another writer created the subject's KEK first (another function instance): use theirs.
-            return await LoadAsync(tenantId, tenantKeyArn, subjectRef, cancellationToken)
-                ?? throw new InvalidOperationException("The subject KEK exists but could not be read back.");
+            return await LoadAsync(tenantId, tenantKeyArn, slot, cancellationToken)
+                ?? throw new InvalidOperationException("The data key exists but could not be read back.");
         }
     }
 
-    private async Task<SubjectKek?> LoadAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
+    private async Task<SubjectKek?> LoadAsync(string tenantId, string tenantKeyArn, DataKeySlot slot, CancellationToken cancellationToken)
     {
-        var response = await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = Key(tenantId, subjectRef), ConsistentRead = true }, cancellationToken);
+        var response = await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = Key(tenantId, slot.SortKey), ConsistentRead = true }, cancellationToken);
         if (!response.IsItemSet || response.Item is not { Count: > 0 } item)
         {
             return null;
@@ -121,7 +135,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
             {
                 CiphertextBlob = new MemoryStream(item["wrappedKek"].B.ToArray()),
                 KeyId = tenantKeyArn,
-                EncryptionContext = EncryptionContext(tenantId, subjectRef),
+                EncryptionContext = Context(tenantId, slot),
             }, cancellationToken);
             return new SubjectKek(item["kekId"].S, plaintext.Plaintext.ToArray());
         }
@@ -134,10 +148,10 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     private static bool IsKeyUnusable(Exception ex) =>
         ex is DisabledException or KMSInvalidStateException or NotFoundException or KeyUnavailableException or AmazonKeyManagementServiceException { ErrorCode: "AccessDeniedException" };
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string subjectRef) => new()
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
     {
         [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = $"TENANT#{tenantId}" },
-        [ResourceCatalog.SortKeyName] = new AttributeValue { S = $"KEK#{subjectRef}" },
+        [ResourceCatalog.SortKeyName] = new AttributeValue { S = sortKey },
     };
 
     private sealed class SubjectKeyMissingException : Exception;

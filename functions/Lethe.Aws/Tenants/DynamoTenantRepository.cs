@@ -2,6 +2,7 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Domain.Policies;
 using Lethe.Domain.Tenancy;
 
 namespace Lethe.Aws.Tenants;
@@ -45,6 +46,12 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         }
     }
 
+    public async Task SaveAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToItem(tenant) }, cancellationToken);
+    }
+
     private static Dictionary<string, AttributeValue> Key(string tenantId) => new()
     {
         [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = PartitionKey(tenantId) },
@@ -59,6 +66,18 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         item["state"] = new AttributeValue { S = Tenant.StateName(tenant.State) };
         item["createdAt"] = new AttributeValue { S = tenant.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
         item["timeScale"] = new AttributeValue { N = tenant.TimeScale.ToString(CultureInfo.InvariantCulture) };
+        if (tenant.KeyArn is { } keyArn)
+        {
+            item["keyArn"] = new AttributeValue { S = keyArn };
+            item["byokKey"] = new AttributeValue { BOOL = tenant.ByokKey };
+        }
+
+        item["retentionDefault"] = new AttributeValue { S = tenant.Retention.Default.ToString() };
+        item["retentionCategories"] = new AttributeValue
+        {
+            M = tenant.Retention.Categories.ToDictionary(c => c.Key, c => new AttributeValue { S = c.Value.ToString() }),
+            IsMSet = true,
+        };
         return item;
     }
 
@@ -67,5 +86,14 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         item["name"].S,
         Tenant.ParseState(item["state"].S),
         DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-        item.TryGetValue("timeScale", out var scale) ? int.Parse(scale.N, CultureInfo.InvariantCulture) : 1);
+        item.TryGetValue("timeScale", out var scale) ? int.Parse(scale.N, CultureInfo.InvariantCulture) : 1)
+    {
+        KeyArn = item.TryGetValue("keyArn", out var key) ? key.S : null,
+        ByokKey = item.TryGetValue("byokKey", out var byok) && byok.BOOL == true,
+        Retention = new RetentionSettings(
+            item.TryGetValue("retentionDefault", out var d) ? IsoDuration.Parse(d.S) : LifecyclePolicy.DefaultRetention,
+            item.TryGetValue("retentionCategories", out var c) && c.M is { } categories
+                ? categories.ToDictionary(p => p.Key, p => IsoDuration.Parse(p.Value.S), StringComparer.Ordinal)
+                : new Dictionary<string, IsoDuration>()),
+    };
 }

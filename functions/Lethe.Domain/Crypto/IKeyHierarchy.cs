@@ -12,6 +12,9 @@ public interface IKeyHierarchy
     /// <summary>The subject's KEK, or null when it was shredded (or never existed): its envelopes can no longer be opened.</summary>
     Task<SubjectKek?> FindSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken);
 
+    /// <summary>The tenant's key for <see cref="SubjectRef"/> (HMAC of subject ids), created on first use and cached.</summary>
+    Task<SubjectKek> GetOrCreateSubjectRefKeyAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken);
+
     /// <summary>Crypto-shreds a subject: deletes its wrapped KEK and forgets any cached copy. Idempotent.</summary>
     Task ShredSubjectAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
 }

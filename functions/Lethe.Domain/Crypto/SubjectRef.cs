@@ -12,6 +12,12 @@ public static class SubjectRef
 {
     public const int KeySize = 32;
 
+    public static string Compute(SubjectKek tenantSubjectRefKey, string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(tenantSubjectRefKey);
+        return Compute(tenantSubjectRefKey.Key, subjectId);
+    }
+
     public static string Compute(ReadOnlySpan<byte> tenantSubjectRefKey, string subjectId)
     {
         ArgumentNullException.ThrowIfNull(subjectId);

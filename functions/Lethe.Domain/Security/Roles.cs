@@ -19,6 +19,9 @@ public enum Capability
 {
     ReadTenant,
     ManageTenants,
+    ReadSettings,
+    ManageSettings,
+    ManageLegalHolds,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -28,6 +31,9 @@ public static class RolePolicy
     {
         [Capability.ReadTenant] = [Roles.Service, Roles.TenantAdmin, Roles.Auditor, Roles.PlatformAdmin],
         [Capability.ManageTenants] = [Roles.PlatformAdmin],
+        [Capability.ReadSettings] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ManageSettings] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ManageLegalHolds] = [Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     public static bool Allows(IEnumerable<string> roles, Capability capability) =>

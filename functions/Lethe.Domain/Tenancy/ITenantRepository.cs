@@ -7,4 +7,22 @@ public interface ITenantRepository
 
     /// <summary>Stores <paramref name="candidate"/> unless the tenant exists; returns whichever is stored (never overwrites).</summary>
     Task<Tenant> GetOrCreateAsync(Tenant candidate, CancellationToken cancellationToken);
+
+    /// <summary>Writes the tenant's profile as given (create or replace).</summary>
+    Task SaveAsync(Tenant tenant, CancellationToken cancellationToken);
+}
+
+public sealed record LegalHold(string Id, string TenantId, string SubjectRef, string Reason, DateTimeOffset CreatedAt, string CreatedBy);
+
+/// <summary>Legal holds: while one stands for a subject, nothing of that subject may be deleted.</summary>
+public interface ILegalHoldRepository
+{
+    Task CreateAsync(LegalHold hold, CancellationToken cancellationToken);
+
+    Task<LegalHold?> FindAsync(string tenantId, string holdId, CancellationToken cancellationToken);
+
+    /// <summary>Removes the hold; false when it did not exist.</summary>
+    Task<bool> DeleteAsync(string tenantId, string holdId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<LegalHold>> ListAsync(string tenantId, CancellationToken cancellationToken);
 }

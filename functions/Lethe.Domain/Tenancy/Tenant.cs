@@ -7,9 +7,19 @@ public enum TenantState
     Terminated,
 }
 
-/// <summary>A tenant as the API shows it. <see cref="TimeScale"/> divides policy durations locally and is always 1 in AWS.</summary>
+/// <summary>A tenant. <see cref="TimeScale"/> divides policy durations locally and is always 1 in AWS.</summary>
 public sealed record Tenant(string Id, string Name, TenantState State, DateTimeOffset CreatedAt, int TimeScale)
 {
+    /// <summary>The tenant's KMS key (created on first need for platform-managed keys).</summary>
+    public string? KeyArn { get; init; }
+
+    /// <summary>True when <see cref="KeyArn"/> is the tenant's own key (BYOK), not one Lethe created.</summary>
+    public bool ByokKey { get; init; }
+
+    public Policies.RetentionSettings Retention { get; init; } = Policies.RetentionSettings.Initial;
+
+    public const int MaxNameLength = 200;
+
     public static string StateName(TenantState state) => state switch
     {
         TenantState.Active => "active",

@@ -34,3 +34,12 @@ public static class TenantId
         return true;
     }
 }
+
+/// <summary>Data subject ids: 1–128 characters of <c>[A-Za-z0-9._@:-]</c> (API.md). Stored only as a subject ref.</summary>
+public static class SubjectId
+{
+    public const int MaxLength = 128;
+
+    public static bool IsValid([NotNullWhen(true)] string? value) =>
+        value is { Length: > 0 and <= MaxLength } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or ':' or '-');
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Audit;
+
+namespace Lethe.Aws.Audit;
+
+/// <summary>
+/// The journal half of the audit trail: one item per event under <c>TENANT#t</c> / <c>EVENT#{time}#{id}</c>, written with a
+/// condition so a replayed write is a no-op. Items start <c>chained = false</c>; the table's stream feeds the chainer.
+/// </summary>
+public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName) : IAuditJournal
+{
+    public const string EventPrefix = "EVENT#";
+
+    public static string SortKey(AuditEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        return $"{EventPrefix}{evt.At.UtcDateTime.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture)}#{evt.EventId}";
+    }
+
+    public async Task AppendAsync(AuditEvent evt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = new Dictionary<string, AttributeValue>
+                {
+                    [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{evt.TenantId}" },
+                    [ResourceCatalog.SortKeyName] = new() { S = SortKey(evt) },
+                    ["kind"] = new() { S = "event" },
+                    ["eventId"] = new() { S = evt.EventId },
+                    ["tenantId"] = new() { S = evt.TenantId },
+                    ["at"] = new() { S = AuditChain.FormatTime(evt.At) },
+                    ["actorSub"] = new() { S = evt.Actor.Sub },
+                    ["actorRole"] = new() { S = evt.Actor.Role },
+                    ["action"] = new() { S = evt.Action },
+                    ["target"] = new() { S = evt.Target },
+                    ["outcome"] = new() { S = evt.Outcome },
+                    ["details"] = new() { S = evt.Details.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "{}" : evt.Details.GetRawText() },
+                    ["chained"] = new() { BOOL = false },
+                },
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+            }, cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Already journaled (a retried request or handler): the event exists exactly once.
+        }
+    }
+}
