@@ -4,7 +4,12 @@ using Lethe.Api.Endpoints;
 using Lethe.Api.Problems;
 using Lethe.Aws.Catalog;
 using Lethe.Aws.Configuration;
+using Lethe.Api.Auditing;
+using Lethe.Aws.Audit;
+using Lethe.Aws.Keys;
 using Lethe.Aws.Tenants;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Crypto;
 using Lethe.Domain.Tenancy;
 using Lethe.Lambda.Logging;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -45,8 +50,23 @@ public static class ApiHost
 
         builder.Services.AddSingleton(_ => ResourceNames.FromEnvironment());
         builder.Services.AddSingleton(_ => AwsClients.DynamoDb());
+        builder.Services.AddSingleton(_ => AwsClients.Kms());
         builder.Services.AddSingleton<ITenantRepository>(sp => new DynamoTenantRepository(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants)));
+        builder.Services.AddSingleton<ILegalHoldRepository>(sp => new DynamoLegalHoldRepository(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants)));
+        builder.Services.AddSingleton<IAuditJournal>(sp => new DynamoAuditJournal(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Audit)));
+        builder.Services.AddSingleton<AuditRecorder>();
+        // KEKs stay at most 15 minutes and 10,000 subjects in memory: a warm writer makes no KMS call, a shred is never far behind.
+        builder.Services.AddSingleton(sp => new KekCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(15), 10_000));
+        builder.Services.AddSingleton<IKeyHierarchy>(sp => new KmsKeyHierarchy(
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(),
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys), sp.GetRequiredService<KekCache>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new KmsTenantKeys(
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix()));
+        builder.Services.AddSingleton<IKeyProbe, KmsKeyProbe>();
+        builder.Services.AddSingleton<SubjectRefs>();
 
         builder.Services.AddHttpClient();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -72,6 +92,13 @@ public static class ApiHost
                 // Never leak an exception message or stack to a client; the log has it under the correlation id.
                 problem.Title = "Internal error";
                 problem.Detail = "The request failed on our side. It was logged; quote the correlationId when you report it.";
+            }
+
+            if (context.Exception is BadHttpRequestException)
+            {
+                problem.Type = ProblemTypes.Uri(problem.Status == StatusCodes.Status413PayloadTooLarge ? "payload-too-large" : "malformed-request");
+                problem.Title = "The request could not be read";
+                problem.Detail = "The body is not valid JSON of the expected shape (or is too large). Nothing was changed.";
             }
 
             problem.Detail ??= problem.Title;
@@ -148,7 +175,11 @@ public static class ApiHost
             using var scope = logger.BeginScope(LogScope.ForCorrelation(correlation));
             await next(context);
         });
-        app.UseExceptionHandler();
+        // A body that cannot be read (malformed JSON, wrong types, too large) is the caller's error, not ours.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseAuthentication();
 
@@ -156,6 +187,7 @@ public static class ApiHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Lethe API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapHealthEndpoints();
         app.MapTenantEndpoints();
+        app.MapSettingsEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

@@ -7,4 +7,13 @@ namespace Lethe.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(TenantResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(PutTenantRequest))]
+[JsonSerializable(typeof(RetentionRequest))]
+[JsonSerializable(typeof(RetentionView))]
+[JsonSerializable(typeof(SettingsResponse))]
+[JsonSerializable(typeof(LegalHoldRequest))]
+[JsonSerializable(typeof(LegalHoldCreated))]
+[JsonSerializable(typeof(LegalHoldList))]
+[JsonSerializable(typeof(TenantAuditDetails))]
+[JsonSerializable(typeof(HoldAuditDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -47,12 +47,26 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
             var actions = Strings(statement.GetProperty("Action"));
             actions.Should().NotContain(a => a == "*" || a.EndsWith(":*", StringComparison.Ordinal), statement.GetRawText());
             var touchesData = actions.Any(a => dataServices.Any(s => a.StartsWith(s, StringComparison.Ordinal)));
-            if (touchesData)
+            var resources = Strings(statement.GetProperty("Resource"));
+            if (touchesData && resources.Contains("*"))
             {
-                statement.GetProperty("Resource").ValueKind.Should().NotBe(JsonValueKind.String, "a data action is scoped to named resources");
-                Strings(statement.GetProperty("Resource")).Should().NotContain("*", statement.GetRawText());
+                // KMS CreateKey has no resource to name: it is allowed on "*" only with a condition that forces the tenant tag.
+                actions.Should().BeSubsetOf(["kms:CreateKey", "kms:TagResource"], statement.GetRawText());
+                statement.GetProperty("Condition").GetRawText().Should().Contain("aws:RequestTag/lethe:tenant");
             }
         }
+    }
+
+    [Fact]
+    public void The_API_may_only_append_to_the_audit_journal()
+    {
+        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+            .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            .Where(s => s.GetProperty("Resource").GetRawText().Contains("Audit", StringComparison.Ordinal))
+            .ToList();
+
+        statements.Should().NotBeEmpty();
+        statements.SelectMany(s => Strings(s.GetProperty("Action"))).Distinct().Should().Equal("dynamodb:PutItem");
     }
 
     private static List<string> Strings(JsonElement element) => element.ValueKind switch

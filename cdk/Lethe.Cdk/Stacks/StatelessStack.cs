@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.Apigatewayv2;
+using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AwsApigatewayv2Integrations;
@@ -40,10 +41,22 @@ public sealed class StatelessStack : Stack
                 ["Lethe__Auth__Issuer"] = settings.JwtIssuer,
                 ["Lethe__Auth__Audience"] = settings.JwtAudience,
                 ["Lethe__Auth__JwksUrl"] = settings.JwksUrl,
+                ["LETHE_RESOURCE_PREFIX"] = $"lethe-{state.Stage}",
                 [ResourceCatalog.Tenants.NameVariable] = state.Tables[ResourceCatalog.Tenants.LogicalName].TableName,
+                [ResourceCatalog.Audit.NameVariable] = state.Tables[ResourceCatalog.Audit.LogicalName].TableName,
+                [ResourceCatalog.Keys.NameVariable] = state.Tables[ResourceCatalog.Keys.LogicalName].TableName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
+        state.Tables[ResourceCatalog.Keys.LogicalName].GrantReadWriteData(Api);
+        // The journal is append-only for the API: it may add events, never change or remove one.
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:PutItem"],
+            Resources = [state.Tables[ResourceCatalog.Audit.LogicalName].TableArn],
+        }));
+        state.PlatformKey.GrantEncryptDecrypt(Api);
+        GrantTenantKeys(Api, state.Stage);
 
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
         {
@@ -54,6 +67,31 @@ public sealed class StatelessStack : Stack
     }
 
     public Function Ping { get; }
+
+    /// <summary>
+    /// Tenant keys are created at run time, so their ARNs are unknown here: creation is allowed only with the lethe:tenant tag,
+    /// and use only on keys carrying that tag, and aliases only under this stage's tenant prefix.
+    /// </summary>
+    private static void GrantTenantKeys(Function function, string stage)
+    {
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:CreateKey", "kms:TagResource"],
+            Resources = ["*"],
+            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:RequestTag/lethe:tenant"] = "*" } },
+        }));
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:ScheduleKeyDeletion", "kms:CreateAlias"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:key/*"],
+            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:ResourceTag/lethe:tenant"] = "*" } },
+        }));
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:CreateAlias", "kms:DescribeKey"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:alias/lethe-{stage}-tenant-*"],
+        }));
+    }
 
     /// <summary>
     /// Every Lethe function: provided.al2023 on x86_64, X-Ray tracing, and application logs kept 90 days (the policy figure) in

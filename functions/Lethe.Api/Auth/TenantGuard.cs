@@ -13,7 +13,7 @@ namespace Lethe.Api.Auth;
 /// this filter gathers its inputs and turns the outcome into a problem response. The loaded tenant is left in
 /// <see cref="HttpContext.Items"/> for the endpoint.
 /// </summary>
-public sealed class TenantGuard(Capability capability) : IEndpointFilter
+public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing = false) : IEndpointFilter
 {
     public const string TenantItem = "lethe.tenant";
     public const string PrincipalItem = "lethe.principal";
@@ -38,7 +38,7 @@ public sealed class TenantGuard(Capability capability) : IEndpointFilter
             var repository = http.RequestServices.GetRequiredService<ITenantRepository>();
             tenant = await repository.FindAsync(routeTenant, http.RequestAborted);
             var options = http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value;
-            if (tenant is null && options.AutoProvisionTenants)
+            if (tenant is null && options.AutoProvisionTenants && !tenantMayBeMissing)
             {
                 var clock = http.RequestServices.GetRequiredService<TimeProvider>();
                 tenant = await repository.GetOrCreateAsync(
@@ -47,6 +47,11 @@ public sealed class TenantGuard(Capability capability) : IEndpointFilter
         }
 
         var outcome = AccessGuard.Evaluate(principal, routeTenant, capability, tenant);
+        if (outcome == AccessOutcome.NotFound && tenantMayBeMissing)
+        {
+            outcome = AccessOutcome.Allowed;
+        }
+
         if (outcome != AccessOutcome.Allowed)
         {
             return Respond(http, outcome);
@@ -98,7 +103,19 @@ public sealed class TenantGuard(Capability capability) : IEndpointFilter
 public static class TenantGuardExtensions
 {
     /// <summary>Puts the tenant guard in front of an endpoint for one capability of the roles table.</summary>
-    public static TBuilder RequireTenantAccess<TBuilder>(this TBuilder builder, Capability capability)
+    public static TBuilder RequireTenantAccess<TBuilder>(this TBuilder builder, Capability capability, bool tenantMayBeMissing = false)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new TenantGuard(capability));
+        builder.AddEndpointFilter(new TenantGuard(capability, tenantMayBeMissing));
+
+    public static Tenant? Tenant(this HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Items[TenantGuard.TenantItem] as Tenant;
+    }
+
+    public static Principal Principal(this HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return (Principal)http.Items[TenantGuard.PrincipalItem]!;
+    }
 }

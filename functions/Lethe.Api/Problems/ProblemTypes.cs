@@ -25,6 +25,15 @@ public static class ProblemTypes
     public static IResult NotFound(HttpContext context, string what) =>
         Create(context, StatusCodes.Status404NotFound, "not-found", "Not found", $"No {what} with this id exists in this tenant.");
 
+    /// <summary>400 with <c>errors</c> keyed by field (API.md); nothing was changed.</summary>
+    public static IResult Validation(HttpContext context, IReadOnlyDictionary<string, string[]> errors, string slug = "validation")
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        return Create(context, StatusCodes.Status400BadRequest, slug, "The request is not valid",
+            $"{errors.Count} field(s) are not valid: {string.Join(", ", errors.Keys)}. Nothing was changed.",
+            errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+    }
+
     public static IResult Create(HttpContext context, int status, string slug, string title, string detail, IDictionary<string, string[]>? errors = null)
     {
         ArgumentNullException.ThrowIfNull(context);

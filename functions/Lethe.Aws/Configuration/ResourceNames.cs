@@ -17,6 +17,12 @@ public sealed class ResourceNames
 
     public static ResourceNames FromEnvironment() => new(Environment.GetEnvironmentVariable);
 
+    /// <summary>Prefix of the KMS aliases Lethe creates at run time (tenant keys): <c>LETHE_RESOURCE_PREFIX</c>, else lethe-{stage}.</summary>
+    public static string KeyAliasPrefix() =>
+        Environment.GetEnvironmentVariable("LETHE_RESOURCE_PREFIX") is { Length: > 0 } prefix
+            ? prefix
+            : $"lethe-{Environment.GetEnvironmentVariable("LETHE_STAGE") ?? "aws"}";
+
     public string Table(TableDefinition table)
     {
         ArgumentNullException.ThrowIfNull(table);

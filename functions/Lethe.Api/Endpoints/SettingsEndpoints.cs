@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
+using Lethe.Api.Configuration;
+using Lethe.Api.Problems;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Crypto;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace Lethe.Api.Endpoints;
+
+public sealed record PutTenantRequest(string? Name, string? KeyArn, int? TimeScale);
+
+public sealed record RetentionRequest(string? Default, Dictionary<string, string?>? Categories);
+
+public sealed record RetentionView(string Default, IReadOnlyDictionary<string, string> Categories);
+
+public sealed record KeyView(string? Arn, string ManagedBy);
+
+public sealed record ArchiveView(IReadOnlyList<string> Tiers);
+
+public sealed record SettingsResponse(RetentionView Retention, ArchiveView Archive, string RecoveryWindow, string HardDeleteDeadline, KeyView Key, string State);
+
+public sealed record LegalHoldRequest(string? SubjectId, string? Reason);
+
+public sealed record LegalHoldCreated(string Id);
+
+public sealed record LegalHoldView(string Id, string SubjectRef, string Reason, DateTimeOffset CreatedAt, string CreatedBy);
+
+public sealed record LegalHoldList(IReadOnlyList<LegalHoldView> Items);
+
+/// <summary>Tenant administration: create/update (platform-admin), settings and retention, legal holds (tenant-admin).</summary>
+public static partial class SettingsEndpoints
+{
+    public static IEndpointRouteBuilder MapSettingsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var tenant = routes.MapGroup("/v1/tenants/{tenantId}").WithTags("Tenants");
+        tenant.MapPut("/", PutTenantAsync).RequireTenantAccess(Capability.ManageTenants, tenantMayBeMissing: true)
+            .WithName("PutTenant").WithSummary("Creates or updates a tenant (platform-admin). A BYOK key must prove usable first.")
+            .Produces<TenantResponse>(StatusCodes.Status201Created).Produces<TenantResponse>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status410Gone);
+        tenant.MapGet("/settings", (HttpContext http) => TypedResults.Ok(Settings(http.Tenant()!)))
+            .RequireTenantAccess(Capability.ReadSettings).WithName("GetSettings").WithSummary("Retention, archive, recovery window, key and state.")
+            .Produces<SettingsResponse>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        tenant.MapPut("/settings/retention", PutRetentionAsync).RequireTenantAccess(Capability.ManageSettings)
+            .WithName("PutRetention").WithSummary("Sets retention per category (P90D to P7Y); a rejected request changes nothing.")
+            .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        tenant.MapPost("/legal-holds", PostLegalHoldAsync).RequireTenantAccess(Capability.ManageLegalHolds)
+            .WithName("CreateLegalHold").WithSummary("Places a legal hold on a subject: nothing of theirs is deleted while it stands.")
+            .Produces<LegalHoldCreated>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        tenant.MapGet("/legal-holds", ListLegalHoldsAsync).RequireTenantAccess(Capability.ManageLegalHolds)
+            .WithName("ListLegalHolds").WithSummary("The tenant's legal holds (subjects appear as subjectRef).").Produces<LegalHoldList>();
+        tenant.MapDelete("/legal-holds/{holdId}", DeleteLegalHoldAsync).RequireTenantAccess(Capability.ManageLegalHolds)
+            .WithName("DeleteLegalHold").WithSummary("Lifts a legal hold.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        return routes;
+    }
+
+    private static async Task<IResult> PutTenantAsync(
+        string tenantId, PutTenantRequest? body, HttpContext http, ITenantRepository tenants, KmsTenantKeys tenantKeys, IKeyProbe keyProbe,
+        IOptions<LetheApiOptions> options, AuditRecorder audit, TimeProvider clock)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!TenantId.IsValid(tenantId))
+        {
+            errors["tenantId"] = ["A tenant id is 3–40 characters of [a-z0-9-]."];
+        }
+
+        var name = body?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > Tenant.MaxNameLength)
+        {
+            errors["name"] = [$"A name of 1–{Tenant.MaxNameLength} characters is required."];
+        }
+
+        if (body?.KeyArn is { } arn && !KmsKeyArn().IsMatch(arn))
+        {
+            errors["keyArn"] = ["Not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."];
+        }
+
+        if (body?.TimeScale is { } scale && (!options.Value.IsLocal || scale < 1))
+        {
+            errors["timeScale"] = [options.Value.IsLocal ? "The time scale is an integer of at least 1." : "The time scale is a local-only setting; in AWS it is always 1."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var existing = http.Tenant();
+        string keyArn;
+        var byok = body!.KeyArn is not null;
+        if (byok)
+        {
+            if (await keyProbe.ProveUsableAsync(tenantId, body.KeyArn!, http.RequestAborted) is { } failure)
+            {
+                return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["keyArn"] = [$"The key could not be used: {failure}"] }, "byok-key-unusable");
+            }
+
+            keyArn = body.KeyArn!;
+        }
+        else
+        {
+            keyArn = existing is { ByokKey: false, KeyArn: { } own } ? own : await tenantKeys.GetOrCreateAsync(tenantId, http.RequestAborted);
+        }
+
+        var tenant = (existing ?? new Tenant(tenantId, name!, TenantState.Active, clock.GetUtcNow(), options.Value.DefaultTimeScale)) with
+        {
+            Name = name!,
+            TimeScale = body.TimeScale ?? existing?.TimeScale ?? options.Value.DefaultTimeScale,
+            KeyArn = keyArn,
+            ByokKey = byok,
+        };
+        await tenants.SaveAsync(tenant, http.RequestAborted);
+        var details = JsonSerializer.SerializeToElement(new TenantAuditDetails(tenant.Name, byok ? "tenant" : "platform", tenant.TimeScale), ApiJsonContext.Default.TenantAuditDetails);
+        await audit.RecordAsync(http, tenantId, existing is null ? AuditActions.TenantCreate : AuditActions.TenantUpdate, $"tenant/{tenantId}", AuditActions.Success, details);
+        var response = TenantResponse.From(tenant);
+        return existing is null ? TypedResults.Created($"/v1/tenants/{tenantId}", response) : TypedResults.Ok(response);
+    }
+
+    private static async Task<IResult> PutRetentionAsync(string tenantId, RetentionRequest? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
+    {
+        if (body is null)
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["body"] = ["A JSON body {\"default\":\"P2Y\",\"categories\":{…}} is required."] });
+        }
+
+        var (retention, errors) = RetentionSettings.Validate(body.Default, body.Categories);
+        if (retention is null)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var tenant = http.Tenant()! with { Retention = retention };
+        await tenants.SaveAsync(tenant, http.RequestAborted);
+        var view = RetentionViewOf(retention);
+        await audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
+            JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView));
+        return TypedResults.Ok(Settings(tenant));
+    }
+
+    private static async Task<IResult> PostLegalHoldAsync(
+        string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, AuditRecorder audit, TimeProvider clock)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!SubjectId.IsValid(body?.SubjectId))
+        {
+            errors["subjectId"] = ["A subject id of 1–128 characters of [A-Za-z0-9._@:-] is required."];
+        }
+
+        var reason = body?.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > 1000)
+        {
+            errors["reason"] = ["A reason of 1–1000 characters is required (it is shown to auditors)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, body!.SubjectId!, http.RequestAborted);
+        var hold = new LegalHold(Guid.NewGuid().ToString("N"), tenantId, subjectRef, reason!, clock.GetUtcNow(), http.Principal().Sub);
+        await holds.CreateAsync(hold, http.RequestAborted);
+        await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldCreate, $"legal-hold/{hold.Id}", AuditActions.Success,
+            JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef, reason!), ApiJsonContext.Default.HoldAuditDetails));
+        return TypedResults.Created($"/v1/tenants/{tenantId}/legal-holds/{hold.Id}", new LegalHoldCreated(hold.Id));
+    }
+
+    private static async Task<IResult> ListLegalHoldsAsync(string tenantId, HttpContext http, ILegalHoldRepository holds) =>
+        TypedResults.Ok(new LegalHoldList((await holds.ListAsync(tenantId, http.RequestAborted))
+            .OrderBy(h => h.CreatedAt).Select(h => new LegalHoldView(h.Id, h.SubjectRef, h.Reason, h.CreatedAt, h.CreatedBy)).ToList()));
+
+    private static async Task<IResult> DeleteLegalHoldAsync(string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, AuditRecorder audit)
+    {
+        var existing = holdId.Length is > 0 and <= 64 ? await holds.FindAsync(tenantId, holdId, http.RequestAborted) : null;
+        if (existing is null || !await holds.DeleteAsync(tenantId, holdId, http.RequestAborted))
+        {
+            return ProblemTypes.NotFound(http, "legal hold");
+        }
+
+        await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldDelete, $"legal-hold/{holdId}", AuditActions.Success,
+            JsonSerializer.SerializeToElement(new HoldAuditDetails(existing.SubjectRef, existing.Reason), ApiJsonContext.Default.HoldAuditDetails));
+        return TypedResults.NoContent();
+    }
+
+    private static SettingsResponse Settings(Tenant tenant) => new(
+        RetentionViewOf(tenant.Retention),
+        new ArchiveView(["archive", "deep-archive"]),
+        "P" + LifecyclePolicy.RecoveryWindow.Days + "D",
+        "P" + LifecyclePolicy.HardDeleteDeadline.Days + "D",
+        new KeyView(tenant.KeyArn, tenant.ByokKey ? "tenant" : "platform"),
+        Tenant.StateName(tenant.State));
+
+    private static RetentionView RetentionViewOf(RetentionSettings retention) =>
+        new(retention.Default.ToString(), retention.Categories.ToDictionary(c => c.Key, c => c.Value.ToString(), StringComparer.Ordinal));
+
+    [GeneratedRegex(@"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$", RegexOptions.CultureInvariant)]
+    private static partial Regex KmsKeyArn();
+}
+
+public sealed record TenantAuditDetails(string Name, string KeyManagedBy, int TimeScale);
+
+public sealed record HoldAuditDetails(string SubjectRef, string Reason);

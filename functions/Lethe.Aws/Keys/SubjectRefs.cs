@@ -1,0 +1,66 @@
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+using Lethe.Domain.Crypto;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Aws.Keys;
+
+/// <summary>
+/// Turns a subject id into its ref for a tenant, creating what that needs on first use: the tenant's KMS key (an
+/// auto-provisioned local tenant has none yet) and the tenant's subject-ref key.
+/// </summary>
+public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantKeys, IKeyHierarchy keys)
+{
+    public async Task<string> ForAsync(Tenant tenant, string subjectId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var keyArn = await TenantKeyArnAsync(tenant, cancellationToken);
+        var refKey = await keys.GetOrCreateSubjectRefKeyAsync(tenant.Id, keyArn, cancellationToken);
+        return SubjectRef.Compute(refKey, subjectId);
+    }
+
+    public async Task<string> TenantKeyArnAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (tenant.KeyArn is { } arn)
+        {
+            return arn;
+        }
+
+        var created = await tenantKeys.GetOrCreateAsync(tenant.Id, cancellationToken);
+        var current = await tenants.FindAsync(tenant.Id, cancellationToken) ?? tenant;
+        if (current.KeyArn is null)
+        {
+            await tenants.SaveAsync(current with { KeyArn = created, ByokKey = false }, cancellationToken);
+            return created;
+        }
+
+        return current.KeyArn;
+    }
+}
+
+/// <summary>Proves a key usable before Lethe relies on it (a BYOK key ARN given to PUT /v1/tenants/{t}).</summary>
+public interface IKeyProbe
+{
+    /// <summary>Null when a data key could be generated and decrypted under the key; otherwise why not.</summary>
+    Task<string?> ProveUsableAsync(string tenantId, string keyArn, CancellationToken cancellationToken);
+}
+
+public sealed class KmsKeyProbe(IAmazonKeyManagementService kms) : IKeyProbe
+{
+    public async Task<string?> ProveUsableAsync(string tenantId, string keyArn, CancellationToken cancellationToken)
+    {
+        var context = new Dictionary<string, string>(StringComparer.Ordinal) { ["tenant"] = tenantId, ["purpose"] = "byok-check" };
+        try
+        {
+            var generated = await kms.GenerateDataKeyAsync(new GenerateDataKeyRequest { KeyId = keyArn, KeySpec = DataKeySpec.AES_256, EncryptionContext = context }, cancellationToken);
+            await kms.DecryptAsync(new DecryptRequest { KeyId = keyArn, CiphertextBlob = generated.CiphertextBlob, EncryptionContext = context }, cancellationToken);
+            return null;
+        }
+        catch (AmazonKeyManagementServiceException ex)
+        {
+            // The AWS error code only: the message could name resources of the key's account.
+            return ex.ErrorCode ?? "the key is not usable";
+        }
+    }
+}
