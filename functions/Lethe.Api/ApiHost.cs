@@ -7,6 +7,8 @@ using Lethe.Aws.Configuration;
 using Lethe.Api.Auditing;
 using Lethe.Aws.Audit;
 using Lethe.Aws.Keys;
+using Lethe.Aws.Records;
+using Lethe.Domain.Records;
 using Lethe.Aws.Tenants;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Crypto;
@@ -67,6 +69,12 @@ public static class ApiHost
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix()));
         builder.Services.AddSingleton<IKeyProbe, KmsKeyProbe>();
         builder.Services.AddSingleton<SubjectRefs>();
+        builder.Services.AddSingleton<IRecordStore>(sp => new DynamoRecordStore(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
+        builder.Services.AddSingleton<ISubjectDirectory>(sp => new DynamoSubjectDirectory(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys)));
+        builder.Services.AddSingleton<RecordService>();
 
         builder.Services.AddHttpClient();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -92,6 +100,21 @@ public static class ApiHost
                 // Never leak an exception message or stack to a client; the log has it under the correlation id.
                 problem.Title = "Internal error";
                 problem.Detail = "The request failed on our side. It was logged; quote the correlationId when you report it.";
+            }
+
+            switch (context.Exception)
+            {
+                case InvalidCursorException:
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("invalid-cursor"), "Invalid cursor", "The cursor was not issued for this list.");
+                    break;
+                case TenantKeyUnavailableException:
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("tenant-key-unavailable"), "Tenant key unavailable",
+                        "The tenant's encryption key is disabled or unusable; nothing was read or written. It works again once the key is re-enabled.");
+                    break;
+                case EnvelopeException { Reason: "key-shredded" }:
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("subject-key-shredded"), "Data crypto-shredded",
+                        "The subject's key was destroyed: this data can no longer be read by anyone.");
+                    break;
             }
 
             if (context.Exception is BadHttpRequestException)
@@ -178,7 +201,14 @@ public static class ApiHost
         // A body that cannot be read (malformed JSON, wrong types, too large) is the caller's error, not ours.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = ex => ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                InvalidCursorException => StatusCodes.Status400BadRequest,
+                TenantKeyUnavailableException => StatusCodes.Status423Locked,
+                EnvelopeException { Reason: "key-shredded" } => StatusCodes.Status410Gone,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -188,6 +218,7 @@ public static class ApiHost
         app.MapHealthEndpoints();
         app.MapTenantEndpoints();
         app.MapSettingsEndpoints();
+        app.MapRecordEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

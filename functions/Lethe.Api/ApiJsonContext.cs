@@ -16,4 +16,10 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(LegalHoldList))]
 [JsonSerializable(typeof(TenantAuditDetails))]
 [JsonSerializable(typeof(HoldAuditDetails))]
+[JsonSerializable(typeof(CreateRecordRequest))]
+[JsonSerializable(typeof(RecordCreated))]
+[JsonSerializable(typeof(RecordResponse))]
+[JsonSerializable(typeof(RecordPage))]
+[JsonSerializable(typeof(RecordAuditDetails))]
+[JsonSerializable(typeof(RecordListAuditDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

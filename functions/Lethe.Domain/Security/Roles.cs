@@ -22,6 +22,8 @@ public enum Capability
     ReadSettings,
     ManageSettings,
     ManageLegalHolds,
+    WriteRecords,
+    ReadRecords,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -34,7 +36,20 @@ public static class RolePolicy
         [Capability.ReadSettings] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ManageSettings] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ManageLegalHolds] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.WriteRecords] = [Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadRecords] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
+
+    /// <summary>
+    /// A token whose only allowing role is <c>subject</c> acts for its own subject id alone (API.md: sub = path subject, else 403).
+    /// </summary>
+    public static bool MayActFor(Principal principal, Capability capability, string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var allowed = Allowed.TryGetValue(capability, out var roles) ? roles : [];
+        var viaOtherRole = principal.Roles.Any(r => r != Roles.Subject && allowed.Contains(r, StringComparer.Ordinal));
+        return viaOtherRole || string.Equals(principal.Sub, subjectId, StringComparison.Ordinal);
+    }
 
     public static bool Allows(IEnumerable<string> roles, Capability capability) =>
         Allowed.TryGetValue(capability, out var allowed) && roles.Any(r => allowed.Contains(r, StringComparer.Ordinal));

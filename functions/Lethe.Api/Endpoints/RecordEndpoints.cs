@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
+using Lethe.Api.Problems;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Classification;
+using Lethe.Domain.Records;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Api.Endpoints;
+
+public sealed record CreateRecordRequest(string? Category, string? Visibility, bool? Sensitive, Dictionary<string, string?>? Fields);
+
+public sealed record RecordCreated(string Id, string Category, string Classification, bool SpecialCategory, bool Encrypted, IReadOnlyList<string> Pii, DateTimeOffset CreatedAt, DateTimeOffset RetainUntil);
+
+public sealed record RecordResponse(
+    string Id, string Category, string Visibility, string Classification, bool SpecialCategory, bool Encrypted, IReadOnlyList<string> Pii,
+    IReadOnlyDictionary<string, string> Fields, DateTimeOffset CreatedAt, DateTimeOffset RetainUntil);
+
+public sealed record RecordPage(IReadOnlyList<RecordResponse> Items, string? NextCursor);
+
+public sealed record RecordAuditDetails(string SubjectRef, string RecordId, string Category, string Classification, bool Encrypted, int Fields);
+
+public sealed record RecordListAuditDetails(string SubjectRef, int Records, int Encrypted);
+
+/// <summary>Records of a data subject (API.md, Records): field-encrypted where the category or the caller says so.</summary>
+public static class RecordEndpoints
+{
+    public const int DefaultPageSize = 50;
+
+    public static IEndpointRouteBuilder MapRecordEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var records = routes.MapGroup("/v1/tenants/{tenantId}/subjects/{subjectId}/records").WithTags("Records");
+        records.MapPost("/", CreateAsync).RequireTenantAccess(Capability.WriteRecords)
+            .WithName("CreateRecord").WithSummary("Stores a record: classified, PII detected, sensitive categories encrypted field by field.")
+            .Produces<RecordCreated>(StatusCodes.Status201Created).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status423Locked);
+        records.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRecords)
+            .WithName("ListRecords").WithSummary("The subject's active records, newest first, with fields decrypted.")
+            .Produces<RecordPage>().ProducesProblem(StatusCodes.Status403Forbidden);
+        records.MapGet("/{recordId}", GetAsync).RequireTenantAccess(Capability.ReadRecords)
+            .WithName("GetRecord").WithSummary("One active record; 404 for soft-deleted, purged, archived or foreign ones.")
+            .Produces<RecordResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
+        return routes;
+    }
+
+    private static async Task<IResult> CreateAsync(
+        string tenantId, string subjectId, CreateRecordRequest? body, HttpContext http, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
+    {
+        if (!SubjectId.IsValid(subjectId))
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."] });
+        }
+
+        var draft = body is null ? null : new RecordDraft(body.Category, body.Visibility, body.Sensitive ?? false, body.Fields);
+        var errors = RecordRules.Validate(draft);
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var tenant = http.Tenant()!;
+        var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
+        var subjectRef = await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted);
+        var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().Sub, http.RequestAborted);
+        await audit.RecordAsync(http, tenantId, "record.create", $"record/{record.Id}", "success", Details(record));
+        return TypedResults.Created(
+            $"/v1/tenants/{tenantId}/subjects/{subjectId}/records/{record.Id}",
+            new RecordCreated(record.Id, record.Category, Level(record), record.SpecialCategory, record.Encrypted, record.Pii.Select(PiiKinds.Name).ToList(), record.CreatedAt, record.RetainUntil));
+    }
+
+    private static async Task<IResult> ListAsync(
+        string tenantId, string subjectId, string? cursor, int? limit, HttpContext http, IRecordStore store, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
+    {
+        if (Refuse(http, subjectId) is { } refused)
+        {
+            return refused;
+        }
+
+        if (limit is < 1 or > 200)
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["limit"] = ["limit is 1–200."] });
+        }
+
+        var tenant = http.Tenant()!;
+        var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
+        var subjectRef = await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted);
+        var (page, next) = await store.ListActiveAsync(tenantId, subjectRef, cursor, limit ?? DefaultPageSize, http.RequestAborted);
+        var items = new List<RecordResponse>(page.Count);
+        foreach (var stored in page)
+        {
+            items.Add(View(await records.OpenAsync(stored, keyArn, http.RequestAborted)));
+        }
+
+        await audit.RecordAsync(http, tenantId, "record.list", $"subject/{subjectRef}", "success",
+            JsonSerializer.SerializeToElement(new RecordListAuditDetails(subjectRef, items.Count, items.Count(i => i.Encrypted)), ApiJsonContext.Default.RecordListAuditDetails));
+        return TypedResults.Ok(new RecordPage(items, next));
+    }
+
+    private static async Task<IResult> GetAsync(
+        string tenantId, string subjectId, string recordId, HttpContext http, IRecordStore store, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
+    {
+        if (Refuse(http, subjectId) is { } refused)
+        {
+            return refused;
+        }
+
+        var tenant = http.Tenant()!;
+        var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted) : null;
+        var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
+        if (stored is null || stored.SubjectRef != subjectRef || stored.State != ItemState.Active)
+        {
+            return ProblemTypes.NotFound(http, "record");
+        }
+
+        var view = View(await records.OpenAsync(stored, await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted), http.RequestAborted));
+        if (stored.Encrypted)
+        {
+            await audit.RecordAsync(http, tenantId, "record.read", $"record/{stored.Id}", "success", Details(stored));
+        }
+
+        return TypedResults.Ok(view);
+    }
+
+    private static IResult? Refuse(HttpContext http, string subjectId) =>
+        RolePolicy.MayActFor(http.Principal(), Capability.ReadRecords, subjectId) ? null : ProblemTypes.Forbidden(http);
+
+    private static string Level(StoredRecord record) => record.Classification.ToString().ToLowerInvariant();
+
+    private static JsonElement Details(StoredRecord record) => JsonSerializer.SerializeToElement(
+        new RecordAuditDetails(record.SubjectRef, record.Id, record.Category, Level(record), record.Encrypted, record.Encrypted ? record.SealedFields.Count : record.PlainFields.Count),
+        ApiJsonContext.Default.RecordAuditDetails);
+
+    private static RecordResponse View(RecordView view)
+    {
+        var r = view.Record;
+        return new RecordResponse(r.Id, r.Category, r.Visibility, Level(r), r.SpecialCategory, r.Encrypted, r.Pii.Select(PiiKinds.Name).ToList(), view.Fields, r.CreatedAt, r.RetainUntil);
+    }
+}

@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Classification;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Records;
+
+/// <summary>
+/// Records (<c>TENANT#t</c> / <c>RECORD#id</c>) and their inventory items (<c>TENANT#t</c> / <c>ITEM#id</c>), written in one
+/// transaction so nothing is stored that the inventory does not know. The inventory's <c>bySubject</c> index
+/// (<c>TENANT#t#SUBJECT#ref</c>, createdAt#id) lists a subject's items; <c>byExpiry</c> (<c>TENANT#t#EXPIRY#day#shard</c>,
+/// retainUntil) serves the retention sweep.
+/// </summary>
+public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable) : IRecordStore
+{
+    public const int ExpiryShards = 8;
+    private const string RecordPrefix = "RECORD#";
+    private const string ItemPrefix = "ITEM#";
+
+    public static string SubjectPartition(string tenantId, string subjectRef) => $"TENANT#{tenantId}#SUBJECT#{subjectRef}";
+
+    public async Task CreateAsync(StoredRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+                new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+            ],
+        }, cancellationToken);
+    }
+
+    public async Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = recordsTable,
+            Key = Key(tenantId, RecordPrefix + recordId),
+            ConsistentRead = true,
+        }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
+    }
+
+    public async Task<(IReadOnlyList<StoredRecord> Items, string? NextCursor)> ListActiveAsync(
+        string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var subjectPk = SubjectPartition(tenantId, subjectRef);
+        var start = DecodeCursor(cursor, tenantId, subjectPk);
+        var ids = new List<string>();
+        Dictionary<string, AttributeValue>? last = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = inventoryTable,
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+                KeyConditionExpression = "subjectPk = :s",
+                FilterExpression = "#state = :active AND kind = :record",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#state"] = "state" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":s"] = new() { S = subjectPk },
+                    [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
+                    [":record"] = new() { S = "record" },
+                },
+                ScanIndexForward = false,
+                Limit = limit,
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                if (ids.Count == limit)
+                {
+                    break;
+                }
+
+                ids.Add(item["itemId"].S);
+                last = item;
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (ids.Count < limit && start is not null);
+
+        var records = new List<StoredRecord>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (await FindAsync(tenantId, id, cancellationToken) is { State: ItemState.Active } record)
+            {
+                records.Add(record);
+            }
+        }
+
+        var next = ids.Count == limit && last is not null ? EncodeCursor(last["subjectSk"].S, last["sk"].S) : null;
+        return (records, next);
+    }
+
+    private static string EncodeCursor(string subjectSk, string sk) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{subjectSk}|{sk}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Only the position travels in the cursor; the tenant and subject come from the request, so a cursor cannot cross them.</summary>
+    private static Dictionary<string, AttributeValue>? DecodeCursor(string? cursor, string tenantId, string subjectPk)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+        }
+        catch (FormatException)
+        {
+            throw new InvalidCursorException();
+        }
+
+        var parts = text.Split('|');
+        if (parts.Length != 2 || !parts[1].StartsWith(ItemPrefix, StringComparison.Ordinal))
+        {
+            throw new InvalidCursorException();
+        }
+
+        return new Dictionary<string, AttributeValue>
+        {
+            ["subjectPk"] = new() { S = subjectPk },
+            ["subjectSk"] = new() { S = parts[0] },
+            [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{tenantId}" },
+            [ResourceCatalog.SortKeyName] = new() { S = parts[1] },
+        };
+    }
+
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
+    {
+        [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{tenantId}" },
+        [ResourceCatalog.SortKeyName] = new() { S = sortKey },
+    };
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, AttributeValue> RecordItem(StoredRecord record)
+    {
+        var item = Key(record.TenantId, RecordPrefix + record.Id);
+        item["recordId"] = new() { S = record.Id };
+        item["tenantId"] = new() { S = record.TenantId };
+        item["subjectRef"] = new() { S = record.SubjectRef };
+        item["category"] = new() { S = record.Category };
+        item["visibility"] = new() { S = record.Visibility };
+        item["classification"] = new() { S = record.Classification.ToString().ToLowerInvariant() };
+        item["specialCategory"] = new() { BOOL = record.SpecialCategory };
+        item["pii"] = new() { L = record.Pii.Select(p => new AttributeValue { S = PiiKinds.Name(p) }).ToList(), IsLSet = true };
+        item["encrypted"] = new() { BOOL = record.Encrypted };
+        item["fields"] = new()
+        {
+            M = record.Encrypted
+                ? record.SealedFields.ToDictionary(f => f.Key, f => new AttributeValue { B = new MemoryStream(f.Value) })
+                : record.PlainFields.ToDictionary(f => f.Key, f => new AttributeValue { S = f.Value }),
+            IsMSet = true,
+        };
+        item["createdAt"] = new() { S = Time(record.CreatedAt) };
+        item["retainUntil"] = new() { S = Time(record.RetainUntil) };
+        item["state"] = new() { S = ItemStates.Name(record.State) };
+        item["createdBy"] = new() { S = record.CreatedBy };
+        return item;
+    }
+
+    private static Dictionary<string, AttributeValue> InventoryItem(StoredRecord record)
+    {
+        var item = Key(record.TenantId, ItemPrefix + record.Id);
+        var shard = (int)((uint)StringComparer.Ordinal.GetHashCode(record.Id) % ExpiryShards);
+        item["itemId"] = new() { S = record.Id };
+        item["kind"] = new() { S = "record" };
+        item["tenantId"] = new() { S = record.TenantId };
+        item["subjectRef"] = new() { S = record.SubjectRef };
+        item["category"] = new() { S = record.Category };
+        item["state"] = new() { S = ItemStates.Name(record.State) };
+        item["classification"] = new() { S = record.Classification.ToString().ToLowerInvariant() };
+        item["visibility"] = new() { S = record.Visibility };
+        item["retainUntil"] = new() { S = Time(record.RetainUntil) };
+        item["location"] = new()
+        {
+            M = new Dictionary<string, AttributeValue>
+            {
+                ["store"] = new() { S = "dynamodb" },
+                ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
+                ["key"] = new() { S = RecordPrefix + record.Id },
+            },
+        };
+        item["provenance"] = new()
+        {
+            M = new Dictionary<string, AttributeValue>
+            {
+                ["source"] = new() { S = "api" },
+                ["createdBy"] = new() { S = record.CreatedBy },
+                ["createdAt"] = new() { S = Time(record.CreatedAt) },
+            },
+        };
+        item["subjectPk"] = new() { S = SubjectPartition(record.TenantId, record.SubjectRef) };
+        item["subjectSk"] = new() { S = $"{Time(record.CreatedAt)}#{record.Id}" };
+        item["expiryPk"] = new() { S = $"TENANT#{record.TenantId}#EXPIRY#{record.RetainUntil.UtcDateTime:yyyy-MM-dd}#{shard}" };
+        item["expirySk"] = new() { S = $"{Time(record.RetainUntil)}#{record.Id}" };
+        return item;
+    }
+
+    private static StoredRecord FromItem(Dictionary<string, AttributeValue> item)
+    {
+        var encrypted = item["encrypted"].BOOL == true;
+        var fields = item["fields"].M ?? new Dictionary<string, AttributeValue>();
+        return new StoredRecord(
+            item["recordId"].S,
+            item["tenantId"].S,
+            item["subjectRef"].S,
+            item["category"].S,
+            item["visibility"].S,
+            Enum.Parse<ClassificationLevel>(item["classification"].S, ignoreCase: true),
+            item["specialCategory"].BOOL == true,
+            (item["pii"].L ?? []).Select(p => Enum.GetValues<PiiKind>().Single(k => PiiKinds.Name(k) == p.S)).ToList(),
+            encrypted,
+            encrypted ? new Dictionary<string, string>() : fields.ToDictionary(f => f.Key, f => f.Value.S, StringComparer.Ordinal),
+            encrypted ? fields.ToDictionary(f => f.Key, f => f.Value.B.ToArray(), StringComparer.Ordinal) : new Dictionary<string, byte[]>(),
+            DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            DateTimeOffset.Parse(item["retainUntil"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            ItemStates.Parse(item["state"].S),
+            item["createdBy"].S);
+    }
+}
+
+/// <summary>A list cursor that this API did not issue (or issued for another list).</summary>
+public sealed class InvalidCursorException() : Exception("The cursor is not valid for this list.");
