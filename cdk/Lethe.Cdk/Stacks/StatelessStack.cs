@@ -45,10 +45,14 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.Tenants.NameVariable] = state.Tables[ResourceCatalog.Tenants.LogicalName].TableName,
                 [ResourceCatalog.Audit.NameVariable] = state.Tables[ResourceCatalog.Audit.LogicalName].TableName,
                 [ResourceCatalog.Keys.NameVariable] = state.Tables[ResourceCatalog.Keys.LogicalName].TableName,
+                [ResourceCatalog.Records.NameVariable] = state.Tables[ResourceCatalog.Records.LogicalName].TableName,
+                [ResourceCatalog.Inventory.NameVariable] = state.Tables[ResourceCatalog.Inventory.LogicalName].TableName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
         state.Tables[ResourceCatalog.Keys.LogicalName].GrantReadWriteData(Api);
+        state.Tables[ResourceCatalog.Records.LogicalName].GrantReadWriteData(Api);
+        state.Tables[ResourceCatalog.Inventory.LogicalName].GrantReadWriteData(Api);
         // The journal is append-only for the API: it may add events, never change or remove one.
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {

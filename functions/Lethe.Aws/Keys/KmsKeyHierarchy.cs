@@ -21,24 +21,65 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     private readonly string _table;
     private readonly KekCache _cache;
     private readonly TimeProvider _clock;
+    private readonly TimeSpan _keyStateInterval;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _keyVerifiedAt = new(StringComparer.Ordinal);
 
-    public KmsKeyHierarchy(IAmazonKeyManagementService kms, IAmazonDynamoDB dynamo, string keysTable, KekCache cache, TimeProvider clock)
+    /// <param name="keyStateInterval">How long a tenant key stays trusted as enabled: a revoked (disabled or deleted) key stops
+    /// cached KEKs within this time, while a warm writer still makes no KMS call per write.</param>
+    public KmsKeyHierarchy(IAmazonKeyManagementService kms, IAmazonDynamoDB dynamo, string keysTable, KekCache cache, TimeProvider clock, TimeSpan? keyStateInterval = null)
     {
         _kms = kms;
         _dynamo = dynamo;
         _table = keysTable;
         _cache = cache;
         _clock = clock;
+        _keyStateInterval = keyStateInterval ?? TimeSpan.FromMinutes(1);
     }
 
-    public Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken) =>
-        _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+    public async Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
+    {
+        await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
+        return await _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+    }
 
-    public Task<SubjectKek> GetOrCreateSubjectRefKeyAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken) =>
-        _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, "#subject-ref"), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectRefKey, ct), cancellationToken);
+    /// <summary>Re-checks the tenant key's state once per interval; only an enabled key is remembered as such.</summary>
+    private async Task EnsureTenantKeyUsableAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        if (_keyVerifiedAt.TryGetValue(tenantKeyArn, out var verified) && now - verified < _keyStateInterval)
+        {
+            return;
+        }
+
+        DescribeKeyResponse described;
+        try
+        {
+            described = await _kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = tenantKeyArn }, cancellationToken);
+        }
+        catch (Exception ex) when (IsKeyUnusable(ex))
+        {
+            _keyVerifiedAt.TryRemove(tenantKeyArn, out _);
+            throw new TenantKeyUnavailableException($"The key of tenant {tenantId} cannot be used: {ex.GetType().Name}", ex);
+        }
+
+        if (described.KeyMetadata.KeyState != KeyState.Enabled)
+        {
+            _keyVerifiedAt.TryRemove(tenantKeyArn, out _);
+            throw new TenantKeyUnavailableException($"The key of tenant {tenantId} is {described.KeyMetadata.KeyState}.");
+        }
+
+        _keyVerifiedAt[tenantKeyArn] = now;
+    }
+
+    public async Task<SubjectKek> GetOrCreateSubjectRefKeyAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken)
+    {
+        await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
+        return await _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, "#subject-ref"), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectRefKey, ct), cancellationToken);
+    }
 
     public async Task<SubjectKek?> FindSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
     {
+        await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
         try
         {
             return await _cache.GetOrLoadAsync(

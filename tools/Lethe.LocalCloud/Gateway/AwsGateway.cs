@@ -80,7 +80,12 @@ public sealed class AwsGateway : IAsyncDisposable
 
             if (context.Request.Headers["X-Amz-Target"].ToString() is { Length: > 0 } target && target.StartsWith(KmsCallCounter.TargetPrefix, StringComparison.Ordinal))
             {
-                await gateway.KmsCalls.ObserveAsync(context.Request, target);
+                var kms = await KmsCallCounter.InspectAsync(context.Request, target);
+                gateway.KmsCalls.Count(kms);
+                if (await KmsKeyStateShim.RefuseIfKeyUnusableAsync(context, kms, client, gateway._moto))
+                {
+                    return;
+                }
             }
 
             var error = await forwarder.SendAsync(context, gateway._moto.ToString(), client, ForwarderRequestConfig.Empty, HttpTransformer.Empty);
