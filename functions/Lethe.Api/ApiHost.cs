@@ -75,6 +75,9 @@ public static class ApiHost
         builder.Services.AddSingleton<ISubjectDirectory>(sp => new DynamoSubjectDirectory(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys)));
         builder.Services.AddSingleton<RecordService>();
+        builder.Services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
 
         builder.Services.AddHttpClient();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -219,6 +222,7 @@ public static class ApiHost
         app.MapTenantEndpoints();
         app.MapSettingsEndpoints();
         app.MapRecordEndpoints();
+        app.MapConsentEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

@@ -22,4 +22,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(RecordPage))]
 [JsonSerializable(typeof(RecordAuditDetails))]
 [JsonSerializable(typeof(RecordListAuditDetails))]
+[JsonSerializable(typeof(ConsentRequest))]
+[JsonSerializable(typeof(ConsentView))]
+[JsonSerializable(typeof(ConsentList))]
+[JsonSerializable(typeof(ConsentAuditDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -12,7 +12,7 @@ public sealed class AuditRecorder(IAuditJournal journal, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(http);
         var principal = http.Principal();
         var evt = new AuditEvent(
-            Guid.NewGuid().ToString("N"), tenantId, clock.GetUtcNow(), new AuditActor(principal.Sub, principal.PrimaryRole), action, target, outcome, details);
+            Guid.NewGuid().ToString("N"), tenantId, clock.GetUtcNow(), new AuditActor(principal.AuditName, principal.PrimaryRole), action, target, outcome, details);
         return journal.AppendAsync(evt, http.RequestAborted);
     }
 }

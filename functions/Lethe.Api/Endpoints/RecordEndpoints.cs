@@ -63,7 +63,7 @@ public static class RecordEndpoints
         var tenant = http.Tenant()!;
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
         var subjectRef = await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted);
-        var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().Sub, http.RequestAborted);
+        var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().AuditName, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, "record.create", $"record/{record.Id}", "success", Details(record));
         return TypedResults.Created(
             $"/v1/tenants/{tenantId}/subjects/{subjectId}/records/{record.Id}",

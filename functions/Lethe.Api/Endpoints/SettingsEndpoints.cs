@@ -165,7 +165,7 @@ public static partial class SettingsEndpoints
         }
 
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, body!.SubjectId!, http.RequestAborted);
-        var hold = new LegalHold(Guid.NewGuid().ToString("N"), tenantId, subjectRef, reason!, clock.GetUtcNow(), http.Principal().Sub);
+        var hold = new LegalHold(Guid.NewGuid().ToString("N"), tenantId, subjectRef, reason!, clock.GetUtcNow(), http.Principal().AuditName);
         await holds.CreateAsync(hold, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldCreate, $"legal-hold/{hold.Id}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef, reason!), ApiJsonContext.Default.HoldAuditDetails));

@@ -7,6 +7,12 @@ public sealed record Principal(string Sub, string Tenant, IReadOnlyList<string> 
 {
     public bool IsPlatformAdmin => Roles.Contains(Security.Roles.PlatformAdmin, StringComparer.Ordinal);
 
+    /// <summary>
+    /// Who acted, as stores and audit records may name them: a data subject's token carries the subject id as <c>sub</c>,
+    /// which must never be stored in clear, so it is written as "data-subject" (the target names the subject by its ref).
+    /// </summary>
+    public string AuditName => PrimaryRole == Security.Roles.Subject ? "data-subject" : Sub;
+
     /// <summary>The role written into audit records: the most privileged one the token holds.</summary>
     public string PrimaryRole =>
         Security.Roles.All.Reverse().FirstOrDefault(r => Roles.Contains(r, StringComparer.Ordinal)) ?? "none";

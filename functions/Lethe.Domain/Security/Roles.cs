@@ -24,6 +24,8 @@ public enum Capability
     ManageLegalHolds,
     WriteRecords,
     ReadRecords,
+    ManageConsents,
+    ReadConsents,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -38,6 +40,8 @@ public static class RolePolicy
         [Capability.ManageLegalHolds] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.WriteRecords] = [Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadRecords] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ManageConsents] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadConsents] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>
