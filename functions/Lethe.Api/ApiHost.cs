@@ -60,6 +60,9 @@ public static class ApiHost
         builder.Services.AddSingleton<IAuditJournal>(sp => new DynamoAuditJournal(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Audit)));
         builder.Services.AddSingleton<AuditRecorder>();
+        builder.Services.AddSingleton(sp => new DynamoAuditChainStore(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Audit)));
+        builder.Services.AddSingleton<IAuditChainStore>(sp => sp.GetRequiredService<DynamoAuditChainStore>());
         // KEKs stay at most 15 minutes and 10,000 subjects in memory: a warm writer makes no KMS call, a shred is never far behind.
         builder.Services.AddSingleton(sp => new KekCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(15), 10_000));
         builder.Services.AddSingleton<IKeyHierarchy>(sp => new KmsKeyHierarchy(
@@ -223,6 +226,7 @@ public static class ApiHost
         app.MapSettingsEndpoints();
         app.MapRecordEndpoints();
         app.MapConsentEndpoints();
+        app.MapAuditEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

@@ -26,4 +26,6 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(ConsentView))]
 [JsonSerializable(typeof(ConsentList))]
 [JsonSerializable(typeof(ConsentAuditDetails))]
+[JsonSerializable(typeof(AuditPage))]
+[JsonSerializable(typeof(AuditVerification))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

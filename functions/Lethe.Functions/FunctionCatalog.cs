@@ -1,4 +1,9 @@
+using Lethe.Aws.Audit;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Configuration;
+using Lethe.Domain.Audit;
 using Lethe.Domain.Errors;
+using Lethe.Functions.Audit;
 using Lethe.Functions.Platform;
 using Lethe.Lambda.Runtime;
 
@@ -11,14 +16,18 @@ namespace Lethe.Functions;
 public static class FunctionCatalog
 {
     public const string Ping = "ping";
+    public const string AuditChainer = "audit-chainer";
 
-    public static IReadOnlyList<string> HandlerNames { get; } = [Ping];
+    public static IReadOnlyList<string> HandlerNames { get; } = [Ping, AuditChainer];
 
     public static HandlerRegistry Register(HandlerRegistry registry, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ErrorTypes.Register(ex => ex is LetheException lethe ? lethe.ErrorType : null);
+        // Clients are built once per process (a warm Lambda reuses them), on first use, from the environment the CDK app sets.
+        var chainStore = new Lazy<IAuditChainStore>(() => new DynamoAuditChainStore(AwsClients.DynamoDb(), ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit)));
         registry.Add(Ping, () => new PingHandler(clock));
+        registry.Add(AuditChainer, () => new AuditChainerHandler(new Domain.Audit.AuditChainer(chainStore.Value)));
         return registry;
     }
 }

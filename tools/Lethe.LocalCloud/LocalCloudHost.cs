@@ -33,9 +33,14 @@ public sealed class LocalCloudHost : IAsyncDisposable
     private readonly LocalCloudOptions _options;
 
     private readonly IReadOnlyCollection<string> _handlerNames;
+    private readonly LambdaInvoker _invoker;
+    private readonly ILoggerFactory _loggers;
+    private readonly List<IAsyncDisposable> _eventSources = [];
 
-    private LocalCloudHost(LocalCloudOptions options, AwsGateway gateway, MotoServer moto, HttpClient http, IReadOnlyCollection<string> handlerNames)
+    private LocalCloudHost(LocalCloudOptions options, AwsGateway gateway, MotoServer moto, HttpClient http, IReadOnlyCollection<string> handlerNames, LambdaInvoker invoker, ILoggerFactory loggers)
     {
+        _invoker = invoker;
+        _loggers = loggers;
         _options = options;
         _handlerNames = handlerNames;
         _gateway = gateway;
@@ -93,10 +98,11 @@ public sealed class LocalCloudHost : IAsyncDisposable
         {
             moto = await MotoServer.StartAsync(options.Python, gateway.Port, options.StartTimeout, logger, cancellationToken);
             gateway.ForwardTo(moto.Endpoint);
-            var host = new LocalCloudHost(options, gateway, moto, new HttpClient { Timeout = TimeSpan.FromSeconds(100) }, registry.Names.ToList());
+            var host = new LocalCloudHost(options, gateway, moto, new HttpClient { Timeout = TimeSpan.FromSeconds(100) }, registry.Names.ToList(), invoker, loggerFactory);
             await host.EnableStepFunctionsExecutionAsync(cancellationToken);
             await host.CreateResourcesAsync(cancellationToken);
             await host.DeployWorkflowsAsync(cancellationToken);
+            host.StartEventSources();
             host.StartupTime = watch.Elapsed;
             logger.LogInformation("Local cloud ready at {Endpoint} in {Seconds:0.0} s", host.Endpoint, host.StartupTime.TotalSeconds);
             return host;
@@ -239,8 +245,38 @@ public sealed class LocalCloudHost : IAsyncDisposable
         Environment = arns;
     }
 
+    /// <summary>What AWS wires with event-source mappings: the Audit table's stream feeds the audit chainer.</summary>
+    private void StartEventSources()
+    {
+        var dynamo = CreateDynamoDbClient();
+        var streams = new EventSources.DynamoStreamsClient(_http, Endpoint, Region, Credentials);
+        var poller = EventSources.DynamoStreamPoller.Start(
+            dynamo, streams, Environment[Lethe.Aws.Catalog.ResourceCatalog.Audit.NameVariable], FunctionCatalog.AuditChainer, _invoker,
+            _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
+        _eventSources.Add(poller);
+        _eventSources.Add(new DisposableClients(dynamo));
+    }
+
+    private sealed class DisposableClients(params IDisposable[] clients) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var source in _eventSources)
+        {
+            await source.DisposeAsync();
+        }
+
         await _moto.DisposeAsync();
         await _gateway.DisposeAsync();
         _http.Dispose();

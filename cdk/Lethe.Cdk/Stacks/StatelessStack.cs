@@ -2,6 +2,7 @@ using Amazon.CDK;
 using Amazon.CDK.AWS.Apigatewayv2;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AwsApigatewayv2Integrations;
 using Constructs;
@@ -53,11 +54,35 @@ public sealed class StatelessStack : Stack
         state.Tables[ResourceCatalog.Keys.LogicalName].GrantReadWriteData(Api);
         state.Tables[ResourceCatalog.Records.LogicalName].GrantReadWriteData(Api);
         state.Tables[ResourceCatalog.Inventory.LogicalName].GrantReadWriteData(Api);
-        // The journal is append-only for the API: it may add events, never change or remove one.
+        // The journal is append-only for the API: it may add and read events, never change or remove one.
+        var audit = state.Tables[ResourceCatalog.Audit.LogicalName];
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
-            Actions = ["dynamodb:PutItem"],
-            Resources = [state.Tables[ResourceCatalog.Audit.LogicalName].TableArn],
+            Actions = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+            Resources = [audit.TableArn, $"{audit.TableArn}/index/*"],
+        }));
+
+        AuditChainer = LetheFunction("AuditChainer", "Links each tenant's new audit journal events into its hash chain (Audit table stream).",
+            handler: "audit-chainer", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(60), new Dictionary<string, string>
+            {
+                ["POWERTOOLS_SERVICE_NAME"] = "lethe-audit-chainer",
+                ["LETHE_STAGE"] = "aws",
+                [ResourceCatalog.Audit.NameVariable] = audit.TableName,
+            });
+        // The chainer writes chain items and the head, and marks journal events chained: never deletes.
+        AuditChainer.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+            Resources = [audit.TableArn, $"{audit.TableArn}/index/*"],
+        }));
+        state.PlatformKey.GrantEncryptDecrypt(AuditChainer);
+        AuditChainer.AddEventSource(new DynamoEventSource(audit, new DynamoEventSourceProps
+        {
+            StartingPosition = StartingPosition.TRIM_HORIZON,
+            BatchSize = 100,
+            RetryAttempts = 10,
+            BisectBatchOnError = false,
+            ParallelizationFactor = 1,
         }));
         state.PlatformKey.GrantEncryptDecrypt(Api);
         GrantTenantKeys(Api, state.Stage);
@@ -71,6 +96,8 @@ public sealed class StatelessStack : Stack
     }
 
     public Function Ping { get; }
+
+    public Function AuditChainer { get; }
 
     /// <summary>
     /// Tenant keys are created at run time, so their ARNs are unknown here: creation is allowed only with the lethe:tenant tag,

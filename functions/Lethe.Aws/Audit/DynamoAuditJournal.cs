@@ -43,6 +43,7 @@ public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName)
                     ["outcome"] = new() { S = evt.Outcome },
                     ["details"] = new() { S = evt.Details.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "{}" : evt.Details.GetRawText() },
                     ["chained"] = new() { BOOL = false },
+                    ["unchainedPk"] = new() { S = $"TENANT#{evt.TenantId}" },
                 },
                 ConditionExpression = "attribute_not_exists(#pk)",
                 ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },

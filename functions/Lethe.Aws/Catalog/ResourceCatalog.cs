@@ -81,8 +81,14 @@ public static class ResourceCatalog
 
     public static TableDefinition Records { get; } = new("Records", "LETHE_TABLE_RECORDS", Pk, Sk, []);
 
-    /// <summary>Journal events and the hash chain; the stream feeds the chainer.</summary>
-    public static TableDefinition Audit { get; } = new("Audit", "LETHE_TABLE_AUDIT", Pk, Sk, [], StreamNewImages: true);
+    /// <summary>
+    /// Journal events and the hash chain; the stream feeds the chainer. <c>unchained</c> is a sparse index of journal events
+    /// not yet linked (the chainer removes the attribute), so the chainer and verify never scan the whole journal.
+    /// </summary>
+    public static TableDefinition Audit { get; } = new(
+        "Audit", "LETHE_TABLE_AUDIT", Pk, Sk,
+        [new IndexDefinition("unchained", new KeyAttribute("unchainedPk", KeyAttributeType.String), Sk)],
+        StreamNewImages: true);
 
     /// <summary>Wrapped subject KEKs and subject-ref items. Deleting a KEK item is crypto-shredding.</summary>
     public static TableDefinition Keys { get; } = new("Keys", "LETHE_TABLE_KEYS", Pk, Sk, []);

@@ -1,10 +1,7 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.Signing;
+using Lethe.Aws.Protocol;
 
 namespace Lethe.Aws.StepFunctions;
 
@@ -34,24 +31,15 @@ public sealed class StepFunctionsClientOptions
 }
 
 /// <summary>
-/// Step Functions over its AWS JSON 1.0 protocol, SigV4-signed with AWSSDK.Core's signer and the SDK credential chain
-/// (AWSSDK.StepFunctions is not on our feed). Throttling and 5xx answers are retried with full-jitter exponential backoff;
-/// service errors surface as typed exceptions (<see cref="ExecutionAlreadyExistsException"/>, …).
+/// Step Functions over its AWS JSON 1.0 protocol (AWSSDK.StepFunctions is not on our feed), through <see cref="AwsJsonClient"/>:
+/// SigV4 with the SDK credential chain, throttling and 5xx retried with backoff, service errors as typed exceptions
+/// (<see cref="ExecutionAlreadyExistsException"/>, …).
 /// </summary>
 public sealed class StepFunctionsClient
 {
-    private const string TargetPrefix = "AWSStepFunctions.";
-    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/x-amz-json-1.0");
-    private static readonly HashSet<string> ThrottlingCodes = new(StringComparer.Ordinal)
-    {
-        "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable",
-    };
+    public static readonly AwsJsonService Service = new("AWSStepFunctions.", "states", "application/x-amz-json-1.0");
 
-    private readonly HttpClient _http;
-    private readonly StepFunctionsClientOptions _options;
-    private readonly Func<CancellationToken, ValueTask<AWSCredentials>> _credentials;
-    private readonly TimeProvider _clock;
-    private readonly Uri _endpoint;
+    private readonly AwsJsonClient _client;
 
     public StepFunctionsClient(
         HttpClient http,
@@ -60,11 +48,16 @@ public sealed class StepFunctionsClient
         TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _http = http;
-        _options = options;
-        _credentials = credentials ?? DefaultCredentialsAsync;
-        _clock = clock ?? TimeProvider.System;
-        _endpoint = options.ServiceUrl ?? new Uri($"https://states.{options.Region.SystemName}.amazonaws.com/");
+        _client = new AwsJsonClient(
+            http,
+            options.ServiceUrl ?? new Uri($"https://states.{options.Region.SystemName}.amazonaws.com/"),
+            options.Region,
+            Service,
+            new AwsRetryPolicy(options.MaxAttempts, options.BaseDelay, options.MaxDelay),
+            StepFunctionsException.From,
+            (message, inner) => new StepFunctionsUnavailableException(message, inner),
+            credentials,
+            clock);
     }
 
     public Task<StartExecutionResponse> StartExecutionAsync(StartExecutionRequest request, CancellationToken cancellationToken) =>
@@ -122,141 +115,7 @@ public sealed class StepFunctionsClient
 
     private static StepFunctionsJsonContext Json => StepFunctionsJsonContext.Default;
 
-    private async Task<TResponse> CallAsync<TRequest, TResponse>(
-        string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
-        for (var attempt = 1; ; attempt++)
-        {
-            using var message = await BuildSignedRequestAsync(operation, body, cancellationToken);
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(message, cancellationToken);
-            }
-            catch (HttpRequestException ex) when (attempt < _options.MaxAttempts)
-            {
-                await BackOffAsync(attempt, ex, cancellationToken);
-                continue;
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new StepFunctionsUnavailableException($"Step Functions {operation} could not be reached after {attempt} attempts.", ex);
-            }
-
-            using (response)
-            {
-                var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return content.Length == 0
-                        ? JsonSerializer.Deserialize("{}"u8, responseType)!
-                        : JsonSerializer.Deserialize(content, responseType)
-                          ?? throw new StepFunctionsException("InvalidResponse", $"{operation} returned an empty body.", response.StatusCode);
-                }
-
-                var error = ParseError(response, content);
-                var retryable = ThrottlingCodes.Contains(error.ErrorCode) || (int)response.StatusCode >= 500;
-                if (!retryable)
-                {
-                    throw error;
-                }
-
-                if (attempt >= _options.MaxAttempts)
-                {
-                    throw new StepFunctionsUnavailableException($"Step Functions {operation} kept failing ({error.Message}) after {attempt} attempts.", error);
-                }
-
-                await BackOffAsync(attempt, error, cancellationToken);
-            }
-        }
-    }
-
-    private async Task<HttpRequestMessage> BuildSignedRequestAsync(string operation, byte[] body, CancellationToken cancellationToken)
-    {
-        var signing = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = _endpoint, Content = body };
-        signing.Headers["Content-Type"] = JsonMediaType.ToString();
-        signing.Headers["X-Amz-Target"] = TargetPrefix + operation;
-        var parameters = new AWSSigV4Parameters
-        {
-            Credentials = await _credentials(cancellationToken),
-            Region = _options.Region,
-            Service = "states",
-        };
-        var signed = await AWSSigV4Signer.SignAsync(signing, parameters, cancellationToken);
-
-        var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
-        message.Content.Headers.ContentType = JsonMediaType;
-        message.Headers.TryAddWithoutValidation("X-Amz-Target", TargetPrefix + operation);
-        foreach (var (name, value) in signed.Headers)
-        {
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        return message;
-    }
-
-    /// <summary>Reads the error code from <c>__type</c> (possibly namespaced, <c>com.amazonaws.states#Code</c>) or <c>x-amzn-ErrorType</c>.</summary>
-    internal static StepFunctionsException ParseError(HttpResponseMessage response, byte[] content)
-    {
-        string? code = null;
-        string? text = null;
-        try
-        {
-            if (content.Length > 0)
-            {
-                using var body = JsonDocument.Parse(content);
-                if (body.RootElement.ValueKind == JsonValueKind.Object)
-                {
-                    code = StringProperty(body.RootElement, "__type");
-                    text = StringProperty(body.RootElement, "message") ?? StringProperty(body.RootElement, "Message");
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            text = System.Text.Encoding.UTF8.GetString(content);
-        }
-
-        if (code is null && response.Headers.TryGetValues("x-amzn-ErrorType", out var values))
-        {
-            code = values.FirstOrDefault();
-        }
-
-        code = Normalize(code) ?? (response.StatusCode == HttpStatusCode.TooManyRequests ? "ThrottlingException" : $"Http{(int)response.StatusCode}");
-        return StepFunctionsException.From(code, text ?? response.ReasonPhrase ?? "no message", response.StatusCode);
-    }
-
-    private static string? StringProperty(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static string? Normalize(string? code)
-    {
-        if (string.IsNullOrEmpty(code))
-        {
-            return null;
-        }
-
-        var hash = code.LastIndexOf('#');
-        var colon = code.IndexOf(':', StringComparison.Ordinal);
-        var start = hash >= 0 ? hash + 1 : 0;
-        var end = colon > start ? colon : code.Length;
-        return code[start..end];
-    }
-
-    private async Task BackOffAsync(int attempt, Exception cause, CancellationToken cancellationToken)
-    {
-        _ = cause;
-        var ceiling = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
-#pragma warning disable CA5394 // Jitter spreads retries; it is not a security decision.
-        var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
-#pragma warning restore CA5394
-        await Task.Delay(delay, _clock, cancellationToken);
-    }
-
-    private static async ValueTask<AWSCredentials> DefaultCredentialsAsync(CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return await Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync();
-    }
+    private Task<TResponse> CallAsync<TRequest, TResponse>(
+        string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken) =>
+        _client.CallAsync(operation, request, requestType, responseType, cancellationToken);
 }

@@ -26,6 +26,7 @@ public enum Capability
     ReadRecords,
     ManageConsents,
     ReadConsents,
+    ReadAudit,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -42,6 +43,7 @@ public static class RolePolicy
         [Capability.ReadRecords] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ManageConsents] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadConsents] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadAudit] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>

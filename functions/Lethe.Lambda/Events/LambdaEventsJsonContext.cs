@@ -8,4 +8,5 @@ namespace Lethe.Lambda.Events;
 [JsonSerializable(typeof(SqsBatchResponse))]
 [JsonSerializable(typeof(S3Event))]
 [JsonSerializable(typeof(EventBridgeEvent))]
+[JsonSerializable(typeof(DynamoDbStreamEvent))]
 public sealed partial class LambdaEventsJsonContext : JsonSerializerContext;

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lethe.Api.Auth;
+using Lethe.Api.Problems;
+using Lethe.Aws.Audit;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Security;
+
+namespace Lethe.Api.Endpoints;
+
+public sealed record AuditActorView(string Sub, string Role);
+
+public sealed record AuditEntryView(long Seq, string At, AuditActorView Actor, string Action, string Target, string Outcome, JsonElement Details, string PrevHash, string Hash);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, string? NextCursor);
+
+public sealed record AuditVerification(bool Valid, long From, long? Records, string? Head, int? Anchors, long? BrokenAt, string? Reason);
+
+/// <summary>The tenant's audit chain (API.md): pages in JSON or CSV, and verification of every hash.</summary>
+public static class AuditEndpoints
+{
+    public const int DefaultLimit = 1000;
+
+    /// <summary>An event still unchained after this long means the chainer is not keeping up (or an event was hidden from it).</summary>
+    public static readonly TimeSpan MaxUnchainedAge = TimeSpan.FromMinutes(1);
+
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var audit = routes.MapGroup("/v1/tenants/{tenantId}/audit").WithTags("Audit");
+        audit.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadAudit)
+            .WithName("ListAudit").WithSummary("The chained audit events in seq order, as JSON or CSV (next cursor in X-Next-Cursor).")
+            .Produces<AuditPage>().Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        audit.MapGet("/verify", VerifyAsync).RequireTenantAccess(Capability.ReadAudit)
+            .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
+            .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);
+        return routes;
+    }
+
+    private static async Task<IResult> ListAsync(
+        string tenantId, string? from, string? to, string? format, int? limit, string? cursor, HttpContext http, IAuditChainStore chain)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        DateTimeOffset? fromAt = null, toAt = null;
+        if (from is not null && !TryTime(from, out fromAt))
+        {
+            errors["from"] = ["An ISO 8601 time, e.g. 2026-11-01T00:00:00Z."];
+        }
+
+        if (to is not null && !TryTime(to, out toAt))
+        {
+            errors["to"] = ["An ISO 8601 time, e.g. 2026-11-30T00:00:00Z."];
+        }
+
+        if (format is not null and not ("json" or "csv"))
+        {
+            errors["format"] = ["json or csv."];
+        }
+
+        if (limit is < 1 or > 5000)
+        {
+            errors["limit"] = ["1–5000."];
+        }
+
+        long startSeq = 1;
+        if (cursor is not null && (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out startSeq) || startSeq < 1))
+        {
+            errors["cursor"] = ["The cursor was not issued for this list."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var max = limit ?? DefaultLimit;
+        var items = new List<AuditEntryView>(Math.Min(max, 256));
+        string? next = null;
+        await foreach (var chained in chain.ReadChainAsync(tenantId, startSeq, http.RequestAborted))
+        {
+            if ((fromAt is { } f && chained.Event.At < f) || (toAt is { } t && chained.Event.At >= t))
+            {
+                continue;
+            }
+
+            if (items.Count == max)
+            {
+                next = chained.Seq.ToString(CultureInfo.InvariantCulture);
+                break;
+            }
+
+            items.Add(View(chained));
+        }
+
+        if (format == "csv")
+        {
+            if (next is not null)
+            {
+                http.Response.Headers["X-Next-Cursor"] = next;
+            }
+
+            return Results.Text(Csv(items), "text/csv", Encoding.UTF8);
+        }
+
+        return TypedResults.Ok(new AuditPage(items, next));
+    }
+
+    private static async Task<IResult> VerifyAsync(string tenantId, long? from, HttpContext http, DynamoAuditChainStore chain, TimeProvider clock)
+    {
+        // Anchors arrive with the anchor schedule; until then verification starts at the genesis hash.
+        var start = from is > 1 ? from.Value : 1;
+        var expectedPrev = AuditChain.GenesisHash;
+        var events = new List<ChainedAuditEvent>();
+        await foreach (var chained in chain.ReadChainAsync(tenantId, Math.Max(1, start - 1), http.RequestAborted))
+        {
+            if (chained.Seq == start - 1)
+            {
+                expectedPrev = chained.Hash;
+                continue;
+            }
+
+            events.Add(chained);
+        }
+
+        var result = AuditChain.Verify(events, start, expectedPrev);
+        if (!result.Valid)
+        {
+            return TypedResults.Ok(new AuditVerification(false, start, null, null, null, result.BrokenAt, result.Reason));
+        }
+
+        if (await chain.OldestPendingAsync(tenantId, http.RequestAborted) is { } pending && clock.GetUtcNow() - pending.Event.At > MaxUnchainedAge)
+        {
+            return TypedResults.Ok(new AuditVerification(false, start, null, null, null, start + result.Records,
+                $"event {pending.Event.EventId} has waited more than {MaxUnchainedAge.TotalSeconds:0} s to be chained"));
+        }
+
+        return TypedResults.Ok(new AuditVerification(true, start, result.Records, result.Head, 0, null, null));
+    }
+
+    private static bool TryTime(string text, out DateTimeOffset? at)
+    {
+        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed);
+        at = ok ? parsed : null;
+        return ok;
+    }
+
+    private static AuditEntryView View(ChainedAuditEvent chained)
+    {
+        var e = chained.Event;
+        return new AuditEntryView(chained.Seq, AuditChain.FormatTime(e.At), new AuditActorView(e.Actor.Sub, e.Actor.Role), e.Action, e.Target, e.Outcome, e.Details, chained.PrevHash, chained.Hash);
+    }
+
+    private static string Csv(IEnumerable<AuditEntryView> items)
+    {
+        var csv = new StringBuilder("seq,at,actorSub,actorRole,action,target,outcome,details,prevHash,hash\n");
+        foreach (var i in items)
+        {
+            csv.Append(i.Seq.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(Field(i.At)).Append(',').Append(Field(i.Actor.Sub)).Append(',').Append(Field(i.Actor.Role)).Append(',')
+                .Append(Field(i.Action)).Append(',').Append(Field(i.Target)).Append(',').Append(Field(i.Outcome)).Append(',')
+                .Append(Field(i.Details.GetRawText())).Append(',').Append(i.PrevHash).Append(',').Append(i.Hash).Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>RFC 4180 quoting; a leading formula character is neutralised so spreadsheets do not execute it.</summary>
+    private static string Field(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
+        {
+            value = "'" + value;
+        }
+
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Audit;
+
+namespace Lethe.Aws.Audit;
+
+/// <summary>
+/// The chain half of the audit trail in the Audit table: <c>CHAIN#{seq:D12}</c> items, one <c>CHAINHEAD</c> item per tenant,
+/// and the journal events (<c>EVENT#…</c>) found through the sparse <c>unchained</c> index.
+/// </summary>
+public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableName) : IAuditChainStore
+{
+    private const string HeadKey = "CHAINHEAD";
+    private const string ChainPrefix = "CHAIN#";
+
+    private static string Pk(string tenantId) => $"TENANT#{tenantId}";
+
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
+    {
+        [ResourceCatalog.PartitionKeyName] = new() { S = Pk(tenantId) },
+        [ResourceCatalog.SortKeyName] = new() { S = sortKey },
+    };
+
+    public static string ChainKey(long seq) => $"{ChainPrefix}{seq.ToString("D12", CultureInfo.InvariantCulture)}";
+
+    public async Task<ChainHead> ReadHeadAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = tableName, Key = Key(tenantId, HeadKey), ConsistentRead = true }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item
+            ? new ChainHead(long.Parse(item["seq"].N, CultureInfo.InvariantCulture), item["hash"].S)
+            : ChainHead.Empty;
+    }
+
+    public async Task<IReadOnlyList<PendingAuditEvent>> ReadPendingAsync(string tenantId, int limit, CancellationToken cancellationToken)
+    {
+        var page = await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = "unchained",
+            KeyConditionExpression = "unchainedPk = :pk",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new() { S = Pk(tenantId) } },
+            Limit = limit,
+        }, cancellationToken);
+        return page.Items.Select(i => new PendingAuditEvent(i[ResourceCatalog.SortKeyName].S, EventFrom(i, i["tenantId"].S))).ToList();
+    }
+
+    /// <summary>Journal events still unchained, oldest first (verify reports any left longer than a minute).</summary>
+    public async Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var pending = await ReadPendingAsync(tenantId, 1, cancellationToken);
+        return pending.Count > 0 ? pending[0] : null;
+    }
+
+    public async Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, PendingAuditEvent pending, ChainedAuditEvent chained, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(expectedHead);
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(chained);
+        var seq = chained.Seq.ToString(CultureInfo.InvariantCulture);
+        var chainItem = Key(tenantId, ChainKey(chained.Seq));
+        foreach (var (name, value) in EventAttributes(chained.Event))
+        {
+            chainItem[name] = value;
+        }
+
+        chainItem["seq"] = new() { N = seq };
+        chainItem["prevHash"] = new() { S = chained.PrevHash };
+        chainItem["hash"] = new() { S = chained.Hash };
+        chainItem["journalKey"] = new() { S = pending.JournalKey };
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+            {
+                TransactItems =
+                [
+                    new TransactWriteItem { Put = new Put { TableName = tableName, Item = chainItem, ConditionExpression = "attribute_not_exists(pk)" } },
+                    new TransactWriteItem
+                    {
+                        Update = new Update
+                        {
+                            TableName = tableName,
+                            Key = Key(tenantId, HeadKey),
+                            UpdateExpression = "SET seq = :seq, #hash = :hash",
+                            ConditionExpression = expectedHead.Seq == 0 ? "attribute_not_exists(pk)" : "seq = :expected",
+                            ExpressionAttributeNames = new Dictionary<string, string> { ["#hash"] = "hash" },
+                            ExpressionAttributeValues = expectedHead.Seq == 0
+                                ? new Dictionary<string, AttributeValue> { [":seq"] = new() { N = seq }, [":hash"] = new() { S = chained.Hash } }
+                                : new Dictionary<string, AttributeValue>
+                                {
+                                    [":seq"] = new() { N = seq },
+                                    [":hash"] = new() { S = chained.Hash },
+                                    [":expected"] = new() { N = expectedHead.Seq.ToString(CultureInfo.InvariantCulture) },
+                                },
+                        },
+                    },
+                    new TransactWriteItem
+                    {
+                        Update = new Update
+                        {
+                            TableName = tableName,
+                            Key = Key(tenantId, pending.JournalKey),
+                            UpdateExpression = "SET chained = :true, seq = :seq REMOVE unchainedPk",
+                            ConditionExpression = "chained = :false",
+                            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                            {
+                                [":true"] = new() { BOOL = true },
+                                [":false"] = new() { BOOL = false },
+                                [":seq"] = new() { N = seq },
+                            },
+                        },
+                    },
+                ],
+            }, cancellationToken);
+            return true;
+        }
+        catch (TransactionCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async IAsyncEnumerable<ChainedAuditEvent> ReadChainAsync(string tenantId, long fromSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "pk = :pk AND sk BETWEEN :from AND :to",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":pk"] = new() { S = Pk(tenantId) },
+                    [":from"] = new() { S = ChainKey(Math.Max(fromSeq, 1)) },
+                    [":to"] = new() { S = ChainKey(999_999_999_999) },
+                },
+                ConsistentRead = true,
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                yield return new ChainedAuditEvent(EventFrom(item, tenantId), long.Parse(item["seq"].N, CultureInfo.InvariantCulture), item["prevHash"].S, item["hash"].S);
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (start is not null);
+    }
+
+    private static Dictionary<string, AttributeValue> EventAttributes(AuditEvent evt) => new()
+    {
+        ["eventId"] = new() { S = evt.EventId },
+        ["tenantId"] = new() { S = evt.TenantId },
+        ["at"] = new() { S = AuditChain.FormatTime(evt.At) },
+        ["actorSub"] = new() { S = evt.Actor.Sub },
+        ["actorRole"] = new() { S = evt.Actor.Role },
+        ["action"] = new() { S = evt.Action },
+        ["target"] = new() { S = evt.Target },
+        ["outcome"] = new() { S = evt.Outcome },
+        ["details"] = new() { S = evt.Details.ValueKind == JsonValueKind.Undefined ? "{}" : evt.Details.GetRawText() },
+    };
+
+    private static AuditEvent EventFrom(Dictionary<string, AttributeValue> item, string tenantId)
+    {
+        using var details = JsonDocument.Parse(item.TryGetValue("details", out var d) ? d.S : "{}");
+        return new AuditEvent(
+            item["eventId"].S,
+            tenantId,
+            DateTimeOffset.Parse(item["at"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            new AuditActor(item["actorSub"].S, item["actorRole"].S),
+            item["action"].S,
+            item["target"].S,
+            item["outcome"].S,
+            details.RootElement.Clone());
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Lethe.LocalCloud.Gateway;
+using Microsoft.Extensions.Logging;
+
+namespace Lethe.LocalCloud.EventSources;
+
+/// <summary>
+/// The local stand-in for a DynamoDB Streams event-source mapping: reads a table's stream and invokes the same handler AWS
+/// would, with the same event shape, in order per shard. A failed invocation is retried with the same batch (as Lambda does
+/// for stream sources), so nothing is skipped.
+/// </summary>
+public sealed class DynamoStreamPoller : IAsyncDisposable
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(100);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private DynamoStreamPoller(Func<CancellationToken, Task> run)
+    {
+        _loop = Task.Run(() => run(_stop.Token));
+    }
+
+    public static DynamoStreamPoller Start(IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, LambdaInvoker invoker, ILogger logger) =>
+        new(stopping => RunAsync(dynamo, streams, tableName, functionName, invoker, logger, stopping));
+
+    private static async Task RunAsync(IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, LambdaInvoker invoker, ILogger logger, CancellationToken stopping)
+    {
+        var iterators = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? streamArn = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                streamArn ??= (await dynamo.DescribeTableAsync(tableName, stopping)).Table.LatestStreamArn;
+                var shards = (await streams.DescribeStreamAsync(streamArn, stopping)).StreamDescription.Shards;
+                var delivered = false;
+                foreach (var shard in shards)
+                {
+                    if (!iterators.TryGetValue(shard.ShardId, out var iterator))
+                    {
+                        iterator = (await streams.GetShardIteratorAsync(new GetShardIteratorRequest(streamArn, shard.ShardId, "TRIM_HORIZON"), stopping)).ShardIterator;
+                    }
+
+                    if (iterator is null)
+                    {
+                        iterators[shard.ShardId] = null;
+                        continue;
+                    }
+
+                    var batch = await streams.GetRecordsAsync(new GetRecordsRequest(iterator, 100), stopping);
+                    if (batch.Records.Count > 0)
+                    {
+                        var result = await invoker.InvokeAsync(functionName, Serialize(batch.Records, streamArn), stopping);
+                        if (result.FunctionError is not null)
+                        {
+                            logger.LogWarning("{Function} failed on a stream batch of {Count}; retrying it", functionName, batch.Records.Count);
+                            iterators[shard.ShardId] = iterator; // Same batch again next round.
+                            continue;
+                        }
+
+                        delivered = true;
+                    }
+
+                    iterators[shard.ShardId] = batch.NextShardIterator;
+                }
+
+                if (!delivered)
+                {
+                    await Task.Delay(Idle, stopping);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // A poller must outlive a hiccup of moto; it logs and tries again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                logger.LogWarning(ex, "Polling the stream of {Table} failed; retrying", tableName);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>The Lambda event for a stream batch: the records as the stream gives them, with their source.</summary>
+    private static byte[] Serialize(IReadOnlyList<JsonElement> records, string streamArn)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("Records");
+            foreach (var record in records)
+            {
+                json.WriteStartObject();
+                foreach (var property in record.EnumerateObject())
+                {
+                    property.WriteTo(json);
+                }
+
+                json.WriteString("eventSource", "aws:dynamodb");
+                json.WriteString("eventSourceARN", streamArn);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}
