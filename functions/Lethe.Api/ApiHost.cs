@@ -6,6 +6,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Api.Auditing;
 using Lethe.Aws.Audit;
+using Lethe.Aws.Evidence;
 using Lethe.Aws.Keys;
 using Lethe.Aws.Records;
 using Lethe.Domain.Records;
@@ -63,6 +64,13 @@ public static class ApiHost
         builder.Services.AddSingleton(sp => new DynamoAuditChainStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Audit)));
         builder.Services.AddSingleton<IAuditChainStore>(sp => sp.GetRequiredService<DynamoAuditChainStore>());
+        builder.Services.AddSingleton(_ => AwsClients.S3());
+        builder.Services.AddSingleton<IEvidenceSigner>(sp => new KmsEvidenceSigner(
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<ResourceNames>().Key(ResourceCatalog.SigningKey)));
+        builder.Services.AddSingleton<IAnchorStore>(sp => new S3AnchorStore(
+            sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.AuditArchive)));
+        builder.Services.AddSingleton<AuditAnchorer>();
+        builder.Services.AddSingleton<AuditVerifier>();
         // KEKs stay at most 15 minutes and 10,000 subjects in memory: a warm writer makes no KMS call, a shred is never far behind.
         builder.Services.AddSingleton(sp => new KekCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(15), 10_000));
         builder.Services.AddSingleton<IKeyHierarchy>(sp => new KmsKeyHierarchy(

@@ -28,4 +28,5 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(ConsentAuditDetails))]
 [JsonSerializable(typeof(AuditPage))]
 [JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(AnchorView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

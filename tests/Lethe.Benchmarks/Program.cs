@@ -39,9 +39,16 @@ var report = new StringBuilder()
     .AppendLine()
     .AppendLine(CultureInfo.InvariantCulture, $"AOT binary size: {aotSize:0.0} MB (stripped).")
     .ToString();
-Directory.CreateDirectory(Path.Combine(root, "bench", "results"));
-var file = Path.Combine(root, "bench", "results", "lambda-init.md");
-await File.WriteAllTextAsync(file, report);
-Console.WriteLine(report);
-Console.WriteLine($"Written to {file}");
+await WriteAsync("lambda-init.md", report);
+await WriteAsync("field-encryption.md", FieldEncryptionBenchmark.Run());
+await WriteAsync("record-read.md", await RecordReadBenchmark.RunAsync(root));
 return 0;
+
+async Task WriteAsync(string name, string content)
+{
+    Directory.CreateDirectory(Path.Combine(root, "bench", "results"));
+    var file = Path.Combine(root, "bench", "results", name);
+    await File.WriteAllTextAsync(file, content);
+    Console.WriteLine(content);
+    Console.WriteLine($"Written to {file}");
+}

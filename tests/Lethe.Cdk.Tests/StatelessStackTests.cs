@@ -80,6 +80,16 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void A_daily_schedule_runs_the_audit_anchor_handler()
+    {
+        var rule = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").Single().Properties;
+
+        rule.GetProperty("ScheduleExpression").GetString().Should().StartWith("cron(15 2 * * ? *)");
+        rule.GetProperty("Targets")[0].GetProperty("Arn").GetRawText().Should().Contain("AuditAnchorFunction");
+        Function("AuditAnchorFunction").GetProperty("Handler").GetString().Should().Be("audit-anchor");
+    }
+
+    [Fact]
     public void The_chainer_is_fed_by_the_audit_tables_stream_one_batch_at_a_time()
     {
         var mapping = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::EventSourceMapping").Single().Properties;

@@ -1,5 +1,7 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.Apigatewayv2;
+using Amazon.CDK.AWS.Events;
+using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Lambda.EventSources;
@@ -48,6 +50,8 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.Keys.NameVariable] = state.Tables[ResourceCatalog.Keys.LogicalName].TableName,
                 [ResourceCatalog.Records.NameVariable] = state.Tables[ResourceCatalog.Records.LogicalName].TableName,
                 [ResourceCatalog.Inventory.NameVariable] = state.Tables[ResourceCatalog.Inventory.LogicalName].TableName,
+                [ResourceCatalog.AuditArchive.NameVariable] = state.Buckets[ResourceCatalog.AuditArchive.LogicalName].BucketName,
+                [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
@@ -76,6 +80,43 @@ public sealed class StatelessStack : Stack
             Resources = [audit.TableArn, $"{audit.TableArn}/index/*"],
         }));
         state.PlatformKey.GrantEncryptDecrypt(AuditChainer);
+
+        // Anchors: the API on demand (POST …/audit/anchors), the schedule daily; both sign and write, neither deletes.
+        var archive = state.Buckets[ResourceCatalog.AuditArchive.LogicalName];
+        AuditAnchor = LetheFunction("AuditAnchor", "Signs every tenant's audit chain head into the Object-Lock audit archive (daily).",
+            handler: "audit-anchor", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Minutes(5), new Dictionary<string, string>
+            {
+                ["POWERTOOLS_SERVICE_NAME"] = "lethe-audit-anchor",
+                ["LETHE_STAGE"] = "aws",
+                [ResourceCatalog.Audit.NameVariable] = audit.TableName,
+                [ResourceCatalog.Tenants.NameVariable] = state.Tables[ResourceCatalog.Tenants.LogicalName].TableName,
+                [ResourceCatalog.AuditArchive.NameVariable] = archive.BucketName,
+                [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
+            });
+        foreach (var signer in new[] { Api, AuditAnchor })
+        {
+            archive.GrantPut(signer);
+            archive.GrantRead(signer);
+            signer.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = ["kms:Sign", "kms:GetPublicKey"],
+                Resources = [state.SigningKey.KeyArn],
+            }));
+        }
+
+        state.PlatformKey.GrantEncryptDecrypt(AuditAnchor);
+        state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadData(AuditAnchor);
+        AuditAnchor.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:GetItem", "dynamodb:Query"],
+            Resources = [audit.TableArn],
+        }));
+        new Rule(this, "DailyAuditAnchor", new RuleProps
+        {
+            Description = "Signs each tenant's audit chain head once a day.",
+            Schedule = Schedule.Cron(new CronOptions { Hour = "2", Minute = "15" }),
+            Targets = [new LambdaFunction(AuditAnchor, new LambdaFunctionProps { RetryAttempts = 3 })],
+        });
         AuditChainer.AddEventSource(new DynamoEventSource(audit, new DynamoEventSourceProps
         {
             StartingPosition = StartingPosition.TRIM_HORIZON,
@@ -98,6 +139,8 @@ public sealed class StatelessStack : Stack
     public Function Ping { get; }
 
     public Function AuditChainer { get; }
+
+    public Function AuditAnchor { get; }
 
     /// <summary>
     /// Tenant keys are created at run time, so their ARNs are unknown here: creation is allowed only with the lethe:tenant tag,
@@ -142,7 +185,7 @@ public sealed class StatelessStack : Stack
             MemorySize = memoryMb,
             Timeout = timeout,
             Tracing = Tracing.ACTIVE,
-            LogGroup = new LogGroup(this, $"{name}Logs", new LogGroupProps
+            LogGroup = new LogGroup(this, $"{name}Logs", new Amazon.CDK.AWS.Logs.LogGroupProps
             {
                 Retention = RetentionDays.THREE_MONTHS,
                 RemovalPolicy = RemovalPolicy.DESTROY,

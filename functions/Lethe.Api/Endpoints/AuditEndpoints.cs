@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Lethe.Api.Auth;
 using Lethe.Api.Problems;
-using Lethe.Aws.Audit;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Security;
 
@@ -15,15 +14,14 @@ public sealed record AuditEntryView(long Seq, string At, AuditActorView Actor, s
 
 public sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, string? NextCursor);
 
+public sealed record AnchorView(long Seq, string Hash, string At, string KeyId, string Payload, string Signature);
+
 public sealed record AuditVerification(bool Valid, long From, long? Records, string? Head, int? Anchors, long? BrokenAt, string? Reason);
 
 /// <summary>The tenant's audit chain (API.md): pages in JSON or CSV, and verification of every hash.</summary>
 public static class AuditEndpoints
 {
     public const int DefaultLimit = 1000;
-
-    /// <summary>An event still unchained after this long means the chainer is not keeping up (or an event was hidden from it).</summary>
-    public static readonly TimeSpan MaxUnchainedAge = TimeSpan.FromMinutes(1);
 
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -34,6 +32,9 @@ public static class AuditEndpoints
         audit.MapGet("/verify", VerifyAsync).RequireTenantAccess(Capability.ReadAudit)
             .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);
+        audit.MapPost("/anchors", AnchorAsync).RequireTenantAccess(Capability.AnchorAudit)
+            .WithName("AnchorAudit").WithSummary("Signs the chain head now (the daily schedule does this in AWS) into the Object-Lock archive.")
+            .Produces<AnchorView>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
         return routes;
     }
 
@@ -105,36 +106,26 @@ public static class AuditEndpoints
         return TypedResults.Ok(new AuditPage(items, next));
     }
 
-    private static async Task<IResult> VerifyAsync(string tenantId, long? from, HttpContext http, DynamoAuditChainStore chain, TimeProvider clock)
+    private static async Task<IResult> VerifyAsync(string tenantId, long? from, HttpContext http, AuditVerifier verifier)
     {
-        // Anchors arrive with the anchor schedule; until then verification starts at the genesis hash.
-        var start = from is > 1 ? from.Value : 1;
-        var expectedPrev = AuditChain.GenesisHash;
-        var events = new List<ChainedAuditEvent>();
-        await foreach (var chained in chain.ReadChainAsync(tenantId, Math.Max(1, start - 1), http.RequestAborted))
+        if (from is < 0)
         {
-            if (chained.Seq == start - 1)
-            {
-                expectedPrev = chained.Hash;
-                continue;
-            }
-
-            events.Add(chained);
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["from"] = ["A seq of 0 or more (0: the whole chain)."] });
         }
 
-        var result = AuditChain.Verify(events, start, expectedPrev);
-        if (!result.Valid)
-        {
-            return TypedResults.Ok(new AuditVerification(false, start, null, null, null, result.BrokenAt, result.Reason));
-        }
+        var (result, anchors) = await verifier.VerifyAsync(tenantId, from, http.RequestAborted);
+        return TypedResults.Ok(result.Valid
+            ? new AuditVerification(true, result.From, result.Records, result.Head, anchors, null, null)
+            : new AuditVerification(false, result.From, null, null, anchors, result.BrokenAt, result.Reason));
+    }
 
-        if (await chain.OldestPendingAsync(tenantId, http.RequestAborted) is { } pending && clock.GetUtcNow() - pending.Event.At > MaxUnchainedAge)
-        {
-            return TypedResults.Ok(new AuditVerification(false, start, null, null, null, start + result.Records,
-                $"event {pending.Event.EventId} has waited more than {MaxUnchainedAge.TotalSeconds:0} s to be chained"));
-        }
-
-        return TypedResults.Ok(new AuditVerification(true, start, result.Records, result.Head, 0, null, null));
+    private static async Task<IResult> AnchorAsync(string tenantId, HttpContext http, AuditAnchorer anchorer)
+    {
+        var anchor = await anchorer.AnchorAsync(tenantId, http.RequestAborted);
+        return anchor is null
+            ? ProblemTypes.Create(http, StatusCodes.Status409Conflict, "audit-chain-empty", "Nothing to anchor", "The tenant's audit chain has no events yet.")
+            : TypedResults.Ok(new AnchorView(anchor.Anchor.Seq, anchor.Anchor.Hash, AuditChain.FormatTime(anchor.Anchor.At), anchor.Anchor.KeyId,
+                Convert.ToBase64String(anchor.Payload), Convert.ToBase64String(anchor.Signature)));
     }
 
     private static bool TryTime(string text, out DateTimeOffset? at)

@@ -48,7 +48,6 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         return page.Items.Select(i => new PendingAuditEvent(i[ResourceCatalog.SortKeyName].S, EventFrom(i, i["tenantId"].S))).ToList();
     }
 
-    /// <summary>Journal events still unchained, oldest first (verify reports any left longer than a minute).</summary>
     public async Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken)
     {
         var pending = await ReadPendingAsync(tenantId, 1, cancellationToken);

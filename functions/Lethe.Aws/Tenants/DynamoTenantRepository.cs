@@ -46,6 +46,30 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         }
     }
 
+    /// <summary>Every tenant id (a scan of profile items: the daily schedules are the only callers).</summary>
+    public async Task<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.ScanAsync(new ScanRequest
+            {
+                TableName = tableName,
+                FilterExpression = "#sk = :profile",
+                ProjectionExpression = "tenantId",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#sk"] = ResourceCatalog.SortKeyName },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":profile"] = new() { S = ProfileSortKey } },
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            ids.AddRange(page.Items.Select(i => i["tenantId"].S));
+            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (start is not null);
+
+        return ids;
+    }
+
     public async Task SaveAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);

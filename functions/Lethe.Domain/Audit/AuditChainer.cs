@@ -24,6 +24,9 @@ public interface IAuditChainStore
     /// </summary>
     Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, PendingAuditEvent pending, ChainedAuditEvent chained, CancellationToken cancellationToken);
 
+    /// <summary>The oldest journal event not yet chained, if any.</summary>
+    Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken);
+
     /// <summary>Chained events from <paramref name="fromSeq"/> on, in seq order.</summary>
     IAsyncEnumerable<ChainedAuditEvent> ReadChainAsync(string tenantId, long fromSeq, CancellationToken cancellationToken);
 }

@@ -78,6 +78,14 @@ public static class CanonicalJson
         }
     }
 
+    /// <summary>Appends <paramref name="value"/> as an RFC 8785 JSON string (for writers of fixed-shape canonical objects).</summary>
+    public static void AppendString(StringBuilder text, string value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(value);
+        WriteString(value, text);
+    }
+
     private static void WriteString(string value, StringBuilder text)
     {
         text.Append('"');

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using Lethe.Domain.Canonical;
 using Lethe.Domain.Errors;
 
@@ -199,19 +198,24 @@ public static class FieldEnvelope
         return header;
     }
 
-    private static byte[] Aad(byte[] header, EnvelopeContext context, string part)
+    /// <summary>
+    /// The AAD: header length, header, then the RFC 8785 JSON of {field, part, record, subject, tenant, v} written directly
+    /// (members already in canonical order), so sealing a small value does not pay for a JSON document round trip.
+    /// </summary>
+    internal static byte[] Aad(byte[] header, EnvelopeContext context, string part)
     {
-        var binding = new JsonObject
-        {
-            ["v"] = FormatVersion,
-            ["tenant"] = context.TenantId,
-            ["subject"] = context.SubjectRef,
-            ["record"] = context.RecordId,
-            ["field"] = context.Field,
-            ["part"] = part,
-        };
-        using var document = System.Text.Json.JsonDocument.Parse(binding.ToJsonString());
-        var canonical = CanonicalJson.SerializeToUtf8(document.RootElement);
+        var json = new StringBuilder(160).Append("{\"field\":");
+        CanonicalJson.AppendString(json, context.Field);
+        json.Append(",\"part\":");
+        CanonicalJson.AppendString(json, part);
+        json.Append(",\"record\":");
+        CanonicalJson.AppendString(json, context.RecordId);
+        json.Append(",\"subject\":");
+        CanonicalJson.AppendString(json, context.SubjectRef);
+        json.Append(",\"tenant\":");
+        CanonicalJson.AppendString(json, context.TenantId);
+        json.Append(",\"v\":").Append(FormatVersion).Append('}');
+        var canonical = Encoding.UTF8.GetBytes(json.ToString());
         var aad = new byte[4 + header.Length + canonical.Length];
         BinaryPrimitives.WriteInt32BigEndian(aad, header.Length);
         header.CopyTo(aad, 4);

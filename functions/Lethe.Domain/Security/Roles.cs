@@ -27,6 +27,7 @@ public enum Capability
     ManageConsents,
     ReadConsents,
     ReadAudit,
+    AnchorAudit,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -44,6 +45,7 @@ public static class RolePolicy
         [Capability.ManageConsents] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadConsents] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadAudit] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.AnchorAudit] = [Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>

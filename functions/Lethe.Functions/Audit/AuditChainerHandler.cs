@@ -7,6 +7,7 @@ namespace Lethe.Functions.Audit;
 
 public sealed record AuditChainerResult(int Tenants, int Linked);
 
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(AuditChainerResult))]
 internal sealed partial class AuditChainerJsonContext : JsonSerializerContext;
 

@@ -137,3 +137,23 @@ public sealed class SubjectRefTests
     public void Another_tenant_key_gives_an_unrelated_ref() =>
         SubjectRef.Compute(RandomNumberGenerator.GetBytes(32), "anna").Should().NotBe(SubjectRef.Compute(RandomNumberGenerator.GetBytes(32), "anna"));
 }
+
+public sealed class FieldEnvelopeAadTests
+{
+    [Fact]
+    public void The_AAD_is_the_header_then_the_RFC8785_JSON_of_the_binding()
+    {
+        var context = new EnvelopeContext("t1-acme", "ab\"c", "rec-1", "body\n");
+        var header = new byte[] { 1, 2, 3 };
+
+        var aad = FieldEnvelope.Aad(header, context, "value");
+
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["v"] = 1, ["tenant"] = "t1-acme", ["subject"] = "ab\"c", ["record"] = "rec-1", ["field"] = "body\n", ["part"] = "value",
+        };
+        using var document = System.Text.Json.JsonDocument.Parse(json.ToJsonString());
+        var canonical = Lethe.Domain.Canonical.CanonicalJson.SerializeToUtf8(document.RootElement);
+        aad.Should().Equal(new byte[] { 0, 0, 0, 3, 1, 2, 3 }.Concat(canonical));
+    }
+}

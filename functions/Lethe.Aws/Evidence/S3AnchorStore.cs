@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Lethe.Domain.Audit;
+
+namespace Lethe.Aws.Evidence;
+
+public sealed record AnchorDocument(
+    [property: JsonPropertyName("anchor")] AnchorFields Anchor,
+    [property: JsonPropertyName("payload")] string Payload,
+    [property: JsonPropertyName("signature")] string Signature,
+    [property: JsonPropertyName("algorithm")] string Algorithm,
+    [property: JsonPropertyName("keyId")] string KeyId);
+
+public sealed record AnchorFields(
+    [property: JsonPropertyName("tenantId")] string TenantId,
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("hash")] string Hash,
+    [property: JsonPropertyName("at")] string At);
+
+[JsonSerializable(typeof(AnchorDocument))]
+internal sealed partial class EvidenceJsonContext : JsonSerializerContext;
+
+/// <summary>Anchors as JSON documents in the Object-Lock audit-archive bucket: <c>anchors/{tenant}/{seq:D12}.json</c>.</summary>
+public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
+{
+    private static string Prefix(string tenantId) => $"anchors/{tenantId}/";
+
+    public async Task WriteAsync(SignedAnchor anchor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        var a = anchor.Anchor;
+        var document = new AnchorDocument(
+            new AnchorFields(a.TenantId, a.Seq, a.Hash, AuditChain.FormatTime(a.At)),
+            Convert.ToBase64String(anchor.Payload), Convert.ToBase64String(anchor.Signature), AuditAnchor.Algorithm, a.KeyId);
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = $"{Prefix(a.TenantId)}{a.Seq.ToString("D12", CultureInfo.InvariantCulture)}.json",
+            ContentBody = JsonSerializer.Serialize(document, EvidenceJsonContext.Default.AnchorDocument),
+            ContentType = "application/json",
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<SignedAnchor>> ListAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var anchors = new List<SignedAnchor>();
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = Prefix(tenantId), ContinuationToken = token }, cancellationToken);
+            foreach (var entry in page.S3Objects ?? [])
+            {
+                using var obj = await s3.GetObjectAsync(bucket, entry.Key, cancellationToken);
+                var document = await JsonSerializer.DeserializeAsync(obj.ResponseStream, EvidenceJsonContext.Default.AnchorDocument, cancellationToken)
+                    ?? throw new InvalidDataException($"Anchor {entry.Key} is empty.");
+                // Only the signed payload is trusted; the "anchor" object beside it is a convenience copy.
+                var payload = Convert.FromBase64String(document.Payload);
+                using var signed = JsonDocument.Parse(payload);
+                var root = signed.RootElement;
+                anchors.Add(new SignedAnchor(
+                    new AuditAnchor(
+                        root.GetProperty("tenantId").GetString()!,
+                        root.GetProperty("seq").GetInt64(),
+                        root.GetProperty("hash").GetString()!,
+                        DateTimeOffset.Parse(root.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                        root.GetProperty("keyId").GetString()!),
+                    payload,
+                    Convert.FromBase64String(document.Signature)));
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+
+        return anchors.OrderBy(a => a.Anchor.Seq).ToList();
+    }
+}
