@@ -86,6 +86,8 @@ public static class ApiHost
         builder.Services.AddSingleton<ISubjectDirectory>(sp => new DynamoSubjectDirectory(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys)));
         builder.Services.AddSingleton<RecordService>();
+        builder.Services.AddSingleton<IInventory>(sp => new DynamoInventory(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
         builder.Services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
             sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
@@ -235,6 +237,7 @@ public static class ApiHost
         app.MapRecordEndpoints();
         app.MapConsentEndpoints();
         app.MapAuditEndpoints();
+        app.MapInventoryEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

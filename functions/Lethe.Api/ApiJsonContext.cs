@@ -29,4 +29,5 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(AuditPage))]
 [JsonSerializable(typeof(AuditVerification))]
 [JsonSerializable(typeof(AnchorView))]
+[JsonSerializable(typeof(InventoryPage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

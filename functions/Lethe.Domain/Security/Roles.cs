@@ -28,6 +28,7 @@ public enum Capability
     ReadConsents,
     ReadAudit,
     AnchorAudit,
+    ReadInventory,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -46,6 +47,7 @@ public static class RolePolicy
         [Capability.ReadConsents] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadAudit] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.AnchorAudit] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadInventory] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Records;
+
+/// <summary>Reads the Inventory table: a tenant's items, or one subject's through <c>bySubject</c>, optionally by state.</summary>
+public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTable) : IInventory
+{
+    public async Task<(IReadOnlyList<InventoryEntry> Items, string? NextCursor)> ListAsync(
+        string tenantId, string? subjectRef, ItemState? state, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var bySubject = subjectRef is not null;
+        var values = new Dictionary<string, AttributeValue>();
+        var names = new Dictionary<string, string>();
+        string keyCondition;
+        if (bySubject)
+        {
+            keyCondition = "subjectPk = :p";
+            values[":p"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef!) };
+        }
+        else
+        {
+            keyCondition = "pk = :p AND begins_with(sk, :item)";
+            values[":p"] = new() { S = $"TENANT#{tenantId}" };
+            values[":item"] = new() { S = "ITEM#" };
+        }
+
+        string? filter = null;
+        if (state is { } wanted)
+        {
+            filter = "#state = :state";
+            names["#state"] = "state";
+            values[":state"] = new() { S = ItemStates.Name(wanted) };
+        }
+
+        var start = Decode(cursor, tenantId, subjectRef);
+        var items = new List<InventoryEntry>();
+        Dictionary<string, AttributeValue>? last = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = inventoryTable,
+                IndexName = bySubject ? ResourceCatalog.Inventory.GlobalIndexes[0].Name : null,
+                KeyConditionExpression = keyCondition,
+                FilterExpression = filter,
+                ExpressionAttributeNames = names.Count > 0 ? names : null,
+                ExpressionAttributeValues = values,
+                ExclusiveStartKey = start,
+                Limit = limit,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                if (items.Count == limit)
+                {
+                    break;
+                }
+
+                items.Add(FromItem(item));
+                last = item;
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (items.Count < limit && start is not null);
+
+        var next = items.Count == limit && last is not null
+            ? Convert.ToBase64String(Encoding.UTF8.GetBytes(bySubject ? $"{last["subjectSk"].S}|{last["sk"].S}" : last["sk"].S))
+            : null;
+        return (items, next);
+    }
+
+    /// <summary>Only positions travel in cursors; tenant and subject always come from the request.</summary>
+    private static Dictionary<string, AttributeValue>? Decode(string? cursor, string tenantId, string? subjectRef)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+        }
+        catch (FormatException)
+        {
+            throw new InvalidCursorException();
+        }
+
+        var parts = text.Split('|');
+        var sk = parts[^1];
+        if (!sk.StartsWith("ITEM#", StringComparison.Ordinal) || (subjectRef is null ? parts.Length != 1 : parts.Length != 2))
+        {
+            throw new InvalidCursorException();
+        }
+
+        var key = new Dictionary<string, AttributeValue>
+        {
+            [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{tenantId}" },
+            [ResourceCatalog.SortKeyName] = new() { S = sk },
+        };
+        if (subjectRef is not null)
+        {
+            key["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
+            key["subjectSk"] = new() { S = parts[0] };
+        }
+
+        return key;
+    }
+
+    private static InventoryEntry FromItem(Dictionary<string, AttributeValue> item) => new(
+        item["itemId"].S,
+        item["kind"].S,
+        item["subjectRef"].S,
+        item["category"].S,
+        ItemStates.Parse(item["state"].S),
+        item["classification"].S,
+        item.TryGetValue("visibility", out var v) ? v.S : null,
+        item.TryGetValue("retainUntil", out var r) ? DateTimeOffset.Parse(r.S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
+        (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>());
+}
