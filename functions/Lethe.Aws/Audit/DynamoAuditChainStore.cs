@@ -19,11 +19,7 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
 
     private static string Pk(string tenantId) => $"TENANT#{tenantId}";
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new() { S = Pk(tenantId) },
-        [ResourceCatalog.SortKeyName] = new() { S = sortKey },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
     public static string ChainKey(long seq) => $"{ChainPrefix}{seq.ToString("D12", CultureInfo.InvariantCulture)}";
 

@@ -189,11 +189,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     private static bool IsKeyUnusable(Exception ex) =>
         ex is DisabledException or KMSInvalidStateException or NotFoundException or KeyUnavailableException or AmazonKeyManagementServiceException { ErrorCode: "AccessDeniedException" };
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = $"TENANT#{tenantId}" },
-        [ResourceCatalog.SortKeyName] = new AttributeValue { S = sortKey },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
     private sealed class SubjectKeyMissingException : Exception;
 }

@@ -14,11 +14,7 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
 {
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{tenantId}" },
-        [ResourceCatalog.SortKeyName] = new() { S = sortKey },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
     public async Task SetAsync(string tenantId, string subjectRef, ConsentState state, CancellationToken cancellationToken)
     {

@@ -138,11 +138,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         };
     }
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new() { S = $"TENANT#{tenantId}" },
-        [ResourceCatalog.SortKeyName] = new() { S = sortKey },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 

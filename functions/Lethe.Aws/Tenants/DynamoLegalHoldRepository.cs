@@ -73,11 +73,7 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
         return holds;
     }
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId, string holdId) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = DynamoTenantRepository.PartitionKey(tenantId) },
-        [ResourceCatalog.SortKeyName] = new AttributeValue { S = Prefix + holdId },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId, string holdId) => DynamoKeys.Of(tenantId, Prefix + holdId);
 
     private static LegalHold FromItem(string tenantId, Dictionary<string, AttributeValue> item) => new(
         item["holdId"].S,

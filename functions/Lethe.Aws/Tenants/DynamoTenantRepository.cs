@@ -12,7 +12,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
 {
     private const string ProfileSortKey = "PROFILE";
 
-    public static string PartitionKey(string tenantId) => $"TENANT#{tenantId}";
+    public static string PartitionKey(string tenantId) => DynamoKeys.TenantPartition(tenantId);
 
     public async Task<Tenant?> FindAsync(string tenantId, CancellationToken cancellationToken)
     {
@@ -76,11 +76,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToItem(tenant) }, cancellationToken);
     }
 
-    private static Dictionary<string, AttributeValue> Key(string tenantId) => new()
-    {
-        [ResourceCatalog.PartitionKeyName] = new AttributeValue { S = PartitionKey(tenantId) },
-        [ResourceCatalog.SortKeyName] = new AttributeValue { S = ProfileSortKey },
-    };
+    private static Dictionary<string, AttributeValue> Key(string tenantId) => DynamoKeys.Of(tenantId, ProfileSortKey);
 
     private static Dictionary<string, AttributeValue> ToItem(Tenant tenant)
     {

@@ -27,9 +27,6 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
-
     private async Task<(string Tenant, HttpClient Admin)> ChainOfAsync(int events)
     {
         var tenant = $"an-{Guid.NewGuid():N}"[..20];
@@ -51,7 +48,7 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var verify = await JsonAsync(await client.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
+            var verify = await HttpJson.ReadJsonAsync(await client.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
             if (!verify.GetProperty("valid").GetBoolean() || verify.GetProperty("records").GetInt64() >= records || deadline.Elapsed > TimeSpan.FromSeconds(20))
             {
                 return verify;
@@ -67,7 +64,7 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
         var (tenant, admin) = await ChainOfAsync(3);
         await VerifyAsync(admin, tenant, "?from=0", 3);
 
-        var anchor = await JsonAsync(await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct));
+        var anchor = await HttpJson.ReadJsonAsync(await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct));
         await AddEventsAsync(admin, tenant, 2);
         var fromAnchor = await VerifyAsync(admin, tenant, string.Empty, 2);
         var whole = await VerifyAsync(admin, tenant, "?from=0", 5);
@@ -96,7 +93,7 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
             UpdateExpression = "SET outcome = :o",
             ExpressionAttributeValues = new() { [":o"] = new() { S = "denied" } },
         }, Ct);
-        var whole = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+        var whole = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
 
         (whole.GetProperty("valid").GetBoolean(), whole.GetProperty("brokenAt").GetInt64()).Should().Be((false, 1L));
     }
@@ -121,7 +118,7 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
             Key = key,
             ContentBody = document.GetRawText().Replace(document.GetProperty("payload").GetString()!, Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(forged)), StringComparison.Ordinal),
         }, Ct);
-        var verify = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify", Ct));
+        var verify = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify", Ct));
 
         verify.GetProperty("valid").GetBoolean().Should().BeFalse();
         verify.GetProperty("reason").GetString().Should().Contain("invalid signature");
@@ -151,8 +148,8 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
 
         using var invoked = await http.PostAsync(new Uri(_cloud.Cloud.Endpoint, "2015-03-31/functions/audit-anchor/invocations"),
             new StringContent($$"""{"tenantIds":["{{tenant}}"]}""", System.Text.Encoding.UTF8, "application/json"), Ct);
-        var result = await JsonAsync(invoked);
-        var verify = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify", Ct));
+        var result = await HttpJson.ReadJsonAsync(invoked);
+        var verify = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify", Ct));
 
         invoked.Headers.Contains("X-Amz-Function-Error").Should().BeFalse(result.GetRawText());
         (result.GetProperty("tenants").GetInt32(), result.GetProperty("anchored").GetInt32()).Should().Be((1, 1));

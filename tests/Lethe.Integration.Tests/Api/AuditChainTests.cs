@@ -33,16 +33,13 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
 
     private static string AuditTable => ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit);
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
-
     /// <summary>Polls verify until the chain holds <paramref name="records"/> events (the chainer runs asynchronously), with a deadline.</summary>
     private static async Task<JsonElement> VerifiedWithAsync(HttpClient auditor, string tenant, int records, string query = "?from=0")
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var verify = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
+            var verify = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
             if (!verify.GetProperty("valid").GetBoolean() || verify.GetProperty("records").GetInt64() >= records || deadline.Elapsed > TimeSpan.FromSeconds(20))
             {
                 return verify;
@@ -74,7 +71,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
 
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.GetRawText());
         verify.GetProperty("records").GetInt64().Should().Be(4);
-        var page = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit", Ct));
+        var page = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit", Ct));
         var items = page.GetProperty("items").EnumerateArray().ToList();
         items.Select(i => i.GetProperty("seq").GetInt64()).Should().Equal(1, 2, 3, 4);
         items[0].GetProperty("prevHash").GetString().Should().Be(new string('0', 64));
@@ -98,7 +95,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
             UpdateExpression = "SET details = :d",
             ExpressionAttributeValues = new() { [":d"] = new() { S = """{"subjectRef":"forged","reason":"nothing to see"}""" } },
         }, Ct);
-        var verify = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+        var verify = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
 
         (verify.GetProperty("valid").GetBoolean(), verify.GetProperty("brokenAt").GetInt64()).Should().Be((false, 2L));
     }
@@ -112,7 +109,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
 
         await dynamo.DeleteItemAsync(AuditTable, new() { ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = DynamoAuditChainStore.ChainKey(2) } }, Ct);
-        var verify = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+        var verify = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
 
         (verify.GetProperty("valid").GetBoolean(), verify.GetProperty("brokenAt").GetInt64()).Should().Be((false, 2L));
     }
@@ -132,7 +129,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.Created);
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.GetRawText());
         verify.GetProperty("records").GetInt64().Should().Be(50);
-        var seqs = (await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit?limit=100", Ct)))
+        var seqs = (await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit?limit=100", Ct)))
             .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("seq").GetInt64()).ToList();
         seqs.Should().Equal(Enumerable.Range(1, 50).Select(i => (long)i));
     }
@@ -153,7 +150,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
             invoked.Headers.Contains("X-Amz-Function-Error").Should().BeFalse();
         }
 
-        var after = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+        var after = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
         (after.GetProperty("records").GetInt64(), after.GetProperty("head").GetString()).Should().Be((2L, before.GetProperty("head").GetString()));
     }
 

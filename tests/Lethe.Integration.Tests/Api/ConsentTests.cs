@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Lethe.Domain.Security;
 
+using Lethe.Tests.Integration.Fixtures;
+
 namespace Lethe.Tests.Integration.Api;
 
 /// <summary>Consents: the subject and tenant admins set them, changes are kept and audited, nobody else reaches them.</summary>
@@ -12,9 +14,6 @@ public sealed class ConsentTests(LetheApiFactory api) : IClassFixture<LetheApiFa
 
     private static string NewTenant() => $"ct-{Guid.NewGuid():N}"[..20];
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
-
     [Fact]
     public async Task A_subject_grants_then_withdraws_consent_and_both_changes_are_kept()
     {
@@ -23,7 +22,7 @@ public sealed class ConsentTests(LetheApiFactory api) : IClassFixture<LetheApiFa
 
         (await anna.PutAsJsonAsync($"/v1/tenants/{tenant}/subjects/anna/consents/ai-processing", new { granted = true }, Ct)).StatusCode.Should().Be(HttpStatusCode.OK);
         (await anna.PutAsJsonAsync($"/v1/tenants/{tenant}/subjects/anna/consents/ai-processing", new { granted = false }, Ct)).StatusCode.Should().Be(HttpStatusCode.OK);
-        var consents = await JsonAsync(await anna.GetAsync($"/v1/tenants/{tenant}/subjects/anna/consents", Ct));
+        var consents = await HttpJson.ReadJsonAsync(await anna.GetAsync($"/v1/tenants/{tenant}/subjects/anna/consents", Ct));
 
         var current = consents.GetProperty("items").EnumerateArray().Single();
         (current.GetProperty("purpose").GetString(), current.GetProperty("granted").GetBoolean(), current.GetProperty("updatedBy").GetString())
@@ -70,9 +69,9 @@ public sealed class ConsentTests(LetheApiFactory api) : IClassFixture<LetheApiFa
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         if (field is not null)
         {
-            (await JsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
+            (await HttpJson.ReadJsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
         }
 
-        (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/subjects/anna/consents", Ct))).GetProperty("items").GetArrayLength().Should().Be(0);
+        (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/subjects/anna/consents", Ct))).GetProperty("items").GetArrayLength().Should().Be(0);
     }
 }

@@ -3,15 +3,14 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Lethe.Domain.Security;
 
+using Lethe.Tests.Integration.Fixtures;
+
 namespace Lethe.Tests.Integration.Api;
 
 /// <summary>The inventory lists every stored thing: records and consents, per tenant or per subject, for admins and auditors.</summary>
 public sealed class InventoryTests(LetheApiFactory api) : IClassFixture<LetheApiFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
 
     private async Task<string> TenantWithDataAsync()
     {
@@ -30,7 +29,7 @@ public sealed class InventoryTests(LetheApiFactory api) : IClassFixture<LetheApi
         var tenant = await TenantWithDataAsync();
         using var auditor = api.ClientWithToken(tenant, Roles.Auditor);
 
-        var page = await JsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/items?subjectId=anna", Ct));
+        var page = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/items?subjectId=anna", Ct));
 
         var items = page.GetProperty("items").EnumerateArray().ToList();
         items.Select(i => i.GetProperty("kind").GetString()).Should().BeEquivalentTo(["record", "record", "consent"]);
@@ -46,9 +45,9 @@ public sealed class InventoryTests(LetheApiFactory api) : IClassFixture<LetheApi
         var tenant = await TenantWithDataAsync();
         using var admin = api.ClientWithToken(tenant, Roles.TenantAdmin);
 
-        var first = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?limit=3", Ct));
-        var second = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?limit=3&cursor={Uri.EscapeDataString(first.GetProperty("nextCursor").GetString()!)}", Ct));
-        var softDeleted = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?state=soft_deleted", Ct));
+        var first = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?limit=3", Ct));
+        var second = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?limit=3&cursor={Uri.EscapeDataString(first.GetProperty("nextCursor").GetString()!)}", Ct));
+        var softDeleted = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/items?state=soft_deleted", Ct));
 
         (first.GetProperty("items").GetArrayLength() + second.GetProperty("items").GetArrayLength()).Should().Be(4);
         softDeleted.GetProperty("items").GetArrayLength().Should().Be(0);

@@ -26,9 +26,6 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
 
     private static string NewTenant() => $"rt-{Guid.NewGuid():N}"[..20];
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
-
     private static Task<HttpResponseMessage> PostRecordAsync(HttpClient client, string tenant, string subject, object body) =>
         client.PostAsJsonAsync($"/v1/tenants/{tenant}/subjects/{subject}/records", body, Ct);
 
@@ -82,13 +79,13 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
         using var created = await PostRecordAsync(service, tenant, "anna-k", Transcript);
 
         created.StatusCode.Should().Be(HttpStatusCode.Created);
-        var body = await JsonAsync(created);
+        var body = await HttpJson.ReadJsonAsync(created);
         body.GetProperty("classification").GetString().Should().Be("restricted");
         body.GetProperty("encrypted").GetBoolean().Should().BeTrue();
         body.GetProperty("pii").EnumerateArray().Select(p => p.GetString()).Should().Contain("email");
         (body.GetProperty("retainUntil").GetDateTimeOffset() - body.GetProperty("createdAt").GetDateTimeOffset()).Should().Be(TimeSpan.FromDays(730));
         var id = body.GetProperty("id").GetString();
-        var read = await JsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/anna-k/records/{id}", Ct));
+        var read = await HttpJson.ReadJsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/anna-k/records/{id}", Ct));
         read.GetProperty("fields").GetProperty("body").GetString().Should().Contain("anna.k@example.com");
         read.GetProperty("fields").GetProperty("title").GetString().Should().Be("Session 12 with Anna");
     }
@@ -115,7 +112,7 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
         var tenant = NewTenant();
         using var service = _api.ClientWithToken(tenant, Roles.Service);
 
-        var body = await JsonAsync(await PostRecordAsync(service, tenant, "s-1", new { category = "goal", fields = new { text = "Run 5k by June" } }));
+        var body = await HttpJson.ReadJsonAsync(await PostRecordAsync(service, tenant, "s-1", new { category = "goal", fields = new { text = "Run 5k by June" } }));
 
         (body.GetProperty("classification").GetString(), body.GetProperty("encrypted").GetBoolean()).Should().Be(("internal", false));
         (await ScanAllAsync("Records")).Should().Contain(r => r.Contains("Run 5k by June", StringComparison.Ordinal));
@@ -128,7 +125,7 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
         using var admin = _api.ClientWithToken(tenant, Roles.TenantAdmin);
         (await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/retention", new { categories = new { journal = "P1Y" } }, Ct)).EnsureSuccessStatusCode();
 
-        var body = await JsonAsync(await PostRecordAsync(admin, tenant, "s-1", new { category = "journal", fields = new { text = "Dear diary" } }));
+        var body = await HttpJson.ReadJsonAsync(await PostRecordAsync(admin, tenant, "s-1", new { category = "journal", fields = new { text = "Dear diary" } }));
 
         (body.GetProperty("retainUntil").GetDateTimeOffset() - body.GetProperty("createdAt").GetDateTimeOffset()).Should().Be(TimeSpan.FromDays(365));
     }
@@ -143,9 +140,9 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
             (await PostRecordAsync(service, tenant, "s-1", new { category = "journal", fields = new { text = $"entry {n}" } })).EnsureSuccessStatusCode();
         }
 
-        var first = await JsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records?limit=2", Ct));
+        var first = await HttpJson.ReadJsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records?limit=2", Ct));
         var cursor = first.GetProperty("nextCursor").GetString();
-        var second = await JsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records?limit=2&cursor={cursor}", Ct));
+        var second = await HttpJson.ReadJsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records?limit=2&cursor={cursor}", Ct));
 
         first.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("fields").GetProperty("text").GetString()).Should().Equal("entry 3", "entry 2");
         second.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("fields").GetProperty("text").GetString()).Should().Equal("entry 1");
@@ -172,7 +169,7 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
         var mine = NewTenant();
         var theirs = NewTenant();
         using var theirService = _api.ClientWithToken(theirs, Roles.Service);
-        var theirId = (await JsonAsync(await PostRecordAsync(theirService, theirs, "s-1", Transcript))).GetProperty("id").GetString();
+        var theirId = (await HttpJson.ReadJsonAsync(await PostRecordAsync(theirService, theirs, "s-1", Transcript))).GetProperty("id").GetString();
         using var myService = _api.ClientWithToken(mine, Roles.Service);
 
         (await myService.GetAsync($"/v1/tenants/{theirs}/subjects/s-1/records/{theirId}", Ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
@@ -185,7 +182,7 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
     {
         var tenant = NewTenant();
         using var service = _api.ClientWithToken(tenant, Roles.Service);
-        var id = (await JsonAsync(await PostRecordAsync(service, tenant, "anna", Transcript))).GetProperty("id").GetString();
+        var id = (await HttpJson.ReadJsonAsync(await PostRecordAsync(service, tenant, "anna", Transcript))).GetProperty("id").GetString();
 
         (await service.GetAsync($"/v1/tenants/{tenant}/subjects/ben/records/{id}", Ct)).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
@@ -219,8 +216,8 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
         using var response = await service.PostAsync($"/v1/tenants/{tenant}/subjects/s-1/records", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await JsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
-        (await JsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records", Ct))).GetProperty("items").GetArrayLength().Should().Be(0);
+        (await HttpJson.ReadJsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
+        (await HttpJson.ReadJsonAsync(await service.GetAsync($"/v1/tenants/{tenant}/subjects/s-1/records", Ct))).GetProperty("items").GetArrayLength().Should().Be(0);
     }
 
     [Fact]
@@ -237,7 +234,7 @@ public sealed class RecordTests : IClassFixture<LetheApiFactory>
     {
         var tenant = NewTenant();
         using var service = _api.ClientWithToken(tenant, Roles.Service, "client-app");
-        var id = (await JsonAsync(await PostRecordAsync(service, tenant, "anna", Transcript))).GetProperty("id").GetString();
+        var id = (await HttpJson.ReadJsonAsync(await PostRecordAsync(service, tenant, "anna", Transcript))).GetProperty("id").GetString();
 
         (await service.GetAsync($"/v1/tenants/{tenant}/subjects/anna/records/{id}", Ct)).EnsureSuccessStatusCode();
 

@@ -25,9 +25,6 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
 
     private static string NewTenant() => $"ta-{Guid.NewGuid():N}"[..20];
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
-
     private async Task<string> ProvisionAsync()
     {
         var tenant = NewTenant();
@@ -56,7 +53,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         var tenant = await ProvisionAsync();
         using var admin = _api.ClientWithToken(tenant, Roles.TenantAdmin);
 
-        var settings = await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct));
+        var settings = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct));
 
         settings.GetProperty("key").GetProperty("managedBy").GetString().Should().Be("platform");
         settings.GetProperty("key").GetProperty("arn").GetString().Should().StartWith("arn:aws:kms:");
@@ -73,13 +70,13 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         var tenant = await ProvisionAsync();
         using var platform = _api.PlatformAdmin();
         using var admin = _api.ClientWithToken(tenant, Roles.TenantAdmin);
-        var keyBefore = (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key").GetProperty("arn").GetString();
+        var keyBefore = (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key").GetProperty("arn").GetString();
 
         using var updated = await platform.PutAsJsonAsync($"/v1/tenants/{tenant}", new { name = "Acme Coaching EU" }, Ct);
 
         updated.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await JsonAsync(updated)).GetProperty("name").GetString().Should().Be("Acme Coaching EU");
-        (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key").GetProperty("arn").GetString().Should().Be(keyBefore);
+        (await HttpJson.ReadJsonAsync(updated)).GetProperty("name").GetString().Should().Be("Acme Coaching EU");
+        (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key").GetProperty("arn").GetString().Should().Be(keyBefore);
     }
 
     [Fact]
@@ -105,7 +102,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         using var response = await platform.PutAsync($"/v1/tenants/{tenant}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await JsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
+        (await HttpJson.ReadJsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
     }
 
     [Fact]
@@ -118,7 +115,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
             new { name = "Byok Inc", keyArn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000" }, Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await JsonAsync(response)).GetProperty("type").GetString().Should().EndWith("/byok-key-unusable");
+        (await HttpJson.ReadJsonAsync(response)).GetProperty("type").GetString().Should().EndWith("/byok-key-unusable");
         using var strict = new LetheApiFactory { AutoProvisionTenants = false };
         using var reader = strict.PlatformAdmin();
         (await reader.GetAsync($"/v1/tenants/{tenant}", Ct)).StatusCode.Should().Be(HttpStatusCode.NotFound);
@@ -136,7 +133,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
 
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         using var admin = _api.ClientWithToken(tenant, Roles.TenantAdmin);
-        var key = (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key");
+        var key = (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("key");
         (key.GetProperty("arn").GetString(), key.GetProperty("managedBy").GetString()).Should().Be((own.KeyMetadata.Arn, "tenant"));
     }
 
@@ -149,7 +146,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         using var response = await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/retention", new { @default = "P3Y", categories = new { transcript = "P1Y" } }, Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var retention = (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("retention");
+        var retention = (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("retention");
         retention.GetProperty("default").GetString().Should().Be("P3Y");
         retention.GetProperty("categories").GetProperty("transcript").GetString().Should().Be("P1Y");
         (await JournalAsync(tenant)).Should().Contain(e => e.GetProperty("action").GetString() == "settings.retention.update");
@@ -166,9 +163,9 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-        (await JsonAsync(response)).GetProperty("errors").EnumerateObject().Select(p => p.Name)
+        (await HttpJson.ReadJsonAsync(response)).GetProperty("errors").EnumerateObject().Select(p => p.Name)
             .Should().BeEquivalentTo(["default", "categories.transcript", "categories.journal"]);
-        var retention = (await JsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("retention");
+        var retention = (await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/settings", Ct))).GetProperty("retention");
         retention.GetProperty("default").GetString().Should().Be("P2Y");
         retention.GetProperty("categories").EnumerateObject().Should().BeEmpty();
     }
@@ -218,7 +215,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         using var created = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/legal-holds", new { subjectId = "anna@example.com", reason = "Case 2026-17" }, Ct);
 
         created.StatusCode.Should().Be(HttpStatusCode.Created);
-        var id = (await JsonAsync(created)).GetProperty("id").GetString()!;
+        var id = (await HttpJson.ReadJsonAsync(created)).GetProperty("id").GetString()!;
         var listed = await admin.GetStringAsync($"/v1/tenants/{tenant}/legal-holds", Ct);
         listed.Should().Contain(id).And.Contain("Case 2026-17").And.NotContain("anna");
         (await JournalAsync(tenant)).Select(e => e.GetRawText()).Should().Contain(e => e.Contains("legal-hold.create", StringComparison.Ordinal))
@@ -233,7 +230,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         var mine = await ProvisionAsync();
         var theirs = await ProvisionAsync();
         using var theirAdmin = _api.ClientWithToken(theirs, Roles.TenantAdmin);
-        var id = (await JsonAsync(await theirAdmin.PostAsJsonAsync($"/v1/tenants/{theirs}/legal-holds", new { subjectId = "s-1", reason = "r" }, Ct))).GetProperty("id").GetString();
+        var id = (await HttpJson.ReadJsonAsync(await theirAdmin.PostAsJsonAsync($"/v1/tenants/{theirs}/legal-holds", new { subjectId = "s-1", reason = "r" }, Ct))).GetProperty("id").GetString();
         using var myAdmin = _api.ClientWithToken(mine, Roles.TenantAdmin);
 
         (await myAdmin.DeleteAsync($"/v1/tenants/{mine}/legal-holds/{id}", Ct)).StatusCode.Should().Be(HttpStatusCode.NotFound);
@@ -252,7 +249,7 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         using var response = await admin.PostAsync($"/v1/tenants/{tenant}/legal-holds", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await JsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
+        (await HttpJson.ReadJsonAsync(response)).GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue();
         (await admin.GetStringAsync($"/v1/tenants/{tenant}/legal-holds", Ct)).Should().Be("""{"items":[]}""");
     }
 }
