@@ -44,7 +44,11 @@ public static class ApiHost
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
-        builder.Logging.ClearProviders().AddPowertoolsJsonConsole(o => o.Service = "lethe-api");
+        builder.Logging.ClearProviders().AddPowertoolsJsonConsole(o =>
+        {
+            o.Service = "lethe-api";
+            o.Redact = SubjectPaths.Redact;
+        });
         // Framework request logs would double every line; our own logs and warnings are what operators read.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));

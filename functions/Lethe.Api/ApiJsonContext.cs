@@ -29,5 +29,6 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(AuditPage))]
 [JsonSerializable(typeof(AuditVerification))]
 [JsonSerializable(typeof(AnchorView))]
+[JsonSerializable(typeof(AnchorAuditDetails))]
 [JsonSerializable(typeof(InventoryPage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -14,6 +14,8 @@ public sealed record AuditEntryView(long Seq, string At, AuditActorView Actor, s
 
 public sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, string? NextCursor);
 
+public sealed record AnchorAuditDetails(long Seq, string Hash, string KeyId);
+
 public sealed record AnchorView(long Seq, string Hash, string At, string KeyId, string Payload, string Signature);
 
 public sealed record AuditVerification(bool Valid, long From, long? Records, string? Head, int? Anchors, long? BrokenAt, string? Reason);
@@ -119,9 +121,15 @@ public static class AuditEndpoints
             : new AuditVerification(false, result.From, null, null, anchors, result.BrokenAt, result.Reason));
     }
 
-    private static async Task<IResult> AnchorAsync(string tenantId, HttpContext http, AuditAnchorer anchorer)
+    private static async Task<IResult> AnchorAsync(string tenantId, HttpContext http, AuditAnchorer anchorer, Auditing.AuditRecorder audit)
     {
         var anchor = await anchorer.AnchorAsync(tenantId, http.RequestAborted);
+        if (anchor is not null)
+        {
+            await audit.RecordAsync(http, tenantId, "audit.anchor", $"audit/anchor/{anchor.Anchor.Seq}", "success",
+                JsonSerializer.SerializeToElement(new AnchorAuditDetails(anchor.Anchor.Seq, anchor.Anchor.Hash, anchor.Anchor.KeyId), ApiJsonContext.Default.AnchorAuditDetails));
+        }
+
         return anchor is null
             ? ProblemTypes.Create(http, StatusCodes.Status409Conflict, "audit-chain-empty", "Nothing to anchor", "The tenant's audit chain has no events yet.")
             : TypedResults.Ok(new AnchorView(anchor.Anchor.Seq, anchor.Anchor.Hash, AuditChain.FormatTime(anchor.Anchor.At), anchor.Anchor.KeyId,

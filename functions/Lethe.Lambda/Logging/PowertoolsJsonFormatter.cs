@@ -15,6 +15,9 @@ public sealed class PowertoolsJsonFormatterOptions : ConsoleFormatterOptions
 {
     /// <summary>The <c>service</c> field; defaults to <c>POWERTOOLS_SERVICE_NAME</c>, then "lethe".</summary>
     public string Service { get; set; } = Environment.GetEnvironmentVariable("POWERTOOLS_SERVICE_NAME") ?? "lethe";
+
+    /// <summary>Rewrites every string written to the log (message and values) before it leaves the process; null writes as is.</summary>
+    public Func<string, string>? Redact { get; set; }
 }
 
 /// <summary>
@@ -49,22 +52,22 @@ public sealed class PowertoolsJsonFormatter : ConsoleFormatter, IDisposable
         {
             json.WriteStartObject();
             json.WriteString("level", LevelName(logEntry.LogLevel));
-            json.WriteString("message", message);
+            json.WriteString("message", Redacted(message));
             json.WriteString("timestamp", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             json.WriteString("service", _options.Service);
             json.WriteString("logger", logEntry.Category);
             if (logEntry.Exception is { } exception)
             {
                 json.WriteString("exception", exception.GetType().FullName);
-                json.WriteString("exception_message", exception.Message);
+                json.WriteString("exception_message", Redacted(exception.Message));
                 json.WriteString("stack_trace", exception.StackTrace);
             }
 
             var written = new HashSet<string>(StringComparer.Ordinal) { "level", "message", "timestamp", "service", "logger" };
-            scopeProvider?.ForEachScope((scope, writer) => WriteProperties(scope, writer, written), json);
+            scopeProvider?.ForEachScope((scope, writer) => WriteProperties(scope, writer, written, _options.Redact), json);
             if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> state)
             {
-                WriteProperties(state, json, written);
+                WriteProperties(state, json, written, _options.Redact);
             }
 
             json.WriteEndObject();
@@ -75,7 +78,9 @@ public sealed class PowertoolsJsonFormatter : ConsoleFormatter, IDisposable
 
     public void Dispose() => _reload?.Dispose();
 
-    private static void WriteProperties(object? scope, Utf8JsonWriter json, HashSet<string> written)
+    private string? Redacted(string? value) => value is null || _options.Redact is null ? value : _options.Redact(value);
+
+    private static void WriteProperties(object? scope, Utf8JsonWriter json, HashSet<string> written, Func<string, string>? redact)
     {
         if (scope is not IEnumerable<KeyValuePair<string, object?>> pairs)
         {
@@ -105,7 +110,8 @@ public sealed class PowertoolsJsonFormatter : ConsoleFormatter, IDisposable
                     json.WriteNumber(key, Convert.ToDouble(value, CultureInfo.InvariantCulture));
                     break;
                 default:
-                    json.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture));
+                    var text = Convert.ToString(value, CultureInfo.InvariantCulture);
+                    json.WriteString(key, text is null || redact is null ? text : redact(text));
                     break;
             }
         }

@@ -53,6 +53,16 @@ public sealed class InventoryTests(LetheApiFactory api) : IClassFixture<LetheApi
         softDeleted.GetProperty("items").GetArrayLength().Should().Be(0);
     }
 
+    [Fact]
+    public async Task Another_tenants_admin_gets_403_for_the_inventory_and_for_anchoring()
+    {
+        var tenant = await TenantWithDataAsync();
+        using var stranger = api.ClientWithToken($"iv-{Guid.NewGuid():N}"[..20], Roles.TenantAdmin);
+
+        (await stranger.GetAsync($"/v1/tenants/{tenant}/items", Ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await stranger.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
     [Theory]
     [InlineData(Roles.Service)]
     [InlineData(Roles.Subject)]
@@ -76,4 +86,14 @@ public sealed class InventoryTests(LetheApiFactory api) : IClassFixture<LetheApi
 
         (await admin.GetAsync($"/v1/tenants/{tenant}/items?{query}", Ct)).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
+}
+
+public sealed class SubjectPathRedactionTests
+{
+    [Theory]
+    [InlineData("GET /v1/tenants/t1/subjects/anna@example.com/records", "GET /v1/tenants/t1/subjects/[redacted]/records")]
+    [InlineData("/v1/tenants/t1/subjects/anna?x=1", "/v1/tenants/t1/subjects/[redacted]?x=1")]
+    [InlineData("/v1/tenants/t1/items", "/v1/tenants/t1/items")]
+    public void Subject_ids_in_paths_are_redacted_before_logging(string text, string expected) =>
+        Lethe.Api.SubjectPaths.Redact(text).Should().Be(expected);
 }

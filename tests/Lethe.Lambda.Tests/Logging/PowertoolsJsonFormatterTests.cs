@@ -57,3 +57,30 @@ public sealed class PowertoolsJsonFormatterTests
         public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
     }
 }
+
+public sealed class PowertoolsRedactionTests
+{
+    [Fact]
+    public void Write_PassesMessageScopeAndStateValuesThroughTheRedactor()
+    {
+        var options = new PowertoolsJsonFormatterOptions { Service = "t", Redact = s => s.Replace("anna", "[x]", StringComparison.Ordinal) };
+        using var formatter = new PowertoolsJsonFormatter(new StaticOptions(options));
+        var scopes = new LoggerExternalScopeProvider();
+        scopes.Push(new List<KeyValuePair<string, object?>> { new("RequestPath", "/v1/tenants/t1/subjects/anna/records") });
+        var state = new List<KeyValuePair<string, object?>> { new("Subject", "anna") };
+        using var writer = new StringWriter();
+
+        formatter.Write(new LogEntry<IReadOnlyList<KeyValuePair<string, object?>>>(LogLevel.Error, "c", default, state, new InvalidOperationException("no anna"), (_, _) => "failed for anna"), scopes, writer);
+
+        writer.ToString().Should().NotContain("anna").And.Contain("[x]");
+    }
+
+    private sealed class StaticOptions(PowertoolsJsonFormatterOptions value) : IOptionsMonitor<PowertoolsJsonFormatterOptions>
+    {
+        public PowertoolsJsonFormatterOptions CurrentValue => value;
+
+        public PowertoolsJsonFormatterOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
+    }
+}
