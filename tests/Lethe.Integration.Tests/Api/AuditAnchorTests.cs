@@ -66,13 +66,16 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
 
         var anchor = await HttpJson.ReadJsonAsync(await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct));
         await AddEventsAsync(admin, tenant, 2);
-        var fromAnchor = await VerifyAsync(admin, tenant, string.Empty, 2);
-        var whole = await VerifyAsync(admin, tenant, "?from=0", 5);
+        // After the anchor: its own audit event (audit.anchor) and the two new holds.
+        var fromAnchor = await VerifyAsync(admin, tenant, string.Empty, 3);
+        var whole = await VerifyAsync(admin, tenant, "?from=0", 6);
 
         anchor.GetProperty("seq").GetInt64().Should().Be(3);
         (fromAnchor.GetProperty("valid").GetBoolean(), fromAnchor.GetProperty("from").GetInt64(), fromAnchor.GetProperty("records").GetInt64(), fromAnchor.GetProperty("anchors").GetInt32())
-            .Should().Be((true, 4L, 2L, 1));
-        (whole.GetProperty("valid").GetBoolean(), whole.GetProperty("records").GetInt64()).Should().Be((true, 5L));
+            .Should().Be((true, 4L, 3L, 1));
+        (whole.GetProperty("valid").GetBoolean(), whole.GetProperty("records").GetInt64()).Should().Be((true, 6L));
+        var events = (await (await admin.GetAsync($"/v1/tenants/{tenant}/audit", Ct)).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList();
+        events[3].GetProperty("action").GetString().Should().Be("audit.anchor");
         var payload = Convert.FromBase64String(anchor.GetProperty("payload").GetString()!);
         using var signed = JsonDocument.Parse(payload);
         signed.RootElement.GetProperty("hash").GetString().Should().Be(anchor.GetProperty("hash").GetString());
