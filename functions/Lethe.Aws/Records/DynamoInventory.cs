@@ -37,37 +37,18 @@ public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTabl
             values[":state"] = new() { S = ItemStates.Name(wanted) };
         }
 
-        var start = Decode(cursor, tenantId, subjectRef);
-        var items = new List<InventoryEntry>();
-        Dictionary<string, AttributeValue>? last = null;
-        do
+        var page = await dynamo.QueryUpToAsync(new QueryRequest
         {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = inventoryTable,
-                IndexName = bySubject ? ResourceCatalog.Inventory.GlobalIndexes[0].Name : null,
-                KeyConditionExpression = keyCondition,
-                FilterExpression = filter,
-                ExpressionAttributeNames = names.Count > 0 ? names : null,
-                ExpressionAttributeValues = values,
-                ExclusiveStartKey = start,
-                Limit = limit,
-            }, cancellationToken);
-            foreach (var item in page.Items)
-            {
-                if (items.Count == limit)
-                {
-                    break;
-                }
-
-                items.Add(FromItem(item));
-                last = item;
-            }
-
-            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
-        }
-        while (items.Count < limit && start is not null);
-
+            TableName = inventoryTable,
+            IndexName = bySubject ? ResourceCatalog.Inventory.GlobalIndexes[0].Name : null,
+            KeyConditionExpression = keyCondition,
+            FilterExpression = filter,
+            ExpressionAttributeNames = names.Count > 0 ? names : null,
+            ExpressionAttributeValues = values,
+            ExclusiveStartKey = Decode(cursor, tenantId, subjectRef),
+        }, limit, cancellationToken);
+        var items = page.Select(FromItem).ToList();
+        var last = page.Count > 0 ? page[^1] : null;
         var next = items.Count == limit && last is not null
             ? Convert.ToBase64String(Encoding.UTF8.GetBytes(bySubject ? $"{last["subjectSk"].S}|{last["sk"].S}" : last["sk"].S))
             : null;

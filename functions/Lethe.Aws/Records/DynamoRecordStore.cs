@@ -50,42 +50,24 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var subjectPk = SubjectPartition(tenantId, subjectRef);
-        var start = DecodeCursor(cursor, tenantId, subjectPk);
-        var ids = new List<string>();
-        Dictionary<string, AttributeValue>? last = null;
-        do
+        var page = await dynamo.QueryUpToAsync(new QueryRequest
         {
-            var page = await dynamo.QueryAsync(new QueryRequest
+            TableName = inventoryTable,
+            IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+            KeyConditionExpression = "subjectPk = :s",
+            FilterExpression = "#state = :active AND kind = :record",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#state"] = "state" },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
             {
-                TableName = inventoryTable,
-                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
-                KeyConditionExpression = "subjectPk = :s",
-                FilterExpression = "#state = :active AND kind = :record",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#state"] = "state" },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-                {
-                    [":s"] = new() { S = subjectPk },
-                    [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
-                    [":record"] = new() { S = "record" },
-                },
-                ScanIndexForward = false,
-                Limit = limit,
-                ExclusiveStartKey = start,
-            }, cancellationToken);
-            foreach (var item in page.Items)
-            {
-                if (ids.Count == limit)
-                {
-                    break;
-                }
-
-                ids.Add(item["itemId"].S);
-                last = item;
-            }
-
-            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
-        }
-        while (ids.Count < limit && start is not null);
+                [":s"] = new() { S = subjectPk },
+                [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
+                [":record"] = new() { S = "record" },
+            },
+            ScanIndexForward = false,
+            ExclusiveStartKey = DecodeCursor(cursor, tenantId, subjectPk),
+        }, limit, cancellationToken);
+        var ids = page.Select(item => item["itemId"].S).ToList();
+        var last = page.Count > 0 ? page[^1] : null;
 
         var records = new List<StoredRecord>(ids.Count);
         foreach (var id in ids)
