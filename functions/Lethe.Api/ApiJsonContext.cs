@@ -31,4 +31,5 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(AnchorView))]
 [JsonSerializable(typeof(AnchorAuditDetails))]
 [JsonSerializable(typeof(InventoryPage))]
+[JsonSerializable(typeof(Auth.DeniedAuditDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -29,6 +29,7 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
         var early = AccessGuard.Evaluate(principal, routeTenant, capability, tenant: PlaceholderTenant(routeTenant));
         if (early is AccessOutcome.Unauthenticated or AccessOutcome.Forbidden)
         {
+            await AuditDeniedMutationAsync(http, principal, routeTenant, early);
             return Respond(http, early);
         }
 
@@ -62,7 +63,25 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
         return await next(context);
     }
 
-    /// <summary>The first pass decides 401/403 before any read, so an unauthorized caller costs no table access.</summary>
+    /// <summary>
+    /// A refused change by a caller of this very tenant (a role that may not) is a security event of that tenant: it goes into
+    /// its journal with outcome "denied". Refusals of strangers are not written into a tenant they cannot reach.
+    /// </summary>
+    private async Task AuditDeniedMutationAsync(HttpContext http, Principal? principal, string routeTenant, AccessOutcome outcome)
+    {
+        if (outcome != AccessOutcome.Forbidden || principal is null || HttpMethods.IsGet(http.Request.Method) || principal.Tenant != routeTenant
+            || !TenantId.IsWellFormed(routeTenant) || await http.RequestServices.GetRequiredService<ITenantRepository>().FindAsync(routeTenant, http.RequestAborted) is null)
+        {
+            return;
+        }
+
+        http.Items[PrincipalItem] = principal;
+        var details = System.Text.Json.JsonSerializer.SerializeToElement(new DeniedAuditDetails(http.Request.Method, capability.ToString()), ApiJsonContext.Default.DeniedAuditDetails);
+        await http.RequestServices.GetRequiredService<Auditing.AuditRecorder>()
+            .RecordAsync(http, routeTenant, $"access.{capability}", SubjectPaths.Redact(http.Request.Path.Value ?? string.Empty), Domain.Audit.AuditActions.Denied, details);
+    }
+
+    /// <summary>The first pass decides 401/403 before any read, so a stranger costs no table access.</summary>
     private static Tenant PlaceholderTenant(string id) => new(id, id, TenantState.Active, DateTimeOffset.MinValue, 1);
 
     public static Principal? ReadPrincipal(ClaimsPrincipal user)
@@ -99,6 +118,8 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
         return ProblemTypes.Unauthorized(http);
     }
 }
+
+public sealed record DeniedAuditDetails(string Method, string Capability);
 
 public static class TenantGuardExtensions
 {

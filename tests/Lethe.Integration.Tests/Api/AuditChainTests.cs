@@ -170,6 +170,25 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         response.Headers.GetValues("X-Next-Cursor").Single().Should().Be("3");
     }
 
+    [Fact]
+    public async Task A_refused_change_by_a_caller_of_the_tenant_is_audited_as_denied_but_a_strangers_is_not_written_there()
+    {
+        var tenant = await TenantWithEventsAsync(1);
+        using var service = _api.ClientWithToken(tenant, Roles.Service, "client-app");
+        using var stranger = _api.ClientWithToken(NewTenant(), Roles.TenantAdmin, "intruder");
+
+        (await service.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/retention", new { @default = "P1Y" }, Ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await stranger.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/retention", new { @default = "P1Y" }, Ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        using var auditor = _api.ClientWithToken(tenant, Roles.Auditor);
+        await VerifiedWithAsync(auditor, tenant, 2);
+
+        var items = (await (await auditor.GetAsync($"/v1/tenants/{tenant}/audit", Ct)).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList();
+        var denied = items.Single(i => i.GetProperty("outcome").GetString() == "denied");
+        (denied.GetProperty("action").GetString(), denied.GetProperty("actor").GetProperty("sub").GetString(), denied.GetProperty("actor").GetProperty("role").GetString())
+            .Should().Be(("access.ManageSettings", "client-app", "service"));
+        items.Should().NotContain(i => i.GetRawText().Contains("intruder", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(Roles.Service)]
     [InlineData(Roles.Subject)]
