@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lethe.Domain.Canonical;
+
+namespace Lethe.Domain.Jobs;
+
+public enum JobType
+{
+    Deletion,
+    Export,
+}
+
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>Progress of a job; counters move only with the page that earns them (atomic ADD in the store).</summary>
+public sealed record JobProgress(long Total, long Processed, long Failed)
+{
+    public static JobProgress None { get; } = new(0, 0, 0);
+
+    /// <summary>Whole percent of items done (processed or failed); 0 while the total is unknown, 100 only when all are done.</summary>
+    public int Percent => Total <= 0 ? 0 : (int)Math.Min(100, (Processed + Failed) * 100 / Total);
+
+    /// <summary>
+    /// The estimated completion from the rate measured since <paramref name="startedAt"/>; null until something was processed
+    /// (no rate yet) or when everything is done.
+    /// </summary>
+    public DateTimeOffset? Eta(DateTimeOffset startedAt, DateTimeOffset now)
+    {
+        var done = Processed + Failed;
+        var elapsed = now - startedAt;
+        if (done <= 0 || Total <= done || elapsed <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var perItem = elapsed / done;
+        return now + (perItem * (Total - done));
+    }
+}
+
+/// <summary>A data subject request as a client submits it (API.md, Requests).</summary>
+public sealed record RequestSubmission(string? Type, string? SubjectId, string? Reason, string? Format)
+{
+    public const int MaxReasonLength = 1000;
+
+    public static readonly IReadOnlyList<string> ExportFormats = ["zip", "json", "csv"];
+
+    /// <summary>Every bad field, keyed by name; empty when the submission can become a job.</summary>
+    public IReadOnlyDictionary<string, string[]> Validate()
+    {
+        var errors = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
+        if (Type is not ("deletion" or "export"))
+        {
+            errors["type"] = ["type is deletion or export."];
+        }
+
+        if (!Tenancy.SubjectId.IsValid(SubjectId))
+        {
+            errors["subjectId"] = ["A subject id of 1–128 characters of [A-Za-z0-9._@:-] is required."];
+        }
+
+        if (Reason is { Length: > MaxReasonLength })
+        {
+            errors["reason"] = [$"A reason is at most {MaxReasonLength} characters."];
+        }
+
+        if (Type == "deletion" && Format is not null)
+        {
+            errors["format"] = ["format applies to export requests only."];
+        }
+        else if (Type == "export" && Format is not null && !ExportFormats.Contains(Format, StringComparer.Ordinal))
+        {
+            errors["format"] = ["format is zip, json or csv."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>The submission with its defaults applied (export format zip), as idempotency compares it.</summary>
+    public RequestSubmission WithDefaults() => Type == "export" ? this with { Format = Format ?? "zip" } : this;
+
+    /// <summary>
+    /// API.md: "the same body" is the same SHA-256 of the RFC 8785 canonical JSON with defaults applied. Absent optional fields
+    /// are left out, so {} and {"reason":null} are the same body.
+    /// </summary>
+    public string Fingerprint()
+    {
+        var body = new JsonObject();
+        var withDefaults = WithDefaults();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                body[name] = value;
+            }
+        }
+
+        Add("type", withDefaults.Type);
+        Add("subjectId", withDefaults.SubjectId);
+        Add("reason", withDefaults.Reason);
+        Add("format", withDefaults.Format);
+        using var document = System.Text.Json.JsonDocument.Parse(body.ToJsonString());
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(document.RootElement))));
+    }
+}
+
+public static class JobStatuses
+{
+    public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
+
+    public static bool IsOpen(JobStatus status) => status is JobStatus.Queued or JobStatus.Running;
+
+    /// <summary>
+    /// Which moves a job may make. Terminal states never change (a late status event must not reopen a job); a failed job may
+    /// run again only through retry.
+    /// </summary>
+    public static bool CanMove(JobStatus from, JobStatus to, bool retry = false) => (from, to) switch
+    {
+        (JobStatus.Queued, JobStatus.Running or JobStatus.Cancelled or JobStatus.Failed) => true,
+        (JobStatus.Running, JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled) => true,
+        (JobStatus.Failed, JobStatus.Running) => retry,
+        _ => false,
+    };
+}
