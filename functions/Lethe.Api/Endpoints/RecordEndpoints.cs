@@ -62,7 +62,7 @@ public static class RecordEndpoints
 
         var tenant = http.Tenant()!;
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
-        var subjectRef = await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted);
+        var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted);
         var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().AuditName, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, "record.create", $"record/{record.Id}", "success", Details(record));
         return TypedResults.Created(
@@ -85,7 +85,7 @@ public static class RecordEndpoints
 
         var tenant = http.Tenant()!;
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
-        var subjectRef = await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted);
+        var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted);
         var (page, next) = await store.ListActiveAsync(tenantId, subjectRef, cursor, limit ?? DefaultPageSize, http.RequestAborted);
         var items = new List<RecordResponse>(page.Count);
         foreach (var stored in page)
@@ -107,14 +107,15 @@ public static class RecordEndpoints
         }
 
         var tenant = http.Tenant()!;
-        var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted) : null;
+        var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
+        var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted) : null;
         var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
         if (stored is null || stored.SubjectRef != subjectRef || stored.State != ItemState.Active)
         {
             return ProblemTypes.NotFound(http, "record");
         }
 
-        var view = View(await records.OpenAsync(stored, await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted), http.RequestAborted));
+        var view = View(await records.OpenAsync(stored, keyArn, http.RequestAborted));
         if (stored.Encrypted)
         {
             await audit.RecordAsync(http, tenantId, "record.read", $"record/{stored.Id}", "success", Details(stored));

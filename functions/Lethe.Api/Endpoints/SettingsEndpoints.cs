@@ -192,8 +192,8 @@ public static partial class SettingsEndpoints
     private static SettingsResponse Settings(Tenant tenant) => new(
         RetentionViewOf(tenant.Retention),
         new ArchiveView(["archive", "deep-archive"]),
-        "P" + LifecyclePolicy.RecoveryWindow.Days + "D",
-        "P" + LifecyclePolicy.HardDeleteDeadline.Days + "D",
+        IsoDuration.FromDays(LifecyclePolicy.RecoveryWindow.Days).ToString(),
+        IsoDuration.FromDays(LifecyclePolicy.HardDeleteDeadline.Days).ToString(),
         new KeyView(tenant.KeyArn, tenant.ByokKey ? "tenant" : "platform"),
         Tenant.StateName(tenant.State));
 

@@ -14,8 +14,13 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
     public async Task<string> ForAsync(Tenant tenant, string subjectId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        var keyArn = await TenantKeyArnAsync(tenant, cancellationToken);
-        var refKey = await keys.GetOrCreateSubjectRefKeyAsync(tenant.Id, keyArn, cancellationToken);
+        return await ForAsync(tenant.Id, await TenantKeyArnAsync(tenant, cancellationToken), subjectId, cancellationToken);
+    }
+
+    /// <summary>For a caller that already resolved the tenant key (and needs it for more than the ref).</summary>
+    public async Task<string> ForAsync(string tenantId, string tenantKeyArn, string subjectId, CancellationToken cancellationToken)
+    {
+        var refKey = await keys.GetOrCreateSubjectRefKeyAsync(tenantId, tenantKeyArn, cancellationToken);
         return SubjectRef.Compute(refKey, subjectId);
     }
 

@@ -11,7 +11,7 @@ public sealed class PowertoolsJsonFormatterTests
     private static JsonElement Format(Action<IExternalScopeProvider> scopes, string message, Exception? exception = null)
     {
         var options = new PowertoolsJsonFormatterOptions { Service = "lethe-test" };
-        using var formatter = new PowertoolsJsonFormatter(new StaticMonitor(options));
+        using var formatter = new PowertoolsJsonFormatter(new StaticOptionsMonitor(options));
         var provider = new LoggerExternalScopeProvider();
         scopes(provider);
         using var writer = new StringWriter();
@@ -47,15 +47,6 @@ public sealed class PowertoolsJsonFormatterTests
         json.GetProperty("exception").GetString().Should().Be("System.InvalidOperationException");
         json.GetProperty("exception_message").GetString().Should().Be("boom");
     }
-
-    private sealed class StaticMonitor(PowertoolsJsonFormatterOptions value) : IOptionsMonitor<PowertoolsJsonFormatterOptions>
-    {
-        public PowertoolsJsonFormatterOptions CurrentValue => value;
-
-        public PowertoolsJsonFormatterOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
-    }
 }
 
 public sealed class PowertoolsRedactionTests
@@ -64,7 +55,7 @@ public sealed class PowertoolsRedactionTests
     public void Write_PassesMessageScopeAndStateValuesThroughTheRedactor()
     {
         var options = new PowertoolsJsonFormatterOptions { Service = "t", Redact = s => s.Replace("anna", "[x]", StringComparison.Ordinal) };
-        using var formatter = new PowertoolsJsonFormatter(new StaticOptions(options));
+        using var formatter = new PowertoolsJsonFormatter(new StaticOptionsMonitor(options));
         var scopes = new LoggerExternalScopeProvider();
         scopes.Push(new List<KeyValuePair<string, object?>> { new("RequestPath", "/v1/tenants/t1/subjects/anna/records") });
         var state = new List<KeyValuePair<string, object?>> { new("Subject", "anna") };
@@ -74,13 +65,14 @@ public sealed class PowertoolsRedactionTests
 
         writer.ToString().Should().NotContain("anna").And.Contain("[x]");
     }
+}
 
-    private sealed class StaticOptions(PowertoolsJsonFormatterOptions value) : IOptionsMonitor<PowertoolsJsonFormatterOptions>
-    {
-        public PowertoolsJsonFormatterOptions CurrentValue => value;
+/// <summary>Options that never change, for formatter tests.</summary>
+internal sealed class StaticOptionsMonitor(PowertoolsJsonFormatterOptions value) : IOptionsMonitor<PowertoolsJsonFormatterOptions>
+{
+    public PowertoolsJsonFormatterOptions CurrentValue => value;
 
-        public PowertoolsJsonFormatterOptions Get(string? name) => value;
+    public PowertoolsJsonFormatterOptions Get(string? name) => value;
 
-        public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
-    }
+    public IDisposable? OnChange(Action<PowertoolsJsonFormatterOptions, string?> listener) => null;
 }
