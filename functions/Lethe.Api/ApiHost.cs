@@ -6,6 +6,13 @@ using Lethe.Aws.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Api.Auditing;
 using Lethe.Aws.Audit;
+using Lethe.Aws.Certificates;
+using Lethe.Aws.Erasure;
+using Lethe.Aws.Jobs;
+using Lethe.Aws.StepFunctions;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
 using Lethe.Aws.Evidence;
 using Lethe.Aws.Keys;
 using Lethe.Aws.Records;
@@ -71,8 +78,9 @@ public static class ApiHost
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Audit)));
         builder.Services.AddSingleton<IAuditChainStore>(sp => sp.GetRequiredService<DynamoAuditChainStore>());
         builder.Services.AddSingleton(_ => AwsClients.S3());
-        builder.Services.AddSingleton<IEvidenceSigner>(sp => new KmsEvidenceSigner(
+        builder.Services.AddSingleton(sp => new KmsEvidenceSigner(
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<ResourceNames>().Key(ResourceCatalog.SigningKey)));
+        builder.Services.AddSingleton<IEvidenceSigner>(sp => sp.GetRequiredService<KmsEvidenceSigner>());
         builder.Services.AddSingleton<IAnchorStore>(sp => new S3AnchorStore(
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.AuditArchive)));
         builder.Services.AddSingleton<AuditAnchorer>();
@@ -97,6 +105,21 @@ public static class ApiHost
         builder.Services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
             sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
+
+        builder.Services.AddSingleton<IJobStore>(sp => new DynamoJobStore(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Jobs), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IErasureInventory>(sp => new DynamoErasureInventory(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory),
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records)));
+        builder.Services.AddSingleton<IHoldCheck>(sp => new LegalHoldCheck(sp.GetRequiredService<ILegalHoldRepository>()));
+        builder.Services.AddSingleton(sp => new StepFunctionsClient(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));
+        builder.Services.AddSingleton<IWorkflowStarter>(sp => new StepFunctionsWorkflowStarter(
+            sp.GetRequiredService<StepFunctionsClient>(),
+            type => sp.GetRequiredService<ResourceNames>().Workflow(type == Domain.Jobs.JobType.Deletion ? "deletion" : "export")));
+        builder.Services.AddSingleton<RequestService>();
+        builder.Services.AddSingleton<ICertificateStore>(sp => new S3CertificateStore(
+            sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Certificates)));
 
         builder.Services.AddHttpClient();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -244,6 +267,8 @@ public static class ApiHost
         app.MapConsentEndpoints();
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
+        app.MapRequestEndpoints();
+        app.MapCertificateKeyEndpoints();
     }
 
     private static bool IsSafeCorrelationId(string value) =>

@@ -6,6 +6,7 @@ using Lethe.Aws.Tenants;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Errors;
 using Lethe.Functions.Audit;
+using Lethe.Functions.Erasure;
 using Lethe.Functions.Platform;
 using Lethe.Lambda.Runtime;
 
@@ -20,8 +21,32 @@ public static class FunctionCatalog
     public const string Ping = "ping";
     public const string AuditChainer = "audit-chainer";
     public const string AuditAnchor = "audit-anchor";
+    public const string ErasureValidate = "erasure-validate";
+    public const string ErasureSoftDeletePage = "erasure-soft-delete-page";
+    public const string ErasureBeginPurge = "erasure-begin-purge";
+    public const string ErasurePurgePage = "erasure-purge-page";
+    public const string ErasureShred = "erasure-shred";
+    public const string ErasureCertify = "erasure-certify";
+    public const string ErasureScheduleScrub = "erasure-schedule-scrub";
+    public const string ErasureComplete = "erasure-complete";
+    public const string ErasureRecordFailure = "erasure-record-failure";
+    public const string ErasureHandOver = "erasure-hand-over";
+    public const string JobStatus = "job-status";
+    public const string JobsReconcile = "jobs-reconcile";
 
-    public static IReadOnlyList<string> HandlerNames { get; } = [Ping, AuditChainer, AuditAnchor];
+    public static IReadOnlyList<string> HandlerNames { get; } =
+    [
+        Ping, AuditChainer, AuditAnchor,
+        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
+        ErasureComplete, ErasureRecordFailure, ErasureHandOver, JobStatus, JobsReconcile,
+    ];
+
+    /// <summary>The handlers of the deletion workflow (their functions get the erasure permissions).</summary>
+    public static IReadOnlyList<string> ErasureHandlers { get; } =
+    [
+        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
+        ErasureComplete, ErasureRecordFailure, ErasureHandOver,
+    ];
 
     public static HandlerRegistry Register(HandlerRegistry registry, TimeProvider clock)
     {
@@ -39,6 +64,20 @@ public static class FunctionCatalog
             return (new AuditAnchorer(chainStore.Value, store, signer, clock), new DynamoTenantRepository(AwsClients.DynamoDb(), names.Table(ResourceCatalog.Tenants)));
         });
         registry.Add(AuditAnchor, () => new AuditAnchorHandler(anchorer.Value.Item1, anchorer.Value.Item2));
+
+        var erasure = new ErasureComposition(clock);
+        registry.Add(ErasureValidate, () => new ErasureStepHandler(erasure.Steps.ValidateAsync));
+        registry.Add(ErasureSoftDeletePage, () => new ErasureStepHandler(erasure.Steps.SoftDeletePageAsync));
+        registry.Add(ErasureBeginPurge, () => new ErasureStepHandler(erasure.Steps.BeginPurgeAsync));
+        registry.Add(ErasurePurgePage, () => new ErasureStepHandler(erasure.Steps.PurgePageAsync));
+        registry.Add(ErasureShred, () => new ErasureStepHandler(erasure.Steps.ShredAsync));
+        registry.Add(ErasureCertify, () => new ErasureStepHandler(erasure.Steps.CertifyAsync));
+        registry.Add(ErasureScheduleScrub, () => new ErasureScheduleScrubHandler(erasure));
+        registry.Add(ErasureComplete, () => new ErasureStepHandler(erasure.Steps.CompleteAsync));
+        registry.Add(ErasureRecordFailure, () => new ErasureFailureHandler(erasure));
+        registry.Add(ErasureHandOver, () => new ErasureHandOverHandler(erasure));
+        registry.Add(JobStatus, () => new Jobs.JobStatusHandler(erasure));
+        registry.Add(JobsReconcile, () => new Jobs.JobsReconcileHandler(erasure));
         return registry;
     }
 }

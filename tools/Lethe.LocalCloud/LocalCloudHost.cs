@@ -80,6 +80,9 @@ public sealed class LocalCloudHost : IAsyncDisposable
 
     public StepFunctionsClient StepFunctions { get; }
 
+    /// <summary>SNS of the local cloud (topics, queue subscriptions), through its query API.</summary>
+    public Bootstrap.SnsQueryClient Sns => new(_http, Endpoint, _options.Region);
+
     public static async Task<LocalCloudHost> StartAsync(LocalCloudOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -210,7 +213,7 @@ public sealed class LocalCloudHost : IAsyncDisposable
         using var s3 = CreateS3Client();
         using var kms = CreateKmsClient();
         using var sqs = CreateSqsClient();
-        var names = await new ResourceBootstrapper(dynamo, s3, kms, sqs, _options.ResourcePrefix).CreateAllAsync(cancellationToken);
+        var names = await new ResourceBootstrapper(dynamo, s3, kms, sqs, _options.ResourcePrefix) { Sns = Sns }.CreateAllAsync(cancellationToken);
         var environment = new Dictionary<string, string>(names, StringComparer.Ordinal)
         {
             ["AWS_ENDPOINT_URL"] = Endpoint.ToString().TrimEnd('/'),
@@ -255,6 +258,9 @@ public sealed class LocalCloudHost : IAsyncDisposable
             _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
         _eventSources.Add(poller);
         _eventSources.Add(new DisposableClients(dynamo));
+        // What the status-change rule does in AWS: every job follows its execution (a stop, a failure) within a second or so.
+        _eventSources.Add(EventSources.PeriodicInvoker.Start(
+            FunctionCatalog.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));
     }
 
     private sealed class DisposableClients(params IDisposable[] clients) : IAsyncDisposable

@@ -14,6 +14,9 @@ public sealed class LocalCloudOptions
 
     public string AccountId { get; set; } = "123456789012";
 
+    /// <summary>How often job status is mirrored from executions (the status-change rule of AWS).</summary>
+    public TimeSpan JobStatusInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The default tenant time scale (DESIGN.md's time model); 1 is real time.</summary>
     public int TimeScale { get; set; } = 1;
 

@@ -27,6 +27,9 @@ public sealed class LetheApiOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Signing keys that signed earlier certificates and stay published by id (the current key is always published).</summary>
+    public List<string> PreviousSigningKeyIds { get; set; } = [];
+
     public bool IsLocal => string.Equals(Stage, "local", StringComparison.Ordinal);
 }
 

@@ -42,7 +42,7 @@ public static class InventoryEndpoints
             }
             catch (FormatException)
             {
-                errors["state"] = ["active, soft_deleted, archived or purged."];
+                errors["state"] = ["active, soft_deleted, purging, archived or purged."];
             }
         }
 

@@ -4,6 +4,7 @@ using Lethe.Api.Auth;
 using Lethe.Api.Problems;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Classification;
+using Lethe.Domain.Jobs;
 using Lethe.Domain.Records;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
@@ -46,7 +47,7 @@ public static class RecordEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        string tenantId, string subjectId, CreateRecordRequest? body, HttpContext http, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
+        string tenantId, string subjectId, CreateRecordRequest? body, HttpContext http, RecordService records, SubjectRefs subjectRefs, IJobStore jobs, AuditRecorder audit)
     {
         if (!SubjectId.IsValid(subjectId))
         {
@@ -63,6 +64,11 @@ public static class RecordEndpoints
         var tenant = http.Tenant()!;
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
         var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted);
+        if (await jobs.OpenErasureAsync(tenantId, subjectRef, http.RequestAborted) is { } erasure)
+        {
+            return ErasureInProgress(http, erasure);
+        }
+
         var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().AuditName, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, "record.create", $"record/{record.Id}", "success", Details(record));
         return TypedResults.Created(
@@ -123,6 +129,11 @@ public static class RecordEndpoints
 
         return TypedResults.Ok(view);
     }
+
+    /// <summary>API.md: while an erasure is open for a subject, writes for that subject answer 409 with the erasure's job id.</summary>
+    public static IResult ErasureInProgress(HttpContext http, string jobId) =>
+        ProblemTypes.Conflict(http, "erasure-in-progress", "Erasure in progress",
+            "An erasure of this subject is open: nothing is written for it until the erasure ends. Nothing was changed.", jobId);
 
     private static IResult? Refuse(HttpContext http, string subjectId) =>
         RolePolicy.MayActFor(http.Principal(), Capability.ReadRecords, subjectId) ? null : ProblemTypes.Forbidden(http);

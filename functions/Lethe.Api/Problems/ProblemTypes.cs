@@ -34,6 +34,19 @@ public static class ProblemTypes
             errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
     }
 
+    /// <summary>409 with the conflicting job named (<c>jobId</c>), e.g. <c>erasure-in-progress</c>.</summary>
+    public static IResult Conflict(HttpContext context, string slug, string title, string detail, string? jobId = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var problem = new ProblemDetails { Type = Uri(slug), Title = title, Status = StatusCodes.Status409Conflict, Detail = detail, Instance = context.Request.Path };
+        if (jobId is not null)
+        {
+            problem.Extensions["jobId"] = jobId;
+        }
+
+        return Results.Problem(problem);
+    }
+
     public static IResult Create(HttpContext context, int status, string slug, string title, string detail, IDictionary<string, string[]>? errors = null)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -49,6 +49,9 @@ public enum KeyKind
 /// <summary>A KMS key created with the stack; per-tenant keys are created at run time and are not in the catalog.</summary>
 public sealed record KmsKeyDefinition(string LogicalName, string IdVariable, KeyKind Kind, string AliasSuffix);
 
+/// <summary>An SNS topic; subscribers (the tenant's app) get notices that carry ids and links, never personal data.</summary>
+public sealed record TopicDefinition(string LogicalName, string ArnVariable);
+
 public sealed record QueueDefinition(string LogicalName, string UrlVariable, int VisibilityTimeoutSeconds, int MaxReceiveCount, string DeadLetterLogicalName);
 
 /// <summary>
@@ -69,7 +72,11 @@ public static class ResourceCatalog
     /// <summary>Jobs and their idempotency reservations (same table, so both are written in one transaction).</summary>
     public static TableDefinition Jobs { get; } = new(
         "Jobs", "LETHE_TABLE_JOBS", Pk, Sk,
-        [new IndexDefinition("byStatus", new KeyAttribute("statusPk", KeyAttributeType.String), new KeyAttribute("statusSk", KeyAttributeType.String))],
+        [
+            new IndexDefinition("byStatus", new KeyAttribute("statusPk", KeyAttributeType.String), new KeyAttribute("statusSk", KeyAttributeType.String)),
+            // Sparse: only open jobs carry openPk, so reconciliation reads what is open across tenants without a scan.
+            new IndexDefinition("open", new KeyAttribute("openPk", KeyAttributeType.String), new KeyAttribute("openSk", KeyAttributeType.String)),
+        ],
         TimeToLiveAttribute: "expiresAt");
 
     public static TableDefinition Inventory { get; } = new(
@@ -122,4 +129,17 @@ public static class ResourceCatalog
     public static QueueDefinition IngestQueue { get; } = new("IngestQueue", "LETHE_QUEUE_INGEST", VisibilityTimeoutSeconds: 360, MaxReceiveCount: 5, DeadLetterLogicalName: "IngestDeadLetterQueue");
 
     public static IReadOnlyList<QueueDefinition> Queues { get; } = [IngestQueue];
+
+    /// <summary>Job notices (erasure completed, export ready): ids and links only.</summary>
+    public static TopicDefinition Notifications { get; } = new("Notifications", "LETHE_TOPIC_NOTIFICATIONS");
+
+    public static IReadOnlyList<TopicDefinition> Topics { get; } = [Notifications];
+
+    /// <summary>A table by its logical name, as inventory locations name it.</summary>
+    public static TableDefinition TableNamed(string logicalName) =>
+        Tables.FirstOrDefault(t => t.LogicalName == logicalName) ?? throw new ArgumentException($"No table is named {logicalName}.", nameof(logicalName));
+
+    /// <summary>A bucket by its logical name, as inventory locations name it.</summary>
+    public static BucketDefinition BucketNamed(string logicalName) =>
+        Buckets.FirstOrDefault(b => b.LogicalName == logicalName) ?? throw new ArgumentException($"No bucket is named {logicalName}.", nameof(logicalName));
 }

@@ -47,6 +47,21 @@ public sealed class ResourceNames
         return Require(queue.UrlVariable, queue.LogicalName);
     }
 
+    public string Topic(TopicDefinition topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        return Require(topic.ArnVariable, topic.LogicalName);
+    }
+
+    /// <summary>The state machine of a workflow file (<c>deletion</c> → <c>LETHE_WORKFLOW_DELETION</c>), or null when not deployed.</summary>
+    public string? Workflow(string workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        return _lookup(WorkflowVariable(workflow)) is { Length: > 0 } arn ? arn : null;
+    }
+
+    public static string WorkflowVariable(string workflow) => $"LETHE_WORKFLOW_{workflow.ToUpperInvariant().Replace('-', '_')}";
+
     private string Require(string variable, string logicalName) =>
         _lookup(variable) is { Length: > 0 } value
             ? value

@@ -14,7 +14,7 @@ namespace Lethe.Aws.Keys;
 /// <see cref="KekCache"/>. Deleting the item is crypto-shredding. The tenant's subject-ref key is kept the same way
 /// (<c>SUBJECTREFKEY</c>, context {tenant, purpose: subject-ref}).
 /// </summary>
-public sealed class KmsKeyHierarchy : IKeyHierarchy
+public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder
 {
     private readonly IAmazonKeyManagementService _kms;
     private readonly IAmazonDynamoDB _dynamo;
@@ -39,7 +39,122 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     public async Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
     {
         await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
-        return await _cache.GetOrLoadAsync(KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+        var cacheKey = KekCache.KeyFor(tenantId, subjectRef);
+        var kek = await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+        // A write must never seal under a KEK that another process shredded or replaced (an erasure): one small read (no KMS
+        // call) proves the cached KEK is still the stored one.
+        if (await StoredKekIdAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken) == kek.KeyId)
+        {
+            return kek;
+        }
+
+        _cache.Invalidate(cacheKey);
+        return await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+    }
+
+    public async Task<SubjectKek?> RefreshSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
+    {
+        _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
+        return await FindSubjectKekAsync(tenantId, tenantKeyArn, subjectRef, cancellationToken);
+    }
+
+    public async Task<string?> ShredAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var current = await GetItemAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken);
+        if (current is null)
+        {
+            return await TombstoneAsync(tenantId, subjectRef, cancellationToken);
+        }
+
+        var kekId = current["kekId"].S;
+        await _dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, SubjectKey(subjectRef).SortKey) } },
+                new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, PendingKey(subjectRef).SortKey) } },
+                new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, $"SUBJECT#{subjectRef}") } },
+                new TransactWriteItem { Put = new Put { TableName = _table, Item = Tombstone(tenantId, subjectRef, kekId) } },
+            ],
+        }, cancellationToken);
+        _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
+        return kekId;
+    }
+
+    public async Task<(SubjectKek Current, SubjectKek Fresh)?> PrepareReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var item = await GetItemAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken);
+        if (item is null)
+        {
+            return null;
+        }
+
+        var tenantKeyArn = item["tenantKeyArn"].S;
+        await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
+        var current = await LoadAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), cancellationToken);
+        if (current is null)
+        {
+            return null;
+        }
+
+        var fresh = await LoadOrCreateAsync(tenantId, tenantKeyArn, PendingKey(subjectRef), cancellationToken);
+        return (current, fresh);
+    }
+
+    public async Task<string?> CommitReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var pending = await GetItemAsync(tenantId, PendingKey(subjectRef).SortKey, cancellationToken);
+        var current = await GetItemAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken);
+        if (pending is null || current is null)
+        {
+            return await TombstoneAsync(tenantId, subjectRef, cancellationToken);
+        }
+
+        var oldId = current["kekId"].S;
+        var promoted = Key(tenantId, SubjectKey(subjectRef).SortKey);
+        foreach (var name in new[] { "kekId", "wrappedKek", "tenantKeyArn", "createdAt" })
+        {
+            promoted[name] = pending[name];
+        }
+
+        await _dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem { Put = new Put
+                {
+                    TableName = _table,
+                    Item = promoted,
+                    ConditionExpression = "kekId = :old",
+                    ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":old"] = new() { S = oldId } },
+                } },
+                new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, PendingKey(subjectRef).SortKey) } },
+                new TransactWriteItem { Put = new Put { TableName = _table, Item = Tombstone(tenantId, subjectRef, oldId) } },
+            ],
+        }, cancellationToken);
+        _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
+        return oldId;
+    }
+
+    /// <summary>A record that a KEK was destroyed: its id and when, no key material (certificates and replays name it).</summary>
+    private Dictionary<string, AttributeValue> Tombstone(string tenantId, string subjectRef, string kekId)
+    {
+        var item = Key(tenantId, $"KEKSHRED#{subjectRef}");
+        item["kekId"] = new AttributeValue { S = kekId };
+        item["shreddedAt"] = new AttributeValue { S = _clock.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
+        return item;
+    }
+
+    private async Task<string?> TombstoneAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
+        (await GetItemAsync(tenantId, $"KEKSHRED#{subjectRef}", cancellationToken))?["kekId"].S;
+
+    private async Task<string?> StoredKekIdAsync(string tenantId, string sortKey, CancellationToken cancellationToken) =>
+        (await GetItemAsync(tenantId, sortKey, cancellationToken))?["kekId"].S;
+
+    private async Task<Dictionary<string, AttributeValue>?> GetItemAsync(string tenantId, string sortKey, CancellationToken cancellationToken)
+    {
+        var response = await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = Key(tenantId, sortKey), ConsistentRead = true }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? item : null;
     }
 
     /// <summary>Re-checks the tenant key's state once per interval; only an enabled key is remembered as such.</summary>
@@ -106,6 +221,9 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy
     private sealed record DataKeySlot(string SortKey, string ContextName, string ContextValue);
 
     private static DataKeySlot SubjectKey(string subjectRef) => new($"KEK#{subjectRef}", "subject", subjectRef);
+
+    /// <summary>The fresh KEK of a replacement, kept here until survivors are rewrapped (same KMS context as the current one).</summary>
+    private static DataKeySlot PendingKey(string subjectRef) => new($"KEKNEXT#{subjectRef}", "subject", subjectRef);
 
     private static readonly DataKeySlot SubjectRefKey = new("SUBJECTREFKEY", "purpose", "subject-ref");
 

@@ -12,6 +12,13 @@ namespace Lethe.Aws.Records;
 /// </summary>
 public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable) : IConsentStore
 {
+    /// <summary>The inventory item of a subject's consent for one purpose.</summary>
+    public static string ItemId(string subjectRef, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(subjectRef);
+        return $"consent-{subjectRef[..16]}-{purpose}";
+    }
+
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
@@ -31,8 +38,8 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
         change["granted"] = new() { BOOL = state.Granted };
         change["at"] = new() { S = Time(state.UpdatedAt) };
         change["by"] = new() { S = state.UpdatedBy };
-        var inventory = Key(tenantId, $"ITEM#consent-{subjectRef[..16]}-{state.Purpose}");
-        inventory["itemId"] = new() { S = $"consent-{subjectRef[..16]}-{state.Purpose}" };
+        var inventory = Key(tenantId, $"ITEM#{ItemId(subjectRef, state.Purpose)}");
+        inventory["itemId"] = new() { S = ItemId(subjectRef, state.Purpose) };
         inventory["kind"] = new() { S = "consent" };
         inventory["tenantId"] = new() { S = tenantId };
         inventory["subjectRef"] = new() { S = subjectRef };

@@ -156,6 +156,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         var shard = (int)((uint)StringComparer.Ordinal.GetHashCode(record.Id) % ExpiryShards);
         item["itemId"] = new() { S = record.Id };
         item["kind"] = new() { S = "record" };
+        item["encrypted"] = new() { BOOL = record.Encrypted };
         item["tenantId"] = new() { S = record.TenantId };
         item["subjectRef"] = new() { S = record.SubjectRef };
         item["category"] = new() { S = record.Category };

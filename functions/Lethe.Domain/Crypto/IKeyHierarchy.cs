@@ -12,6 +12,9 @@ public interface IKeyHierarchy
     /// <summary>The subject's KEK, or null when it was shredded (or never existed): its envelopes can no longer be opened.</summary>
     Task<SubjectKek?> FindSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken);
 
+    /// <summary>Forgets any cached KEK of the subject and loads the stored one (after another process replaced it).</summary>
+    Task<SubjectKek?> RefreshSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken);
+
     /// <summary>The tenant's key for <see cref="SubjectRef"/> (HMAC of subject ids), created on first use and cached.</summary>
     Task<SubjectKek> GetOrCreateSubjectRefKeyAsync(string tenantId, string tenantKeyArn, CancellationToken cancellationToken);
 

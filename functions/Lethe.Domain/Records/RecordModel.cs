@@ -8,6 +8,7 @@ public enum ItemState
 {
     Active,
     SoftDeleted,
+    Purging,
     Archived,
     Purged,
 }
@@ -18,6 +19,7 @@ public static class ItemStates
     {
         ItemState.Active => "active",
         ItemState.SoftDeleted => "soft_deleted",
+        ItemState.Purging => "purging",
         ItemState.Archived => "archived",
         ItemState.Purged => "purged",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
@@ -27,6 +29,7 @@ public static class ItemStates
     {
         "active" => ItemState.Active,
         "soft_deleted" => ItemState.SoftDeleted,
+        "purging" => ItemState.Purging,
         "archived" => ItemState.Archived,
         "purged" => ItemState.Purged,
         _ => throw new FormatException($"Unknown item state '{value}'."),

@@ -53,8 +53,18 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, ISubje
             return new RecordView(record, record.PlainFields);
         }
 
-        var kek = await keys.FindSubjectKekAsync(record.TenantId, tenantKeyArn, record.SubjectRef, cancellationToken)
-            ?? throw new EnvelopeException("key-shredded", "The subject's key was shredded: this record's fields can no longer be read by anyone.");
+        var kek = await keys.FindSubjectKekAsync(record.TenantId, tenantKeyArn, record.SubjectRef, cancellationToken);
+        if (kek is not null && record.SealedFields.Values.Any(f => FieldEnvelope.KeyIdOf(f) != kek.KeyId))
+        {
+            // Sealed under a KEK this process has not seen: an erasure replaced it (survivors were rewrapped) elsewhere.
+            kek = await keys.RefreshSubjectKekAsync(record.TenantId, tenantKeyArn, record.SubjectRef, cancellationToken);
+        }
+
+        if (kek is null)
+        {
+            throw new EnvelopeException("key-shredded", "The subject's key was shredded: this record's fields can no longer be read by anyone.");
+        }
+
         var fields = record.SealedFields.ToDictionary(
             f => f.Key,
             f => Encoding.UTF8.GetString(FieldEnvelope.Open(f.Value, kek, new EnvelopeContext(record.TenantId, record.SubjectRef, record.Id, f.Key))),

@@ -29,6 +29,9 @@ public enum Capability
     ReadAudit,
     AnchorAudit,
     ReadInventory,
+    SubmitRequests,
+    ReadRequests,
+    ManageRequests,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -48,7 +51,18 @@ public static class RolePolicy
         [Capability.ReadAudit] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.AnchorAudit] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadInventory] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.SubmitRequests] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadRequests] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.Auditor, Roles.PlatformAdmin],
+        [Capability.ManageRequests] = [Roles.TenantAdmin, Roles.PlatformAdmin],
     };
+
+    /// <summary>True when only the <c>subject</c> role grants the capability: the caller sees and acts for its own subject alone.</summary>
+    public static bool OnlyAsSubject(Principal principal, Capability capability)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var allowed = Allowed.TryGetValue(capability, out var roles) ? roles : [];
+        return !principal.Roles.Any(r => r != Roles.Subject && allowed.Contains(r, StringComparer.Ordinal));
+    }
 
     /// <summary>
     /// A token whose only allowing role is <c>subject</c> acts for its own subject id alone (API.md: sub = path subject, else 403).

@@ -31,6 +31,8 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     {
         if (_cloud is not null)
         {
+            // The emulator's own log, kept with the test results: when moto dies mid-run, the reason is in here.
+            await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "local-cloud-moto.log"), _cloud.MotoOutput);
             await _cloud.DisposeAsync();
         }
     }

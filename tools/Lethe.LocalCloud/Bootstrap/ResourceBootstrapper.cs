@@ -34,6 +34,9 @@ public sealed class ResourceBootstrapper
         _prefix = prefix;
     }
 
+    /// <summary>SNS through its query API (AWSSDK.SimpleNotificationService is not on our feed).</summary>
+    public SnsQueryClient? Sns { get; init; }
+
     public static string PhysicalName(string prefix, string logicalName)
     {
         ArgumentNullException.ThrowIfNull(logicalName);
@@ -83,6 +86,14 @@ public sealed class ResourceBootstrapper
         foreach (var queue in ResourceCatalog.Queues)
         {
             variables[queue.UrlVariable] = await CreateQueueAsync(queue, cancellationToken);
+        }
+
+        if (Sns is not null)
+        {
+            foreach (var topic in ResourceCatalog.Topics)
+            {
+                variables[topic.ArnVariable] = await Sns.CreateTopicAsync(PhysicalName(_prefix, topic.LogicalName), cancellationToken);
+            }
         }
 
         return variables;

@@ -1,0 +1,347 @@
+using System.Text.Json;
+using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
+using Lethe.Api.Problems;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Api.Endpoints;
+
+public sealed record SubmitRequestBody(string? Type, string? SubjectId, string? Reason, string? Format);
+
+public sealed record ProgressView(long Total, long Processed, long Failed, int Percent);
+
+public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held);
+
+public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset At);
+
+public sealed record JobView(
+    string Id, string TenantId, string Type, string? SubjectId, string SubjectRef, string Status, string Phase, ProgressView Progress,
+    DateTimeOffset? Eta, IReadOnlyList<JobErrorView> Errors, CountsView Counts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format);
+
+public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
+
+public sealed record RestoreResult(string RequestId, long Restored);
+
+public sealed record ItemRestored(string ItemId, string State);
+
+public sealed record CertificateResponse(JsonElement Certificate, string Payload, string Signature, string Algorithm, string KeyId);
+
+public sealed record CertificateList(IReadOnlyList<CertificateResponse> Items);
+
+public sealed record RequestAuditDetails(string RequestId, string Type, string SubjectRef, string Status);
+
+public sealed record ItemRestoreAuditDetails(string ItemId, string? RequestId);
+
+public sealed record RestoreAuditDetails(string RequestId, string SubjectRef, long Restored);
+
+/// <summary>Data subject requests (API.md, Requests): submit, list, read, cancel, restore, retry, certificates.</summary>
+public static class RequestEndpoints
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapRequestEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var requests = routes.MapGroup("/v1/tenants/{tenantId}/requests").WithTags("Requests");
+        requests.MapPost("/", SubmitAsync).RequireTenantAccess(Capability.SubmitRequests)
+            .WithName("SubmitRequest").WithSummary("Submits an erasure (or export) for a data subject; Idempotency-Key makes a retry safe.")
+            .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRequests)
+            .WithName("ListRequests").WithSummary("Requests of the tenant, newest first, by status, type and subject.").Produces<JobPage>();
+        requests.MapGet("/{requestId}", GetAsync).RequireTenantAccess(Capability.ReadRequests)
+            .WithName("GetRequest").WithSummary("One request: status, phase, progress, ETA, errors.").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
+        requests.MapPost("/{requestId}/cancel", CancelAsync).RequireTenantAccess(Capability.ManageRequests)
+            .WithName("CancelRequest").WithSummary("Cancels until the purge starts; nothing done is undone.").Produces<JobView>().ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapPost("/{requestId}/restore", RestoreAsync).RequireTenantAccess(Capability.ManageRequests)
+            .WithName("RestoreRequest").WithSummary("Restores every item of this erasure still inside its recovery window.").Produces<RestoreResult>().ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
+            .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccess(Capability.ReadRequests)
+            .WithName("GetCertificate").WithSummary("The signed deletion certificate; 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccess(Capability.ReadRequests)
+            .WithName("ListCertificates").WithSummary("The deletion certificate and the supplemental backup-scrub one.").Produces<CertificateList>();
+        routes.MapPost("/v1/tenants/{tenantId}/items/{itemId}/restore", RestoreItemAsync).RequireTenantAccess(Capability.ManageRequests).WithTags("Items")
+            .WithName("RestoreItem").WithSummary("Restores one soft-deleted item inside its recovery window; 409 otherwise.").Produces<ItemRestored>().ProducesProblem(StatusCodes.Status409Conflict);
+        return routes;
+    }
+
+    private static async Task<IResult> SubmitAsync(
+        string tenantId, SubmitRequestBody? body, HttpContext http, RequestService requests, SubjectRefs subjectRefs, AuditRecorder audit, ILoggerFactory loggers)
+    {
+        if (body is null)
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["body"] = ["A JSON body {\"type\",\"subjectId\",\"reason\",\"format\"} is required."] });
+        }
+
+        var submission = new RequestSubmission(body.Type, body.SubjectId, body.Reason, body.Format);
+        var errors = new Dictionary<string, string[]>(submission.Validate(), StringComparer.Ordinal);
+        var key = http.Request.Headers[IdempotencyHeader].ToString();
+        if (key.Length > 0 && !IdempotencyKeys.IsValid(key))
+        {
+            errors["Idempotency-Key"] = [$"An idempotency key is 1–{IdempotencyKeys.MaxLength} printable ASCII characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var principal = http.Principal();
+        if (!RolePolicy.MayActFor(principal, Capability.SubmitRequests, body.SubjectId!))
+        {
+            return ProblemTypes.Forbidden(http);
+        }
+
+        if (body.Type == "export")
+        {
+            return ProblemTypes.Create(http, StatusCodes.Status501NotImplemented, "not-implemented", "Export not available yet",
+                "Export requests are not available in this version; deletion requests are. Nothing was stored.");
+        }
+
+        var tenant = http.Tenant()!;
+        var subjectRef = await subjectRefs.ForAsync(tenant, body.SubjectId!, http.RequestAborted);
+        var outcome = await requests.SubmitAsync(tenant, subjectRef, submission, key.Length > 0 ? key : null, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
+        switch (outcome)
+        {
+            case Accepted { Replayed: true } replayed:
+                return TypedResults.Ok(View(replayed.Job, http));
+            case Accepted accepted:
+                if (accepted.Job.ExecutionArn is null)
+                {
+                    loggers.CreateLogger("Lethe.Api.Requests").LogWarning("Job {JobId} is stored but its execution did not start; reconciliation will start it.", accepted.Job.Id);
+                }
+
+                await audit.RecordAsync(http, tenantId, "request.submit", $"request/{accepted.Job.Id}", "success", Details(accepted.Job));
+                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{accepted.Job.Id}", View(accepted.Job, http));
+            case KeyReusedWithAnotherBody reused:
+                return ProblemTypes.Conflict(http, "idempotency-key-reused", "Idempotency key reused",
+                    "This Idempotency-Key was used in the last 24 hours with a different body. Nothing was stored.", reused.JobId);
+            case SubjectHeld:
+                await audit.RecordAsync(http, tenantId, "request.submit", $"subject/{subjectRef}", AuditActionsDenied, Json("{\"reason\":\"legal-hold\"}"));
+                return ProblemTypes.Conflict(http, "legal-hold", "Subject under legal hold",
+                    "A legal hold stands for this subject: nothing of it may be deleted. Nothing was stored.");
+            case ErasureOpen open:
+                return ProblemTypes.Conflict(http, "erasure-in-progress", "Erasure in progress",
+                    "This subject already has an open erasure request.", open.JobId);
+            default:
+                throw new InvalidOperationException("Unknown submission outcome.");
+        }
+    }
+
+    private const string AuditActionsDenied = Domain.Audit.AuditActions.Denied;
+
+    private static async Task<IResult> ListAsync(
+        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        JobStatus? wanted = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) && JobStatuses.Name(parsed) == status)
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["status"] = ["queued, running, completed, failed or cancelled."];
+            }
+        }
+
+        if (type is not null and not ("deletion" or "export"))
+        {
+            errors["type"] = ["deletion or export."];
+        }
+
+        if (subjectId is not null && !SubjectId.IsValid(subjectId))
+        {
+            errors["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."];
+        }
+
+        if (limit is < 1 or > 200)
+        {
+            errors["limit"] = ["limit is 1–200."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var principal = http.Principal();
+        if (RolePolicy.OnlyAsSubject(principal, Capability.ReadRequests))
+        {
+            if (subjectId is not null && subjectId != principal.Sub)
+            {
+                return ProblemTypes.Forbidden(http);
+            }
+
+            subjectId = principal.Sub;
+        }
+
+        var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
+        var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, type is null ? null : type == "export" ? JobType.Export : JobType.Deletion, subjectRef, cursor, limit ?? 50), http.RequestAborted);
+        return TypedResults.Ok(new JobPage(items.Select(j => View(j, http)).ToList(), next));
+    }
+
+    private static async Task<IResult> GetAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs) =>
+        await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is { } job ? TypedResults.Ok(View(job, http)) : ProblemTypes.NotFound(http, "request");
+
+    private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, AuditRecorder audit)
+    {
+        var (change, job) = await requests.CancelAsync(tenantId, requestId, http.RequestAborted);
+        switch (change)
+        {
+            case JobChange.NotFound:
+                return ProblemTypes.NotFound(http, "request");
+            case JobChange.Conflict:
+                return ProblemTypes.Conflict(http, "not-cancellable", "Request can no longer be cancelled",
+                    $"The request is {JobStatuses.Name(job!.Status)} in phase {job.Phase}: cancel is possible only until the purge starts.", job.Id);
+            default:
+                await audit.RecordAsync(http, tenantId, "request.cancel", $"request/{job!.Id}", "success", Details(job));
+                return TypedResults.Ok(View(job, http));
+        }
+    }
+
+    private static async Task<IResult> RestoreAsync(string tenantId, string requestId, HttpContext http, RequestService requests, IJobStore jobs, AuditRecorder audit)
+    {
+        var (change, restored) = await requests.RestoreRequestAsync(tenantId, requestId, http.RequestAborted);
+        if (change == JobChange.NotFound)
+        {
+            return ProblemTypes.NotFound(http, "request");
+        }
+
+        if (change == JobChange.Conflict)
+        {
+            return ProblemTypes.Conflict(http, "recovery-window-closed", "Recovery window closed",
+                "This erasure's recovery window is over (or its purge has started): its items can no longer be restored.", requestId);
+        }
+
+        var job = (await jobs.FindAsync(tenantId, requestId, http.RequestAborted))!;
+        await audit.RecordAsync(http, tenantId, "request.restore", $"request/{requestId}", "success",
+            JsonSerializer.SerializeToElement(new RestoreAuditDetails(requestId, job.SubjectRef, restored), ApiJsonContext.Default.RestoreAuditDetails));
+        return TypedResults.Ok(new RestoreResult(requestId, restored));
+    }
+
+    private static async Task<IResult> RetryAsync(string tenantId, string requestId, HttpContext http, RequestService requests, AuditRecorder audit)
+    {
+        var (change, job) = await requests.RetryAsync(tenantId, requestId, http.RequestAborted);
+        switch (change)
+        {
+            case JobChange.NotFound:
+                return ProblemTypes.NotFound(http, "request");
+            case JobChange.Conflict:
+                return ProblemTypes.Conflict(http, job?.Status == JobStatus.Failed ? "erasure-in-progress" : "not-retryable", "Request cannot be retried",
+                    job?.Status == JobStatus.Failed
+                        ? "Another erasure of this subject is open; retry this one after it ends."
+                        : $"Only a failed request can be retried; this one is {(job is null ? "gone" : JobStatuses.Name(job.Status))}.", job?.Id);
+            default:
+                await audit.RecordAsync(http, tenantId, "request.retry", $"request/{job!.Id}", "success", Details(job));
+                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", View(job, http));
+        }
+    }
+
+    private static async Task<IResult> CertificateAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
+    {
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
+        {
+            return ProblemTypes.NotFound(http, "deletion request");
+        }
+
+        return await certificates.FindAsync(tenantId, job.Id, "deletion", http.RequestAborted) is { } certificate
+            ? TypedResults.Ok(Response(certificate))
+            : ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
+                $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when the erasure completes.", job.Id);
+    }
+
+    private static async Task<IResult> CertificatesAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
+    {
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
+        {
+            return ProblemTypes.NotFound(http, "deletion request");
+        }
+
+        var all = await certificates.ListAsync(tenantId, job.Id, http.RequestAborted);
+        return TypedResults.Ok(new CertificateList(all.Select(Response).ToList()));
+    }
+
+    private static async Task<IResult> RestoreItemAsync(string tenantId, string itemId, HttpContext http, RequestService requests, AuditRecorder audit)
+    {
+        if (itemId.Length is 0 or > 128)
+        {
+            return ProblemTypes.NotFound(http, "item");
+        }
+
+        var (change, item) = await requests.RestoreItemAsync(tenantId, itemId, http.RequestAborted);
+        switch (change)
+        {
+            case JobChange.NotFound:
+                return ProblemTypes.NotFound(http, "item");
+            case JobChange.Conflict:
+                return ProblemTypes.Conflict(http, "not-restorable", "Item cannot be restored",
+                    $"The item is {Domain.Records.ItemStates.Name(item!.State)}: only a soft-deleted item inside its recovery window can be restored.");
+            default:
+                await audit.RecordAsync(http, tenantId, "item.restore", $"item/{itemId}", "success",
+                    JsonSerializer.SerializeToElement(new ItemRestoreAuditDetails(itemId, item!.ErasureJobId), ApiJsonContext.Default.ItemRestoreAuditDetails));
+                return TypedResults.Ok(new ItemRestored(itemId, "active"));
+        }
+    }
+
+    /// <summary>A job the caller may see: a subject token sees its own requests only; anything else is 404, as if it did not exist.</summary>
+    private static async Task<Job?> VisibleJobAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
+    {
+        if (requestId.Length is 0 or > 64)
+        {
+            return null;
+        }
+
+        var job = await jobs.FindAsync(tenantId, requestId, http.RequestAborted);
+        if (job is null)
+        {
+            return null;
+        }
+
+        var principal = http.Principal();
+        if (RolePolicy.OnlyAsSubject(principal, Capability.ReadRequests)
+            && (!SubjectId.IsValid(principal.Sub) || await subjectRefs.ForAsync(http.Tenant()!, principal.Sub, http.RequestAborted) != job.SubjectRef))
+        {
+            return null;
+        }
+
+        return job;
+    }
+
+    public static JobView View(Job job, HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(http);
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var p = job.Progress;
+        var c = job.Counts;
+        return new JobView(
+            job.Id, job.TenantId, job.Type == JobType.Export ? "export" : "deletion", job.SubjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
+            new ProgressView(p.Total, p.Processed, p.Failed, job.Status == JobStatus.Completed ? 100 : p.Percent), job.Eta(now),
+            job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
+            new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held),
+            job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format);
+    }
+
+    public static CertificateResponse Response(SignedCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        using var parsed = JsonDocument.Parse(certificate.Payload);
+        return new CertificateResponse(parsed.RootElement.Clone(), Convert.ToBase64String(certificate.Payload), Convert.ToBase64String(certificate.Signature), SignedCertificate.Algorithm, certificate.KeyId);
+    }
+
+    private static JsonElement Details(Job job) => JsonSerializer.SerializeToElement(
+        new RequestAuditDetails(job.Id, job.Type == JobType.Export ? "export" : "deletion", job.SubjectRef, JobStatuses.Name(job.Status)), ApiJsonContext.Default.RequestAuditDetails);
+
+    private static JsonElement Json(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

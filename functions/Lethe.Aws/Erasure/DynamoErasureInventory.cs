@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Records;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Erasure;
+
+/// <summary>
+/// The inventory's erasure moves. Items go <c>active → soft_deleted → purging → purged</c> by conditional writes, many items per
+/// TransactWriteItems (≤ 100 actions); when one condition fails (an item restored or moved meanwhile) the chunk falls back to
+/// one transaction per item, so one item never blocks the others. A record's own item mirrors the state, so every read path
+/// hides it in the same write.
+/// </summary>
+public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string inventoryTable, string recordsTable) : IErasureInventory
+{
+    private const int MaxTransactionActions = 100;
+
+    public async Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = inventoryTable,
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+                KeyConditionExpression = "subjectPk = :s",
+                ExpressionAttributeValues = new() { [":s"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) } },
+                Select = Select.COUNT,
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            count += page.Count ?? 0;
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+
+        return count;
+    }
+
+    public async Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(
+        string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var subjectPk = DynamoRecordStore.SubjectPartition(tenantId, subjectRef);
+        var response = await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = inventoryTable,
+            IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+            KeyConditionExpression = "subjectPk = :s",
+            ExpressionAttributeValues = new() { [":s"] = new() { S = subjectPk } },
+            Limit = limit,
+            ExclusiveStartKey = Decode(cursor, tenantId, subjectPk),
+        }, cancellationToken);
+        var last = response.LastEvaluatedKey is { Count: > 0 } key ? key : null;
+        var next = last is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last["subjectSk"].S}|{last["sk"].S}"));
+        return (response.Items.Select(FromItem).ToList(), next);
+    }
+
+    public async Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = inventoryTable, Key = ItemKey(tenantId, itemId), ConsistentRead = true }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
+    }
+
+    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MoveAsync(items, item =>
+        {
+            var actions = new List<TransactWriteItem>
+            {
+                new() { Update = new Update
+                {
+                    TableName = inventoryTable,
+                    Key = ItemKey(tenantId, item.ItemId),
+                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = :now",
+                    ConditionExpression = "#state = :from",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":to"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                        [":from"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":purgeAt"] = new() { S = Time(purgeAt) },
+                        [":job"] = new() { S = jobId },
+                        [":now"] = new() { S = Time(now) },
+                    },
+                } },
+            };
+            AddRecordMirror(actions, tenantId, item, ItemState.SoftDeleted);
+            return actions;
+        }, cancellationToken);
+
+    public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var purging = items.Where(i => i.State == ItemState.Purging).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
+        var due = items.Where(i => i.State == ItemState.SoftDeleted).ToList();
+        var moved = await MoveAsync(due, item =>
+        [
+            new() { Update = new Update
+            {
+                TableName = inventoryTable,
+                Key = ItemKey(tenantId, item.ItemId),
+                UpdateExpression = "SET #state = :to, purgeStartedAt = :now",
+                // The same condition restore tests the other way round: purge and restore can never both win.
+                ConditionExpression = "#state = :from AND purgeAt <= :now",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":to"] = new() { S = ItemStates.Name(ItemState.Purging) },
+                    [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                    [":now"] = new() { S = Time(now) },
+                },
+            } },
+        ], cancellationToken);
+        purging.UnionWith(moved);
+        return purging;
+    }
+
+    public async Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var versions = items.ToDictionary(i => i.ItemId, i => i.Versions, StringComparer.Ordinal);
+        var targets = items.Select(i => new ErasureItem(i.ItemId, "unknown", "unknown", ItemState.Purging, new Dictionary<string, string>())).ToList();
+        await MoveAsync(targets, item =>
+        [
+            new() { Update = new Update
+            {
+                TableName = inventoryTable,
+                Key = ItemKey(tenantId, item.ItemId),
+                // Leaving the expiry index: the retention sweep has nothing left to do with a purged item.
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk",
+                ConditionExpression = "#state = :from",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":to"] = new() { S = ItemStates.Name(ItemState.Purged) },
+                    [":from"] = new() { S = ItemStates.Name(ItemState.Purging) },
+                    [":now"] = new() { S = Time(now) },
+                    [":job"] = new() { S = jobId },
+                    [":versions"] = new() { N = versions[item.ItemId].ToString(CultureInfo.InvariantCulture) },
+                },
+            } },
+        ], cancellationToken);
+    }
+
+    public async Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var item = await FindAsync(tenantId, itemId, cancellationToken);
+        if (item is not { State: ItemState.SoftDeleted })
+        {
+            return false;
+        }
+
+        var actions = new List<TransactWriteItem>
+        {
+            new() { Update = new Update
+            {
+                TableName = inventoryTable,
+                Key = ItemKey(tenantId, itemId),
+                UpdateExpression = "SET #state = :to, restoredAt = :now REMOVE purgeAt, erasureJobId",
+                ConditionExpression = "#state = :from AND purgeAt > :now",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":to"] = new() { S = ItemStates.Name(ItemState.Active) },
+                    [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                    [":now"] = new() { S = Time(now) },
+                },
+            } },
+        };
+        AddRecordMirror(actions, tenantId, item, ItemState.Active);
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
+            return true;
+        }
+        catch (TransactionCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Applies the moves chunk by chunk in transactions; a chunk that is cancelled (some condition no longer holds) is retried
+    /// item by item. Returns the ids whose move succeeded now.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> MoveAsync(IReadOnlyList<ErasureItem> items, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
+    {
+        var moved = new HashSet<string>(StringComparer.Ordinal);
+        var chunk = new List<(ErasureItem Item, List<TransactWriteItem> Actions)>();
+        async Task FlushAsync()
+        {
+            if (chunk.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = chunk.SelectMany(c => c.Actions).ToList() }, cancellationToken);
+                moved.UnionWith(chunk.Select(c => c.Item.ItemId));
+            }
+            catch (TransactionCanceledException) when (chunk.Count > 1)
+            {
+                foreach (var (item, actions) in chunk)
+                {
+                    try
+                    {
+                        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
+                        moved.Add(item.ItemId);
+                    }
+                    catch (TransactionCanceledException)
+                    {
+                        // Its condition no longer holds (restored, already moved): not ours to move.
+                    }
+                }
+            }
+            catch (TransactionCanceledException)
+            {
+                // The single item's condition no longer holds.
+            }
+
+            chunk.Clear();
+        }
+
+        foreach (var item in items)
+        {
+            var actions = actionsFor(item);
+            if (chunk.Sum(c => c.Actions.Count) + actions.Count > MaxTransactionActions)
+            {
+                await FlushAsync();
+            }
+
+            chunk.Add((item, actions));
+        }
+
+        await FlushAsync();
+        return moved;
+    }
+
+    private void AddRecordMirror(List<TransactWriteItem> actions, string tenantId, ErasureItem item, ItemState state)
+    {
+        if (item.Kind != "record" || !item.Location.TryGetValue("key", out var recordKey))
+        {
+            return;
+        }
+
+        actions.Add(new() { Update = new Update
+        {
+            TableName = recordsTable,
+            Key = DynamoKeys.Of(tenantId, recordKey),
+            UpdateExpression = "SET #state = :state",
+            ConditionExpression = "attribute_exists(pk)",
+            ExpressionAttributeNames = new() { ["#state"] = "state" },
+            ExpressionAttributeValues = new() { [":state"] = new() { S = ItemStates.Name(state) } },
+        } });
+    }
+
+    private static Dictionary<string, AttributeValue> ItemKey(string tenantId, string itemId) => DynamoKeys.Of(tenantId, $"ITEM#{itemId}");
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, AttributeValue>? Decode(string? cursor, string tenantId, string subjectPk)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        var parts = Encoding.UTF8.GetString(Convert.FromBase64String(cursor)).Split('|');
+        if (parts.Length != 2 || !parts[1].StartsWith("ITEM#", StringComparison.Ordinal))
+        {
+            throw new Domain.Errors.InvalidInputException("The erasure cursor is not valid.");
+        }
+
+        var key = DynamoKeys.Of(tenantId, parts[1]);
+        key["subjectPk"] = new() { S = subjectPk };
+        key["subjectSk"] = new() { S = parts[0] };
+        return key;
+    }
+
+    private static ErasureItem FromItem(Dictionary<string, AttributeValue> item)
+    {
+        string? Text(string name) => item.TryGetValue(name, out var v) ? v.S : null;
+        return new ErasureItem(
+            item["itemId"].S,
+            item["kind"].S,
+            Text("category") ?? "unknown",
+            ItemStates.Parse(item["state"].S),
+            (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>(),
+            Text("purgeAt") is { } purgeAt ? DateTimeOffset.Parse(purgeAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
+            Text("erasureJobId"),
+            item.TryGetValue("encrypted", out var e) && e.BOOL == true,
+            item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0);
+    }
+}

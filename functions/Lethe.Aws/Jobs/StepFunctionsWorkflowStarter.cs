@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lethe.Aws.StepFunctions;
+using Lethe.Domain.Jobs;
+
+namespace Lethe.Aws.Jobs;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WorkflowInput))]
+public sealed partial class WorkflowJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Starts, stops and describes a job's executions by their fixed name <c>{jobId}-{n}</c>: a second start of the same name
+/// (a replayed submission, reconciliation after a crash) finds the execution already there and counts it as started.
+/// </summary>
+public sealed class StepFunctionsWorkflowStarter(StepFunctionsClient client, Func<JobType, string?> stateMachineArn) : IWorkflowStarter
+{
+    public async Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var machine = MachineFor(job);
+        var name = Job.ExecutionNameOf(job.Id, input.Execution);
+        try
+        {
+            var started = await client.StartExecutionAsync(
+                new StartExecutionRequest(machine, name, JsonSerializer.Serialize(input, WorkflowJsonContext.Default.WorkflowInput)), cancellationToken);
+            return started.ExecutionArn;
+        }
+        catch (ExecutionAlreadyExistsException)
+        {
+            return ExecutionArn(machine, name);
+        }
+    }
+
+    public async Task StopAsync(Job job, string cause, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            await client.StopExecutionAsync(new StopExecutionRequest(ExecutionArn(MachineFor(job), job.ExecutionName), "Lethe.Cancelled", cause), cancellationToken);
+        }
+        catch (ExecutionDoesNotExistException)
+        {
+            // Never started (the job was cancelled while queued): nothing to stop.
+        }
+    }
+
+    public async Task<string?> StatusAsync(Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            return (await client.DescribeExecutionAsync(ExecutionArn(MachineFor(job), job.ExecutionName), cancellationToken)).Status;
+        }
+        catch (ExecutionDoesNotExistException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>arn:aws:states:r:a:stateMachine:M → arn:aws:states:r:a:execution:M:name.</summary>
+    public static string ExecutionArn(string stateMachineArn, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stateMachineArn);
+        return stateMachineArn.Replace(":stateMachine:", ":execution:", StringComparison.Ordinal) + ":" + name;
+    }
+
+    private string MachineFor(Job job) =>
+        stateMachineArn(job.Type) ?? throw new InvalidOperationException($"No workflow is configured for {DynamoJobStore.TypeName(job.Type)} jobs.");
+}

@@ -1,0 +1,99 @@
+using Lethe.Domain.Crypto;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Erasure;
+
+/// <summary>One inventory item as erasure sees it: where it lives, its state, and until when it may be restored.</summary>
+public sealed record ErasureItem(
+    string ItemId,
+    string Kind,
+    string Category,
+    ItemState State,
+    IReadOnlyDictionary<string, string> Location,
+    DateTimeOffset? PurgeAt = null,
+    string? ErasureJobId = null,
+    bool Encrypted = false,
+    long VersionsDeleted = 0)
+{
+    public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
+
+    /// <summary>Where the item's data is: <c>dynamodb</c> or <c>s3</c>.</summary>
+    public string Store => Location.TryGetValue("store", out var store) ? store : "unknown";
+}
+
+/// <summary>
+/// The inventory's state moves of an erasure. Every move is a conditional write, so replays change nothing and restore and
+/// purge can never race: restore needs <c>soft_deleted</c> and now &lt; purgeAt, purge needs <c>soft_deleted</c> and purgeAt ≤ now.
+/// A port.
+/// </summary>
+public interface IErasureInventory
+{
+    Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+
+    /// <summary>A page of all the subject's items, in a stable order; the cursor is opaque.</summary>
+    Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>active → soft_deleted for the given items (records hidden in the same write), stamped with the job and purgeAt.</summary>
+    Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>soft_deleted (due) → purging; returns the ids that are now purging (including ones a crashed run left purging).</summary>
+    Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>purging → purged, with the number of object versions deleted.</summary>
+    Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>soft_deleted → active while now &lt; purgeAt (the record visible again in the same write); false otherwise.</summary>
+    Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of deleting one item's data: how many object versions went, or why it failed after retries.</summary>
+public sealed record PurgeOutcome(string ItemId, long Versions, string? Failure)
+{
+    public bool Succeeded => Failure is null;
+}
+
+/// <summary>
+/// Deletes the data the items point to, in batches: every object version (≤ 1,000 keys per DeleteObjects), every table item
+/// (≤ 25 per BatchWriteItem, unprocessed items retried with backoff). Data already gone counts as deleted. A port.
+/// </summary>
+public interface IDataPurger
+{
+    Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken);
+}
+
+/// <summary>Re-seals what survives an erasure (restored or held records, the subject's directory entry) under a fresh KEK. A port.</summary>
+public interface ISurvivorRewrapper
+{
+    /// <summary>Rewraps the sealed fields of the record behind <paramref name="item"/> from <paramref name="current"/> to <paramref name="fresh"/>; envelopes already under <paramref name="fresh"/> are left as they are.</summary>
+    Task RewrapRecordAsync(string tenantId, string subjectRef, ErasureItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken);
+
+    /// <summary>Re-seals the subject's directory entry (its id) under <paramref name="fresh"/>.</summary>
+    Task RewrapDirectoryAsync(string tenantId, string subjectRef, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken);
+}
+
+/// <summary>The subject's KEK lifecycle during erasure. A port (KMS + the Keys table).</summary>
+public interface ISubjectKeyShredder
+{
+    /// <summary>
+    /// Deletes the KEK and the subject's directory entry: nothing sealed under it can be read again. Idempotent: returns the id
+    /// of the KEK destroyed (by this call or an earlier one, from a tombstone that holds no key material), or null if none existed.
+    /// </summary>
+    Task<string?> ShredAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts replacing the KEK: returns the current one and a fresh one kept pending (the same pending key on a replay), or null
+    /// when there is no KEK to replace (already replaced or never created).
+    /// </summary>
+    Task<(SubjectKek Current, SubjectKek Fresh)?> PrepareReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+
+    /// <summary>Makes the pending KEK current and destroys the old one; returns the destroyed KEK's id (also on a replay).</summary>
+    Task<string?> CommitReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+}
+
+/// <summary>Legal holds as erasure asks about them.</summary>
+public interface IHoldCheck
+{
+    Task<bool> IsHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+}

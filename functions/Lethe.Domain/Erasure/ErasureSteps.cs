@@ -1,0 +1,491 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Errors;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Erasure;
+
+/// <summary>The subject is under a legal hold: nothing of it may be deleted. Step Functions matches <c>Lethe.LegalHold</c>.</summary>
+public sealed class LegalHoldException(string message) : LetheException(message)
+{
+    public const string Name = "Lethe.LegalHold";
+
+    public override string ErrorType => Name;
+}
+
+/// <summary>Items failed after retries: no shred, no certificate; the job ends failed with the items listed.</summary>
+public sealed class ErasureIncompleteException(string message) : LetheException(message)
+{
+    public const string Name = "Lethe.ErasureIncomplete";
+
+    public override string ErrorType => Name;
+}
+
+/// <summary>The job is not in a state this step can act on (cancelled, finished, or unknown).</summary>
+public sealed class JobNotActiveException(string message) : LetheException(message)
+{
+    public const string Name = "Lethe.JobNotActive";
+
+    public override string ErrorType => Name;
+}
+
+/// <summary>The state carried between the deletion workflow's steps: ids, cursor, counters; never data.</summary>
+public sealed record ErasureState(string TenantId, string JobId, int Execution)
+{
+    public string? Resume { get; init; }
+
+    public string? Cursor { get; init; }
+
+    public long Page { get; init; }
+
+    public int PagesInExecution { get; init; }
+
+    public int PageSize { get; init; } = ErasurePaging.DefaultPageSize;
+
+    public int PagesPerExecution { get; init; } = ErasurePaging.DefaultPagesPerExecution;
+
+    /// <summary>ISO 8601 UTC; the Wait state's TimestampPath.</summary>
+    public string? PurgeAt { get; init; }
+
+    /// <summary>Another page follows in this loop.</summary>
+    public bool More { get; init; }
+
+    /// <summary>This execution has done its share of pages: a fresh one continues from <see cref="Cursor"/>.</summary>
+    public bool HandOver { get; init; }
+
+    public bool Cancelled { get; init; }
+
+    /// <summary>How the subject's KEK was destroyed (<c>kek-deleted</c>, or <c>kek-replaced</c> when items survive) and its id.</summary>
+    public string? ShredMethod { get; init; }
+
+    public string? ShreddedKekId { get; init; }
+
+    public static ErasureState From(WorkflowInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new ErasureState(input.TenantId, input.JobId, input.Execution)
+        {
+            Resume = input.Resume,
+            Cursor = input.Cursor,
+            Page = input.Page,
+            PageSize = Math.Clamp(input.PageSize, 1, ErasurePaging.MaxPageSize),
+            PagesPerExecution = Math.Max(1, input.PagesPerExecution),
+        };
+    }
+}
+
+/// <summary>The ports the deletion workflow's steps work through.</summary>
+public sealed record ErasurePorts(
+    IJobStore Jobs,
+    IErasureInventory Inventory,
+    IDataPurger Purger,
+    ISubjectKeyShredder Keys,
+    ISurvivorRewrapper Rewrapper,
+    IHoldCheck Holds,
+    IAuditJournal Audit,
+    IAuditChainStore Chain,
+    IEvidenceSigner Signer,
+    ICertificateStore Certificates,
+    IBackupScrubSchedule Scrubs,
+    TimeProvider Clock);
+
+/// <summary>Records that a backup scrub is due for a completed deletion (the scrub workflow picks it up). A port.</summary>
+public interface IBackupScrubSchedule
+{
+    Task ScheduleAsync(string tenantId, string jobId, DateTimeOffset dueAt, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The steps of workflows/deletion.asl.json, one method per Task state. Every step may run twice with the same input and ends
+/// in the same state: item moves are conditional, counters move only with the page that earns them, audit events carry
+/// deterministic ids, and the certificate is written once under the job id.
+/// </summary>
+public sealed class ErasureSteps(ErasurePorts ports)
+{
+    public static readonly AuditActor WorkflowActor = new("lethe-deletion-workflow", "system");
+
+    private IJobStore Jobs => ports.Jobs;
+
+    private DateTimeOffset Now => ports.Clock.GetUtcNow();
+
+    /// <summary>validate: the job is open, the subject is not held; counts the items and moves the job to soft-delete.</summary>
+    public async Task<ErasureState> ValidateAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        if (state.Resume is JobPhases.SoftDelete or JobPhases.Purge)
+        {
+            // A hand-over or retry continues where the previous execution stopped; nothing to validate again.
+            return state with { PurgeAt = Time(job.PurgeAt!.Value), PagesInExecution = 0, More = true };
+        }
+
+        if (await ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
+        {
+            throw new LegalHoldException("The subject is under a legal hold: nothing of it may be deleted.");
+        }
+
+        var total = await ports.Inventory.CountAsync(job.TenantId, job.SubjectRef, cancellationToken);
+        await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Validate, 1, ErasureCounts.None with { Total = total }, [], Now, cancellationToken);
+        await MoveAsync(job, [JobStatus.Queued, JobStatus.Running], JobStatus.Running, JobPhases.SoftDelete, cancellationToken);
+        await AuditOnceAsync(job, "validate", "erasure.start", "success", new JsonObject { ["items"] = total, ["purgeAt"] = Time(job.PurgeAt!.Value) }, cancellationToken);
+        return state with { Resume = "start", PurgeAt = Time(job.PurgeAt!.Value), Cursor = null, Page = 0, PagesInExecution = 0, More = true };
+    }
+
+    /// <summary>soft-delete: hides one page of the subject's items at once from every read path.</summary>
+    public async Task<ErasureState> SoftDeletePageAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
+        var active = items.Where(i => i.State == ItemState.Active).ToList();
+        await ports.Inventory.SoftDeleteAsync(job.TenantId, active, job.Id, job.PurgeAt!.Value, Now, cancellationToken);
+        // Earned by this page: what it leaves soft-deleted (the same count on a replay, which the store then ignores).
+        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + active.Count;
+        var page = state.Page + 1;
+        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.SoftDelete, page, ErasureCounts.None with { SoftDeleted = hidden }, [], Now, cancellationToken))
+        {
+            await AuditOnceAsync(job, $"soft-delete:{page}", "erasure.soft-delete", "success", PageDetails(page, items.Where(i => i.State != ItemState.Purged)), cancellationToken);
+        }
+
+        if (next is null)
+        {
+            await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.RecoveryWindow, cancellationToken);
+        }
+
+        return Advance(state, next, page);
+    }
+
+    /// <summary>
+    /// After the Wait: stops cleanly if the job was cancelled; otherwise moves it to purge with a write conditional on it still
+    /// being open in the recovery window, so a cancel and the purge can never both win.
+    /// </summary>
+    public async Task<ErasureState> BeginPurgeAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken) ?? throw new JobNotActiveException($"Job {state.JobId} does not exist.");
+        if (job.Status == JobStatus.Cancelled)
+        {
+            return state with { Cancelled = true };
+        }
+
+        // A Wait state wakes on whole seconds (and an emulator may truncate): wait out a short remainder here, retry a long one.
+        var remaining = job.PurgeAt!.Value - Now;
+        if (remaining > TimeSpan.FromSeconds(10))
+        {
+            throw new TransientException($"The recovery window of job {job.Id} ends at {Time(job.PurgeAt.Value)}; it is not over yet.");
+        }
+
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining + TimeSpan.FromMilliseconds(5), ports.Clock, cancellationToken);
+        }
+
+        if (job.Phase != JobPhases.Purge)
+        {
+            var moved = await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now)
+            {
+                WhenPhase = [JobPhases.RecoveryWindow],
+                Phase = JobPhases.Purge,
+            }, cancellationToken);
+            if (moved is null)
+            {
+                var current = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken);
+                if (current is { Status: JobStatus.Cancelled })
+                {
+                    return state with { Cancelled = true };
+                }
+
+                if (current is not { Status: JobStatus.Running, Phase: JobPhases.Purge })
+                {
+                    throw new JobNotActiveException($"Job {state.JobId} cannot start its purge from {current?.Status}/{current?.Phase}.");
+                }
+            }
+        }
+
+        return state with { Cursor = null, Page = 0, More = true, Cancelled = false };
+    }
+
+    /// <summary>
+    /// purge: deletes one page of due items (every object version, every table item), skipping restored items and, when a legal
+    /// hold was placed meanwhile, every item (flagged for review).
+    /// </summary>
+    public async Task<ErasureState> PurgePageAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        var now = Now;
+        var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
+        var page = state.Page + 1;
+        var errors = new List<JobError>();
+        long purged = 0, failed = 0, held = 0;
+        var restored = items.LongCount(i => i.State == ItemState.Active);
+        if (await ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
+        {
+            foreach (var item in items.Where(i => i.State == ItemState.SoftDeleted))
+            {
+                held++;
+                errors.Add(new JobError(item.ItemId, "A legal hold was placed during the recovery window: kept, flagged for review.", now));
+            }
+
+            purged = items.LongCount(i => i.State == ItemState.Purged);
+        }
+        else
+        {
+            var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, cancellationToken);
+            var targets = items.Where(i => purging.Contains(i.ItemId)).ToList();
+            var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
+            var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
+            await ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
+            foreach (var failure in outcomes.Where(o => !o.Succeeded))
+            {
+                failed++;
+                errors.Add(new JobError(failure.ItemId, failure.Failure!, now));
+            }
+
+            purged = items.LongCount(i => i.State == ItemState.Purged) + done.Count;
+        }
+
+        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page,
+            ErasureCounts.None with { Purged = purged, Failed = failed, Held = held, Restored = restored }, errors, now, cancellationToken))
+        {
+            var details = PageDetails(page, items.Where(i => i.State != ItemState.Active));
+            details["purged"] = purged;
+            details["failed"] = failed;
+            details["held"] = held;
+            await AuditOnceAsync(job, $"purge:{job.Execution}:{page}", "erasure.purge", failed > 0 ? "partial" : "success", details, cancellationToken);
+        }
+
+        return Advance(state, next, page);
+    }
+
+    /// <summary>
+    /// shred: when nothing of the subject survives, deletes its KEK and directory entry; otherwise survivors' DEKs are rewrapped
+    /// under a fresh KEK first and the old KEK is destroyed. Refuses when items failed (no shred, no certificate).
+    /// </summary>
+    public async Task<ErasureState> ShredAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        if (job.Counts.Failed > 0)
+        {
+            throw new ErasureIncompleteException($"{job.Counts.Failed} item(s) could not be erased after retries; they are listed on the job. Retry the request to process them again.");
+        }
+
+        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Shred, cancellationToken);
+        var survivors = await SurvivorsAsync(job, cancellationToken);
+        string method;
+        string? kekId;
+        if (survivors.Count == 0)
+        {
+            method = "kek-deleted";
+            kekId = await ports.Keys.ShredAsync(job.TenantId, job.SubjectRef, cancellationToken);
+        }
+        else
+        {
+            method = "kek-replaced";
+            if (await ports.Keys.PrepareReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken) is var (current, fresh))
+            {
+                using (current)
+                using (fresh)
+                {
+                    foreach (var survivor in survivors.Where(s => s.Kind == "record" && s.Encrypted))
+                    {
+                        await ports.Rewrapper.RewrapRecordAsync(job.TenantId, job.SubjectRef, survivor, current, fresh, cancellationToken);
+                    }
+
+                    await ports.Rewrapper.RewrapDirectoryAsync(job.TenantId, job.SubjectRef, current, fresh, cancellationToken);
+                }
+            }
+
+            kekId = await ports.Keys.CommitReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken);
+        }
+
+        await AuditOnceAsync(job, "shred", "erasure.shred", "success", new JsonObject { ["method"] = method, ["kekId"] = kekId, ["survivors"] = survivors.Count }, cancellationToken);
+        return state with { Cursor = null, Page = 0, More = false, ShredMethod = method, ShreddedKekId = kekId ?? "none" };
+    }
+
+    /// <summary>certify: counts from the inventory's final states, signs the canonical payload, writes it once.</summary>
+    public async Task<ErasureState> CertifyAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Certify, cancellationToken);
+        var existing = await ports.Certificates.FindAsync(job.TenantId, job.Id, "deletion", cancellationToken);
+        var certificate = existing ?? await IssueAsync(job, state.ShredMethod ?? "kek-deleted", state.ShreddedKekId ?? "none", cancellationToken);
+        await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now) { CertificateId = certificate.CertificateId }, cancellationToken);
+        await AuditOnceAsync(job, "certify", "erasure.certificate", "success", new JsonObject { ["certificateId"] = certificate.CertificateId, ["keyId"] = certificate.KeyId }, cancellationToken);
+        return state;
+    }
+
+    /// <summary>Records that the backups must be scrubbed of this subject by the deletion time plus 30 days (scaled).</summary>
+    public async Task<ErasureState> ScheduleScrubAsync(ErasureState state, int timeScale, CancellationToken cancellationToken)
+    {
+        var job = await OpenJobAsync(state, cancellationToken);
+        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Notify, cancellationToken);
+        var due = Policies.LifecyclePolicy.Deadline(job.CreatedAt, Policies.LifecyclePolicy.BackupScrubDeadline, timeScale);
+        await ports.Scrubs.ScheduleAsync(job.TenantId, job.Id, due, cancellationToken);
+        return state;
+    }
+
+    /// <summary>complete: the job is done; its erasure lock ends and it forgets the subject id in clear.</summary>
+    public async Task<ErasureState> CompleteAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken) ?? throw new JobNotActiveException($"Job {state.JobId} does not exist.");
+        if (job.Status != JobStatus.Completed)
+        {
+            await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now)
+            {
+                Status = JobStatus.Completed,
+                Phase = JobPhases.Done,
+                CompletedAt = Now,
+                ReleaseErasureLock = true,
+                ForgetSubjectId = true,
+            }, cancellationToken);
+        }
+
+        await AuditOnceAsync(job, "complete", "erasure.complete", "success", new JsonObject { ["certificateId"] = job.CertificateId }, cancellationToken);
+        return state;
+    }
+
+    /// <summary>The Catch of every Task: the job ends failed with the error, its lock ends, and the audit says why.</summary>
+    public async Task RecordFailureAsync(string tenantId, string jobId, int execution, string error, string cause, CancellationToken cancellationToken)
+    {
+        var job = await Jobs.FindAsync(tenantId, jobId, cancellationToken);
+        if (job is null || !JobStatuses.IsOpen(job.Status) || job.Execution != execution)
+        {
+            return;
+        }
+
+        var message = error == LegalHoldException.Name ? "The subject is under a legal hold: nothing was deleted." : $"{error}: {Truncate(cause, 500)}";
+        await Jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Queued, JobStatus.Running], Now)
+        {
+            Status = JobStatus.Failed,
+            Error = new JobError("-", message, Now),
+            ReleaseErasureLock = true,
+        }, cancellationToken);
+        await AuditOnceAsync(job, $"failed:{execution}", "erasure.fail", AuditActions.Failure, new JsonObject { ["error"] = error, ["phase"] = job.Phase }, cancellationToken);
+    }
+
+    private async Task<SignedCertificate> IssueAsync(Job job, string shredMethod, string kekId, CancellationToken cancellationToken)
+    {
+        var tally = await TallyAsync(job, cancellationToken);
+        var head = await ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
+        var facts = new DeletionFacts(job.TenantId, job.SubjectRef, job.Id, job.CreatedAt, Now, job.Deadline ?? job.CreatedAt, job.PurgeAt ?? job.CreatedAt,
+            tally, shredMethod, kekId, head, ports.Signer.KeyId);
+        var payload = DeletionCertificate.Payload(facts);
+        var signature = await ports.Signer.SignAsync(payload, cancellationToken);
+        var certificate = new SignedCertificate(DeletionCertificate.IdFor(job.Id), job.Id, job.TenantId, "deletion", payload, signature, ports.Signer.KeyId);
+        return await ports.Certificates.PutOnceAsync(certificate, cancellationToken);
+    }
+
+    private async Task<ErasureTally> TallyAsync(Job job, CancellationToken cancellationToken)
+    {
+        var byCategory = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byStore = new Dictionary<string, long>(StringComparer.Ordinal);
+        long items = 0, versions = 0, restored = 0, held = 0;
+        string? cursor = null;
+        do
+        {
+            var (page, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
+            foreach (var item in page)
+            {
+                switch (item.State)
+                {
+                    case ItemState.Purged:
+                        items++;
+                        versions += item.VersionsDeleted;
+                        byCategory[item.Category] = byCategory.GetValueOrDefault(item.Category) + 1;
+                        byStore[item.Store] = byStore.GetValueOrDefault(item.Store) + 1;
+                        break;
+                    case ItemState.Active:
+                        restored++;
+                        break;
+                    default:
+                        held++;
+                        break;
+                }
+            }
+
+            cursor = next;
+        }
+        while (cursor is not null);
+
+        return new ErasureTally(items, byCategory, byStore, versions, restored, held);
+    }
+
+    private async Task<List<ErasureItem>> SurvivorsAsync(Job job, CancellationToken cancellationToken)
+    {
+        var survivors = new List<ErasureItem>();
+        string? cursor = null;
+        do
+        {
+            var (page, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
+            survivors.AddRange(page.Where(i => i.State != ItemState.Purged));
+            cursor = next;
+        }
+        while (cursor is not null);
+
+        return survivors;
+    }
+
+    private static ErasureState Advance(ErasureState state, string? next, long page)
+    {
+        var inExecution = state.PagesInExecution + 1;
+        return state with
+        {
+            Cursor = next,
+            Page = page,
+            PagesInExecution = inExecution,
+            More = next is not null,
+            HandOver = next is not null && inExecution >= state.PagesPerExecution,
+        };
+    }
+
+    private async Task<Job> OpenJobAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken) ?? throw new JobNotActiveException($"Job {state.JobId} does not exist.");
+        if (!JobStatuses.IsOpen(job.Status))
+        {
+            throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; the step did nothing.");
+        }
+
+        return job;
+    }
+
+    private async Task MoveAsync(Job job, IReadOnlyList<JobStatus> from, JobStatus to, string phase, CancellationToken cancellationToken)
+    {
+        if (job.Status == to && job.Phase == phase)
+        {
+            return;
+        }
+
+        if (await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate(from, Now) { Status = to, Phase = phase }, cancellationToken) is null)
+        {
+            throw new JobNotActiveException($"Job {job.Id} could not move to {phase}: it is no longer open.");
+        }
+    }
+
+    private Task AuditOnceAsync(Job job, string step, string action, string outcome, JsonObject details, CancellationToken cancellationToken)
+    {
+        details["requestId"] = job.Id;
+        details["subjectRef"] = job.SubjectRef;
+        using var document = JsonDocument.Parse(details.ToJsonString());
+        var evt = new AuditEvent($"{job.Id}:{step}", job.TenantId, Now, WorkflowActor, action, $"request/{job.Id}", outcome, document.RootElement.Clone());
+        return ports.Audit.AppendAsync(evt, cancellationToken);
+    }
+
+    /// <summary>One event per page: the affected ids only as a SHA-256 manifest, never one event per item.</summary>
+    private static JsonObject PageDetails(long page, IEnumerable<ErasureItem> items)
+    {
+        var ids = items.Select(i => i.ItemId).Order(StringComparer.Ordinal).ToList();
+        return new JsonObject
+        {
+            ["page"] = page,
+            ["items"] = ids.Count,
+            ["manifestSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', ids)))),
+        };
+    }
+
+    public static string Time(DateTimeOffset at) => AuditChain.FormatTime(at);
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}

@@ -1,0 +1,127 @@
+namespace Lethe.Domain.Jobs;
+
+/// <summary>The outcome of storing a new job together with its idempotency reservation and erasure lock.</summary>
+public abstract record JobCreation;
+
+/// <summary>The job was written (and its key reserved, and its subject locked, in the same transaction).</summary>
+public sealed record JobCreated(Job Job) : JobCreation;
+
+/// <summary>The key was already used with the same body: the job it names.</summary>
+public sealed record JobReplayed(Job Job) : JobCreation;
+
+/// <summary>The key was already used with another body.</summary>
+public sealed record IdempotencyConflict(string JobId) : JobCreation;
+
+/// <summary>The subject already has an open erasure.</summary>
+public sealed record ErasureAlreadyOpen(string JobId) : JobCreation;
+
+/// <summary>The idempotency reservation stored with a job: the key's hash, the body's fingerprint, and when the key is forgotten.</summary>
+public sealed record IdempotencyReservation(string KeyHash, string Fingerprint, DateTimeOffset ExpiresAt);
+
+public sealed record JobQuery(JobStatus? Status, JobType? Type, string? SubjectRef, string? Cursor, int Limit);
+
+/// <summary>
+/// A conditional change of a job: applied only while the job is in one of <see cref="WhenStatus"/> (and, when given, one of
+/// <see cref="WhenPhase"/>), so late or replayed writers cannot move a job backwards.
+/// </summary>
+public sealed record JobUpdate(IReadOnlyList<JobStatus> WhenStatus, DateTimeOffset At)
+{
+    public IReadOnlyList<string>? WhenPhase { get; init; }
+
+    public JobStatus? Status { get; init; }
+
+    public string? Phase { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public string? CertificateId { get; init; }
+
+    public JobError? Error { get; init; }
+
+    /// <summary>Ends the subject's erasure lock in the same write (the job leaves the open states).</summary>
+    public bool ReleaseErasureLock { get; init; }
+
+    /// <summary>Takes the subject's erasure lock again in the same write (retry of a failed erasure).</summary>
+    public bool AcquireErasureLock { get; init; }
+
+    /// <summary>Forgets the subject id in clear (a completed erasure keeps only the ref).</summary>
+    public bool ForgetSubjectId { get; init; }
+
+    /// <summary>Clears the purge outcome (counters, errors, page marks) for a retry pass.</summary>
+    public bool ResetPurge { get; init; }
+
+    /// <summary>Raises the execution number by one (a retry starts <c>{jobId}-{n+1}</c>).</summary>
+    public bool NextExecution { get; init; }
+}
+
+/// <summary>Jobs and their idempotency reservations and erasure locks (one table, so they change together). A port.</summary>
+public interface IJobStore
+{
+    Task<JobCreation> CreateAsync(Job job, IdempotencyReservation? reservation, CancellationToken cancellationToken);
+
+    Task<Job?> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken);
+
+    Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The id of the subject's open erasure, if any (record writes answer 409 meanwhile).</summary>
+    Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+
+    /// <summary>Applies the update if its conditions hold; returns the job after it, or null when they did not.</summary>
+    Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds what page <paramref name="page"/> of <paramref name="phase"/> earned, once: the write is conditional on the page not
+    /// being recorded yet, so a replayed page moves no counter. Returns false for a replay.
+    /// </summary>
+    Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Raises the execution number from <paramref name="current"/> to current+1 (a hand-over); false if another writer did.</summary>
+    Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken);
+
+    Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken);
+
+    /// <summary>Open jobs (queued and running) of every tenant, for reconciliation with their executions.</summary>
+    Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Starts the workflow of a job under the name <c>{jobId}-{n}</c>; an execution of that name already there counts as started. A port.</summary>
+public interface IWorkflowStarter
+{
+    /// <summary>Returns the execution ARN.</summary>
+    Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken);
+
+    /// <summary>Stops the job's current execution; an execution already closed or missing is fine.</summary>
+    Task StopAsync(Job job, string cause, CancellationToken cancellationToken);
+
+    /// <summary>The status of the execution <c>{jobId}-{n}</c>, or null when it does not exist.</summary>
+    Task<string?> StatusAsync(Job job, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The small state the deletion workflow carries (ids, counters, cursors; never data). <see cref="Resume"/> names the loop a
+/// hand-over or retry continues in.
+/// </summary>
+public sealed record WorkflowInput(string TenantId, string JobId, int Execution)
+{
+    public string? Resume { get; init; }
+
+    public string? Cursor { get; init; }
+
+    public long Page { get; init; }
+
+    public int PageSize { get; init; } = ErasurePaging.DefaultPageSize;
+
+    public int PagesPerExecution { get; init; } = ErasurePaging.DefaultPagesPerExecution;
+}
+
+public static class ErasurePaging
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 500;
+
+    /// <summary>
+    /// A page loop costs about eight history events; 1,000 pages stay far below the 25,000-event limit of an execution, then a
+    /// fresh execution takes over with the cursor.
+    /// </summary>
+    public const int DefaultPagesPerExecution = 1000;
+}

@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Lethe.Domain.Jobs;
+
+/// <summary>The phases a job walks through (API.md <c>phase</c>); each phase counts its own progress.</summary>
+public static class JobPhases
+{
+    public const string Validate = "validate";
+    public const string SoftDelete = "soft-delete";
+    public const string RecoveryWindow = "recovery-window";
+    public const string Purge = "purge";
+    public const string Shred = "shred";
+    public const string Certify = "certify";
+    public const string Notify = "notify";
+    public const string Done = "done";
+
+    /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
+    public static readonly IReadOnlyList<string> Cancellable = [Validate, SoftDelete, RecoveryWindow];
+}
+
+/// <summary>An item that could not be processed after retries, listed on the job for manual review.</summary>
+public sealed record JobError(string ItemId, string Message, DateTimeOffset At);
+
+/// <summary>What an erasure did so far, per item outcome. Counters move only with the page that earns them.</summary>
+public sealed record ErasureCounts(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held)
+{
+    public static ErasureCounts None { get; } = new(0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>A data subject request and everything the API shows about it (API.md, Job).</summary>
+public sealed record Job
+{
+    public required string Id { get; init; }
+
+    public required string TenantId { get; init; }
+
+    public required JobType Type { get; init; }
+
+    public required string SubjectRef { get; init; }
+
+    /// <summary>The subject id in clear while the job is open; removed when an erasure completes, so the job no longer names the person.</summary>
+    public string? SubjectId { get; init; }
+
+    public string? Reason { get; init; }
+
+    public string? Format { get; init; }
+
+    public required JobStatus Status { get; init; }
+
+    public required string Phase { get; init; }
+
+    public ErasureCounts Counts { get; init; } = ErasureCounts.None;
+
+    public IReadOnlyList<JobError> Errors { get; init; } = [];
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>When the current phase began: the ETA extrapolates the rate measured since then.</summary>
+    public DateTimeOffset? PhaseStartedAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The end of the recovery window: the purge starts then, and restore is refused from then on.</summary>
+    public DateTimeOffset? PurgeAt { get; init; }
+
+    /// <summary>The hard-delete deadline the certificate proves was met (30 days after the request, scaled).</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    public string? CertificateId { get; init; }
+
+    /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
+    public int Execution { get; init; } = 1;
+
+    public string? ExecutionArn { get; init; }
+
+    public required string RequestedBy { get; init; }
+
+    public string RequestedByRole { get; init; } = "service";
+
+    public string ExecutionName => ExecutionNameOf(Id, Execution);
+
+    public static string ExecutionNameOf(string jobId, int n) => $"{jobId}-{n}";
+
+    public static string NewId(DateTimeOffset now) =>
+        $"job_{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
+
+    /// <summary>Progress of the current phase (API.md <c>progress</c>).</summary>
+    public JobProgress Progress => Phase switch
+    {
+        JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
+        JobPhases.SoftDelete or JobPhases.RecoveryWindow => new JobProgress(Counts.Total, Counts.SoftDeleted, 0),
+        _ => new JobProgress(Math.Max(0, Counts.SoftDeleted - Counts.Restored), Counts.Purged + Counts.Held, Counts.Failed),
+    };
+
+    public DateTimeOffset? Eta(DateTimeOffset now) =>
+        JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge ? Progress.Eta(started, now) : null;
+
+    public bool IsCancellable => JobStatuses.IsOpen(Status) && JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal);
+}
+
+/// <summary>A tenant-scoped idempotency key as stored: only its hash, so a key that carries meaning leaks nothing.</summary>
+public static class IdempotencyKeys
+{
+    public const int MaxLength = 255;
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
+
+    public static bool IsValid(string? key) => key is { Length: > 0 and <= MaxLength } && key.All(c => c is >= '!' and <= '~');
+
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Lethe.Domain.Audit;
+
+namespace Lethe.Domain.Jobs;
+
+/// <summary>
+/// Keeps a job in step with its execution. In AWS an EventBridge rule sends every execution status change here, so a stop,
+/// failure or redrive done in the Step Functions console shows in the API; the local cloud polls and sends the same. A
+/// scheduled pass also starts executions that a crash kept from starting (the job stays queued, the name is fixed).
+/// </summary>
+public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock)
+{
+    public static readonly AuditActor Actor = new("lethe-job-reconciler", "system");
+
+    /// <summary>A queued job this old without an execution was not started by its submitter.</summary>
+    public static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>Applies an execution status (<c>RUNNING</c>, <c>SUCCEEDED</c>, <c>FAILED</c>, <c>TIMED_OUT</c>, <c>ABORTED</c>) of <c>{jobId}-{n}</c>.</summary>
+    public async Task<bool> ApplyAsync(string tenantId, string executionName, string status, string? error, CancellationToken cancellationToken)
+    {
+        var dash = executionName.LastIndexOf('-');
+        if (dash <= 0 || !int.TryParse(executionName.AsSpan(dash + 1), System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            return false;
+        }
+
+        var job = await jobs.FindAsync(tenantId, executionName[..dash], cancellationToken);
+        if (job is null || job.Execution != n)
+        {
+            // Not ours, or an earlier execution that handed over: only the current execution speaks for the job.
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        JobUpdate? update = status switch
+        {
+            "FAILED" or "TIMED_OUT" when JobStatuses.IsOpen(job.Status) => new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
+            {
+                Status = JobStatus.Failed,
+                Error = new JobError("-", $"The execution {executionName} ended {status}{(error is null ? "" : $": {error}")}.", now),
+                ReleaseErasureLock = job.Type == JobType.Deletion,
+            },
+            "ABORTED" when JobStatuses.IsOpen(job.Status) => new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
+            {
+                Status = job.IsCancellable ? JobStatus.Cancelled : JobStatus.Failed,
+                CompletedAt = job.IsCancellable ? now : null,
+                Error = job.IsCancellable ? null : new JobError("-", $"The execution {executionName} was stopped during {job.Phase}; retry the request to finish it.", now),
+                ReleaseErasureLock = job.Type == JobType.Deletion,
+            },
+            "RUNNING" when job.Status == JobStatus.Failed => new JobUpdate([JobStatus.Failed], now)
+            {
+                // A redrive in the console: the job runs again.
+                Status = JobStatus.Running,
+                AcquireErasureLock = job.Type == JobType.Deletion,
+            },
+            _ => null,
+        };
+        if (update is null || await jobs.TryUpdateAsync(tenantId, job.Id, update, cancellationToken) is not { } changed)
+        {
+            return false;
+        }
+
+        using var details = JsonDocument.Parse($"{{\"execution\":\"{executionName}\",\"executionStatus\":\"{status}\"}}");
+        await audit.AppendAsync(new AuditEvent(
+            $"{executionName}:status:{status}", tenantId, now, Actor, "request.status", $"request/{job.Id}", JobStatuses.Name(changed.Status), details.RootElement.Clone()), cancellationToken);
+        return true;
+    }
+
+    /// <summary>One reconciliation pass over the open jobs (of the given tenants, or all); returns how many were changed or started.</summary>
+    public async Task<int> ReconcileAsync(IReadOnlySet<string>? tenantIds, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        foreach (var job in await jobs.ListOpenAsync(cancellationToken))
+        {
+            if (tenantIds is not null && !tenantIds.Contains(job.TenantId))
+            {
+                continue;
+            }
+
+            var status = await workflows.StatusAsync(job, cancellationToken);
+            if (status is null)
+            {
+                if (job.Status == JobStatus.Queued && clock.GetUtcNow() - job.CreatedAt >= StartGrace)
+                {
+                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+                    await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+                    changed++;
+                }
+
+                continue;
+            }
+
+            if (status != "RUNNING" && await ApplyAsync(job.TenantId, job.ExecutionName, status, null, cancellationToken))
+            {
+                changed++;
+            }
+        }
+
+        return changed;
+    }
+}

@@ -1,0 +1,211 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Records;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Domain.Jobs;
+
+/// <summary>What became of a submission.</summary>
+public abstract record SubmitOutcome;
+
+/// <summary>A new job (202), or the job an idempotency key already named with the same body (200).</summary>
+public sealed record Accepted(Job Job, bool Replayed) : SubmitOutcome;
+
+public sealed record KeyReusedWithAnotherBody(string JobId) : SubmitOutcome;
+
+public sealed record SubjectHeld : SubmitOutcome;
+
+public sealed record ErasureOpen(string JobId) : SubmitOutcome;
+
+/// <summary>What a change to an existing job came to.</summary>
+public enum JobChange
+{
+    Done,
+    NotFound,
+    Conflict,
+}
+
+/// <summary>
+/// Data subject requests (API.md, Requests): submit with idempotency, cancel until the purge starts, restore inside the
+/// window, retry a failed erasure. The job is stored before its execution starts; a start that did not happen (a crash, an
+/// outage) is made up by the next replay of the key or by reconciliation, never run twice (the execution name is fixed).
+/// </summary>
+public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, IErasureInventory inventory, TimeProvider clock)
+{
+    public async Task<SubmitOutcome> SubmitAsync(
+        Tenant tenant, string subjectRef, RequestSubmission submission, string? idempotencyKey, string requestedBy, string role, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(submission);
+        var body = submission.WithDefaults();
+        var type = body.Type == "export" ? JobType.Export : JobType.Deletion;
+        if (type == JobType.Deletion && await holds.IsHeldAsync(tenant.Id, subjectRef, cancellationToken))
+        {
+            return new SubjectHeld();
+        }
+
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = Job.NewId(now),
+            TenantId = tenant.Id,
+            Type = type,
+            SubjectRef = subjectRef,
+            SubjectId = body.SubjectId,
+            Reason = body.Reason,
+            Format = body.Format,
+            Status = JobStatus.Queued,
+            Phase = JobPhases.Validate,
+            CreatedAt = now,
+            UpdatedAt = now,
+            PurgeAt = type == JobType.Deletion ? LifecyclePolicy.Deadline(now, LifecyclePolicy.RecoveryWindow, tenant.TimeScale) : null,
+            Deadline = type == JobType.Deletion ? LifecyclePolicy.Deadline(now, LifecyclePolicy.HardDeleteDeadline, tenant.TimeScale) : null,
+            RequestedBy = requestedBy,
+            RequestedByRole = role,
+        };
+        var reservation = idempotencyKey is null
+            ? null
+            : new IdempotencyReservation(IdempotencyKeys.Hash(idempotencyKey), body.Fingerprint(), now + IdempotencyKeys.Lifetime);
+        switch (await jobs.CreateAsync(job, reservation, cancellationToken))
+        {
+            case JobCreated created:
+                return new Accepted(await StartAsync(created.Job, cancellationToken), Replayed: false);
+            case JobReplayed replayed:
+                // The first submission may have stored its job and then died before starting it: start it now (same name, so once).
+                var replayedJob = replayed.Job is { Status: JobStatus.Queued, ExecutionArn: null } ? await StartAsync(replayed.Job, cancellationToken) : replayed.Job;
+                return new Accepted(replayedJob, Replayed: true);
+            case IdempotencyConflict conflict:
+                return new KeyReusedWithAnotherBody(conflict.JobId);
+            case ErasureAlreadyOpen open:
+                return new ErasureOpen(open.JobId);
+            default:
+                throw new InvalidOperationException("Unknown job creation outcome.");
+        }
+    }
+
+    /// <summary>Starts the job's current execution; a failure leaves the job queued for reconciliation.</summary>
+    public async Task<Job> StartAsync(Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+        await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+        return job with { ExecutionArn = arn };
+    }
+
+    /// <summary>Cancel: allowed while the job is open and its purge has not started; stops the execution, undoes nothing.</summary>
+    public async Task<(JobChange Change, Job? Job)> CancelAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        var job = await jobs.FindAsync(tenantId, jobId, cancellationToken);
+        if (job is null)
+        {
+            return (JobChange.NotFound, null);
+        }
+
+        if (!job.IsCancellable)
+        {
+            return (JobChange.Conflict, job);
+        }
+
+        var now = clock.GetUtcNow();
+        var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
+        {
+            WhenPhase = JobPhases.Cancellable,
+            Status = JobStatus.Cancelled,
+            CompletedAt = now,
+            ReleaseErasureLock = job.Type == JobType.Deletion,
+        }, cancellationToken);
+        if (cancelled is null)
+        {
+            return (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken));
+        }
+
+        await workflows.StopAsync(job, "Cancelled through the API.", cancellationToken);
+        return (JobChange.Done, cancelled);
+    }
+
+    /// <summary>Restores every item this erasure soft-deleted that is still inside its window. Returns how many came back.</summary>
+    public async Task<(JobChange Change, long Restored)> RestoreRequestAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        var job = await jobs.FindAsync(tenantId, jobId, cancellationToken);
+        if (job is not { Type: JobType.Deletion })
+        {
+            return (JobChange.NotFound, 0);
+        }
+
+        var now = clock.GetUtcNow();
+        if (job.PurgeAt is not { } purgeAt || now >= purgeAt || job.Phase is not (JobPhases.Validate or JobPhases.SoftDelete or JobPhases.RecoveryWindow))
+        {
+            return (JobChange.Conflict, 0);
+        }
+
+        long restored = 0;
+        string? cursor = null;
+        do
+        {
+            var (page, next) = await inventory.PageAsync(tenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
+            foreach (var item in page.Where(i => i.State == ItemState.SoftDeleted && i.ErasureJobId == job.Id))
+            {
+                if (await inventory.RestoreAsync(tenantId, item.ItemId, now, cancellationToken))
+                {
+                    restored++;
+                }
+            }
+
+            cursor = next;
+        }
+        while (cursor is not null);
+
+        return (JobChange.Done, restored);
+    }
+
+    /// <summary>Restores one soft-deleted item inside its window; Conflict otherwise (active, purged, or the window is over).</summary>
+    public async Task<(JobChange Change, ErasureItem? Item)> RestoreItemAsync(string tenantId, string itemId, CancellationToken cancellationToken)
+    {
+        var item = await inventory.FindAsync(tenantId, itemId, cancellationToken);
+        if (item is null)
+        {
+            return (JobChange.NotFound, null);
+        }
+
+        return await inventory.RestoreAsync(tenantId, itemId, clock.GetUtcNow(), cancellationToken)
+            ? (JobChange.Done, item with { State = ItemState.Active })
+            : (JobChange.Conflict, item);
+    }
+
+    /// <summary>
+    /// Retry of a failed erasure: its purge runs again in a new execution <c>{jobId}-{n+1}</c> over the items not yet purged
+    /// (those listed in <c>errors</c>); everything already erased stays erased and counts again from the inventory.
+    /// </summary>
+    public async Task<(JobChange Change, Job? Job)> RetryAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        var job = await jobs.FindAsync(tenantId, jobId, cancellationToken);
+        if (job is not { Type: JobType.Deletion })
+        {
+            return (JobChange.NotFound, null);
+        }
+
+        if (job.Status != JobStatus.Failed)
+        {
+            return (JobChange.Conflict, job);
+        }
+
+        var purgeReached = job.Phase is JobPhases.Purge or JobPhases.Shred or JobPhases.Certify or JobPhases.Notify;
+        var retried = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Failed], clock.GetUtcNow())
+        {
+            Status = JobStatus.Running,
+            Phase = purgeReached ? JobPhases.Purge : JobPhases.Validate,
+            AcquireErasureLock = true,
+            ResetPurge = true,
+            NextExecution = true,
+        }, cancellationToken);
+        if (retried is null)
+        {
+            return (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken));
+        }
+
+        var input = new WorkflowInput(tenantId, jobId, retried.Execution) { Resume = purgeReached ? JobPhases.Purge : null };
+        var arn = await workflows.StartAsync(retried, input, cancellationToken);
+        await jobs.SetExecutionArnAsync(tenantId, jobId, retried.Execution, arn, cancellationToken);
+        return (JobChange.Done, retried with { ExecutionArn = arn });
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lethe.Domain.Tenancy;
+using Lethe.Functions.Erasure;
+using Lethe.Lambda.Runtime;
+
+namespace Lethe.Functions.Jobs;
+
+public sealed record JobStatusResult(string? Execution, string? Status, bool Changed);
+
+/// <summary>Tenants is -1 when every tenant was looked at.</summary>
+public sealed record ReconcileResult(int Tenants, int Changed);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(JobStatusResult))]
+[JsonSerializable(typeof(ReconcileResult))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class JobsJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The EventBridge rule on "Step Functions Execution Status Change" of Lethe's workflows: a stop, failure or redrive done in
+/// the console shows in the job. The tenant comes from the execution's own input, never from the event's sender.
+/// </summary>
+public sealed class JobStatusHandler(ErasureComposition composition)
+    : LambdaHandler<JsonElement, JobStatusResult>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.JobStatusResult)
+{
+    protected override async Task<JobStatusResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        if (input.ValueKind != JsonValueKind.Object || !input.TryGetProperty("detail", out var detail) || detail.ValueKind != JsonValueKind.Object)
+        {
+            throw new HandlerInputException("A Step Functions execution status change event (with detail) is expected.");
+        }
+
+        var name = Text(detail, "name");
+        var status = Text(detail, "status");
+        string? tenantId = null;
+        if (Text(detail, "input") is { } executionInput)
+        {
+            using var parsed = JsonDocument.Parse(executionInput);
+            tenantId = Text(parsed.RootElement, "tenantId");
+        }
+
+        if (name is null || status is null || !TenantId.IsWellFormed(tenantId))
+        {
+            return new JobStatusResult(name, status, false);
+        }
+
+        var changed = await composition.Reconciler.ApplyAsync(tenantId!, name, status, Text(detail, "error"), cancellationToken);
+        return new JobStatusResult(name, status, changed);
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
+
+/// <summary>
+/// The reconciliation schedule (every 5 minutes in AWS; continuously under the local cloud): starts executions a crash kept
+/// from starting and applies any status change the event rule missed. Input: the schedule event, or <c>{"tenantIds":[…]}</c>.
+/// </summary>
+public sealed class JobsReconcileHandler(ErasureComposition composition)
+    : LambdaHandler<JsonElement, ReconcileResult>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.ReconcileResult)
+{
+    protected override async Task<ReconcileResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        HashSet<string>? ids = input.ValueKind == JsonValueKind.Object && input.TryGetProperty("tenantIds", out var chosen) && chosen.ValueKind == JsonValueKind.Array
+            ? chosen.EnumerateArray().Select(e => e.GetString()).Where(TenantId.IsWellFormed).Select(id => id!).ToHashSet(StringComparer.Ordinal)
+            : null;
+        var changed = await composition.Reconciler.ReconcileAsync(ids, cancellationToken);
+        return new ReconcileResult(ids?.Count ?? -1, changed);
+    }
+}

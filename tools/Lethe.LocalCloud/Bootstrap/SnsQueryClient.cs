@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Lethe.LocalCloud.Bootstrap;
+
+/// <summary>
+/// The few SNS calls the local cloud needs (create a topic, subscribe a queue), over SNS's query protocol. The AWS SDK package
+/// for SNS is not on our feed; the emulator does not check signatures, only the credential scope's region.
+/// </summary>
+public sealed partial class SnsQueryClient(HttpClient http, Uri endpoint, string region)
+{
+    public async Task<string> CreateTopicAsync(string name, CancellationToken cancellationToken) =>
+        Extract(await CallAsync(new() { ["Action"] = "CreateTopic", ["Name"] = name }, cancellationToken), "TopicArn");
+
+    public async Task<string> SubscribeQueueAsync(string topicArn, string queueArn, CancellationToken cancellationToken) =>
+        Extract(await CallAsync(new()
+        {
+            ["Action"] = "Subscribe",
+            ["TopicArn"] = topicArn,
+            ["Protocol"] = "sqs",
+            ["Endpoint"] = queueArn,
+            ["Attributes.entry.1.key"] = "RawMessageDelivery",
+            ["Attributes.entry.1.value"] = "true",
+        }, cancellationToken), "SubscriptionArn");
+
+    private async Task<string> CallAsync(Dictionary<string, string> form, CancellationToken cancellationToken)
+    {
+        form["Version"] = "2010-03-31";
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+        var date = DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=test/{date}/{region}/sns/aws4_request, SignedHeaders=host, Signature=0");
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"SNS {form["Action"]} failed with {(int)response.StatusCode}: {body}");
+        }
+
+        return body;
+    }
+
+    private static string Extract(string xml, string element)
+    {
+        var match = Regex.Match(xml, $"<{element}>([^<]+)</{element}>", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return match.Success ? match.Groups[1].Value : throw new InvalidOperationException($"SNS answered without {element}: {xml}");
+    }
+}
