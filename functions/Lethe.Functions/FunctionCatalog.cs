@@ -33,12 +33,13 @@ public static class FunctionCatalog
     public const string ErasureHandOver = "erasure-hand-over";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
+    public const string SoftDeleteSweep = "soft-delete-sweep";
 
     public static IReadOnlyList<string> HandlerNames { get; } =
     [
         Ping, AuditChainer, AuditAnchor,
         ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
-        ErasureComplete, ErasureRecordFailure, ErasureHandOver, JobStatus, JobsReconcile,
+        ErasureComplete, ErasureRecordFailure, ErasureHandOver, JobStatus, JobsReconcile, SoftDeleteSweep,
     ];
 
     /// <summary>The handlers of the deletion workflow (their functions get the erasure permissions).</summary>
@@ -78,6 +79,7 @@ public static class FunctionCatalog
         registry.Add(ErasureHandOver, () => new ErasureHandOverHandler(erasure));
         registry.Add(JobStatus, () => new Jobs.JobStatusHandler(erasure));
         registry.Add(JobsReconcile, () => new Jobs.JobsReconcileHandler(erasure));
+        registry.Add(SoftDeleteSweep, () => new Jobs.SoftDeleteSweepHandler(erasure));
         return registry;
     }
 }

@@ -7,6 +7,19 @@ public static class DynamoKeys
 {
     public static string TenantPartition(string tenantId) => $"TENANT#{tenantId}";
 
+    /// <summary>A stable shard of an id (FNV-1a; string.GetHashCode is randomized per process, so it cannot place items).</summary>
+    public static int Shard(string id, int shards)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var hash = 2166136261u;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % (uint)shards);
+    }
+
     public static Dictionary<string, AttributeValue> Of(string tenantId, string sortKey) => new()
     {
         [ResourceCatalog.PartitionKeyName] = new() { S = TenantPartition(tenantId) },

@@ -84,6 +84,8 @@ public static class ResourceCatalog
         [
             new IndexDefinition("bySubject", new KeyAttribute("subjectPk", KeyAttributeType.String), new KeyAttribute("subjectSk", KeyAttributeType.String)),
             new IndexDefinition("byExpiry", new KeyAttribute("expiryPk", KeyAttributeType.String), new KeyAttribute("expirySk", KeyAttributeType.String)),
+            // Sparse: only soft-deleted items carry purgePk, so the sweep finds what a cancelled erasure left without a scan.
+            new IndexDefinition("byPurge", new KeyAttribute("purgePk", KeyAttributeType.String), new KeyAttribute("purgeSk", KeyAttributeType.String)),
         ]);
 
     public static TableDefinition Records { get; } = new("Records", "LETHE_TABLE_RECORDS", Pk, Sk, []);

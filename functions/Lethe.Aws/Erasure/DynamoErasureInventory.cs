@@ -75,7 +75,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 {
                     TableName = inventoryTable,
                     Key = ItemKey(tenantId, item.ItemId),
-                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = :now",
+                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = :now, purgePk = :purgePk, purgeSk = :purgeSk",
                     ConditionExpression = "#state = :from",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
@@ -85,6 +85,8 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                         [":purgeAt"] = new() { S = Time(purgeAt) },
                         [":job"] = new() { S = jobId },
                         [":now"] = new() { S = Time(now) },
+                        [":purgePk"] = new() { S = PurgePartition(tenantId, item.ItemId) },
+                        [":purgeSk"] = new() { S = $"{Time(purgeAt)}#{item.ItemId}" },
                     },
                 } },
             };
@@ -131,7 +133,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, item.ItemId),
                 // Leaving the expiry index: the retention sweep has nothing left to do with a purged item.
-                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk",
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk",
                 ConditionExpression = "#state = :from",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
@@ -160,7 +162,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             {
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, itemId),
-                UpdateExpression = "SET #state = :to, restoredAt = :now REMOVE purgeAt, erasureJobId",
+                UpdateExpression = "SET #state = :to, restoredAt = :now REMOVE purgeAt, erasureJobId, purgePk, purgeSk",
                 ConditionExpression = "#state = :from AND purgeAt > :now",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
@@ -259,6 +261,34 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         } });
     }
 
+    public async Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var due = new List<ErasureItem>();
+        for (var shard = 0; shard < PurgeShards && due.Count < limit; shard++)
+        {
+            var page = await dynamo.QueryUpToAsync(new QueryRequest
+            {
+                TableName = inventoryTable,
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[2].Name,
+                KeyConditionExpression = "purgePk = :p AND purgeSk <= :now",
+                ExpressionAttributeValues = new()
+                {
+                    [":p"] = new() { S = $"TENANT#{tenantId}#PURGE#{shard}" },
+                    // Sorts after every "{purgeAt}#{itemId}" whose purgeAt is not later than now.
+                    [":now"] = new() { S = $"{Time(now)}#~" },
+                },
+            }, limit - due.Count, cancellationToken);
+            due.AddRange(page.Select(FromItem).Where(i => i.State == ItemState.SoftDeleted));
+        }
+
+        return due;
+    }
+
+    public const int PurgeShards = 8;
+
+    private static string PurgePartition(string tenantId, string itemId) =>
+        $"TENANT#{tenantId}#PURGE#{DynamoKeys.Shard(itemId, PurgeShards)}";
+
     private static Dictionary<string, AttributeValue> ItemKey(string tenantId, string itemId) => DynamoKeys.Of(tenantId, $"ITEM#{itemId}");
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
@@ -294,6 +324,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             Text("purgeAt") is { } purgeAt ? DateTimeOffset.Parse(purgeAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
             Text("erasureJobId"),
             item.TryGetValue("encrypted", out var e) && e.BOOL == true,
-            item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0);
+            item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0,
+            Text("subjectRef"));
     }
 }

@@ -153,7 +153,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
     private static Dictionary<string, AttributeValue> InventoryItem(StoredRecord record)
     {
         var item = Key(record.TenantId, ItemPrefix + record.Id);
-        var shard = (int)((uint)StringComparer.Ordinal.GetHashCode(record.Id) % ExpiryShards);
+        var shard = DynamoKeys.Shard(record.Id, ExpiryShards);
         item["itemId"] = new() { S = record.Id };
         item["kind"] = new() { S = "record" };
         item["encrypted"] = new() { BOOL = record.Encrypted };

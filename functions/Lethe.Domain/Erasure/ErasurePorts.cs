@@ -13,7 +13,8 @@ public sealed record ErasureItem(
     DateTimeOffset? PurgeAt = null,
     string? ErasureJobId = null,
     bool Encrypted = false,
-    long VersionsDeleted = 0)
+    long VersionsDeleted = 0,
+    string? SubjectRef = null)
 {
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 
@@ -46,6 +47,9 @@ public interface IErasureInventory
     Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken);
+
+    /// <summary>Soft-deleted items of the tenant whose recovery window has ended (purgeAt ≤ now), oldest first, up to a limit.</summary>
+    Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>The outcome of deleting one item's data: how many object versions went, or why it failed after retries.</summary>

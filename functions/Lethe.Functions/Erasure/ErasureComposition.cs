@@ -32,7 +32,9 @@ public sealed class ErasureComposition(TimeProvider clock)
 
     public JobReconciler Reconciler => _built.Value.Reconciler;
 
-    private sealed record Built(ErasureSteps Steps, DynamoJobStore Jobs, DynamoTenantRepository Tenants, IWorkflowStarter Workflows, JobReconciler Reconciler);
+    public SoftDeleteSweep Sweep => _built.Value.Sweep;
+
+    private sealed record Built(ErasureSteps Steps, DynamoJobStore Jobs, DynamoTenantRepository Tenants, IWorkflowStarter Workflows, JobReconciler Reconciler, SoftDeleteSweep Sweep);
 
     private static Built Build(TimeProvider clock)
     {
@@ -61,6 +63,8 @@ public sealed class ErasureComposition(TimeProvider clock)
         var workflows = new StepFunctionsWorkflowStarter(
             new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
             type => names.Workflow(type == JobType.Deletion ? "deletion" : "export"));
-        return new Built(new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock));
+        return new Built(
+            new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock),
+            new SoftDeleteSweep(ports.Inventory, ports.Purger, ports.Holds, journal, clock));
     }
 }

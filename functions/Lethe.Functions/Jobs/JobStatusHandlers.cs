@@ -11,9 +11,12 @@ public sealed record JobStatusResult(string? Execution, string? Status, bool Cha
 /// <summary>Tenants is -1 when every tenant was looked at.</summary>
 public sealed record ReconcileResult(int Tenants, int Changed);
 
+public sealed record SweepSummary(int Tenants, int Purged, int Held, int Failed);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(JobStatusResult))]
 [JsonSerializable(typeof(ReconcileResult))]
+[JsonSerializable(typeof(SweepSummary))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class JobsJsonContext : JsonSerializerContext;
 
@@ -67,5 +70,27 @@ public sealed class JobsReconcileHandler(ErasureComposition composition)
             : null;
         var changed = await composition.Reconciler.ReconcileAsync(ids, cancellationToken);
         return new ReconcileResult(ids?.Count ?? -1, changed);
+    }
+}
+
+/// <summary>
+/// The soft-delete sweep (with the daily retention schedule in AWS; on demand locally): purges what cancelled erasures left
+/// soft-deleted once its window has ended. Input: the schedule event, or <c>{"tenantIds":[…]}</c>.
+/// </summary>
+public sealed class SoftDeleteSweepHandler(ErasureComposition composition)
+    : LambdaHandler<JsonElement, SweepSummary>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.SweepSummary)
+{
+    protected override async Task<SweepSummary> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var ids = input.ValueKind == JsonValueKind.Object && input.TryGetProperty("tenantIds", out var chosen) && chosen.ValueKind == JsonValueKind.Array
+            ? chosen.EnumerateArray().Select(e => e.GetString()).Where(TenantId.IsWellFormed).Select(id => id!).ToList()
+            : await composition.Tenants.ListIdsAsync(cancellationToken);
+        var results = new List<Domain.Erasure.SweepResult>();
+        foreach (var tenant in ids)
+        {
+            results.Add(await composition.Sweep.SweepAsync(tenant, cancellationToken));
+        }
+
+        return new SweepSummary(ids.Count, results.Sum(r => r.Purged), results.Sum(r => r.Held), results.Sum(r => r.Failed));
     }
 }

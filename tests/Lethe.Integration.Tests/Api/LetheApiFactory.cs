@@ -3,6 +3,7 @@ using Lethe.Domain.Security;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Lethe.Tests.Integration.Api;
 
@@ -44,6 +45,7 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(new Fixtures.ErrorLogFile()));
         if (OverrideServices is not null)
         {
             builder.ConfigureServices(OverrideServices);

@@ -175,6 +175,27 @@ public sealed class ErasureScenario
         return response.IsItemSet && response.Item.Count > 0;
     }
 
+    /// <summary>Invokes a handler through the local cloud's Lambda API, as a schedule or a workflow would.</summary>
+    public async Task<(JsonElement Result, bool Failed)> InvokeAsync(string handler, string payload)
+    {
+        using var http = new HttpClient();
+        using var invoked = await http.PostAsync(new Uri(_cloud.Cloud.Endpoint, $"2015-03-31/functions/{handler}/invocations"),
+            new StringContent(payload, System.Text.Encoding.UTF8, "application/json"), Ct);
+        return (await invoked.ReadJsonAsync(), invoked.Headers.Contains("X-Amz-Function-Error"));
+    }
+
+    public async Task<string> SubmitAndWaitForWindowAsync(string subject)
+    {
+        var submitted = await SubmitErasureAsync(subject);
+        submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync(Ct));
+        var jobId = (await submitted.ReadJsonAsync()).GetProperty("id").GetString()!;
+        await WaitForJobAsync(jobId, j => j.GetProperty("phase").GetString() != "validate" && j.GetProperty("phase").GetString() != "soft-delete" || IsClosed(j));
+        return jobId;
+    }
+
+    public Task<HttpResponseMessage> GetRecordAsync(string subject, int index) =>
+        Service.GetAsync($"/v1/tenants/{Tenant}/subjects/{subject}/records/{Records[subject][index]}", Ct);
+
     public Task<HttpResponseMessage> ListRecordsAsync(string subject) => Service.GetAsync($"/v1/tenants/{Tenant}/subjects/{subject}/records", Ct);
 
     public LetheApiFactory Api => _api;

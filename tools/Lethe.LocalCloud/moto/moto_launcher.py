@@ -3,7 +3,9 @@
 Two things stock moto_server does not do, and that the local cloud needs:
 
 1. Die with its parent. The launcher exits when its stdin closes (the parent holds the pipe; any exit of the parent,
-   a crash included, closes it) and, on Linux, also asks the kernel for SIGKILL when the parent dies (PR_SET_PDEATHSIG).
+   a crash included, closes it) and when it is re-parented (the parent process is gone). PR_SET_PDEATHSIG is NOT used:
+   it fires when the parent *thread* that forked us exits, and .NET forks from thread-pool threads, which retire when
+   idle, so it killed moto in the middle of test runs (measured: silent SIGKILL after bursts of concurrent requests).
 2. Run more than one Step Functions execution per state machine. moto 5.2.1 deep-copies the state machine on each
    StartExecution, executions included; after the first run that list holds a live worker thread and an RLock, so every
    later start fails with HTTP 500 "cannot pickle '_thread.RLock' object" (moto issue 10077). The upstream fix gives the
@@ -16,27 +18,16 @@ Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 
 import argparse
 import copy
-import ctypes
 import inspect
 import os
-import signal
 import sys
 import threading
+import time
 
-PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
     parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except OSError:
-            pass
-        # The parent may have died between fork and prctl.
-        if os.getppid() != parent:
-            os._exit(0)
 
     def watch_stdin() -> None:
         try:
@@ -46,6 +37,13 @@ def die_with_parent() -> None:
             pass
         os._exit(0)
 
+    def watch_parent() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(1)
+
+    threading.Thread(target=watch_parent, name="lethe-parent-watch", daemon=True).start()
     threading.Thread(target=watch_stdin, name="lethe-stdin-watch", daemon=True).start()
 
 
