@@ -33,6 +33,7 @@ LetheApp.Build(app, stage, new StatelessSettings(
     LetheApp.Context(app, "webAdapterLayerArn", LetheApp.DefaultWebAdapterLayerArn),
     issuer,
     LetheApp.Context(app, "jwtAudience", "lethe-api"),
-    jwks));
+    jwks,
+    LetheApp.Context(app, "workflows", "workflows")));
 app.Synth();
 return 0;

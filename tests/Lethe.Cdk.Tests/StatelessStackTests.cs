@@ -82,7 +82,7 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     [Fact]
     public void A_daily_schedule_runs_the_audit_anchor_handler()
     {
-        var rule = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").Single().Properties;
+        var rule = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").Single(r => r.LogicalId.StartsWith("DailyAuditAnchor", StringComparison.Ordinal)).Properties;
 
         rule.GetProperty("ScheduleExpression").GetString().Should().StartWith("cron(15 2 * * ? *)");
         rule.GetProperty("Targets")[0].GetProperty("Arn").GetRawText().Should().Contain("AuditAnchorFunction");

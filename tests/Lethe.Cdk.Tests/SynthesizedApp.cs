@@ -26,7 +26,7 @@ public sealed class SynthesizedApp : IDisposable
         OutDir = Path.Combine(_root, "cdk.out");
         var app = new App(new AppProps { Outdir = OutDir });
         var (stateful, stateless) = LetheApp.Build(app, "test", new StatelessSettings(
-            functions, api, LetheApp.DefaultWebAdapterLayerArn, "https://idp.example.com/", "lethe-api", "https://idp.example.com/.well-known/jwks.json"),
+            functions, api, LetheApp.DefaultWebAdapterLayerArn, "https://idp.example.com/", "lethe-api", "https://idp.example.com/.well-known/jwks.json", WorkflowsFolder),
             new Amazon.CDK.Environment { Account = "123456789012", Region = "us-east-1" });
         Stateful = Template.FromStack(stateful);
         Stateless = Template.FromStack(stateless);
@@ -36,6 +36,23 @@ public sealed class SynthesizedApp : IDisposable
     }
 
     public string OutDir { get; }
+
+    /// <summary>The repository's workflows/ folder, found upwards from the test binaries.</summary>
+    public static string WorkflowsFolder
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "workflows", "deletion.asl.json")))
+                {
+                    return Path.Combine(dir.FullName, "workflows");
+                }
+            }
+
+            throw new DirectoryNotFoundException("workflows/deletion.asl.json was not found above the test binaries.");
+        }
+    }
 
     public Template Stateful { get; }
 

@@ -51,6 +51,17 @@ public sealed class StatefulStack : Stack
         {
             Queues[definition.LogicalName] = CreateQueue(definition);
         }
+
+        foreach (var definition in ResourceCatalog.Topics)
+        {
+            // Encrypted with the platform key; subscribers only ever get ids and links (no personal data goes to SNS).
+            Topics[definition.LogicalName] = new Amazon.CDK.AWS.SNS.Topic(this, $"{definition.LogicalName}Topic", new Amazon.CDK.AWS.SNS.TopicProps
+            {
+                DisplayName = $"Lethe {stage} {definition.LogicalName.ToLowerInvariant()}",
+                MasterKey = PlatformKey,
+                EnforceSSL = true,
+            });
+        }
     }
 
     public string Stage { get; }
@@ -64,6 +75,8 @@ public sealed class StatefulStack : Stack
     public Dictionary<string, Bucket> Buckets { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, Queue> Queues { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Amazon.CDK.AWS.SNS.Topic> Topics { get; } = new(StringComparer.Ordinal);
 
     private static Attribute ToAttribute(KeyAttribute key) => new()
     {

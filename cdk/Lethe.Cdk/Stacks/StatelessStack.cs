@@ -12,7 +12,7 @@ using Lethe.Aws.Catalog;
 
 namespace Lethe.Cdk.Stacks;
 
-public sealed record StatelessSettings(string FunctionsAsset, string ApiAsset, string WebAdapterLayerArn, string JwtIssuer, string JwtAudience, string JwksUrl);
+public sealed record StatelessSettings(string FunctionsAsset, string ApiAsset, string WebAdapterLayerArn, string JwtIssuer, string JwtAudience, string JwksUrl, string WorkflowsFolder);
 
 /// <summary>
 /// Code: the one-binary Lambda functions (Native AOT, <c>provided.al2023</c>, <c>_HANDLER</c> per function) and the API
@@ -52,10 +52,18 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.Inventory.NameVariable] = state.Tables[ResourceCatalog.Inventory.LogicalName].TableName,
                 [ResourceCatalog.AuditArchive.NameVariable] = state.Buckets[ResourceCatalog.AuditArchive.LogicalName].BucketName,
                 [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
+                [ResourceCatalog.Jobs.NameVariable] = state.Tables[ResourceCatalog.Jobs.LogicalName].TableName,
+                [ResourceCatalog.Certificates.NameVariable] = state.Buckets[ResourceCatalog.Certificates.LogicalName].BucketName,
+                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("deletion")] = DeletionWorkflowArn(state.Stage),
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
-        state.Tables[ResourceCatalog.Keys.LogicalName].GrantReadWriteData(Api);
+        // The API creates and reads KEKs; only the shred step of an erasure may delete one.
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+            Resources = [state.Tables[ResourceCatalog.Keys.LogicalName].TableArn],
+        }));
         state.Tables[ResourceCatalog.Records.LogicalName].GrantReadWriteData(Api);
         state.Tables[ResourceCatalog.Inventory.LogicalName].GrantReadWriteData(Api);
         // The journal is append-only for the API: it may add and read events, never change or remove one.
@@ -128,6 +136,18 @@ public sealed class StatelessStack : Stack
         state.PlatformKey.GrantEncryptDecrypt(Api);
         GrantTenantKeys(Api, state.Stage);
 
+        var functionsCode = Code.FromAsset(settings.FunctionsAsset);
+        Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"),
+            (name, description, handler, environment) => LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment));
+        // The API submits, cancels and reads jobs, restores items and serves certificates.
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+            Resources = [state.Tables[ResourceCatalog.Jobs.LogicalName].TableArn, $"{state.Tables[ResourceCatalog.Jobs.LogicalName].TableArn}/index/*"],
+        }));
+        state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
+        Deletion.GrantExecutions(Api);
+
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
         {
             Description = "Lethe public API (v1)",
@@ -137,6 +157,11 @@ public sealed class StatelessStack : Stack
     }
 
     public Function Ping { get; }
+
+    public DeletionWorkflow Deletion { get; }
+
+    private static string DeletionWorkflowArn(string stage) =>
+        $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:stateMachine:{DeletionWorkflow.StateMachineName(stage)}";
 
     public Function AuditChainer { get; }
 

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Lethe.Tests.Cdk;
+
+/// <summary>The deletion workflow as deployed: the very ASL file, its functions, its rules, and grants no wider than each step.</summary>
+public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
+{
+    private static readonly string AslFile = Path.Combine(SynthesizedApp.WorkflowsFolder, "deletion.asl.json");
+
+    private JsonElement StateMachine =>
+        SynthesizedApp.Resources(synth.StatelessJson, "AWS::StepFunctions::StateMachine").Single().Properties;
+
+    private IEnumerable<(string LogicalId, JsonElement Properties)> Functions =>
+        SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::Function");
+
+    [Fact]
+    public void The_state_machine_is_the_ASL_file_with_every_placeholder_substituted()
+    {
+        var machine = StateMachine;
+        var placeholders = Placeholder().Matches(File.ReadAllText(AslFile)).Select(m => m.Groups["name"].Value).ToHashSet();
+
+        machine.GetProperty("StateMachineType").GetString().Should().Be("STANDARD");
+        machine.GetProperty("StateMachineName").GetString().Should().Be("lethe-test-deletion");
+        machine.GetProperty("DefinitionSubstitutions").EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(placeholders);
+        using var asl = JsonDocument.Parse(File.ReadAllText(AslFile));
+        var definition = machine.GetProperty("DefinitionString").GetRawText();
+        foreach (var state in asl.RootElement.GetProperty("States").EnumerateObject())
+        {
+            definition.Should().Contain(state.Name);
+        }
+    }
+
+    [Fact]
+    public void Every_Task_function_runs_the_one_binary_with_its_handler_name()
+    {
+        var handlers = Placeholder().Matches(File.ReadAllText(AslFile))
+            .Select(m => m.Groups["name"].Value).Where(n => n.StartsWith("Function_", StringComparison.Ordinal))
+            .Select(n => n["Function_".Length..].Replace('_', '-')).ToHashSet();
+        var deployed = Functions.Select(f => f.Properties.GetProperty("Handler").GetString()!).ToHashSet();
+
+        handlers.Should().NotBeEmpty().And.BeSubsetOf(deployed);
+        foreach (var (_, function) in Functions.Where(f => handlers.Contains(f.Properties.GetProperty("Handler").GetString()!)))
+        {
+            function.GetProperty("Runtime").GetString().Should().Be("provided.al2023");
+            function.GetProperty("Timeout").GetInt32().Should().BeLessThanOrEqualTo(900);
+        }
+    }
+
+    [Fact]
+    public void Execution_status_changes_reach_the_job_status_handler_and_schedules_reconcile_and_sweep()
+    {
+        var rules = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").ToList();
+        var status = rules.Single(r => r.LogicalId.Contains("ExecutionStatusChanged", StringComparison.Ordinal)).Properties;
+        var pattern = status.GetProperty("EventPattern");
+
+        pattern.GetProperty("source")[0].GetString().Should().Be("aws.states");
+        pattern.GetProperty("detail-type")[0].GetString().Should().Be("Step Functions Execution Status Change");
+        status.GetProperty("Targets")[0].GetProperty("Arn").GetRawText().Should().Contain("JobStatusFunction");
+        rules.Single(r => r.LogicalId.Contains("ReconcileJobs", StringComparison.Ordinal)).Properties.GetProperty("ScheduleExpression").GetString().Should().Be("rate(5 minutes)");
+        rules.Single(r => r.LogicalId.Contains("DailySoftDeleteSweep", StringComparison.Ordinal)).Properties.GetProperty("Targets")[0].GetProperty("Arn").GetRawText()
+            .Should().Contain("SoftDeleteSweepFunction");
+    }
+
+    [Fact]
+    public void Only_the_purge_steps_may_delete_object_versions_and_only_the_shred_step_may_delete_keys()
+    {
+        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+            .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
+            .ToList();
+
+        var versionDeleters = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Contains("s3:DeleteObjectVersion")).Select(s => s.Policy).ToHashSet();
+        versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal));
+        versionDeleters.Should().HaveCount(2);
+        var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
+            && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
+        keyDeleters.Should().ContainSingle().Which.Should().Contain("ErasureShred");
+    }
+
+    [Fact]
+    public void The_API_may_start_stop_and_describe_deletion_executions_and_nothing_else_in_Step_Functions()
+    {
+        var api = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy").Single(p => p.LogicalId.StartsWith("ApiFunctionServiceRoleDefaultPolicy", StringComparison.Ordinal));
+        var states = api.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray()
+            .SelectMany(s => Strings(s.GetProperty("Action"))).Where(a => a.StartsWith("states:", StringComparison.Ordinal)).ToHashSet();
+
+        states.Should().BeEquivalentTo(["states:StartExecution", "states:StopExecution", "states:DescribeExecution"]);
+    }
+
+    private static List<string> Strings(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(v => v.GetString() ?? v.GetRawText()).ToList() : [value.GetString() ?? value.GetRawText()];
+
+    [GeneratedRegex(@"\$\{(?<name>[A-Za-z0-9_]+)\}")]
+    private static partial Regex Placeholder();
+}
