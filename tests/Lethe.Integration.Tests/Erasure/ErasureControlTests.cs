@@ -268,3 +268,76 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
     private string StepFunctionsWorkflowStarterArn(string jobId) =>
         Lethe.Aws.Jobs.StepFunctionsWorkflowStarter.ExecutionArn(_cloud.Cloud.Environment["LETHE_WORKFLOW_DELETION"], $"{jobId}-1");
 }
+
+/// <summary>Failed items: the job ends failed and lists them, no certificate claims them, and retry processes them alone.</summary>
+public sealed class ErasureRetryTests : IClassFixture<LetheApiFactory>
+{
+    private readonly LetheApiFactory _api;
+    private readonly LocalCloudFixture _cloud;
+
+    public ErasureRetryTests(LetheApiFactory api, LocalCloudFixture cloud)
+    {
+        _api = api;
+        _cloud = cloud;
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Items_that_cannot_be_erased_fail_the_job_without_a_certificate_and_a_retry_finishes_the_rest()
+    {
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ert", 29 * 86_400 / 3);
+        await scenario.SeedAsync("rosa", fileVersions: 1);
+        var subjectRef = await scenario.SubjectRefAsync("rosa");
+        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
+        var inventory = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Inventory);
+        var stuck = $"file_{Guid.NewGuid():N}";
+        await dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
+        {
+            TableName = inventory,
+            Item = new()
+            {
+                ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" },
+                ["sk"] = new() { S = $"ITEM#{stuck}" },
+                ["itemId"] = new() { S = stuck },
+                ["kind"] = new() { S = "file" },
+                ["subjectRef"] = new() { S = subjectRef },
+                ["category"] = new() { S = "recording" },
+                ["state"] = new() { S = "active" },
+                ["classification"] = new() { S = "confidential" },
+                ["location"] = new() { M = new() { ["store"] = new() { S = "tape-library" }, ["key"] = new() { S = "vault/rosa.tar" } } },
+                ["subjectPk"] = new() { S = $"TENANT#{scenario.Tenant}#SUBJECT#{subjectRef}" },
+                ["subjectSk"] = new() { S = $"2026-01-01T00:00:00.000Z#{stuck}" },
+            },
+        }, Ct);
+        var jobId = (await (await scenario.SubmitErasureAsync("rosa")).ReadJsonAsync()).GetProperty("id").GetString()!;
+
+        var (failed, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
+
+        failed.GetProperty("status").GetString().Should().Be("failed", failed.ToString());
+        failed.GetProperty("errors").EnumerateArray().Should().Contain(e => e.GetProperty("itemId").GetString() == stuck);
+        failed.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(5);
+        (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/certificate", Ct)).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await scenario.KekExistsAsync(subjectRef)).Should().BeTrue("no shred while an item of the subject could not be erased");
+
+        // The operator moves the archive to a store Lethe can reach (the object is already gone there): retry finishes it.
+        await dynamo.UpdateItemAsync(new Amazon.DynamoDBv2.Model.UpdateItemRequest
+        {
+            TableName = inventory,
+            Key = new() { ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" }, ["sk"] = new() { S = $"ITEM#{stuck}" } },
+            UpdateExpression = "SET #l = :l",
+            ExpressionAttributeNames = new() { ["#l"] = "location" },
+            ExpressionAttributeValues = new() { [":l"] = new() { M = new() { ["store"] = new() { S = "s3" }, ["bucket"] = new() { S = "Data" }, ["key"] = new() { S = $"{scenario.Tenant}/gone/{stuck}" } } } },
+        }, Ct);
+        var retried = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/retry", null, Ct);
+        retried.StatusCode.Should().Be(HttpStatusCode.Accepted, await retried.Content.ReadAsStringAsync(Ct));
+        (await retried.ReadJsonAsync()).GetProperty("executionName").GetString().Should().Be($"{jobId}-2");
+        var (done, _) = await scenario.WaitForJobAsync(jobId, j => j.GetProperty("status").GetString() is "completed" or "cancelled" || (j.GetProperty("status").GetString() == "failed" && j.GetProperty("executionName").GetString()!.EndsWith("-2", StringComparison.Ordinal) && j.GetProperty("phase").GetString() != "purge"));
+
+        done.GetProperty("status").GetString().Should().Be("completed", done.ToString());
+        done.GetProperty("errors").GetArrayLength().Should().Be(0);
+        var certificate = (await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/certificate", Ct)).ReadJsonAsync()).GetProperty("certificate");
+        certificate.GetProperty("counts").GetProperty("itemsErased").GetInt64().Should().Be(6, "an item already gone counts as erased");
+        (await scenario.KekExistsAsync(subjectRef)).Should().BeFalse();
+    }
+}
