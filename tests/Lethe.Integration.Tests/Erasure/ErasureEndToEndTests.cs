@@ -102,6 +102,10 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
         key.VerifyData(tampered, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence).Should().BeFalse();
         (await OpensslVerifiesAsync(pem, payload, signature)).Should().BeTrue();
         (await OpensslVerifiesAsync(pem, tampered, signature)).Should().BeFalse();
+        var cli = await VerifyWithCliAsync(certificate.GetRawText(), pem);
+        cli.Should().Be((0, "valid"));
+        var forged = certificate.GetRawText().Replace(certificate.GetProperty("payload").GetString()!, Convert.ToBase64String(tampered), StringComparison.Ordinal);
+        (await VerifyWithCliAsync(forged, pem)).ExitCode.Should().Be(1);
 
         // The audit says who asked, what was affected, and the outcome; the chain verifies.
         var audit = await AuditEventually(scenario, jobId);
@@ -148,6 +152,33 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
             }
 
             await Task.Delay(200, Ct);
+        }
+    }
+
+    /// <summary>Runs <c>lethe verify-certificate FILE --public-key PEM</c> (the real CLI) and returns its exit code and first line.</summary>
+    private static async Task<(int ExitCode, string Output)> VerifyWithCliAsync(string certificateJson, string pem)
+    {
+        var folder = Directory.CreateTempSubdirectory("lethe-verify-");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "certificate.json"), certificateJson, Ct);
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "key.pem"), pem, Ct);
+            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            var root = Lethe.LocalCloud.RepositoryLayout.FindRoot()!;
+            var cli = Path.Combine(root, "tools", "Lethe.Cli", "bin", configuration, "net10.0", "Lethe.Cli.dll");
+            using var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "verify-certificate", "certificate.json", "--public-key", "key.pem"])
+            {
+                WorkingDirectory = folder.FullName,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var output = await process.StandardOutput.ReadToEndAsync(Ct);
+            await process.WaitForExitAsync(Ct);
+            return (process.ExitCode, output.Split('\n')[0].Trim());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
         }
     }
 
