@@ -77,3 +77,64 @@ public sealed class JobStatusTests
     public void A_failed_job_runs_again_only_through_retry() =>
         JobStatuses.CanMove(JobStatus.Failed, JobStatus.Running, retry: true).Should().BeTrue();
 }
+
+public sealed class JobViewTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
+    private static Job Job(JobStatus status, string phase, ErasureCounts counts) => new()
+    {
+        Id = "job_1",
+        TenantId = "acme",
+        Type = JobType.Deletion,
+        SubjectRef = "ref",
+        Status = status,
+        Phase = phase,
+        Counts = counts,
+        CreatedAt = At,
+        UpdatedAt = At,
+        PhaseStartedAt = At,
+        RequestedBy = "app",
+    };
+
+    [Fact]
+    public void Progress_counts_the_current_phase_soft_delete_of_all_items_then_purge_of_what_was_not_restored()
+    {
+        var counts = new ErasureCounts(Total: 10, SoftDeleted: 10, Purged: 6, Failed: 0, Restored: 2, Held: 0);
+
+        Job(JobStatus.Running, JobPhases.RecoveryWindow, counts).Progress.Percent.Should().Be(100);
+        Job(JobStatus.Running, JobPhases.Purge, counts).Progress.Should().Be(new JobProgress(8, 6, 0));
+        Job(JobStatus.Running, JobPhases.Purge, counts).Progress.Percent.Should().Be(75);
+    }
+
+    [Theory]
+    [InlineData(JobStatus.Running, JobPhases.RecoveryWindow, true)]
+    [InlineData(JobStatus.Queued, JobPhases.Validate, true)]
+    [InlineData(JobStatus.Running, JobPhases.Purge, false)]
+    [InlineData(JobStatus.Completed, JobPhases.Done, false)]
+    public void Cancel_is_possible_only_while_open_and_before_the_purge(JobStatus status, string phase, bool cancellable) =>
+        Job(status, phase, ErasureCounts.None).IsCancellable.Should().Be(cancellable);
+
+    [Fact]
+    public void The_eta_extrapolates_the_rate_of_the_current_phase_and_is_gone_once_closed()
+    {
+        var counts = new ErasureCounts(100, 100, 25, 0, 0, 0);
+
+        Job(JobStatus.Running, JobPhases.Purge, counts).Eta(At.AddMinutes(1)).Should().Be(At.AddMinutes(4));
+        Job(JobStatus.Failed, JobPhases.Purge, counts).Eta(At.AddMinutes(1)).Should().BeNull();
+    }
+
+    [Fact]
+    public void Execution_names_are_the_job_id_and_the_attempt()
+    {
+        Job(JobStatus.Queued, JobPhases.Validate, ErasureCounts.None).ExecutionName.Should().Be("job_1-1");
+        Lethe.Domain.Jobs.Job.NewId(At).Should().MatchRegex("^job_[0-9a-f]{12}[0-9a-f]{16}$");
+    }
+
+    [Theory]
+    [InlineData("a", true)]
+    [InlineData("order-2026-11-25/7", true)]
+    [InlineData("", false)]
+    [InlineData("has space", false)]
+    public void Idempotency_keys_are_printable_ascii_without_spaces(string key, bool valid) => IdempotencyKeys.IsValid(key).Should().Be(valid);
+}

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Jobs;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lethe.Domain.Tests.Jobs;
+
+public sealed class JobReconcilerTests
+{
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryJobs _jobs = new();
+    private readonly FakeWorkflows _workflows = new();
+    private readonly InMemoryJournal _journal = new();
+
+    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock);
+
+    private Job Add(JobStatus status, string phase, int execution = 1)
+    {
+        var job = new Job
+        {
+            Id = Job.NewId(_clock.GetUtcNow()),
+            TenantId = "acme",
+            Type = JobType.Deletion,
+            SubjectRef = "ref",
+            Status = status,
+            Phase = phase,
+            CreatedAt = _clock.GetUtcNow(),
+            UpdatedAt = _clock.GetUtcNow(),
+            Execution = execution,
+            RequestedBy = "app",
+        };
+        _jobs.Items[job.Id] = job;
+        return job;
+    }
+
+    [Fact]
+    public async Task A_queued_job_without_an_execution_is_started_once_its_grace_has_passed()
+    {
+        var job = Add(JobStatus.Queued, JobPhases.Validate);
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(0, "its submitter may still be starting it");
+        _clock.Advance(JobReconciler.StartGrace);
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
+
+        _workflows.Started.Should().Equal($"{job.Id}-1");
+        _jobs.Items[job.Id].ExecutionArn.Should().Be($"arn:{job.Id}-1");
+    }
+
+    [Fact]
+    public async Task A_failed_execution_fails_its_open_job_and_says_so_in_the_audit()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Purge);
+
+        (await Reconciler.ApplyAsync("acme", $"{job.Id}-1", "FAILED", "States.Timeout", CancellationToken.None)).Should().BeTrue();
+
+        _jobs.Items[job.Id].Status.Should().Be(JobStatus.Failed);
+        _jobs.Items[job.Id].Errors.Should().ContainSingle().Which.Message.Should().Contain("States.Timeout");
+        _journal.Events.Should().ContainSingle().Which.Outcome.Should().Be("failed");
+    }
+
+    [Theory]
+    [InlineData(JobPhases.RecoveryWindow, JobStatus.Cancelled)]
+    [InlineData(JobPhases.Purge, JobStatus.Failed)]
+    public async Task A_stopped_execution_cancels_before_the_purge_and_fails_after(string phase, JobStatus expected)
+    {
+        var job = Add(JobStatus.Running, phase);
+
+        await Reconciler.ApplyAsync("acme", $"{job.Id}-1", "ABORTED", null, CancellationToken.None);
+
+        _jobs.Items[job.Id].Status.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task An_earlier_execution_that_handed_over_does_not_speak_for_the_job()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Purge, execution: 3);
+
+        (await Reconciler.ApplyAsync("acme", $"{job.Id}-2", "FAILED", null, CancellationToken.None)).Should().BeFalse();
+
+        _jobs.Items[job.Id].Status.Should().Be(JobStatus.Running);
+    }
+
+    [Fact]
+    public async Task A_redrive_in_the_console_runs_a_failed_job_again_but_a_late_event_never_reopens_a_completed_one()
+    {
+        var failed = Add(JobStatus.Failed, JobPhases.Purge);
+        var completed = Add(JobStatus.Completed, JobPhases.Done);
+
+        await Reconciler.ApplyAsync("acme", $"{failed.Id}-1", "RUNNING", null, CancellationToken.None);
+        await Reconciler.ApplyAsync("acme", $"{completed.Id}-1", "FAILED", null, CancellationToken.None);
+
+        _jobs.Items[failed.Id].Status.Should().Be(JobStatus.Running);
+        _jobs.Items[completed.Id].Status.Should().Be(JobStatus.Completed);
+    }
+
+    private sealed class FakeWorkflows : IWorkflowStarter
+    {
+        public List<string> Started { get; } = [];
+
+        public Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken)
+        {
+            Started.Add(Job.ExecutionNameOf(job.Id, input.Execution));
+            return Task.FromResult($"arn:{Job.ExecutionNameOf(job.Id, input.Execution)}");
+        }
+
+        public Task StopAsync(Job job, string cause, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken) =>
+            Task.FromResult(Started.Contains(job.ExecutionName) ? "RUNNING" : null);
+    }
+
+    private sealed class InMemoryJournal : IAuditJournal
+    {
+        public List<AuditEvent> Events { get; } = [];
+
+        public Task AppendAsync(AuditEvent evt, CancellationToken cancellationToken)
+        {
+            if (Events.All(e => e.EventId != evt.EventId))
+            {
+                Events.Add(evt);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The job store's conditional semantics, in memory: an update applies only while its conditions hold.</summary>
+    private sealed class InMemoryJobs : IJobStore
+    {
+        public ConcurrentDictionary<string, Job> Items { get; } = new();
+
+        public Task<Job?> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken) => Task.FromResult(Items.GetValueOrDefault(jobId));
+
+        public Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<Job>>(Items.Values.Where(j => JobStatuses.IsOpen(j.Status)).ToList());
+
+        public Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
+        {
+            if (!Items.TryGetValue(jobId, out var job) || !update.WhenStatus.Contains(job.Status) || (update.WhenPhase is { } phases && !phases.Contains(job.Phase)))
+            {
+                return Task.FromResult<Job?>(null);
+            }
+
+            job = job with
+            {
+                Status = update.Status ?? job.Status,
+                Phase = update.Phase ?? job.Phase,
+                CompletedAt = update.CompletedAt ?? job.CompletedAt,
+                Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,
+                UpdatedAt = update.At,
+            };
+            Items[jobId] = job;
+            return Task.FromResult<Job?>(job);
+        }
+
+        public Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken)
+        {
+            Items[jobId] = Items[jobId] with { ExecutionArn = executionArn };
+            return Task.CompletedTask;
+        }
+
+        public Task<JobCreation> CreateAsync(Job job, IdempotencyReservation? reservation, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}
