@@ -7,5 +7,6 @@ var root = new RootCommand("Lethe: data lifecycle and privacy compliance, on you
     UpCommand.Create(),
     TokenCommand.Create(),
     VerifyCertificateCommand.Create(),
+    DemoCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

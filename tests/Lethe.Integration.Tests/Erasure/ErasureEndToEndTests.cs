@@ -163,15 +163,8 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
         {
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "certificate.json"), certificateJson, Ct);
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "key.pem"), pem, Ct);
-            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            var root = Lethe.LocalCloud.RepositoryLayout.FindRoot()!;
-            var cli = Path.Combine(root, "tools", "Lethe.Cli", "bin", configuration, "net10.0", "Lethe.Cli.dll");
-            using var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "verify-certificate", "certificate.json", "--public-key", "key.pem"])
-            {
-                WorkingDirectory = folder.FullName,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
+            var start = LocalCloud.LetheUpTests.Cli("verify-certificate", Path.Combine(folder.FullName, "certificate.json"), "--public-key", Path.Combine(folder.FullName, "key.pem"));
+            using var process = Process.Start(start)!;
             var output = await process.StandardOutput.ReadToEndAsync(Ct);
             await process.WaitForExitAsync(Ct);
             return (process.ExitCode, output.Split('\n')[0].Trim());

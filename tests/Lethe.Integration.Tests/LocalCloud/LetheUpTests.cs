@@ -17,7 +17,7 @@ public sealed partial class LetheUpTests
 {
     private static readonly string Root = RepositoryLayout.FindRoot()!;
 
-    private static string CliDll()
+    internal static string CliDll()
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var cli = Path.Combine(Root, "tools", "Lethe.Cli", "bin", configuration, "net10.0", "Lethe.Cli.dll");
@@ -25,7 +25,7 @@ public sealed partial class LetheUpTests
         return cli;
     }
 
-    private static ProcessStartInfo Cli(params string[] args)
+    internal static ProcessStartInfo Cli(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {

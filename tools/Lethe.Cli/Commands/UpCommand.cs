@@ -69,27 +69,9 @@ public static class UpCommand
         using var loggers = LoggerFactory.Create(b => b.AddPowertoolsJsonConsole(o => o.Service = "lethe-local-cloud").SetMinimumLevel(LogLevel.Warning));
         var root = RepositoryLayout.FindRoot() ?? Directory.GetCurrentDirectory();
 
-        await using var cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
-        {
-            GatewayPort = awsPort,
-            TimeScale = timeScale,
-            RepositoryRoot = root,
-        }, loggers, startupToken);
-        cloud.ApplyToProcessEnvironment();
-
-        await using var api = ApiHost.Build([], builder =>
-        {
-            builder.WebHost.UseUrls($"http://localhost:{port}");
-            builder.Configuration["Lethe:Stage"] = "local";
-            builder.Configuration["Lethe:DefaultTimeScale"] = timeScale.ToString(CultureInfo.InvariantCulture);
-            builder.Configuration["Lethe:AutoProvisionTenants"] = "true";
-            builder.Configuration["Lethe:Auth:Mode"] = "Local";
-            builder.Configuration["Lethe:Auth:Issuer"] = DevSigningKey.Issuer;
-            builder.Configuration["Lethe:Auth:Audience"] = DevSigningKey.Audience;
-            builder.Configuration["Lethe:Auth:DevKeyFile"] = DevSigningKey.DefaultPath(root);
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-        });
-        await api.StartAsync(startupToken);
+        var (cloud, api) = await StartAsync(port, awsPort, timeScale, root, loggers, startupToken);
+        await using var cloudScope = cloud;
+        await using var apiScope = api;
 
         var endpoint = cloud.Endpoint.ToString().TrimEnd('/');
         Console.WriteLine($"Lethe is up: http://localhost:{port}");
@@ -107,6 +89,48 @@ public static class UpCommand
         Console.WriteLine("Stopping Lethe ...");
         await api.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>The local cloud and the API on the given ports (shared by <c>up</c> and a self-started <c>demo</c>).</summary>
+    public static async Task<(LocalCloudHost Cloud, WebApplication Api)> StartAsync(
+        int port, int awsPort, int timeScale, string root, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
+        {
+            GatewayPort = awsPort,
+            TimeScale = timeScale,
+            RepositoryRoot = root,
+        }, loggers, cancellationToken);
+        try
+        {
+            cloud.ApplyToProcessEnvironment();
+            var api = ApiHost.Build([], builder =>
+            {
+                builder.WebHost.UseUrls($"http://localhost:{port}");
+                builder.Configuration["Lethe:Stage"] = "local";
+                builder.Configuration["Lethe:DefaultTimeScale"] = timeScale.ToString(CultureInfo.InvariantCulture);
+                builder.Configuration["Lethe:AutoProvisionTenants"] = "true";
+                builder.Configuration["Lethe:Auth:Mode"] = "Local";
+                builder.Configuration["Lethe:Auth:Issuer"] = DevSigningKey.Issuer;
+                builder.Configuration["Lethe:Auth:Audience"] = DevSigningKey.Audience;
+                builder.Configuration["Lethe:Auth:DevKeyFile"] = DevSigningKey.DefaultPath(root);
+                builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            });
+            await api.StartAsync(cancellationToken);
+            return (cloud, api);
+        }
+        catch
+        {
+            await cloud.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static bool IsFree(int port)
