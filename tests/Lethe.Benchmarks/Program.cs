@@ -4,6 +4,17 @@ using Lethe.Benchmarks;
 
 // ./lethe bench: timed harnesses that write their figures to bench/results/. Never run as tests.
 var root = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
+// `./lethe bench erasure` runs only the erasure benchmark (it takes minutes; the others take seconds).
+var only = args.Length > 1 ? args[1] : null;
+if (only == "erasure")
+{
+    // LETHE_BENCH_ERASURE_ITEMS runs a smaller trial (results then go to erasure-trial.md, not the reported figures).
+    var trial = int.TryParse(Environment.GetEnvironmentVariable("LETHE_BENCH_ERASURE_ITEMS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 10 ? n : 0;
+    var items = trial > 0 ? trial : ErasureBenchmark.Items;
+    Console.WriteLine($"Erasure: 2 × {items:N0} items on the local cloud (seeding takes a while) ...");
+    await WriteAsync(trial > 0 ? "erasure-trial.md" : "erasure.md", await ErasureBenchmark.RunAsync(root, items, items / 10));
+    return 0;
+}
 var aot = Path.Combine(root, "artifacts", "lambda", "functions", "bootstrap");
 var jit = Path.Combine(root, "artifacts", "lambda", "functions-jit", "bootstrap.dll");
 foreach (var required in new[] { aot, jit })
@@ -42,6 +53,8 @@ var report = new StringBuilder()
 await WriteAsync("lambda-init.md", report);
 await WriteAsync("field-encryption.md", FieldEncryptionBenchmark.Run());
 await WriteAsync("record-read.md", await RecordReadBenchmark.RunAsync(root));
+Console.WriteLine($"Erasure: 2 × {ErasureBenchmark.Items:N0} items on the local cloud (seeding takes a while) ...");
+await WriteAsync("erasure.md", await ErasureBenchmark.RunAsync(root));
 return 0;
 
 async Task WriteAsync(string name, string content)

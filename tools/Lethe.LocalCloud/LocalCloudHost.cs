@@ -60,12 +60,17 @@ public sealed class LocalCloudHost : IAsyncDisposable
 
     public int MotoProcessId => _moto.ProcessId;
 
+    public int? MotoExitCode => _moto.ExitCode;
+
     public string MotoOutput => _moto.Output;
 
     public long LambdaInvocations => _gateway.Invocations;
 
     /// <summary>KMS calls that went through the gateway, by operation and encryption-context tenant.</summary>
     public KmsCallCounter KmsCalls => _gateway.KmsCalls;
+
+    /// <summary>Every AWS call forwarded to the emulator, by operation (benchmarks count calls per item with it).</summary>
+    public AwsCallCounter AwsCalls => _gateway.AwsCalls;
 
     public AWSCredentials Credentials { get; }
 

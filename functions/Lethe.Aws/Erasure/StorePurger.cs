@@ -20,6 +20,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
     public const int BatchWriteLimit = 25;
     public const int DeleteObjectsLimit = 1000;
     private const int UnprocessedAttempts = 8;
+    private const int FolderListingThreshold = 4;
 
     /// <summary>How many calls each service got; the erasure benchmark compares them with one call per item.</summary>
     public long DynamoCalls => Interlocked.Read(ref _dynamoCalls);
@@ -136,6 +137,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
     private async Task DeleteObjectVersionsAsync(List<ErasureItem> items, Dictionary<string, long> versions, Dictionary<string, string> failures, CancellationToken cancellationToken)
     {
         var byBucket = new Dictionary<string, List<(string Owner, string Key, string VersionId)>>(StringComparer.Ordinal);
+        var wanted = new List<(string Bucket, string Key, string Owner)>();
         foreach (var item in items)
         {
             if (!item.Location.TryGetValue("bucket", out var logical) || !item.Location.TryGetValue("key", out var key))
@@ -144,11 +146,28 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
                 continue;
             }
 
-            var bucket = bucketName(logical);
-            var list = byBucket.TryGetValue(bucket, out var existing) ? existing : byBucket[bucket] = [];
-            foreach (var versionId in await VersionsOfAsync(bucket, key, cancellationToken))
+            wanted.Add((bucketName(logical), key, item.ItemId));
+        }
+
+        // One listing per folder of the page's objects (a subject's files share {tenant}/{subjectRef}/), not one per object.
+        foreach (var folder in wanted.GroupBy(w => (w.Bucket, Folder: Folder(w.Key))))
+        {
+            var owners = folder.ToDictionary(w => w.Key, w => w.Owner, StringComparer.Ordinal);
+            var list = byBucket.TryGetValue(folder.Key.Bucket, out var existing) ? existing : byBucket[folder.Key.Bucket] = [];
+            var keys = owners.Keys.ToHashSet(StringComparer.Ordinal);
+            // A few objects: list each by its own key; many: list their folder once (1,000 versions a call) and keep theirs.
+            var prefixes = owners.Count <= FolderListingThreshold ? owners.Keys.ToList() : [folder.Key.Folder];
+            var seen = new HashSet<(string, string)>();
+            foreach (var prefix in prefixes)
             {
-                list.Add((item.ItemId, key, versionId));
+                foreach (var (key, versionId) in await VersionsUnderAsync(folder.Key.Bucket, prefix, keys, cancellationToken))
+                {
+                    // One key's prefix can cover another's (a/x and a/x.bak): each version once.
+                    if (seen.Add((key, versionId)))
+                    {
+                        list.Add((owners[key], key, versionId));
+                    }
+                }
             }
         }
 
@@ -178,23 +197,31 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         }
     }
 
-    private async Task<List<string>> VersionsOfAsync(string bucket, string key, CancellationToken cancellationToken)
+    private async Task<List<(string Key, string VersionId)>> VersionsUnderAsync(string bucket, string prefix, HashSet<string> keys, CancellationToken cancellationToken)
     {
-        var ids = new List<string>();
+        var found = new List<(string, string)>();
         string? keyMarker = null, versionMarker = null;
         bool truncated;
         do
         {
             Interlocked.Increment(ref _s3Calls);
-            var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = key, KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellationToken);
-            ids.AddRange((page.Versions ?? []).Where(v => v.Key == key).Select(v => v.VersionId ?? "null"));
+            var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellationToken);
+            found.AddRange((page.Versions ?? []).Where(v => keys.Contains(v.Key)).Select(v => (v.Key, v.VersionId ?? "null")));
             truncated = page.IsTruncated == true;
             keyMarker = page.NextKeyMarker;
             versionMarker = page.NextVersionIdMarker;
         }
         while (truncated);
 
-        return ids;
+        return found;
+    }
+
+    /// <summary>The first two segments of a key (<c>{tenant}/{subjectRef}/</c>), or the key itself when it has fewer.</summary>
+    private static string Folder(string key)
+    {
+        var first = key.IndexOf('/', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : key.IndexOf('/', first + 1);
+        return second < 0 ? key : key[..(second + 1)];
     }
 
     private static TimeSpan Backoff(int attempt) =>

@@ -38,6 +38,9 @@ public sealed class AwsGateway : IAsyncDisposable
     /// <summary>KMS calls seen on their way to moto, by operation and the tenant of their encryption context.</summary>
     public KmsCallCounter KmsCalls { get; } = new();
 
+    /// <summary>Every forwarded AWS call, by operation.</summary>
+    public AwsCallCounter AwsCalls { get; } = new();
+
     private long _invocations;
 
     public static async Task<AwsGateway> StartAsync(int port, LambdaInvoker invoker, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -78,6 +81,7 @@ public sealed class AwsGateway : IAsyncDisposable
                 return;
             }
 
+            gateway.AwsCalls.Count(context.Request);
             if (context.Request.Headers["X-Amz-Target"].ToString() is { Length: > 0 } target && target.StartsWith(KmsCallCounter.TargetPrefix, StringComparison.Ordinal))
             {
                 var kms = await KmsCallCounter.InspectAsync(context.Request, target);

@@ -25,6 +25,9 @@ public sealed class MotoServer : IAsyncDisposable
 
     public Uri Endpoint { get; }
 
+    /// <summary>The emulator's exit code once it has exited (null while it runs): 0 = it chose to exit, negative = a signal.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     public int ProcessId => _process.Id;
 
     /// <summary>What the launcher printed (its status line says whether the Step Functions patch was applied).</summary>
