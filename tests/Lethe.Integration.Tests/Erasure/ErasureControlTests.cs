@@ -45,15 +45,15 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
         (await scenario.GetRecordAsync("dora", 0)).StatusCode.Should().Be(HttpStatusCode.OK);
 
         var early = await scenario.InvokeAsync("soft-delete-sweep", $$"""{"tenantIds":["{{scenario.Tenant}}"]}""");
-        early.Result.GetProperty("purged").GetInt32().Should().Be(0, "nothing is purged inside the window");
+        early.Payload.GetProperty("purged").GetInt32().Should().Be(0, "nothing is purged inside the window");
 
         var purgeAt = (await scenario.JobAsync(jobId)).GetProperty("purgeAt").GetDateTimeOffset();
         await Task.Delay(purgeAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200), Ct);
         (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/items/{scenario.Records["dora"][1]}/restore", null, Ct)).StatusCode.Should().Be(HttpStatusCode.Conflict);
 
         var swept = await scenario.InvokeAsync("soft-delete-sweep", $$"""{"tenantIds":["{{scenario.Tenant}}"]}""");
-        swept.Failed.Should().BeFalse(swept.Result.ToString());
-        swept.Result.GetProperty("purged").GetInt32().Should().Be(4);
+        swept.Failed.Should().BeFalse(swept.Payload.ToString());
+        swept.Payload.GetProperty("purged").GetInt32().Should().Be(4);
         (await scenario.RecordItemExistsAsync(scenario.Records["dora"][1])).Should().BeFalse();
         (await scenario.ObjectVersionsAsync(scenario.Files["dora"])).Should().BeEmpty();
         (await scenario.GetRecordAsync("dora", 0)).StatusCode.Should().Be(HttpStatusCode.OK, "the restored record survives the sweep");

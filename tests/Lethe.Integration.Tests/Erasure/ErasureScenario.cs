@@ -176,7 +176,7 @@ public sealed class ErasureScenario
     }
 
     /// <summary>Invokes a handler through the local cloud's Lambda API, as a schedule or a workflow would.</summary>
-    public async Task<(JsonElement Result, bool Failed)> InvokeAsync(string handler, string payload)
+    public async Task<(JsonElement Payload, bool Failed)> InvokeAsync(string handler, string payload)
     {
         using var http = new HttpClient();
         using var invoked = await http.PostAsync(new Uri(_cloud.Cloud.Endpoint, $"2015-03-31/functions/{handler}/invocations"),

@@ -127,15 +127,15 @@ public sealed class ErasureStepReplayTests : IClassFixture<LetheApiFactory>
     private async Task<string> TwiceAsync(ErasureScenario scenario, string jobId, string step, string input)
     {
         var first = await scenario.InvokeAsync(step, input);
-        first.Failed.Should().BeFalse($"{step} failed: {first.Result}");
+        first.Failed.Should().BeFalse($"{step} failed: {first.Payload}");
         var after = await SnapshotAsync(scenario, jobId);
 
         var second = await scenario.InvokeAsync(step, input);
 
-        second.Failed.Should().BeFalse($"{step} replay failed: {second.Result}");
-        second.Result.GetRawText().Should().Be(first.Result.GetRawText(), $"{step} answers a replay the same way");
+        second.Failed.Should().BeFalse($"{step} replay failed: {second.Payload}");
+        second.Payload.GetRawText().Should().Be(first.Payload.GetRawText(), $"{step} answers a replay the same way");
         (await SnapshotAsync(scenario, jobId)).Should().Be(after, $"{step} run twice must end in the same state");
-        return first.Result.GetRawText();
+        return first.Payload.GetRawText();
     }
 
     private async Task<string> SnapshotAsync(ErasureScenario scenario, string jobId)
