@@ -257,12 +257,14 @@ public sealed class LocalCloudHost : IAsyncDisposable
     private void StartEventSources()
     {
         var dynamo = CreateDynamoDbClient();
-        var streams = new EventSources.DynamoStreamsClient(_http, Endpoint, Region, Credentials);
+        // Its own client with a short timeout: a stream call that hangs in the emulator must not stall the chain for minutes.
+        var streamsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var streams = new EventSources.DynamoStreamsClient(streamsHttp, Endpoint, Region, Credentials);
         var poller = EventSources.DynamoStreamPoller.Start(
             dynamo, streams, Environment[Lethe.Aws.Catalog.ResourceCatalog.Audit.NameVariable], FunctionCatalog.AuditChainer, _invoker,
             _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
         _eventSources.Add(poller);
-        _eventSources.Add(new DisposableClients(dynamo));
+        _eventSources.Add(new DisposableClients(dynamo, streamsHttp));
         // What the status-change rule does in AWS: every job follows its execution (a stop, a failure) within a second or so.
         _eventSources.Add(EventSources.PeriodicInvoker.Start(
             FunctionCatalog.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));

@@ -1,4 +1,5 @@
 using Lethe.LocalCloud;
+using Microsoft.Extensions.Logging;
 using Lethe.Tests.Integration.Fixtures;
 
 [assembly: AssemblyFixture(typeof(LocalCloudFixture))]
@@ -9,6 +10,7 @@ namespace Lethe.Tests.Integration.Fixtures;
 public sealed class LocalCloudFixture : IAsyncLifetime
 {
     private LocalCloudHost? _cloud;
+    private Microsoft.Extensions.Logging.ILoggerFactory? _loggers;
 
     public LocalCloudHost Cloud => _cloud ?? throw new InvalidOperationException("The local cloud is not started.");
 
@@ -16,11 +18,13 @@ public sealed class LocalCloudFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // Warnings of the local cloud (a handler that failed, a forward that failed) go to api-errors.log beside the binaries.
+        _loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(new ErrorLogFile()));
         _cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
         {
             ResourcePrefix = "lethe-it",
             ConfigureHandlers = Probes.Register,
-        });
+        }, _loggers);
         _cloud.ApplyToProcessEnvironment();
         await File.AppendAllTextAsync(
             Path.Combine(AppContext.BaseDirectory, "local-cloud-startup.txt"),
@@ -35,5 +39,7 @@ public sealed class LocalCloudFixture : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "local-cloud-moto.log"), _cloud.MotoOutput);
             await _cloud.DisposeAsync();
         }
+
+        _loggers?.Dispose();
     }
 }

@@ -26,7 +26,7 @@ public sealed class DynamoStreamPoller : IAsyncDisposable
 
     private static async Task RunAsync(IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, LambdaInvoker invoker, ILogger logger, CancellationToken stopping)
     {
-        var iterators = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var lastSequence = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? streamArn = null;
         while (!stopping.IsCancellationRequested)
         {
@@ -37,32 +37,41 @@ public sealed class DynamoStreamPoller : IAsyncDisposable
                 var delivered = false;
                 foreach (var shard in shards)
                 {
-                    if (!iterators.TryGetValue(shard.ShardId, out var iterator))
-                    {
-                        iterator = (await streams.GetShardIteratorAsync(new GetShardIteratorRequest(streamArn, shard.ShardId, "TRIM_HORIZON"), stopping)).ShardIterator;
-                    }
-
+                    // Always from the last sequence number delivered, never a chained iterator: moto restores a whole table
+                    // object (its stream shard included) when a transaction on it is cancelled, and an old iterator then
+                    // keeps reading the discarded shard forever (measured: the audit chain stopped after a cancelled write).
+                    var iterator = (await streams.GetShardIteratorAsync(
+                        lastSequence.TryGetValue(shard.ShardId, out var last) && last is not null
+                            ? new GetShardIteratorRequest(streamArn, shard.ShardId, "AFTER_SEQUENCE_NUMBER", last)
+                            : new GetShardIteratorRequest(streamArn, shard.ShardId, "TRIM_HORIZON"),
+                        stopping)).ShardIterator;
                     if (iterator is null)
                     {
-                        iterators[shard.ShardId] = null;
                         continue;
                     }
 
                     var batch = await streams.GetRecordsAsync(new GetRecordsRequest(iterator, 100), stopping);
-                    if (batch.Records.Count > 0)
+                    if (batch.Records.Count == 0)
                     {
-                        var result = await invoker.InvokeAsync(functionName, Serialize(batch.Records, streamArn), stopping);
-                        if (result.FunctionError is not null)
-                        {
-                            logger.LogWarning("{Function} failed on a stream batch of {Count}; retrying it", functionName, batch.Records.Count);
-                            iterators[shard.ShardId] = iterator; // Same batch again next round.
-                            continue;
-                        }
-
-                        delivered = true;
+                        continue;
                     }
 
-                    iterators[shard.ShardId] = batch.NextShardIterator;
+                    var started = System.Diagnostics.Stopwatch.StartNew();
+                    var result = await invoker.InvokeAsync(functionName, Serialize(batch.Records, streamArn), stopping);
+                    if (started.Elapsed > TimeSpan.FromSeconds(5))
+                    {
+                        logger.LogWarning("{Function} took {Seconds:0.0} s for a stream batch of {Count}", functionName, started.Elapsed.TotalSeconds, batch.Records.Count);
+                    }
+
+                    if (result.FunctionError is not null)
+                    {
+                        // The same batch again next round (the position does not move).
+                        logger.LogWarning("{Function} failed on a stream batch of {Count}; retrying it", functionName, batch.Records.Count);
+                        continue;
+                    }
+
+                    lastSequence[shard.ShardId] = batch.Records[^1].GetProperty("dynamodb").GetProperty("SequenceNumber").GetString();
+                    delivered = true;
                 }
 
                 if (!delivered)

@@ -15,7 +15,7 @@ public sealed record StreamDescription(IReadOnlyList<StreamShard> Shards);
 
 public sealed record DescribeStreamResponse(StreamDescription StreamDescription);
 
-public sealed record GetShardIteratorRequest(string StreamArn, string ShardId, string ShardIteratorType);
+public sealed record GetShardIteratorRequest(string StreamArn, string ShardId, string ShardIteratorType, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? SequenceNumber = null);
 
 public sealed record GetShardIteratorResponse(string? ShardIterator);
 
