@@ -33,14 +33,18 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
 
     private static string AuditTable => ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit);
 
-    /// <summary>Polls verify until the chain holds <paramref name="records"/> events (the chainer runs asynchronously), with a deadline.</summary>
+    /// <summary>
+    /// Polls verify until the chain holds <paramref name="records"/> events (the chainer runs asynchronously), with a deadline.
+    /// The deadline is generous because moto deep-copies the whole Audit table for every transaction (each chain link is one),
+    /// so late in a full test run, with the table holding thousands of items, linking 50 events can take tens of seconds.
+    /// </summary>
     private static async Task<JsonElement> VerifiedWithAsync(HttpClient auditor, string tenant, int records, string query = "?from=0")
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var verify = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
-            if (!verify.GetProperty("valid").GetBoolean() || verify.GetProperty("records").GetInt64() >= records || deadline.Elapsed > TimeSpan.FromSeconds(20))
+            if (!verify.GetProperty("valid").GetBoolean() || verify.GetProperty("records").GetInt64() >= records || deadline.Elapsed > TimeSpan.FromSeconds(90))
             {
                 return verify;
             }
