@@ -22,12 +22,16 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>
+    /// A time scale that makes the 29-day window last about <paramref name="windowSeconds"/>. Tests that act inside the window
+    /// (restore, cancel, a new hold) take 20 s: in a full run on two cores the soft-delete alone can take several seconds.
+    /// </summary>
     private static int ScaleFor(int windowSeconds) => 29 * 86_400 / windowSeconds;
 
     [Fact]
     public async Task Cancel_inside_the_window_leaves_items_restorable_until_purgeAt_and_the_sweep_purges_the_rest()
     {
-        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ecn", ScaleFor(6));
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ecn", ScaleFor(20));
         await scenario.SeedAsync("dora");
         var jobId = await scenario.SubmitAndWaitForWindowAsync("dora");
 
@@ -62,7 +66,7 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
     [Fact]
     public async Task A_restored_item_is_left_out_of_the_certificate_and_stays_readable_under_a_fresh_key()
     {
-        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ers", ScaleFor(5));
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ers", ScaleFor(20));
         await scenario.SeedAsync("emil");
         (await scenario.GetRecordAsync("emil", 0)).StatusCode.Should().Be(HttpStatusCode.OK, "the API now holds emil's KEK in its cache");
         var jobId = await scenario.SubmitAndWaitForWindowAsync("emil");
@@ -99,7 +103,7 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
     [Fact]
     public async Task A_legal_hold_placed_during_the_window_keeps_every_item_and_flags_the_job()
     {
-        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "eh2", ScaleFor(5));
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "eh2", ScaleFor(20));
         await scenario.SeedAsync("greta", fileVersions: 2);
         var jobId = await scenario.SubmitAndWaitForWindowAsync("greta");
         (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "greta", reason = "regulator inquiry" }, Ct)).EnsureSuccessStatusCode();
