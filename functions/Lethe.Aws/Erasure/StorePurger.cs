@@ -22,14 +22,6 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
     private const int UnprocessedAttempts = 8;
     private const int FolderListingThreshold = 4;
 
-    /// <summary>How many calls each service got; the erasure benchmark compares them with one call per item.</summary>
-    public long DynamoCalls => Interlocked.Read(ref _dynamoCalls);
-
-    public long S3Calls => Interlocked.Read(ref _s3Calls);
-
-    private long _dynamoCalls;
-    private long _s3Calls;
-
     public async Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -100,7 +92,6 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
                     await Task.Delay(Backoff(attempt), cancellationToken);
                 }
 
-                Interlocked.Increment(ref _dynamoCalls);
                 var response = await dynamo.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken);
                 pending = response.UnprocessedItems is { Count: > 0 } left ? left : [];
             }
@@ -113,7 +104,6 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         Dictionary<string, AttributeValue>? start = null;
         do
         {
-            Interlocked.Increment(ref _dynamoCalls);
             var page = await dynamo.QueryAsync(new QueryRequest
             {
                 TableName = table,
@@ -175,7 +165,6 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         {
             foreach (var batch in targets.Chunk(DeleteObjectsLimit))
             {
-                Interlocked.Increment(ref _s3Calls);
                 var response = await s3.DeleteObjectsAsync(new DeleteObjectsRequest
                 {
                     BucketName = bucket,
@@ -204,7 +193,6 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         bool truncated;
         do
         {
-            Interlocked.Increment(ref _s3Calls);
             var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellationToken);
             found.AddRange((page.Versions ?? []).Where(v => keys.Contains(v.Key)).Select(v => (v.Key, v.VersionId ?? "null")));
             truncated = page.IsTruncated == true;

@@ -453,10 +453,6 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         }
     }
 
-    /// <summary>The backup scrub marker of a deletion, if one was scheduled: when it is due.</summary>
-    public async Task<DateTimeOffset?> ScrubDueAsync(string tenantId, string jobId, CancellationToken cancellationToken) =>
-        await GetAsync(tenantId, $"SCRUB#{jobId}", cancellationToken) is { } item ? ParseTime(item["dueAt"].S) : null;
-
     public static string TypeName(JobType type) => type switch
     {
         JobType.Deletion => "deletion",
