@@ -26,4 +26,17 @@ public static class DynamoPaging
 
         return items;
     }
+
+    /// <summary>The text inside a list cursor this API issued (base64); anything else is an <see cref="Records.InvalidCursorException"/>.</summary>
+    public static string DecodeCursorText(string cursor)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+        }
+        catch (FormatException)
+        {
+            throw new Records.InvalidCursorException();
+        }
+    }
 }

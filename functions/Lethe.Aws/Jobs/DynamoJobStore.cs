@@ -493,15 +493,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             return null;
         }
 
-        string text;
-        try
-        {
-            text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
-        }
-        catch (FormatException)
-        {
-            throw new Records.InvalidCursorException();
-        }
+        var text = DynamoPaging.DecodeCursorText(cursor);
 
         var parts = text.Split('|');
         if (!parts[^1].StartsWith(JobPrefix, StringComparison.Ordinal) || parts.Length != (status is null ? 1 : 2))

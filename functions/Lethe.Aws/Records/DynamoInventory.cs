@@ -63,15 +63,7 @@ public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTabl
             return null;
         }
 
-        string text;
-        try
-        {
-            text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
-        }
-        catch (FormatException)
-        {
-            throw new InvalidCursorException();
-        }
+        var text = DynamoPaging.DecodeCursorText(cursor);
 
         var parts = text.Split('|');
         var sk = parts[^1];
