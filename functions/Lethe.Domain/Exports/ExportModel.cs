@@ -1,0 +1,83 @@
+using Lethe.Domain.Audit;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Exports;
+
+/// <summary>What an export delivers (API.md, Requests): the ZIP of the layout below, one JSON document, or a ZIP of CSV files only.</summary>
+public enum ExportFormat
+{
+    Zip,
+    Json,
+    Csv,
+}
+
+public static class ExportFormats
+{
+    public static string Name(ExportFormat format) => format.ToString().ToLowerInvariant();
+
+    public static ExportFormat Parse(string? value) => value switch
+    {
+        null or "zip" => ExportFormat.Zip,
+        "json" => ExportFormat.Json,
+        "csv" => ExportFormat.Csv,
+        _ => throw new FormatException($"Unknown export format '{value}'."),
+    };
+
+    /// <summary>json is one document (its volume is not a ZIP); zip and csv are ZIP archives.</summary>
+    public static bool IsArchive(ExportFormat format) => format != ExportFormat.Json;
+
+    public static string ContentType(ExportFormat format) => IsArchive(format) ? "application/zip" : "application/json";
+
+    public static string Extension(ExportFormat format) => IsArchive(format) ? "zip" : "json";
+}
+
+/// <summary>A record as the export shows it: every field in clear (field envelopes are opened on the way out).</summary>
+public sealed record ExportRecord(string Id, string Category, DateTimeOffset CreatedAt, IReadOnlyDictionary<string, string> Fields);
+
+/// <summary>A stored file of the subject; its bytes are streamed from the store when the packager reaches it.</summary>
+public sealed record ExportFile(string ItemId, string FileName, string Category);
+
+/// <summary>One entry of <c>manifest.json</c>: its path in the archive, its uncompressed size and the hex SHA-256 of its bytes.</summary>
+public sealed record ManifestEntry(string Path, long Size, string Sha256);
+
+/// <summary>What every volume repeats in its manifest: which request, whose data (the subject ref, never the id), when.</summary>
+public sealed record ExportHeader(string RequestId, string SubjectRef, DateTimeOffset GeneratedAt);
+
+/// <summary>What one volume holds, for the job and the audit (counts only: no content, no names).</summary>
+public sealed record ExportVolumeSummary(int Records, int Files, int Consents, int AuditEvents, long ArchiveBytes, IReadOnlyList<ManifestEntry> Entries);
+
+/// <summary>
+/// The content of one export volume: a slice of the subject's inventory (records and files), plus consents and the subject's
+/// audit events (volume 1 only). Enumerations stream from the store page by page and may be enumerated more than once (the
+/// ZIP writes the records once as JSON, then once per category as CSV). A port: the Lethe.Aws adapter reads DynamoDB and S3,
+/// benchmarks use a synthetic source, and Domain tests an in-memory one.
+/// </summary>
+public interface IExportSource
+{
+    /// <summary>The records of the volume in inventory order; only those of <paramref name="category"/> when it is given.</summary>
+    IAsyncEnumerable<ExportRecord> RecordsAsync(string? category, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<ExportFile> FilesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The current version of the file's bytes, read as a stream (never buffered whole).</summary>
+    Task<Stream> OpenFileAsync(ExportFile file, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<ConsentState> ConsentsAsync(CancellationToken cancellationToken);
+
+    IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The shape of large exports (DESIGN.md: a volume closes at 2 GB or 10 minutes of work).</summary>
+public sealed record ExportLimits(long VolumeBytes, int VolumeItems, TimeSpan VolumeWork)
+{
+    public static ExportLimits Default { get; } = new(2L * 1024 * 1024 * 1024, 200_000, TimeSpan.FromMinutes(10));
+
+    /// <summary>A record counts this much toward a volume's size before it is read (records are small; files are measured).</summary>
+    public const long RecordSizeEstimate = 4 * 1024;
+
+    /// <summary>Links to an export expire after this long (scaled by the tenant's time scale, like every policy duration).</summary>
+    public static readonly TimeSpan LinkLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>A presigned download URL is valid at most this long (API.md), whatever the tenant's time scale.</summary>
+    public static readonly TimeSpan PresignedUrlLifetime = TimeSpan.FromMinutes(5);
+}

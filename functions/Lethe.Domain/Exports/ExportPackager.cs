@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Exports;
+
+/// <summary>
+/// Writes one export volume straight into a sink stream (an S3 multipart upload in Lethe, a file in benchmarks): entries are
+/// streamed through deflate as they are read, each hashed on the way for the manifest, which closes the volume. Memory stays
+/// flat in the export size: what is held is one record, one file buffer, and per category the set of its field names.
+/// </summary>
+public static class ExportPackager
+{
+    private const int FlushThreshold = 64 * 1024;
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    private static readonly JsonWriterOptions JsonOptions = new() { Indented = false, SkipValidation = false };
+
+    /// <summary>Writes the volume in <paramref name="format"/>: a ZIP (zip, csv) or one JSON document (json).</summary>
+    public static Task<ExportVolumeSummary> WriteAsync(ExportFormat format, ExportHeader header, IExportSource source, Stream sink, CancellationToken cancellationToken) =>
+        format switch
+        {
+            ExportFormat.Zip => WriteZipAsync(header, source, sink, csvOnly: false, cancellationToken),
+            ExportFormat.Csv => WriteZipAsync(header, source, sink, csvOnly: true, cancellationToken),
+            ExportFormat.Json => WriteJsonDocumentAsync(header, source, sink, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+        };
+
+    private static async Task<ExportVolumeSummary> WriteZipAsync(ExportHeader header, IExportSource source, Stream sink, bool csvOnly, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(source);
+        var archive = new HashingStream(sink);
+        var entries = new List<ManifestEntry>();
+        var counts = new Counts();
+        await using (var zip = await ZipArchive.CreateAsync(archive, ZipArchiveMode.Create, leaveOpen: true, Utf8, cancellationToken))
+        {
+            async Task Entry(string path, Func<Stream, Task> write, CompressionLevel level = CompressionLevel.Fastest) =>
+                entries.Add(await WriteEntryAsync(zip, path, header.GeneratedAt, level, write, cancellationToken));
+
+            // Field names per category: the CSV header is their union, so it is known only after one pass over the records.
+            var categories = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            if (!csvOnly)
+            {
+                await Entry("records.json", s => WriteRecordsJsonAsync(s, source, categories, counts, cancellationToken));
+            }
+            else
+            {
+                await foreach (var record in source.RecordsAsync(null, cancellationToken))
+                {
+                    Collect(categories, record);
+                    counts.Records++;
+                }
+            }
+
+            foreach (var (category, fields) in categories)
+            {
+                await Entry($"records/{category}.csv", s => WriteCategoryCsvAsync(s, source, category, fields, cancellationToken));
+            }
+
+            var files = new List<ManifestEntry>();
+            await foreach (var file in source.FilesAsync(cancellationToken))
+            {
+                var path = $"files/{ExportPaths.Segment(file.ItemId, "item")}/{ExportPaths.Segment(file.FileName, "file")}";
+                await using var content = await source.OpenFileAsync(file, cancellationToken);
+                if (csvOnly)
+                {
+                    files.Add(await HashAsync(path, content, cancellationToken));
+                }
+                else
+                {
+                    await Entry(path, s => content.CopyToAsync(s, cancellationToken));
+                }
+
+                counts.Files++;
+            }
+
+            if (csvOnly)
+            {
+                await Entry("files.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], files.Select(f => (IEnumerable<string?>)[f.Path, Number(f.Size), f.Sha256]), cancellationToken));
+                await Entry("consents.csv", s => WriteLinesAsync(s, ["purpose", "granted", "updatedAt"], Consents(source, counts, cancellationToken), cancellationToken));
+                await Entry("audit.csv", s => WriteLinesAsync(s, AuditCsvHeader, Audit(source, counts, cancellationToken), cancellationToken));
+                var listed = entries.ToList();
+                await Entry("manifest.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], listed.Select(e => (IEnumerable<string?>)[e.Path, Number(e.Size), e.Sha256]), cancellationToken));
+            }
+            else
+            {
+                await Entry("consents.json", s => WriteJsonAsync(s, w => WriteConsentsAsync(w, source, counts, cancellationToken), cancellationToken));
+                await Entry("audit.json", s => WriteJsonAsync(s, w => WriteAuditAsync(w, source, counts, cancellationToken), cancellationToken));
+                var listed = entries.ToList();
+                await Entry("manifest.json", s => WriteJsonAsync(s, w => { WriteManifest(w, header, listed); return Task.CompletedTask; }, cancellationToken));
+            }
+        }
+
+        await archive.FlushAsync(cancellationToken);
+        return new ExportVolumeSummary(counts.Records, counts.Files, counts.Consents, counts.AuditEvents, archive.Length, entries);
+    }
+
+    /// <summary>format json: one document of records, consents and audit; files are listed by path, size and SHA-256 only.</summary>
+    private static async Task<ExportVolumeSummary> WriteJsonDocumentAsync(ExportHeader header, IExportSource source, Stream sink, CancellationToken cancellationToken)
+    {
+        var document = new HashingStream(sink);
+        var counts = new Counts();
+        var files = new List<ManifestEntry>();
+        await WriteJsonAsync(document, async w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("requestId", header.RequestId);
+            w.WriteString("subjectRef", header.SubjectRef);
+            w.WriteString("generatedAt", AuditChain.FormatTime(header.GeneratedAt));
+            w.WritePropertyName("records");
+            await WriteRecordArrayAsync(w, source, null, counts, cancellationToken);
+            w.WritePropertyName("consents");
+            await WriteConsentsAsync(w, source, counts, cancellationToken);
+            w.WritePropertyName("audit");
+            await WriteAuditAsync(w, source, counts, cancellationToken);
+            await foreach (var file in source.FilesAsync(cancellationToken))
+            {
+                await using var content = await source.OpenFileAsync(file, cancellationToken);
+                files.Add(await HashAsync($"files/{ExportPaths.Segment(file.ItemId, "item")}/{ExportPaths.Segment(file.FileName, "file")}", content, cancellationToken));
+                counts.Files++;
+            }
+
+            w.WritePropertyName("files");
+            WriteEntries(w, files);
+            w.WriteEndObject();
+        }, cancellationToken);
+        return new ExportVolumeSummary(counts.Records, counts.Files, counts.Consents, counts.AuditEvents, document.Length, [new ManifestEntry("export.json", document.Length, document.HexDigest()), .. files]);
+    }
+
+    private static readonly string[] AuditCsvHeader = ["seq", "at", "actorSub", "actorRole", "action", "target", "outcome", "details", "prevHash", "hash"];
+
+    private static async Task<ManifestEntry> WriteEntryAsync(
+        ZipArchive zip, string path, DateTimeOffset at, CompressionLevel level, Func<Stream, Task> write, CancellationToken cancellationToken)
+    {
+        var entry = zip.CreateEntry(path, level);
+        entry.LastWriteTime = at;
+        await using var raw = await entry.OpenAsync(cancellationToken);
+        using var hashing = new HashingStream(raw);
+        await write(hashing);
+        await hashing.FlushAsync(cancellationToken);
+        return new ManifestEntry(path, hashing.Length, hashing.HexDigest());
+    }
+
+    private static async Task<ManifestEntry> HashAsync(string path, Stream content, CancellationToken cancellationToken)
+    {
+        using var hashing = new HashingStream(Stream.Null);
+        await content.CopyToAsync(hashing, cancellationToken);
+        return new ManifestEntry(path, hashing.Length, hashing.HexDigest());
+    }
+
+    private static async Task WriteJsonAsync(Stream stream, Func<Utf8JsonWriter, Task> write, CancellationToken cancellationToken)
+    {
+        await using var writer = new Utf8JsonWriter(stream, JsonOptions);
+        await write(writer);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static Task WriteRecordsJsonAsync(
+        Stream stream, IExportSource source, SortedDictionary<string, SortedSet<string>> categories, Counts counts, CancellationToken cancellationToken) =>
+        WriteJsonAsync(stream, w => WriteRecordArrayAsync(w, source, categories, counts, cancellationToken), cancellationToken);
+
+    private static async Task WriteRecordArrayAsync(
+        Utf8JsonWriter w, IExportSource source, SortedDictionary<string, SortedSet<string>>? categories, Counts counts, CancellationToken cancellationToken)
+    {
+        w.WriteStartArray();
+        await foreach (var record in source.RecordsAsync(null, cancellationToken))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", record.Id);
+            w.WriteString("category", record.Category);
+            w.WriteString("createdAt", AuditChain.FormatTime(record.CreatedAt));
+            w.WriteStartObject("fields");
+            foreach (var (name, value) in record.Fields.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                w.WriteString(name, value);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+            if (categories is not null)
+            {
+                Collect(categories, record);
+            }
+
+            counts.Records++;
+            await FlushIfFullAsync(w, cancellationToken);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void Collect(SortedDictionary<string, SortedSet<string>> categories, ExportRecord record)
+    {
+        if (!categories.TryGetValue(record.Category, out var fields))
+        {
+            categories[record.Category] = fields = new SortedSet<string>(StringComparer.Ordinal);
+        }
+
+        fields.UnionWith(record.Fields.Keys);
+    }
+
+    private static Task WriteCategoryCsvAsync(Stream stream, IExportSource source, string category, SortedSet<string> fields, CancellationToken cancellationToken)
+    {
+        async IAsyncEnumerable<IEnumerable<string?>> Rows()
+        {
+            await foreach (var record in source.RecordsAsync(category, cancellationToken))
+            {
+                yield return [record.Id, AuditChain.FormatTime(record.CreatedAt), .. fields.Select(f => record.Fields.TryGetValue(f, out var v) ? v : null)];
+            }
+        }
+
+        return WriteLinesAsync(stream, ["id", "createdAt", .. fields], Rows(), cancellationToken);
+    }
+
+    private static Task WriteLinesAsync(Stream stream, IEnumerable<string> header, IEnumerable<IEnumerable<string?>> rows, CancellationToken cancellationToken) =>
+        WriteLinesAsync(stream, header, rows.ToAsyncEnumerable(), cancellationToken);
+
+    private static async Task WriteLinesAsync(Stream stream, IEnumerable<string> header, IAsyncEnumerable<IEnumerable<string?>> rows, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(stream, Utf8, bufferSize: 16 * 1024, leaveOpen: true);
+        await writer.WriteAsync(Csv.Line(header).AsMemory(), cancellationToken);
+        await foreach (var row in rows.WithCancellation(cancellationToken))
+        {
+            await writer.WriteAsync(Csv.Line(row).AsMemory(), cancellationToken);
+        }
+
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<IEnumerable<string?>> Consents(IExportSource source, Counts counts, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var consent in source.ConsentsAsync(cancellationToken))
+        {
+            counts.Consents++;
+            yield return [consent.Purpose, consent.Granted ? "true" : "false", AuditChain.FormatTime(consent.UpdatedAt)];
+        }
+    }
+
+    private static async IAsyncEnumerable<IEnumerable<string?>> Audit(IExportSource source, Counts counts, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var chained in source.AuditAsync(cancellationToken))
+        {
+            counts.AuditEvents++;
+            yield return AuditCsvRow(chained);
+        }
+    }
+
+    /// <summary>One audit event as a CSV row (<see cref="AuditCsvHeader"/>), as the audit API and audit exports write it too.</summary>
+    public static IEnumerable<string?> AuditCsvRow(ChainedAuditEvent chained)
+    {
+        ArgumentNullException.ThrowIfNull(chained);
+        var e = chained.Event;
+        return [Number(chained.Seq), AuditChain.FormatTime(e.At), e.Actor.Sub, e.Actor.Role, e.Action, e.Target, e.Outcome, e.Details.GetRawText(), chained.PrevHash, chained.Hash];
+    }
+
+    private static async Task WriteConsentsAsync(Utf8JsonWriter w, IExportSource source, Counts counts, CancellationToken cancellationToken)
+    {
+        w.WriteStartArray();
+        await foreach (var consent in source.ConsentsAsync(cancellationToken))
+        {
+            w.WriteStartObject();
+            w.WriteString("purpose", consent.Purpose);
+            w.WriteBoolean("granted", consent.Granted);
+            w.WriteString("updatedAt", AuditChain.FormatTime(consent.UpdatedAt));
+            w.WriteEndObject();
+            counts.Consents++;
+            await FlushIfFullAsync(w, cancellationToken);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static async Task WriteAuditAsync(Utf8JsonWriter w, IExportSource source, Counts counts, CancellationToken cancellationToken)
+    {
+        w.WriteStartArray();
+        await foreach (var chained in source.AuditAsync(cancellationToken))
+        {
+            WriteAuditEvent(w, chained);
+            counts.AuditEvents++;
+            await FlushIfFullAsync(w, cancellationToken);
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>One audit event as the audit API shows it (API.md, GET …/audit).</summary>
+    public static void WriteAuditEvent(Utf8JsonWriter w, ChainedAuditEvent chained)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(chained);
+        var e = chained.Event;
+        w.WriteStartObject();
+        w.WriteNumber("seq", chained.Seq);
+        w.WriteString("at", AuditChain.FormatTime(e.At));
+        w.WriteStartObject("actor");
+        w.WriteString("sub", e.Actor.Sub);
+        w.WriteString("role", e.Actor.Role);
+        w.WriteEndObject();
+        w.WriteString("action", e.Action);
+        w.WriteString("target", e.Target);
+        w.WriteString("outcome", e.Outcome);
+        w.WritePropertyName("details");
+        e.Details.WriteTo(w);
+        w.WriteString("prevHash", chained.PrevHash);
+        w.WriteString("hash", chained.Hash);
+        w.WriteEndObject();
+    }
+
+    private static void WriteManifest(Utf8JsonWriter w, ExportHeader header, IReadOnlyList<ManifestEntry> entries)
+    {
+        w.WriteStartObject();
+        w.WriteString("requestId", header.RequestId);
+        w.WriteString("subjectRef", header.SubjectRef);
+        w.WriteString("generatedAt", AuditChain.FormatTime(header.GeneratedAt));
+        w.WritePropertyName("entries");
+        WriteEntries(w, entries);
+        w.WriteEndObject();
+    }
+
+    private static void WriteEntries(Utf8JsonWriter w, IEnumerable<ManifestEntry> entries)
+    {
+        w.WriteStartArray();
+        foreach (var entry in entries)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", entry.Path);
+            w.WriteNumber("size", entry.Size);
+            w.WriteString("sha256", entry.Sha256);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static async ValueTask FlushIfFullAsync(Utf8JsonWriter w, CancellationToken cancellationToken)
+    {
+        if (w.BytesPending >= FlushThreshold)
+        {
+            await w.FlushAsync(cancellationToken);
+        }
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class Counts
+    {
+        public int Records { get; set; }
+
+        public int Files { get; set; }
+
+        public int Consents { get; set; }
+
+        public int AuditEvents { get; set; }
+    }
+}
+
+/// <summary>Names inside an archive: no separators, no dot segments, no control characters (no zip-slip when unpacked).</summary>
+public static class ExportPaths
+{
+    public const int MaxSegmentLength = 200;
+
+    public static string Segment(string? name, string fallback)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return fallback;
+        }
+
+        var cleaned = new string(name.Select(c => c is '/' or '\\' or ':' || char.IsControl(c) ? '_' : c).ToArray()).Trim();
+        if (cleaned.Length > MaxSegmentLength)
+        {
+            cleaned = cleaned[..MaxSegmentLength];
+        }
+
+        return cleaned.Trim('.').Length == 0 ? fallback : cleaned;
+    }
+}

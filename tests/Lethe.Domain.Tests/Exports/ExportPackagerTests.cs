@@ -1,0 +1,161 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Lethe.Domain.Exports;
+using Microsoft.VisualBasic.FileIO;
+
+namespace Lethe.Domain.Tests.Exports;
+
+public sealed class ExportPackagerTests
+{
+    private static readonly ExportHeader Header = new("job_1", new string('a', 64), new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    private static async Task<(Dictionary<string, byte[]> Entries, ExportVolumeSummary Summary)> ZipAsync(ExportFormat format, InMemoryExportSource source)
+    {
+        using var sink = new NonSeekableStream();
+        var summary = await ExportPackager.WriteAsync(format, Header, source, sink, TestContext.Current.CancellationToken);
+        using var zip = new ZipArchive(new MemoryStream(sink.ToArray()), ZipArchiveMode.Read);
+        var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var entry in zip.Entries)
+        {
+            using var content = entry.Open();
+            using var copy = new MemoryStream();
+            content.CopyTo(copy);
+            entries[entry.FullName] = copy.ToArray();
+        }
+
+        summary.ArchiveBytes.Should().Be(sink.Length);
+        return (entries, summary);
+    }
+
+    [Fact]
+    public async Task The_zip_holds_the_layout_of_the_API_with_every_record_and_its_fields()
+    {
+        var (entries, summary) = await ZipAsync(ExportFormat.Zip, InMemoryExportSource.Sample());
+
+        entries.Keys.Should().BeEquivalentTo(
+            "records.json", "records/note.csv", "records/transcript.csv", "files/file_1/session-audio.txt", "files/file_2/.._.._etc_passwd",
+            "consents.json", "audit.json", "manifest.json");
+        using var records = JsonDocument.Parse(entries["records.json"]);
+        records.RootElement.GetArrayLength().Should().Be(3);
+        records.RootElement[0].GetProperty("fields").GetProperty("text").GetString().Should().Be("We talked, \"openly\", about\r\nthe move.");
+        Encoding.UTF8.GetString(entries["files/file_1/session-audio.txt"]).Should().Be("audio bytes");
+        (summary.Records, summary.Files, summary.Consents, summary.AuditEvents).Should().Be((3, 2, 1, 1));
+    }
+
+    [Fact]
+    public async Task Every_manifest_entry_names_the_size_and_SHA256_of_the_bytes_in_the_archive()
+    {
+        var (entries, _) = await ZipAsync(ExportFormat.Zip, InMemoryExportSource.Sample());
+
+        using var manifest = JsonDocument.Parse(entries["manifest.json"]);
+        manifest.RootElement.GetProperty("requestId").GetString().Should().Be("job_1");
+        manifest.RootElement.GetProperty("subjectRef").GetString().Should().Be(Header.SubjectRef);
+        var listed = manifest.RootElement.GetProperty("entries").EnumerateArray().ToList();
+        listed.Select(e => e.GetProperty("path").GetString()).Should().BeEquivalentTo(entries.Keys.Where(k => k != "manifest.json"));
+        foreach (var entry in listed)
+        {
+            var bytes = entries[entry.GetProperty("path").GetString()!];
+            entry.GetProperty("size").GetInt64().Should().Be(bytes.Length);
+            entry.GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        }
+    }
+
+    [Fact]
+    public async Task A_category_CSV_has_the_union_of_its_field_names_and_parses_back_to_the_exact_values()
+    {
+        var (entries, _) = await ZipAsync(ExportFormat.Zip, InMemoryExportSource.Sample());
+
+        var rows = Parse(entries["records/transcript.csv"]);
+
+        rows[0].Should().Equal("id", "createdAt", "mood", "speaker", "text");
+        rows.Should().HaveCount(3);
+        rows[1].Should().Equal("rec_1", "2026-11-20T10:00:00.000Z", "", "coach", "We talked, \"openly\", about\r\nthe move.");
+        rows[2].Should().Equal("rec_3", "2026-11-20T10:02:00.000Z", "calm", "", "Second session");
+        Parse(entries["records/note.csv"])[1][2].Should().Be("=SUM(A1) stays as written");
+    }
+
+    [Fact]
+    public async Task The_csv_format_is_a_zip_of_csv_files_only()
+    {
+        var (entries, summary) = await ZipAsync(ExportFormat.Csv, InMemoryExportSource.Sample());
+
+        entries.Keys.Should().OnlyContain(k => k.EndsWith(".csv", StringComparison.Ordinal));
+        entries.Keys.Should().Contain(["records/transcript.csv", "records/note.csv", "consents.csv", "audit.csv", "files.csv", "manifest.csv"]);
+        Parse(entries["files.csv"]).Skip(1).Select(r => r[2]).Should().Contain(Convert.ToHexStringLower(SHA256.HashData("audio bytes"u8.ToArray())));
+        Parse(entries["audit.csv"])[1][4].Should().Be("record.create");
+        summary.Records.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task The_json_format_is_one_document_listing_files_by_path_and_hash_only()
+    {
+        var source = InMemoryExportSource.Sample();
+        using var sink = new NonSeekableStream();
+
+        var summary = await ExportPackager.WriteAsync(ExportFormat.Json, Header, source, sink, TestContext.Current.CancellationToken);
+
+        using var document = JsonDocument.Parse(sink.ToArray());
+        var root = document.RootElement;
+        root.GetProperty("records").GetArrayLength().Should().Be(3);
+        root.GetProperty("consents")[0].GetProperty("purpose").GetString().Should().Be("ai-processing");
+        root.GetProperty("audit")[0].GetProperty("action").GetString().Should().Be("record.create");
+        var file = root.GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == "files/file_1/session-audio.txt");
+        file.GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData("audio bytes"u8.ToArray())));
+        Encoding.UTF8.GetString(sink.ToArray()).Should().NotContain("audio bytes", "file content is not part of the json format");
+        summary.Entries[0].Sha256.Should().Be(Convert.ToHexStringLower(SHA256.HashData(sink.ToArray())));
+    }
+
+    [Fact]
+    public async Task An_empty_subject_still_gets_a_complete_archive_with_a_manifest()
+    {
+        var (entries, summary) = await ZipAsync(ExportFormat.Zip, new InMemoryExportSource());
+
+        entries.Keys.Should().BeEquivalentTo("records.json", "consents.json", "audit.json", "manifest.json");
+        Encoding.UTF8.GetString(entries["records.json"]).Should().Be("[]");
+        summary.Records.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_packager()
+    {
+        var source = InMemoryExportSource.Sample();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var sink = new NonSeekableStream();
+
+        var write = () => ExportPackager.WriteAsync(ExportFormat.Zip, Header, source, sink, cancelled.Token);
+
+        await write.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd", ".._.._etc_passwd")]
+    [InlineData("..", "file")]
+    [InlineData("", "file")]
+    [InlineData("C:\\evil\\x.txt", "C__evil_x.txt")]
+    [InlineData("report\n.pdf", "report_.pdf")]
+    [InlineData("notes.txt", "notes.txt")]
+    public void A_path_segment_never_leaves_its_folder(string name, string expected) =>
+        ExportPaths.Segment(name, "file").Should().Be(expected);
+
+    private static List<string[]> Parse(byte[] csv)
+    {
+        using var parser = new TextFieldParser(new MemoryStream(csv), Encoding.UTF8) { HasFieldsEnclosedInQuotes = true, TrimWhiteSpace = false };
+        parser.SetDelimiters(",");
+        var rows = new List<string[]>();
+        while (!parser.EndOfData)
+        {
+            rows.Add(parser.ReadFields()!);
+        }
+
+        return rows;
+    }
+
+    /// <summary>An S3 multipart upload cannot seek back: neither can the sink the packager is tested with.</summary>
+    private sealed class NonSeekableStream : MemoryStream
+    {
+        public override bool CanSeek => false;
+    }
+}
