@@ -89,15 +89,17 @@ public static class ErasureBenchmark
         await cloud.StepFunctions.StartExecutionAsync(new StartExecutionRequest(machine, job.ExecutionName,
             $$"""{"tenantId":"{{tenantId}}","jobId":"{{job.Id}}","execution":1,"pageSize":{{ErasurePaging.MaxPageSize}},"pagesPerExecution":{{ErasurePaging.DefaultPagesPerExecution}}}"""), CancellationToken.None);
         Job? done;
+        var polls = 0;
         do
         {
             await Task.Delay(500);
             done = await jobs.FindAsync(tenantId, job.Id, CancellationToken.None);
+            polls++;
         }
-        while (done is { Status: JobStatus.Queued or JobStatus.Running } && watch.Elapsed < TimeSpan.FromMinutes(60));
+        while (done is { Status: JobStatus.Queued or JobStatus.Running } && watch.Elapsed < TimeSpan.FromMinutes(90));
 
         var letheSeconds = watch.Elapsed.TotalSeconds;
-        var letheCalls = cloud.AwsCalls.Snapshot();
+        var letheCalls = CallsMadeByTheSystem(cloud.AwsCalls.Snapshot(), benchmarkGetItems: polls);
         var history = new List<(string Name, int Events)>();
         for (var n = 1; n <= done!.Execution; n++)
         {
@@ -110,7 +112,7 @@ public static class ErasureBenchmark
         watch.Restart();
         await RawDeleteAsync(dynamo, s3, names, tenantId, raw);
         var rawSeconds = watch.Elapsed.TotalSeconds;
-        var rawCalls = cloud.AwsCalls.Snapshot();
+        var rawCalls = CallsMadeByTheSystem(cloud.AwsCalls.Snapshot(), benchmarkGetItems: 0);
 
         static long Sum(IReadOnlyDictionary<string, long> calls) => calls.Values.Sum();
         var report = new StringBuilder()
@@ -120,6 +122,7 @@ public static class ErasureBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"Data per subject: {items:N0} inventory items = {items - objects:N0} records (Records table) + {objects:N0} S3 objects (one version each).")
             .AppendLine(CultureInfo.InvariantCulture, $"Lethe: workflows/deletion.asl.json in moto's Step Functions, pages of {ErasurePaging.MaxPageSize}, recovery window already over; status `{JobStatuses.Name(done.Status)}`, purged {done.Counts.Purged:N0}.")
             .AppendLine("Raw: one loop with the SDK — query the inventory, BatchWriteItem deletes (25 per call) of records and inventory items, ListObjectVersions + DeleteObjects (1,000 per call).")
+            .AppendLine("AWS calls are counted at the local cloud's gateway, without the local cloud's own DynamoDB Streams polling (Lambda's event source mapping in AWS) and without this benchmark's job-status reads.")
             .AppendLine()
             .AppendLine("| | wall s | items/s | AWS calls | calls per item |")
             .AppendLine("|---|---|---|---|---|")
@@ -150,6 +153,18 @@ public static class ErasureBenchmark
         }
 
         return report.ToString();
+    }
+
+    private static Dictionary<string, long> CallsMadeByTheSystem(IReadOnlyDictionary<string, long> counted, int benchmarkGetItems)
+    {
+        var calls = counted.Where(c => !c.Key.StartsWith("DynamoDBStreams", StringComparison.Ordinal)).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+        const string getItem = "DynamoDB_20120810.GetItem";
+        if (calls.TryGetValue(getItem, out var reads))
+        {
+            calls[getItem] = reads - benchmarkGetItems;
+        }
+
+        return calls;
     }
 
     private static async Task SeedAsync(AmazonDynamoDBClient dynamo, AmazonS3Client s3, ResourceNames names, string tenantId, string subjectRef, int records, int objects)

@@ -12,6 +12,11 @@ Two things stock moto_server does not do, and that the local cloud needs:
    clone an empty executions list; that is not enough here, because a state machine also holds its backend, and through
    it every other state machine's executions. The patch below gives the clone empty executions (its own and its versions')
    and shares the backend instead of copying it. It is applied only when the installed moto has the bug.
+3. DynamoDB TransactWriteItems in time independent of the table size. moto 5.2.1 deep-copies every table a transaction
+   touches before writing, and on any failed condition swaps the copy back in: a transaction on a 200,000-item table
+   costs seconds, and the swap loses writes made meanwhile and replaces the table's stream shard. The patch does what
+   DynamoDB does: check every condition first and write nothing if one fails; only a validation error in the middle
+   of the writes is undone, item by item (and the stream records those writes made are dropped).
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -83,6 +88,108 @@ def patch_stepfunctions() -> str:
     return "applied"
 
 
+def _transact_write_items(self, transact_items):
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+
+    # Phase 1: every condition, nothing written (the same checks and error list as moto's own implementation).
+    seen = set()
+    errors = []
+    touched = []
+    for item in transact_items:
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+        original_item = None
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            table = self.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            unique = (str(table_name), str(dict(sorted(key.items()))))
+            if unique in seen:
+                raise MultipleTransactionsException()
+            seen.add(unique)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                condition_op = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
+                if not condition_op.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+            touched.append((op_type, op, table, key, copy.deepcopy(current)))
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            raise
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+        except Exception as e:  # noqa: E722 moto reports any other failure per item as well
+            errors.append((type(e).__name__, str(e), original_item))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    # Phase 2: the writes; conditions were checked above and nothing else writes meanwhile (moto holds a lock per request
+    # only for some services, so the gateway serializes DynamoDB writes).
+    stream_marks = {id(t): (t, len(t.stream_shard.items)) for _, _, t, _, _ in touched if t.stream_shard is not None}
+    try:
+        for op_type, op, table, key, _ in touched:
+            names = op.get("ExpressionAttributeNames")
+            values = op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
+            elif op_type == "Update":
+                self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                 expression_attribute_names=names, expression_attribute_values=values)
+    except Exception:
+        for _, _, table, key, before in reversed(touched):
+            hash_key, range_key = self.get_keys_value(table, key)
+            if range_key is not None:
+                bucket = table.items.setdefault(hash_key, {})
+                if before is None:
+                    bucket.pop(range_key, None)
+                else:
+                    bucket[range_key] = before
+            elif before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        for table, length in stream_marks.values():
+            del table.stream_shard.items[length:]
+        raise
+
+
+def patch_dynamodb_transactions() -> str:
+    from moto.dynamodb import models
+
+    source = inspect.getsource(models.DynamoDBBackend.transact_write_items)
+    if "copy.deepcopy(" not in source:
+        return "not needed"
+    models.DynamoDBBackend.transact_write_items = _transact_write_items
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -91,7 +198,8 @@ def main() -> None:
 
     die_with_parent()
     status = patch_stepfunctions()
-    print(f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status}", flush=True)
+    transactions = patch_dynamodb_transactions()
+    print(f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions}", flush=True)
 
     from moto.server import main as moto_main
 
