@@ -106,6 +106,10 @@ public static class ApiHost
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
             sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
 
+        builder.Services.AddSingleton<Domain.Exports.IExportVolumeRegistry>(sp => new Lethe.Aws.Exports.DynamoExportVolumes(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
+        builder.Services.AddSingleton(sp => new Lethe.Aws.Exports.S3ExportStore(
+            sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Exports)));
         builder.Services.AddSingleton<IJobStore>(sp => new DynamoJobStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Jobs), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IErasureInventory>(sp => new DynamoErasureInventory(
@@ -116,7 +120,7 @@ public static class ApiHost
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));
         builder.Services.AddSingleton<IWorkflowStarter>(sp => new StepFunctionsWorkflowStarter(
             sp.GetRequiredService<StepFunctionsClient>(),
-            type => sp.GetRequiredService<ResourceNames>().Workflow(type == Domain.Jobs.JobType.Deletion ? "deletion" : "export")));
+            type => sp.GetRequiredService<ResourceNames>().Workflow(Domain.Jobs.JobTypes.Workflow(type))));
         builder.Services.AddSingleton<RequestService>();
         builder.Services.AddSingleton<ICertificateStore>(sp => new S3CertificateStore(
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Certificates)));

@@ -40,6 +40,9 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(CertificateResponse))]
 [JsonSerializable(typeof(CertificateList))]
 [JsonSerializable(typeof(RequestAuditDetails))]
+[JsonSerializable(typeof(DownloadAuditDetails))]
+[JsonSerializable(typeof(AuditExportBody))]
+[JsonSerializable(typeof(AuditExportDetails))]
 [JsonSerializable(typeof(RestoreAuditDetails))]
 [JsonSerializable(typeof(ItemRestoreAuditDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

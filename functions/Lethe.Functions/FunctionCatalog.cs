@@ -31,6 +31,10 @@ public static class FunctionCatalog
     public const string ErasureComplete = "erasure-complete";
     public const string ErasureRecordFailure = "erasure-record-failure";
     public const string ErasureHandOver = "erasure-hand-over";
+    public const string ExportCollect = "export-collect";
+    public const string ExportPackage = "export-package";
+    public const string ExportComplete = "export-complete";
+    public const string ExportRecordFailure = "export-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -39,7 +43,8 @@ public static class FunctionCatalog
     [
         Ping, AuditChainer, AuditAnchor,
         ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
-        ErasureComplete, ErasureRecordFailure, ErasureHandOver, JobStatus, JobsReconcile, SoftDeleteSweep,
+        ErasureComplete, ErasureRecordFailure, ErasureHandOver, ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure,
+        JobStatus, JobsReconcile, SoftDeleteSweep,
     ];
 
     /// <summary>The handlers of the deletion workflow (their functions get the erasure permissions).</summary>
@@ -48,6 +53,9 @@ public static class FunctionCatalog
         ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
         ErasureComplete, ErasureRecordFailure, ErasureHandOver,
     ];
+
+    /// <summary>The handlers of the export workflow (their functions read the subject's data and write the exports bucket).</summary>
+    public static IReadOnlyList<string> ExportHandlers { get; } = [ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure];
 
     public static HandlerRegistry Register(HandlerRegistry registry, TimeProvider clock)
     {
@@ -77,6 +85,11 @@ public static class FunctionCatalog
         registry.Add(ErasureComplete, () => new ErasureStepHandler(erasure.Steps.CompleteAsync));
         registry.Add(ErasureRecordFailure, () => new ErasureFailureHandler(erasure));
         registry.Add(ErasureHandOver, () => new ErasureHandOverHandler(erasure));
+        var export = new Exports.ExportComposition(clock);
+        registry.Add(ExportCollect, () => new Exports.ExportStepHandler(export.Steps.CollectAsync));
+        registry.Add(ExportPackage, () => new Exports.ExportStepHandler(export.Steps.PackageAsync));
+        registry.Add(ExportComplete, () => new Exports.ExportStepHandler(export.Steps.CompleteAsync));
+        registry.Add(ExportRecordFailure, () => new Exports.ExportFailureHandler(export));
         registry.Add(JobStatus, () => new Jobs.JobStatusHandler(erasure));
         registry.Add(JobsReconcile, () => new Jobs.JobsReconcileHandler(erasure));
         registry.Add(SoftDeleteSweep, () => new Jobs.SoftDeleteSweepHandler(erasure));

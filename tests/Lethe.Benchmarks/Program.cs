@@ -6,6 +6,19 @@ using Lethe.Benchmarks;
 var root = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
 // `./lethe bench erasure` runs only the erasure benchmark (it takes minutes; the others take seconds).
 var only = args.Length > 1 ? args[1] : null;
+if (only == ExportBenchmark.ChildCommand)
+{
+    // The packaging child of the export benchmark: its peak RSS is the packager's alone.
+    return await ExportBenchmark.PackAsync(long.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
+}
+
+if (only == "export")
+{
+    Console.WriteLine("Export: packaging ~200 MB and ~2 GB into a file sink, then ~200 MB through the local cloud ...");
+    await WriteAsync("export.md", await ExportBenchmark.RunAsync(root));
+    return 0;
+}
+
 if (only == "erasure")
 {
     // LETHE_BENCH_ERASURE_ITEMS runs a smaller trial (results then go to erasure-trial.md, not the reported figures).
@@ -53,6 +66,8 @@ var report = new StringBuilder()
 await WriteAsync("lambda-init.md", report);
 await WriteAsync("field-encryption.md", FieldEncryptionBenchmark.Run());
 await WriteAsync("record-read.md", await RecordReadBenchmark.RunAsync(root));
+Console.WriteLine("Export: packaging ~200 MB and ~2 GB into a file sink, then ~200 MB through the local cloud ...");
+await WriteAsync("export.md", await ExportBenchmark.RunAsync(root));
 Console.WriteLine($"Erasure: 2 × {ErasureBenchmark.Items:N0} items on the local cloud (seeding takes a while) ...");
 await WriteAsync("erasure.md", await ErasureBenchmark.RunAsync(root));
 return 0;

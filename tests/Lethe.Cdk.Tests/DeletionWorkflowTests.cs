@@ -3,27 +3,29 @@ using System.Text.RegularExpressions;
 
 namespace Lethe.Tests.Cdk;
 
-/// <summary>The deletion workflow as deployed: the very ASL file, its functions, its rules, and grants no wider than each step.</summary>
+/// <summary>The deletion and export workflows as deployed: the very ASL files, their functions, rules, and grants no wider than each step.</summary>
 public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
 {
-    private static readonly string AslFile = Path.Combine(SynthesizedApp.WorkflowsFolder, "deletion.asl.json");
+    private static string AslFile(string workflow) => Path.Combine(SynthesizedApp.WorkflowsFolder, $"{workflow}.asl.json");
 
-    private JsonElement StateMachine =>
-        SynthesizedApp.Resources(synth.StatelessJson, "AWS::StepFunctions::StateMachine").Single().Properties;
+    private JsonElement StateMachine(string workflow) =>
+        SynthesizedApp.Resources(synth.StatelessJson, "AWS::StepFunctions::StateMachine")
+            .Single(m => m.Properties.GetProperty("StateMachineName").GetString() == $"lethe-test-{workflow}").Properties;
 
     private IEnumerable<(string LogicalId, JsonElement Properties)> Functions =>
         SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::Function");
 
-    [Fact]
-    public void The_state_machine_is_the_ASL_file_with_every_placeholder_substituted()
+    [Theory]
+    [InlineData("deletion")]
+    [InlineData("export")]
+    public void The_state_machine_is_the_ASL_file_with_every_placeholder_substituted(string workflow)
     {
-        var machine = StateMachine;
-        var placeholders = Placeholder().Matches(File.ReadAllText(AslFile)).Select(m => m.Groups["name"].Value).ToHashSet();
+        var machine = StateMachine(workflow);
+        var placeholders = Placeholder().Matches(File.ReadAllText(AslFile(workflow))).Select(m => m.Groups["name"].Value).ToHashSet();
 
         machine.GetProperty("StateMachineType").GetString().Should().Be("STANDARD");
-        machine.GetProperty("StateMachineName").GetString().Should().Be("lethe-test-deletion");
         machine.GetProperty("DefinitionSubstitutions").EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(placeholders);
-        using var asl = JsonDocument.Parse(File.ReadAllText(AslFile));
+        using var asl = JsonDocument.Parse(File.ReadAllText(AslFile(workflow)));
         var definition = machine.GetProperty("DefinitionString").GetRawText();
         foreach (var state in asl.RootElement.GetProperty("States").EnumerateObject())
         {
@@ -31,10 +33,12 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         }
     }
 
-    [Fact]
-    public void Every_Task_function_runs_the_one_binary_with_its_handler_name()
+    [Theory]
+    [InlineData("deletion")]
+    [InlineData("export")]
+    public void Every_Task_function_runs_the_one_binary_with_its_handler_name(string workflow)
     {
-        var handlers = Placeholder().Matches(File.ReadAllText(AslFile))
+        var handlers = Placeholder().Matches(File.ReadAllText(AslFile(workflow)))
             .Select(m => m.Groups["name"].Value).Where(n => n.StartsWith("Function_", StringComparison.Ordinal))
             .Select(n => n["Function_".Length..].Replace('_', '-')).ToHashSet();
         var deployed = Functions.Select(f => f.Properties.GetProperty("Handler").GetString()!).ToHashSet();
@@ -57,6 +61,8 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         pattern.GetProperty("source")[0].GetString().Should().Be("aws.states");
         pattern.GetProperty("detail-type")[0].GetString().Should().Be("Step Functions Execution Status Change");
         status.GetProperty("Targets")[0].GetProperty("Arn").GetRawText().Should().Contain("JobStatusFunction");
+        var followed = pattern.GetProperty("detail").GetProperty("stateMachineArn").GetRawText();
+        followed.Should().Contain("lethe-test-export", "export jobs follow their executions too").And.Contain("DeletionStateMachine");
         rules.Single(r => r.LogicalId.Contains("ReconcileJobs", StringComparison.Ordinal)).Properties.GetProperty("ScheduleExpression").GetString().Should().Be("rate(5 minutes)");
         rules.Single(r => r.LogicalId.Contains("DailySoftDeleteSweep", StringComparison.Ordinal)).Properties.GetProperty("Targets")[0].GetProperty("Arn").GetRawText()
             .Should().Contain("SoftDeleteSweepFunction");
@@ -78,6 +84,21 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void Only_the_export_package_step_may_write_the_exports_bucket_and_only_the_purge_steps_may_delete_from_it()
+    {
+        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+            .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
+            .Where(s => ExportsBucket().IsMatch(s.Statement.GetProperty("Resource").GetRawText()))
+            .ToList();
+
+        var writers = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a is "s3:PutObject" or "s3:PutObject*")).Select(s => s.Policy).ToHashSet();
+        writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
+        statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
+            .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal))
+            .And.HaveCount(2, "an export is a copy of the person's data: the erasure purge removes it");
+    }
+
+    [Fact]
     public void The_API_may_start_stop_and_describe_deletion_executions_and_nothing_else_in_Step_Functions()
     {
         var api = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy").Single(p => p.LogicalId.StartsWith("ApiFunctionServiceRoleDefaultPolicy", StringComparison.Ordinal));
@@ -89,6 +110,10 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
 
     private static List<string> Strings(JsonElement value) =>
         value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(v => v.GetString() ?? v.GetRawText()).ToList() : [value.GetString() ?? value.GetRawText()];
+
+    /// <summary>The exports bucket as another stack imports it (<c>…ExportsOutputFnGetAttExports1A2B3CArn…</c>), not any cross-stack export.</summary>
+    [GeneratedRegex(@"FnGetAttExports[0-9A-F]{8}Arn")]
+    private static partial Regex ExportsBucket();
 
     [GeneratedRegex(@"\$\{(?<name>[A-Za-z0-9_]+)\}")]
     private static partial Regex Placeholder();

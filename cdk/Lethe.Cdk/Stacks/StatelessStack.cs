@@ -54,7 +54,9 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
                 [ResourceCatalog.Jobs.NameVariable] = state.Tables[ResourceCatalog.Jobs.LogicalName].TableName,
                 [ResourceCatalog.Certificates.NameVariable] = state.Buckets[ResourceCatalog.Certificates.LogicalName].BucketName,
-                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("deletion")] = DeletionWorkflowArn(state.Stage),
+                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("deletion")] = AslWorkflow.ArnOf(state.Stage, "deletion"),
+                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("export")] = AslWorkflow.ArnOf(state.Stage, "export"),
+                [ResourceCatalog.Exports.NameVariable] = state.Buckets[ResourceCatalog.Exports.LogicalName].BucketName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
@@ -137,8 +139,11 @@ public sealed class StatelessStack : Stack
         GrantTenantKeys(Api, state.Stage);
 
         var functionsCode = Code.FromAsset(settings.FunctionsAsset);
-        Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"),
-            (name, description, handler, environment) => LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment));
+        Function WorkflowFunction(string name, string description, string handler, Dictionary<string, string> environment) =>
+            LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment);
+        Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
+        Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn]);
+        Export.GrantStartAndDescribe(Deletion.Functions["jobs-reconcile"]);
         // The API submits, cancels and reads jobs, restores items and serves certificates.
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
@@ -147,6 +152,9 @@ public sealed class StatelessStack : Stack
         }));
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
+        Export.GrantExecutions(Api);
+        // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
+        state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
 
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
         {
@@ -160,8 +168,7 @@ public sealed class StatelessStack : Stack
 
     public DeletionWorkflow Deletion { get; }
 
-    private static string DeletionWorkflowArn(string stage) =>
-        $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:stateMachine:{DeletionWorkflow.StateMachineName(stage)}";
+    public ExportWorkflow Export { get; }
 
     public Function AuditChainer { get; }
 

@@ -14,6 +14,10 @@ public sealed record AuditEntryView(long Seq, string At, AuditActorView Actor, s
 
 public sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, string? NextCursor);
 
+public sealed record AuditExportBody(string? From, string? To, string? Format);
+
+public sealed record AuditExportDetails(string RequestId, string? From, string? To, string Format);
+
 public sealed record AnchorAuditDetails(long Seq, string Hash, string KeyId);
 
 public sealed record AnchorView(long Seq, string Hash, string At, string KeyId, string Payload, string Signature);
@@ -34,6 +38,9 @@ public static class AuditEndpoints
         audit.MapGet("/verify", VerifyAsync).RequireTenantAccess(Capability.ReadAudit)
             .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);
+        audit.MapPost("/exports", ExportAsync).RequireTenantAccess(Capability.ReadAudit)
+            .WithName("ExportAudit").WithSummary("Exports the audit range [from, to) as CSV or JSON in a ZIP, as a job delivered like an export (download link, 7 days).")
+            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapPost("/anchors", AnchorAsync).RequireTenantAccess(Capability.AnchorAudit)
             .WithName("AnchorAudit").WithSummary("Signs the chain head now (the daily schedule does this in AWS) into the Object-Lock archive.")
             .Produces<AnchorView>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
@@ -134,6 +141,44 @@ public static class AuditEndpoints
             ? ProblemTypes.Create(http, StatusCodes.Status409Conflict, "audit-chain-empty", "Nothing to anchor", "The tenant's audit chain has no events yet.")
             : TypedResults.Ok(new AnchorView(anchor.Anchor.Seq, anchor.Anchor.Hash, AuditChain.FormatTime(anchor.Anchor.At), anchor.Anchor.KeyId,
                 Convert.ToBase64String(anchor.Payload), Convert.ToBase64String(anchor.Signature)));
+    }
+
+    private static async Task<IResult> ExportAsync(
+        string tenantId, AuditExportBody? body, HttpContext http, Domain.Jobs.RequestService requests, Auditing.AuditRecorder audit)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        DateTimeOffset? fromAt = null, toAt = null;
+        if (body?.From is { } from && !TryTime(from, out fromAt))
+        {
+            errors["from"] = ["An ISO 8601 time, e.g. 2026-11-01T00:00:00Z."];
+        }
+
+        if (body?.To is { } to && !TryTime(to, out toAt))
+        {
+            errors["to"] = ["An ISO 8601 time, e.g. 2026-11-30T00:00:00Z."];
+        }
+
+        if (fromAt is { } start && toAt is { } end && end <= start)
+        {
+            errors["to"] = ["to must be later than from."];
+        }
+
+        if (body?.Format is not (null or "csv" or "json"))
+        {
+            errors["format"] = ["csv or json."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var principal = http.Principal();
+        var format = body?.Format ?? "csv";
+        var job = await requests.SubmitAuditExportAsync(http.Tenant()!, fromAt, toAt, format, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
+        await audit.RecordAsync(http, tenantId, "audit.export", $"request/{job.Id}", AuditActions.Success,
+            JsonSerializer.SerializeToElement(new AuditExportDetails(job.Id, body?.From, body?.To, format), ApiJsonContext.Default.AuditExportDetails));
+        return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", RequestEndpoints.View(job, http));
     }
 
     private static bool TryTime(string text, out DateTimeOffset? at)

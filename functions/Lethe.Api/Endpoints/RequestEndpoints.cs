@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lethe.Api.Auditing;
 using Lethe.Api.Auth;
 using Lethe.Api.Problems;
+using Lethe.Aws.Exports;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Certificates;
 using Lethe.Domain.Jobs;
@@ -21,7 +22,13 @@ public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset 
 public sealed record JobView(
     string Id, string TenantId, string Type, string? SubjectId, string SubjectRef, string Status, string Phase, ProgressView Progress,
     DateTimeOffset? Eta, IReadOnlyList<JobErrorView> Errors, CountsView Counts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format);
+    DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format,
+    DownloadView? Download);
+
+/// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>
+public sealed record DownloadView(string Url, DateTimeOffset? ExpiresAt, int Parts, long Bytes);
+
+public sealed record DownloadAuditDetails(string RequestId, string SubjectRef, int Part, int Parts);
 
 public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
 
@@ -64,6 +71,10 @@ public static class RequestEndpoints
             .WithName("GetCertificate").WithSummary("The signed deletion certificate; 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccess(Capability.ReadRequests)
             .WithName("ListCertificates").WithSummary("The deletion certificate and the supplemental backup-scrub one.").Produces<CertificateList>();
+        // Who may download depends on what: a subject's export (the subject, admins) or an audit export (auditors, admins).
+        requests.MapGet("/{requestId}/download", DownloadAsync).RequireTenantAccess(Capability.ReadRequests)
+            .WithName("DownloadExport").WithSummary("Redirects (302) to the export volume ?part=N through a URL valid 5 minutes; every download is audited.")
+            .Produces(StatusCodes.Status302Found).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone);
         routes.MapPost("/v1/tenants/{tenantId}/items/{itemId}/restore", RestoreItemAsync).RequireTenantAccess(Capability.ManageRequests).WithTags("Items")
             .WithName("RestoreItem").WithSummary("Restores one soft-deleted item inside its recovery window; 409 otherwise.").Produces<ItemRestored>().ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
@@ -94,12 +105,6 @@ public static class RequestEndpoints
         if (!RolePolicy.MayActFor(principal, Capability.SubmitRequests, body.SubjectId!))
         {
             return ProblemTypes.Forbidden(http);
-        }
-
-        if (body.Type == "export")
-        {
-            return ProblemTypes.Create(http, StatusCodes.Status501NotImplemented, "not-implemented", "Export not available yet",
-                "Export requests are not available in this version; deletion requests are. Nothing was stored.");
         }
 
         var tenant = http.Tenant()!;
@@ -151,9 +156,9 @@ public static class RequestEndpoints
             }
         }
 
-        if (type is not null and not ("deletion" or "export"))
+        if (type is not null && JobTypes.Parse(type) is null)
         {
-            errors["type"] = ["deletion or export."];
+            errors["type"] = ["deletion, export or audit-export."];
         }
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))
@@ -183,7 +188,7 @@ public static class RequestEndpoints
         }
 
         var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
-        var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, type is null ? null : type == "export" ? JobType.Export : JobType.Deletion, subjectRef, cursor, limit ?? 50), http.RequestAborted);
+        var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, JobTypes.Parse(type), subjectRef, cursor, limit ?? 50), http.RequestAborted);
         return TypedResults.Ok(new JobPage(items.Select(j => View(j, http)).ToList(), next));
     }
 
@@ -199,7 +204,9 @@ public static class RequestEndpoints
                 return ProblemTypes.NotFound(http, "request");
             case JobChange.Conflict:
                 return ProblemTypes.Conflict(http, "not-cancellable", "Request can no longer be cancelled",
-                    $"The request is {JobStatuses.Name(job!.Status)} in phase {job.Phase}: cancel is possible only until the purge starts.", job.Id);
+                    job!.Type == JobType.Deletion
+                        ? $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}: cancel is possible only until the purge starts."
+                        : $"The request is {JobStatuses.Name(job.Status)}: only an open request can be cancelled.", job.Id);
             default:
                 await audit.RecordAsync(http, tenantId, "request.cancel", $"request/{job!.Id}", "success", Details(job));
                 return TypedResults.Ok(View(job, http));
@@ -268,6 +275,61 @@ public static class RequestEndpoints
         return TypedResults.Ok(new CertificateList(all.Select(Response).ToList()));
     }
 
+    private static async Task<IResult> DownloadAsync(
+        string tenantId, string requestId, string? part, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, S3ExportStore exports,
+        Domain.Exports.IExportVolumeRegistry volumes, TimeProvider clock, AuditRecorder audit)
+    {
+        var number = 1;
+        if (part is not null && (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number < 1))
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["part"] = ["part is a volume number from 1 to download.parts."] });
+        }
+
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !JobTypes.IsExport(job.Type))
+        {
+            return ProblemTypes.NotFound(http, "export request");
+        }
+
+        if (!RolePolicy.Allows(http.Principal().Roles, job.Type == JobType.AuditExport ? Capability.ReadAudit : Capability.DownloadExports))
+        {
+            return ProblemTypes.Forbidden(http);
+        }
+
+        if (job.Status != JobStatus.Completed)
+        {
+            return ProblemTypes.Conflict(http, "export-not-ready", "Export not ready",
+                $"The export is {JobStatuses.Name(job.Status)} in phase {job.Phase}: it can be downloaded once it has completed.", job.Id);
+        }
+
+        // Erased outranks expired: it says why the data is gone for good.
+        if (!await volumes.IsAvailableAsync(tenantId, job.Id, number, http.RequestAborted))
+        {
+            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
+            return ProblemTypes.Create(http, StatusCodes.Status410Gone, "export-erased", "Export erased",
+                "The subject of this export has been (or is being) erased, and this export with it.");
+        }
+
+        var now = clock.GetUtcNow();
+        if (job.DownloadExpiresAt is not { } expires || now >= expires)
+        {
+            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
+            return ProblemTypes.Create(http, StatusCodes.Status410Gone, "export-expired", "Export link expired",
+                "This export's link has expired (7 days after it completed); submit a new export request.");
+        }
+
+        if (number > job.ExportParts)
+        {
+            return ProblemTypes.NotFound(http, $"part {number} (this export has {job.ExportParts})");
+        }
+
+        await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportSteps.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
+        return TypedResults.Redirect(url);
+    }
+
+    private static JsonElement DownloadDetails(Job job, int part) => JsonSerializer.SerializeToElement(
+        new DownloadAuditDetails(job.Id, job.SubjectRef, part, job.ExportParts), ApiJsonContext.Default.DownloadAuditDetails);
+
     private static async Task<IResult> RestoreItemAsync(string tenantId, string itemId, HttpContext http, RequestService requests, AuditRecorder audit)
     {
         if (itemId.Length is 0 or > 128)
@@ -322,11 +384,14 @@ public static class RequestEndpoints
         var p = job.Progress;
         var c = job.Counts;
         return new JobView(
-            job.Id, job.TenantId, job.Type == JobType.Export ? "export" : "deletion", job.SubjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
+            job.Id, job.TenantId, JobTypes.Name(job.Type), job.SubjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
             new ProgressView(p.Total, p.Processed, p.Failed, job.Status == JobStatus.Completed ? 100 : p.Percent), job.Eta(now),
             job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
             new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held),
-            job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format);
+            job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format,
+            JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed
+                ? new DownloadView($"/v1/tenants/{job.TenantId}/requests/{job.Id}/download", job.DownloadExpiresAt, job.ExportParts, job.ExportBytes)
+                : null);
     }
 
     public static CertificateResponse Response(SignedCertificate certificate)
@@ -337,7 +402,7 @@ public static class RequestEndpoints
     }
 
     private static JsonElement Details(Job job) => JsonSerializer.SerializeToElement(
-        new RequestAuditDetails(job.Id, job.Type == JobType.Export ? "export" : "deletion", job.SubjectRef, JobStatuses.Name(job.Status)), ApiJsonContext.Default.RequestAuditDetails);
+        new RequestAuditDetails(job.Id, JobTypes.Name(job.Type), job.SubjectRef, JobStatuses.Name(job.Status)), ApiJsonContext.Default.RequestAuditDetails);
 
     private static JsonElement Json(string json)
     {

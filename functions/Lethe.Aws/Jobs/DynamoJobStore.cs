@@ -222,6 +222,19 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             values[":certificate"] = new() { S = certificate };
         }
 
+        if (update.Total is { } total)
+        {
+            set.Add("#total = :total");
+            names["#total"] = "total";
+            values[":total"] = new() { N = total.ToString(CultureInfo.InvariantCulture) };
+        }
+
+        if (update.DownloadExpiresAt is { } expires)
+        {
+            set.Add("downloadExpiresAt = :expires");
+            values[":expires"] = new() { S = Time(expires) };
+        }
+
         if (update.ResetPurge)
         {
             set.Add("#purged = :zero, #failed = :zero, #held = :zero, #restored = :zero, #errors = :none");
@@ -390,6 +403,49 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         return true;
     }
 
+    public async Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":parts"] = new() { N = volume.Volume.ToString(CultureInfo.InvariantCulture) },
+            [":items"] = new() { N = volume.Items.ToString(CultureInfo.InvariantCulture) },
+            [":bytes"] = new() { N = volume.Bytes.ToString(CultureInfo.InvariantCulture) },
+            [":running"] = new() { S = JobStatuses.Name(JobStatus.Running) },
+            [":now"] = new() { S = Time(volume.At) },
+        };
+        if (volume.Volume > 1)
+        {
+            values[":previous"] = new() { N = (volume.Volume - 1).ToString(CultureInfo.InvariantCulture) };
+        }
+
+        values[":more"] = new() { BOOL = volume.More };
+        var set = "exportParts = :parts, exportMore = :more, updatedAt = :now";
+        if (volume.Cursor is not null)
+        {
+            set += ", exportCursor = :cursor";
+            values[":cursor"] = new() { S = volume.Cursor };
+        }
+
+        try
+        {
+            await dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = jobsTable,
+                Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
+                UpdateExpression = $"SET {set} ADD exported :items, exportBytes :bytes",
+                ConditionExpression = "#status = :running AND " + (volume.Volume == 1 ? "attribute_not_exists(exportParts)" : "exportParts = :previous"),
+                ExpressionAttributeNames = new() { ["#status"] = "status" },
+                ExpressionAttributeValues = values,
+            }, cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
     public async Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
     {
         try
@@ -453,14 +509,9 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         }
     }
 
-    public static string TypeName(JobType type) => type switch
-    {
-        JobType.Deletion => "deletion",
-        JobType.Export => "export",
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
-    };
+    public static string TypeName(JobType type) => JobTypes.Name(type);
 
-    private static JobType ParseType(string value) => value == "export" ? JobType.Export : JobType.Deletion;
+    private static JobType ParseType(string value) => JobTypes.Parse(value) ?? throw new FormatException($"Unknown job type '{value}'.");
 
     private static string ReservationKey(string keyHash) => $"IDEMPOTENCY#{keyHash}";
 
@@ -546,6 +597,8 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         Put("phaseStartedAt", Time(job.CreatedAt));
         Put("purgeAt", job.PurgeAt is { } purge ? Time(purge) : null);
         Put("deadline", job.Deadline is { } deadline ? Time(deadline) : null);
+        Put("rangeFrom", job.RangeFrom is { } rangeFrom ? Time(rangeFrom) : null);
+        Put("rangeTo", job.RangeTo is { } rangeTo ? Time(rangeTo) : null);
         Put("requestedBy", job.RequestedBy);
         Put("requestedByRole", job.RequestedByRole);
         Put("statusPk", StatusPartition(job.TenantId, job.Status));
@@ -592,6 +645,14 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             PurgeAt = When("purgeAt"),
             Deadline = When("deadline"),
             CertificateId = Text("certificateId"),
+            Exported = Number("exported"),
+            ExportParts = (int)Number("exportParts"),
+            ExportBytes = Number("exportBytes"),
+            ExportCursor = Text("exportCursor"),
+            ExportMore = item.TryGetValue("exportMore", out var more) && more.BOOL == true,
+            DownloadExpiresAt = When("downloadExpiresAt"),
+            RangeFrom = When("rangeFrom"),
+            RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),
             ExecutionArn = Text("executionArn"),
             RequestedBy = Text("requestedBy") ?? "unknown",

@@ -43,6 +43,7 @@ public sealed class S3SubjectFiles(IAmazonS3 s3, IAmazonDynamoDB dynamo, string 
         item["state"] = new() { S = ItemStates.Name(ItemState.Active) };
         item["classification"] = new() { S = "confidential" };
         item["fileName"] = new() { S = fileName };
+        item["sizeBytes"] = new() { N = content.LongLength.ToString(CultureInfo.InvariantCulture) };
         item["location"] = new()
         {
             M = new Dictionary<string, AttributeValue>

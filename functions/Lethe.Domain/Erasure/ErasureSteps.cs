@@ -464,14 +464,8 @@ public sealed class ErasureSteps(ErasurePorts ports)
         }
     }
 
-    private Task AuditOnceAsync(Job job, string step, string action, string outcome, JsonObject details, CancellationToken cancellationToken)
-    {
-        details["requestId"] = job.Id;
-        details["subjectRef"] = job.SubjectRef;
-        using var document = JsonDocument.Parse(details.ToJsonString());
-        var evt = new AuditEvent($"{job.Id}:{step}", job.TenantId, Now, WorkflowActor, action, $"request/{job.Id}", outcome, document.RootElement.Clone());
-        return ports.Audit.AppendAsync(evt, cancellationToken);
-    }
+    private Task AuditOnceAsync(Job job, string step, string action, string outcome, JsonObject details, CancellationToken cancellationToken) =>
+        ports.Audit.AppendAsync(WorkflowAudit.Event(job, WorkflowActor, step, action, outcome, details, Now), cancellationToken);
 
     /// <summary>One event per page: the affected ids only as a SHA-256 manifest, never one event per item.</summary>
     private static JsonObject PageDetails(long page, IEnumerable<ErasureItem> items)

@@ -75,9 +75,6 @@ public sealed record ExportLimits(long VolumeBytes, int VolumeItems, TimeSpan Vo
     /// <summary>A record counts this much toward a volume's size before it is read (records are small; files are measured).</summary>
     public const long RecordSizeEstimate = 4 * 1024;
 
-    /// <summary>Links to an export expire after this long (scaled by the tenant's time scale, like every policy duration).</summary>
-    public static readonly TimeSpan LinkLifetime = TimeSpan.FromDays(7);
-
-    /// <summary>A presigned download URL is valid at most this long (API.md), whatever the tenant's time scale.</summary>
-    public static readonly TimeSpan PresignedUrlLifetime = TimeSpan.FromMinutes(5);
+    /// <summary>One volume holds everything (format json: one document).</summary>
+    public static ExportLimits Unlimited { get; } = new(long.MaxValue, int.MaxValue, TimeSpan.MaxValue);
 }

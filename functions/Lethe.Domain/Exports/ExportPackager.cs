@@ -28,6 +28,37 @@ public static class ExportPackager
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
         };
 
+    /// <summary>An audit export: a ZIP of <c>audit.csv</c> (or <c>audit.json</c>) and <c>manifest.json</c>, streamed like any volume.</summary>
+    public static async Task<ExportVolumeSummary> WriteAuditArchiveAsync(
+        ExportHeader header, IAsyncEnumerable<ChainedAuditEvent> events, bool json, Stream sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var archive = new HashingStream(sink);
+        var entries = new List<ManifestEntry>();
+        var counts = new Counts();
+        await using (var zip = await ZipArchive.CreateAsync(archive, ZipArchiveMode.Create, leaveOpen: true, Utf8, cancellationToken))
+        {
+            async IAsyncEnumerable<ChainedAuditEvent> Counted()
+            {
+                await foreach (var chained in events.WithCancellation(cancellationToken))
+                {
+                    counts.AuditEvents++;
+                    yield return chained;
+                }
+            }
+
+            entries.Add(await WriteEntryAsync(zip, json ? "audit.json" : "audit.csv", header.GeneratedAt, CompressionLevel.Fastest, s => json
+                ? WriteJsonAsync(s, w => WriteAuditArrayAsync(w, Counted(), cancellationToken), cancellationToken)
+                : WriteLinesAsync(s, AuditCsvHeader, Counted().Select(AuditCsvRow), cancellationToken), cancellationToken));
+            var listed = entries.ToList();
+            entries.Add(await WriteEntryAsync(zip, "manifest.json", header.GeneratedAt, CompressionLevel.Fastest,
+                s => WriteJsonAsync(s, w => { WriteManifest(w, header, listed); return Task.CompletedTask; }, cancellationToken), cancellationToken));
+        }
+
+        await archive.FlushAsync(cancellationToken);
+        return new ExportVolumeSummary(0, 0, 0, counts.AuditEvents, archive.Length, entries);
+    }
+
     private static async Task<ExportVolumeSummary> WriteZipAsync(ExportHeader header, IExportSource source, Stream sink, bool csvOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -275,11 +306,24 @@ public static class ExportPackager
 
     private static async Task WriteAuditAsync(Utf8JsonWriter w, IExportSource source, Counts counts, CancellationToken cancellationToken)
     {
+        async IAsyncEnumerable<ChainedAuditEvent> Counted()
+        {
+            await foreach (var chained in source.AuditAsync(cancellationToken))
+            {
+                counts.AuditEvents++;
+                yield return chained;
+            }
+        }
+
+        await WriteAuditArrayAsync(w, Counted(), cancellationToken);
+    }
+
+    private static async Task WriteAuditArrayAsync(Utf8JsonWriter w, IAsyncEnumerable<ChainedAuditEvent> events, CancellationToken cancellationToken)
+    {
         w.WriteStartArray();
-        await foreach (var chained in source.AuditAsync(cancellationToken))
+        await foreach (var chained in events.WithCancellation(cancellationToken))
         {
             WriteAuditEvent(w, chained);
-            counts.AuditEvents++;
             await FlushIfFullAsync(w, cancellationToken);
         }
 

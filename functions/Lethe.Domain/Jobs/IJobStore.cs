@@ -18,6 +18,9 @@ public sealed record ErasureAlreadyOpen(string JobId) : JobCreation;
 /// <summary>The idempotency reservation stored with a job: the key's hash, the body's fingerprint, and when the key is forgotten.</summary>
 public sealed record IdempotencyReservation(string KeyHash, string Fingerprint, DateTimeOffset ExpiresAt);
 
+/// <summary>A written export volume: its number, the items and bytes in it, and the inventory position the next one starts after.</summary>
+public sealed record ExportVolumeRecord(int Volume, long Items, long Bytes, string? Cursor, bool More, DateTimeOffset At);
+
 public sealed record JobQuery(JobStatus? Status, JobType? Type, string? SubjectRef, string? Cursor, int Limit);
 
 /// <summary>
@@ -35,6 +38,11 @@ public sealed record JobUpdate(IReadOnlyList<JobStatus> WhenStatus, DateTimeOffs
     public DateTimeOffset? CompletedAt { get; init; }
 
     public string? CertificateId { get; init; }
+
+    /// <summary>Sets the number of items the job will process (an export's collect step).</summary>
+    public long? Total { get; init; }
+
+    public DateTimeOffset? DownloadExpiresAt { get; init; }
 
     public JobError? Error { get; init; }
 
@@ -74,6 +82,12 @@ public interface IJobStore
     /// being recorded yet, so a replayed page moves no counter. Returns false for a replay.
     /// </summary>
     Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records export volume <paramref name="volume"/>.<see cref="ExportVolumeRecord.Volume"/> once: conditional on it being the next
+    /// volume of a running job, so a replayed or late invocation changes nothing. Returns false then.
+    /// </summary>
+    Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken);
 
     /// <summary>Raises the execution number from <paramref name="current"/> to current+1 (a hand-over); false if another writer did.</summary>
     Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken);

@@ -9,6 +9,32 @@ public enum JobType
 {
     Deletion,
     Export,
+    AuditExport,
+}
+
+public static class JobTypes
+{
+    public static string Name(JobType type) => type switch
+    {
+        JobType.Deletion => "deletion",
+        JobType.Export => "export",
+        JobType.AuditExport => "audit-export",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    public static JobType? Parse(string? value) => value switch
+    {
+        "deletion" => JobType.Deletion,
+        "export" => JobType.Export,
+        "audit-export" => JobType.AuditExport,
+        _ => null,
+    };
+
+    /// <summary>The workflow (workflows/{name}.asl.json) that runs a job of this type: audit exports share the export machinery.</summary>
+    public static string Workflow(JobType type) => type == JobType.Deletion ? "deletion" : "export";
+
+    /// <summary>Jobs that end in a download.</summary>
+    public static bool IsExport(JobType type) => type is JobType.Export or JobType.AuditExport;
 }
 
 public enum JobStatus

@@ -13,6 +13,8 @@ public static class JobPhases
     public const string Shred = "shred";
     public const string Certify = "certify";
     public const string Notify = "notify";
+    public const string Collect = "collect";
+    public const string Package = "package";
     public const string Done = "done";
 
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
@@ -71,6 +73,26 @@ public sealed record Job
 
     public string? CertificateId { get; init; }
 
+    /// <summary>Export: items packaged so far, volumes written (<c>download.parts</c>), their bytes, and where the next volume starts.</summary>
+    public long Exported { get; init; }
+
+    public int ExportParts { get; init; }
+
+    public long ExportBytes { get; init; }
+
+    public string? ExportCursor { get; init; }
+
+    /// <summary>Items are left after the last recorded volume (a replayed package step answers with it).</summary>
+    public bool ExportMore { get; init; }
+
+    /// <summary>Audit export: the range of event times, <c>[from, to)</c>; open ends take the whole chain.</summary>
+    public DateTimeOffset? RangeFrom { get; init; }
+
+    public DateTimeOffset? RangeTo { get; init; }
+
+    /// <summary>Export: the download link stops working then (7 days after completion, scaled); 410 after.</summary>
+    public DateTimeOffset? DownloadExpiresAt { get; init; }
+
     /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
     public int Execution { get; init; } = 1;
 
@@ -88,7 +110,7 @@ public sealed record Job
         $"job_{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
 
     /// <summary>Progress of the current phase (API.md <c>progress</c>).</summary>
-    public JobProgress Progress => Phase switch
+    public JobProgress Progress => Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
         JobPhases.SoftDelete or JobPhases.RecoveryWindow => new JobProgress(Counts.Total, Counts.SoftDeleted, 0),
@@ -96,9 +118,10 @@ public sealed record Job
     };
 
     public DateTimeOffset? Eta(DateTimeOffset now) =>
-        JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge ? Progress.Eta(started, now) : null;
+        JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge or JobPhases.Package ? Progress.Eta(started, now) : null;
 
-    public bool IsCancellable => JobStatuses.IsOpen(Status) && JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal);
+    /// <summary>An erasure until its purge starts; an export while it runs (a cancelled export never offers a download).</summary>
+    public bool IsCancellable => JobStatuses.IsOpen(Status) && (Type != JobType.Deletion || JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal));
 }
 
 /// <summary>A tenant-scoped idempotency key as stored: only its hash, so a key that carries meaning leaks nothing.</summary>

@@ -83,6 +83,37 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
     }
 
+    /// <summary>
+    /// An export of the tenant's audit chain for <c>[from, to)</c> (API.md, POST …/audit/exports), delivered like a subject's
+    /// export. It names no subject: its subject ref is <see cref="AuditExportSubject"/>, so no subject token ever sees it.
+    /// </summary>
+    public async Task<Job> SubmitAuditExportAsync(
+        Tenant tenant, DateTimeOffset? from, DateTimeOffset? to, string format, string requestedBy, string role, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = Job.NewId(now),
+            TenantId = tenant.Id,
+            Type = JobType.AuditExport,
+            SubjectRef = AuditExportSubject,
+            Format = format,
+            Status = JobStatus.Queued,
+            Phase = JobPhases.Validate,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RangeFrom = from,
+            RangeTo = to,
+            RequestedBy = requestedBy,
+            RequestedByRole = role,
+        };
+        var created = await jobs.CreateAsync(job, null, cancellationToken);
+        return await StartAsync(created is JobCreated stored ? stored.Job : job, cancellationToken);
+    }
+
+    public const string AuditExportSubject = "-";
+
     /// <summary>Starts the job's current execution; a failure leaves the job queued for reconciliation.</summary>
     public async Task<Job> StartAsync(Job job, CancellationToken cancellationToken)
     {
@@ -109,7 +140,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         var now = clock.GetUtcNow();
         var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
         {
-            WhenPhase = JobPhases.Cancellable,
+            WhenPhase = job.Type == JobType.Deletion ? JobPhases.Cancellable : null,
             Status = JobStatus.Cancelled,
             CompletedAt = now,
             ReleaseErasureLock = job.Type == JobType.Deletion,

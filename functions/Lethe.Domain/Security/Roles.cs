@@ -32,6 +32,7 @@ public enum Capability
     SubmitRequests,
     ReadRequests,
     ManageRequests,
+    DownloadExports,
 }
 
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
@@ -54,6 +55,8 @@ public static class RolePolicy
         [Capability.SubmitRequests] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadRequests] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.Auditor, Roles.PlatformAdmin],
         [Capability.ManageRequests] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        // A copy of everything held about a person: the person and the tenant's admins, nobody else (auditors see that it happened).
+        [Capability.DownloadExports] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>True when only the <c>subject</c> role grants the capability: the caller sees and acts for its own subject alone.</summary>

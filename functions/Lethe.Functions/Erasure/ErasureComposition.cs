@@ -62,7 +62,7 @@ public sealed class ErasureComposition(TimeProvider clock)
             clock);
         var workflows = new StepFunctionsWorkflowStarter(
             new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
-            type => names.Workflow(type == JobType.Deletion ? "deletion" : "export"));
+            type => names.Workflow(JobTypes.Workflow(type)));
         return new Built(
             new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock),
             new SoftDeleteSweep(ports.Inventory, ports.Purger, ports.Holds, journal, clock));

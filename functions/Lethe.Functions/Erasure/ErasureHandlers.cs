@@ -21,23 +21,9 @@ public sealed record FailureRecorded(string JobId, string Status);
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ErasureJsonContext : JsonSerializerContext;
 
-/// <summary>
-/// One Task state of workflows/deletion.asl.json: parse the state, run its step, return the next state. Each state is its own
-/// Lambda function (its own <c>_HANDLER</c>); they share this thin shell and differ only in the step they run.
-/// </summary>
+/// <summary>One Task state of workflows/deletion.asl.json.</summary>
 public sealed class ErasureStepHandler(Func<ErasureState, CancellationToken, Task<ErasureState>> step)
-    : LambdaHandler<ErasureState, ErasureState>(ErasureJsonContext.Default.ErasureState, ErasureJsonContext.Default.ErasureState)
-{
-    protected override Task<ErasureState> HandleAsync(ErasureState input, ILambdaContext context, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrEmpty(input.TenantId) || string.IsNullOrEmpty(input.JobId) || input.Execution < 1)
-        {
-            throw new HandlerInputException("An erasure step needs tenantId, jobId and execution ≥ 1.");
-        }
-
-        return step(input, cancellationToken);
-    }
-}
+    : Jobs.WorkflowStepHandler<ErasureState>(ErasureJsonContext.Default.ErasureState, "deletion", s => (s.TenantId, s.JobId, s.Execution), step);
 
 /// <summary>The Catch of every Task: records the failure on the job and in the audit, then the workflow ends in Fail.</summary>
 public sealed class ErasureFailureHandler(ErasureComposition composition)

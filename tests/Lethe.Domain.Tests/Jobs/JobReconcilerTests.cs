@@ -168,5 +168,7 @@ public sealed class JobReconcilerTests
         public Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

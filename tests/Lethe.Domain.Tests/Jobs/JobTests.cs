@@ -125,6 +125,34 @@ public sealed class JobViewTests
     }
 
     [Fact]
+    public void An_exports_progress_is_the_items_packaged_of_those_collected_with_an_eta_while_packaging()
+    {
+        var export = Job(JobStatus.Running, JobPhases.Package, new ErasureCounts(40, 0, 0, 0, 0, 0)) with { Type = JobType.Export, Exported = 10 };
+
+        export.Progress.Should().Be(new JobProgress(40, 10, 0));
+        export.Eta(At.AddMinutes(1)).Should().Be(At.AddMinutes(4));
+    }
+
+    [Theory]
+    [InlineData(JobStatus.Running, JobPhases.Package, true)]
+    [InlineData(JobStatus.Queued, JobPhases.Validate, true)]
+    [InlineData(JobStatus.Completed, JobPhases.Done, false)]
+    [InlineData(JobStatus.Cancelled, JobPhases.Package, false)]
+    public void An_export_is_cancellable_in_any_phase_while_it_is_open(JobStatus status, string phase, bool cancellable) =>
+        (Job(status, phase, ErasureCounts.None) with { Type = JobType.Export }).IsCancellable.Should().Be(cancellable);
+
+    [Theory]
+    [InlineData("deletion", JobType.Deletion, "deletion")]
+    [InlineData("export", JobType.Export, "export")]
+    [InlineData("audit-export", JobType.AuditExport, "export")]
+    public void Job_types_have_one_name_and_audit_exports_share_the_export_workflow(string name, JobType type, string workflow)
+    {
+        JobTypes.Parse(name).Should().Be(type);
+        JobTypes.Name(type).Should().Be(name);
+        JobTypes.Workflow(type).Should().Be(workflow);
+    }
+
+    [Fact]
     public void Execution_names_are_the_job_id_and_the_attempt()
     {
         Job(JobStatus.Queued, JobPhases.Validate, ErasureCounts.None).ExecutionName.Should().Be("job_1-1");

@@ -29,6 +29,14 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A client that shows redirects instead of following them (a download answers 302 to S3, outside this test server).</summary>
+    public HttpClient ClientWithTokenNoRedirects(string tenant, string role, string sub = "user-1")
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(tenant, role, sub));
+        return client;
+    }
+
     public HttpClient PlatformAdmin() => ClientWithToken("platform", Roles.PlatformAdmin, "operator-1");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

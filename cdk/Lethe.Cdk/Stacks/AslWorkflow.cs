@@ -1,0 +1,170 @@
+using System.Text.RegularExpressions;
+using Amazon.CDK;
+using Amazon.CDK.AWS.DynamoDB;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.S3;
+using Amazon.CDK.AWS.StepFunctions;
+using Constructs;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Configuration;
+
+namespace Lethe.Cdk.Stacks;
+
+/// <summary>Creates one Lambda function: (construct name, description, handler name, environment).</summary>
+public delegate Function FunctionFactory(string name, string description, string handler, Dictionary<string, string> environment);
+
+/// <summary>
+/// A workflows/*.asl.json file as deployed: one function per Task state (the ASL's <c>${Function_…}</c> placeholders name them,
+/// so file and stack cannot drift), the Standard state machine built from the file with DefinitionSubstitutions, and for every
+/// function exactly the actions its step performs (<see cref="Grant"/>; a cdk test holds that no data action is a wildcard).
+/// </summary>
+public abstract partial class AslWorkflow : Construct
+{
+    protected AslWorkflow(Construct scope, string id, StatefulStack state, string workflow, string definitionFile, IEnumerable<BucketDefinition> buckets, FunctionFactory createFunction)
+        : base(scope, id)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(createFunction);
+        State = state;
+        Workflow = workflow;
+        var definition = File.ReadAllText(definitionFile);
+        StateMachineArn = ArnOf(state.Stage, workflow);
+        FunctionEnvironment = Environment(state, buckets);
+        FunctionEnvironment[ResourceNames.WorkflowVariable(workflow)] = StateMachineArn;
+
+        var substitutions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match placeholder in FunctionPlaceholder().Matches(definition))
+        {
+            var handler = placeholder.Groups["handler"].Value.Replace('_', '-');
+            if (Functions.ContainsKey(handler))
+            {
+                continue;
+            }
+
+            var function = Support(createFunction, handler, Describe(handler));
+            substitutions[placeholder.Groups[0].Value[2..^1]] = function.FunctionArn;
+        }
+
+        var topic = state.Topics[ResourceCatalog.Notifications.LogicalName];
+        substitutions[ResourceCatalog.Notifications.ArnVariable] = topic.TopicArn;
+        var logs = new LogGroup(this, "ExecutionLogs", new LogGroupProps { Retention = RetentionDays.THREE_MONTHS, RemovalPolicy = RemovalPolicy.DESTROY });
+        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
+        {
+            StateMachineName = StateMachineName(state.Stage, workflow),
+            StateMachineType = StateMachineType.STANDARD,
+            DefinitionBody = DefinitionBody.FromString(definition),
+            DefinitionSubstitutions = substitutions,
+            TracingEnabled = true,
+            Logs = new LogOptions { Destination = logs, Level = LogLevel.ERROR, IncludeExecutionData = false },
+        });
+        foreach (var function in Functions.Values)
+        {
+            function.GrantInvoke(StateMachine);
+        }
+
+        topic.GrantPublish(StateMachine);
+        state.PlatformKey.Grant(StateMachine, "kms:GenerateDataKey", "kms:Decrypt");
+    }
+
+    /// <summary>Fixed, so functions can be granted on it without a dependency cycle (the machine refers to them).</summary>
+    public static string StateMachineName(string stage, string workflow) => $"lethe-{stage}-{workflow}";
+
+    public static string ArnOf(string stage, string workflow) =>
+        $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:stateMachine:{StateMachineName(stage, workflow)}";
+
+    protected StatefulStack State { get; }
+
+    protected string Workflow { get; }
+
+    protected Dictionary<string, string> FunctionEnvironment { get; }
+
+    public Dictionary<string, Function> Functions { get; } = new(StringComparer.Ordinal);
+
+    public StateMachine StateMachine { get; }
+
+    public string StateMachineArn { get; }
+
+    protected string ExecutionsArn =>
+        $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:execution:{StateMachineName(State.Stage, Workflow)}:*";
+
+    /// <summary>Lets a principal (the API) start, stop and describe this workflow's executions, and nothing else in Step Functions.</summary>
+    public void GrantExecutions(IGrantable grantee)
+    {
+        ArgumentNullException.ThrowIfNull(grantee);
+        GrantStartAndDescribe(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StopExecution"], Resources = [ExecutionsArn] }));
+    }
+
+    /// <summary>What reconciliation needs: start a job's execution that never started, and read an execution's status.</summary>
+    public void GrantStartAndDescribe(IGrantable grantee)
+    {
+        ArgumentNullException.ThrowIfNull(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:DescribeExecution"], Resources = [ExecutionsArn] }));
+    }
+
+    /// <summary>Creates a function of this workflow (a Task's, or one that serves it) with the grants of its step.</summary>
+    protected Function Support(FunctionFactory createFunction, string handler, string description)
+    {
+        ArgumentNullException.ThrowIfNull(createFunction);
+        var function = createFunction(Pascal(handler), description, handler, new Dictionary<string, string>(FunctionEnvironment) { ["POWERTOOLS_SERVICE_NAME"] = $"lethe-{handler}" });
+        State.PlatformKey.GrantEncryptDecrypt(function);
+        GrantTable(function, Table(ResourceCatalog.Jobs), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
+        // Every step journals what it did; the journal is append-only (PutItem with a condition, never update or delete).
+        GrantTable(function, Table(ResourceCatalog.Audit), "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query");
+        Grant(handler, function);
+        Functions[handler] = function;
+        return function;
+    }
+
+    /// <summary>The actions of one step beyond the job and the journal; unknown handlers must throw (a new step gets its grants written).</summary>
+    protected abstract void Grant(string handler, Function target);
+
+    protected abstract string Describe(string handler);
+
+    protected Table Table(TableDefinition table) => State.Tables[table.LogicalName];
+
+    protected Bucket Bucket(BucketDefinition bucket) => State.Buckets[bucket.LogicalName];
+
+    protected static void GrantTable(Function function, Table table, params string[] actions) =>
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = actions, Resources = [table.TableArn, $"{table.TableArn}/index/*"] }));
+
+    /// <summary>Tenant keys exist only at run time: usable only when tagged as a Lethe tenant key.</summary>
+    protected static void TenantKeyUse(Function function, params string[] actions) =>
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = actions,
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:key/*"],
+            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:ResourceTag/lethe:tenant"] = "*" } },
+        }));
+
+    private static Dictionary<string, string> Environment(StatefulStack state, IEnumerable<BucketDefinition> buckets)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["LETHE_STAGE"] = "aws",
+            ["LETHE_RESOURCE_PREFIX"] = $"lethe-{state.Stage}",
+            [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
+            [ResourceCatalog.Notifications.ArnVariable] = state.Topics[ResourceCatalog.Notifications.LogicalName].TopicArn,
+        };
+        foreach (var table in ResourceCatalog.Tables)
+        {
+            variables[table.NameVariable] = state.Tables[table.LogicalName].TableName;
+        }
+
+        foreach (var bucket in buckets)
+        {
+            variables[bucket.NameVariable] = state.Buckets[bucket.LogicalName].BucketName;
+        }
+
+        return variables;
+    }
+
+    private static string Pascal(string handler) =>
+        string.Concat(handler.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+
+    [GeneratedRegex(@"\$\{Function_(?<handler>[a-z0-9_]+)\}")]
+    private static partial Regex FunctionPlaceholder();
+}

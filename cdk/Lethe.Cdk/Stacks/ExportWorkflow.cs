@@ -1,0 +1,57 @@
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Lambda;
+using Constructs;
+using Lethe.Aws.Catalog;
+
+namespace Lethe.Cdk.Stacks;
+
+/// <summary>
+/// workflows/export.asl.json as deployed (<see cref="AslWorkflow"/>): collect, package volumes into the exports bucket (SSE-KMS
+/// under the tenant key, expiring after 7 days), complete. Only the package step reads personal data and writes exports.
+/// </summary>
+public sealed class ExportWorkflow(Construct scope, string id, StatefulStack state, string definitionFile, FunctionFactory createFunction)
+    : AslWorkflow(scope, id, state, "export", definitionFile, [ResourceCatalog.Data, ResourceCatalog.Exports], createFunction)
+{
+    protected override void Grant(string handler, Function target)
+    {
+        var inventory = Table(ResourceCatalog.Inventory);
+        switch (handler)
+        {
+            case "export-collect":
+                GrantTable(target, inventory, "dynamodb:Query");
+                break;
+            case "export-package":
+                // Reads the subject's items; adds one item per volume (an export is a copy of the person's data: erasure purges it).
+                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem");
+                // Records and consents (one table), the subject's KEK, the tenant's key ARN: read only.
+                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:Query");
+                GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:GetItem");
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:GetObject"], Resources = [Bucket(ResourceCatalog.Data).ArnForObjects("*")] }));
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+                {
+                    Actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                    Resources = [Bucket(ResourceCatalog.Exports).ArnForObjects("*")],
+                }));
+                // Unwrap the subject's KEK, read SSE-KMS files, write the volume under the tenant key.
+                TenantKeyUse(target, "kms:Decrypt", "kms:GenerateDataKey");
+                break;
+            case "export-complete":
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
+                break;
+            case "export-record-failure":
+                break;
+            default:
+                throw new InvalidOperationException($"The export workflow names a handler without grants: {handler}. Add its grants to ExportWorkflow.");
+        }
+    }
+
+    protected override string Describe(string handler) => handler switch
+    {
+        "export-collect" => "Export workflow: counts the subject's active records and files and starts packaging.",
+        "export-package" => "Export workflow: streams one volume (ZIP or JSON, fields decrypted) into an S3 multipart upload under the tenant key.",
+        "export-complete" => "Export workflow: completes the job; its download link expires 7 days later.",
+        "export-record-failure" => "Export workflow: records a failure on the job and in the audit (the Catch of every Task).",
+        _ => $"Export workflow step {handler}.",
+    };
+}

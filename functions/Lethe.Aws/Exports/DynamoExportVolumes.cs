@@ -1,0 +1,59 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Records;
+using Lethe.Domain.Exports;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Exports;
+
+/// <summary>Export volumes in the inventory (kind <c>export</c>, in the exports bucket), so erasure finds and purges them.</summary>
+public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventoryTable) : IExportVolumeRegistry
+{
+    public async Task RegisterAsync(string tenantId, string subjectRef, string jobId, int volume, Lethe.Domain.Exports.ExportFormat format, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var itemId = IExportVolumeRegistry.ItemId(jobId, volume);
+        var item = DynamoKeys.Of(tenantId, $"ITEM#{itemId}");
+        item["itemId"] = new() { S = itemId };
+        item["kind"] = new() { S = "export" };
+        item["tenantId"] = new() { S = tenantId };
+        item["subjectRef"] = new() { S = subjectRef };
+        item["category"] = new() { S = "export" };
+        item["state"] = new() { S = ItemStates.Name(ItemState.Active) };
+        item["classification"] = new() { S = "confidential" };
+        item["location"] = new()
+        {
+            M = new Dictionary<string, AttributeValue>
+            {
+                ["store"] = new() { S = "s3" },
+                ["bucket"] = new() { S = ResourceCatalog.Exports.LogicalName },
+                ["key"] = new() { S = S3ExportStore.KeyFor(tenantId, jobId, volume, format) },
+            },
+        };
+        item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
+        item["subjectSk"] = new() { S = $"{at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}#{itemId}" };
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Registered by the first run of this step.
+        }
+    }
+
+    public async Task<bool> IsAvailableAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = inventoryTable,
+            Key = DynamoKeys.Of(tenantId, $"ITEM#{IExportVolumeRegistry.ItemId(jobId, volume)}"),
+            ProjectionExpression = "#state",
+            ExpressionAttributeNames = new() { ["#state"] = "state" },
+            ConsistentRead = true,
+        }, cancellationToken);
+        // Audit exports name no subject and are not in the inventory: nothing erases them.
+        return !(response.IsItemSet && response.Item is { Count: > 0 } item) || item["state"].S == ItemStates.Name(ItemState.Active);
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+
+namespace Lethe.Domain.Jobs;
+
+/// <summary>
+/// The audit events of workflow steps: a deterministic id (<c>{jobId}:{step}</c>, so the journal writes a replay once) and
+/// details that name the request and the subject ref, never the subject id.
+/// </summary>
+public static class WorkflowAudit
+{
+    public static AuditEvent Event(Job job, AuditActor actor, string step, string action, string outcome, JsonObject details, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(details);
+        details["requestId"] = job.Id;
+        details["subjectRef"] = job.SubjectRef;
+        using var document = JsonDocument.Parse(details.ToJsonString());
+        return new AuditEvent($"{job.Id}:{step}", job.TenantId, at, actor, action, $"request/{job.Id}", outcome, document.RootElement.Clone());
+    }
+}
