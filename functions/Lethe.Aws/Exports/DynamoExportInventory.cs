@@ -16,7 +16,7 @@ namespace Lethe.Aws.Exports;
 
 /// <summary>What an export volume needs besides the inventory: records (opened with the subject's key), consents, the audit chain, files.</summary>
 public sealed record ExportReaders(
-    IRecordStore Records, RecordService Opener, IConsentStore Consents, IAuditChainStore Chain, IAmazonS3 S3, Func<string, string> PhysicalBucket);
+    DynamoRecordStore Records, RecordService Opener, IConsentStore Consents, IAuditChainStore Chain, IAmazonS3 S3, Func<string, string> PhysicalBucket);
 
 /// <summary>
 /// The subject's active records and files through the inventory's <c>bySubject</c> index, in its order (created time, then id):
@@ -143,16 +143,17 @@ public sealed class DynamoExportInventory(IAmazonDynamoDB dynamo, string invento
 
         public async IAsyncEnumerable<ExportRecord> RecordsAsync(string? category, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var item in Items("record", category, cancellationToken))
+            var keyArn = tenant.KeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key.");
+            await foreach (var items in Items("record", category, cancellationToken).Chunk(100).WithCancellation(cancellationToken))
             {
-                var record = await Readers.Records.FindAsync(tenant.Id, item["itemId"].S, cancellationToken);
-                if (record is not { State: ItemState.Active })
+                foreach (var record in await Readers.Records.FindManyAsync(tenant.Id, items.Select(i => i["itemId"].S).ToList(), cancellationToken))
                 {
-                    continue;
+                    if (record.State == ItemState.Active)
+                    {
+                        var opened = await Readers.Opener.OpenAsync(record, keyArn, cancellationToken);
+                        yield return new ExportRecord(record.Id, record.Category, record.CreatedAt, opened.Fields);
+                    }
                 }
-
-                var opened = await Readers.Opener.OpenAsync(record, tenant.KeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key."), cancellationToken);
-                yield return new ExportRecord(record.Id, record.Category, record.CreatedAt, opened.Fields);
             }
         }
 

@@ -46,6 +46,38 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
     }
 
+    /// <summary>
+    /// The records of <paramref name="recordIds"/> in that order (missing ones left out), read with BatchGetItem (100 keys a call,
+    /// unprocessed keys retried with backoff): one call where a page of single reads made a hundred.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredRecord>> FindManyAsync(string tenantId, IReadOnlyList<string> recordIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recordIds);
+        var found = new Dictionary<string, StoredRecord>(StringComparer.Ordinal);
+        foreach (var chunk in recordIds.Distinct(StringComparer.Ordinal).Chunk(100))
+        {
+            var keys = new KeysAndAttributes { Keys = chunk.Select(id => Key(tenantId, RecordPrefix + id)).ToList(), ConsistentRead = true };
+            for (var attempt = 0; keys is { Keys.Count: > 0 }; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6))), cancellationToken);
+                }
+
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = new() { [recordsTable] = keys } }, cancellationToken);
+                foreach (var item in response.Responses?.GetValueOrDefault(recordsTable) ?? [])
+                {
+                    var record = FromItem(item);
+                    found[record.Id] = record;
+                }
+
+                keys = response.UnprocessedKeys?.GetValueOrDefault(recordsTable);
+            }
+        }
+
+        return recordIds.Where(found.ContainsKey).Select(id => found[id]).ToList();
+    }
+
     public async Task<(IReadOnlyList<StoredRecord> Items, string? NextCursor)> ListActiveAsync(
         string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
@@ -69,14 +101,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         var ids = page.Select(item => item["itemId"].S).ToList();
         var last = page.Count > 0 ? page[^1] : null;
 
-        var records = new List<StoredRecord>(ids.Count);
-        foreach (var id in ids)
-        {
-            if (await FindAsync(tenantId, id, cancellationToken) is { State: ItemState.Active } record)
-            {
-                records.Add(record);
-            }
-        }
+        var records = (await FindManyAsync(tenantId, ids, cancellationToken)).Where(r => r.State == ItemState.Active).ToList();
 
         var next = ids.Count == limit && last is not null ? EncodeCursor(last["subjectSk"].S, last["sk"].S) : null;
         return (records, next);
