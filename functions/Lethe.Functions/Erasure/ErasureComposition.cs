@@ -38,15 +38,8 @@ public sealed class ErasureComposition(TimeProvider clock)
 
     private static Built Build(TimeProvider clock)
     {
-        var names = ResourceNames.FromEnvironment();
-        var dynamo = AwsClients.DynamoDb();
-        var s3 = AwsClients.S3();
-        var kms = AwsClients.Kms();
-        var jobs = new DynamoJobStore(dynamo, names.Table(ResourceCatalog.Jobs), clock);
-        var tenants = new DynamoTenantRepository(dynamo, names.Table(ResourceCatalog.Tenants));
-        // Erasure steps load a subject's KEK once or twice; a small, short cache is enough and is never trusted across a shred.
-        var keys = new KmsKeyHierarchy(kms, dynamo, names.Table(ResourceCatalog.Keys), new KekCache(clock, TimeSpan.FromMinutes(1), 100), clock);
-        var journal = new DynamoAuditJournal(dynamo, names.Table(ResourceCatalog.Audit));
+        var shared = new Jobs.WorkflowAdapters(clock);
+        var (names, dynamo, s3, kms, jobs, tenants, keys, journal) = (shared.Names, shared.Dynamo, shared.S3, shared.Kms, shared.Jobs, shared.Tenants, shared.Keys, shared.Journal);
         var ports = new ErasurePorts(
             jobs,
             new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records)),

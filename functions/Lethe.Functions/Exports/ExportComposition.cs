@@ -49,13 +49,8 @@ public sealed class ExportComposition(TimeProvider clock)
 
     private static ExportSteps Build(TimeProvider clock)
     {
-        var names = ResourceNames.FromEnvironment();
-        var dynamo = AwsClients.DynamoDb();
-        var s3 = AwsClients.S3();
-        var kms = AwsClients.Kms();
-        var jobs = new DynamoJobStore(dynamo, names.Table(ResourceCatalog.Jobs), clock);
-        var tenants = new DynamoTenantRepository(dynamo, names.Table(ResourceCatalog.Tenants));
-        var keys = new KmsKeyHierarchy(kms, dynamo, names.Table(ResourceCatalog.Keys), new KekCache(clock, TimeSpan.FromMinutes(1), 100), clock);
+        var shared = new Jobs.WorkflowAdapters(clock);
+        var (names, dynamo, s3, keys) = (shared.Names, shared.Dynamo, shared.S3, shared.Keys);
         var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory));
         var chain = new DynamoAuditChainStore(dynamo, names.Table(ResourceCatalog.Audit));
         var readers = new ExportReaders(
@@ -66,12 +61,12 @@ public sealed class ExportComposition(TimeProvider clock)
             s3,
             logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
         return new ExportSteps(new ExportPorts(
-            jobs,
-            tenants,
+            shared.Jobs,
+            shared.Tenants,
             new DynamoExportInventory(dynamo, names.Table(ResourceCatalog.Inventory), readers),
             new S3ExportStore(s3, names.Bucket(ResourceCatalog.Exports)),
             new DynamoExportVolumes(dynamo, names.Table(ResourceCatalog.Inventory)),
-            new DynamoAuditJournal(dynamo, names.Table(ResourceCatalog.Audit)),
+            shared.Journal,
             chain,
             LimitsFromEnvironment(),
             clock));

@@ -1,0 +1,45 @@
+using Amazon.DynamoDBv2;
+using Amazon.KeyManagementService;
+using Amazon.S3;
+using Lethe.Aws.Audit;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Configuration;
+using Lethe.Aws.Jobs;
+using Lethe.Aws.Keys;
+using Lethe.Aws.Tenants;
+using Lethe.Domain.Crypto;
+
+namespace Lethe.Functions.Jobs;
+
+/// <summary>What every job workflow's steps share: the clients, resource names, jobs, tenants, the subject keys and the journal.</summary>
+public sealed class WorkflowAdapters
+{
+    public WorkflowAdapters(TimeProvider clock)
+    {
+        Names = ResourceNames.FromEnvironment();
+        Dynamo = AwsClients.DynamoDb();
+        S3 = AwsClients.S3();
+        Kms = AwsClients.Kms();
+        Jobs = new DynamoJobStore(Dynamo, Names.Table(ResourceCatalog.Jobs), clock);
+        Tenants = new DynamoTenantRepository(Dynamo, Names.Table(ResourceCatalog.Tenants));
+        // A step loads a subject's KEK once or twice; a small, short cache is enough and is never trusted across a shred.
+        Keys = new KmsKeyHierarchy(Kms, Dynamo, Names.Table(ResourceCatalog.Keys), new KekCache(clock, TimeSpan.FromMinutes(1), 100), clock);
+        Journal = new DynamoAuditJournal(Dynamo, Names.Table(ResourceCatalog.Audit));
+    }
+
+    public ResourceNames Names { get; }
+
+    public IAmazonDynamoDB Dynamo { get; }
+
+    public IAmazonS3 S3 { get; }
+
+    public IAmazonKeyManagementService Kms { get; }
+
+    public DynamoJobStore Jobs { get; }
+
+    public DynamoTenantRepository Tenants { get; }
+
+    public KmsKeyHierarchy Keys { get; }
+
+    public DynamoAuditJournal Journal { get; }
+}
