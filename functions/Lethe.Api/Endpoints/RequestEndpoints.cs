@@ -301,20 +301,22 @@ public static class RequestEndpoints
                 $"The export is {JobStatuses.Name(job.Status)} in phase {job.Phase}: it can be downloaded once it has completed.", job.Id);
         }
 
-        // Erased outranks expired: it says why the data is gone for good.
-        if (!await volumes.IsAvailableAsync(tenantId, job.Id, number, http.RequestAborted))
+        // A refused download is audited too, with who asked. Erased outranks expired: it says why the data is gone for good.
+        async Task<IResult> GoneAsync(string slug, string title, string detail)
         {
             await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
-            return ProblemTypes.Create(http, StatusCodes.Status410Gone, "export-erased", "Export erased",
-                "The subject of this export has been (or is being) erased, and this export with it.");
+            return ProblemTypes.Create(http, StatusCodes.Status410Gone, slug, title, detail);
+        }
+
+        if (!await volumes.IsAvailableAsync(tenantId, job.Id, number, http.RequestAborted))
+        {
+            return await GoneAsync("export-erased", "Export erased", "The subject of this export has been (or is being) erased, and this export with it.");
         }
 
         var now = clock.GetUtcNow();
         if (job.DownloadExpiresAt is not { } expires || now >= expires)
         {
-            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
-            return ProblemTypes.Create(http, StatusCodes.Status410Gone, "export-expired", "Export link expired",
-                "This export's link has expired (7 days after it completed); submit a new export request.");
+            return await GoneAsync("export-expired", "Export link expired", "This export's link has expired (7 days after it completed); submit a new export request.");
         }
 
         if (number > job.ExportParts)
