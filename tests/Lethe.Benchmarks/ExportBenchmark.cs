@@ -153,7 +153,7 @@ public static class ExportBenchmark
         var job = new Job
         {
             Id = Job.NewId(now), TenantId = tenantId, Type = JobType.Export, SubjectRef = subjectRef, Format = "zip", Status = JobStatus.Queued,
-            Phase = JobPhases.Validate, CreatedAt = now, UpdatedAt = now, RequestedBy = "benchmark",
+            Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "benchmark",
         };
         await jobs.CreateAsync(job, null, CancellationToken.None);
         var machine = cloud.Environment[ResourceNames.WorkflowVariable("export")];

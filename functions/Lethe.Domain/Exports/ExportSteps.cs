@@ -28,7 +28,7 @@ public sealed class ExportSteps(ExportPorts ports)
             var total = job.Type == JobType.AuditExport ? 0 : await ports.Inventory.CountAsync(job.TenantId, job.SubjectRef, cancellationToken);
             var moved = await ports.Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Queued, JobStatus.Running], Now)
             {
-                WhenPhase = [JobPhases.Validate, JobPhases.Collect],
+                WhenPhase = [JobPhases.Collect],
                 Status = JobStatus.Running,
                 Phase = JobPhases.Package,
                 Total = total,

@@ -243,7 +243,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         var job = new Job
         {
             Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("jana"), SubjectId = "jana",
-            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Validate, CreatedAt = now, UpdatedAt = now, RequestedBy = "replay-test",
+            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "replay-test",
         };
         (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
         var state = $$"""{"tenantId":"{{scenario.Tenant}}","jobId":"{{job.Id}}","execution":1}""";
@@ -309,8 +309,9 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         var submitted = await SubmitExportAsync(scenario, subject, format);
         submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync(Ct));
         var jobId = (await submitted.ReadJsonAsync()).GetProperty("id").GetString()!;
-        var (job, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
+        var (job, seen) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
         job.GetProperty("status").GetString().Should().Be("completed", job.ToString());
+        seen.Select(s => s.Phase).Should().BeSubsetOf(["collect", "package", "done"], "an export shows its own phases");
         return job;
     }
 
