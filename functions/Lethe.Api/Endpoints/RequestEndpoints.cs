@@ -290,7 +290,9 @@ public static class RequestEndpoints
             return ProblemTypes.NotFound(http, "export request");
         }
 
-        if (!RolePolicy.Allows(http.Principal().Roles, job.Type == JobType.AuditExport ? Capability.ReadAudit : Capability.DownloadExports))
+        // Seeing a request is not downloading it: the download is checked against the export's own subject, whatever other
+        // roles (auditor, service) let the token see the request.
+        if (!await ReachesAsync(http, job, job.Type == JobType.AuditExport ? Capability.ReadAudit : Capability.DownloadExports, subjectRefs))
         {
             return ProblemTypes.Forbidden(http);
         }
@@ -368,14 +370,20 @@ public static class RequestEndpoints
             return null;
         }
 
-        var principal = http.Principal();
-        if (RolePolicy.OnlyAsSubject(principal, Capability.ReadRequests)
-            && (!SubjectId.IsValid(principal.Sub) || await subjectRefs.ForAsync(http.Tenant()!, principal.Sub, http.RequestAborted) != job.SubjectRef))
-        {
-            return null;
-        }
+        return await ReachesAsync(http, job, Capability.ReadRequests, subjectRefs) ? job : null;
+    }
 
-        return job;
+    /// <summary>Whether the token may use <paramref name="capability"/> on this job's subject (its own subject only, with the subject role alone).</summary>
+    private static async Task<bool> ReachesAsync(HttpContext http, Job job, Capability capability, SubjectRefs subjectRefs)
+    {
+        var principal = http.Principal();
+        return RolePolicy.ScopeOf(principal, capability) switch
+        {
+            SubjectScope.AnySubject => true,
+            SubjectScope.OwnSubject => SubjectId.IsValid(principal.Sub)
+                && await subjectRefs.ForAsync(http.Tenant()!, principal.Sub, http.RequestAborted) == job.SubjectRef,
+            _ => false,
+        };
     }
 
     public static JobView View(Job job, HttpContext http)

@@ -35,6 +35,19 @@ public enum Capability
     DownloadExports,
 }
 
+/// <summary>Which data subjects' objects a capability reaches for one token.</summary>
+public enum SubjectScope
+{
+    /// <summary>No role of the token grants the capability.</summary>
+    None,
+
+    /// <summary>Only the subject role grants it: the token's own subject (<c>sub</c>) alone.</summary>
+    OwnSubject,
+
+    /// <summary>A role other than subject grants it: every subject of the tenant.</summary>
+    AnySubject,
+}
+
 /// <summary>The roles table of API.md as data, so the guard and its tests read the same table.</summary>
 public static class RolePolicy
 {
@@ -59,24 +72,39 @@ public static class RolePolicy
         [Capability.DownloadExports] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
-    /// <summary>True when only the <c>subject</c> role grants the capability: the caller sees and acts for its own subject alone.</summary>
-    public static bool OnlyAsSubject(Principal principal, Capability capability)
+    /// <summary>
+    /// How far a token reaches with <paramref name="capability"/> over objects that belong to one data subject: a role other
+    /// than <c>subject</c> that grants it reaches every subject of the tenant; the <c>subject</c> role alone reaches only the
+    /// token's own subject (its <c>sub</c>). Every subject-bound check goes through this, so a second role that does not grant
+    /// the capability (auditor, service) never widens what the subject role reaches.
+    /// </summary>
+    public static SubjectScope ScopeOf(Principal principal, Capability capability)
     {
         ArgumentNullException.ThrowIfNull(principal);
         var allowed = Allowed.TryGetValue(capability, out var roles) ? roles : [];
-        return !principal.Roles.Any(r => r != Roles.Subject && allowed.Contains(r, StringComparer.Ordinal));
+        if (principal.Roles.Any(r => r != Roles.Subject && allowed.Contains(r, StringComparer.Ordinal)))
+        {
+            return SubjectScope.AnySubject;
+        }
+
+        return principal.Roles.Contains(Roles.Subject, StringComparer.Ordinal) && allowed.Contains(Roles.Subject, StringComparer.Ordinal)
+            ? SubjectScope.OwnSubject
+            : SubjectScope.None;
     }
 
+    /// <summary>True when only the <c>subject</c> role grants the capability: the caller sees and acts for its own subject alone.</summary>
+    public static bool OnlyAsSubject(Principal principal, Capability capability) => ScopeOf(principal, capability) == SubjectScope.OwnSubject;
+
     /// <summary>
-    /// A token whose only allowing role is <c>subject</c> acts for its own subject id alone (API.md: sub = path subject, else 403).
+    /// Whether the token may use <paramref name="capability"/> on an object of <paramref name="subjectId"/> (API.md: with the
+    /// subject role alone, sub = the object's subject, else 403).
     /// </summary>
-    public static bool MayActFor(Principal principal, Capability capability, string subjectId)
+    public static bool MayActFor(Principal principal, Capability capability, string? subjectId) => ScopeOf(principal, capability) switch
     {
-        ArgumentNullException.ThrowIfNull(principal);
-        var allowed = Allowed.TryGetValue(capability, out var roles) ? roles : [];
-        var viaOtherRole = principal.Roles.Any(r => r != Roles.Subject && allowed.Contains(r, StringComparer.Ordinal));
-        return viaOtherRole || string.Equals(principal.Sub, subjectId, StringComparison.Ordinal);
-    }
+        SubjectScope.AnySubject => true,
+        SubjectScope.OwnSubject => subjectId is not null && string.Equals(principal.Sub, subjectId, StringComparison.Ordinal),
+        _ => false,
+    };
 
     public static bool Allows(IEnumerable<string> roles, Capability capability) =>
         Allowed.TryGetValue(capability, out var allowed) && roles.Any(r => allowed.Contains(r, StringComparer.Ordinal));

@@ -22,6 +22,15 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
     public string Token(string tenant, string role, string sub = "user-1", TimeSpan? lifetime = null) =>
         DevSigningKey.IssueToken(DevSigningKey.LoadOrCreate(_keyFile), tenant, [role], sub, lifetime ?? TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow);
 
+    /// <summary>A client whose token holds several roles at once (API.md: each action is allowed when one role allows it).</summary>
+    public HttpClient ClientWithRoles(string tenant, IReadOnlyList<string> roles, string sub, bool followRedirects = true)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = followRedirects });
+        var token = DevSigningKey.IssueToken(DevSigningKey.LoadOrCreate(_keyFile), tenant, roles, sub, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     public HttpClient ClientWithToken(string tenant, string role, string sub = "user-1")
     {
         var client = CreateClient();

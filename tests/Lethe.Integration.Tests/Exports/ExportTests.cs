@@ -106,6 +106,25 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         other.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData(Roles.Auditor)]
+    [InlineData(Roles.Service)]
+    public async Task A_token_with_the_subject_role_and_a_role_that_may_not_download_gets_only_its_own_subjects_export(string otherRole)
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "exm", timeScale: 1);
+        await scenario.SeedAsync("bea", fileVersions: 1);
+        await scenario.SeedAsync("cem", fileVersions: 1);
+        var beas = (await SubmitAndCompleteAsync(scenario, "bea", "json")).GetProperty("id").GetString()!;
+        var cems = (await SubmitAndCompleteAsync(scenario, "cem", "json")).GetProperty("id").GetString()!;
+        using var cem = api.ClientWithRoles(scenario.Tenant, [Roles.Subject, otherRole], "cem", followRedirects: false);
+
+        var others = await cem.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{beas}/download", Ct);
+        var own = await cem.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{cems}/download", Ct);
+
+        others.StatusCode.Should().Be(HttpStatusCode.Forbidden, $"the {otherRole} role lets the token see the request, never download another subject's data");
+        own.StatusCode.Should().Be(HttpStatusCode.Redirect, await own.Content.ReadAsStringAsync(Ct));
+    }
+
     [Fact]
     public async Task A_download_from_another_tenant_is_refused_and_audits_nothing_there()
     {
