@@ -87,27 +87,34 @@ public static class ApiHost
         builder.Services.AddSingleton<AuditVerifier>();
         // KEKs stay at most 15 minutes and 10,000 subjects in memory: a warm writer makes no KMS call, a shred is never far behind.
         builder.Services.AddSingleton(sp => new KekCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(15), 10_000));
+        // Every write for a subject checks its erasure lock inside the write's own transaction (KEKs, records, consents, export volumes).
+        builder.Services.AddSingleton(sp => new ErasureLocks(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Jobs)));
         builder.Services.AddSingleton<IKeyHierarchy>(sp => new KmsKeyHierarchy(
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(),
-            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys), sp.GetRequiredService<KekCache>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys), sp.GetRequiredService<KekCache>(), sp.GetRequiredService<TimeProvider>(),
+            creationGuard: sp.GetRequiredService<ErasureLocks>()));
         builder.Services.AddSingleton(sp => new KmsTenantKeys(
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix()));
         builder.Services.AddSingleton<IKeyProbe, KmsKeyProbe>();
         builder.Services.AddSingleton<SubjectRefs>();
         builder.Services.AddSingleton<IRecordStore>(sp => new DynamoRecordStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
-            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
-        builder.Services.AddSingleton<ISubjectDirectory>(sp => new DynamoSubjectDirectory(
-            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys)));
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys),
+            sp.GetRequiredService<ErasureLocks>()));
         builder.Services.AddSingleton<RecordService>();
+        builder.Services.AddSingleton(sp => new SubjectDirectoryReader(
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys), sp.GetRequiredService<IKeyHierarchy>()));
+        builder.Services.AddSingleton<JobSubjects>();
         builder.Services.AddSingleton<IInventory>(sp => new DynamoInventory(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
         builder.Services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
-            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
 
         builder.Services.AddSingleton<Domain.Exports.IExportVolumeRegistry>(sp => new Lethe.Aws.Exports.DynamoExportVolumes(
-            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory)));
+            sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory),
+            sp.GetRequiredService<ErasureLocks>()));
         builder.Services.AddSingleton(sp => new Lethe.Aws.Exports.S3ExportStore(
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Exports)));
         builder.Services.AddSingleton<IJobStore>(sp => new DynamoJobStore(

@@ -16,6 +16,7 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(LegalHoldList))]
 [JsonSerializable(typeof(TenantAuditDetails))]
 [JsonSerializable(typeof(HoldAuditDetails))]
+[JsonSerializable(typeof(ResumeAuditDetails))]
 [JsonSerializable(typeof(CreateRecordRequest))]
 [JsonSerializable(typeof(RecordCreated))]
 [JsonSerializable(typeof(RecordResponse))]

@@ -122,8 +122,9 @@ public static class ExportBenchmark
         var tenant = await new DynamoTenantRepository(dynamo, names.Table(ResourceCatalog.Tenants))
             .GetOrCreateAsync(new Tenant(tenantId, "Benchmark", TenantState.Active, DateTimeOffset.UtcNow, 1) { KeyArn = keyArn }, CancellationToken.None);
         var keys = new KmsKeyHierarchy(kms, dynamo, names.Table(ResourceCatalog.Keys), new KekCache(TimeProvider.System, TimeSpan.FromMinutes(5), 10), TimeProvider.System);
-        var store = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory));
-        var records = new RecordService(keys, store, new DynamoSubjectDirectory(dynamo, names.Table(ResourceCatalog.Keys)), TimeProvider.System);
+        var store = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys),
+            new ErasureLocks(dynamo, names.Table(ResourceCatalog.Jobs)));
+        var records = new RecordService(keys, store, TimeProvider.System);
         var subjectRef = new string('c', 64);
         long content = 0;
         for (var i = 0; content < bytes / 10; i++)

@@ -76,15 +76,17 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
             .ToList();
 
         var versionDeleters = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Contains("s3:DeleteObjectVersion")).Select(s => s.Policy).ToHashSet();
-        versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal));
-        versionDeleters.Should().HaveCount(2);
+        // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps).
+        versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
+            || p.Contains("ExportPackage", StringComparison.Ordinal));
+        versionDeleters.Should().HaveCount(3);
         var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
             && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
         keyDeleters.Should().ContainSingle().Which.Should().Contain("ErasureShred");
     }
 
     [Fact]
-    public void Only_the_export_package_step_may_write_the_exports_bucket_and_only_the_purge_steps_may_delete_from_it()
+    public void Only_the_export_package_step_may_write_the_exports_bucket_and_only_the_purge_steps_and_it_may_delete_from_it()
     {
         var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
@@ -94,8 +96,9 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         var writers = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a is "s3:PutObject" or "s3:PutObject*")).Select(s => s.Policy).ToHashSet();
         writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
         statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
-            .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal))
-            .And.HaveCount(2, "an export is a copy of the person's data: the erasure purge removes it");
+            .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
+                || p.Contains("ExportPackage", StringComparison.Ordinal))
+            .And.HaveCount(3, "an export is a copy of the person's data: the erasure purge removes it, and the package step a volume it finished after that purge");
     }
 
     [Fact]

@@ -33,6 +33,15 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
                     Actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                     Resources = [Bucket(ResourceCatalog.Exports).ArnForObjects("*")],
                 }));
+                // A volume completed after its subject's erasure had purged it is deleted by this step (every version of its key).
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+                {
+                    Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    Resources = [Bucket(ResourceCatalog.Exports).ArnForObjects("*")],
+                }));
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions"], Resources = [Bucket(ResourceCatalog.Exports).BucketArn] }));
+                // The volume's inventory item is written in a transaction that checks the subject's erasure lock (Jobs table).
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:ConditionCheckItem");
                 // Unwrap the subject's KEK, read SSE-KMS files, write the volume under the tenant key.
                 TenantKeyUse(target, "kms:Decrypt", "kms:GenerateDataKey");
                 break;

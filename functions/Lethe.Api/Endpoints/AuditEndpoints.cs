@@ -178,7 +178,7 @@ public static class AuditEndpoints
         var job = await requests.SubmitAuditExportAsync(http.Tenant()!, fromAt, toAt, format, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, "audit.export", $"request/{job.Id}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new AuditExportDetails(job.Id, body?.From, body?.To, format), ApiJsonContext.Default.AuditExportDetails));
-        return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", RequestEndpoints.View(job, http));
+        return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", RequestEndpoints.View(job, http, subjectId: null));
     }
 
     private static bool TryTime(string text, out DateTimeOffset? at)

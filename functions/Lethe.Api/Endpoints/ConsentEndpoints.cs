@@ -7,9 +7,6 @@ using Lethe.Domain.Records;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
 
-using Lethe.Aws.Records;
-using Lethe.Domain.Erasure;
-using Lethe.Domain.Jobs;
 
 namespace Lethe.Api.Endpoints;
 
@@ -39,7 +36,7 @@ public static class ConsentEndpoints
     }
 
     private static async Task<IResult> PutAsync(
-        string tenantId, string subjectId, string purpose, ConsentRequest? body, HttpContext http, IConsentStore store, SubjectRefs subjectRefs, IJobStore jobs, AuditRecorder audit, TimeProvider clock)
+        string tenantId, string subjectId, string purpose, ConsentRequest? body, HttpContext http, IConsentStore store, SubjectRefs subjectRefs, AuditRecorder audit, TimeProvider clock)
     {
         if (!RolePolicy.MayActFor(http.Principal(), Capability.ManageConsents, subjectId))
         {
@@ -68,19 +65,27 @@ public static class ConsentEndpoints
         }
 
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
-        if (await jobs.OpenErasureAsync(tenantId, subjectRef, http.RequestAborted) is { } erasure)
+        var state = new ConsentState(purpose, body!.Granted!.Value, clock.GetUtcNow(), http.Principal().AuditName);
+        try
         {
-            return RecordEndpoints.ErasureInProgress(http, erasure);
+            await store.SetAsync(tenantId, subjectRef, state, http.RequestAborted);
+        }
+        catch (Domain.Errors.ErasureInProgressException open)
+        {
+            return RecordEndpoints.ErasureInProgress(http, open.JobId);
+        }
+        catch (ConsentSoftDeletedException)
+        {
+            return ProblemTypes.Conflict(http, "consent-soft-deleted", "Consent soft-deleted",
+                "An erasure soft-deleted this consent. Restore it inside the recovery window before changing it; nothing was changed.");
         }
 
-        var state = new ConsentState(purpose, body!.Granted!.Value, clock.GetUtcNow(), http.Principal().AuditName);
-        await store.SetAsync(tenantId, subjectRef, state, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, state.Granted ? "consent.grant" : "consent.withdraw", $"subject/{subjectRef}/consent/{purpose}", "success",
             JsonSerializer.SerializeToElement(new ConsentAuditDetails(subjectRef, purpose, state.Granted), ApiJsonContext.Default.ConsentAuditDetails));
         return TypedResults.Ok(new ConsentView(state.Purpose, state.Granted, state.UpdatedAt, state.UpdatedBy));
     }
 
-    private static async Task<IResult> GetAsync(string tenantId, string subjectId, HttpContext http, IConsentStore store, SubjectRefs subjectRefs, IErasureInventory inventory)
+    private static async Task<IResult> GetAsync(string tenantId, string subjectId, HttpContext http, IConsentStore store, SubjectRefs subjectRefs)
     {
         if (!RolePolicy.MayActFor(http.Principal(), Capability.ReadConsents, subjectId))
         {
@@ -93,19 +98,9 @@ public static class ConsentEndpoints
         }
 
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
-        // A consent soft-deleted by an erasure is hidden like every other item of the subject (its history with it).
-        var visible = new List<ConsentState>();
-        foreach (var consent in await store.ListAsync(tenantId, subjectRef, http.RequestAborted))
-        {
-            if (await inventory.FindAsync(tenantId, DynamoConsentStore.ItemId(subjectRef, consent.Purpose), http.RequestAborted) is null or { State: ItemState.Active })
-            {
-                visible.Add(consent);
-            }
-        }
-
-        var current = visible;
-        var purposes = visible.Select(c => c.Purpose).ToHashSet(StringComparer.Ordinal);
-        var history = (await store.HistoryAsync(tenantId, subjectRef, http.RequestAborted)).Where(c => purposes.Contains(c.Purpose)).ToList();
+        // A consent soft-deleted by an erasure is hidden like every other item of the subject (its history with it): the store says so.
+        var current = await store.ListAsync(tenantId, subjectRef, http.RequestAborted);
+        var history = await store.HistoryAsync(tenantId, subjectRef, http.RequestAborted);
         return TypedResults.Ok(new ConsentList(
             current.Select(c => new ConsentView(c.Purpose, c.Granted, c.UpdatedAt, c.UpdatedBy)).ToList(),
             history.Select(c => new ConsentChangeView(c.Purpose, c.Granted, c.At, c.By)).ToList()));

@@ -4,7 +4,7 @@ using Lethe.Api.Auth;
 using Lethe.Api.Problems;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Classification;
-using Lethe.Domain.Jobs;
+using Lethe.Domain.Errors;
 using Lethe.Domain.Records;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
@@ -47,7 +47,7 @@ public static class RecordEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        string tenantId, string subjectId, CreateRecordRequest? body, HttpContext http, RecordService records, SubjectRefs subjectRefs, IJobStore jobs, AuditRecorder audit)
+        string tenantId, string subjectId, CreateRecordRequest? body, HttpContext http, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
     {
         if (!SubjectId.IsValid(subjectId))
         {
@@ -64,12 +64,16 @@ public static class RecordEndpoints
         var tenant = http.Tenant()!;
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
         var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted);
-        if (await jobs.OpenErasureAsync(tenantId, subjectRef, http.RequestAborted) is { } erasure)
+        StoredRecord record;
+        try
         {
-            return ErasureInProgress(http, erasure);
+            record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().AuditName, http.RequestAborted);
+        }
+        catch (ErasureInProgressException open)
+        {
+            return ErasureInProgress(http, open.JobId);
         }
 
-        var record = await records.CreateAsync(tenant, keyArn, subjectRef, subjectId, draft!, http.Principal().AuditName, http.RequestAborted);
         await audit.RecordAsync(http, tenantId, "record.create", $"record/{record.Id}", "success", Details(record));
         return TypedResults.Created(
             $"/v1/tenants/{tenantId}/subjects/{subjectId}/records/{record.Id}",
@@ -131,7 +135,7 @@ public static class RecordEndpoints
     }
 
     /// <summary>API.md: while an erasure is open for a subject, writes for that subject answer 409 with the erasure's job id.</summary>
-    public static IResult ErasureInProgress(HttpContext http, string jobId) =>
+    public static IResult ErasureInProgress(HttpContext http, string? jobId) =>
         ProblemTypes.Conflict(http, "erasure-in-progress", "Erasure in progress",
             "An erasure of this subject is open: nothing is written for it until the erasure ends. Nothing was changed.", jobId);
 

@@ -109,11 +109,13 @@ public static class RequestEndpoints
 
         var tenant = http.Tenant()!;
         var subjectRef = await subjectRefs.ForAsync(tenant, body.SubjectId!, http.RequestAborted);
-        var outcome = await requests.SubmitAsync(tenant, subjectRef, submission, key.Length > 0 ? key : null, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
+        // Scoped to the tenant and the caller; stored only as keyed hashes (API.md, Requests).
+        var claim = key.Length > 0 ? await subjectRefs.IdempotencyClaimAsync(tenant, principal.Sub, key, submission, http.RequestAborted) : null;
+        var outcome = await requests.SubmitAsync(tenant, subjectRef, submission, claim, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
         switch (outcome)
         {
             case Accepted { Replayed: true } replayed:
-                return TypedResults.Ok(View(replayed.Job, http));
+                return TypedResults.Ok(View(replayed.Job, http, body.SubjectId));
             case Accepted accepted:
                 if (accepted.Job.ExecutionArn is null)
                 {
@@ -121,7 +123,7 @@ public static class RequestEndpoints
                 }
 
                 await audit.RecordAsync(http, tenantId, "request.submit", $"request/{accepted.Job.Id}", "success", Details(accepted.Job));
-                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{accepted.Job.Id}", View(accepted.Job, http));
+                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{accepted.Job.Id}", View(accepted.Job, http, body.SubjectId));
             case KeyReusedWithAnotherBody reused:
                 return ProblemTypes.Conflict(http, "idempotency-key-reused", "Idempotency key reused",
                     "This Idempotency-Key was used in the last 24 hours with a different body. Nothing was stored.", reused.JobId);
@@ -131,7 +133,7 @@ public static class RequestEndpoints
                     "A legal hold stands for this subject: nothing of it may be deleted. Nothing was stored.");
             case ErasureOpen open:
                 return ProblemTypes.Conflict(http, "erasure-in-progress", "Erasure in progress",
-                    "This subject already has an open erasure request.", open.JobId);
+                    "An erasure of this subject is open (jobId): no other deletion or export is accepted for it until that erasure ends. Nothing was stored.", open.JobId);
             default:
                 throw new InvalidOperationException("Unknown submission outcome.");
         }
@@ -140,7 +142,7 @@ public static class RequestEndpoints
     private const string AuditActionsDenied = Domain.Audit.AuditActions.Denied;
 
     private static async Task<IResult> ListAsync(
-        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
+        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, JobSubjects subjects)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         JobStatus? wanted = null;
@@ -189,13 +191,13 @@ public static class RequestEndpoints
 
         var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
         var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, JobTypes.Parse(type), subjectRef, cursor, limit ?? 50), http.RequestAborted);
-        return TypedResults.Ok(new JobPage(items.Select(j => View(j, http)).ToList(), next));
+        return TypedResults.Ok(new JobPage(await subjects.ViewAllAsync(items, http), next));
     }
 
-    private static async Task<IResult> GetAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs) =>
-        await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is { } job ? TypedResults.Ok(View(job, http)) : ProblemTypes.NotFound(http, "request");
+    private static async Task<IResult> GetAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, JobSubjects subjects) =>
+        await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is { } job ? TypedResults.Ok(await subjects.ViewAsync(job, http)) : ProblemTypes.NotFound(http, "request");
 
-    private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, AuditRecorder audit)
+    private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, JobSubjects subjects, AuditRecorder audit)
     {
         var (change, job) = await requests.CancelAsync(tenantId, requestId, http.RequestAborted);
         switch (change)
@@ -209,7 +211,7 @@ public static class RequestEndpoints
                         : $"The request is {JobStatuses.Name(job.Status)}: only an open request can be cancelled.", job.Id);
             default:
                 await audit.RecordAsync(http, tenantId, "request.cancel", $"request/{job!.Id}", "success", Details(job));
-                return TypedResults.Ok(View(job, http));
+                return TypedResults.Ok(await subjects.ViewAsync(job, http));
         }
     }
 
@@ -233,7 +235,7 @@ public static class RequestEndpoints
         return TypedResults.Ok(new RestoreResult(requestId, restored));
     }
 
-    private static async Task<IResult> RetryAsync(string tenantId, string requestId, HttpContext http, RequestService requests, AuditRecorder audit)
+    private static async Task<IResult> RetryAsync(string tenantId, string requestId, HttpContext http, RequestService requests, JobSubjects subjects, AuditRecorder audit)
     {
         var (change, job) = await requests.RetryAsync(tenantId, requestId, http.RequestAborted);
         switch (change)
@@ -247,7 +249,7 @@ public static class RequestEndpoints
                         : $"Only a failed request can be retried; this one is {(job is null ? "gone" : JobStatuses.Name(job.Status))}.", job?.Id);
             default:
                 await audit.RecordAsync(http, tenantId, "request.retry", $"request/{job!.Id}", "success", Details(job));
-                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", View(job, http));
+                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", await subjects.ViewAsync(job, http));
         }
     }
 
@@ -386,7 +388,8 @@ public static class RequestEndpoints
         };
     }
 
-    public static JobView View(Job job, HttpContext http)
+    /// <param name="subjectId">The subject's id as the directory knows it (null once erased); jobs never store it.</param>
+    public static JobView View(Job job, HttpContext http, string? subjectId)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(http);
@@ -394,7 +397,7 @@ public static class RequestEndpoints
         var p = job.Progress;
         var c = job.Counts;
         return new JobView(
-            job.Id, job.TenantId, JobTypes.Name(job.Type), job.SubjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
+            job.Id, job.TenantId, JobTypes.Name(job.Type), subjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
             new ProgressView(p.Total, p.Processed, p.Failed, job.Status == JobStatus.Completed ? 100 : p.Percent), job.Eta(now),
             job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
             new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held),

@@ -167,8 +167,9 @@ public static partial class SettingsEndpoints
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, body!.SubjectId!, http.RequestAborted);
         var hold = new LegalHold(Guid.NewGuid().ToString("N"), tenantId, subjectRef, reason!, clock.GetUtcNow(), http.Principal().AuditName);
         await holds.CreateAsync(hold, http.RequestAborted);
+        // The reason is free text that may name the person: it stays on the hold, never in the 7-year chain.
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldCreate, $"legal-hold/{hold.Id}", AuditActions.Success,
-            JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef, reason!), ApiJsonContext.Default.HoldAuditDetails));
+            JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef), ApiJsonContext.Default.HoldAuditDetails));
         return TypedResults.Created($"/v1/tenants/{tenantId}/legal-holds/{hold.Id}", new LegalHoldCreated(hold.Id));
     }
 
@@ -176,7 +177,8 @@ public static partial class SettingsEndpoints
         TypedResults.Ok(new LegalHoldList((await holds.ListAsync(tenantId, http.RequestAborted))
             .OrderBy(h => h.CreatedAt).Select(h => new LegalHoldView(h.Id, h.SubjectRef, h.Reason, h.CreatedAt, h.CreatedBy)).ToList()));
 
-    private static async Task<IResult> DeleteLegalHoldAsync(string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, AuditRecorder audit)
+    private static async Task<IResult> DeleteLegalHoldAsync(
+        string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, Domain.Jobs.RequestService requests, AuditRecorder audit)
     {
         var existing = holdId.Length is > 0 and <= 64 ? await holds.FindAsync(tenantId, holdId, http.RequestAborted) : null;
         if (existing is null || !await holds.DeleteAsync(tenantId, holdId, http.RequestAborted))
@@ -185,7 +187,14 @@ public static partial class SettingsEndpoints
         }
 
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldDelete, $"legal-hold/{holdId}", AuditActions.Success,
-            JsonSerializer.SerializeToElement(new HoldAuditDetails(existing.SubjectRef, existing.Reason), ApiJsonContext.Default.HoldAuditDetails));
+            JsonSerializer.SerializeToElement(new HoldAuditDetails(existing.SubjectRef), ApiJsonContext.Default.HoldAuditDetails));
+        // The subject's last hold is gone: an erasure it paused purges, shreds and certifies now (API.md, Requests).
+        if (await requests.ResumeHeldAsync(tenantId, existing.SubjectRef, http.RequestAborted) is { } resumed)
+        {
+            await audit.RecordAsync(http, tenantId, "request.resume", $"request/{resumed.Id}", AuditActions.Success,
+                JsonSerializer.SerializeToElement(new ResumeAuditDetails(resumed.Id, existing.SubjectRef, resumed.ExecutionName), ApiJsonContext.Default.ResumeAuditDetails));
+        }
+
         return TypedResults.NoContent();
     }
 
@@ -206,4 +215,6 @@ public static partial class SettingsEndpoints
 
 public sealed record TenantAuditDetails(string Name, string KeyManagedBy, int TimeScale);
 
-public sealed record HoldAuditDetails(string SubjectRef, string Reason);
+public sealed record HoldAuditDetails(string SubjectRef);
+
+public sealed record ResumeAuditDetails(string RequestId, string SubjectRef, string Execution);

@@ -76,6 +76,8 @@ public static class ResourceCatalog
             new IndexDefinition("byStatus", new KeyAttribute("statusPk", KeyAttributeType.String), new KeyAttribute("statusSk", KeyAttributeType.String)),
             // Sparse: only open jobs carry openPk, so reconciliation reads what is open across tenants without a scan.
             new IndexDefinition("open", new KeyAttribute("openPk", KeyAttributeType.String), new KeyAttribute("openSk", KeyAttributeType.String)),
+            // A subject's jobs by its ref (never its id): the list filter, and the erasure that forgets their free-text reasons.
+            new IndexDefinition("bySubject", new KeyAttribute("subjectPk", KeyAttributeType.String), new KeyAttribute("subjectSk", KeyAttributeType.String)),
         ],
         TimeToLiveAttribute: "expiresAt");
 

@@ -66,6 +66,30 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
     }
 
+    public async Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        var found = new List<ErasureItem>(itemIds.Count);
+        foreach (var chunk in itemIds.Distinct(StringComparer.Ordinal).Chunk(100))
+        {
+            KeysAndAttributes? keys = new() { Keys = chunk.Select(id => ItemKey(tenantId, id)).ToList(), ConsistentRead = true };
+            for (var attempt = 0; keys is { Keys.Count: > 0 }; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    // Unprocessed keys (throttling): back off and ask again for those alone.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6))), cancellationToken);
+                }
+
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = new() { [inventoryTable] = keys } }, cancellationToken);
+                found.AddRange((response.Responses?.GetValueOrDefault(inventoryTable) ?? []).Select(FromItem));
+                keys = response.UnprocessedKeys?.GetValueOrDefault(inventoryTable);
+            }
+        }
+
+        return found;
+    }
+
     public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
         MoveAsync(items, item =>
         {

@@ -9,7 +9,7 @@ using Lethe.Domain.Records;
 namespace Lethe.Aws.Exports;
 
 /// <summary>Export volumes in the inventory (kind <c>export</c>, in the exports bucket), so erasure finds and purges them.</summary>
-public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventoryTable) : IExportVolumeRegistry
+public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventoryTable, Jobs.ErasureLocks locks) : IExportVolumeRegistry
 {
     public async Task RegisterAsync(string tenantId, string subjectRef, string jobId, int volume, Lethe.Domain.Exports.ExportFormat format, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -35,12 +35,29 @@ public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventory
         item["subjectSk"] = new() { S = $"{at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}#{itemId}" };
         try
         {
-            await dynamo.PutItemAsync(new PutItemRequest { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, cancellationToken);
+            await locks.WriteAsync(tenantId, subjectRef,
+            [
+                locks.AbsentCheck(tenantId, subjectRef),
+                new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" } },
+            ], lockIndex: 0, cancellationToken);
         }
-        catch (ConditionalCheckFailedException)
+        catch (TransactionCanceledException ex) when (Jobs.ErasureLocks.IsConditionFailure(ex, 1))
         {
             // Registered by the first run of this step.
         }
+    }
+
+    public async Task<ItemState?> StateAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = inventoryTable,
+            Key = DynamoKeys.Of(tenantId, $"ITEM#{IExportVolumeRegistry.ItemId(jobId, volume)}"),
+            ProjectionExpression = "#state",
+            ExpressionAttributeNames = new() { ["#state"] = "state" },
+            ConsistentRead = true,
+        }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? ItemStates.Parse(item["state"].S) : null;
     }
 
     public async Task<bool> IsAvailableAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken)

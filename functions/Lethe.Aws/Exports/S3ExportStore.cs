@@ -53,6 +53,17 @@ public sealed class S3ExportStore(IAmazonS3 s3, string exportsBucket) : IExportS
         return new MultipartUpload(s3, exportsBucket, key, started.UploadId);
     }
 
+    public async Task DiscardAsync(string tenantId, string jobId, int volume, ExportFormat format, CancellationToken cancellationToken)
+    {
+        var key = KeyFor(tenantId, jobId, volume, format);
+        var listed = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = exportsBucket, Prefix = key }, cancellationToken);
+        var versions = (listed.Versions ?? []).Where(v => v.Key == key).Select(v => new KeyVersion { Key = key, VersionId = v.VersionId }).ToList();
+        if (versions.Count > 0)
+        {
+            await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = exportsBucket, Objects = versions, Quiet = true }, cancellationToken);
+        }
+    }
+
     /// <summary>A stream into an S3 multipart upload: one part buffered at a time, uploaded when full; aborted unless completed.</summary>
     private sealed class MultipartUpload(IAmazonS3 s3, string bucket, string key, string uploadId) : Stream, IExportUpload
     {

@@ -44,11 +44,17 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             } });
         }
 
+        // A deletion takes the subject's erasure lock; an export of a subject checks it in the same transaction (API.md: an export
+        // requested during an erasure is refused with 409). The lock action is always last.
         if (job.Type == JobType.Deletion)
         {
             var lockItem = DynamoKeys.Of(job.TenantId, LockKey(job.SubjectRef));
             lockItem["jobId"] = new() { S = job.Id };
             items.Add(new() { Put = new Put { TableName = jobsTable, Item = lockItem, ConditionExpression = "attribute_not_exists(pk)" } });
+        }
+        else if (job.Type == JobType.Export)
+        {
+            items.Add(new ErasureLocks(dynamo, jobsTable).AbsentCheck(job.TenantId, job.SubjectRef));
         }
 
         for (var attempt = 1; ; attempt++)
@@ -78,7 +84,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
                     }
                 }
 
-                if (job.Type == JobType.Deletion && Failed(reasons, items.Count - 1)
+                if (job.Type is JobType.Deletion or JobType.Export && Failed(reasons, items.Count - 1)
                     && await OpenErasureAsync(job.TenantId, job.SubjectRef, cancellationToken) is { } open)
                 {
                     return new ErasureAlreadyOpen(open);
@@ -150,6 +156,44 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         return (page.Select(FromItem).ToList(), next);
     }
 
+    public async Task ForgetReasonsAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = jobsTable,
+                IndexName = ResourceCatalog.Jobs.GlobalIndexes[2].Name,
+                KeyConditionExpression = "subjectPk = :s",
+                FilterExpression = "attribute_exists(reason)",
+                ExpressionAttributeValues = new() { [":s"] = new() { S = SubjectPartition(tenantId, subjectRef) } },
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                try
+                {
+                    await dynamo.UpdateItemAsync(new UpdateItemRequest
+                    {
+                        TableName = jobsTable,
+                        Key = DynamoKeys.Of(tenantId, item[ResourceCatalog.SortKeyName].S),
+                        UpdateExpression = "REMOVE reason",
+                        // Never creates an item: a job removed meanwhile stays removed.
+                        ConditionExpression = "attribute_exists(pk)",
+                    }, cancellationToken);
+                }
+                catch (ConditionalCheckFailedException)
+                {
+                    // Gone already.
+                }
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+    }
+
     public async Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken)
     {
         var open = new List<Job>();
@@ -178,6 +222,12 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
     public async Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
+        var current = await FindAsync(tenantId, jobId, cancellationToken);
+        if (current is null)
+        {
+            return null;
+        }
+
         var names = new Dictionary<string, string> { ["#status"] = "status" };
         if (update.WhenPhase is { Count: > 0 } || update.Phase is not null)
         {
@@ -237,7 +287,15 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
 
         if (update.ResetPurge)
         {
-            set.Add("#purged = :zero, #failed = :zero, #held = :zero, #restored = :zero, #errors = :none");
+            set.Add($"#purged = :zero, #failed = :zero, #held = :zero, #restored = :zero, #errors = :none, {VersionsAttribute} = :zero");
+            var cleared = 0;
+            foreach (var tally in current.Counts.PurgedByCategory.Keys.Select(k => CategoryTallyPrefix + k)
+                .Concat(current.Counts.PurgedByStore.Keys.Select(k => StoreTallyPrefix + k)))
+            {
+                names[$"#c{cleared}"] = tally;
+                remove.Add($"#c{cleared++}");
+            }
+
             names["#errors"] = "errors";
             foreach (var counter in new[] { "purged", "failed", "held", "restored" })
             {
@@ -256,11 +314,6 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             names["#errors"] = "errors";
             values[":none"] = new() { L = [], IsLSet = true };
             values[":error"] = new() { L = [ErrorItem(error)] };
-        }
-
-        if (update.ForgetSubjectId)
-        {
-            remove.Add("subjectId");
         }
 
         if (update.NextExecution)
@@ -283,12 +336,6 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
         };
-        var job = await FindAsync(tenantId, jobId, cancellationToken);
-        if (job is null)
-        {
-            return null;
-        }
-
         var transaction = new List<TransactWriteItem> { new() { Update = jobUpdate } };
         var lockCondition = new Dictionary<string, AttributeValue> { [":job"] = new() { S = jobId } };
         if (update.ReleaseErasureLock)
@@ -296,7 +343,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             transaction.Add(new() { Delete = new Delete
             {
                 TableName = jobsTable,
-                Key = DynamoKeys.Of(tenantId, LockKey(job.SubjectRef)),
+                Key = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef)),
                 ConditionExpression = "attribute_not_exists(pk) OR jobId = :job",
                 ExpressionAttributeValues = lockCondition,
             } });
@@ -304,7 +351,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
 
         if (update.AcquireErasureLock)
         {
-            var lockItem = DynamoKeys.Of(tenantId, LockKey(job.SubjectRef));
+            var lockItem = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef));
             lockItem["jobId"] = new() { S = jobId };
             transaction.Add(new() { Put = new Put
             {
@@ -356,6 +403,22 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         Add("failed", earned.Failed);
         Add("restored", earned.Restored);
         Add("held", earned.Held);
+        Add(VersionsAttribute, earned.VersionsDeleted);
+        // The certificate's tally moves in this same conditional write: one attribute per category and per store.
+        var tallied = 0;
+        void Tally(string prefix, IReadOnlyDictionary<string, long> counts)
+        {
+            foreach (var (name, count) in counts.Where(c => c.Value != 0))
+            {
+                var slot = $"t{tallied++}";
+                adds.Add($"#{slot} :{slot}");
+                names[$"#{slot}"] = prefix + name;
+                values[$":{slot}"] = new() { N = count.ToString(CultureInfo.InvariantCulture) };
+            }
+        }
+
+        Tally(CategoryTallyPrefix, earned.PurgedByCategory);
+        Tally(StoreTallyPrefix, earned.PurgedByStore);
         var pageAttribute = PageAttribute(phase);
         try
         {
@@ -509,17 +572,24 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         }
     }
 
+    /// <summary>Certificate tally attributes: purged items per category (<c>tc_{category}</c>) and per store (<c>ts_{store}</c>).</summary>
+    private const string CategoryTallyPrefix = "tc_";
+    private const string StoreTallyPrefix = "ts_";
+    private const string VersionsAttribute = "versionsDeleted";
+
     public static string TypeName(JobType type) => JobTypes.Name(type);
 
     private static JobType ParseType(string value) => JobTypes.Parse(value) ?? throw new FormatException($"Unknown job type '{value}'.");
 
     private static string ReservationKey(string keyHash) => $"IDEMPOTENCY#{keyHash}";
 
-    private static string LockKey(string subjectRef) => $"ERASURE#{subjectRef}";
+    private static string LockKey(string subjectRef) => ErasureLocks.SortKey(subjectRef);
 
     private static string PageAttribute(string phase) => "page_" + phase.Replace('-', '_');
 
     private static string StatusPartition(string tenantId, JobStatus status) => $"TENANT#{tenantId}#STATUS#{JobStatuses.Name(status)}";
+
+    private static string SubjectPartition(string tenantId, string subjectRef) => $"TENANT#{tenantId}#SUBJECT#{subjectRef}";
 
     private static string Bind(Dictionary<string, AttributeValue> values, string name, string value)
     {
@@ -587,8 +657,13 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         Put("tenantId", job.TenantId);
         Put("type", TypeName(job.Type));
         Put("subjectRef", job.SubjectRef);
-        Put("subjectId", job.SubjectId);
         Put("reason", job.Reason);
+        if (job.SubjectRef != RequestService.AuditExportSubject)
+        {
+            Put("subjectPk", SubjectPartition(job.TenantId, job.SubjectRef));
+            Put("subjectSk", $"{Time(job.CreatedAt)}#{job.Id}");
+        }
+
         Put("format", job.Format);
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
@@ -618,6 +693,10 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         return item;
     }
 
+    private static Dictionary<string, long> Tallies(Dictionary<string, AttributeValue> item, string prefix) =>
+        item.Where(a => a.Key.StartsWith(prefix, StringComparison.Ordinal) && a.Value.N is not null)
+            .ToDictionary(a => a.Key[prefix.Length..], a => long.Parse(a.Value.N, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
     private static Job FromItem(Dictionary<string, AttributeValue> item)
     {
         string? Text(string name) => item.TryGetValue(name, out var v) && v.S is not null ? v.S : null;
@@ -631,12 +710,16 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             TenantId = Text("tenantId")!,
             Type = ParseType(Text("type")!),
             SubjectRef = Text("subjectRef")!,
-            SubjectId = Text("subjectId"),
             Reason = Text("reason"),
             Format = Text("format"),
             Status = Enum.Parse<JobStatus>(Text("status")!, ignoreCase: true),
             Phase = Text("phase")!,
-            Counts = new ErasureCounts(Number("total"), Number("softDeleted"), Number("purged"), Number("failed"), Number("restored"), Number("held")),
+            Counts = new ErasureCounts(Number("total"), Number("softDeleted"), Number("purged"), Number("failed"), Number("restored"), Number("held"))
+            {
+                PurgedByCategory = Tallies(item, CategoryTallyPrefix),
+                PurgedByStore = Tallies(item, StoreTallyPrefix),
+                VersionsDeleted = Number(VersionsAttribute),
+            },
             Errors = errors,
             CreatedAt = When("createdAt")!.Value,
             UpdatedAt = When("updatedAt")!.Value,

@@ -22,12 +22,17 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
     private readonly KekCache _cache;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _keyStateInterval;
+    private readonly Jobs.ErasureLocks? _creationGuard;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _keyVerifiedAt = new(StringComparer.Ordinal);
 
     /// <param name="keyStateInterval">How long a tenant key stays trusted as enabled: a revoked (disabled or deleted) key stops
     /// cached KEKs within this time, while a warm writer still makes no KMS call per write.</param>
-    public KmsKeyHierarchy(IAmazonKeyManagementService kms, IAmazonDynamoDB dynamo, string keysTable, KekCache cache, TimeProvider clock, TimeSpan? keyStateInterval = null)
+    /// <param name="creationGuard">Where the writers' side (the API) creates subject KEKs: a KEK is created only in a transaction
+    /// that checks the subject's erasure lock, so no key appears for a subject under erasure. Readers and the erasure itself pass none.</param>
+    public KmsKeyHierarchy(
+        IAmazonKeyManagementService kms, IAmazonDynamoDB dynamo, string keysTable, KekCache cache, TimeProvider clock, TimeSpan? keyStateInterval = null, Jobs.ErasureLocks? creationGuard = null)
     {
+        _creationGuard = creationGuard;
         _kms = kms;
         _dynamo = dynamo;
         _table = keysTable;
@@ -40,7 +45,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
     {
         await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
         var cacheKey = KekCache.KeyFor(tenantId, subjectRef);
-        var kek = await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+        var kek = await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct, guardedSubject: subjectRef), cancellationToken);
         // A write must never seal under a KEK that another process shredded or replaced (an erasure): one small read (no KMS
         // call) proves the cached KEK is still the stored one.
         if (await StoredKekIdAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken) == kek.KeyId)
@@ -49,7 +54,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         }
 
         _cache.Invalidate(cacheKey);
-        return await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct), cancellationToken);
+        return await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct, guardedSubject: subjectRef), cancellationToken);
     }
 
     public async Task<SubjectKek?> RefreshSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
@@ -233,7 +238,7 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         [slot.ContextName] = slot.ContextValue,
     };
 
-    private async Task<SubjectKek> LoadOrCreateAsync(string tenantId, string tenantKeyArn, DataKeySlot slot, CancellationToken cancellationToken)
+    private async Task<SubjectKek> LoadOrCreateAsync(string tenantId, string tenantKeyArn, DataKeySlot slot, CancellationToken cancellationToken, string? guardedSubject = null)
     {
         if (await LoadAsync(tenantId, tenantKeyArn, slot, cancellationToken) is { } existing)
         {
@@ -261,18 +266,30 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         item["wrappedKek"] = new AttributeValue { B = new MemoryStream(generated.CiphertextBlob.ToArray()) };
         item["tenantKeyArn"] = new AttributeValue { S = tenantKeyArn };
         item["createdAt"] = new AttributeValue { S = _clock.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
+        var put = new Put
+        {
+            TableName = _table,
+            Item = item,
+            ConditionExpression = "attribute_not_exists(#pk)",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+        };
         try
         {
-            await _dynamo.PutItemAsync(new PutItemRequest
+            if (guardedSubject is not null && _creationGuard is { } guard)
             {
-                TableName = _table,
-                Item = item,
-                ConditionExpression = "attribute_not_exists(#pk)",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
-            }, cancellationToken);
+                await guard.WriteAsync(tenantId, guardedSubject, [guard.AbsentCheck(tenantId, guardedSubject), new TransactWriteItem { Put = put }], lockIndex: 0, cancellationToken);
+            }
+            else
+            {
+                await _dynamo.PutItemAsync(new PutItemRequest
+                {
+                    TableName = put.TableName, Item = put.Item, ConditionExpression = put.ConditionExpression, ExpressionAttributeNames = put.ExpressionAttributeNames,
+                }, cancellationToken);
+            }
+
             return new SubjectKek(keyId, generated.Plaintext.ToArray());
         }
-        catch (ConditionalCheckFailedException)
+        catch (Exception ex) when (ex is ConditionalCheckFailedException || (ex is TransactionCanceledException cancelled && Jobs.ErasureLocks.IsConditionFailure(cancelled, 1)))
         {
             // Another writer created the subject's KEK first (another function instance): use theirs.
             return await LoadAsync(tenantId, tenantKeyArn, slot, cancellationToken)

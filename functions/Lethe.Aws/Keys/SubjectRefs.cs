@@ -24,6 +24,14 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
         return SubjectRef.Compute(refKey, subjectId);
     }
 
+    /// <summary>An idempotency key and body as the job store keeps them: keyed hashes under the tenant's subject-ref key.</summary>
+    public async Task<Domain.Jobs.IdempotencyClaim> IdempotencyClaimAsync(Tenant tenant, string caller, string key, Domain.Jobs.RequestSubmission submission, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var secret = await keys.GetOrCreateSubjectRefKeyAsync(tenant.Id, await TenantKeyArnAsync(tenant, cancellationToken), cancellationToken);
+        return Domain.Jobs.IdempotencyClaim.For(secret, caller, key, submission);
+    }
+
     public async Task<string> TenantKeyArnAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);

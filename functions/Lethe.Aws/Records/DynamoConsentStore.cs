@@ -2,6 +2,7 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Aws.Jobs;
 using Lethe.Domain.Records;
 
 namespace Lethe.Aws.Records;
@@ -9,8 +10,9 @@ namespace Lethe.Aws.Records;
 /// <summary>
 /// Consents in the Records table: the current state under <c>CONSENT#ref#purpose</c>, each change under
 /// <c>CONSENTLOG#ref#time#purpose</c>, and one inventory item per purpose (kind <c>consent</c>) so erasure and export find them.
+/// Reads follow the inventory item's state: a consent an erasure soft-deleted is hidden, and a write may not revive it.
 /// </summary>
-public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable) : IConsentStore
+public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, ErasureLocks locks) : IConsentStore
 {
     /// <summary>The inventory item of a subject's consent for one purpose.</summary>
     public static string ItemId(string subjectRef, string purpose)
@@ -59,25 +61,82 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
         };
         inventory["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
         inventory["subjectSk"] = new() { S = $"consent#{state.Purpose}" };
-        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        try
         {
-            TransactItems =
+            await locks.WriteAsync(tenantId, subjectRef,
             [
+                locks.AbsentCheck(tenantId, subjectRef),
                 new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = current } },
                 new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = change } },
-                new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = inventory } },
-            ],
-        }, cancellationToken);
+                new TransactWriteItem { Put = new Put
+                {
+                    TableName = inventoryTable,
+                    Item = inventory,
+                    ConditionExpression = "attribute_not_exists(pk) OR #state = :active",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } },
+                } },
+            ], lockIndex: 0, cancellationToken);
+        }
+        catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, 3))
+        {
+            throw new ConsentSoftDeletedException(state.Purpose);
+        }
     }
 
-    public async Task<IReadOnlyList<ConsentState>> ListAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
-        (await QueryAsync(tenantId, $"CONSENT#{subjectRef}#", cancellationToken))
+    public async Task<IReadOnlyList<ConsentState>> ListAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var current = await QueryAsync(tenantId, $"CONSENT#{subjectRef}#", cancellationToken);
+        var visible = await ActivePurposesAsync(tenantId, subjectRef, current.Select(i => i["purpose"].S), cancellationToken);
+        return current.Where(i => visible.Contains(i["purpose"].S))
             .Select(i => new ConsentState(i["purpose"].S, i["granted"].BOOL == true, Parse(i["updatedAt"].S), i["updatedBy"].S))
             .OrderBy(c => c.Purpose, StringComparer.Ordinal).ToList();
+    }
 
-    public async Task<IReadOnlyList<ConsentChange>> HistoryAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
-        (await QueryAsync(tenantId, $"CONSENTLOG#{subjectRef}#", cancellationToken))
+    public async Task<IReadOnlyList<ConsentChange>> HistoryAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var changes = await QueryAsync(tenantId, $"CONSENTLOG#{subjectRef}#", cancellationToken);
+        var visible = await ActivePurposesAsync(tenantId, subjectRef, changes.Select(i => i["purpose"].S), cancellationToken);
+        return changes.Where(i => visible.Contains(i["purpose"].S))
             .Select(i => new ConsentChange(i["purpose"].S, i["granted"].BOOL == true, Parse(i["at"].S), i["by"].S)).ToList();
+    }
+
+    /// <summary>Which of <paramref name="purposes"/> have an active inventory item (consistent reads of the items, 100 keys a call).</summary>
+    private async Task<HashSet<string>> ActivePurposesAsync(string tenantId, string subjectRef, IEnumerable<string> purposes, CancellationToken cancellationToken)
+    {
+        var active = new HashSet<string>(StringComparer.Ordinal);
+        var byItem = purposes.Distinct(StringComparer.Ordinal).ToDictionary(p => ItemId(subjectRef, p), p => p, StringComparer.Ordinal);
+        foreach (var chunk in byItem.Keys.Chunk(100))
+        {
+            KeysAndAttributes? keys = new()
+            {
+                Keys = chunk.Select(id => Key(tenantId, $"ITEM#{id}")).ToList(),
+                ConsistentRead = true,
+                ProjectionExpression = "itemId, #state",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+            };
+            for (var attempt = 0; keys is { Keys.Count: > 0 }; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6))), cancellationToken);
+                }
+
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = new() { [inventoryTable] = keys } }, cancellationToken);
+                foreach (var item in response.Responses?.GetValueOrDefault(inventoryTable) ?? [])
+                {
+                    if (item["state"].S == ItemStates.Name(ItemState.Active))
+                    {
+                        active.Add(byItem[item["itemId"].S]);
+                    }
+                }
+
+                keys = response.UnprocessedKeys?.GetValueOrDefault(inventoryTable);
+            }
+        }
+
+        return active;
+    }
 
     private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 

@@ -3,6 +3,7 @@ using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Aws.Jobs;
 using Lethe.Domain.Classification;
 using Lethe.Domain.Records;
 
@@ -12,9 +13,10 @@ namespace Lethe.Aws.Records;
 /// Records (<c>TENANT#t</c> / <c>RECORD#id</c>) and their inventory items (<c>TENANT#t</c> / <c>ITEM#id</c>), written in one
 /// transaction so nothing is stored that the inventory does not know. The inventory's <c>bySubject</c> index
 /// (<c>TENANT#t#SUBJECT#ref</c>, createdAt#id) lists a subject's items; <c>byExpiry</c> (<c>TENANT#t#EXPIRY#day#shard</c>,
-/// retainUntil) serves the retention sweep.
+/// retainUntil) serves the retention sweep. The same transaction records the subject in the directory (Keys table,
+/// <c>SUBJECT#ref</c>, the id sealed) and checks the subject's erasure lock, so nothing is written for a subject under erasure.
 /// </summary>
-public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable) : IRecordStore
+public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, string keysTable, ErasureLocks locks) : IRecordStore
 {
     public const int ExpiryShards = 8;
     private const string RecordPrefix = "RECORD#";
@@ -22,17 +24,17 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
 
     public static string SubjectPartition(string tenantId, string subjectRef) => $"TENANT#{tenantId}#SUBJECT#{subjectRef}";
 
-    public async Task CreateAsync(StoredRecord record, CancellationToken cancellationToken)
+    public async Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
-        {
-            TransactItems =
-            [
-                new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
-                new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
-            ],
-        }, cancellationToken);
+        ArgumentNullException.ThrowIfNull(sealedSubjectId);
+        await locks.WriteAsync(record.TenantId, record.SubjectRef,
+        [
+            locks.AbsentCheck(record.TenantId, record.SubjectRef),
+            new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+            new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+            new TransactWriteItem { Update = DynamoSubjectDirectory.Register(keysTable, record.TenantId, record.SubjectRef, sealedSubjectId, record.CreatedAt) },
+        ], lockIndex: 0, cancellationToken);
     }
 
     public async Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken)

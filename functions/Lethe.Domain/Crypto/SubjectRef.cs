@@ -28,4 +28,17 @@ public static class SubjectRef
 
         return Convert.ToHexStringLower(HMACSHA256.HashData(tenantSubjectRefKey, Encoding.UTF8.GetBytes(subjectId)));
     }
+
+    /// <summary>
+    /// A keyed hash (HMAC-SHA-256 under the same tenant key) of other text that may contain a subject id or a caller's secret
+    /// (an idempotency key, a request body), so what is stored reveals neither. <paramref name="purpose"/> separates the uses;
+    /// it contains a line break, which no subject id can, so no such hash ever equals a subject ref.
+    /// </summary>
+    public static string Keyed(SubjectKek tenantSubjectRefKey, string purpose, string text)
+    {
+        ArgumentNullException.ThrowIfNull(tenantSubjectRefKey);
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        ArgumentNullException.ThrowIfNull(text);
+        return Convert.ToHexStringLower(HMACSHA256.HashData(tenantSubjectRefKey.Key, Encoding.UTF8.GetBytes($"{purpose}\n{text}")));
+    }
 }

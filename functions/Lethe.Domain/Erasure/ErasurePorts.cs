@@ -34,6 +34,12 @@ public interface IErasureInventory
     /// <summary>A page of all the subject's items, in a stable order; the cursor is opaque.</summary>
     Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The items as they are now, read from the base table with consistent reads (missing ones left out): what a step decides
+    /// on, since an index page may be stale.
+    /// </summary>
+    Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken);
+
     /// <summary>active → soft_deleted for the given items (records hidden in the same write), stamped with the job and purgeAt.</summary>
     Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
 

@@ -60,6 +60,9 @@ public sealed record ErasureState(string TenantId, string JobId, int Execution)
 
     public bool Cancelled { get; init; }
 
+    /// <summary>A legal hold paused the erasure (phase <c>held</c>): this execution ends, releasing the last hold resumes it.</summary>
+    public bool Held { get; init; }
+
     /// <summary>How the subject's KEK was destroyed (<c>kek-deleted</c>, or <c>kek-replaced</c> when items survive) and its id.</summary>
     public string? ShredMethod { get; init; }
 
@@ -182,6 +185,11 @@ public sealed class ErasureSteps(ErasurePorts ports)
             await Task.Delay(remaining + TimeSpan.FromMilliseconds(5), ports.Clock, cancellationToken);
         }
 
+        if (await ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
+        {
+            return await PauseForHoldAsync(job, state, cancellationToken);
+        }
+
         if (job.Phase != JobPhases.Purge)
         {
             var moved = await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now)
@@ -208,60 +216,87 @@ public sealed class ErasureSteps(ErasurePorts ports)
     }
 
     /// <summary>
-    /// purge: deletes one page of due items (every object version, every table item), skipping restored items and, when a legal
-    /// hold was placed meanwhile, every item (flagged for review).
+    /// purge: deletes one page of due items (every object version, every table item) and adds what the page earned to the
+    /// job's counters and the certificate's tally in one conditional write. What the page does not purge now is decided from
+    /// each item's current state (a consistent read), never from the index copy, which may be stale: an item a crashed run
+    /// already purged still counts as purged, a restored one as restored. A legal hold placed meanwhile pauses the erasure.
     /// </summary>
     public async Task<ErasureState> PurgePageAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await OpenJobAsync(state, cancellationToken);
+        if (await ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
+        {
+            return await PauseForHoldAsync(job, state, cancellationToken);
+        }
+
         var now = Now;
         var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
         var page = state.Page + 1;
-        var errors = new List<JobError>();
-        long purged = 0, failed = 0, held = 0;
-        var restored = items.LongCount(i => i.State == ItemState.Active);
-        if (await ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
-        {
-            foreach (var item in items.Where(i => i.State == ItemState.SoftDeleted))
-            {
-                held++;
-                errors.Add(new JobError(item.ItemId, "A legal hold was placed during the recovery window: kept, flagged for review.", now));
-            }
+        var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, cancellationToken);
+        var targets = items.Where(i => purging.Contains(i.ItemId)).ToList();
+        var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
+        var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
+        await ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
 
-            purged = items.LongCount(i => i.State == ItemState.Purged);
-        }
-        else
+        // A purged item never changes again, so its index copy is final; every other item not purged now is read again.
+        var undecided = items.Where(i => !purging.Contains(i.ItemId) && i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
+        var current = undecided.Count == 0 ? [] : await ports.Inventory.CurrentAsync(job.TenantId, undecided, cancellationToken);
+        var tally = new PageTally();
+        var versions = done.ToDictionary(d => d.ItemId, d => d.Versions, StringComparer.Ordinal);
+        foreach (var item in targets.Where(t => versions.ContainsKey(t.ItemId)))
         {
-            var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, cancellationToken);
-            var targets = items.Where(i => purging.Contains(i.ItemId)).ToList();
-            var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
-            var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
-            await ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
-            foreach (var failure in outcomes.Where(o => !o.Succeeded))
-            {
-                failed++;
-                errors.Add(new JobError(failure.ItemId, failure.Failure!, now));
-            }
-
-            purged = items.LongCount(i => i.State == ItemState.Purged) + done.Count;
+            tally.Purged(item, versions[item.ItemId]);
         }
 
-        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page,
-            ErasureCounts.None with { Purged = purged, Failed = failed, Held = held, Restored = restored }, errors, now, cancellationToken))
+        foreach (var item in items.Where(i => i.State == ItemState.Purged && !purging.Contains(i.ItemId)).Concat(current.Where(c => c.State == ItemState.Purged)))
+        {
+            tally.Purged(item, item.VersionsDeleted);
+        }
+
+        var errors = outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, now)).ToList();
+        foreach (var stuck in current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging))
+        {
+            errors.Add(new JobError(stuck.ItemId, $"The item is {ItemStates.Name(stuck.State)} and could not be moved to purging; retry the request.", now));
+        }
+
+        var earned = tally.Counts with { Failed = errors.Count, Restored = current.LongCount(c => c.State == ItemState.Active) };
+        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page, earned, errors, now, cancellationToken))
         {
             var details = PageDetails(page, items.Where(i => i.State != ItemState.Active));
-            details["purged"] = purged;
-            details["failed"] = failed;
-            details["held"] = held;
-            await AuditOnceAsync(job, $"purge:{job.Execution}:{page}", "erasure.purge", failed > 0 ? "partial" : "success", details, cancellationToken);
+            details["purged"] = earned.Purged;
+            details["failed"] = earned.Failed;
+            details["restored"] = earned.Restored;
+            await AuditOnceAsync(job, $"purge:{job.Execution}:{page}", "erasure.purge", earned.Failed > 0 ? "partial" : "success", details, cancellationToken);
         }
 
         return Advance(state, next, page);
     }
 
     /// <summary>
-    /// shred: when nothing of the subject survives, deletes its KEK and directory entry; otherwise survivors' DEKs are rewrapped
-    /// under a fresh KEK first and the old KEK is destroyed. Refuses when items failed (no shred, no certificate).
+    /// A legal hold stands for the subject: nothing more of it is deleted. The job waits in phase <c>held</c> (still running,
+    /// its execution ends here); releasing the subject's last hold resumes it in a fresh execution (API.md, Requests).
+    /// </summary>
+    private async Task<ErasureState> PauseForHoldAsync(Job job, ErasureState state, CancellationToken cancellationToken)
+    {
+        if (job.Phase != JobPhases.Held
+            && await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now)
+            {
+                WhenPhase = [JobPhases.RecoveryWindow, JobPhases.Purge],
+                Phase = JobPhases.Held,
+            }, cancellationToken) is null)
+        {
+            throw new JobNotActiveException($"Job {job.Id} could not pause for a legal hold: it is no longer in its window or purge.");
+        }
+
+        await AuditOnceAsync(job, $"held:{job.Execution}", "erasure.held", "success", new JsonObject { ["phase"] = job.Phase }, cancellationToken);
+        return state with { Held = true, More = false, HandOver = false };
+    }
+
+    /// <summary>
+    /// shred: decided from the job's counters (never from an index read). When nothing of the subject survives, deletes its
+    /// KEK and directory entry. When restored items survive, their DEKs are rewrapped under a fresh KEK one page per
+    /// invocation (the state carries the cursor, nothing grows with the subject), then the fresh KEK replaces the old one,
+    /// which is destroyed. Refuses when items failed (no shred, no certificate).
     /// </summary>
     public async Task<ErasureState> ShredAsync(ErasureState state, CancellationToken cancellationToken)
     {
@@ -272,39 +307,45 @@ public sealed class ErasureSteps(ErasurePorts ports)
         }
 
         await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Shred, cancellationToken);
-        var survivors = await SurvivorsAsync(job, cancellationToken);
-        string method;
-        string? kekId;
-        if (survivors.Count == 0)
+        var survivors = job.Counts.Restored + job.Counts.Held;
+        if (survivors == 0)
         {
-            method = "kek-deleted";
-            kekId = await ports.Keys.ShredAsync(job.TenantId, job.SubjectRef, cancellationToken);
+            var shredded = await ports.Keys.ShredAsync(job.TenantId, job.SubjectRef, cancellationToken);
+            await AuditOnceAsync(job, "shred", "erasure.shred", "success", new JsonObject { ["method"] = "kek-deleted", ["kekId"] = shredded, ["survivors"] = 0 }, cancellationToken);
+            return state with { Cursor = null, Page = 0, More = false, ShredMethod = "kek-deleted", ShreddedKekId = shredded ?? "none" };
         }
-        else
-        {
-            method = "kek-replaced";
-            if (await ports.Keys.PrepareReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken) is var (current, fresh))
-            {
-                using (current)
-                using (fresh)
-                {
-                    foreach (var survivor in survivors.Where(s => s.Kind == "record" && s.Encrypted))
-                    {
-                        await ports.Rewrapper.RewrapRecordAsync(job.TenantId, job.SubjectRef, survivor, current, fresh, cancellationToken);
-                    }
 
-                    await ports.Rewrapper.RewrapDirectoryAsync(job.TenantId, job.SubjectRef, current, fresh, cancellationToken);
+        var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
+        var candidates = items.Where(i => i.State != ItemState.Purged && i.Kind == "record" && i.Encrypted).Select(i => i.ItemId).ToList();
+        var current = candidates.Count == 0 ? [] : await ports.Inventory.CurrentAsync(job.TenantId, candidates, cancellationToken);
+        if (await ports.Keys.PrepareReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken) is var (old, fresh))
+        {
+            using (old)
+            using (fresh)
+            {
+                foreach (var survivor in current.Where(c => c.State != ItemState.Purged))
+                {
+                    await ports.Rewrapper.RewrapRecordAsync(job.TenantId, job.SubjectRef, survivor, old, fresh, cancellationToken);
+                }
+
+                if (next is null)
+                {
+                    await ports.Rewrapper.RewrapDirectoryAsync(job.TenantId, job.SubjectRef, old, fresh, cancellationToken);
                 }
             }
-
-            kekId = await ports.Keys.CommitReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken);
         }
 
-        await AuditOnceAsync(job, "shred", "erasure.shred", "success", new JsonObject { ["method"] = method, ["kekId"] = kekId, ["survivors"] = survivors.Count }, cancellationToken);
-        return state with { Cursor = null, Page = 0, More = false, ShredMethod = method, ShreddedKekId = kekId ?? "none" };
+        if (next is not null)
+        {
+            return state with { Cursor = next, Page = state.Page + 1, More = true };
+        }
+
+        var replaced = await ports.Keys.CommitReplacementAsync(job.TenantId, job.SubjectRef, cancellationToken);
+        await AuditOnceAsync(job, "shred", "erasure.shred", "success", new JsonObject { ["method"] = "kek-replaced", ["kekId"] = replaced, ["survivors"] = survivors }, cancellationToken);
+        return state with { Cursor = null, Page = 0, More = false, ShredMethod = "kek-replaced", ShreddedKekId = replaced ?? "none" };
     }
 
-    /// <summary>certify: counts from the inventory's final states, signs the canonical payload, writes it once.</summary>
+    /// <summary>certify: the tally the purge pages added to the job, signed over the canonical payload and written once.</summary>
     public async Task<ErasureState> CertifyAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await OpenJobAsync(state, cancellationToken);
@@ -326,7 +367,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
         return state;
     }
 
-    /// <summary>complete: the job is done; its erasure lock ends and it forgets the subject id in clear.</summary>
+    /// <summary>complete: the job is done and its erasure lock ends; every job of the subject forgets its free-text reason.</summary>
     public async Task<ErasureState> CompleteAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken) ?? throw new JobNotActiveException($"Job {state.JobId} does not exist.");
@@ -338,9 +379,10 @@ public sealed class ErasureSteps(ErasurePorts ports)
                 Phase = JobPhases.Done,
                 CompletedAt = Now,
                 ReleaseErasureLock = true,
-                ForgetSubjectId = true,
             }, cancellationToken);
         }
+
+        await Jobs.ForgetReasonsAsync(job.TenantId, job.SubjectRef, cancellationToken);
 
         await AuditOnceAsync(job, "complete", "erasure.complete", "success", new JsonObject { ["certificateId"] = job.CertificateId }, cancellationToken);
         return state;
@@ -367,7 +409,8 @@ public sealed class ErasureSteps(ErasurePorts ports)
 
     private async Task<SignedCertificate> IssueAsync(Job job, string shredMethod, string kekId, CancellationToken cancellationToken)
     {
-        var tally = await TallyAsync(job, cancellationToken);
+        var counts = job.Counts;
+        var tally = new ErasureTally(counts.Purged, counts.PurgedByCategory, counts.PurgedByStore, counts.VersionsDeleted, counts.Restored, counts.Held);
         var head = await ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
         var facts = new DeletionFacts(job.TenantId, job.SubjectRef, job.Id, job.CreatedAt, Now, job.Deadline ?? job.CreatedAt, job.PurgeAt ?? job.CreatedAt,
             tally, shredMethod, kekId, head, ports.Signer.KeyId);
@@ -375,56 +418,6 @@ public sealed class ErasureSteps(ErasurePorts ports)
         var signature = await ports.Signer.SignAsync(payload, cancellationToken);
         var certificate = new SignedCertificate(DeletionCertificate.IdFor(job.Id), job.Id, job.TenantId, "deletion", payload, signature, ports.Signer.KeyId);
         return await ports.Certificates.PutOnceAsync(certificate, cancellationToken);
-    }
-
-    private async Task<ErasureTally> TallyAsync(Job job, CancellationToken cancellationToken)
-    {
-        var byCategory = new Dictionary<string, long>(StringComparer.Ordinal);
-        var byStore = new Dictionary<string, long>(StringComparer.Ordinal);
-        long items = 0, versions = 0, restored = 0, held = 0;
-        string? cursor = null;
-        do
-        {
-            var (page, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
-            foreach (var item in page)
-            {
-                switch (item.State)
-                {
-                    case ItemState.Purged:
-                        items++;
-                        versions += item.VersionsDeleted;
-                        byCategory[item.Category] = byCategory.GetValueOrDefault(item.Category) + 1;
-                        byStore[item.Store] = byStore.GetValueOrDefault(item.Store) + 1;
-                        break;
-                    case ItemState.Active:
-                        restored++;
-                        break;
-                    default:
-                        held++;
-                        break;
-                }
-            }
-
-            cursor = next;
-        }
-        while (cursor is not null);
-
-        return new ErasureTally(items, byCategory, byStore, versions, restored, held);
-    }
-
-    private async Task<List<ErasureItem>> SurvivorsAsync(Job job, CancellationToken cancellationToken)
-    {
-        var survivors = new List<ErasureItem>();
-        string? cursor = null;
-        do
-        {
-            var (page, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
-            survivors.AddRange(page.Where(i => i.State != ItemState.Purged));
-            cursor = next;
-        }
-        while (cursor is not null);
-
-        return survivors;
     }
 
     private static ErasureState Advance(ErasureState state, string? next, long page)
@@ -482,4 +475,29 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public static string Time(DateTimeOffset at) => AuditChain.FormatTime(at);
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}
+
+/// <summary>What one purge page earned for the certificate: purged items by category and store, and the versions deleted.</summary>
+internal sealed class PageTally
+{
+    private readonly Dictionary<string, long> _byCategory = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _byStore = new(StringComparer.Ordinal);
+    private long _items;
+    private long _versions;
+
+    public void Purged(ErasureItem item, long versions)
+    {
+        _items++;
+        _versions += versions;
+        _byCategory[item.Category] = _byCategory.GetValueOrDefault(item.Category) + 1;
+        _byStore[item.Store] = _byStore.GetValueOrDefault(item.Store) + 1;
+    }
+
+    public ErasureCounts Counts => ErasureCounts.None with
+    {
+        Purged = _items,
+        PurgedByCategory = _byCategory,
+        PurgedByStore = _byStore,
+        VersionsDeleted = _versions,
+    };
 }

@@ -11,10 +11,11 @@ public sealed record SweepResult(string TenantId, int Purged, int Held, int Fail
 /// <summary>
 /// Purges soft-deleted items whose recovery window has ended and that no erasure workflow will purge any more (a cancelled
 /// request leaves its items soft-deleted: restorable until purgeAt, gone after). Runs with the daily retention schedule in AWS,
-/// on demand locally. Items of a subject under a legal hold are skipped and stay; everything else moves
+/// on demand locally. Items of a subject under a legal hold are skipped and stay, and so are items of a subject whose erasure
+/// is still open (paused by a hold, or slow): that erasure purges them, shreds the key and certifies. Everything else moves
 /// <c>soft_deleted → purging → purged</c> with the same conditional writes as the workflow, so it never races a restore.
 /// </summary>
-public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger purger, IHoldCheck holds, IAuditJournal audit, TimeProvider clock)
+public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger purger, IHoldCheck holds, Jobs.IJobStore jobs, IAuditJournal audit, TimeProvider clock)
 {
     public static readonly AuditActor Actor = new("lethe-soft-delete-sweep", "system");
     public const int PageSize = 200;
@@ -35,7 +36,7 @@ public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger pur
             var heldSubjects = new HashSet<string>(StringComparer.Ordinal);
             foreach (var subject in due.Select(i => i.SubjectRef ?? string.Empty).Distinct(StringComparer.Ordinal))
             {
-                if (await holds.IsHeldAsync(tenantId, subject, cancellationToken))
+                if (await holds.IsHeldAsync(tenantId, subject, cancellationToken) || await jobs.OpenErasureAsync(tenantId, subject, cancellationToken) is not null)
                 {
                     heldSubjects.Add(subject);
                 }

@@ -36,3 +36,23 @@ public sealed class InvalidInputException : LetheException
 
     public override string ErrorType => Name;
 }
+
+/// <summary>
+/// A write for a subject whose erasure is open (API.md: 409 <c>erasure-in-progress</c> with the erasure's job id). Raised by the
+/// write's own transaction, which checks the subject's erasure lock, never by a read before it.
+/// </summary>
+public sealed class ErasureInProgressException : LetheException
+{
+    public const string Name = "Lethe.ErasureInProgress";
+
+    public ErasureInProgressException(string? jobId)
+        : base("An erasure of this subject is open: nothing is written for it until the erasure ends.")
+    {
+        JobId = jobId;
+    }
+
+    /// <summary>The open erasure, when it could be read (it may have ended between the write and the read).</summary>
+    public string? JobId { get; }
+
+    public override string ErrorType => Name;
+}

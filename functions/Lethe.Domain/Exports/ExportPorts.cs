@@ -34,6 +34,9 @@ public interface IExportUpload : IAsyncDisposable
 public interface IExportStore
 {
     Task<IExportUpload> BeginAsync(Tenant tenant, string jobId, int volume, ExportFormat format, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every version of a volume this step wrote after its subject's erasure had already purged it.</summary>
+    Task DiscardAsync(string tenantId, string jobId, int volume, ExportFormat format, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -42,8 +45,15 @@ public interface IExportStore
 /// </summary>
 public interface IExportVolumeRegistry
 {
-    /// <summary>Registers volume <paramref name="volume"/> of the job once (a replay changes nothing).</summary>
+    /// <summary>
+    /// Registers volume <paramref name="volume"/> of the job once (a replay changes nothing) before any of its bytes are written,
+    /// in a transaction that checks the subject's erasure lock: an erasure open now refuses it
+    /// (<see cref="Errors.ErasureInProgressException"/>), and one that starts later finds the volume in the inventory.
+    /// </summary>
     Task RegisterAsync(string tenantId, string subjectRef, string jobId, int volume, ExportFormat format, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The volume's inventory state once its upload completed (an erasure may have hidden or purged it meanwhile).</summary>
+    Task<Records.ItemState?> StateAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken);
 
     /// <summary>False when the volume's inventory item is no longer active (its subject is being or was erased).</summary>
     Task<bool> IsAvailableAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken);

@@ -72,6 +72,9 @@ public sealed class ExportSteps(ExportPorts ports)
         var limits = format == ExportFormat.Json ? ExportLimits.Unlimited : ports.Limits;
         var plan = await ports.Inventory.PlanVolumeAsync(job.TenantId, job.SubjectRef, job.ExportCursor, limits, cancellationToken);
         var source = ports.Inventory.Open(tenant, job.SubjectRef, plan, first: volume == 1);
+        // In the inventory before its first byte: an erasure that starts from now on finds (and purges) this copy of the
+        // person's data, and an erasure open already refuses it.
+        await ports.Volumes.RegisterAsync(job.TenantId, job.SubjectRef, job.Id, volume, format, Now, cancellationToken);
         ExportVolumeSummary summary;
         await using (var upload = await ports.Store.BeginAsync(tenant, job.Id, volume, format, cancellationToken))
         {
@@ -79,7 +82,7 @@ public sealed class ExportSteps(ExportPorts ports)
             await upload.CompleteAsync(cancellationToken);
         }
 
-        await ports.Volumes.RegisterAsync(job.TenantId, job.SubjectRef, job.Id, volume, format, Now, cancellationToken);
+        await EnsureNotErasedAsync(job, volume, format, cancellationToken);
         // A replay finds the volume recorded already (its object was simply written again under the same key).
         await ports.Jobs.RecordVolumeAsync(job.TenantId, job.Id, new ExportVolumeRecord(volume, plan.Items, summary.ArchiveBytes, plan.LastPosition ?? job.ExportCursor, plan.More, Now), cancellationToken);
         await AuditOnceAsync(job, $"volume:{volume}", "export.volume", AuditActions.Success, new JsonObject
@@ -90,6 +93,26 @@ public sealed class ExportSteps(ExportPorts ports)
             ["bytes"] = summary.ArchiveBytes,
         }, cancellationToken);
         return state with { More = plan.More, Volume = volume };
+    }
+
+    /// <summary>
+    /// An erasure that began while this volume was written hid its item: the export fails. If the purge already ran (and so could
+    /// not see the object this step completed afterwards), the step deletes the object itself, so no copy outlives the erasure.
+    /// </summary>
+    private async Task EnsureNotErasedAsync(Job job, int volume, ExportFormat format, CancellationToken cancellationToken)
+    {
+        var state = await ports.Volumes.StateAsync(job.TenantId, job.Id, volume, cancellationToken);
+        if (state is null or Records.ItemState.Active)
+        {
+            return;
+        }
+
+        if (state is Records.ItemState.Purging or Records.ItemState.Purged)
+        {
+            await ports.Store.DiscardAsync(job.TenantId, job.Id, volume, format, cancellationToken);
+        }
+
+        throw new Errors.ErasureInProgressException(null);
     }
 
     /// <summary>How a job's volumes are stored: an audit export is always a ZIP (its one file inside is CSV or JSON).</summary>

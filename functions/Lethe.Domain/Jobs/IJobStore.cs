@@ -52,9 +52,6 @@ public sealed record JobUpdate(IReadOnlyList<JobStatus> WhenStatus, DateTimeOffs
     /// <summary>Takes the subject's erasure lock again in the same write (retry of a failed erasure).</summary>
     public bool AcquireErasureLock { get; init; }
 
-    /// <summary>Forgets the subject id in clear (a completed erasure keeps only the ref).</summary>
-    public bool ForgetSubjectId { get; init; }
-
     /// <summary>Clears the purge outcome (counters, errors, page marks) for a retry pass.</summary>
     public bool ResetPurge { get; init; }
 
@@ -93,6 +90,12 @@ public interface IJobStore
     Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken);
 
     Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the free-text reason from every job of the subject (its erasure completed): what a requester wrote about a
+    /// person goes with the person. Idempotent.
+    /// </summary>
+    Task ForgetReasonsAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
 
     /// <summary>Open jobs (queued and running) of every tenant, for reconciliation with their executions.</summary>
     Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken);

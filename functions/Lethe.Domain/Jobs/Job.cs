@@ -114,10 +114,10 @@ public sealed record RequestSubmission(string? Type, string? SubjectId, string? 
     public RequestSubmission WithDefaults() => Type == "export" ? this with { Format = Format ?? "zip" } : this;
 
     /// <summary>
-    /// API.md: "the same body" is the same SHA-256 of the RFC 8785 canonical JSON with defaults applied. Absent optional fields
-    /// are left out, so {} and {"reason":null} are the same body.
+    /// API.md: "the same body" is the same RFC 8785 canonical JSON with defaults applied. Absent optional fields are left out,
+    /// so {} and {"reason":null} are the same body.
     /// </summary>
-    public string Fingerprint()
+    public string CanonicalBody()
     {
         var body = new JsonObject();
         var withDefaults = WithDefaults();
@@ -134,8 +134,11 @@ public sealed record RequestSubmission(string? Type, string? SubjectId, string? 
         Add("reason", withDefaults.Reason);
         Add("format", withDefaults.Format);
         using var document = System.Text.Json.JsonDocument.Parse(body.ToJsonString());
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(document.RootElement))));
+        return CanonicalJson.Serialize(document.RootElement);
     }
+
+    /// <summary>The stored fingerprint of the body: keyed (HMAC) under the tenant's secret, so it reveals no subject id.</summary>
+    public string Fingerprint(Crypto.SubjectKek tenantSecret) => Crypto.SubjectRef.Keyed(tenantSecret, "request-body", CanonicalBody());
 }
 
 public static class JobStatuses

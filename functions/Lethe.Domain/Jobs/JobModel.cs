@@ -10,6 +10,9 @@ public static class JobPhases
     public const string SoftDelete = "soft-delete";
     public const string RecoveryWindow = "recovery-window";
     public const string Purge = "purge";
+
+    /// <summary>A legal hold placed during the recovery window or the purge: paused until the subject's last hold is released.</summary>
+    public const string Held = "held";
     public const string Shred = "shred";
     public const string Certify = "certify";
     public const string Notify = "notify";
@@ -27,7 +30,20 @@ public sealed record JobError(string ItemId, string Message, DateTimeOffset At);
 /// <summary>What an erasure did so far, per item outcome. Counters move only with the page that earns them.</summary>
 public sealed record ErasureCounts(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held)
 {
+    private static readonly IReadOnlyDictionary<string, long> Nothing = new Dictionary<string, long>(StringComparer.Ordinal);
+
     public static ErasureCounts None { get; } = new(0, 0, 0, 0, 0, 0);
+
+    /// <summary>
+    /// The certificate's tally: purged items per category and per store, added in the same conditional page write that earns
+    /// them, so the certificate never re-reads (or trusts) an eventually consistent index.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> PurgedByCategory { get; init; } = Nothing;
+
+    public IReadOnlyDictionary<string, long> PurgedByStore { get; init; } = Nothing;
+
+    /// <summary>Object versions the purge deleted (every version of every purged file).</summary>
+    public long VersionsDeleted { get; init; }
 }
 
 /// <summary>A data subject request and everything the API shows about it (API.md, Job).</summary>
@@ -41,9 +57,7 @@ public sealed record Job
 
     public required string SubjectRef { get; init; }
 
-    /// <summary>The subject id in clear while the job is open; removed when an erasure completes, so the job no longer names the person.</summary>
-    public string? SubjectId { get; init; }
-
+    /// <summary>Free text from the requester; kept on the job only, never in the audit chain, and forgotten when the subject is erased.</summary>
     public string? Reason { get; init; }
 
     public string? Format { get; init; }
@@ -121,10 +135,16 @@ public sealed record Job
         JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge or JobPhases.Package ? Progress.Eta(started, now) : null;
 
     /// <summary>An erasure until its purge starts; an export while it runs (a cancelled export never offers a download).</summary>
-    public bool IsCancellable => JobStatuses.IsOpen(Status) && (Type != JobType.Deletion || JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal));
+    public bool IsCancellable => JobStatuses.IsOpen(Status) && (Type != JobType.Deletion || JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge);
+
+    /// <summary>Paused by a legal hold before anything was purged: still cancellable (nothing of the purge has started).</summary>
+    public bool IsHeldBeforePurge => Phase == JobPhases.Held && Counts.Purged == 0 && Counts.Failed == 0;
 }
 
-/// <summary>A tenant-scoped idempotency key as stored: only its hash, so a key that carries meaning leaks nothing.</summary>
+/// <summary>
+/// An idempotency key as stored: scoped to the tenant and the caller (API.md), and only as a keyed hash under the tenant's
+/// secret, so neither a key that carries meaning nor the caller's <c>sub</c> (a subject id, for a subject token) leaks.
+/// </summary>
 public static class IdempotencyKeys
 {
     public const int MaxLength = 255;
@@ -132,5 +152,19 @@ public static class IdempotencyKeys
 
     public static bool IsValid(string? key) => key is { Length: > 0 and <= MaxLength } && key.All(c => c is >= '!' and <= '~');
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(Crypto.SubjectKek tenantSecret, string caller, string key)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return Crypto.SubjectRef.Keyed(tenantSecret, "idempotency-key", $"{caller}\n{key}");
+    }
+}
+
+/// <summary>What an idempotency key and its request body come to, as the job store compares them (both keyed hashes).</summary>
+public sealed record IdempotencyClaim(string KeyHash, string Fingerprint)
+{
+    public static IdempotencyClaim For(Crypto.SubjectKek tenantSecret, string caller, string key, RequestSubmission submission)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return new(IdempotencyKeys.Hash(tenantSecret, caller, key), submission.Fingerprint(tenantSecret));
+    }
 }

@@ -33,7 +33,7 @@ public enum JobChange
 public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, IErasureInventory inventory, TimeProvider clock)
 {
     public async Task<SubmitOutcome> SubmitAsync(
-        Tenant tenant, string subjectRef, RequestSubmission submission, string? idempotencyKey, string requestedBy, string role, CancellationToken cancellationToken)
+        Tenant tenant, string subjectRef, RequestSubmission submission, IdempotencyClaim? idempotency, string requestedBy, string role, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(submission);
@@ -51,7 +51,6 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             TenantId = tenant.Id,
             Type = type,
             SubjectRef = subjectRef,
-            SubjectId = body.SubjectId,
             Reason = body.Reason,
             Format = body.Format,
             Status = JobStatus.Queued,
@@ -63,9 +62,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             RequestedBy = requestedBy,
             RequestedByRole = role,
         };
-        var reservation = idempotencyKey is null
-            ? null
-            : new IdempotencyReservation(IdempotencyKeys.Hash(idempotencyKey), body.Fingerprint(), now + IdempotencyKeys.Lifetime);
+        var reservation = idempotency is null ? null : new IdempotencyReservation(idempotency.KeyHash, idempotency.Fingerprint, now + IdempotencyKeys.Lifetime);
         switch (await jobs.CreateAsync(job, reservation, cancellationToken))
         {
             case JobCreated created:
@@ -140,7 +137,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         var now = clock.GetUtcNow();
         var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
         {
-            WhenPhase = job.Type == JobType.Deletion ? JobPhases.Cancellable : null,
+            WhenPhase = job.Type != JobType.Deletion ? null : job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
             Status = JobStatus.Cancelled,
             CompletedAt = now,
             ReleaseErasureLock = job.Type == JobType.Deletion,
@@ -201,6 +198,38 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         return await inventory.RestoreAsync(tenantId, itemId, clock.GetUtcNow(), cancellationToken)
             ? (JobChange.Done, item with { State = ItemState.Active })
             : (JobChange.Conflict, item);
+    }
+
+    /// <summary>
+    /// Resumes the subject's erasure that a legal hold paused (phase <c>held</c>), once no hold names the subject any more: its
+    /// purge runs again from the first page in <c>{jobId}-{n+1}</c> (everything already purged counts again from its final
+    /// state), then shred and certificate as usual. Returns the resumed job, or null when none was waiting.
+    /// </summary>
+    public async Task<Job?> ResumeHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        if (await holds.IsHeldAsync(tenantId, subjectRef, cancellationToken)
+            || await jobs.OpenErasureAsync(tenantId, subjectRef, cancellationToken) is not { } jobId
+            || await jobs.FindAsync(tenantId, jobId, cancellationToken) is not { Status: JobStatus.Running, Phase: JobPhases.Held })
+        {
+            return null;
+        }
+
+        // Conditional on the phase: of two concurrent releases, one resumes and the other finds the job moving already.
+        var resumed = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Running], clock.GetUtcNow())
+        {
+            WhenPhase = [JobPhases.Held],
+            Phase = JobPhases.Purge,
+            ResetPurge = true,
+            NextExecution = true,
+        }, cancellationToken);
+        if (resumed is null)
+        {
+            return null;
+        }
+
+        var arn = await workflows.StartAsync(resumed, new WorkflowInput(tenantId, jobId, resumed.Execution) { Resume = JobPhases.Purge }, cancellationToken);
+        await jobs.SetExecutionArnAsync(tenantId, jobId, resumed.Execution, arn, cancellationToken);
+        return resumed with { ExecutionArn = arn };
     }
 
     /// <summary>

@@ -20,10 +20,23 @@ public static partial class ConsentPurpose
 /// <summary>Consents of a subject (current state and history), registered in the inventory like any stored thing. A port.</summary>
 public interface IConsentStore
 {
-    /// <summary>Sets the consent and appends the change to its history in one write.</summary>
+    /// <summary>
+    /// Sets the consent and appends the change to its history in one write, refused while the subject's erasure is open
+    /// (<see cref="Errors.ErasureInProgressException"/>) or while an erasure left this consent soft-deleted
+    /// (<see cref="ConsentSoftDeletedException"/>): a write never brings back what an erasure hid.
+    /// </summary>
     Task SetAsync(string tenantId, string subjectRef, ConsentState state, CancellationToken cancellationToken);
 
+    /// <summary>The subject's consents whose inventory item is active (a soft-deleted consent is hidden from every read and export).</summary>
     Task<IReadOnlyList<ConsentState>> ListAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
 
+    /// <summary>The history of the purposes <see cref="ListAsync"/> shows.</summary>
     Task<IReadOnlyList<ConsentChange>> HistoryAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+}
+
+/// <summary>An erasure (cancelled, its window still open) left this consent soft-deleted: restore it before changing it.</summary>
+public sealed class ConsentSoftDeletedException(string purpose)
+    : Errors.LetheException($"The consent to '{purpose}' was soft-deleted by an erasure; restore it (or let the window end) before changing it.")
+{
+    public override string ErrorType => "Lethe.ConsentSoftDeleted";
 }

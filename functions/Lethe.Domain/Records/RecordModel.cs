@@ -124,8 +124,11 @@ public static partial class RecordRules
 /// <summary>The records of a subject, and the inventory entry every stored record gets in the same write. A port.</summary>
 public interface IRecordStore
 {
-    /// <summary>Writes the record and its inventory item atomically.</summary>
-    Task CreateAsync(StoredRecord record, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the record, its inventory item and the subject's directory entry (<paramref name="sealedSubjectId"/>, kept from the
+    /// first write) atomically; refused with <see cref="Errors.ErasureInProgressException"/> while the subject's erasure is open.
+    /// </summary>
+    Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, CancellationToken cancellationToken);
 
     Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken);
 
@@ -145,9 +148,3 @@ public interface IInventory
         string tenantId, string? subjectRef, ItemState? state, string? cursor, int limit, CancellationToken cancellationToken);
 }
 
-/// <summary>Subjects: the one item that maps a ref to the (encrypted) id; purged by erasure. A port.</summary>
-public interface ISubjectDirectory
-{
-    /// <summary>Records the subject once (replays change nothing).</summary>
-    Task EnsureAsync(string tenantId, string subjectRef, byte[] sealedSubjectId, DateTimeOffset at, CancellationToken cancellationToken);
-}

@@ -14,7 +14,7 @@ public sealed record RecordView(StoredRecord Record, IReadOnlyDictionary<string,
 /// the subject's KEK (one fresh DEK per value), computes <c>retainUntil</c> from the tenant's retention, registers the
 /// subject, and opens sealed fields on read. Pure orchestration over ports.
 /// </summary>
-public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, ISubjectDirectory subjects, TimeProvider clock)
+public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimeProvider clock)
 {
     public async Task<StoredRecord> CreateAsync(Tenant tenant, string tenantKeyArn, string subjectRef, string subjectId, RecordDraft draft, string actor, CancellationToken cancellationToken)
     {
@@ -28,7 +28,6 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, ISubje
         var encrypt = RecordRules.MustEncrypt(category, draft.Sensitive);
         var sealedFields = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var kek = await keys.GetOrCreateSubjectKekAsync(tenant.Id, tenantKeyArn, subjectRef, cancellationToken);
-        await subjects.EnsureAsync(tenant.Id, subjectRef, FieldEnvelope.Seal(Encoding.UTF8.GetBytes(subjectId), kek, SubjectIdContext(tenant.Id, subjectRef)), now, cancellationToken);
         if (encrypt)
         {
             foreach (var (name, value) in fields)
@@ -41,7 +40,7 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, ISubje
             id, tenant.Id, subjectRef, category, draft.Visibility ?? "shared", classification.Level, classification.SpecialCategory, classification.Pii,
             encrypt, encrypt ? new Dictionary<string, string>() : fields, sealedFields, now,
             LifecyclePolicy.Deadline(now, tenant.Retention.For(category).ToTimeSpan(), tenant.TimeScale), ItemState.Active, actor);
-        await store.CreateAsync(record, cancellationToken);
+        await store.CreateAsync(record, FieldEnvelope.Seal(Encoding.UTF8.GetBytes(subjectId), kek, SubjectIdContext(tenant.Id, subjectRef)), cancellationToken);
         return record;
     }
 

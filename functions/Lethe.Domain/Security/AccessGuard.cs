@@ -8,10 +8,11 @@ public sealed record Principal(string Sub, string Tenant, IReadOnlyList<string> 
     public bool IsPlatformAdmin => Roles.Contains(Security.Roles.PlatformAdmin, StringComparer.Ordinal);
 
     /// <summary>
-    /// Who acted, as stores and audit records may name them: a data subject's token carries the subject id as <c>sub</c>,
-    /// which must never be stored in clear, so it is written as "data-subject" (the target names the subject by its ref).
+    /// Who acted, as stores and audit records may name them: a token with the subject role carries a subject id as <c>sub</c>
+    /// (whatever other roles it holds), which must never be stored in clear, so it is written as "data-subject" (the target
+    /// names the subject by its ref).
     /// </summary>
-    public string AuditName => PrimaryRole == Security.Roles.Subject ? "data-subject" : Sub;
+    public string AuditName => Roles.Contains(Security.Roles.Subject, StringComparer.Ordinal) ? "data-subject" : Sub;
 
     /// <summary>The role written into audit records: the most privileged one the token holds.</summary>
     public string PrimaryRole =>

@@ -58,6 +58,6 @@ public sealed class ErasureComposition(TimeProvider clock)
             type => names.Workflow(JobTypes.Workflow(type)));
         return new Built(
             new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock),
-            new SoftDeleteSweep(ports.Inventory, ports.Purger, ports.Holds, journal, clock));
+            new SoftDeleteSweep(ports.Inventory, ports.Purger, ports.Holds, jobs, journal, clock));
     }
 }

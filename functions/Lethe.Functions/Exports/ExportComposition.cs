@@ -51,12 +51,12 @@ public sealed class ExportComposition(TimeProvider clock)
     {
         var shared = new Jobs.WorkflowAdapters(clock);
         var (names, dynamo, s3, keys) = (shared.Names, shared.Dynamo, shared.S3, shared.Keys);
-        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory));
+        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks);
         var chain = new DynamoAuditChainStore(dynamo, names.Table(ResourceCatalog.Audit));
         var readers = new ExportReaders(
             records,
-            new RecordService(keys, records, new DynamoSubjectDirectory(dynamo, names.Table(ResourceCatalog.Keys)), clock),
-            new DynamoConsentStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory)),
+            new RecordService(keys, records, clock),
+            new DynamoConsentStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
             chain,
             s3,
             logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
@@ -65,7 +65,7 @@ public sealed class ExportComposition(TimeProvider clock)
             shared.Tenants,
             new DynamoExportInventory(dynamo, names.Table(ResourceCatalog.Inventory), readers),
             new S3ExportStore(s3, names.Bucket(ResourceCatalog.Exports)),
-            new DynamoExportVolumes(dynamo, names.Table(ResourceCatalog.Inventory)),
+            new DynamoExportVolumes(dynamo, names.Table(ResourceCatalog.Inventory), shared.Locks),
             shared.Journal,
             chain,
             LimitsFromEnvironment(),

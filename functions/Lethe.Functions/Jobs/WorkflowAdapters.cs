@@ -21,6 +21,7 @@ public sealed class WorkflowAdapters
         S3 = AwsClients.S3();
         Kms = AwsClients.Kms();
         Jobs = new DynamoJobStore(Dynamo, Names.Table(ResourceCatalog.Jobs), clock);
+        Locks = new ErasureLocks(Dynamo, Names.Table(ResourceCatalog.Jobs));
         Tenants = new DynamoTenantRepository(Dynamo, Names.Table(ResourceCatalog.Tenants));
         // A step loads a subject's KEK once or twice; a small, short cache is enough and is never trusted across a shred.
         Keys = new KmsKeyHierarchy(Kms, Dynamo, Names.Table(ResourceCatalog.Keys), new KekCache(clock, TimeSpan.FromMinutes(1), 100), clock);
@@ -36,6 +37,9 @@ public sealed class WorkflowAdapters
     public IAmazonKeyManagementService Kms { get; }
 
     public DynamoJobStore Jobs { get; }
+
+    /// <summary>The subjects' erasure locks, which writes for a subject (export volumes) check in their own transaction.</summary>
+    public ErasureLocks Locks { get; }
 
     public DynamoTenantRepository Tenants { get; }
 

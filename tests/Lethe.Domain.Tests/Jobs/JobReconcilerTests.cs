@@ -8,7 +8,7 @@ namespace Lethe.Domain.Tests.Jobs;
 public sealed class JobReconcilerTests
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
-    private readonly InMemoryJobs _jobs = new();
+    private readonly InMemoryJobStore _jobs = new();
     private readonly FakeWorkflows _workflows = new();
     private readonly InMemoryJournal _journal = new();
 
@@ -122,53 +122,5 @@ public sealed class JobReconcilerTests
 
             return Task.CompletedTask;
         }
-    }
-
-    /// <summary>The job store's conditional semantics, in memory: an update applies only while its conditions hold.</summary>
-    private sealed class InMemoryJobs : IJobStore
-    {
-        public ConcurrentDictionary<string, Job> Items { get; } = new();
-
-        public Task<Job?> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken) => Task.FromResult(Items.GetValueOrDefault(jobId));
-
-        public Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<Job>>(Items.Values.Where(j => JobStatuses.IsOpen(j.Status)).ToList());
-
-        public Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
-        {
-            if (!Items.TryGetValue(jobId, out var job) || !update.WhenStatus.Contains(job.Status) || (update.WhenPhase is { } phases && !phases.Contains(job.Phase)))
-            {
-                return Task.FromResult<Job?>(null);
-            }
-
-            job = job with
-            {
-                Status = update.Status ?? job.Status,
-                Phase = update.Phase ?? job.Phase,
-                CompletedAt = update.CompletedAt ?? job.CompletedAt,
-                Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,
-                UpdatedAt = update.At,
-            };
-            Items[jobId] = job;
-            return Task.FromResult<Job?>(job);
-        }
-
-        public Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken)
-        {
-            Items[jobId] = Items[jobId] with { ExecutionArn = executionArn };
-            return Task.CompletedTask;
-        }
-
-        public Task<JobCreation> CreateAsync(Job job, IdempotencyReservation? reservation, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

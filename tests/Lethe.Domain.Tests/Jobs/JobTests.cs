@@ -32,20 +32,30 @@ public sealed class JobProgressTests
 
 public sealed class RequestSubmissionTests
 {
+    private static readonly Lethe.Domain.Crypto.SubjectKek Secret = new("ref-key", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     [Fact]
     public void The_same_export_with_and_without_the_default_format_has_one_fingerprint() =>
-        new RequestSubmission("export", "anna", null, null).Fingerprint()
-            .Should().Be(new RequestSubmission("export", "anna", null, "zip").Fingerprint());
+        new RequestSubmission("export", "anna", null, null).Fingerprint(Secret)
+            .Should().Be(new RequestSubmission("export", "anna", null, "zip").Fingerprint(Secret));
 
     [Fact]
     public void Another_body_has_another_fingerprint() =>
-        new RequestSubmission("deletion", "anna", "gdpr art. 17", null).Fingerprint()
-            .Should().NotBe(new RequestSubmission("deletion", "anna", "another reason", null).Fingerprint());
+        new RequestSubmission("deletion", "anna", "gdpr art. 17", null).Fingerprint(Secret)
+            .Should().NotBe(new RequestSubmission("deletion", "anna", "another reason", null).Fingerprint(Secret));
 
     [Fact]
-    public void The_fingerprint_is_the_SHA256_of_the_canonical_body() =>
-        new RequestSubmission("export", "anna", null, null).Fingerprint()
-            .Should().Be(Lethe.Domain.Audit.AuditChain.Sha256Hex("""{"format":"zip","subjectId":"anna","type":"export"}"""));
+    public void The_canonical_body_is_RFC_8785_with_defaults_applied() =>
+        new RequestSubmission("export", "anna", null, null).CanonicalBody().Should().Be("""{"format":"zip","subjectId":"anna","type":"export"}""");
+
+    [Fact]
+    public void The_fingerprint_is_keyed_so_hashing_candidate_bodies_does_not_reveal_the_subject() =>
+        new RequestSubmission("export", "anna", null, null).Fingerprint(Secret)
+            .Should().NotBe(Lethe.Domain.Audit.AuditChain.Sha256Hex("""{"format":"zip","subjectId":"anna","type":"export"}"""));
+
+    [Fact]
+    public void The_same_key_from_two_callers_is_two_reservations() =>
+        IdempotencyKeys.Hash(Secret, "app-a", "key-1").Should().NotBe(IdempotencyKeys.Hash(Secret, "app-b", "key-1"));
 
     [Theory]
     [InlineData(null, "anna", null, "type")]

@@ -118,7 +118,7 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
     }
 
     [Fact]
-    public async Task Record_writes_for_a_subject_answer_409_erasure_in_progress_while_its_erasure_is_open()
+    public async Task Record_consent_and_export_writes_for_a_subject_answer_409_erasure_in_progress_while_its_erasure_is_open()
     {
         var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "e2w", timeScale: 1);
         await scenario.SeedAsync("carla", fileVersions: 1);
@@ -128,8 +128,9 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
             new { category = "note", fields = new Dictionary<string, string> { ["text"] = "late" } }, Ct);
         var consent = await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/carla/consents/marketing", new { granted = true }, Ct);
         var second = await scenario.SubmitErasureAsync("carla");
+        var export = await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/requests", new { type = "export", subjectId = "carla" }, Ct);
 
-        foreach (var refused in new[] { write, consent, second })
+        foreach (var refused in new[] { write, consent, second, export })
         {
             refused.StatusCode.Should().Be(HttpStatusCode.Conflict);
             var problem = await refused.ReadJsonAsync();

@@ -110,7 +110,6 @@ public sealed class ErasureStepReplayTests : IClassFixture<LetheApiFactory>
             TenantId = scenario.Tenant,
             Type = JobType.Deletion,
             SubjectRef = await scenario.SubjectRefAsync(subject),
-            SubjectId = subject,
             Status = JobStatus.Queued,
             Phase = JobPhases.Validate,
             CreatedAt = now,

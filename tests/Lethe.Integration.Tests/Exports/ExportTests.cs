@@ -261,7 +261,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         var now = DateTimeOffset.UtcNow;
         var job = new Job
         {
-            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("jana"), SubjectId = "jana",
+            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("jana"),
             Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "replay-test",
         };
         (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
@@ -281,6 +281,55 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         done.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(4, "three records and a file, each counted once");
         (await JournalActionsAsync(scenario.Tenant)).Where(a => a.StartsWith("export.", StringComparison.Ordinal))
             .Should().Equal("export.complete", "export.start", "export.volume", "export.volume");
+    }
+
+    [Fact]
+    public async Task A_volume_is_registered_before_its_upload_so_an_erasure_opened_meanwhile_refuses_it_and_no_bytes_are_written()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "exl", timeScale: 1);
+        await scenario.SeedAsync("lena", fileVersions: 1);
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var store = new DynamoJobStore(dynamo, ResourceNames.FromEnvironment().Table(ResourceCatalog.Jobs), TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        var job = new Job
+        {
+            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("lena"),
+            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "lock-test",
+        };
+        (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        var state = $$"""{"tenantId":"{{scenario.Tenant}}","jobId":"{{job.Id}}","execution":1}""";
+        var collected = await scenario.InvokeAsync("export-collect", state);
+        var erasure = (await (await scenario.SubmitErasureAsync("lena")).ReadJsonAsync()).GetProperty("id").GetString()!;
+
+        var packaged = await scenario.InvokeAsync("export-package", collected.Payload.GetRawText());
+
+        packaged.Failed.Should().BeTrue();
+        packaged.Payload.GetProperty("errorType").GetString().Should().Be("Lethe.ErasureInProgress");
+        using var s3 = cloud.Cloud.CreateS3Client();
+        var listed = await s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request
+        {
+            BucketName = ResourceNames.FromEnvironment().Bucket(ResourceCatalog.Exports), Prefix = $"{scenario.Tenant}/{job.Id}/",
+        }, Ct);
+        (listed.S3Objects ?? []).Should().BeEmpty("nothing is uploaded for a subject whose erasure is open");
+        (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{erasure}/cancel", null, Ct)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task An_export_after_a_cancelled_erasure_leaves_out_what_the_erasure_soft_deleted_consents_included()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "exk", timeScale: 1);
+        await scenario.SeedAsync("mona", fileVersions: 1);
+        var erasure = await scenario.SubmitAndWaitForWindowAsync("mona");
+        (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{erasure}/cancel", null, Ct)).EnsureSuccessStatusCode();
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/mona/consents/ai-processing", new { granted = false }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.Conflict, "a write may not revive a consent the erasure soft-deleted");
+
+        var job = await SubmitAndCompleteAsync(scenario, "mona", "json");
+        using var admin = api.ClientWithTokenNoRedirects(scenario.Tenant, Roles.TenantAdmin, "admin-ines");
+        using var document = JsonDocument.Parse(await DownloadAsync(admin, scenario.Tenant, job.GetProperty("id").GetString()!, 1));
+
+        document.RootElement.GetProperty("records").GetArrayLength().Should().Be(0);
+        document.RootElement.GetProperty("consents").GetArrayLength().Should().Be(0, "a soft-deleted consent is hidden from exports like every other item");
     }
 
     private async Task<string> TwiceAsync(ErasureScenario scenario, string jobId, string step, string input)

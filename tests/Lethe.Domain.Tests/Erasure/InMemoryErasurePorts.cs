@@ -1,0 +1,248 @@
+using System.Security.Cryptography;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Crypto;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Tests.Erasure;
+
+/// <summary>
+/// The inventory in memory: <see cref="Truth"/> is the base table; pages come from an index copy that only catches up when
+/// <see cref="SyncIndex"/> is called, so a test can serve a stale page as DynamoDB's eventually consistent index may.
+/// </summary>
+public sealed class InMemoryErasureInventory : IErasureInventory
+{
+    private List<ErasureItem> _index = [];
+
+    public Dictionary<string, ErasureItem> Truth { get; } = new(StringComparer.Ordinal);
+
+    public void Add(ErasureItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        Truth[item.ItemId] = item;
+        SyncIndex();
+    }
+
+    /// <summary>The index catches up with the base table.</summary>
+    public void SyncIndex() => _index = Truth.Values.OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+
+    public bool SyncOnEveryWrite { get; set; } = true;
+
+    public Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
+        Task.FromResult(_index.LongCount(i => i.SubjectRef == subjectRef));
+
+    public Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var all = _index.Where(i => i.SubjectRef == subjectRef).ToList();
+        var start = cursor is null ? 0 : int.Parse(cursor, System.Globalization.CultureInfo.InvariantCulture);
+        var page = all.Skip(start).Take(limit).ToList();
+        var next = start + page.Count < all.Count ? (start + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return Task.FromResult<(IReadOnlyList<ErasureItem>, string?)>((page, next));
+    }
+
+    public Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ErasureItem>>(itemIds.Where(Truth.ContainsKey).Select(id => Truth[id]).ToList());
+
+    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var item in items.Where(i => Truth[i.ItemId].State == ItemState.Active))
+        {
+            Truth[item.ItemId] = Truth[item.ItemId] with { State = ItemState.SoftDeleted, PurgeAt = purgeAt, ErasureJobId = jobId };
+        }
+
+        return Written();
+    }
+
+    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var purging = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var current = Truth[item.ItemId];
+            if (current.State == ItemState.Purging || current.IsDue(now))
+            {
+                Truth[item.ItemId] = current with { State = ItemState.Purging };
+                purging.Add(item.ItemId);
+            }
+        }
+
+        Written();
+        return Task.FromResult<IReadOnlySet<string>>(purging);
+    }
+
+    public Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var (itemId, versions) in items.Where(i => Truth[i.ItemId].State == ItemState.Purging))
+        {
+            Truth[itemId] = Truth[itemId] with { State = ItemState.Purged, VersionsDeleted = versions };
+        }
+
+        return Written();
+    }
+
+    public Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Truth.TryGetValue(itemId, out var item) || item.State != ItemState.SoftDeleted || item.PurgeAt is not { } purgeAt || now >= purgeAt)
+        {
+            return Task.FromResult(false);
+        }
+
+        Truth[itemId] = item with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null };
+        Written();
+        return Task.FromResult(true);
+    }
+
+    public Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) =>
+        Task.FromResult(Truth.TryGetValue(itemId, out var item) ? item : null);
+
+    public Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ErasureItem>>(Truth.Values.Where(i => i.IsDue(now)).Take(limit).ToList());
+
+    private Task Written()
+    {
+        if (SyncOnEveryWrite)
+        {
+            SyncIndex();
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Deletes "data" in memory: two versions per file, one per table item; items named in <see cref="Failing"/> fail.</summary>
+public sealed class InMemoryPurger : IDataPurger
+{
+    public HashSet<string> Failing { get; } = new(StringComparer.Ordinal);
+
+    public List<string> Purged { get; } = [];
+
+    public Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
+    {
+        var outcomes = items.Select(i => Failing.Contains(i.ItemId)
+            ? new PurgeOutcome(i.ItemId, 0, "AccessDenied after retries")
+            : new PurgeOutcome(i.ItemId, i.Store == "s3" ? 2 : 0, null)).ToList();
+        Purged.AddRange(outcomes.Where(o => o.Succeeded).Select(o => o.ItemId));
+        return Task.FromResult<IReadOnlyList<PurgeOutcome>>(outcomes);
+    }
+}
+
+/// <summary>The subject's KEK in memory: shred, or replace (prepare a pending key, commit it).</summary>
+public sealed class InMemorySubjectKeys : ISubjectKeyShredder, ISurvivorRewrapper
+{
+    public string? CurrentKekId { get; private set; } = "kek-1";
+
+    public string? PendingKekId { get; private set; }
+
+    public List<string> Destroyed { get; } = [];
+
+    public List<string> RewrappedRecords { get; } = [];
+
+    public int DirectoryRewraps { get; private set; }
+
+    public Task<string?> ShredAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        if (CurrentKekId is { } id)
+        {
+            Destroyed.Add(id);
+            CurrentKekId = null;
+        }
+
+        return Task.FromResult(Destroyed.LastOrDefault());
+    }
+
+    public Task<(SubjectKek Current, SubjectKek Fresh)?> PrepareReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        if (CurrentKekId is null)
+        {
+            return Task.FromResult<(SubjectKek, SubjectKek)?>(null);
+        }
+
+        PendingKekId ??= "kek-2";
+        return Task.FromResult<(SubjectKek, SubjectKek)?>((new SubjectKek(CurrentKekId, RandomNumberGenerator.GetBytes(32)), new SubjectKek(PendingKekId, RandomNumberGenerator.GetBytes(32))));
+    }
+
+    public Task<string?> CommitReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        if (PendingKekId is { } pending && CurrentKekId is { } old)
+        {
+            Destroyed.Add(old);
+            CurrentKekId = pending;
+            PendingKekId = null;
+        }
+
+        return Task.FromResult(Destroyed.LastOrDefault());
+    }
+
+    public Task RewrapRecordAsync(string tenantId, string subjectRef, ErasureItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        RewrappedRecords.Add(item.ItemId);
+        return Task.CompletedTask;
+    }
+
+    public Task RewrapDirectoryAsync(string tenantId, string subjectRef, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
+    {
+        DirectoryRewraps++;
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class InMemoryHolds : IHoldCheck
+{
+    public HashSet<string> HeldSubjects { get; } = new(StringComparer.Ordinal);
+
+    public Task<bool> IsHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) => Task.FromResult(HeldSubjects.Contains(subjectRef));
+}
+
+/// <summary>The journal, the chain head, the signer, the certificate store and the scrub schedule in memory.</summary>
+public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenceSigner, ICertificateStore, IBackupScrubSchedule
+{
+    public Dictionary<string, AuditEvent> Events { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, SignedCertificate> Certificates { get; } = new(StringComparer.Ordinal);
+
+    public List<string> Scrubs { get; } = [];
+
+    public string KeyId => "signing-key-1";
+
+    public Task AppendAsync(AuditEvent evt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        Events.TryAdd(evt.EventId, evt);
+        return Task.CompletedTask;
+    }
+
+    public Task<ChainHead> ReadHeadAsync(string tenantId, CancellationToken cancellationToken) => Task.FromResult(new ChainHead(Events.Count, new string('a', 64)));
+
+    public Task<IReadOnlyList<PendingAuditEvent>> ReadPendingAsync(string tenantId, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, PendingAuditEvent pending, ChainedAuditEvent chained, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public IAsyncEnumerable<ChainedAuditEvent> ReadChainAsync(string tenantId, long fromSeq, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<byte[]> SignAsync(byte[] payload, CancellationToken cancellationToken) => Task.FromResult(SHA256.HashData(payload));
+
+    public Task<bool> VerifyAsync(byte[] payload, byte[] signature, string keyId, CancellationToken cancellationToken) => Task.FromResult(SHA256.HashData(payload).SequenceEqual(signature));
+
+    public Task<SignedCertificate> PutOnceAsync(SignedCertificate certificate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return Task.FromResult(Certificates.TryAdd(certificate.RequestId, certificate) ? certificate : Certificates[certificate.RequestId]);
+    }
+
+    public Task<SignedCertificate?> FindAsync(string tenantId, string requestId, string type, CancellationToken cancellationToken) =>
+        Task.FromResult(Certificates.TryGetValue(requestId, out var certificate) ? certificate : null);
+
+    public Task<IReadOnlyList<SignedCertificate>> ListAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SignedCertificate>>(Certificates.Values.Where(c => c.RequestId == requestId).ToList());
+
+    public Task ScheduleAsync(string tenantId, string jobId, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        Scrubs.Add(jobId);
+        return Task.CompletedTask;
+    }
+}

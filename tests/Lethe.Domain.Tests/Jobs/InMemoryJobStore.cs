@@ -1,0 +1,161 @@
+using Lethe.Domain.Jobs;
+
+namespace Lethe.Domain.Tests.Jobs;
+
+/// <summary>
+/// The jobs port in memory, with the conditional semantics of the DynamoDB adapter: updates apply only in the named statuses
+/// and phases, page counters move once per page, and the erasure lock lives beside the jobs.
+/// </summary>
+public sealed class InMemoryJobStore : IJobStore
+{
+    private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+
+    /// <summary>The stored jobs, for a test to arrange and inspect directly.</summary>
+    public Dictionary<string, Job> Items => _jobs;
+    private readonly Dictionary<string, long> _pages = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _locks = new(StringComparer.Ordinal);
+
+    public Task<JobCreation> CreateAsync(Job job, IdempotencyReservation? reservation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var lockKey = $"{job.TenantId}/{job.SubjectRef}";
+        if (job.Type is JobType.Deletion or JobType.Export && _locks.TryGetValue(lockKey, out var open))
+        {
+            return Task.FromResult<JobCreation>(new ErasureAlreadyOpen(open));
+        }
+
+        if (job.Type == JobType.Deletion)
+        {
+            _locks[lockKey] = job.Id;
+        }
+
+        _jobs[job.Id] = job;
+        return Task.FromResult<JobCreation>(new JobCreated(job));
+    }
+
+    public Task<Job?> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult(_jobs.TryGetValue(jobId, out var job) && job.TenantId == tenantId ? job : null);
+
+    public Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken) =>
+        Task.FromResult<(IReadOnlyList<Job>, string?)>((_jobs.Values.Where(j => j.TenantId == tenantId).ToList(), null));
+
+    public Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
+        Task.FromResult(_locks.TryGetValue($"{tenantId}/{subjectRef}", out var jobId) ? jobId : null);
+
+    public Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (!_jobs.TryGetValue(jobId, out var job) || !update.WhenStatus.Contains(job.Status)
+            || (update.WhenPhase is { Count: > 0 } phases && !phases.Contains(job.Phase)))
+        {
+            return Task.FromResult<Job?>(null);
+        }
+
+        var lockKey = $"{tenantId}/{job.SubjectRef}";
+        if (update.AcquireErasureLock && _locks.TryGetValue(lockKey, out var holder) && holder != jobId)
+        {
+            return Task.FromResult<Job?>(null);
+        }
+
+        job = job with
+        {
+            UpdatedAt = update.At,
+            Status = update.Status ?? job.Status,
+            Phase = update.Phase ?? job.Phase,
+            CompletedAt = update.CompletedAt ?? job.CompletedAt,
+            CertificateId = update.CertificateId ?? job.CertificateId,
+            Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,
+            Execution = update.NextExecution ? job.Execution + 1 : job.Execution,
+        };
+        if (update.ResetPurge)
+        {
+            job = job with { Counts = job.Counts with { Purged = 0, Failed = 0, Held = 0, Restored = 0, PurgedByCategory = new Dictionary<string, long>(), PurgedByStore = new Dictionary<string, long>(), VersionsDeleted = 0 }, Errors = [] };
+            _pages.Remove($"{jobId}/{JobPhases.Purge}");
+        }
+
+        if (update.ReleaseErasureLock && _locks.TryGetValue(lockKey, out var owner) && owner == jobId)
+        {
+            _locks.Remove(lockKey);
+        }
+
+        if (update.AcquireErasureLock)
+        {
+            _locks[lockKey] = jobId;
+        }
+
+        _jobs[jobId] = job;
+        return Task.FromResult<Job?>(job);
+    }
+
+    public Task<bool> RecordPageAsync(string tenantId, string jobId, string phase, long page, ErasureCounts earned, IReadOnlyList<JobError> errors, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(earned);
+        var key = $"{jobId}/{phase}";
+        if (!_jobs.TryGetValue(jobId, out var job) || (_pages.TryGetValue(key, out var recorded) && recorded >= page))
+        {
+            return Task.FromResult(false);
+        }
+
+        _pages[key] = page;
+        var c = job.Counts;
+        _jobs[jobId] = job with
+        {
+            UpdatedAt = at,
+            Errors = [.. job.Errors, .. errors],
+            Counts = new ErasureCounts(c.Total + earned.Total, c.SoftDeleted + earned.SoftDeleted, c.Purged + earned.Purged, c.Failed + earned.Failed, c.Restored + earned.Restored, c.Held + earned.Held)
+            {
+                PurgedByCategory = Sum(c.PurgedByCategory, earned.PurgedByCategory),
+                PurgedByStore = Sum(c.PurgedByStore, earned.PurgedByStore),
+                VersionsDeleted = c.VersionsDeleted + earned.VersionsDeleted,
+            },
+        };
+        return Task.FromResult(true);
+    }
+
+    private static Dictionary<string, long> Sum(IReadOnlyDictionary<string, long> a, IReadOnlyDictionary<string, long> b)
+    {
+        var sum = a.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        foreach (var (key, value) in b)
+        {
+            sum[key] = sum.GetValueOrDefault(key) + value;
+        }
+
+        return sum;
+    }
+
+    public Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken) => Task.FromResult(false);
+
+    public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job) || job.Execution != current)
+        {
+            return Task.FromResult(false);
+        }
+
+        _jobs[jobId] = job with { Execution = current + 1 };
+        return Task.FromResult(true);
+    }
+
+    public Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken)
+    {
+        if (_jobs.TryGetValue(jobId, out var job) && job.Execution == execution)
+        {
+            _jobs[jobId] = job with { ExecutionArn = executionArn };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ForgetReasonsAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
+    {
+        foreach (var job in _jobs.Values.Where(j => j.TenantId == tenantId && j.SubjectRef == subjectRef).ToList())
+        {
+            _jobs[job.Id] = job with { Reason = null };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Job>>(_jobs.Values.Where(j => JobStatuses.IsOpen(j.Status)).ToList());
+}
