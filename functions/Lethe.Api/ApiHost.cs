@@ -26,6 +26,8 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Scalar.AspNetCore;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Lethe.Api;
 
@@ -79,7 +81,8 @@ public static class ApiHost
         builder.Services.AddSingleton<IAuditChainStore>(sp => sp.GetRequiredService<DynamoAuditChainStore>());
         builder.Services.AddSingleton(_ => AwsClients.S3());
         builder.Services.AddSingleton(sp => new KmsEvidenceSigner(
-            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<ResourceNames>().Key(ResourceCatalog.SigningKey)));
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<ResourceNames>().Key(ResourceCatalog.SigningKey),
+            sp.GetRequiredService<IOptions<LetheApiOptions>>().Value.PreviousSigningKeyIds));
         builder.Services.AddSingleton<IEvidenceSigner>(sp => sp.GetRequiredService<KmsEvidenceSigner>());
         builder.Services.AddSingleton<IAnchorStore>(sp => new S3AnchorStore(
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.AuditArchive)));
@@ -96,7 +99,8 @@ public static class ApiHost
             creationGuard: sp.GetRequiredService<ErasureLocks>()));
         builder.Services.AddSingleton(sp => new KmsTenantKeys(
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix()));
-        builder.Services.AddSingleton<IKeyProbe, KmsKeyProbe>();
+        builder.Services.AddSingleton<IKeyProbe>(sp => new KmsKeyProbe(
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<KmsTenantKeys>().AliasFor(string.Empty)));
         builder.Services.AddSingleton<SubjectRefs>();
         builder.Services.AddSingleton<IRecordStore>(sp => new DynamoRecordStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
@@ -186,6 +190,34 @@ public static class ApiHost
                 problem.Extensions["correlationId"] = correlation;
             }
         });
+        builder.Services.AddRateLimiter(o =>
+        {
+            // One token bucket per tenant of the route (API.md); routes without a tenant (health, public keys, docs) are not limited.
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                if (http.Request.RouteValues["tenantId"] is not string tenant)
+                {
+                    return RateLimitPartition.GetNoLimiter(string.Empty);
+                }
+
+                var limits = http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value.RateLimit;
+                return RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = limits.Burst,
+                    TokensPerPeriod = limits.PermitsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ProblemTypes.Create(context.HttpContext, StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests",
+                    $"This tenant sent more requests than its limit allows. Nothing was done; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
+            };
+        });
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Lethe API";
@@ -267,6 +299,8 @@ public static class ApiHost
             },
         });
         app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseRateLimiter();
         app.UseAuthentication();
 
         app.MapOpenApi("/openapi/{documentName}.json");

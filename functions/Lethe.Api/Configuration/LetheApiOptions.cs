@@ -30,7 +30,18 @@ public sealed class LetheApiOptions
     /// <summary>Signing keys that signed earlier certificates and stay published by id (the current key is always published).</summary>
     public List<string> PreviousSigningKeyIds { get; set; } = [];
 
+    /// <summary>The per-tenant rate limit of API.md (token bucket); configurable per stage.</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+
     public bool IsLocal => string.Equals(Stage, "local", StringComparison.Ordinal);
+}
+
+/// <summary>A token bucket per tenant (API.md: 50 requests/s with bursts of 100 by default); beyond it, 429 with Retry-After.</summary>
+public sealed class RateLimitOptions
+{
+    public int PermitsPerSecond { get; set; } = 50;
+
+    public int Burst { get; set; } = 100;
 }
 
 public sealed class AuthOptions
@@ -107,6 +118,16 @@ public sealed class LetheApiOptionsValidator : IValidateOptions<LetheApiOptions>
             {
                 failures.Add("Lethe:Auth:JwksUrl must use https.");
             }
+        }
+
+        if (options.RateLimit.PermitsPerSecond is < 1 or > 100_000)
+        {
+            failures.Add("Lethe:RateLimit:PermitsPerSecond must be 1–100000.");
+        }
+
+        if (options.RateLimit.Burst < options.RateLimit.PermitsPerSecond || options.RateLimit.Burst > 1_000_000)
+        {
+            failures.Add("Lethe:RateLimit:Burst must be at least PermitsPerSecond and at most 1000000.");
         }
 
         if (auth.JwksRefreshInterval < TimeSpan.FromMinutes(1))

@@ -25,7 +25,7 @@ public sealed record AnchorView(long Seq, string Hash, string At, string KeyId, 
 public sealed record AuditVerification(bool Valid, long From, long? Records, string? Head, int? Anchors, long? BrokenAt, string? Reason);
 
 /// <summary>The tenant's audit chain (API.md): pages in JSON or CSV, and verification of every hash.</summary>
-public static class AuditEndpoints
+public static partial class AuditEndpoints
 {
     public const int DefaultLimit = 1000;
 
@@ -42,8 +42,8 @@ public static class AuditEndpoints
             .WithName("ExportAudit").WithSummary("Exports the audit range [from, to) as CSV or JSON in a ZIP, as a job delivered like an export (download link, 7 days).")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapPost("/anchors", AnchorAsync).RequireTenantAccess(Capability.AnchorAudit)
-            .WithName("AnchorAudit").WithSummary("Signs the chain head now (the daily schedule does this in AWS) into the Object-Lock archive.")
-            .Produces<AnchorView>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithName("AnchorAudit").WithSummary("Signs the chain head now (the daily schedule does this in AWS) into the Object-Lock archive; an unchanged head returns its existing anchor (200).")
+            .Produces<AnchorView>(StatusCodes.Status201Created).Produces<AnchorView>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
         return routes;
     }
 
@@ -72,10 +72,11 @@ public static class AuditEndpoints
             errors["limit"] = ["1–5000."];
         }
 
+        var byTime = fromAt is not null || toAt is not null;
         long startSeq = 1;
-        if (cursor is not null && (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out startSeq) || startSeq < 1))
+        if (cursor is not null && (byTime ? !TimeCursor().IsMatch(cursor) : !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out startSeq) || startSeq < 1))
         {
-            errors["cursor"] = ["The cursor was not issued for this list."];
+            errors["cursor"] = ["The cursor was not issued for this list (a cursor belongs to the from/to it was issued with)."];
         }
 
         if (errors.Count > 0)
@@ -86,20 +87,34 @@ public static class AuditEndpoints
         var max = limit ?? DefaultLimit;
         var items = new List<AuditEntryView>(Math.Min(max, 256));
         string? next = null;
-        await foreach (var chained in chain.ReadChainAsync(tenantId, startSeq, http.RequestAborted))
+        if (byTime)
         {
-            if ((fromAt is { } f && chained.Event.At < f) || (toAt is { } t && chained.Event.At >= t))
+            // A time range is read through the chain's time index: only the events in the range are read, never the chain.
+            string? lastPosition = null;
+            await foreach (var (chained, position) in chain.ReadByTimeAsync(tenantId, fromAt, toAt, cursor, http.RequestAborted))
             {
-                continue;
-            }
+                if (items.Count == max)
+                {
+                    next = lastPosition;
+                    break;
+                }
 
-            if (items.Count == max)
+                items.Add(View(chained));
+                lastPosition = position;
+            }
+        }
+        else
+        {
+            await foreach (var chained in chain.ReadChainAsync(tenantId, startSeq, http.RequestAborted))
             {
-                next = chained.Seq.ToString(CultureInfo.InvariantCulture);
-                break;
-            }
+                if (items.Count == max)
+                {
+                    next = chained.Seq.ToString(CultureInfo.InvariantCulture);
+                    break;
+                }
 
-            items.Add(View(chained));
+                items.Add(View(chained));
+            }
         }
 
         if (format == "csv")
@@ -130,17 +145,23 @@ public static class AuditEndpoints
 
     private static async Task<IResult> AnchorAsync(string tenantId, HttpContext http, AuditAnchorer anchorer, Auditing.AuditRecorder audit)
     {
-        var anchor = await anchorer.AnchorAsync(tenantId, http.RequestAborted);
-        if (anchor is not null)
+        var outcome = await anchorer.AnchorAsync(tenantId, http.RequestAborted);
+        if (outcome is null)
         {
-            await audit.RecordAsync(http, tenantId, "audit.anchor", $"audit/anchor/{anchor.Anchor.Seq}", "success",
+            return ProblemTypes.Create(http, StatusCodes.Status409Conflict, "audit-chain-empty", "Nothing to anchor", "The tenant's audit chain has no events yet.");
+        }
+
+        var anchor = outcome.Anchor;
+        if (outcome.Created)
+        {
+            // Only a new anchor is an event: asking again for an unchanged head returns the same anchor and writes nothing.
+            await audit.RecordAsync(http, tenantId, AuditAnchorer.AnchorAction, $"audit/anchor/{anchor.Anchor.Seq}", "success",
                 JsonSerializer.SerializeToElement(new AnchorAuditDetails(anchor.Anchor.Seq, anchor.Anchor.Hash, anchor.Anchor.KeyId), ApiJsonContext.Default.AnchorAuditDetails));
         }
 
-        return anchor is null
-            ? ProblemTypes.Create(http, StatusCodes.Status409Conflict, "audit-chain-empty", "Nothing to anchor", "The tenant's audit chain has no events yet.")
-            : TypedResults.Ok(new AnchorView(anchor.Anchor.Seq, anchor.Anchor.Hash, AuditChain.FormatTime(anchor.Anchor.At), anchor.Anchor.KeyId,
-                Convert.ToBase64String(anchor.Payload), Convert.ToBase64String(anchor.Signature)));
+        var view = new AnchorView(anchor.Anchor.Seq, anchor.Anchor.Hash, AuditChain.FormatTime(anchor.Anchor.At), anchor.Anchor.KeyId,
+            Convert.ToBase64String(anchor.Payload), Convert.ToBase64String(anchor.Signature));
+        return outcome.Created ? TypedResults.Created($"/v1/tenants/{tenantId}/audit/anchors/{anchor.Anchor.Seq}", view) : TypedResults.Ok(view);
     }
 
     private static async Task<IResult> ExportAsync(
@@ -218,4 +239,7 @@ public static class AuditEndpoints
 
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#\d{12}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex TimeCursor();
 }

@@ -1,14 +1,13 @@
-using Lethe.Api.Configuration;
 using Lethe.Api.Problems;
 using Lethe.Aws.Evidence;
-using Microsoft.Extensions.Options;
 
 namespace Lethe.Api.Endpoints;
 
 /// <summary>
 /// The public keys that verify certificates offline (API.md, Certificates), as PEM (SubjectPublicKeyInfo). No token: a
-/// verifier needs nothing else. A key id may be a KMS key ARN (it holds a slash), hence the catch-all route parameter;
-/// every key that ever signed stays published under its id.
+/// verifier needs nothing else. A key id may be a KMS key ARN, which holds a slash: it works as one path segment with the slash
+/// encoded (<c>%2F</c>, as generated clients encode a path parameter) and, for older clients, unencoded; every key that ever
+/// signed stays published under its id.
 /// </summary>
 public static class CertificateKeyEndpoints
 {
@@ -29,9 +28,11 @@ public static class CertificateKeyEndpoints
     private static async Task<IResult> CurrentAsync(KmsEvidenceSigner signer, HttpContext http) =>
         Pem(await signer.PublicKeyAsync(signer.KeyId, http.RequestAborted), signer.KeyId, http);
 
-    private static async Task<IResult> ByIdAsync(string keyId, KmsEvidenceSigner signer, IOptions<LetheApiOptions> options, HttpContext http)
+    private static async Task<IResult> ByIdAsync(string keyId, KmsEvidenceSigner signer, HttpContext http)
     {
-        if (keyId != signer.KeyId && !options.Value.PreviousSigningKeyIds.Contains(keyId, StringComparer.Ordinal))
+        // Routing leaves an encoded slash (%2F) as it came: the key id is the value decoded.
+        keyId = Uri.UnescapeDataString(keyId);
+        if (!signer.IsKnownKey(keyId))
         {
             return ProblemTypes.NotFound(http, "signing key");
         }

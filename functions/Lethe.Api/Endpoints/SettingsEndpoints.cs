@@ -76,6 +76,10 @@ public static partial class SettingsEndpoints
         {
             errors["name"] = [$"A name of 1–{Tenant.MaxNameLength} characters is required."];
         }
+        else if (name.Any(char.IsControl))
+        {
+            errors["name"] = ["A name may not contain control characters (line breaks, tabs, NUL, …)."];
+        }
 
         if (body?.KeyArn is { } arn && !KmsKeyArn().IsMatch(arn))
         {
@@ -93,41 +97,74 @@ public static partial class SettingsEndpoints
         }
 
         var existing = http.Tenant();
-        string keyArn;
-        var byok = body!.KeyArn is not null;
-        if (byok)
+        for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
         {
-            if (await keyProbe.ProveUsableAsync(tenantId, body.KeyArn!, http.RequestAborted) is { } failure)
+            // API.md, Tenants: an existing tenant's key never changes through PUT (omitting keyArn, or null, keeps it).
+            if (existing is { KeyArn: { } current } && body!.KeyArn is { } requested && requested != current)
             {
-                return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["keyArn"] = [$"The key could not be used: {failure}"] }, "byok-key-unusable");
+                return ProblemTypes.Create(http, StatusCodes.Status409Conflict, "use-key-rotation", "The tenant key cannot change here",
+                    "A tenant's key never changes through PUT /v1/tenants/{t}: rotate it with POST /v1/tenants/{t}/key/rotate, which rewraps every subject key first. Nothing was changed.");
             }
 
-            keyArn = body.KeyArn!;
-        }
-        else
-        {
-            keyArn = existing is { ByokKey: false, KeyArn: { } own } ? own : await tenantKeys.GetOrCreateAsync(tenantId, http.RequestAborted);
+            string keyArn;
+            bool byok;
+            if (existing is { KeyArn: { } kept })
+            {
+                (keyArn, byok) = (kept, existing.ByokKey);
+            }
+            else if (body!.KeyArn is { } bringYourOwn)
+            {
+                if (await keyProbe.ProveUsableAsync(tenantId, bringYourOwn, http.RequestAborted) is { } failure)
+                {
+                    return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["keyArn"] = [$"The key cannot be this tenant's key: {failure}"] }, "byok-key-unusable");
+                }
+
+                (keyArn, byok) = (bringYourOwn, true);
+            }
+            else
+            {
+                (keyArn, byok) = (await tenantKeys.GetOrCreateAsync(tenantId, http.RequestAborted), false);
+            }
+
+            var tenant = (existing ?? new Tenant(tenantId, name!, TenantState.Active, clock.GetUtcNow(), options.Value.DefaultTimeScale)) with
+            {
+                Name = name!,
+                TimeScale = body!.TimeScale ?? existing?.TimeScale ?? options.Value.DefaultTimeScale,
+                KeyArn = keyArn,
+                ByokKey = byok,
+            };
+            if (!await tenants.TrySaveAsync(tenant, http.RequestAborted))
+            {
+                // Another change came first: read it and apply this one on top (never undo it).
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
+                existing = await tenants.FindAsync(tenantId, http.RequestAborted);
+                continue;
+            }
+
+            var details = JsonSerializer.SerializeToElement(new TenantAuditDetails(tenant.Name, byok ? "tenant" : "platform", tenant.TimeScale), ApiJsonContext.Default.TenantAuditDetails);
+            await audit.RecordAsync(http, tenantId, existing is null ? AuditActions.TenantCreate : AuditActions.TenantUpdate, $"tenant/{tenantId}", AuditActions.Success, details);
+            var response = TenantResponse.From(tenant);
+            return existing is null ? TypedResults.Created($"/v1/tenants/{tenantId}", response) : TypedResults.Ok(response);
         }
 
-        var tenant = (existing ?? new Tenant(tenantId, name!, TenantState.Active, clock.GetUtcNow(), options.Value.DefaultTimeScale)) with
-        {
-            Name = name!,
-            TimeScale = body.TimeScale ?? existing?.TimeScale ?? options.Value.DefaultTimeScale,
-            KeyArn = keyArn,
-            ByokKey = byok,
-        };
-        await tenants.SaveAsync(tenant, http.RequestAborted);
-        var details = JsonSerializer.SerializeToElement(new TenantAuditDetails(tenant.Name, byok ? "tenant" : "platform", tenant.TimeScale), ApiJsonContext.Default.TenantAuditDetails);
-        await audit.RecordAsync(http, tenantId, existing is null ? AuditActions.TenantCreate : AuditActions.TenantUpdate, $"tenant/{tenantId}", AuditActions.Success, details);
-        var response = TenantResponse.From(tenant);
-        return existing is null ? TypedResults.Created($"/v1/tenants/{tenantId}", response) : TypedResults.Ok(response);
+        return ConcurrentChange(http);
     }
+
+    /// <summary>A save that kept losing to concurrent changes of the same tenant (each of them applied): the caller retries.</summary>
+    private const int MaxSaveAttempts = 8;
+
+    private static IResult ConcurrentChange(HttpContext http) =>
+        ProblemTypes.Create(http, StatusCodes.Status409Conflict, "concurrent-update", "The tenant kept changing",
+            "Other changes to this tenant kept arriving while this one was applied; nothing of this request was stored. Retry it.");
 
     private static async Task<IResult> PutRetentionAsync(string tenantId, RetentionRequest? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
     {
-        if (body is null)
+        if (body is null || (body.Default is null && body.Categories is null))
         {
-            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["body"] = ["A JSON body {\"default\":\"P2Y\",\"categories\":{…}} is required."] });
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]>
+            {
+                ["default"] = ["Give default (e.g. P2Y) and/or categories ({\"transcript\":\"P1Y\"}); an empty body changes nothing."],
+            });
         }
 
         var (retention, errors) = RetentionSettings.Validate(body.Default, body.Categories);
@@ -136,12 +173,29 @@ public static partial class SettingsEndpoints
             return ProblemTypes.Validation(http, errors);
         }
 
-        var tenant = http.Tenant()! with { Retention = retention };
-        await tenants.SaveAsync(tenant, http.RequestAborted);
-        var view = RetentionViewOf(retention);
-        await audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
-            JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView));
-        return TypedResults.Ok(Settings(tenant));
+        var current = http.Tenant()!;
+        for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
+        {
+            if (Same(RetentionViewOf(current.Retention), RetentionViewOf(retention)))
+            {
+                // The same settings again: nothing changed, so nothing is journaled as a change.
+                return TypedResults.Ok(Settings(current));
+            }
+
+            var tenant = current with { Retention = retention };
+            if (await tenants.TrySaveAsync(tenant, http.RequestAborted))
+            {
+                var view = RetentionViewOf(retention);
+                await audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
+                    JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView));
+                return TypedResults.Ok(Settings(tenant));
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
+            current = await tenants.FindAsync(tenantId, http.RequestAborted) ?? current;
+        }
+
+        return ConcurrentChange(http);
     }
 
     private static async Task<IResult> PostLegalHoldAsync(
@@ -205,6 +259,10 @@ public static partial class SettingsEndpoints
         IsoDuration.FromDays(LifecyclePolicy.HardDeleteDeadline.Days).ToString(),
         new KeyView(tenant.KeyArn, tenant.ByokKey ? "tenant" : "platform"),
         Tenant.StateName(tenant.State));
+
+    private static bool Same(RetentionView a, RetentionView b) =>
+        a.Default == b.Default && a.Categories.Count == b.Categories.Count
+        && a.Categories.All(c => b.Categories.TryGetValue(c.Key, out var other) && other == c.Value);
 
     private static RetentionView RetentionViewOf(RetentionSettings retention) =>
         new(retention.Default.ToString(), retention.Categories.ToDictionary(c => c.Key, c => c.Value.ToString(), StringComparer.Ordinal));

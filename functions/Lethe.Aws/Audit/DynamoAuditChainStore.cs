@@ -66,6 +66,8 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         chainItem["prevHash"] = new() { S = chained.PrevHash };
         chainItem["hash"] = new() { S = chained.Hash };
         chainItem["journalKey"] = new() { S = pending.JournalKey };
+        chainItem["timePk"] = new() { S = Pk(tenantId) };
+        chainItem["timeSk"] = new() { S = TimePosition(chained.Event.At, chained.Seq) };
         try
         {
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -138,13 +140,69 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
             }, cancellationToken);
             foreach (var item in page.Items)
             {
-                yield return new ChainedAuditEvent(EventFrom(item, tenantId), long.Parse(item["seq"].N, CultureInfo.InvariantCulture), item["prevHash"].S, item["hash"].S);
+                yield return Chained(item, tenantId);
             }
 
             start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
         while (start is not null);
     }
+
+    public async Task<ChainedAuditEvent?> FindAsync(string tenantId, long seq, CancellationToken cancellationToken)
+    {
+        if (seq < 1)
+        {
+            return null;
+        }
+
+        var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = tableName, Key = Key(tenantId, ChainKey(seq)), ConsistentRead = true }, cancellationToken);
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? Chained(item, tenantId) : null;
+    }
+
+    public async IAsyncEnumerable<(ChainedAuditEvent Event, string Position)> ReadByTimeAsync(
+        string tenantId, DateTimeOffset? since, DateTimeOffset? until, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Positions are "{at}#{seq}": every bound below sorts before or after all positions of its time.
+        var lower = after ?? (since is { } f ? AuditChain.FormatTime(f) : "0");
+        var upper = until is { } t ? AuditChain.FormatTime(t) : "9";
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                IndexName = ResourceCatalog.Audit.GlobalIndexes[1].Name,
+                KeyConditionExpression = "timePk = :pk AND timeSk BETWEEN :lower AND :upper",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":pk"] = new() { S = Pk(tenantId) },
+                    [":lower"] = new() { S = lower },
+                    [":upper"] = new() { S = upper },
+                },
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                var position = item["timeSk"].S;
+                // BETWEEN is inclusive: the position continued after, and events exactly at "until", are not in [since, until).
+                if (position == after || string.CompareOrdinal(position, upper) >= 0)
+                {
+                    continue;
+                }
+
+                yield return (Chained(item, tenantId), position);
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (start is not null);
+    }
+
+    /// <summary>Where a chained event sorts in time: its time, then its seq (zero-padded so equal times keep seq order).</summary>
+    public static string TimePosition(DateTimeOffset at, long seq) => $"{AuditChain.FormatTime(at)}#{seq.ToString("D12", CultureInfo.InvariantCulture)}";
+
+    private static ChainedAuditEvent Chained(Dictionary<string, AttributeValue> item, string tenantId) =>
+        new(EventFrom(item, tenantId), long.Parse(item["seq"].N, CultureInfo.InvariantCulture), item["prevHash"].S, item["hash"].S);
 
     private static Dictionary<string, AttributeValue> EventAttributes(AuditEvent evt) => new()
     {

@@ -98,7 +98,11 @@ public static class ResourceCatalog
     /// </summary>
     public static TableDefinition Audit { get; } = new(
         "Audit", "LETHE_TABLE_AUDIT", Pk, Sk,
-        [new IndexDefinition("unchained", new KeyAttribute("unchainedPk", KeyAttributeType.String), Sk)],
+        [
+            new IndexDefinition("unchained", new KeyAttribute("unchainedPk", KeyAttributeType.String), Sk),
+            // Chained events by time (TENANT#t / at#seq): GET …/audit?from=&to= reads a range without scanning the chain.
+            new IndexDefinition("byTime", new KeyAttribute("timePk", KeyAttributeType.String), new KeyAttribute("timeSk", KeyAttributeType.String)),
+        ],
         StreamNewImages: true);
 
     /// <summary>Wrapped subject KEKs and subject-ref items. Deleting a KEK item is crypto-shredding.</summary>

@@ -38,43 +38,73 @@ public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
         await s3.PutObjectAsync(new PutObjectRequest
         {
             BucketName = bucket,
-            Key = $"{Prefix(a.TenantId)}{a.Seq.ToString("D12", CultureInfo.InvariantCulture)}.json",
+            Key = KeyFor(a.TenantId, a.Seq),
             ContentBody = JsonSerializer.Serialize(document, EvidenceJsonContext.Default.AnchorDocument),
             ContentType = "application/json",
         }, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<SignedAnchor>> ListAsync(string tenantId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<long>> ListSeqsAsync(string tenantId, CancellationToken cancellationToken)
     {
-        var anchors = new List<SignedAnchor>();
+        var seqs = new List<long>();
         string? token = null;
         do
         {
             var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = Prefix(tenantId), ContinuationToken = token }, cancellationToken);
             foreach (var entry in page.S3Objects ?? [])
             {
-                using var obj = await s3.GetObjectAsync(bucket, entry.Key, cancellationToken);
-                var document = await JsonSerializer.DeserializeAsync(obj.ResponseStream, EvidenceJsonContext.Default.AnchorDocument, cancellationToken)
-                    ?? throw new InvalidDataException($"Anchor {entry.Key} is empty.");
-                // Only the signed payload is trusted; the "anchor" object beside it is a convenience copy.
-                var payload = Convert.FromBase64String(document.Payload);
-                using var signed = JsonDocument.Parse(payload);
-                var root = signed.RootElement;
-                anchors.Add(new SignedAnchor(
-                    new AuditAnchor(
-                        root.GetProperty("tenantId").GetString()!,
-                        root.GetProperty("seq").GetInt64(),
-                        root.GetProperty("hash").GetString()!,
-                        DateTimeOffset.Parse(root.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-                        root.GetProperty("keyId").GetString()!),
-                    payload,
-                    Convert.FromBase64String(document.Signature)));
+                var name = entry.Key[Prefix(tenantId).Length..];
+                if (name.EndsWith(".json", StringComparison.Ordinal)
+                    && long.TryParse(name[..^".json".Length], NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+                {
+                    seqs.Add(seq);
+                }
             }
 
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (token is not null);
 
-        return anchors.OrderBy(a => a.Anchor.Seq).ToList();
+        seqs.Sort();
+        return seqs;
     }
+
+    public async Task<SignedAnchor?> FindAsync(string tenantId, long seq, CancellationToken cancellationToken)
+    {
+        AnchorDocument? document;
+        try
+        {
+            using var obj = await s3.GetObjectAsync(bucket, KeyFor(tenantId, seq), cancellationToken);
+            document = await JsonSerializer.DeserializeAsync(obj.ResponseStream, EvidenceJsonContext.Default.AnchorDocument, cancellationToken);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        if (document is null)
+        {
+            return null;
+        }
+
+        // Only the signed payload is trusted; the "anchor" object beside it is a convenience copy.
+        var payload = Convert.FromBase64String(document.Payload);
+        using var signed = JsonDocument.Parse(payload);
+        var root = signed.RootElement;
+        return new SignedAnchor(
+            new AuditAnchor(
+                root.GetProperty("tenantId").GetString()!,
+                root.GetProperty("seq").GetInt64(),
+                root.GetProperty("hash").GetString()!,
+                DateTimeOffset.Parse(root.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                root.GetProperty("keyId").GetString()!),
+            payload,
+            Convert.FromBase64String(document.Signature));
+    }
+
+    private static string KeyFor(string tenantId, long seq) => $"{Prefix(tenantId)}{seq.ToString("D12", CultureInfo.InvariantCulture)}.json";
 }

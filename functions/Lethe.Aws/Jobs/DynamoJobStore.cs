@@ -208,7 +208,8 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
                 ExpressionAttributeValues = new() { [":open"] = new() { S = OpenPartition } },
                 ExclusiveStartKey = start,
             }, cancellationToken);
-            open.AddRange(page.Items.Select(FromItem));
+            // A job closed by a writer of an older version may still be indexed: only open ones count.
+            open.AddRange(page.Items.Select(FromItem).Where(j => JobStatuses.IsOpen(j.Status)));
             start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
         }
         while (start is not null);
@@ -251,6 +252,18 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             set.Add("statusPk = :statusPk");
             values[":status"] = new() { S = JobStatuses.Name(status) };
             values[":statusPk"] = new() { S = StatusPartition(tenantId, status) };
+            // The sparse "open" index holds open jobs only: a job leaves it when it closes and comes back when a retry reopens it.
+            if (JobStatuses.IsOpen(status))
+            {
+                set.Add("openPk = :openPk, openSk = :openSk");
+                values[":openPk"] = new() { S = OpenPartition };
+                values[":openSk"] = new() { S = $"{tenantId}#{jobId}" };
+            }
+            else
+            {
+                remove.Add("openPk");
+                remove.Add("openSk");
+            }
         }
 
         if (update.Phase is { } phase)

@@ -307,10 +307,12 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
 
         try
         {
+            // Unwrapped with the key it records having been wrapped under: the tenant's key may have moved on (a rotation).
+            var wrappedUnder = item.TryGetValue("tenantKeyArn", out var recorded) && recorded.S is { Length: > 0 } arn ? arn : tenantKeyArn;
             var plaintext = await _kms.DecryptAsync(new DecryptRequest
             {
                 CiphertextBlob = new MemoryStream(item["wrappedKek"].B.ToArray()),
-                KeyId = tenantKeyArn,
+                KeyId = wrappedUnder,
                 EncryptionContext = Context(tenantId, slot),
             }, cancellationToken);
             return new SubjectKek(item["kekId"].S, plaintext.Plaintext.ToArray());

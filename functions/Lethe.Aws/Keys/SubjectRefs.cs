@@ -41,14 +41,21 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
         }
 
         var created = await tenantKeys.GetOrCreateAsync(tenant.Id, cancellationToken);
-        var current = await tenants.FindAsync(tenant.Id, cancellationToken) ?? tenant;
-        if (current.KeyArn is null)
+        for (var attempt = 0; attempt < 5; attempt++)
         {
-            await tenants.SaveAsync(current with { KeyArn = created, ByokKey = false }, cancellationToken);
-            return created;
+            var current = await tenants.FindAsync(tenant.Id, cancellationToken) ?? tenant;
+            if (current.KeyArn is { } stored)
+            {
+                return stored;
+            }
+
+            if (await tenants.TrySaveAsync(current with { KeyArn = created, ByokKey = false }, cancellationToken))
+            {
+                return created;
+            }
         }
 
-        return current.KeyArn;
+        throw new Domain.Errors.TransientException($"Tenant {tenant.Id} kept changing while its key was recorded.");
     }
 }
 
@@ -59,13 +66,32 @@ public interface IKeyProbe
     Task<string?> ProveUsableAsync(string tenantId, string keyArn, CancellationToken cancellationToken);
 }
 
-public sealed class KmsKeyProbe(IAmazonKeyManagementService kms) : IKeyProbe
+/// <summary>
+/// A BYOK key is accepted only when it is usable (a data key can be generated and decrypted under it) and is no other
+/// tenant's: not tagged <c>lethe:tenant</c> for another tenant, and not another tenant's platform key (its alias).
+/// </summary>
+public sealed class KmsKeyProbe(IAmazonKeyManagementService kms, string tenantAliasPrefix) : IKeyProbe
 {
+    public const string TenantTag = "lethe:tenant";
+
     public async Task<string?> ProveUsableAsync(string tenantId, string keyArn, CancellationToken cancellationToken)
     {
         var context = new Dictionary<string, string>(StringComparer.Ordinal) { ["tenant"] = tenantId, ["purpose"] = "byok-check" };
         try
         {
+            var tags = await kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = keyArn }, cancellationToken);
+            if ((tags.Tags ?? []).Any(t => t.TagKey == TenantTag && t.TagValue != tenantId))
+            {
+                // Which tenant is never said: that would tell one tenant about another.
+                return "the key is tagged for another tenant";
+            }
+
+            var aliases = await kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyArn }, cancellationToken);
+            if ((aliases.Aliases ?? []).Any(a => a.AliasName.StartsWith(tenantAliasPrefix, StringComparison.Ordinal) && a.AliasName != tenantAliasPrefix + tenantId))
+            {
+                return "the key is another tenant's key";
+            }
+
             var generated = await kms.GenerateDataKeyAsync(new GenerateDataKeyRequest { KeyId = keyArn, KeySpec = DataKeySpec.AES_256, EncryptionContext = context }, cancellationToken);
             await kms.DecryptAsync(new DecryptRequest { KeyId = keyArn, CiphertextBlob = generated.CiphertextBlob, EncryptionContext = context }, cancellationToken);
             return null;

@@ -30,14 +30,15 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         ArgumentNullException.ThrowIfNull(candidate);
         try
         {
+            var created = candidate with { Version = 1 };
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = tableName,
-                Item = ToItem(candidate),
+                Item = ToItem(created),
                 ConditionExpression = "attribute_not_exists(#pk)",
                 ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
             }, cancellationToken);
-            return candidate;
+            return created;
         }
         catch (ConditionalCheckFailedException)
         {
@@ -70,10 +71,31 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         return ids;
     }
 
-    public async Task SaveAsync(Tenant tenant, CancellationToken cancellationToken)
+    public async Task<bool> TrySaveAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToItem(tenant) }, cancellationToken);
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = ToItem(tenant with { Version = tenant.Version + 1 }),
+                // A profile stored before versions existed counts as version 0.
+                ConditionExpression = tenant.Version == 0 ? "attribute_not_exists(#pk) OR attribute_not_exists(#version)" : "#version = :version",
+                ExpressionAttributeNames = tenant.Version == 0
+                    ? new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName, ["#version"] = "version" }
+                    : new Dictionary<string, string> { ["#version"] = "version" },
+                ExpressionAttributeValues = tenant.Version == 0 ? null : new Dictionary<string, AttributeValue>
+                {
+                    [":version"] = new() { N = tenant.Version.ToString(CultureInfo.InvariantCulture) },
+                },
+            }, cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
     }
 
     private static Dictionary<string, AttributeValue> Key(string tenantId) => DynamoKeys.Of(tenantId, ProfileSortKey);
@@ -86,6 +108,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         item["state"] = new AttributeValue { S = Tenant.StateName(tenant.State) };
         item["createdAt"] = new AttributeValue { S = tenant.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
         item["timeScale"] = new AttributeValue { N = tenant.TimeScale.ToString(CultureInfo.InvariantCulture) };
+        item["version"] = new AttributeValue { N = tenant.Version.ToString(CultureInfo.InvariantCulture) };
         if (tenant.KeyArn is { } keyArn)
         {
             item["keyArn"] = new AttributeValue { S = keyArn };
@@ -110,6 +133,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
     {
         KeyArn = item.TryGetValue("keyArn", out var key) ? key.S : null,
         ByokKey = item.TryGetValue("byokKey", out var byok) && byok.BOOL == true,
+        Version = item.TryGetValue("version", out var version) ? long.Parse(version.N, CultureInfo.InvariantCulture) : 0,
         Retention = new RetentionSettings(
             item.TryGetValue("retentionDefault", out var d) ? IsoDuration.Parse(d.S) : LifecyclePolicy.DefaultRetention,
             item.TryGetValue("retentionCategories", out var c) && c.M is { } categories

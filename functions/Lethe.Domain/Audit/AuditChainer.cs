@@ -27,8 +27,17 @@ public interface IAuditChainStore
     /// <summary>The oldest journal event not yet chained, if any.</summary>
     Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken);
 
-    /// <summary>Chained events from <paramref name="fromSeq"/> on, in seq order.</summary>
+    /// <summary>Chained events from <paramref name="fromSeq"/> on, in seq order, read page by page (never all at once).</summary>
     IAsyncEnumerable<ChainedAuditEvent> ReadChainAsync(string tenantId, long fromSeq, CancellationToken cancellationToken);
+
+    /// <summary>One chained event, or null when the chain has no event at <paramref name="seq"/>.</summary>
+    Task<ChainedAuditEvent?> FindAsync(string tenantId, long seq, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Chained events whose time is in <c>[since, until)</c> (API.md: from, to), in time order, read through the time index page by page (never a
+    /// scan of the chain); <paramref name="after"/> continues after a position this method returned.
+    /// </summary>
+    IAsyncEnumerable<(ChainedAuditEvent Event, string Position)> ReadByTimeAsync(string tenantId, DateTimeOffset? since, DateTimeOffset? until, string? after, CancellationToken cancellationToken);
 }
 
 /// <summary>

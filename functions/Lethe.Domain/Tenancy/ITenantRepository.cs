@@ -8,8 +8,11 @@ public interface ITenantRepository
     /// <summary>Stores <paramref name="candidate"/> unless the tenant exists; returns whichever is stored (never overwrites).</summary>
     Task<Tenant> GetOrCreateAsync(Tenant candidate, CancellationToken cancellationToken);
 
-    /// <summary>Writes the tenant's profile as given (create or replace).</summary>
-    Task SaveAsync(Tenant tenant, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the tenant's profile if it is still at <see cref="Tenant.Version"/> (0: not stored yet), as version + 1; false
+    /// when another change came first (read again and reapply), so concurrent changes never undo each other.
+    /// </summary>
+    Task<bool> TrySaveAsync(Tenant tenant, CancellationToken cancellationToken);
 }
 
 public sealed record LegalHold(string Id, string TenantId, string SubjectRef, string Reason, DateTimeOffset CreatedAt, string CreatedBy);

@@ -18,6 +18,9 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
 
     public Policies.RetentionSettings Retention { get; init; } = Policies.RetentionSettings.Initial;
 
+    /// <summary>The stored version this copy was read at (0: not stored yet); every save is conditional on it.</summary>
+    public long Version { get; init; }
+
     public const int MaxNameLength = 200;
 
     public static string StateName(TenantState state) => state switch

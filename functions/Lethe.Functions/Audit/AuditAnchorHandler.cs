@@ -33,7 +33,7 @@ public sealed class AuditAnchorHandler(AuditAnchorer anchorer, DynamoTenantRepos
         {
             try
             {
-                if (await anchorer.AnchorAsync(tenant, cancellationToken) is not null)
+                if (await anchorer.AnchorAsync(tenant, cancellationToken) is { Created: true })
                 {
                     anchored++;
                 }

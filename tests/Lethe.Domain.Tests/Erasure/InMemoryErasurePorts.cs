@@ -207,6 +207,12 @@ public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenc
 
     public string KeyId => "signing-key-1";
 
+    public bool IsKnownKey(string keyId) => keyId == KeyId;
+
+    public Task<ChainedAuditEvent?> FindAsync(string tenantId, long seq, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public IAsyncEnumerable<(ChainedAuditEvent Event, string Position)> ReadByTimeAsync(string tenantId, DateTimeOffset? since, DateTimeOffset? until, string? after, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public Task AppendAsync(AuditEvent evt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evt);

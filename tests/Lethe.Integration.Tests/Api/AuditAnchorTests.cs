@@ -128,6 +128,110 @@ public sealed class AuditAnchorTests : IClassFixture<LetheApiFactory>
     }
 
     [Fact]
+    public async Task Deleting_the_chains_tail_and_rewinding_its_head_is_found_by_the_anchor_at_any_from()
+    {
+        var (tenant, admin) = await ChainOfAsync(4);
+        await VerifyAsync(admin, tenant, "?from=0", 4);
+        (await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct)).StatusCode.Should().Be(HttpStatusCode.Created);
+        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
+        var table = ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit);
+        var third = await dynamo.GetItemAsync(table, new() { ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = DynamoAuditChainStore.ChainKey(2) } }, Ct);
+
+        // The attacker removes events 3 and 4 and moves the head back to event 2, so the chain alone looks whole.
+        foreach (var seq in new long[] { 3, 4 })
+        {
+            await dynamo.DeleteItemAsync(table, new() { ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = DynamoAuditChainStore.ChainKey(seq) } }, Ct);
+        }
+
+        await dynamo.PutItemAsync(table, new()
+        {
+            ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = "CHAINHEAD" }, ["seq"] = new() { N = "2" }, ["hash"] = third.Item["hash"],
+        }, Ct);
+        var whole = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+        var fromTwo = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=2", Ct));
+        var byDefault = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify", Ct));
+
+        foreach (var verify in new[] { whole, fromTwo, byDefault })
+        {
+            verify.GetProperty("valid").GetBoolean().Should().BeFalse(verify.ToString());
+            verify.GetProperty("reason").GetString().Should().Contain("removed");
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_the_tail_without_moving_the_head_breaks_verify_even_with_no_anchor()
+    {
+        var (tenant, admin) = await ChainOfAsync(3);
+        await VerifyAsync(admin, tenant, "?from=0", 3);
+        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
+
+        await dynamo.DeleteItemAsync(ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit),
+            new() { ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = DynamoAuditChainStore.ChainKey(3) } }, Ct);
+        var verify = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+
+        (verify.GetProperty("valid").GetBoolean(), verify.GetProperty("brokenAt").GetInt64()).Should().Be((false, 3L));
+        verify.GetProperty("reason").GetString().Should().Contain("recorded head");
+    }
+
+    [Fact]
+    public async Task An_anchor_signed_by_a_key_that_is_not_the_platforms_fails_verification()
+    {
+        var (tenant, admin) = await ChainOfAsync(2);
+        await VerifyAsync(admin, tenant, "?from=0", 2);
+        (await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct)).EnsureSuccessStatusCode();
+        using var s3 = _cloud.Cloud.CreateS3Client();
+        using var kms = _cloud.Cloud.CreateKmsClient();
+        var bucket = ResourceNames.FromEnvironment().Bucket(ResourceCatalog.AuditArchive);
+        var key = $"anchors/{tenant}/000000000002.json";
+        using var original = await s3.GetObjectAsync(bucket, key, Ct);
+        var document = JsonDocument.Parse(original.ResponseStream).RootElement;
+        var attacker = await kms.CreateKeyAsync(new Amazon.KeyManagementService.Model.CreateKeyRequest
+        {
+            Description = "an attacker's own signing key", KeySpec = Amazon.KeyManagementService.KeySpec.ECC_NIST_P256, KeyUsage = Amazon.KeyManagementService.KeyUsageType.SIGN_VERIFY,
+        }, Ct);
+        var payload = JsonDocument.Parse(Convert.FromBase64String(document.GetProperty("payload").GetString()!)).RootElement;
+        var forged = payload.GetRawText().Replace(payload.GetProperty("keyId").GetString()!, attacker.KeyMetadata.Arn, StringComparison.Ordinal);
+        var signature = await kms.SignAsync(new Amazon.KeyManagementService.Model.SignRequest
+        {
+            KeyId = attacker.KeyMetadata.Arn, Message = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(forged)),
+            MessageType = Amazon.KeyManagementService.MessageType.RAW, SigningAlgorithm = Amazon.KeyManagementService.SigningAlgorithmSpec.ECDSA_SHA_256,
+        }, Ct);
+
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            ContentBody = $$"""{"anchor":{"tenantId":"{{tenant}}","seq":2,"hash":"x","at":"x"},"payload":"{{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(forged))}}","signature":"{{Convert.ToBase64String(signature.Signature.ToArray())}}","algorithm":"ECDSA_SHA_256","keyId":"{{attacker.KeyMetadata.Arn}}"}""",
+        }, Ct);
+        var verify = await HttpJson.ReadJsonAsync(await admin.GetAsync($"/v1/tenants/{tenant}/audit/verify?from=0", Ct));
+
+        verify.GetProperty("valid").GetBoolean().Should().BeFalse();
+        verify.GetProperty("reason").GetString().Should().Contain("unknown key");
+    }
+
+    [Fact]
+    public async Task Anchoring_an_unchanged_head_returns_the_existing_anchor_and_adds_nothing_to_the_archive_or_the_chain()
+    {
+        var (tenant, admin) = await ChainOfAsync(2);
+        await VerifyAsync(admin, tenant, "?from=0", 2);
+
+        var first = await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct);
+        await VerifyAsync(admin, tenant, "?from=0", 3);
+        var second = await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct);
+        var third = await admin.PostAsync($"/v1/tenants/{tenant}/audit/anchors", null, Ct);
+
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+        second.StatusCode.Should().Be(HttpStatusCode.OK);
+        third.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await second.ReadJsonAsync()).GetProperty("seq").GetInt64().Should().Be((await first.ReadJsonAsync()).GetProperty("seq").GetInt64());
+        using var s3 = _cloud.Cloud.CreateS3Client();
+        var stored = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = ResourceNames.FromEnvironment().Bucket(ResourceCatalog.AuditArchive), Prefix = $"anchors/{tenant}/" }, Ct);
+        stored.S3Objects.Should().ContainSingle();
+        var events = (await (await admin.GetAsync($"/v1/tenants/{tenant}/audit", Ct)).ReadJsonAsync()).GetProperty("items").EnumerateArray();
+        events.Count(e => e.GetProperty("action").GetString() == "audit.anchor").Should().Be(1);
+    }
+
+    [Fact]
     public async Task An_anchor_cannot_be_deleted_from_the_archive()
     {
         var (tenant, admin) = await ChainOfAsync(1);

@@ -175,6 +175,36 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
     }
 
     [Fact]
+    public async Task A_time_range_returns_exactly_the_events_in_it_page_by_page_through_its_cursor()
+    {
+        var tenant = await TenantWithEventsAsync(5);
+        using var auditor = _api.ClientWithToken(tenant, Roles.Auditor);
+        await VerifiedWithAsync(auditor, tenant, 5);
+        var all = (await (await auditor.GetAsync($"/v1/tenants/{tenant}/audit", Ct)).ReadJsonAsync()).GetProperty("items").EnumerateArray()
+            .Select(e => (Seq: e.GetProperty("seq").GetInt64(), At: e.GetProperty("at").GetString()!)).ToList();
+        var from = Uri.EscapeDataString(all[1].At);
+        var to = Uri.EscapeDataString(all[4].At);
+        var expected = all.Where(e => string.CompareOrdinal(e.At, all[1].At) >= 0 && string.CompareOrdinal(e.At, all[4].At) < 0).Select(e => e.Seq).ToList();
+
+        var seen = new List<long>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await (await auditor.GetAsync($"/v1/tenants/{tenant}/audit?from={from}&to={to}&limit=1{(cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")}", Ct)).ReadJsonAsync();
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
+            cursor = page.GetProperty("nextCursor").GetString();
+            pages++;
+        }
+        while (cursor is not null && pages < 10);
+
+        seen.Should().Equal(expected, "from is inclusive, to exclusive, and every event comes once in time order");
+        expected.Should().NotBeEmpty();
+        var foreign = await auditor.GetAsync($"/v1/tenants/{tenant}/audit?from={from}&cursor=12", Ct);
+        foreign.StatusCode.Should().Be(HttpStatusCode.BadRequest, "a seq cursor does not belong to a time range");
+    }
+
+    [Fact]
     public async Task A_refused_change_by_a_caller_of_the_tenant_is_audited_as_denied_but_a_strangers_is_not_written_there()
     {
         var tenant = await TenantWithEventsAsync(1);

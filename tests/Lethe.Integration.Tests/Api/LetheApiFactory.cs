@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Lethe.Tests.Integration.Api;
 
 /// <summary>The real API (real guard, real DynamoDB adapter) against the local cloud, with a dev signing key of its own.</summary>
-public sealed class LetheApiFactory : WebApplicationFactory<Program>
+public class LetheApiFactory : WebApplicationFactory<Program>
 {
     private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"lethe-it-{Guid.NewGuid():N}.key");
 
@@ -57,6 +57,9 @@ public sealed class LetheApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Lethe:Auth:Issuer", DevSigningKey.Issuer);
         builder.UseSetting("Lethe:Auth:Audience", DevSigningKey.Audience);
         builder.UseSetting("Lethe:Auth:DevKeyFile", _keyFile);
+        // Tests drive bursts (a hundred concurrent submissions) at one tenant; the limit itself is tested with its own settings.
+        builder.UseSetting("Lethe:RateLimit:PermitsPerSecond", "10000");
+        builder.UseSetting("Lethe:RateLimit:Burst", "20000");
         foreach (var (key, value) in Settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);

@@ -92,8 +92,11 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
 
         using var anonymous = _api.CreateClient();
         var pem = await anonymous.GetStringAsync("/v1/certificates/public-key", Ct);
-        var byId = await anonymous.GetStringAsync($"/v1/certificates/public-keys/{certificate.GetProperty("keyId").GetString()}", Ct);
-        byId.Should().Be(pem);
+        var keyId = certificate.GetProperty("keyId").GetString()!;
+        var byId = await anonymous.GetStringAsync($"/v1/certificates/public-keys/{Uri.EscapeDataString(keyId)}", Ct);
+        var byRawId = await anonymous.GetStringAsync($"/v1/certificates/public-keys/{keyId}", Ct);
+        byId.Should().Be(pem, "a key id (an ARN with a slash) works as one encoded path segment, as generated clients send it");
+        byRawId.Should().Be(pem);
         using var key = ECDsa.Create();
         key.ImportFromPem(pem);
         key.VerifyData(payload, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence).Should().BeTrue();

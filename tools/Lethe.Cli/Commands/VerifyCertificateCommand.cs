@@ -134,7 +134,7 @@ public static class VerifyCertificateCommand
     private static async Task<string> FetchAsync(Uri baseUrl, string keyId, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        using var response = await http.GetAsync(new Uri(baseUrl, $"v1/certificates/public-keys/{keyId}"), cancellationToken);
+        using var response = await http.GetAsync(new Uri(baseUrl, $"v1/certificates/public-keys/{Uri.EscapeDataString(keyId)}"), cancellationToken);
         return response.IsSuccessStatusCode
             ? await response.Content.ReadAsStringAsync(cancellationToken)
             : throw new HttpRequestException($"{(int)response.StatusCode} from {baseUrl} for key {keyId}");

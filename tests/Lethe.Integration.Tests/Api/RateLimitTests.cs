@@ -1,0 +1,45 @@
+using System.Net;
+using Lethe.Domain.Security;
+using Lethe.Tests.Integration.Fixtures;
+
+namespace Lethe.Tests.Integration.Api;
+
+/// <summary>An API whose per-tenant limit is 1 request/s with bursts of 3 (API.md: configurable per stage).</summary>
+public sealed class RateLimitedApiFactory : LetheApiFactory
+{
+    public RateLimitedApiFactory()
+    {
+        Settings = new Dictionary<string, string> { ["Lethe:RateLimit:PermitsPerSecond"] = "1", ["Lethe:RateLimit:Burst"] = "3" };
+    }
+}
+
+/// <summary>API.md, Auth: a per-tenant token bucket answered with 429 problem+json and Retry-After beyond it.</summary>
+public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<RateLimitedApiFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_tenant_over_its_limit_gets_429_with_Retry_After_while_another_tenant_is_served()
+    {
+        var busy = $"rl-{Guid.NewGuid():N}"[..20];
+        var quiet = $"rl-{Guid.NewGuid():N}"[..20];
+        using var client = api.ClientWithToken(busy, Roles.TenantAdmin);
+        using var other = api.ClientWithToken(quiet, Roles.TenantAdmin);
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await client.GetAsync($"/v1/tenants/{busy}/legal-holds", Ct));
+        }
+
+        var served = await other.GetAsync($"/v1/tenants/{quiet}/legal-holds", Ct);
+
+        answers.Take(3).Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK, "the burst of 3 is served");
+        var limited = answers.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        limited.Should().NotBeEmpty();
+        limited[0].Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        int.Parse(limited[0].Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(1);
+        (await limited[0].ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/rate-limited");
+        served.StatusCode.Should().Be(HttpStatusCode.OK, "the limit is per tenant");
+    }
+}
