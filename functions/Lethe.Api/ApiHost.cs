@@ -35,7 +35,7 @@ namespace Lethe.Api;
 /// Builds the API: the same composition runs under Kestrel in AWS (behind the Lambda Web Adapter), under <c>./lethe up</c>,
 /// and in the integration tests.
 /// </summary>
-public static class ApiHost
+public static partial class ApiHost
 {
     public const string CorrelationHeader = "X-Correlation-Id";
 
@@ -52,7 +52,13 @@ public static class ApiHost
     public static void AddServices(WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(o =>
+        {
+            o.AddServerHeader = false;
+            o.Limits.MaxRequestBodySize = MaxBodyBytes;
+            // A %00 in a request line reaches our pipeline (and its problem+json) instead of Kestrel's bare 400.
+            o.ConfigureEndpointDefaults(endpoint => endpoint.Use(NulTargetRewriter.Middleware));
+        });
         builder.Logging.ClearProviders().AddPowertoolsJsonConsole(o =>
         {
             o.Service = "lethe-api";
@@ -60,7 +66,15 @@ public static class ApiHost
         });
         // Framework request logs would double every line; our own logs and warnings are what operators read.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            // API.md: JSON depth 64; and a body has one value per name (idempotency compares canonical JSON, which has no duplicates).
+            o.SerializerOptions.MaxDepth = MaxJsonDepth;
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
+        // A body that cannot be bound is thrown as BadHttpRequestException, so the problem names the field it failed at.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 
         builder.Services.AddOptions<LetheApiOptions>().BindConfiguration(LetheApiOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LetheApiOptions>, LetheApiOptionsValidator>();
@@ -137,6 +151,8 @@ public static class ApiHost
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Certificates)));
 
         builder.Services.AddHttpClient();
+        // A slow identity provider must not hold requests for the default 100 s: the cached keys serve meanwhile.
+        builder.Services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<LetheApiOptions>, IHttpClientFactory, TimeProvider>(ConfigureJwt);
@@ -177,11 +193,23 @@ public static class ApiHost
                     break;
             }
 
-            if (context.Exception is BadHttpRequestException)
+            if (context.Exception is BadHttpRequestException bad)
             {
-                problem.Type = ProblemTypes.Uri(problem.Status == StatusCodes.Status413PayloadTooLarge ? "payload-too-large" : "malformed-request");
-                problem.Title = "The request could not be read";
-                problem.Detail = "The body is not valid JSON of the expected shape (or is too large). Nothing was changed.";
+                if (problem.Status == StatusCodes.Status413PayloadTooLarge)
+                {
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("payload-too-large"), "The body is too large",
+                        $"A request body is at most {MaxBodyBytes / 1024 / 1024} MiB. Nothing was changed.");
+                }
+                else
+                {
+                    problem.Type = ProblemTypes.Uri("malformed-request");
+                    problem.Title = "The request could not be read";
+                    problem.Detail = "The body is not valid JSON of the expected shape. Nothing was changed.";
+                    if (MalformedField(bad) is { } field)
+                    {
+                        problem.Extensions["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field.Name] = [field.Message] };
+                    }
+                }
             }
 
             problem.Detail ??= problem.Title;
@@ -225,6 +253,34 @@ public static class ApiHost
             document.Info.Description = "Data lifecycle and privacy compliance: tenants, records, erasure and export requests, certificates, audit.";
             return Task.CompletedTask;
         }));
+    }
+
+    /// <summary>API.md: JSON bodies up to 1 MiB (413 beyond) and nesting up to 64 levels (400 beyond).</summary>
+    public const long MaxBodyBytes = 1024 * 1024;
+    public const int MaxJsonDepth = 64;
+
+    /// <summary>
+    /// Where a JSON body failed, as a field name for the problem's <c>errors</c> (a short prefix only: a name is never echoed
+    /// whole), and why, in words of our own (the serializer's message could quote the input).
+    /// </summary>
+    private static (string Name, string Message)? MalformedField(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is not System.Text.Json.JsonException json)
+        {
+            // Query and route values that do not bind ("Failed to bind parameter \"int? limit\" from \"abc\"."): the name, never the value.
+            var parameter = BoundParameter().Match(bad.Message);
+            return parameter.Success
+                ? (ProblemTypes.ShortName(parameter.Groups["name"].Value), bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "This value is required." : "Not a valid value for this parameter.")
+                : null;
+        }
+
+        var path = json.Path is { Length: > 1 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : json.Path is "$" or null ? "body" : json.Path;
+        var message = json.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
+            ? "This name appears more than once in the object; a body has one value per name."
+            : json.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"The JSON is nested deeper than {MaxJsonDepth} levels."
+                : "Not a JSON value of the expected type here (or the JSON ends early).";
+        return (ProblemTypes.ShortName(path), message);
     }
 
     private static void ConfigureJwt(JwtBearerOptions jwt, IOptions<LetheApiOptions> lethe, IHttpClientFactory http, TimeProvider clock)
@@ -289,6 +345,8 @@ public static class ApiHost
         // A body that cannot be read (malformed JSON, wrong types, too large) is the caller's error, not ours.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
+            // A caller's bad request is answered, not logged as our failure.
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
             StatusCodeSelector = ex => ex switch
             {
                 BadHttpRequestException bad => bad.StatusCode,
@@ -299,7 +357,9 @@ public static class ApiHost
             },
         });
         app.UseStatusCodePages();
+        app.Use(LimitRequestAsync);
         app.UseRouting();
+        app.Use(RefuseControlCharactersInPathAsync);
         app.UseRateLimiter();
         app.UseAuthentication();
 
@@ -315,6 +375,70 @@ public static class ApiHost
         app.MapRequestEndpoints();
         app.MapCertificateKeyEndpoints();
     }
+
+    /// <summary>
+    /// Every request body is limited to <see cref="MaxBodyBytes"/> (413 problem beyond; Kestrel enforces the same limit where it
+    /// serves). A change, once received, is carried out and journaled even if the client goes away meanwhile: a client abort
+    /// must never split a write from its audit event, so writes run on a server-side deadline instead of the connection.
+    /// </summary>
+    private static async Task LimitRequestAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            throw new BadHttpRequestException("The request body is too large.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+        else if (context.Request.ContentLength is null && !HttpMethods.IsGet(context.Request.Method))
+        {
+            context.Request.Body = new LimitedReadStream(context.Request.Body, MaxBodyBytes);
+        }
+
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            await next(context);
+            return;
+        }
+
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(WriteDeadline);
+        context.RequestAborted = deadline.Token;
+        await next(context);
+    }
+
+    /// <summary>
+    /// A path parameter with a NUL (which <see cref="NulTargetRewriter"/> turns into U+FFFD) or another control character is
+    /// a 400 problem naming the parameter, before any guard or store sees it.
+    /// </summary>
+    private static async Task RefuseControlCharactersInPathAsync(HttpContext context, RequestDelegate next)
+    {
+        static bool Bad(string text) => text.Any(c => char.IsControl(c) || c == '\uFFFD');
+        var named = context.Request.RouteValues.Where(v => v.Value is string text && Bad(text)).Select(v => v.Key).ToList();
+        if (named.Count == 0 && Bad(context.Request.Path.Value ?? string.Empty))
+        {
+            named.Add("path");
+        }
+
+        if (named.Count > 0)
+        {
+            await ProblemTypes.Validation(context, named.ToDictionary(n => n, _ => ControlCharacterError, StringComparer.Ordinal)).ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
+    }
+
+    private static readonly string[] ControlCharacterError = ["A path segment may not contain NUL or other control characters."];
+
+    /// <summary>How long a change may take once received (API Gateway answers after 29 s anyway).</summary>
+    private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(60);
+
+    [System.Text.RegularExpressions.GeneratedRegex("parameter \"(?:[^\"]*\\s)?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex BoundParameter();
 
     private static bool IsSafeCorrelationId(string value) =>
         value.Length is > 0 and <= 128 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');

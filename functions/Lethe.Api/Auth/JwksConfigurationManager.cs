@@ -55,14 +55,21 @@ public sealed class JwksConfigurationManager : IConfigurationManager<OpenIdConne
                 configuration.SigningKeys.Add(key);
             }
 
+            if (configuration.SigningKeys.Count == 0)
+            {
+                // A key set with no usable signing key (empty, or only keys we cannot use) is as broken as a malformed one.
+                throw new ArgumentException("The JWKS holds no usable signing key.");
+            }
+
             _current = configuration;
             _fetchedAt = now;
             _refreshRequested = false;
             return configuration;
         }
-        catch (HttpRequestException) when (_current is not null)
+        catch (Exception ex) when (_current is not null && IsIdentityProviderFault(ex, cancel))
         {
-            // The IdP is briefly away: keep validating with the keys we have, and ask again in five minutes, not per request.
+            // The IdP is briefly away, slow, or serving a broken key set: keep validating with the keys we have, and ask again
+            // in five minutes, not per request.
             _fetchedAt = now - _interval + MinimumRefresh;
             return _current;
         }
@@ -71,6 +78,15 @@ public sealed class JwksConfigurationManager : IConfigurationManager<OpenIdConne
             _gate.Release();
         }
     }
+
+    /// <summary>Unreachable, timed out (not the caller's cancellation), or a response that is not a usable key set.</summary>
+    private static bool IsIdentityProviderFault(Exception ex, CancellationToken cancel) => ex switch
+    {
+        HttpRequestException => true,
+        TaskCanceledException or OperationCanceledException => !cancel.IsCancellationRequested,
+        ArgumentException or System.Text.Json.JsonException or FormatException => true,
+        _ => false,
+    };
 
     public void RequestRefresh() => _refreshRequested = true;
 

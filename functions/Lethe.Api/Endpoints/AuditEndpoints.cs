@@ -39,7 +39,7 @@ public static partial class AuditEndpoints
             .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapPost("/exports", ExportAsync).RequireTenantAccess(Capability.ReadAudit)
-            .WithName("ExportAudit").WithSummary("Exports the audit range [from, to) as CSV or JSON in a ZIP, as a job delivered like an export (download link, 7 days).")
+            .WithName("ExportAudit").WithSummary("Exports the audit range [from, to) (both required) as CSV or JSON in a ZIP, as a job delivered like an export (download link, 7 days).")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapPost("/anchors", AnchorAsync).RequireTenantAccess(Capability.AnchorAudit)
             .WithName("AnchorAudit").WithSummary("Signs the chain head now (the daily schedule does this in AWS) into the Object-Lock archive; an unchanged head returns its existing anchor (200).")
@@ -169,14 +169,14 @@ public static partial class AuditEndpoints
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         DateTimeOffset? fromAt = null, toAt = null;
-        if (body?.From is { } from && !TryTime(from, out fromAt))
+        if (body?.From is not { } from || !TryTime(from, out fromAt))
         {
-            errors["from"] = ["An ISO 8601 time, e.g. 2026-11-01T00:00:00Z."];
+            errors["from"] = ["Required: an ISO 8601 UTC time, e.g. 2026-11-01T00:00:00Z (the start of the range, included)."];
         }
 
-        if (body?.To is { } to && !TryTime(to, out toAt))
+        if (body?.To is not { } to || !TryTime(to, out toAt))
         {
-            errors["to"] = ["An ISO 8601 time, e.g. 2026-11-30T00:00:00Z."];
+            errors["to"] = ["Required: an ISO 8601 UTC time, e.g. 2026-12-01T00:00:00Z (the end of the range, excluded)."];
         }
 
         if (fromAt is { } start && toAt is { } end && end <= start)
@@ -202,12 +202,22 @@ public static partial class AuditEndpoints
         return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{job.Id}", RequestEndpoints.View(job, http, subjectId: null));
     }
 
+    /// <summary>ISO 8601 only (a date, or a date and time with Z or an offset); nothing else a lenient parser would take (NUL, spaces, names).</summary>
     private static bool TryTime(string text, out DateTimeOffset? at)
     {
-        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed);
+        DateTimeOffset parsed = default;
+        var ok = text.Length <= 40 && DateTimeOffset.TryParseExact(text, IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out parsed);
         at = ok ? parsed : null;
         return ok;
     }
+
+    private static readonly string[] IsoFormats =
+    [
+        "yyyy-MM-dd",
+        "yyyy-MM-dd'T'HH:mm:ssK",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd'T'HH:mmK",
+    ];
 
     private static AuditEntryView View(ChainedAuditEvent chained)
     {
@@ -217,27 +227,14 @@ public static partial class AuditEndpoints
 
     private static string Csv(IEnumerable<AuditEntryView> items)
     {
-        var csv = new StringBuilder("seq,at,actorSub,actorRole,action,target,outcome,details,prevHash,hash\n");
+        var csv = new StringBuilder(Domain.Exports.Csv.Line(["seq", "at", "actorSub", "actorRole", "action", "target", "outcome", "details", "prevHash", "hash"]));
         foreach (var i in items)
         {
-            csv.Append(i.Seq.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append(Field(i.At)).Append(',').Append(Field(i.Actor.Sub)).Append(',').Append(Field(i.Actor.Role)).Append(',')
-                .Append(Field(i.Action)).Append(',').Append(Field(i.Target)).Append(',').Append(Field(i.Outcome)).Append(',')
-                .Append(Field(i.Details.GetRawText())).Append(',').Append(i.PrevHash).Append(',').Append(i.Hash).Append('\n');
+            csv.Append(Domain.Exports.Csv.Line([
+                i.Seq.ToString(CultureInfo.InvariantCulture), i.At, i.Actor.Sub, i.Actor.Role, i.Action, i.Target, i.Outcome, i.Details.GetRawText(), i.PrevHash, i.Hash]));
         }
 
         return csv.ToString();
-    }
-
-    /// <summary>RFC 4180 quoting; a leading formula character is neutralised so spreadsheets do not execute it.</summary>
-    private static string Field(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
-        {
-            value = "'" + value;
-        }
-
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#\d{12}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]

@@ -98,7 +98,7 @@ public static class RecordEndpoints
         var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted);
         var (page, next) = await store.ListActiveAsync(tenantId, subjectRef, cursor, limit ?? DefaultPageSize, http.RequestAborted);
         var items = new List<RecordResponse>(page.Count);
-        foreach (var stored in page)
+        foreach (var stored in page.Where(r => VisibleTo(http, r)))
         {
             items.Add(View(await records.OpenAsync(stored, keyArn, http.RequestAborted)));
         }
@@ -120,7 +120,7 @@ public static class RecordEndpoints
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
         var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted) : null;
         var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
-        if (stored is null || stored.SubjectRef != subjectRef || stored.State != ItemState.Active)
+        if (stored is null || stored.SubjectRef != subjectRef || stored.State != ItemState.Active || !VisibleTo(http, stored))
         {
             return ProblemTypes.NotFound(http, "record");
         }
@@ -138,6 +138,16 @@ public static class RecordEndpoints
     public static IResult ErasureInProgress(HttpContext http, string? jobId) =>
         ProblemTypes.Conflict(http, "erasure-in-progress", "Erasure in progress",
             "An erasure of this subject is open: nothing is written for it until the erasure ends. Nothing was changed.", jobId);
+
+    /// <summary>
+    /// API.md, Records: a token that reads only as the data subject sees records whose visibility includes the subject
+    /// (<c>shared</c>, <c>subject</c>); <c>coach_only</c>, <c>staff_only</c> and any other visibility are hidden (404), while
+    /// the right of access is served by exports, which hold every record.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SubjectVisible = new HashSet<string>(["shared", "subject"], StringComparer.Ordinal);
+
+    private static bool VisibleTo(HttpContext http, StoredRecord record) =>
+        RolePolicy.ScopeOf(http.Principal(), Capability.ReadRecords) != SubjectScope.OwnSubject || SubjectVisible.Contains(record.Visibility);
 
     private static IResult? Refuse(HttpContext http, string subjectId) =>
         RolePolicy.MayActFor(http.Principal(), Capability.ReadRecords, subjectId) ? null : ProblemTypes.Forbidden(http);

@@ -90,10 +90,16 @@ public static class RequestEndpoints
 
         var submission = new RequestSubmission(body.Type, body.SubjectId, body.Reason, body.Format);
         var errors = new Dictionary<string, string[]>(submission.Validate(), StringComparer.Ordinal);
-        var key = http.Request.Headers[IdempotencyHeader].ToString();
-        if (key.Length > 0 && !IdempotencyKeys.IsValid(key))
+        // Present means meant: an empty or repeated header is an error, never taken as "no key" (a retry would run twice).
+        var header = http.Request.Headers[IdempotencyHeader];
+        var key = header.Count == 1 ? header[0] ?? string.Empty : string.Empty;
+        if (header.Count > 1)
         {
-            errors["Idempotency-Key"] = [$"An idempotency key is 1–{IdempotencyKeys.MaxLength} printable ASCII characters."];
+            errors[IdempotencyHeader] = ["Send one Idempotency-Key header, not several."];
+        }
+        else if (header.Count == 1 && !IdempotencyKeys.IsValid(key))
+        {
+            errors[IdempotencyHeader] = [$"An idempotency key is 1–{IdempotencyKeys.MaxLength} printable ASCII characters."];
         }
 
         if (errors.Count > 0)

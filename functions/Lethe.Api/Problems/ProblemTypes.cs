@@ -25,13 +25,31 @@ public static class ProblemTypes
     public static IResult NotFound(HttpContext context, string what) =>
         Create(context, StatusCodes.Status404NotFound, "not-found", "Not found", $"No {what} with this id exists in this tenant.");
 
+    /// <summary>A field name as a problem may echo it: at most <see cref="MaxEchoedName"/> characters, control characters dropped.</summary>
+    public static string ShortName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var clean = new string(name.Where(c => !char.IsControl(c)).Take(MaxEchoedName + 1).ToArray());
+        return clean.Length > MaxEchoedName ? clean[..MaxEchoedName] + "…" : clean;
+    }
+
+    /// <summary>An error never echoes more of the caller's input than a short prefix (a 1 MB name comes back as 64 characters).</summary>
+    public const int MaxEchoedName = 64;
+
     /// <summary>400 with <c>errors</c> keyed by field (API.md); nothing was changed.</summary>
     public static IResult Validation(HttpContext context, IReadOnlyDictionary<string, string[]> errors, string slug = "validation")
     {
         ArgumentNullException.ThrowIfNull(errors);
+        var named = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (field, messages) in errors)
+        {
+            var key = ShortName(field);
+            named[key] = named.TryGetValue(key, out var earlier) ? [.. earlier, .. messages] : messages;
+        }
+
         return Create(context, StatusCodes.Status400BadRequest, slug, "The request is not valid",
-            $"{errors.Count} field(s) are not valid: {string.Join(", ", errors.Keys)}. Nothing was changed.",
-            errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+            $"{named.Count} field(s) are not valid: {string.Join(", ", named.Keys.Take(10))}{(named.Count > 10 ? ", …" : "")}. Nothing was changed.",
+            named);
     }
 
     /// <summary>409 with the conflicting job named (<c>jobId</c>), e.g. <c>erasure-in-progress</c>.</summary>

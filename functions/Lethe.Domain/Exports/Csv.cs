@@ -3,8 +3,10 @@ using System.Text;
 namespace Lethe.Domain.Exports;
 
 /// <summary>
-/// RFC 4180 fields: a value with a comma, a quote, CR or LF is quoted and its quotes doubled, so any CSV reader gets the exact
-/// value back. Values are never rewritten (an export returns data as it was written).
+/// The one CSV writer of Lethe (exports, audit pages, audit exports): RFC 4180 fields (a value with a comma, a quote, CR or LF
+/// is quoted and its quotes doubled) with spreadsheet formula injection neutralised the same way everywhere: a cell that
+/// starts with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab or a carriage return gets a leading apostrophe, so no spreadsheet
+/// runs it (OWASP's rule). JSON files carry every value verbatim and are the reference.
 /// </summary>
 public static class Csv
 {
@@ -15,6 +17,11 @@ public static class Csv
             return string.Empty;
         }
 
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+
         return value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
     }
 
@@ -22,13 +29,15 @@ public static class Csv
     public static string Line(IEnumerable<string?> values)
     {
         var line = new StringBuilder();
+        var first = true;
         foreach (var value in values)
         {
-            if (line.Length > 0)
+            if (!first)
             {
                 line.Append(',');
             }
 
+            first = false;
             line.Append(Field(value));
         }
 

@@ -73,7 +73,7 @@ public sealed class ExportPackagerTests
         rows.Should().HaveCount(3);
         rows[1].Should().Equal("rec_1", "2026-11-20T10:00:00.000Z", "", "coach", "We talked, \"openly\", about\r\nthe move.");
         rows[2].Should().Equal("rec_3", "2026-11-20T10:02:00.000Z", "calm", "", "Second session");
-        Parse(entries["records/note.csv"])[1][2].Should().Be("=SUM(A1) stays as written");
+        Parse(entries["records/note.csv"])[1][2].Should().Be("'=SUM(A1) stays as written", "a formula cell is neutralised in CSV (records.json keeps it verbatim)");
     }
 
     [Fact]

@@ -168,7 +168,7 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         using var response = await auditor.GetAsync($"/v1/tenants/{tenant}/audit?format=csv&limit=2", Ct);
 
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/csv");
-        var lines = (await response.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = (await response.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().Be("seq,at,actorSub,actorRole,action,target,outcome,details,prevHash,hash");
         lines.Should().HaveCount(3);
         response.Headers.GetValues("X-Next-Cursor").Single().Should().Be("3");

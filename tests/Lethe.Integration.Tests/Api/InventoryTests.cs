@@ -94,6 +94,8 @@ public sealed class SubjectPathRedactionTests
     [InlineData("GET /v1/tenants/t1/subjects/anna@example.com/records", "GET /v1/tenants/t1/subjects/[redacted]/records")]
     [InlineData("/v1/tenants/t1/subjects/anna?x=1", "/v1/tenants/t1/subjects/[redacted]?x=1")]
     [InlineData("/v1/tenants/t1/items", "/v1/tenants/t1/items")]
-    public void Subject_ids_in_paths_are_redacted_before_logging(string text, string expected) =>
+    [InlineData("GET /v1/tenants/t1/items?subjectId=anna%40example.com&state=active", "GET /v1/tenants/t1/items?subjectId=[redacted]&state=active")]
+    [InlineData("/v1/tenants/t1/requests?status=running&SUBJECTID=bob", "/v1/tenants/t1/requests?status=running&SUBJECTID=[redacted]")]
+    public void Subject_ids_in_paths_and_query_strings_are_redacted_before_logging(string text, string expected) =>
         Lethe.Api.SubjectPaths.Redact(text).Should().Be(expected);
 }

@@ -17,6 +17,11 @@ public sealed class JwksConfigurationManagerTests
 
         public bool Down { get; set; }
 
+        public bool Slow { get; set; }
+
+        /// <summary>When set, served instead of a key set (a broken IdP deployment).</summary>
+        public string? Body { get; set; }
+
         public string KeyId { get; set; } = "k1";
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -25,6 +30,17 @@ public sealed class JwksConfigurationManagerTests
             if (Down)
             {
                 throw new HttpRequestException("connection refused");
+            }
+
+            if (Slow)
+            {
+                // What HttpClient raises when its own timeout ends the request.
+                throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout.", new TimeoutException());
+            }
+
+            if (Body is not null)
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(Body) });
             }
 
             var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(RSA.Create(2048).ExportParameters(false)) { KeyId = KeyId });
@@ -97,5 +113,25 @@ public sealed class JwksConfigurationManagerTests
 
         KeyIds(kept).Should().Be("k1");
         idp.Fetches.Should().Be(2, "a down IdP is asked again after a pause, not on every request");
+    }
+
+    [Theory]
+    [InlineData("slow")]
+    [InlineData("not json at all")]
+    [InlineData("""{"keys":[]}""")]
+    [InlineData("""{"keys":[{"kty":"RSA","kid":"broken"}]}""")]
+    public async Task A_timed_out_or_malformed_key_set_keeps_the_last_keys_in_use(string answer)
+    {
+        var idp = new IdentityProvider();
+        using var manager = Manager(idp);
+        await manager.GetConfigurationAsync(CancellationToken.None);
+
+        idp.Slow = answer == "slow";
+        idp.Body = answer == "slow" ? null : answer;
+        _clock.Advance(TimeSpan.FromHours(2));
+        var kept = await manager.GetConfigurationAsync(CancellationToken.None);
+
+        KeyIds(kept).Should().Be("k1");
+        idp.Fetches.Should().Be(2);
     }
 }

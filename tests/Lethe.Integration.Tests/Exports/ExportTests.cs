@@ -210,7 +210,8 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
 
         var refused = await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/audit/exports", new { format = "json" }, Ct);
         var badRange = await auditor.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/audit/exports", new { from = "2026-11-02T00:00:00Z", to = "2026-11-01T00:00:00Z" }, Ct);
-        var submitted = await auditor.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/audit/exports", new { format = "json" }, Ct);
+        var submitted = await auditor.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/audit/exports",
+            new { from = "2020-01-01T00:00:00Z", to = DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture), format = "json" }, Ct);
         submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync(Ct));
         var jobId = (await submitted.ReadJsonAsync()).GetProperty("id").GetString()!;
         var (job, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
