@@ -246,13 +246,7 @@ public static partial class ApiHost
                     $"This tenant sent more requests than its limit allows. Nothing was done; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
             };
         });
-        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Lethe API";
-            document.Info.Version = "v1";
-            document.Info.Description = "Data lifecycle and privacy compliance: tenants, records, erasure and export requests, certificates, audit.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer(OpenApiContract.TransformAsync));
     }
 
     /// <summary>API.md: JSON bodies up to 1 MiB (413 beyond) and nesting up to 64 levels (400 beyond).</summary>

@@ -9,4 +9,20 @@ var root = new RootCommand("Lethe: data lifecycle and privacy compliance, on you
     VerifyCertificateCommand.Create(),
     DemoCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+
+// Bad arguments are reported by the parser (usage, exit 1); anything that still escapes a command is one line, never a stack trace.
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (OperationCanceledException)
+{
+    return 130;
+}
+#pragma warning disable CA1031 // The last resort of a command-line tool: say what failed in one line and exit non-zero.
+catch (Exception ex)
+#pragma warning restore CA1031
+{
+    await Console.Error.WriteLineAsync($"lethe: {ex.Message}");
+    return 1;
+}

@@ -34,7 +34,7 @@ public static partial class AuditEndpoints
         var audit = routes.MapGroup("/v1/tenants/{tenantId}/audit").WithTags("Audit");
         audit.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadAudit)
             .WithName("ListAudit").WithSummary("The chained audit events in seq order, as JSON or CSV (next cursor in X-Next-Cursor).")
-            .Produces<AuditPage>().Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+            .Produces<AuditPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapGet("/verify", VerifyAsync).RequireTenantAccess(Capability.ReadAudit)
             .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);

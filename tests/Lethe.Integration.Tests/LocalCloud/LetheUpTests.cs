@@ -160,6 +160,40 @@ public sealed partial class LetheUpTests
     }
 
     [Fact]
+    public async Task The_demo_runs_against_a_running_up_given_with_url()
+    {
+        await using var up = await StartUpAsync();
+
+        var (exit, output, errors) = await RunCliAsync("demo", "--url", $"http://localhost:{up.ApiPort}");
+
+        exit.Should().Be(0, output + errors);
+        output.Should().Contain("Done: Anna is gone, Ben is untouched, and it is proven.");
+    }
+
+    [Theory]
+    [InlineData("demo", "--url", "notaurl")]
+    [InlineData("demo", "--url", "ftp://localhost:8080")]
+    [InlineData("verify-certificate", "/no/such/file.json", "--url", "localhost")]
+    [InlineData("token", "--tenant", "t1", "--role", "tenant-admin", "--hours", "many")]
+    [InlineData("no-such-command")]
+    public async Task Bad_arguments_get_a_clear_message_and_never_a_stack_trace(params string[] args)
+    {
+        var (exit, output, errors) = await RunCliAsync(args);
+
+        exit.Should().NotBe(0);
+        (output + errors).Should().NotContain("   at ", "a user gets a sentence, not a stack trace").And.NotContain("Unhandled exception");
+    }
+
+    [Fact]
+    public async Task The_demo_against_an_API_that_is_not_there_says_so_in_one_line()
+    {
+        var (exit, output, errors) = await RunCliAsync("demo", "--url", $"http://localhost:{MotoServer.FreePort()}");
+
+        exit.Should().NotBe(0);
+        (output + errors).Should().Contain("Connection refused").And.NotContain("   at ");
+    }
+
+    [Fact]
     public async Task Its_AWS_endpoint_serves_the_catalog_tables_to_the_aws_cli()
     {
         await using var up = await StartUpAsync();

@@ -24,7 +24,7 @@ public static class DemoCommand
 
     public static Command Create()
     {
-        var url = new Option<Uri?>("--url") { Description = "A running `./lethe up` (e.g. http://localhost:8080). Default: start a local cloud for the demo." };
+        var url = CliOptions.BaseUrl("A running `./lethe up` (e.g. http://localhost:8080). Default: start a local cloud for the demo.");
         var command = new Command("demo", "Walk through an erasure: store, erase, hidden at once, purged after the window, certificate verified.") { url };
         command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(url), cancellationToken));
         return command;

@@ -17,7 +17,7 @@ public static class VerifyCertificateCommand
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The certificate as GET …/requests/{id}/certificate returns it (JSON)." };
         var publicKey = new Option<FileInfo?>("--public-key") { Description = "The signing key's public key as PEM (GET /v1/certificates/public-keys/{keyId})." };
-        var url = new Option<Uri?>("--url") { Description = "A Lethe API base URL to fetch the public key of the certificate's keyId from. Default: http://localhost:8080." };
+        var url = CliOptions.BaseUrl("A Lethe API base URL to fetch the public key of the certificate's keyId from. Default: http://localhost:8080.");
         var command = new Command("verify-certificate", "Verify a deletion certificate offline: valid (exit 0) or invalid: reason (exit 1).") { file, publicKey, url };
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -1,0 +1,179 @@
+using Lethe.Api.Problems;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Lethe.Api;
+
+/// <summary>
+/// The OpenAPI document as outside tools consume it (generated clients, Redocly's <c>recommended</c> rules): the bearer JWT
+/// scheme on every tenant operation, every path parameter declared, every problem a route can answer (401, 403, 404, 410,
+/// 429 on every tenant route; 400 and 413 where a body or query is read) as problem+json, and the response headers a client
+/// reads (Location, Retry-After, X-Next-Cursor, X-Correlation-Id, X-Key-Id). Applied once to the whole document, so a new
+/// endpoint gets its contract without remembering it.
+/// </summary>
+public static class OpenApiContract
+{
+    public const string BearerScheme = "bearer";
+    private const string ProblemJson = "application/problem+json";
+    private const string TenantRoutes = "/v1/tenants/{tenantId}";
+
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Platform"] = "Health of the API.",
+        ["Tenants"] = "Tenants, their key and settings, retention and legal holds.",
+        ["Records"] = "A data subject's records, field-encrypted where the category or the caller says so.",
+        ["Consents"] = "A data subject's consents and their history.",
+        ["Inventory"] = "Everything stored for the tenant, with where it is and what state it is in.",
+        ["Items"] = "One inventory item: restore inside its recovery window.",
+        ["Audit"] = "The tenant's hash-chained audit trail: pages, verification, anchors and exports.",
+        ["Requests"] = "Erasure and export requests (jobs): submit, follow, cancel, restore, retry, certificates, downloads.",
+        ["Certificates"] = "Public keys that verify certificates and anchors offline.",
+    };
+
+    public static Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        document.Info.Title = "Lethe API";
+        document.Info.Version = "v1";
+        document.Info.Description = "Data lifecycle and privacy compliance: tenants, records, erasure and export requests, certificates, audit.";
+        foreach (var server in document.Servers ?? [])
+        {
+            server.Url = server.Url?.TrimEnd('/');
+        }
+
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>(StringComparer.Ordinal);
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A JWT with the claims sub, tenant and roles (API.md, Auth).",
+        };
+        document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
+
+        foreach (var (path, item) in document.Paths)
+        {
+            foreach (var (method, operation) in item.Operations ?? [])
+            {
+                DeclarePathParameters(path, operation);
+                if (path.StartsWith(TenantRoutes, StringComparison.Ordinal))
+                {
+                    GuardedOperation(document, method, operation);
+                }
+                else
+                {
+                    // Health and the public keys need no token: an empty requirement says "anonymous" explicitly.
+                    operation.Security = [new OpenApiSecurityRequirement()];
+                }
+
+                Headers(document, operation);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every <c>{name}</c> of the path is a required string parameter, whether or not the handler binds it.</summary>
+    private static void DeclarePathParameters(string path, OpenApiOperation operation)
+    {
+        operation.Parameters ??= [];
+        foreach (var name in path.Split('/').Where(s => s.StartsWith('{') && s.EndsWith('}')).Select(s => s[1..^1].TrimStart('*')))
+        {
+            if (operation.Parameters.Any(p => p.In == ParameterLocation.Path && p.Name == name))
+            {
+                continue;
+            }
+
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = name,
+                In = ParameterLocation.Path,
+                Required = true,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+    }
+
+    private static void GuardedOperation(OpenApiDocument document, HttpMethod method, OpenApiOperation operation)
+    {
+        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
+        operation.Responses ??= [];
+        Problem(document, operation, "401", "No or invalid bearer token.");
+        Problem(document, operation, "403", "The token's tenant or roles may not do this.");
+        Problem(document, operation, "404", "The tenant, or the object named in the path, does not exist in this tenant.");
+        Problem(document, operation, "410", "The tenant was terminated.");
+        var limited = Problem(document, operation, "429", "Over the tenant's rate limit; retry after Retry-After seconds.");
+        limited.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
+        limited.Headers["Retry-After"] = Header("Seconds to wait before retrying.", JsonSchemaType.Integer);
+        var readsInput = operation.RequestBody is not null || operation.Parameters?.Any(p => p.In is ParameterLocation.Query or ParameterLocation.Header) == true;
+        if (readsInput || method != HttpMethod.Get)
+        {
+            Problem(document, operation, "400", "The request is not valid; errors names each field.", "HttpValidationProblemDetails");
+        }
+
+        if (operation.RequestBody is not null)
+        {
+            Problem(document, operation, "413", $"The body is larger than {ApiHost.MaxBodyBytes / 1024 / 1024} MiB.");
+        }
+    }
+
+    private static OpenApiResponse Problem(OpenApiDocument document, OpenApiOperation operation, string status, string description, string schema = "ProblemDetails")
+    {
+        if (operation.Responses!.TryGetValue(status, out var existing) && existing is OpenApiResponse declared)
+        {
+            declared.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
+            declared.Content.TryAdd(ProblemJson, new OpenApiMediaType { Schema = new OpenApiSchemaReference(schema, document) });
+            return declared;
+        }
+
+        var response = new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { [ProblemJson] = new() { Schema = new OpenApiSchemaReference(schema, document) } },
+        };
+        operation.Responses[status] = response;
+        return response;
+    }
+
+    private static void Headers(OpenApiDocument document, OpenApiOperation operation)
+    {
+        foreach (var (status, declared) in operation.Responses ?? [])
+        {
+            if (declared is not OpenApiResponse response)
+            {
+                continue;
+            }
+
+            response.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
+            response.Headers[ApiHost.CorrelationHeader] = Header("The request's correlation id (echoed, or assigned); quote it when reporting a problem.", JsonSchemaType.String);
+            if (status is "201" or "202" or "302")
+            {
+                response.Headers["Location"] = Header(status == "302" ? "Where the download is (a presigned URL valid at most 5 minutes)." : "The created or accepted resource.", JsonSchemaType.String);
+            }
+        }
+
+        if (operation.Responses?.TryGetValue("200", out var ok) != true || ok is not OpenApiResponse success)
+        {
+            return;
+        }
+
+        if (operation.OperationId == "ListAudit")
+        {
+            success.Description = "The page of chained events, as JSON or (format=csv) as CSV with the next cursor in X-Next-Cursor.";
+            success.Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+            {
+                ["application/json"] = new() { Schema = new OpenApiSchemaReference("AuditPage", document) },
+                ["text/csv"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            };
+            success.Headers!["X-Next-Cursor"] = Header("CSV only: the cursor of the next page, absent on the last.", JsonSchemaType.String);
+        }
+        else if (operation.OperationId is "GetCertificatePublicKey" or "GetCertificatePublicKeyById")
+        {
+            success.Headers!["X-Key-Id"] = Header("The id of the signing key this PEM belongs to.", JsonSchemaType.String);
+        }
+    }
+
+    private static OpenApiHeader Header(string description, JsonSchemaType type) =>
+        new() { Description = description, Schema = new OpenApiSchema { Type = type } };
+}
