@@ -111,9 +111,10 @@ public abstract partial class AslWorkflow : Construct
         ArgumentNullException.ThrowIfNull(createFunction);
         var function = createFunction(Pascal(handler), description, handler, new Dictionary<string, string>(FunctionEnvironment) { ["POWERTOOLS_SERVICE_NAME"] = $"lethe-{handler}" });
         State.PlatformKey.GrantEncryptDecrypt(function);
-        GrantTable(function, Table(ResourceCatalog.Jobs), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
+        // Every step reads its job and moves it with conditional updates (phase, counters, page marks).
+        GrantTable(function, Table(ResourceCatalog.Jobs), "dynamodb:GetItem", "dynamodb:UpdateItem");
         // Every step journals what it did; the journal is append-only (PutItem with a condition, never update or delete).
-        GrantTable(function, Table(ResourceCatalog.Audit), "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query");
+        GrantTable(function, Table(ResourceCatalog.Audit), "dynamodb:PutItem");
         Grant(handler, function);
         Functions[handler] = function;
         return function;
@@ -131,14 +132,14 @@ public abstract partial class AslWorkflow : Construct
     protected static void GrantTable(Function function, Table table, params string[] actions) =>
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = actions, Resources = [table.TableArn, $"{table.TableArn}/index/*"] }));
 
-    /// <summary>Tenant keys exist only at run time: usable only when tagged as a Lethe tenant key.</summary>
-    protected static void TenantKeyUse(Function function, params string[] actions) =>
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = actions,
-            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:key/*"],
-            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:ResourceTag/lethe:tenant"] = "*" } },
-        }));
+    /// <summary>
+    /// The subject's erasure lock, which a job's transactions take (retry, redrive), end (completion, failure, stop) or check
+    /// (writes for a subject): an item of the Jobs table.
+    /// </summary>
+    protected void GrantErasureLock(Function function, params string[] actions) => GrantTable(function, Table(ResourceCatalog.Jobs), actions);
+
+    // Tenant keys are used through their own key policies (TenantKeyPolicy names this stage's shred and package roles), never
+    // through IAM: no function holds a kms action on key/*.
 
     private static Dictionary<string, string> Environment(StatefulStack state, IEnumerable<BucketDefinition> buckets)
     {

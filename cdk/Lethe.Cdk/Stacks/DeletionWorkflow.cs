@@ -59,48 +59,72 @@ public sealed class DeletionWorkflow : AslWorkflow
         {
             case "erasure-validate":
                 GrantTable(target, inventory, "dynamodb:Query");
-                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:Query");
+                GrantTable(target, tenants, "dynamodb:Query");
                 break;
             case "erasure-soft-delete-page":
-                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem");
+                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:UpdateItem");
                 GrantTable(target, records, "dynamodb:UpdateItem");
+                break;
+            case "erasure-begin-purge":
+                // A legal hold placed during the window pauses the erasure here.
+                GrantTable(target, tenants, "dynamodb:Query");
                 break;
             case "erasure-purge-page":
             case "soft-delete-sweep":
-                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem");
+                // Pages from the index, consistent re-reads of what a page does not purge, conditional moves.
+                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem");
                 GrantTable(target, records, "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem");
-                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan");
+                GrantTable(target, tenants, handler == "soft-delete-sweep" ? ["dynamodb:Query", "dynamodb:Scan"] : ["dynamodb:Query"]);
+                if (handler == "soft-delete-sweep")
+                {
+                    // The sweep leaves a subject with an open erasure to that erasure (its lock).
+                    GrantErasureLock(target, "dynamodb:GetItem");
+                }
+
                 // Stored files, and the export volumes made of them (inventory items of the subject too).
                 foreach (var bucket in new[] { Bucket(ResourceCatalog.Data), Bucket(ResourceCatalog.Exports) })
                 {
                     target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [bucket.BucketArn] }));
                     target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [bucket.ArnForObjects("*")] }));
                 }
+
                 break;
             case "erasure-shred":
-                GrantTable(target, inventory, "dynamodb:Query");
+                // Decided from the job's counters; survivors (if any) paged and re-read consistently, their records rewrapped.
+                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:BatchGetItem");
                 GrantTable(target, records, "dynamodb:GetItem", "dynamodb:UpdateItem");
                 GrantTable(target, keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
-                TenantKeyUse(target, "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey");
                 break;
             case "erasure-certify":
-                GrantTable(target, inventory, "dynamodb:Query");
                 var certificates = Bucket(ResourceCatalog.Certificates);
                 certificates.GrantPut(target);
                 certificates.GrantRead(target);
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:Sign", "kms:GetPublicKey"], Resources = [State.SigningKey.KeyArn] }));
+                // The certificate names the audit chain head at completion.
+                GrantTable(target, Table(ResourceCatalog.Audit), "dynamodb:GetItem");
                 break;
             case "erasure-schedule-scrub":
                 GrantTable(target, tenants, "dynamodb:GetItem");
+                // The backup-scrub marker (SCRUB#jobId) beside the job.
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
                 break;
             case "erasure-hand-over":
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
                 break;
-            case "jobs-reconcile":
-                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:Scan");
-                GrantStartAndDescribe(target);
+            case "erasure-complete":
+                // Ends the subject's lock, and forgets the free-text reasons of the subject's jobs (their bySubject index).
+                GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:Query");
                 break;
-            case "erasure-begin-purge" or "erasure-complete" or "erasure-record-failure" or "job-status":
+            case "erasure-record-failure":
+                GrantErasureLock(target, "dynamodb:DeleteItem");
+                break;
+            case "job-status":
+                // A failed or stopped execution ends the lock; a redrive in the console takes it again.
+                GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem");
+                break;
+            case "jobs-reconcile":
+                GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query");
+                GrantStartAndDescribe(target);
                 break;
             default:
                 throw new InvalidOperationException($"The deletion workflow names a handler without grants: {handler}. Add its grants to DeletionWorkflow.");

@@ -20,13 +20,18 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
             case "export-collect":
                 GrantTable(target, inventory, "dynamodb:Query");
                 break;
+            case "export-record-failure":
+                break;
             case "export-package":
-                // Reads the subject's items; adds one item per volume (an export is a copy of the person's data: erasure purges it).
-                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem");
-                // Records and consents (one table), the subject's KEK, the tenant's key ARN: read only.
-                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:Query");
+                // Reads the subject's items; registers one item per volume before writing it (an export is a copy of the person's
+                // data: erasure purges it), in a transaction that checks the subject's erasure lock.
+                GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem");
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:ConditionCheckItem");
+                // Records and consents (one table, read 100 at a time), the subject's KEK, the tenant's key ARN, the chain: read only.
+                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query");
                 GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:GetItem");
                 GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
+                GrantTable(target, Table(ResourceCatalog.Audit), "dynamodb:Query");
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:GetObject"], Resources = [Bucket(ResourceCatalog.Data).ArnForObjects("*")] }));
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
                 {
@@ -40,15 +45,10 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
                     Resources = [Bucket(ResourceCatalog.Exports).ArnForObjects("*")],
                 }));
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions"], Resources = [Bucket(ResourceCatalog.Exports).BucketArn] }));
-                // The volume's inventory item is written in a transaction that checks the subject's erasure lock (Jobs table).
-                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:ConditionCheckItem");
-                // Unwrap the subject's KEK, read SSE-KMS files, write the volume under the tenant key.
-                TenantKeyUse(target, "kms:Decrypt", "kms:GenerateDataKey");
+                // The subject's KEK, the SSE-KMS files and the volume under the tenant key: granted by each tenant key's policy.
                 break;
             case "export-complete":
                 GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
-                break;
-            case "export-record-failure":
                 break;
             default:
                 throw new InvalidOperationException($"The export workflow names a handler without grants: {handler}. Add its grants to ExportWorkflow.");

@@ -9,6 +9,7 @@ using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AwsApigatewayv2Integrations;
 using Constructs;
 using Lethe.Aws.Catalog;
+using Lethe.Aws.Keys;
 
 namespace Lethe.Cdk.Stacks;
 
@@ -59,22 +60,17 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.Exports.NameVariable] = state.Buckets[ResourceCatalog.Exports.LogicalName].BucketName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
-        state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadWriteData(Api);
-        // The API creates and reads KEKs; only the shred step of an erasure may delete one.
-        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
-            Resources = [state.Tables[ResourceCatalog.Keys.LogicalName].TableArn],
-        }));
-        state.Tables[ResourceCatalog.Records.LogicalName].GrantReadWriteData(Api);
-        state.Tables[ResourceCatalog.Inventory.LogicalName].GrantReadWriteData(Api);
+        // The API's DynamoDB actions, table by table: exactly what its code calls (a cdk test holds the list).
+        // Tenants: profiles (conditional on their version) and legal holds (the only items it deletes).
+        GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem");
+        // Keys: creates KEKs (never overwrites: conditional puts) and the subject directory, reads both; only the shred step deletes.
+        GrantTable(Api, state, ResourceCatalog.Keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+        // Records and inventory: writes new items, restores soft-deleted ones; never deletes a record or an inventory item.
+        GrantTable(Api, state, ResourceCatalog.Records, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem");
+        GrantTable(Api, state, ResourceCatalog.Inventory, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem");
         // The journal is append-only for the API: it may add and read events, never change or remove one.
         var audit = state.Tables[ResourceCatalog.Audit.LogicalName];
-        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
-            Resources = [audit.TableArn, $"{audit.TableArn}/index/*"],
-        }));
+        GrantTable(Api, state, ResourceCatalog.Audit, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query");
 
         AuditChainer = LetheFunction("AuditChainer", "Links each tenant's new audit journal events into its hash chain (Audit table stream).",
             handler: "audit-chainer", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(60), new Dictionary<string, string>
@@ -115,7 +111,8 @@ public sealed class StatelessStack : Stack
         }
 
         state.PlatformKey.GrantEncryptDecrypt(AuditAnchor);
-        state.Tables[ResourceCatalog.Tenants.LogicalName].GrantReadData(AuditAnchor);
+        // Every tenant id (a scan of profiles), each chain head and the events after the latest anchor.
+        GrantTable(AuditAnchor, state, ResourceCatalog.Tenants, "dynamodb:Scan");
         AuditAnchor.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["dynamodb:GetItem", "dynamodb:Query"],
@@ -136,7 +133,7 @@ public sealed class StatelessStack : Stack
             ParallelizationFactor = 1,
         }));
         state.PlatformKey.GrantEncryptDecrypt(Api);
-        GrantTenantKeys(Api, state.Stage);
+        GrantTenantKeyCreation(Api, state.Stage);
 
         var functionsCode = Code.FromAsset(settings.FunctionsAsset);
         Function WorkflowFunction(string name, string description, string handler, Dictionary<string, string> environment) =>
@@ -144,12 +141,15 @@ public sealed class StatelessStack : Stack
         Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn]);
         Export.GrantStartAndDescribe(Deletion.Functions["jobs-reconcile"]);
-        // The API submits, cancels and reads jobs, restores items and serves certificates.
-        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
-            Resources = [state.Tables[ResourceCatalog.Jobs.LogicalName].TableArn, $"{state.Tables[ResourceCatalog.Jobs.LogicalName].TableArn}/index/*"],
-        }));
+        // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
+        GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
+        // Tenant keys are used by the API, the shred step and the package step through each key's own policy (TenantKeyPolicy),
+        // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
+        Api.AddEnvironment(TenantKeyPolicy.AdministratorVariable, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
+        Api.AddEnvironment(TenantKeyPolicy.UsersVariable, string.Join(",",
+            Api.Role!.RoleArn, Deletion.Functions["erasure-shred"].Role!.RoleArn, Export.Functions["export-package"].Role!.RoleArn));
+        Api.AddEnvironment(TenantKeyPolicy.BucketsVariable, string.Join(",",
+            state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
         Export.GrantExecutions(Api);
@@ -175,28 +175,24 @@ public sealed class StatelessStack : Stack
     public Function AuditAnchor { get; }
 
     /// <summary>
-    /// Tenant keys are created at run time, so their ARNs are unknown here: creation is allowed only with the lethe:tenant tag,
-    /// and use only on keys carrying that tag, and aliases only under this stage's tenant prefix.
+    /// Tenant keys are created at run time, with their key policy in the same call and no tags, so the API needs only
+    /// kms:CreateKey (which has no resource to name), its own aliases, and kms:ListAliases (a BYOK key must not be another
+    /// tenant's). It holds no kms:TagResource and no tenant-key action at all: use of a tenant key comes from the key's policy.
     /// </summary>
-    private static void GrantTenantKeys(Function function, string stage)
+    private static void GrantTenantKeyCreation(Function function, string stage)
     {
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["kms:CreateKey", "kms:TagResource"],
-            Resources = ["*"],
-            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:RequestTag/lethe:tenant"] = "*" } },
-        }));
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:ScheduleKeyDeletion", "kms:CreateAlias"],
-            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:key/*"],
-            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["aws:ResourceTag/lethe:tenant"] = "*" } },
-        }));
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:CreateKey", "kms:ListAliases"], Resources = ["*"] }));
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["kms:CreateAlias", "kms:DescribeKey"],
             Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:alias/lethe-{stage}-tenant-*"],
         }));
+    }
+
+    private static void GrantTable(Function function, StatefulStack state, TableDefinition table, params string[] actions)
+    {
+        var arn = state.Tables[table.LogicalName].TableArn;
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = actions, Resources = [arn, $"{arn}/index/*"] }));
     }
 
     /// <summary>

@@ -5,10 +5,14 @@ namespace Lethe.Aws.Keys;
 
 /// <summary>
 /// One customer-managed KMS key per tenant (symmetric, yearly automatic rotation), reachable by the alias
-/// <c>alias/{prefix}-tenant-{tenantId}</c>. Creating it twice for one tenant yields one key (the alias decides).
+/// <c>alias/{prefix}-tenant-{tenantId}</c>. Creating it twice for one tenant yields one key (the alias decides). The key is
+/// created with its <see cref="TenantKeyPolicy"/> in the same call and without tags (so no role needs <c>kms:TagResource</c>,
+/// and no tag ever decides who may use it).
 /// </summary>
-public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasPrefix)
+public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasPrefix, TenantKeyPolicy? policy = null)
 {
+    private readonly TenantKeyPolicy _policy = policy ?? TenantKeyPolicy.FromEnvironment();
+
     public string AliasFor(string tenantId) => $"alias/{aliasPrefix}-tenant-{tenantId}";
 
     public async Task<string> GetOrCreateAsync(string tenantId, CancellationToken cancellationToken)
@@ -24,7 +28,10 @@ public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasP
             Description = $"Lethe tenant key ({tenantId})",
             KeySpec = KeySpec.SYMMETRIC_DEFAULT,
             KeyUsage = KeyUsageType.ENCRYPT_DECRYPT,
-            Tags = [new Tag { TagKey = "lethe:tenant", TagValue = tenantId }],
+            Policy = _policy.DocumentFor(tenantId),
+            // On purpose: the creating role must not be able to rewrite the policy afterwards (it holds no kms:PutKeyPolicy);
+            // account administrators keep it through the policy's administration statement.
+            BypassPolicyLockoutSafetyCheck = true,
         }, cancellationToken);
         await kms.EnableKeyRotationAsync(new EnableKeyRotationRequest { KeyId = created.KeyMetadata.KeyId }, cancellationToken);
         try
@@ -34,8 +41,8 @@ public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasP
         }
         catch (AlreadyExistsException)
         {
-            // A concurrent request made the tenant's key first: keep theirs, retire ours.
-            await kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = created.KeyMetadata.KeyId, PendingWindowInDays = 7 }, cancellationToken);
+            // A concurrent request made the tenant's key first: keep theirs. Ours holds nothing and has no alias; only the
+            // offboarding and rotation steps may schedule key deletion, so it is left for an account administrator (ADR 0008).
             return await FindAsync(alias, cancellationToken) ?? throw new InvalidOperationException($"{alias} exists but cannot be described.");
         }
     }

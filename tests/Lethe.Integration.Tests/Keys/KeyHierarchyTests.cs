@@ -24,6 +24,22 @@ public sealed class KeyHierarchyTests(LocalCloudFixture fixture)
         new KmsTenantKeys(fixture.Cloud.CreateKmsClient(), "lethe-it").GetOrCreateAsync(tenant, TestContext.Current.CancellationToken);
 
     [Fact]
+    public async Task A_tenant_key_is_created_with_its_key_policy_and_without_tags()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var kms = fixture.Cloud.CreateKmsClient();
+        var roles = new TenantKeyPolicy("arn:aws:iam::123456789012:root", ["arn:aws:iam::123456789012:role/lethe-api"], [], [], "us-east-1");
+        var tenant = NewTenant();
+
+        var arn = await new KmsTenantKeys(kms, "lethe-it", roles).GetOrCreateAsync(tenant, ct);
+
+        var policy = (await kms.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = arn, PolicyName = "default" }, ct)).Policy;
+        policy.Should().Contain("arn:aws:iam::123456789012:role/lethe-api").And.Contain($"\"kms:EncryptionContext:tenant\":\"{tenant}\"");
+        (await kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = arn }, ct)).Tags.Should().BeNullOrEmpty("a tag never decides who may use a key");
+        (await kms.GetKeyRotationStatusAsync(new GetKeyRotationStatusRequest { KeyId = arn }, ct)).KeyRotationEnabled.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_thousand_writes_for_one_subject_cost_at_most_one_KMS_call_once_warm()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+
+namespace Lethe.Aws.Keys;
+
+/// <summary>
+/// Who may use a tenant key, fixed in the key's own policy when the key is created (DESIGN.md, Least privilege). Use is never
+/// granted by a tag, which a caller holding <c>kms:TagResource</c> could add to any key afterwards, nor by IAM, which the policy
+/// does not delegate crypto to: only this stage's function roles named here may generate and unwrap data keys, and only
+/// under the tenant's own encryption context (or through S3, for the tenant's objects in Lethe's buckets). Account
+/// administrators keep administration through their own IAM policies (so the key never becomes unmanageable), and only the
+/// retiring roles (offboarding, key rotation) may disable the key or schedule its deletion.
+/// </summary>
+public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<string> UserRoleArns, IReadOnlyList<string> RetiringRoleArns, IReadOnlyList<string> BucketArns, string Region)
+{
+    public const string AdministratorVariable = "LETHE_TENANT_KEY_ADMIN";
+    public const string UsersVariable = "LETHE_TENANT_KEY_USERS";
+    public const string RetirersVariable = "LETHE_TENANT_KEY_RETIRERS";
+    public const string BucketsVariable = "LETHE_TENANT_KEY_BUCKETS";
+
+    /// <summary>The account moto (and the local cloud) reports; its root stands in for every principal locally.</summary>
+    public const string LocalAccountRoot = "arn:aws:iam::123456789012:root";
+
+    /// <summary>Administration only: describing, tagging, aliasing, rotation, policy and lifecycle, never a crypto operation.</summary>
+    public static readonly IReadOnlyList<string> AdministratorActions =
+    [
+        "kms:Describe*", "kms:Get*", "kms:List*", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:TagResource",
+        "kms:UntagResource", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias", "kms:EnableKey",
+        "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    ];
+
+    public static readonly IReadOnlyList<string> DataKeyActions = ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
+
+    /// <summary>The configuration the CDK app sets on the API; under the local cloud (nothing set) the local account stands in.</summary>
+    public static TenantKeyPolicy FromEnvironment(Func<string, string?>? lookup = null)
+    {
+        lookup ??= Environment.GetEnvironmentVariable;
+        static IReadOnlyList<string> List(string? text) =>
+            (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var administrator = lookup(AdministratorVariable) is { Length: > 0 } admin ? admin : LocalAccountRoot;
+        var users = List(lookup(UsersVariable));
+        return new TenantKeyPolicy(
+            administrator,
+            users.Count > 0 ? users : [administrator],
+            List(lookup(RetirersVariable)),
+            List(lookup(BucketsVariable)),
+            lookup("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1");
+    }
+
+    /// <summary>The key policy document of <paramref name="tenantId"/>'s key.</summary>
+    public string DocumentFor(string tenantId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        var statements = new JsonArray(
+            Statement("KeyAdministrationByAccountAdministrators", [AdministratorArn], AdministratorActions, null),
+            Statement("TenantDataKeysForLetheFunctions", UserRoleArns, DataKeyActions,
+                new JsonObject { ["StringEquals"] = new JsonObject { ["kms:EncryptionContext:tenant"] = tenantId } }),
+            Statement("DescribeAndNameTheKey", UserRoleArns, ["kms:DescribeKey", "kms:CreateAlias", "kms:EnableKeyRotation"], null));
+        if (BucketArns.Count > 0)
+        {
+            statements.Add((JsonNode)Statement("TenantObjectsThroughS3", UserRoleArns, ["kms:GenerateDataKey", "kms:Decrypt"], new JsonObject
+            {
+                ["StringEquals"] = new JsonObject { ["kms:ViaService"] = $"s3.{Region}.amazonaws.com" },
+                // With S3 Bucket Keys the context is the bucket; without, the object under the tenant's prefix.
+                ["StringLike"] = new JsonObject
+                {
+                    ["kms:EncryptionContext:aws:s3:arn"] = new JsonArray([.. BucketArns.SelectMany(b => new[] { b, $"{b}/{tenantId}/*" }).Select(v => (JsonNode)v!)]),
+                },
+            }));
+        }
+
+        if (RetiringRoleArns.Count > 0)
+        {
+            statements.Add((JsonNode)Statement("RetireOnlyByOffboardingAndRotation", RetiringRoleArns, ["kms:DisableKey", "kms:ScheduleKeyDeletion"], null));
+        }
+
+        return new JsonObject { ["Version"] = "2012-10-17", ["Id"] = $"lethe-tenant-key-{tenantId}", ["Statement"] = statements }.ToJsonString();
+    }
+
+    private static JsonObject Statement(string sid, IReadOnlyList<string> principals, IReadOnlyList<string> actions, JsonObject? condition)
+    {
+        var statement = new JsonObject
+        {
+            ["Sid"] = sid,
+            ["Effect"] = "Allow",
+            ["Principal"] = new JsonObject { ["AWS"] = new JsonArray([.. principals.Select(p => (JsonNode)p!)]) },
+            ["Action"] = new JsonArray([.. actions.Select(a => (JsonNode)a!)]),
+            ["Resource"] = "*",
+        };
+        if (condition is not null)
+        {
+            statement["Condition"] = condition;
+        }
+
+        return statement;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Lethe.Aws.Keys;
+
+namespace Lethe.Aws.Tests.Keys;
+
+/// <summary>The key policy a tenant key is created with: who may use it is fixed there, not by tags or IAM (issue 11, finding 1).</summary>
+public sealed class TenantKeyPolicyTests
+{
+    private static readonly TenantKeyPolicy Policy = new(
+        "arn:aws:iam::111122223333:root",
+        ["arn:aws:iam::111122223333:role/api", "arn:aws:iam::111122223333:role/shred"],
+        [],
+        ["arn:aws:s3:::lethe-prod-exports"],
+        "eu-west-1");
+
+    private static List<JsonElement> Statements(string tenant) =>
+        JsonDocument.Parse(Policy.DocumentFor(tenant)).RootElement.GetProperty("Statement").EnumerateArray().Select(s => s.Clone()).ToList();
+
+    private static List<string> Strings(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(v => v.GetString()!).ToList() : [value.GetString()!];
+
+    [Fact]
+    public void DocumentFor_ShouldGrantDataKeysOnlyToTheNamedRolesUnderTheTenantsOwnEncryptionContext()
+    {
+        var dataKeys = Statements("acme").Single(s => Strings(s.GetProperty("Action")).Contains("kms:Decrypt") && s.GetProperty("Sid").GetString() == "TenantDataKeysForLetheFunctions");
+
+        Strings(dataKeys.GetProperty("Principal").GetProperty("AWS")).Should().BeEquivalentTo("arn:aws:iam::111122223333:role/api", "arn:aws:iam::111122223333:role/shred");
+        dataKeys.GetProperty("Condition").GetProperty("StringEquals").GetProperty("kms:EncryptionContext:tenant").GetString().Should().Be("acme");
+    }
+
+    [Fact]
+    public void DocumentFor_ShouldNeverDelegateACryptoOperationToIamThroughTheAccountRoot()
+    {
+        var rootActions = Statements("acme")
+            .Where(s => Strings(s.GetProperty("Principal").GetProperty("AWS")).Contains("arn:aws:iam::111122223333:root"))
+            .SelectMany(s => Strings(s.GetProperty("Action"))).ToList();
+
+        rootActions.Should().NotBeEmpty();
+        rootActions.Should().NotContain(a => a.StartsWith("kms:Decrypt", StringComparison.Ordinal) || a.StartsWith("kms:GenerateDataKey", StringComparison.Ordinal)
+            || a.StartsWith("kms:Encrypt", StringComparison.Ordinal) || a.StartsWith("kms:ReEncrypt", StringComparison.Ordinal) || a == "kms:*");
+    }
+
+    [Fact]
+    public void DocumentFor_ShouldLetS3UseTheKeyOnlyForThisTenantsObjectsInLethesBuckets()
+    {
+        var s3 = Statements("acme").Single(s => s.GetProperty("Sid").GetString() == "TenantObjectsThroughS3");
+
+        s3.GetProperty("Condition").GetProperty("StringEquals").GetProperty("kms:ViaService").GetString().Should().Be("s3.eu-west-1.amazonaws.com");
+        Strings(s3.GetProperty("Condition").GetProperty("StringLike").GetProperty("kms:EncryptionContext:aws:s3:arn"))
+            .Should().BeEquivalentTo("arn:aws:s3:::lethe-prod-exports", "arn:aws:s3:::lethe-prod-exports/acme/*");
+    }
+
+    [Fact]
+    public void DocumentFor_WhenNoRetiringRoleIsConfigured_ShouldLetNoLetheRoleScheduleDeletion()
+    {
+        var retirers = Statements("acme").Where(s => Strings(s.GetProperty("Action")).Contains("kms:ScheduleKeyDeletion"))
+            .SelectMany(s => Strings(s.GetProperty("Principal").GetProperty("AWS")));
+
+        retirers.Should().Equal("arn:aws:iam::111122223333:root");
+    }
+
+    [Fact]
+    public void FromEnvironment_ShouldReadTheRolesTheCdkAppSets()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            [TenantKeyPolicy.AdministratorVariable] = "arn:aws:iam::1:root",
+            [TenantKeyPolicy.UsersVariable] = "arn:a, arn:b",
+            [TenantKeyPolicy.BucketsVariable] = "arn:aws:s3:::x",
+            ["AWS_REGION"] = "eu-central-1",
+        };
+
+        var policy = TenantKeyPolicy.FromEnvironment(variables.GetValueOrDefault);
+
+        (policy.AdministratorArn, policy.Region).Should().Be(("arn:aws:iam::1:root", "eu-central-1"));
+        policy.UserRoleArns.Should().Equal("arn:a", "arn:b");
+    }
+}

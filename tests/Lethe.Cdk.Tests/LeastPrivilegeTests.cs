@@ -1,0 +1,221 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Lethe.Tests.Cdk;
+
+/// <summary>
+/// DESIGN.md, Least privilege (issue 11, finding 1): every function's role holds exactly the actions its code calls, on the
+/// resources it touches; tenant keys are used through their own key policies, never through a tag or an IAM grant; nobody may
+/// tag keys or schedule their deletion.
+/// </summary>
+public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
+{
+    /// <summary>What both purge paths (the erasure's purge page and the sweep) do to items, records and stored objects.</summary>
+    private static readonly string[] Purge =
+    [
+        "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:UpdateItem Inventory",
+        "dynamodb:Query Records", "dynamodb:BatchWriteItem Records", "dynamodb:DeleteItem Records",
+        "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
+        "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+    ];
+
+    /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
+    private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
+    {
+        ["Api"] =
+        [
+            "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:DeleteItem Tenants",
+            "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys",
+            "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:Query Records", "dynamodb:UpdateItem Records",
+            "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory", "dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory",
+            "dynamodb:PutItem Audit", "dynamodb:GetItem Audit", "dynamodb:Query Audit",
+            "dynamodb:GetItem Jobs", "dynamodb:Query Jobs", "dynamodb:PutItem Jobs", "dynamodb:UpdateItem Jobs", "dynamodb:DeleteItem Jobs", "dynamodb:ConditionCheckItem Jobs",
+            "kms:CreateKey *", "kms:ListAliases *", "kms:CreateAlias alias", "kms:DescribeKey alias", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey",
+            "states:StartExecution deletion", "states:StopExecution deletion", "states:DescribeExecution deletion",
+            "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
+            "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
+            "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
+            "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
+            "s3:GetObject* Exports", "s3:GetBucket* Exports", "s3:List* Exports",
+        ],
+        ["ErasureShred"] =
+        [
+            "dynamodb:Query Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:GetItem Records", "dynamodb:UpdateItem Records",
+            "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:DeleteItem Keys",
+        ],
+        ["ExportPackage"] =
+        [
+            "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory",
+            "dynamodb:ConditionCheckItem Jobs", "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:Query Records",
+            "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", "dynamodb:Query Audit", "s3:GetObject Data", "s3:PutObject Exports",
+            "s3:AbortMultipartUpload Exports", "s3:ListMultipartUploadParts Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+            "s3:ListBucketVersions Exports",
+        ],
+        ["ErasureValidate"] = ["dynamodb:Query Inventory", "dynamodb:Query Tenants"],
+        ["ErasureSoftDeletePage"] = ["dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:UpdateItem Records"],
+        ["ErasureBeginPurge"] = ["dynamodb:Query Tenants"],
+        ["ErasureCertify"] =
+        [
+            "dynamodb:GetItem Audit", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey", "kms:DescribeKey PlatformKey",
+            "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
+            "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
+        ],
+        ["ErasureComplete"] = ["dynamodb:DeleteItem Jobs", "dynamodb:Query Jobs"],
+        ["ErasureRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
+        ["JobStatus"] = ["dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs"],
+        ["JobsReconcile"] =
+        [
+            "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs",
+            "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
+        ],
+        ["ErasurePurgePage"] = [.. Purge, "dynamodb:Query Tenants"],
+        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Query Tenants", "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
+        ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
+        ["ErasureHandOver"] = ["states:StartExecution deletion"],
+        ["ExportCollect"] = ["dynamodb:Query Inventory"],
+        ["ExportComplete"] = ["dynamodb:GetItem Tenants"],
+        ["ExportRecordFailure"] = [],
+    };
+
+    /// <summary>Functions outside the workflows: each its own list, without the workflow base.</summary>
+    private static readonly Dictionary<string, string[]> Standalone = new(StringComparer.Ordinal)
+    {
+        ["Ping"] = ["xray:PutTraceSegments *", "xray:PutTelemetryRecords *"],
+        ["AuditChainer"] =
+        [
+            "xray:PutTraceSegments *", "xray:PutTelemetryRecords *", "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey",
+            "kms:GenerateDataKey* PlatformKey", "kms:DescribeKey PlatformKey", "dynamodb:PutItem Audit", "dynamodb:UpdateItem Audit", "dynamodb:GetItem Audit",
+            "dynamodb:Query Audit", "dynamodb:ConditionCheckItem Audit", "dynamodb:ListStreams *", "dynamodb:DescribeStream Audit", "dynamodb:GetRecords Audit",
+            "dynamodb:GetShardIterator Audit",
+        ],
+        ["AuditAnchor"] =
+        [
+            "xray:PutTraceSegments *", "xray:PutTelemetryRecords *", "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey",
+            "kms:GenerateDataKey* PlatformKey", "kms:DescribeKey PlatformKey", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey",
+            "dynamodb:Scan Tenants", "dynamodb:GetItem Audit", "dynamodb:Query Audit",
+            "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive", "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive",
+            "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive", "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive",
+        ],
+    };
+
+
+    /// <summary>Grants every workflow function holds: its job, its journal entries, the platform key the tables are encrypted with.</summary>
+    private static readonly string[] WorkflowBase =
+    [
+        "dynamodb:GetItem Jobs", "dynamodb:UpdateItem Jobs", "dynamodb:PutItem Audit",
+        "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey", "kms:GenerateDataKey* PlatformKey",
+        "xray:PutTraceSegments *", "xray:PutTelemetryRecords *",
+    ];
+
+    private static readonly string[] Catalog =
+    [
+        "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys",
+        "SigningKey", "PlatformKey", "Notifications",
+    ];
+
+    private static string ResourceName(JsonElement resource)
+    {
+        var text = resource.GetRawText();
+        if (text == "\"*\"")
+        {
+            return "*";
+        }
+
+        if (text.Contains(":alias/", StringComparison.Ordinal))
+        {
+            return "alias";
+        }
+
+        foreach (var workflow in new[] { "deletion", "export" })
+        {
+            if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
+            {
+                return workflow;
+            }
+        }
+
+        // Cross-stack imports name the resource's logical id (…FnGetAttJobs1A2B3C4DArn…); AuditArchive before Audit.
+        return Catalog.FirstOrDefault(name => Regex.IsMatch(text, $"(GetAtt|Ref){name}[0-9A-F]{{8}}")) ?? text;
+    }
+
+    private Dictionary<string, HashSet<string>> Granted()
+    {
+        var granted = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (logicalId, policy) in SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy"))
+        {
+            var function = FunctionName().Match(logicalId) is { Success: true } m ? m.Groups["name"].Value : logicalId;
+            var set = granted.TryGetValue(function, out var existing) ? existing : granted[function] = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var statement in policy.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            {
+                var resources = statement.GetProperty("Resource");
+                var names = (resources.ValueKind == JsonValueKind.Array ? resources.EnumerateArray() : new[] { resources }.AsEnumerable()).Select(ResourceName).Distinct();
+                var actions = statement.GetProperty("Action");
+                foreach (var action in actions.ValueKind == JsonValueKind.Array ? actions.EnumerateArray().Select(a => a.GetString()!) : [actions.GetString()!])
+                {
+                    foreach (var name in names)
+                    {
+                        set.Add($"{action} {name}");
+                    }
+                }
+            }
+        }
+
+        return granted;
+    }
+
+    public static TheoryData<string> Functions() => [.. AllowList.Keys, .. Standalone.Keys];
+
+    [Theory]
+    [MemberData(nameof(Functions))]
+    public void A_function_holds_exactly_the_actions_on_its_allow_list(string function)
+    {
+        var expected = Standalone.TryGetValue(function, out var own) ? own : AllowList[function].Concat(function == "Api"
+            ? ["kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey", "kms:GenerateDataKey* PlatformKey", "kms:DescribeKey PlatformKey",
+               "xray:PutTraceSegments *", "xray:PutTelemetryRecords *"]
+            : WorkflowBase);
+        var all = Granted();
+        all.Should().ContainKey(function, "policies: " + string.Join(", ", all.Keys));
+        var granted = all[function];
+
+        granted.Should().BeEquivalentTo(expected.ToHashSet(StringComparer.Ordinal), "granted: " + string.Join(" | ", granted.Order(StringComparer.Ordinal)));
+    }
+
+    [Fact]
+    public void Every_function_of_the_app_has_an_allow_list()
+    {
+        var functions = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::Function")
+            .Select(f => FunctionId().Match(f.LogicalId).Groups["name"].Value).ToHashSet(StringComparer.Ordinal);
+
+        functions.Should().BeSubsetOf(AllowList.Keys.Concat(Standalone.Keys), "a new function gets its allow-list here");
+    }
+
+    [Fact]
+    public void No_role_may_tag_keys_schedule_their_deletion_or_use_a_key_by_its_tag()
+    {
+        foreach (var (function, actions) in Granted())
+        {
+            actions.Should().NotContain(a => a.StartsWith("kms:TagResource", StringComparison.Ordinal) || a.StartsWith("kms:ScheduleKeyDeletion", StringComparison.Ordinal), function);
+            actions.Where(a => a.StartsWith("kms:", StringComparison.Ordinal)).Select(a => a.Split(' ')[1])
+                .Should().BeSubsetOf(["*", "alias", "SigningKey", "PlatformKey"], $"{function}: no KMS action on tenant keys (key/*) through IAM");
+        }
+
+        synth.StatelessJson.GetRawText().Should().NotContain("aws:ResourceTag/lethe:tenant").And.NotContain("aws:RequestTag/lethe:tenant");
+    }
+
+    [Fact]
+    public void The_API_learns_which_roles_its_tenant_keys_admit_from_its_environment()
+    {
+        var api = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::Function").Single(f => f.LogicalId.StartsWith("ApiFunction", StringComparison.Ordinal)).Properties;
+        var variables = api.GetProperty("Environment").GetProperty("Variables");
+        var users = variables.GetProperty(Lethe.Aws.Keys.TenantKeyPolicy.UsersVariable).GetRawText();
+
+        users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage");
+        variables.GetProperty(Lethe.Aws.Keys.TenantKeyPolicy.AdministratorVariable).GetRawText().Should().Contain(":root");
+    }
+
+    [GeneratedRegex("^(?<name>[A-Za-z]+?)(?:Function)?ServiceRoleDefaultPolicy")]
+    private static partial Regex FunctionName();
+
+    [GeneratedRegex("^(?<name>[A-Za-z]+?)Function[0-9A-F]{8}$")]
+    private static partial Regex FunctionId();
+}
