@@ -111,10 +111,13 @@ public static partial class ApiHost
             sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(),
             sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Keys), sp.GetRequiredService<KekCache>(), sp.GetRequiredService<TimeProvider>(),
             creationGuard: sp.GetRequiredService<ErasureLocks>()));
+        // Who may use a tenant key is written into its policy at creation; outside the local stage the CDK app must say who.
+        builder.Services.AddSingleton(sp => TenantKeyPolicy.FromEnvironment(requireConfigured: !sp.GetRequiredService<IOptions<LetheApiOptions>>().Value.IsLocal));
         builder.Services.AddSingleton(sp => new KmsTenantKeys(
-            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix()));
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), ResourceNames.KeyAliasPrefix(), sp.GetRequiredService<TenantKeyPolicy>()));
         builder.Services.AddSingleton<IKeyProbe>(sp => new KmsKeyProbe(
-            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<KmsTenantKeys>().AliasFor(string.Empty)));
+            sp.GetRequiredService<Amazon.KeyManagementService.IAmazonKeyManagementService>(), sp.GetRequiredService<KmsTenantKeys>().AliasFor(string.Empty),
+            sp.GetRequiredService<TenantKeyPolicy>().Account));
         builder.Services.AddSingleton<SubjectRefs>();
         builder.Services.AddSingleton<IRecordStore>(sp => new DynamoRecordStore(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records),
@@ -220,7 +223,9 @@ public static partial class ApiHost
         });
         builder.Services.AddRateLimiter(o =>
         {
-            // One token bucket per tenant of the route (API.md); routes without a tenant (health, public keys, docs) are not limited.
+            // One token bucket per tenant (API.md), spent only by callers authenticated for that tenant (after authentication):
+            // anonymous or foreign-tenant traffic aimed at a tenant's routes draws from a bucket of its own client address, so
+            // nobody can drain another tenant's limit. Routes without a tenant (health, public keys, docs) are not limited.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 if (http.Request.RouteValues["tenantId"] is not string tenant)
@@ -228,8 +233,11 @@ public static partial class ApiHost
                     return RateLimitPartition.GetNoLimiter(string.Empty);
                 }
 
+                var principal = TenantGuard.ReadPrincipal(http.User);
+                var own = principal is not null && (principal.Tenant == tenant || principal.IsPlatformAdmin);
+                var partition = own ? $"tenant:{tenant}" : $"client:{http.Connection.RemoteIpAddress}";
                 var limits = http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value.RateLimit;
-                return RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = limits.Burst,
                     TokensPerPeriod = limits.PermitsPerSecond,
@@ -354,8 +362,8 @@ public static partial class ApiHost
         app.Use(LimitRequestAsync);
         app.UseRouting();
         app.Use(RefuseControlCharactersInPathAsync);
-        app.UseRateLimiter();
         app.UseAuthentication();
+        app.UseRateLimiter();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Lethe API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));

@@ -60,6 +60,10 @@ public static class NulTargetRewriter
         private long _contentLength;
         private bool _chunked;
         private int _outOffset;
+        private bool _started;
+
+        /// <summary>The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection).</summary>
+        private const byte TlsHandshake = 0x16;
 
         public override bool CanRead => true;
 
@@ -165,6 +169,18 @@ public static class NulTargetRewriter
 
         private void RequestLineByte(byte b)
         {
+            if (!_started)
+            {
+                _started = true;
+                if (b == TlsHandshake)
+                {
+                    // A TLS ClientHello: this connection's bytes are encrypted, nothing in them is ours to rewrite.
+                    _mode = Mode.PassThrough;
+                    _out.Add(b);
+                    return;
+                }
+            }
+
             if (b == (byte)'%' && _percentRun == 0)
             {
                 _percentRun = 1;

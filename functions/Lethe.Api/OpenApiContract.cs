@@ -54,12 +54,12 @@ public static class OpenApiContract
 
         foreach (var (path, item) in document.Paths)
         {
-            foreach (var (method, operation) in item.Operations ?? [])
+            foreach (var (_, operation) in item.Operations ?? [])
             {
                 DeclarePathParameters(path, operation);
                 if (path.StartsWith(TenantRoutes, StringComparison.Ordinal))
                 {
-                    GuardedOperation(document, method, operation);
+                    GuardedOperation(document, operation);
                 }
                 else
                 {
@@ -95,22 +95,25 @@ public static class OpenApiContract
         }
     }
 
-    private static void GuardedOperation(OpenApiDocument document, HttpMethod method, OpenApiOperation operation)
+    private static void GuardedOperation(OpenApiDocument document, OpenApiOperation operation)
     {
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
         operation.Responses ??= [];
         Problem(document, operation, "401", "No or invalid bearer token.");
         Problem(document, operation, "403", "The token's tenant or roles may not do this.");
-        Problem(document, operation, "404", "The tenant, or the object named in the path, does not exist in this tenant.");
+        if (operation.OperationId != "PutTenant")
+        {
+            // PUT /v1/tenants/{t} creates a tenant that does not exist yet: it never answers 404.
+            Problem(document, operation, "404", "The tenant, or the object named in the path, does not exist in this tenant.");
+        }
+
         Problem(document, operation, "410", "The tenant was terminated.");
+        Problem(document, operation, "423", "The tenant's encryption key is disabled or unusable (a revoked BYOK key); nothing was read or written.");
         var limited = Problem(document, operation, "429", "Over the tenant's rate limit; retry after Retry-After seconds.");
         limited.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
         limited.Headers["Retry-After"] = Header("Seconds to wait before retrying.", JsonSchemaType.Integer);
-        var readsInput = operation.RequestBody is not null || operation.Parameters?.Any(p => p.In is ParameterLocation.Query or ParameterLocation.Header) == true;
-        if (readsInput || method != HttpMethod.Get)
-        {
-            Problem(document, operation, "400", "The request is not valid; errors names each field.", "HttpValidationProblemDetails");
-        }
+        // Every tenant route reads at least its path parameters, which a control character (or NUL) makes a 400.
+        Problem(document, operation, "400", "The request is not valid; errors names each field.", "HttpValidationProblemDetails");
 
         if (operation.RequestBody is not null)
         {

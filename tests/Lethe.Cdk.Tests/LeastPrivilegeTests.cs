@@ -19,6 +19,9 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
     ];
 
+    /// <summary>BYOK keys of other accounts (never this one: a condition on aws:ResourceAccount), for the three key users.</summary>
+    private static readonly string[] ForeignKeys = ["kms:GenerateDataKey foreign-keys", "kms:Decrypt foreign-keys", "kms:DescribeKey foreign-keys"];
+
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
     private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
     {
@@ -31,6 +34,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "dynamodb:PutItem Audit", "dynamodb:GetItem Audit", "dynamodb:Query Audit",
             "dynamodb:GetItem Jobs", "dynamodb:Query Jobs", "dynamodb:PutItem Jobs", "dynamodb:UpdateItem Jobs", "dynamodb:DeleteItem Jobs", "dynamodb:ConditionCheckItem Jobs",
             "kms:CreateKey *", "kms:ListAliases *", "kms:CreateAlias alias", "kms:DescribeKey alias", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey",
+            .. ForeignKeys,
             "states:StartExecution deletion", "states:StopExecution deletion", "states:DescribeExecution deletion",
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
@@ -40,11 +44,13 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ],
         ["ErasureShred"] =
         [
+            .. ForeignKeys,
             "dynamodb:Query Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:GetItem Records", "dynamodb:UpdateItem Records",
             "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:DeleteItem Keys",
         ],
         ["ExportPackage"] =
         [
+            .. ForeignKeys,
             "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory",
             "dynamodb:ConditionCheckItem Jobs", "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:Query Records",
             "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", "dynamodb:Query Audit", "s3:GetObject Data", "s3:PutObject Exports",
@@ -126,6 +132,11 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "alias";
         }
 
+        if (text.Contains(":kms:*:*:key/*", StringComparison.Ordinal))
+        {
+            return "foreign-keys";
+        }
+
         foreach (var workflow in new[] { "deletion", "export" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
@@ -196,7 +207,15 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         {
             actions.Should().NotContain(a => a.StartsWith("kms:TagResource", StringComparison.Ordinal) || a.StartsWith("kms:ScheduleKeyDeletion", StringComparison.Ordinal), function);
             actions.Where(a => a.StartsWith("kms:", StringComparison.Ordinal)).Select(a => a.Split(' ')[1])
-                .Should().BeSubsetOf(["*", "alias", "SigningKey", "PlatformKey"], $"{function}: no KMS action on tenant keys (key/*) through IAM");
+                .Should().BeSubsetOf(["*", "alias", "SigningKey", "PlatformKey", "foreign-keys"], $"{function}: no KMS action on this account's tenant keys through IAM");
+        }
+
+        foreach (var statement in SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+            .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            .Where(s => s.GetProperty("Resource").GetRawText().Contains(":kms:*:*:key/*", StringComparison.Ordinal)))
+        {
+            statement.GetProperty("Condition").GetProperty("StringNotEquals").GetProperty("aws:ResourceAccount").GetRawText()
+                .Should().Contain("AWS::AccountId", "a key of Lethe's own account is used through its key policy only");
         }
 
         synth.StatelessJson.GetRawText().Should().NotContain("aws:ResourceTag/lethe:tenant").And.NotContain("aws:RequestTag/lethe:tenant");

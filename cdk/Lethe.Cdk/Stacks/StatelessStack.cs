@@ -150,6 +150,17 @@ public sealed class StatelessStack : Stack
             Api.Role!.RoleArn, Deletion.Functions["erasure-shred"].Role!.RoleArn, Export.Functions["export-package"].Role!.RoleArn));
         Api.AddEnvironment(TenantKeyPolicy.BucketsVariable, string.Join(",",
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
+        foreach (var keyUser in new[] { Api, Deletion.Functions["erasure-shred"], Export.Functions["export-package"] })
+        {
+            GrantForeignTenantKeys(keyUser);
+        }
+
+        // What a BYOK tenant's key policy must name (README, Deploying).
+        _ = new CfnOutput(this, "TenantKeyUserRoles", new CfnOutputProps
+        {
+            Description = "The roles a BYOK key policy must allow kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey.",
+            Value = string.Join(",", Api.Role!.RoleArn, Deletion.Functions["erasure-shred"].Role!.RoleArn, Export.Functions["export-package"].Role!.RoleArn),
+        });
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
         Export.GrantExecutions(Api);
@@ -186,6 +197,31 @@ public sealed class StatelessStack : Stack
         {
             Actions = ["kms:CreateAlias", "kms:DescribeKey"],
             Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:alias/lethe-{stage}-tenant-*"],
+        }));
+    }
+
+    /// <summary>
+    /// A BYOK key in the tenant's own AWS account needs an allow on both sides: its key policy (the tenant's) and the caller's
+    /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
+    /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
+    /// </summary>
+    private static void GrantForeignTenantKeys(Function function)
+    {
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringNotEquals"] = new Dictionary<string, object> { ["aws:ResourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID },
+                ["Null"] = new Dictionary<string, object> { ["kms:EncryptionContext:tenant"] = "false" },
+            },
+        }));
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:DescribeKey"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
+            Conditions = new Dictionary<string, object> { ["StringNotEquals"] = new Dictionary<string, object> { ["aws:ResourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID } },
         }));
     }
 

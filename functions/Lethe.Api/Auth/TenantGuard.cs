@@ -77,8 +77,11 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
 
         http.Items[PrincipalItem] = principal;
         var details = System.Text.Json.JsonSerializer.SerializeToElement(new DeniedAuditDetails(http.Request.Method, capability.ToString()), ApiJsonContext.Default.DeniedAuditDetails);
+        // The route's template, never the path as sent: a path could carry a subject id or any text a caller chose into the
+        // 7-year chain.
+        var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unknown-route";
         await http.RequestServices.GetRequiredService<Auditing.AuditRecorder>()
-            .RecordAsync(http, routeTenant, $"access.{capability}", SubjectPaths.Redact(http.Request.Path.Value ?? string.Empty), Domain.Audit.AuditActions.Denied, details);
+            .RecordAsync(http, routeTenant, $"access.{capability}", route, Domain.Audit.AuditActions.Denied, details);
     }
 
     /// <summary>The first pass decides 401/403 before any read, so a stranger costs no table access.</summary>

@@ -28,7 +28,7 @@ public static class ConsentEndpoints
         var consents = routes.MapGroup("/v1/tenants/{tenantId}/subjects/{subjectId}/consents").WithTags("Consents");
         consents.MapPut("/{purpose}", PutAsync).RequireTenantAccess(Capability.ManageConsents)
             .WithName("PutConsent").WithSummary("Grants or withdraws consent to a purpose (for example ai-processing).")
-            .Produces<ConsentView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+            .Produces<ConsentView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         consents.MapGet("/", GetAsync).RequireTenantAccess(Capability.ReadConsents)
             .WithName("ListConsents").WithSummary("The subject's consents and their full history.")
             .Produces<ConsentList>().ProducesProblem(StatusCodes.Status403Forbidden);

@@ -11,21 +11,22 @@ namespace Lethe.Api.Endpoints;
 /// </summary>
 public sealed class JobSubjects(SubjectDirectoryReader directory, SubjectRefs subjectRefs)
 {
-    public async Task<JobView> ViewAsync(Job job, HttpContext http) => (await ViewAllAsync([job], http))[0];
-
-    /// <summary>Views of several jobs; each subject's id is read once however many of its jobs are listed.</summary>
-    public async Task<List<JobView>> ViewAllAsync(IReadOnlyList<Job> jobs, HttpContext http)
+    /// <summary>One job: its subject's id read through the directory (one read, one KEK from the cache or KMS).</summary>
+    public async Task<JobView> ViewAsync(Job job, HttpContext http)
     {
-        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(http);
-        var ids = new Dictionary<string, string?>(StringComparer.Ordinal);
         var tenant = http.Tenant();
-        foreach (var subjectRef in jobs.Select(j => j.SubjectRef).Where(r => r != RequestService.AuditExportSubject).Distinct(StringComparer.Ordinal))
-        {
-            ids[subjectRef] = tenant is null ? null
-                : await directory.FindIdAsync(tenant.Id, await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted), subjectRef, http.RequestAborted);
-        }
-
-        return jobs.Select(j => RequestEndpoints.View(j, http, ids.GetValueOrDefault(j.SubjectRef))).ToList();
+        var subjectId = tenant is null || job.SubjectRef == RequestService.AuditExportSubject
+            ? null
+            : await directory.FindIdAsync(tenant.Id, await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted), job.SubjectRef, http.RequestAborted);
+        return RequestEndpoints.View(job, http, subjectId);
     }
+
+    /// <summary>
+    /// A page of jobs: a list never unseals ids (a page of 200 subjects would cost 200 key loads, and KMS quota is shared by
+    /// every tenant). When the list was asked for one subject, the caller named it, so its jobs show that id.
+    /// </summary>
+    public static List<JobView> ViewAll(IReadOnlyList<Job> jobs, HttpContext http, string? listedSubjectId) =>
+        jobs.Select(j => RequestEndpoints.View(j, http, listedSubjectId)).ToList();
 }

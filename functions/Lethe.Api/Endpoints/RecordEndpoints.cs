@@ -36,7 +36,7 @@ public static class RecordEndpoints
         records.MapPost("/", CreateAsync).RequireTenantAccess(Capability.WriteRecords)
             .WithName("CreateRecord").WithSummary("Stores a record: classified, PII detected, sensitive categories encrypted field by field.")
             .Produces<RecordCreated>(StatusCodes.Status201Created).ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status423Locked);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status423Locked);
         records.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRecords)
             .WithName("ListRecords").WithSummary("The subject's active records, newest first, with fields decrypted.")
             .Produces<RecordPage>().ProducesProblem(StatusCodes.Status403Forbidden);

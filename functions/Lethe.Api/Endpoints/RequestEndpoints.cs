@@ -148,7 +148,7 @@ public static class RequestEndpoints
     private const string AuditActionsDenied = Domain.Audit.AuditActions.Denied;
 
     private static async Task<IResult> ListAsync(
-        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, JobSubjects subjects)
+        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         JobStatus? wanted = null;
@@ -197,7 +197,7 @@ public static class RequestEndpoints
 
         var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
         var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, JobTypes.Parse(type), subjectRef, cursor, limit ?? 50), http.RequestAborted);
-        return TypedResults.Ok(new JobPage(await subjects.ViewAllAsync(items, http), next));
+        return TypedResults.Ok(new JobPage(JobSubjects.ViewAll(items, http, subjectId), next));
     }
 
     private static async Task<IResult> GetAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, JobSubjects subjects) =>

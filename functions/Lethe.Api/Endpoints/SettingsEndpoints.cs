@@ -43,7 +43,8 @@ public static partial class SettingsEndpoints
         tenant.MapPut("/", PutTenantAsync).RequireTenantAccess(Capability.ManageTenants, tenantMayBeMissing: true)
             .WithName("PutTenant").WithSummary("Creates or updates a tenant (platform-admin). A BYOK key must prove usable first.")
             .Produces<TenantResponse>(StatusCodes.Status201Created).Produces<TenantResponse>().ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status410Gone);
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status410Gone);
         tenant.MapGet("/settings", (HttpContext http) => TypedResults.Ok(Settings(http.Tenant()!)))
             .RequireTenantAccess(Capability.ReadSettings).WithName("GetSettings").WithSummary("Retention, archive, recovery window, key and state.")
             .Produces<SettingsResponse>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
@@ -199,7 +200,8 @@ public static partial class SettingsEndpoints
     }
 
     private static async Task<IResult> PostLegalHoldAsync(
-        string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, AuditRecorder audit, TimeProvider clock)
+        string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, Domain.Jobs.RequestService requests,
+        AuditRecorder audit, TimeProvider clock)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!SubjectId.IsValid(body?.SubjectId))
@@ -224,6 +226,13 @@ public static partial class SettingsEndpoints
         // The reason is free text that may name the person: it stays on the hold, never in the 7-year chain.
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldCreate, $"legal-hold/{hold.Id}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef), ApiJsonContext.Default.HoldAuditDetails));
+        // An erasure of the subject still in its soft-delete or window pauses now (phase held); one that purges pauses before its next page.
+        if (await requests.Held.PauseAsync(tenantId, subjectRef, http.RequestAborted) is { } paused)
+        {
+            await audit.RecordAsync(http, tenantId, "request.hold", $"request/{paused.Id}", AuditActions.Success,
+                JsonSerializer.SerializeToElement(new ResumeAuditDetails(paused.Id, subjectRef, paused.ExecutionName), ApiJsonContext.Default.ResumeAuditDetails));
+        }
+
         return TypedResults.Created($"/v1/tenants/{tenantId}/legal-holds/{hold.Id}", new LegalHoldCreated(hold.Id));
     }
 
@@ -243,7 +252,7 @@ public static partial class SettingsEndpoints
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldDelete, $"legal-hold/{holdId}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new HoldAuditDetails(existing.SubjectRef), ApiJsonContext.Default.HoldAuditDetails));
         // The subject's last hold is gone: an erasure it paused purges, shreds and certifies now (API.md, Requests).
-        if (await requests.ResumeHeldAsync(tenantId, existing.SubjectRef, http.RequestAborted) is { } resumed)
+        if (await requests.Held.ResumeAsync(tenantId, existing.SubjectRef, http.RequestAborted) is { } resumed)
         {
             await audit.RecordAsync(http, tenantId, "request.resume", $"request/{resumed.Id}", AuditActions.Success,
                 JsonSerializer.SerializeToElement(new ResumeAuditDetails(resumed.Id, existing.SubjectRef, resumed.ExecutionName), ApiJsonContext.Default.ResumeAuditDetails));

@@ -163,7 +163,9 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         string tenantId, DateTimeOffset? since, DateTimeOffset? until, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Positions are "{at}#{seq}": every bound below sorts before or after all positions of its time.
-        var lower = after ?? (since is { } f ? AuditChain.FormatTime(f) : "0");
+        // A cursor never reaches before the range it was issued for.
+        var rangeStart = since is { } f ? AuditChain.FormatTime(f) : "0";
+        var lower = after is not null && string.CompareOrdinal(after, rangeStart) > 0 ? after : rangeStart;
         var upper = until is { } t ? AuditChain.FormatTime(t) : "9";
         Dictionary<string, AttributeValue>? start = null;
         do

@@ -186,7 +186,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             {
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, itemId),
-                UpdateExpression = "SET #state = :to, restoredAt = :now REMOVE purgeAt, erasureJobId, purgePk, purgeSk",
+                UpdateExpression = "SET #state = :to, restoredAt = :now, restoredFrom = :job REMOVE purgeAt, erasureJobId, purgePk, purgeSk",
                 ConditionExpression = "#state = :from AND purgeAt > :now",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
@@ -194,6 +194,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                     [":to"] = new() { S = ItemStates.Name(ItemState.Active) },
                     [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                     [":now"] = new() { S = Time(now) },
+                    [":job"] = new() { S = item.ErasureJobId ?? "-" },
                 },
             } },
         };
@@ -349,6 +350,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             Text("erasureJobId"),
             item.TryGetValue("encrypted", out var e) && e.BOOL == true,
             item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0,
-            Text("subjectRef"));
+            Text("subjectRef"),
+            Text("restoredFrom"));
     }
 }

@@ -114,11 +114,18 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         var names = new Dictionary<string, string>();
         var filters = new List<string>();
         var byStatus = query.Status is not null;
+        // One subject's jobs come from its own index partition, never from reading the whole tenant's jobs.
+        var bySubject = !byStatus && query.SubjectRef is not null;
         string keyCondition;
         if (byStatus)
         {
             keyCondition = "statusPk = :p";
             values[":p"] = new() { S = StatusPartition(tenantId, query.Status!.Value) };
+        }
+        else if (bySubject)
+        {
+            keyCondition = "subjectPk = :p";
+            values[":p"] = new() { S = SubjectPartition(tenantId, query.SubjectRef!) };
         }
         else
         {
@@ -134,7 +141,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             values[":type"] = new() { S = TypeName(type) };
         }
 
-        if (query.SubjectRef is { } subjectRef)
+        if (query.SubjectRef is { } subjectRef && !bySubject)
         {
             filters.Add("subjectRef = :ref");
             values[":ref"] = new() { S = subjectRef };
@@ -143,16 +150,17 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         var page = await dynamo.QueryUpToAsync(new QueryRequest
         {
             TableName = jobsTable,
-            IndexName = byStatus ? ResourceCatalog.Jobs.GlobalIndexes[0].Name : null,
+            IndexName = byStatus ? ResourceCatalog.Jobs.GlobalIndexes[0].Name : bySubject ? ResourceCatalog.Jobs.GlobalIndexes[2].Name : null,
             KeyConditionExpression = keyCondition,
             FilterExpression = filters.Count > 0 ? string.Join(" AND ", filters) : null,
             ExpressionAttributeNames = names.Count > 0 ? names : null,
             ExpressionAttributeValues = values,
             ScanIndexForward = false,
-            ExclusiveStartKey = DecodeCursor(query.Cursor, tenantId, query.Status),
+            ExclusiveStartKey = DecodeCursor(query.Cursor, tenantId, query.Status, bySubject ? query.SubjectRef : null),
         }, query.Limit, cancellationToken);
         var last = page.Count == query.Limit ? page[^1] : null;
-        var next = last is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(byStatus ? $"{last["statusSk"].S}|{last["sk"].S}" : last["sk"].S));
+        var next = last is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            byStatus ? $"{last["statusSk"].S}|{last["sk"].S}" : bySubject ? $"{last["subjectSk"].S}|{last["sk"].S}" : last["sk"].S));
         return (page.Select(FromItem).ToList(), next);
     }
 
@@ -271,6 +279,11 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             set.Add("#phase = :phase");
             set.Add("phaseStartedAt = :now");
             values[":phase"] = new() { S = phase };
+        }
+
+        if (update.MarkPurgeStarted)
+        {
+            set.Add("purgeStartedAt = if_not_exists(purgeStartedAt, :now)");
         }
 
         if (update.CompletedAt is { } completed)
@@ -620,7 +633,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         return response.IsItemSet && response.Item is { Count: > 0 } item ? item : null;
     }
 
-    private static Dictionary<string, AttributeValue>? DecodeCursor(string? cursor, string tenantId, JobStatus? status)
+    private static Dictionary<string, AttributeValue>? DecodeCursor(string? cursor, string tenantId, JobStatus? status, string? subjectRef)
     {
         if (string.IsNullOrEmpty(cursor))
         {
@@ -630,7 +643,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         var text = DynamoPaging.DecodeCursorText(cursor);
 
         var parts = text.Split('|');
-        if (!parts[^1].StartsWith(JobPrefix, StringComparison.Ordinal) || parts.Length != (status is null ? 1 : 2))
+        if (!parts[^1].StartsWith(JobPrefix, StringComparison.Ordinal) || parts.Length != (status is null && subjectRef is null ? 1 : 2))
         {
             throw new Records.InvalidCursorException();
         }
@@ -640,6 +653,11 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
         {
             key["statusPk"] = new() { S = StatusPartition(tenantId, s) };
             key["statusSk"] = new() { S = parts[0] };
+        }
+        else if (subjectRef is not null)
+        {
+            key["subjectPk"] = new() { S = SubjectPartition(tenantId, subjectRef) };
+            key["subjectSk"] = new() { S = parts[0] };
         }
 
         return key;
@@ -739,6 +757,7 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
             PhaseStartedAt = When("phaseStartedAt"),
             CompletedAt = When("completedAt"),
             PurgeAt = When("purgeAt"),
+            PurgeStartedAt = When("purgeStartedAt"),
             Deadline = When("deadline"),
             CertificateId = Text("certificateId"),
             Exported = Number("exported"),

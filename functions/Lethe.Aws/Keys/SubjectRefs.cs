@@ -70,15 +70,24 @@ public interface IKeyProbe
 /// A BYOK key is accepted only when it is usable (a data key can be generated and decrypted under it) and is no other
 /// tenant's: not tagged <c>lethe:tenant</c> for another tenant, and not another tenant's platform key (its alias).
 /// </summary>
-public sealed class KmsKeyProbe(IAmazonKeyManagementService kms, string tenantAliasPrefix) : IKeyProbe
+public sealed class KmsKeyProbe(IAmazonKeyManagementService kms, string tenantAliasPrefix, string ownAccount) : IKeyProbe
 {
     public const string TenantTag = "lethe:tenant";
 
     public async Task<string?> ProveUsableAsync(string tenantId, string keyArn, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(keyArn);
         var context = new Dictionary<string, string>(StringComparer.Ordinal) { ["tenant"] = tenantId, ["purpose"] = "byok-check" };
         try
         {
+            // Tags and aliases cannot be read across accounts: a key in the tenant's own account is theirs alone, and only
+            // keys in Lethe's account (where other tenants' keys live) are checked against them.
+            var foreign = keyArn.Split(':') is { Length: > 4 } parts && parts[4] != ownAccount;
+            if (foreign)
+            {
+                return await ProveRoundTripAsync(keyArn, context, cancellationToken);
+            }
+
             var tags = await kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = keyArn }, cancellationToken);
             if ((tags.Tags ?? []).Any(t => t.TagKey == TenantTag && t.TagValue != tenantId))
             {
@@ -92,14 +101,20 @@ public sealed class KmsKeyProbe(IAmazonKeyManagementService kms, string tenantAl
                 return "the key is another tenant's key";
             }
 
-            var generated = await kms.GenerateDataKeyAsync(new GenerateDataKeyRequest { KeyId = keyArn, KeySpec = DataKeySpec.AES_256, EncryptionContext = context }, cancellationToken);
-            await kms.DecryptAsync(new DecryptRequest { KeyId = keyArn, CiphertextBlob = generated.CiphertextBlob, EncryptionContext = context }, cancellationToken);
-            return null;
+            return await ProveRoundTripAsync(keyArn, context, cancellationToken);
         }
         catch (AmazonKeyManagementServiceException ex)
         {
             // The AWS error code only: the message could name resources of the key's account.
             return ex.ErrorCode ?? "the key is not usable";
         }
+    }
+
+    /// <summary>A data key generated and decrypted under the key with the tenant's context: what every later use needs.</summary>
+    private async Task<string?> ProveRoundTripAsync(string keyArn, Dictionary<string, string> context, CancellationToken cancellationToken)
+    {
+        var generated = await kms.GenerateDataKeyAsync(new GenerateDataKeyRequest { KeyId = keyArn, KeySpec = DataKeySpec.AES_256, EncryptionContext = context }, cancellationToken);
+        await kms.DecryptAsync(new DecryptRequest { KeyId = keyArn, CiphertextBlob = generated.CiphertextBlob, EncryptionContext = context }, cancellationToken);
+        return null;
     }
 }

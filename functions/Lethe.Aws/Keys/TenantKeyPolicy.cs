@@ -28,12 +28,24 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
         "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
     ];
 
+    /// <summary>The account the administrator belongs to (its ARN's fifth field): a BYOK key of another account is checked differently.</summary>
+    public string Account => AdministratorArn.Split(':') is { Length: > 4 } parts ? parts[4] : string.Empty;
+
     public static readonly IReadOnlyList<string> DataKeyActions = ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
 
-    /// <summary>The configuration the CDK app sets on the API; under the local cloud (nothing set) the local account stands in.</summary>
-    public static TenantKeyPolicy FromEnvironment(Func<string, string?>? lookup = null)
+    /// <summary>
+    /// The configuration the CDK app sets on the API. Under the local cloud (nothing set) the local account stands in; outside
+    /// it (<paramref name="requireConfigured"/>) a missing variable stops the API at start-up rather than create keys whose
+    /// policy would hand their use to IAM.
+    /// </summary>
+    public static TenantKeyPolicy FromEnvironment(Func<string, string?>? lookup = null, bool requireConfigured = false)
     {
         lookup ??= Environment.GetEnvironmentVariable;
+        if (requireConfigured && (string.IsNullOrWhiteSpace(lookup(AdministratorVariable)) || string.IsNullOrWhiteSpace(lookup(UsersVariable))))
+        {
+            throw new InvalidOperationException($"{AdministratorVariable} and {UsersVariable} must be set outside the local stage (the CDK app sets them).");
+        }
+
         static IReadOnlyList<string> List(string? text) =>
             (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var administrator = lookup(AdministratorVariable) is { Length: > 0 } admin ? admin : LocalAccountRoot;

@@ -72,15 +72,32 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
                 {
                     TableName = inventoryTable,
                     Item = inventory,
-                    ConditionExpression = "attribute_not_exists(pk) OR #state = :active",
+                    // A purged consent (its subject erased earlier) starts afresh; a soft-deleted one is never revived.
+                    ConditionExpression = "attribute_not_exists(pk) OR #state IN (:active, :purged)",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
-                    ExpressionAttributeValues = new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":purged"] = new() { S = ItemStates.Name(ItemState.Purged) },
+                    },
                 } },
             ], lockIndex: 0, cancellationToken);
         }
         catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, 3))
         {
-            throw new ConsentSoftDeletedException(state.Purpose);
+            if (state.Granted)
+            {
+                throw new ConsentSoftDeletedException(state.Purpose);
+            }
+
+            // A withdrawal is never refused (GDPR Art. 7(3)): it is stored with its history while the consent stays hidden,
+            // so every reader already treats it as not granted; the soft-deleted item is left as the erasure left it.
+            await locks.WriteAsync(tenantId, subjectRef,
+            [
+                locks.AbsentCheck(tenantId, subjectRef),
+                new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = current } },
+                new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = change } },
+            ], lockIndex: 0, cancellationToken);
         }
     }
 

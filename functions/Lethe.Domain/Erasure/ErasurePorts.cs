@@ -14,7 +14,8 @@ public sealed record ErasureItem(
     string? ErasureJobId = null,
     bool Encrypted = false,
     long VersionsDeleted = 0,
-    string? SubjectRef = null)
+    string? SubjectRef = null,
+    string? RestoredFrom = null)
 {
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 
@@ -49,7 +50,10 @@ public interface IErasureInventory
     /// <summary>purging → purged, with the number of object versions deleted.</summary>
     Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>soft_deleted → active while now &lt; purgeAt (the record visible again in the same write); false otherwise.</summary>
+    /// <summary>
+    /// soft_deleted → active while now &lt; purgeAt (the record visible again in the same write), remembering which erasure it
+    /// was restored from (<see cref="ErasureItem.RestoredFrom"/>: that erasure keeps it as a survivor); false otherwise.
+    /// </summary>
     Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken);

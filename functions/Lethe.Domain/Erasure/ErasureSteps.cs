@@ -196,6 +196,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
             {
                 WhenPhase = [JobPhases.RecoveryWindow],
                 Phase = JobPhases.Purge,
+                MarkPurgeStarted = true,
             }, cancellationToken);
             if (moved is null)
             {
@@ -232,34 +233,33 @@ public sealed class ErasureSteps(ErasurePorts ports)
         var now = Now;
         var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
         var page = state.Page + 1;
-        var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, cancellationToken);
-        var targets = items.Where(i => purging.Contains(i.ItemId)).ToList();
-        var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
-        var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
-        await ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
+        var tally = new PageTally();
+        var errors = new List<JobError>();
+        var purging = await PurgeNowAsync(job, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, tally, errors, cancellationToken);
 
         // A purged item never changes again, so its index copy is final; every other item not purged now is read again.
         var undecided = items.Where(i => !purging.Contains(i.ItemId) && i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
         var current = undecided.Count == 0 ? [] : await ports.Inventory.CurrentAsync(job.TenantId, undecided, cancellationToken);
-        var tally = new PageTally();
-        var versions = done.ToDictionary(d => d.ItemId, d => d.Versions, StringComparer.Ordinal);
-        foreach (var item in targets.Where(t => versions.ContainsKey(t.ItemId)))
-        {
-            tally.Purged(item, versions[item.ItemId]);
-        }
-
         foreach (var item in items.Where(i => i.State == ItemState.Purged && !purging.Contains(i.ItemId)).Concat(current.Where(c => c.State == ItemState.Purged)))
         {
             tally.Purged(item, item.VersionsDeleted);
         }
 
-        var errors = outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, now)).ToList();
+        // Active and not restored from this erasure: an item the soft-delete pass never saw (an index that lagged behind a write
+        // made just before the lock). Nobody chose to keep it, so it is hidden and purged now, never certified as a survivor.
+        var missed = current.Where(c => c.State == ItemState.Active && c.RestoredFrom != job.Id).ToList();
+        if (missed.Count > 0)
+        {
+            await ports.Inventory.SoftDeleteAsync(job.TenantId, missed, job.Id, now, now, cancellationToken);
+            await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, PurgeAt = now }).ToList(), now, tally, errors, cancellationToken);
+        }
+
         foreach (var stuck in current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging))
         {
             errors.Add(new JobError(stuck.ItemId, $"The item is {ItemStates.Name(stuck.State)} and could not be moved to purging; retry the request.", now));
         }
 
-        var earned = tally.Counts with { Failed = errors.Count, Restored = current.LongCount(c => c.State == ItemState.Active) };
+        var earned = tally.Counts with { Failed = errors.Count, Restored = current.LongCount(c => c.State == ItemState.Active && c.RestoredFrom == job.Id) };
         if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page, earned, errors, now, cancellationToken))
         {
             var details = PageDetails(page, items.Where(i => i.State != ItemState.Active));
@@ -270,6 +270,32 @@ public sealed class ErasureSteps(ErasurePorts ports)
         }
 
         return Advance(state, next, page);
+    }
+
+    /// <summary>
+    /// Moves the given due items to purging, deletes their data and marks them purged; adds what was purged to the tally and
+    /// what failed to the errors. Returns the ids that were (or already were) purging.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> PurgeNowAsync(Job job, List<ErasureItem> due, DateTimeOffset now, PageTally tally, List<JobError> errors, CancellationToken cancellationToken)
+    {
+        if (due.Count == 0)
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, due, now, cancellationToken);
+        var targets = due.Where(i => purging.Contains(i.ItemId)).ToList();
+        var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
+        var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
+        await ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
+        var versions = done.ToDictionary(d => d.ItemId, d => d.Versions, StringComparer.Ordinal);
+        foreach (var item in targets.Where(t => versions.ContainsKey(t.ItemId)))
+        {
+            tally.Purged(item, versions[item.ItemId]);
+        }
+
+        errors.AddRange(outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, now)));
+        return purging;
     }
 
     /// <summary>

@@ -52,6 +52,9 @@ public sealed record JobUpdate(IReadOnlyList<JobStatus> WhenStatus, DateTimeOffs
     /// <summary>Takes the subject's erasure lock again in the same write (retry of a failed erasure).</summary>
     public bool AcquireErasureLock { get; init; }
 
+    /// <summary>Records, once, that the purge has started (<see cref="Job.PurgeStartedAt"/>; later writes keep the first time).</summary>
+    public bool MarkPurgeStarted { get; init; }
+
     /// <summary>Clears the purge outcome (counters, errors, page marks) for a retry pass.</summary>
     public bool ResetPurge { get; init; }
 

@@ -82,6 +82,9 @@ public sealed record Job
     /// <summary>The end of the recovery window: the purge starts then, and restore is refused from then on.</summary>
     public DateTimeOffset? PurgeAt { get; init; }
 
+    /// <summary>When the purge first started; never reset (a retry or a resume after a hold purges again), so cancel stays refused.</summary>
+    public DateTimeOffset? PurgeStartedAt { get; init; }
+
     /// <summary>The hard-delete deadline the certificate proves was met (30 days after the request, scaled).</summary>
     public DateTimeOffset? Deadline { get; init; }
 
@@ -137,8 +140,8 @@ public sealed record Job
     /// <summary>An erasure until its purge starts; an export while it runs (a cancelled export never offers a download).</summary>
     public bool IsCancellable => JobStatuses.IsOpen(Status) && (Type != JobType.Deletion || JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge);
 
-    /// <summary>Paused by a legal hold before anything was purged: still cancellable (nothing of the purge has started).</summary>
-    public bool IsHeldBeforePurge => Phase == JobPhases.Held && Counts.Purged == 0 && Counts.Failed == 0;
+    /// <summary>Paused by a legal hold before its purge ever started: still cancellable.</summary>
+    public bool IsHeldBeforePurge => Phase == JobPhases.Held && PurgeStartedAt is null;
 }
 
 /// <summary>

@@ -8,8 +8,10 @@ namespace Lethe.Domain.Jobs;
 /// failure or redrive done in the Step Functions console shows in the API; the local cloud polls and sends the same. A
 /// scheduled pass also starts executions that a crash kept from starting (the job stays queued, the name is fixed).
 /// </summary>
-public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock)
+public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock, Erasure.IHoldCheck holds)
 {
+    private readonly HeldErasures _held = new(jobs, workflows, holds, clock);
+
     public static readonly AuditActor Actor = new("lethe-job-reconciler", "system");
 
     /// <summary>A queued job this old without an execution was not started by its submitter.</summary>
@@ -32,6 +34,12 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
         }
 
         var now = clock.GetUtcNow();
+        if (job.Phase == JobPhases.Held && status is "ABORTED" or "SUCCEEDED")
+        {
+            // A paused erasure's execution was stopped, or ended, on purpose: the job waits for its hold to be released.
+            return false;
+        }
+
         JobUpdate? update = status switch
         {
             "FAILED" or "TIMED_OUT" when JobStatuses.IsOpen(job.Status) => new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
@@ -77,12 +85,31 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
                 continue;
             }
 
+            if (job.Type == JobType.Deletion && job.Phase == JobPhases.Held)
+            {
+                // A release that raced the pause (or a resume whose start failed before the phase moved) is made good here.
+                if (await _held.ResumeAsync(job.TenantId, job.SubjectRef, cancellationToken) is not null)
+                {
+                    changed++;
+                }
+
+                continue;
+            }
+
             var status = await workflows.StatusAsync(job, cancellationToken);
             if (status is null)
             {
+                var stale = clock.GetUtcNow() - job.UpdatedAt >= StartGrace;
                 if (job.Status == JobStatus.Queued && clock.GetUtcNow() - job.CreatedAt >= StartGrace)
                 {
                     var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+                    await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+                    changed++;
+                }
+                else if (job is { Type: JobType.Deletion, Status: JobStatus.Running, Phase: JobPhases.SoftDelete or JobPhases.Purge } && stale)
+                {
+                    // A hand-over or resume raised n and died before starting {jobId}-{n}: start it in the loop it was in.
+                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = job.Phase }, cancellationToken);
                     await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
                     changed++;
                 }

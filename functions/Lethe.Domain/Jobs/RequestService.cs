@@ -200,37 +200,8 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             : (JobChange.Conflict, item);
     }
 
-    /// <summary>
-    /// Resumes the subject's erasure that a legal hold paused (phase <c>held</c>), once no hold names the subject any more: its
-    /// purge runs again from the first page in <c>{jobId}-{n+1}</c> (everything already purged counts again from its final
-    /// state), then shred and certificate as usual. Returns the resumed job, or null when none was waiting.
-    /// </summary>
-    public async Task<Job?> ResumeHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
-    {
-        if (await holds.IsHeldAsync(tenantId, subjectRef, cancellationToken)
-            || await jobs.OpenErasureAsync(tenantId, subjectRef, cancellationToken) is not { } jobId
-            || await jobs.FindAsync(tenantId, jobId, cancellationToken) is not { Status: JobStatus.Running, Phase: JobPhases.Held })
-        {
-            return null;
-        }
-
-        // Conditional on the phase: of two concurrent releases, one resumes and the other finds the job moving already.
-        var resumed = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Running], clock.GetUtcNow())
-        {
-            WhenPhase = [JobPhases.Held],
-            Phase = JobPhases.Purge,
-            ResetPurge = true,
-            NextExecution = true,
-        }, cancellationToken);
-        if (resumed is null)
-        {
-            return null;
-        }
-
-        var arn = await workflows.StartAsync(resumed, new WorkflowInput(tenantId, jobId, resumed.Execution) { Resume = JobPhases.Purge }, cancellationToken);
-        await jobs.SetExecutionArnAsync(tenantId, jobId, resumed.Execution, arn, cancellationToken);
-        return resumed with { ExecutionArn = arn };
-    }
+    /// <summary>Holds and erasures meet here: a new hold pauses the subject's erasure, the last release resumes it.</summary>
+    public HeldErasures Held { get; } = new(jobs, workflows, holds, clock);
 
     /// <summary>
     /// Retry of a failed erasure: its purge runs again in a new execution <c>{jobId}-{n+1}</c> over the items not yet purged

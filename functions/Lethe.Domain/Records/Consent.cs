@@ -22,8 +22,8 @@ public interface IConsentStore
 {
     /// <summary>
     /// Sets the consent and appends the change to its history in one write, refused while the subject's erasure is open
-    /// (<see cref="Errors.ErasureInProgressException"/>) or while an erasure left this consent soft-deleted
-    /// (<see cref="ConsentSoftDeletedException"/>): a write never brings back what an erasure hid.
+    /// (<see cref="Errors.ErasureInProgressException"/>), and a grant refused while an erasure left this consent soft-deleted
+    /// (<see cref="ConsentSoftDeletedException"/>): a write never brings back what an erasure hid. A withdrawal is always stored.
     /// </summary>
     Task SetAsync(string tenantId, string subjectRef, ConsentState state, CancellationToken cancellationToken);
 

@@ -57,7 +57,7 @@ public sealed class ErasureComposition(TimeProvider clock)
             new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
             type => names.Workflow(JobTypes.Workflow(type)));
         return new Built(
-            new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock),
+            new ErasureSteps(ports), jobs, tenants, workflows, new JobReconciler(jobs, workflows, journal, clock, ports.Holds),
             new SoftDeleteSweep(ports.Inventory, ports.Purger, ports.Holds, jobs, journal, clock));
     }
 }

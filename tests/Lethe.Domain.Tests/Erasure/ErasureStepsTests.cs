@@ -191,6 +191,22 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
+    public async Task PurgePage_WhenAnItemTheSoftDeleteNeverSawIsStillActive_ShouldPurgeItInsteadOfCertifyingASurvivor()
+    {
+        var state = await ThroughTheWindowAsync();
+        // Written just before the lock, and missing from the index the soft-delete pages read.
+        _inventory.Truth["rec-late"] = Item("rec-late", "record", "journal", "dynamodb");
+
+        _inventory.SyncIndex();
+        state = await ShredAllAsync(await PurgeAllAsync(state));
+        await _steps.CertifyAsync(state, Ct);
+
+        _inventory.Truth["rec-late"].State.Should().Be(ItemState.Purged);
+        state.ShredMethod.Should().Be("kek-deleted", "nobody chose to keep it, so it is no survivor");
+        (await CertificateAsync()).GetProperty("counts").GetProperty("itemsErased").GetInt64().Should().Be(4);
+    }
+
+    [Fact]
     public async Task Shred_WhenAnItemFailed_ShouldRefuseAndKeepTheKey()
     {
         _purger.Failing.Add("file-1");
@@ -237,11 +253,11 @@ public sealed class ErasureStepsTests
         await ThroughTheWindowAsync(holdDuringWindow: true);
         var workflows = new RecordingWorkflowStarter();
         var requests = new RequestService(_jobs, workflows, _holds, _inventory, _clock);
-        (await requests.ResumeHeldAsync(Tenant, Subject, Ct)).Should().BeNull("a hold still stands");
+        (await requests.Held.ResumeAsync(Tenant, Subject, Ct)).Should().BeNull("a hold still stands");
         _holds.HeldSubjects.Clear();
 
-        var resumed = await requests.ResumeHeldAsync(Tenant, Subject, Ct);
-        var again = await requests.ResumeHeldAsync(Tenant, Subject, Ct);
+        var resumed = await requests.Held.ResumeAsync(Tenant, Subject, Ct);
+        var again = await requests.Held.ResumeAsync(Tenant, Subject, Ct);
 
         resumed!.Execution.Should().Be(2);
         again.Should().BeNull("the job is no longer held");

@@ -89,7 +89,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
             return Task.FromResult(false);
         }
 
-        Truth[itemId] = item with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null };
+        Truth[itemId] = item with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null, RestoredFrom = item.ErasureJobId };
         Written();
         return Task.FromResult(true);
     }

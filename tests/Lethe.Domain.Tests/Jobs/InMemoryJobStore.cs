@@ -66,6 +66,7 @@ public sealed class InMemoryJobStore : IJobStore
             CertificateId = update.CertificateId ?? job.CertificateId,
             Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,
             Execution = update.NextExecution ? job.Execution + 1 : job.Execution,
+            PurgeStartedAt = update.MarkPurgeStarted ? job.PurgeStartedAt ?? update.At : job.PurgeStartedAt,
         };
         if (update.ResetPurge)
         {

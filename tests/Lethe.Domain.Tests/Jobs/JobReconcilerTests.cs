@@ -11,8 +11,9 @@ public sealed class JobReconcilerTests
     private readonly InMemoryJobStore _jobs = new();
     private readonly FakeWorkflows _workflows = new();
     private readonly InMemoryJournal _journal = new();
+    private readonly Erasure.InMemoryHolds _holds = new();
 
-    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock);
+    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, _holds);
 
     private Job Add(JobStatus status, string phase, int execution = 1)
     {
@@ -93,12 +94,54 @@ public sealed class JobReconcilerTests
         _jobs.Items[completed.Id].Status.Should().Be(JobStatus.Completed);
     }
 
+    [Fact]
+    public async Task A_held_erasure_whose_hold_was_released_meanwhile_is_resumed_in_its_next_execution()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Held);
+        await _jobs.TryUpdateAsync("acme", job.Id, new JobUpdate([JobStatus.Running], _clock.GetUtcNow()) { AcquireErasureLock = true }, CancellationToken.None);
+
+        var changed = await Reconciler.ReconcileAsync(null, CancellationToken.None);
+
+        changed.Should().Be(1);
+        _workflows.Started.Should().Equal($"{job.Id}-2");
+        _jobs.Items[job.Id].Phase.Should().Be(JobPhases.Purge);
+    }
+
+    [Fact]
+    public async Task A_held_erasure_stays_held_while_its_hold_stands()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Held);
+        await _jobs.TryUpdateAsync("acme", job.Id, new JobUpdate([JobStatus.Running], _clock.GetUtcNow()) { AcquireErasureLock = true }, CancellationToken.None);
+        _holds.HeldSubjects.Add("ref");
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(0);
+        (await Reconciler.ApplyAsync("acme", job.ExecutionName, "ABORTED", null, CancellationToken.None)).Should().BeFalse("the stop was the pause itself");
+
+        _jobs.Items[job.Id].Status.Should().Be(JobStatus.Running);
+        _workflows.Started.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_running_erasure_whose_next_execution_never_started_is_started_in_its_loop_after_the_grace()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Purge, execution: 3);
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(0, "its hand-over may still be starting it");
+        _clock.Advance(JobReconciler.StartGrace);
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
+
+        _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", job.Id, 3) { Resume = JobPhases.Purge });
+    }
+
     private sealed class FakeWorkflows : IWorkflowStarter
     {
         public List<string> Started { get; } = [];
 
+        public List<WorkflowInput> Inputs { get; } = [];
+
         public Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken)
         {
+            Inputs.Add(input);
             Started.Add(Job.ExecutionNameOf(job.Id, input.Execution));
             return Task.FromResult($"arn:{Job.ExecutionNameOf(job.Id, input.Execution)}");
         }

@@ -223,6 +223,23 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         items.Should().NotContain(i => i.GetRawText().Contains("intruder", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_refused_change_is_journaled_with_its_route_template_never_the_path_a_caller_sent()
+    {
+        var tenant = await TenantWithEventsAsync(1);
+        using var auditor = _api.ClientWithToken(tenant, Roles.Auditor, "auditor-1");
+
+        // Routing ignores case: an upper-case segment must not slip a subject id (or any chosen text) into the chain.
+        (await auditor.PostAsJsonAsync($"/v1/tenants/{tenant}/SUBJECTS/jane.doe@example.com/records", new { category = "note", fields = new { text = "x" } }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        await VerifiedWithAsync(auditor, tenant, 2);
+
+        var denied = (await (await auditor.GetAsync($"/v1/tenants/{tenant}/audit", Ct)).ReadJsonAsync()).GetProperty("items").EnumerateArray()
+            .Single(i => i.GetProperty("outcome").GetString() == "denied");
+        denied.GetProperty("target").GetString().Should().Be("/v1/tenants/{tenantId}/subjects/{subjectId}/records/");
+        denied.GetRawText().Should().NotContain("jane.doe", "the chain keeps records for 7 years and no erasure reaches it");
+    }
+
     [Theory]
     [InlineData(Roles.Service)]
     [InlineData(Roles.Subject)]

@@ -96,6 +96,8 @@ public sealed class SubjectPathRedactionTests
     [InlineData("/v1/tenants/t1/items", "/v1/tenants/t1/items")]
     [InlineData("GET /v1/tenants/t1/items?subjectId=anna%40example.com&state=active", "GET /v1/tenants/t1/items?subjectId=[redacted]&state=active")]
     [InlineData("/v1/tenants/t1/requests?status=running&SUBJECTID=bob", "/v1/tenants/t1/requests?status=running&SUBJECTID=[redacted]")]
+    [InlineData("/v1/tenants/t1/items?subject%49d=alice", "/v1/tenants/t1/items?subject%49d=[redacted]")]
+    [InlineData("POST /v1/tenants/t1/SUBJECTS/jane@x.com/records", "POST /v1/tenants/t1/SUBJECTS/[redacted]/records")]
     public void Subject_ids_in_paths_and_query_strings_are_redacted_before_logging(string text, string expected) =>
         Lethe.Api.SubjectPaths.Redact(text).Should().Be(expected);
 }

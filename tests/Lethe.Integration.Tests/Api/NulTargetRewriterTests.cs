@@ -50,6 +50,14 @@ public sealed class NulTargetRewriterTests
     public async Task Other_percent_sequences_are_left_as_they_are(string connection) =>
         (await RewriteAsync(connection, chunk: 1)).Should().Be(connection);
 
+    [Fact]
+    public async Task A_TLS_connection_is_passed_through_untouched()
+    {
+        var hello = "\u0016\u0003\u0001 GET /a%00 HTTP/1.1\r\n\r\n";
+
+        (await RewriteAsync(hello)).Should().Be(hello);
+    }
+
     private sealed class ChunkedStream(byte[] bytes, int chunk) : MemoryStream(bytes)
     {
         public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));

@@ -73,10 +73,13 @@ public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<Le
         {
             operation.GetProperty("security")[0].TryGetProperty("bearer", out _).Should().BeTrue($"{method} {path}");
             var responses = operation.GetProperty("responses");
-            foreach (var status in new[] { "401", "403", "404", "410", "429" })
+            foreach (var status in new[] { "400", "401", "403", "410", "423", "429" })
             {
                 responses.GetProperty(status).GetProperty("content").TryGetProperty("application/problem+json", out _).Should().BeTrue($"{method} {path} {status}");
             }
+
+            // PUT /v1/tenants/{t} creates a missing tenant; every other tenant route answers 404 for an unknown one.
+            responses.TryGetProperty("404", out _).Should().Be(operation.GetProperty("operationId").GetString() != "PutTenant", $"{method} {path}");
 
             responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _).Should().BeTrue();
             if (operation.TryGetProperty("requestBody", out _))
@@ -107,6 +110,18 @@ public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<Le
         }
 
         document.GetProperty("servers").EnumerateArray().Should().OnlyContain(s => !s.GetProperty("url").GetString()!.EndsWith('/'));
+    }
+
+    [Theory]
+    [InlineData("/v1/tenants/{tenantId}/subjects/{subjectId}/records", "post")]
+    [InlineData("/v1/tenants/{tenantId}/subjects/{subjectId}/consents/{purpose}", "put")]
+    [InlineData("/v1/tenants/{tenantId}", "put")]
+    [InlineData("/v1/tenants/{tenantId}/requests", "post")]
+    public async Task Operations_that_answer_409_declare_it(string path, string method)
+    {
+        var operation = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty(method);
+
+        operation.GetProperty("responses").GetProperty("409").GetProperty("content").TryGetProperty("application/problem+json", out _).Should().BeTrue();
     }
 
     [Fact]

@@ -42,4 +42,23 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
         (await limited[0].ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/rate-limited");
         served.StatusCode.Should().Be(HttpStatusCode.OK, "the limit is per tenant");
     }
+
+    [Fact]
+    public async Task Anonymous_or_foreign_traffic_aimed_at_a_tenant_never_drains_that_tenants_limit()
+    {
+        var victim = $"rl-{Guid.NewGuid():N}"[..20];
+        using var anonymous = api.CreateClient();
+        using var stranger = api.ClientWithToken("another-tenant", Roles.TenantAdmin);
+        using var owner = api.ClientWithToken(victim, Roles.TenantAdmin);
+
+        for (var i = 0; i < 8; i++)
+        {
+            await anonymous.GetAsync($"/v1/tenants/{victim}/legal-holds", Ct);
+            await stranger.GetAsync($"/v1/tenants/{victim}/legal-holds", Ct);
+        }
+
+        var served = await owner.GetAsync($"/v1/tenants/{victim}/legal-holds", Ct);
+
+        served.StatusCode.Should().Be(HttpStatusCode.OK, "the tenant's own bucket was never spent by strangers");
+    }
 }

@@ -66,6 +66,24 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
     }
 
     [Fact]
+    public async Task An_erasure_paused_by_a_hold_before_its_purge_can_still_be_cancelled()
+    {
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehc", ScaleFor(60));
+        await scenario.SeedAsync("hugo", fileVersions: 1);
+        var jobId = await scenario.SubmitAndWaitForWindowAsync("hugo");
+        (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "hugo", reason = "audit" }, Ct)).EnsureSuccessStatusCode();
+        await scenario.WaitForJobAsync(jobId, j => j.GetProperty("phase").GetString() == "held");
+
+        var cancelled = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/cancel", null, Ct);
+
+        cancelled.StatusCode.Should().Be(HttpStatusCode.OK, await cancelled.Content.ReadAsStringAsync(Ct));
+        (await scenario.JobAsync(jobId)).GetProperty("status").GetString().Should().Be("cancelled");
+        var write = await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/hugo/records",
+            new { category = "note", fields = new Dictionary<string, string> { ["text"] = "after the cancel" } }, Ct);
+        write.StatusCode.Should().Be(HttpStatusCode.Created, "the cancel ended the subject's erasure lock");
+    }
+
+    [Fact]
     public async Task A_restored_item_is_left_out_of_the_certificate_and_stays_readable_under_a_fresh_key()
     {
         var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ers", ScaleFor(20));
@@ -114,6 +132,7 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
         var holdId = (await placed.ReadJsonAsync()).GetProperty("id").GetString()!;
 
         var (paused, _) = await scenario.WaitForJobAsync(jobId, j => j.GetProperty("phase").GetString() == "held" || ErasureScenario.IsClosed(j));
+        paused.GetProperty("purgeAt").GetDateTimeOffset().Should().BeAfter(DateTimeOffset.UtcNow, "the hold pauses the erasure at once, not when its window ends");
         var machine = _cloud.Cloud.Environment[ResourceNames.WorkflowVariable("deletion")];
         await _cloud.Cloud.StepFunctions.WaitUntilClosedAsync(StepFunctionsWorkflowStarter.ExecutionArn(machine, $"{jobId}-1"));
         // The window is over, but the sweep leaves a paused erasure's items to that erasure (it purges, shreds and certifies).

@@ -48,6 +48,9 @@ public sealed class SubjectIdScrubTests(LetheApiFactory api, LocalCloudFixture c
             var leaks = await ScanForAsync(table, Person);
             leaks.Should().BeEmpty($"no item of {table.LogicalName} may name the erased subject");
         }
+
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/{Person}/consents/ai-processing", new { granted = true }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.OK, "a person who comes back after an erasure may consent again (the old consent was purged)");
     }
 
     /// <summary>Every string, number, binary (as UTF-8), list and map value of every item, recursively.</summary>

@@ -322,8 +322,10 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         await scenario.SeedAsync("mona", fileVersions: 1);
         var erasure = await scenario.SubmitAndWaitForWindowAsync("mona");
         (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{erasure}/cancel", null, Ct)).EnsureSuccessStatusCode();
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/mona/consents/ai-processing", new { granted = true }, Ct))
+            .StatusCode.Should().Be(HttpStatusCode.Conflict, "a grant may not revive a consent the erasure soft-deleted");
         (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/mona/consents/ai-processing", new { granted = false }, Ct))
-            .StatusCode.Should().Be(HttpStatusCode.Conflict, "a write may not revive a consent the erasure soft-deleted");
+            .StatusCode.Should().Be(HttpStatusCode.OK, "a withdrawal is never refused");
 
         var job = await SubmitAndCompleteAsync(scenario, "mona", "json");
         using var admin = api.ClientWithTokenNoRedirects(scenario.Tenant, Roles.TenantAdmin, "admin-ines");

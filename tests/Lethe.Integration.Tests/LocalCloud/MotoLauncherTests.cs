@@ -3,7 +3,7 @@ using Lethe.Tests.Integration.Fixtures;
 
 namespace Lethe.Tests.Integration.LocalCloud;
 
-/// <summary>moto 5.2.1 fails every StartExecution after the first of a state machine unless our launcher patches it.</summary>
+/// <summary>moto 5.2.1 fails every StartExecution after the first of a state machine, and drops some stops, unless our launcher patches it.</summary>
 public sealed class MotoLauncherTests(LocalCloudFixture fixture)
 {
     private const string PassThrough = """
@@ -14,6 +14,45 @@ public sealed class MotoLauncherTests(LocalCloudFixture fixture)
     public void The_launcher_reports_whether_it_patched_the_installed_moto()
     {
         fixture.Cloud.MotoOutput.Should().MatchRegex("stepfunctions-patch=(applied|not needed)");
+        fixture.Cloud.MotoOutput.Should().MatchRegex("stop-patch=(applied|not needed)");
+    }
+
+    [Fact]
+    public async Task A_stop_as_an_execution_begins_or_enters_a_wait_aborts_it()
+    {
+        var patched = await RunStopProbeAsync("patched");
+
+        patched.Should().HaveCount(2).And.OnlyContain(moment => moment.Value.Count == 1 && moment.Value["ABORTED"] == 4);
+    }
+
+    [Fact]
+    public async Task Without_the_patch_the_stop_probe_sees_moto_leave_the_executions_running()
+    {
+        Assert.SkipUnless(fixture.Cloud.MotoOutput.Contains("stop-patch=applied", StringComparison.Ordinal), "The installed moto stops executions itself.");
+
+        var stock = await RunStopProbeAsync("unpatched");
+
+        stock.Should().HaveCount(2).And.OnlyContain(moment => moment.Value.ContainsKey("RUNNING"), "the probe must be able to see the bug it guards against");
+    }
+
+    /// <summary>Runs <c>wait_stop_probe.py</c> (moto in process) and returns, per moment, how many executions ended in which status.</summary>
+    private static async Task<Dictionary<string, Dictionary<string, int>>> RunStopProbeAsync(string mode)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var info = new System.Diagnostics.ProcessStartInfo(new Lethe.LocalCloud.LocalCloudOptions().Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LocalCloud", "wait_stop_probe.py"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "moto", "moto_launcher.py"));
+        info.ArgumentList.Add(mode);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var errors = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+
+        process.ExitCode.Should().Be(0, await errors);
+        using var result = System.Text.Json.JsonDocument.Parse(await output);
+        return result.RootElement.GetProperty("moments").EnumerateObject().ToDictionary(
+            moment => moment.Name,
+            moment => moment.Value.EnumerateObject().ToDictionary(status => status.Name, status => status.Value.GetInt32()));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 """Starts moto_server for the Lethe local cloud.
 
-Two things stock moto_server does not do, and that the local cloud needs:
+What stock moto_server does not do, and that the local cloud needs:
 
 1. Die with its parent. The launcher exits when its stdin closes (the parent holds the pipe; any exit of the parent,
    a crash included, closes it) and when it is re-parented (the parent process is gone). PR_SET_PDEATHSIG is NOT used:
@@ -17,6 +17,11 @@ Two things stock moto_server does not do, and that the local cloud needs:
    costs seconds, and the swap loses writes made meanwhile and replaces the table's stream shard. The patch does what
    DynamoDB does: check every condition first and write nothing if one fails; only a validation error in the middle
    of the writes is undone, item by item (and the stream records those writes made are dropped).
+4. StopExecution that always stops. moto 5.2.1 wakes waiting states with an event it sets and clears at once, so a Wait
+   that begins a moment after a stop never sees it and sleeps its whole time (a recovery window: days); and a stop that
+   comes before the execution's worker has entered its first state is dropped. Either way the execution stays RUNNING.
+   The patch waits in short slices, ending as soon as the program is no longer running, and holds an early stop until
+   the program has begun.
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -190,6 +195,45 @@ def patch_dynamodb_transactions() -> str:
     return "applied"
 
 
+_WAIT_SLICE_SECONDS = 0.5
+_STOP_GRACE_SECONDS = 5.0
+
+
+def _wait_interval(self, env, wait_seconds):
+    deadline = time.monotonic() + max(wait_seconds, 0)
+    while env.is_running():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(min(remaining, _WAIT_SLICE_SECONDS))
+
+
+def _stop_worker(self, stop_date, error, cause):
+    # A stop right after the start can come before the worker has built its environment or entered its first state;
+    # moto would drop it. Wait (briefly) until the program has begun, then stop it; one that has already ended stays as is.
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        env = getattr(self, "env", None)
+        if env is not None and getattr(env, "_program_state", None) is not None:
+            env.set_stop(stop_date=stop_date, cause=cause, error=error)
+            return
+        time.sleep(0.005)
+    raise RuntimeError("The execution did not begin within the stop grace; it cannot be stopped yet.")
+
+
+def patch_stepfunctions_stop() -> str:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    waits = inspect.getsource(wait_function.WaitFunction._wait_interval)
+    stops = inspect.getsource(execution_worker.ExecutionWorker.stop)
+    if "program_state_event.wait(wait_seconds)" not in waits or "self.env.set_stop(" not in stops:
+        return "not needed"
+    wait_function.WaitFunction._wait_interval = _wait_interval
+    execution_worker.ExecutionWorker.stop = _stop_worker
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -199,7 +243,8 @@ def main() -> None:
     die_with_parent()
     status = patch_stepfunctions()
     transactions = patch_dynamodb_transactions()
-    print(f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions}", flush=True)
+    stop = patch_stepfunctions_stop()
+    print(f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}", flush=True)
 
     from moto.server import main as moto_main
 
