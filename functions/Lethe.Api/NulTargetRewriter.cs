@@ -39,7 +39,7 @@ public static class NulTargetRewriter
     }
 
     /// <summary>The byte stream of a connection with <c>%00</c> rewritten in request lines; public for its tests.</summary>
-    public sealed class RewritingStream(Stream inner) : Stream
+    public sealed class RewritingStream(Stream inner) : Lethe.Aws.IO.ForwardReadStream
     {
         private const int MaxHeaderLine = 16 * 1024;
 
@@ -64,20 +64,6 @@ public static class NulTargetRewriter
 
         /// <summary>The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection).</summary>
         private const byte TlsHandshake = 0x16;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -272,16 +258,6 @@ public static class NulTargetRewriter
                 _percentRun = 0;
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -262,15 +262,9 @@ public static class ExportBenchmark
     }
 
     /// <summary>Reads <c>length</c> bytes of a repeated block without holding them.</summary>
-    private sealed class RepeatingStream(byte[] block, long length) : Stream
+    private sealed class RepeatingStream(byte[] block, long length) : Lethe.Aws.IO.ForwardReadStream
     {
         private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
 
         public override long Length => length;
 
@@ -299,16 +293,6 @@ public static class ExportBenchmark
         }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A file that cannot seek, like an S3 multipart upload: the ZIP writer must stream (data descriptors, no back-patching).</summary>

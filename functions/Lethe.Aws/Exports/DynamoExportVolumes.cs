@@ -60,17 +60,7 @@ public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventory
         return response.IsItemSet && response.Item is { Count: > 0 } item ? ItemStates.Parse(item["state"].S) : null;
     }
 
-    public async Task<bool> IsAvailableAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken)
-    {
-        var response = await dynamo.GetItemAsync(new GetItemRequest
-        {
-            TableName = inventoryTable,
-            Key = DynamoKeys.Of(tenantId, $"ITEM#{IExportVolumeRegistry.ItemId(jobId, volume)}"),
-            ProjectionExpression = "#state",
-            ExpressionAttributeNames = new() { ["#state"] = "state" },
-            ConsistentRead = true,
-        }, cancellationToken);
+    public async Task<bool> IsAvailableAsync(string tenantId, string jobId, int volume, CancellationToken cancellationToken) =>
         // Audit exports name no subject and are not in the inventory: nothing erases them.
-        return !(response.IsItemSet && response.Item is { Count: > 0 } item) || item["state"].S == ItemStates.Name(ItemState.Active);
-    }
+        await StateAsync(tenantId, jobId, volume, cancellationToken) is null or ItemState.Active;
 }

@@ -28,18 +28,7 @@ public sealed class BadInputTests(LetheApiFactory api, LocalCloudFixture cloud) 
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private async Task<List<string>> JournalActionsAsync(string tenant)
-    {
-        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var response = await dynamo.QueryAsync(new QueryRequest
-        {
-            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit),
-            KeyConditionExpression = "pk = :p AND begins_with(sk, :e)",
-            ExpressionAttributeValues = new() { [":p"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
-            ConsistentRead = true,
-        }, Ct);
-        return response.Items.Select(i => i["action"].S).ToList();
-    }
+    private Task<List<string>> JournalActionsAsync(string tenant) => cloud.JournalActionsAsync(tenant, Ct);
 
     private async Task<List<string>> KeyItemsAsync(string tenant)
     {

@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Amazon.DynamoDBv2.Model;
-using Lethe.Aws.Catalog;
-using Lethe.Aws.Configuration;
 using Lethe.Domain.Security;
 using Lethe.Tests.Integration.Fixtures;
 
@@ -34,18 +31,8 @@ public sealed class TenantAdministrationTests : IClassFixture<LetheApiFactory>
         return tenant;
     }
 
-    private async Task<List<JsonElement>> JournalAsync(string tenant)
-    {
-        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
-        var items = await dynamo.QueryAsync(new QueryRequest
-        {
-            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit),
-            KeyConditionExpression = "pk = :pk AND begins_with(sk, :e)",
-            ExpressionAttributeValues = new() { [":pk"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
-            ConsistentRead = true,
-        }, Ct);
-        return items.Items.Select(i => JsonSerializer.SerializeToElement(i.ToDictionary(a => a.Key, a => a.Value.S ?? a.Value.BOOL?.ToString()))).ToList();
-    }
+    private async Task<List<JsonElement>> JournalAsync(string tenant) =>
+        (await _cloud.JournalItemsAsync(tenant, Ct)).Select(i => JsonSerializer.SerializeToElement(i.ToDictionary(a => a.Key, a => a.Value.S ?? a.Value.BOOL?.ToString()))).ToList();
 
     [Fact]
     public async Task A_platform_admin_creates_a_tenant_with_its_own_rotating_KMS_key_and_it_is_audited()

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Amazon.DynamoDBv2.Model;
 using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Aws.Certificates;
@@ -146,16 +145,5 @@ public sealed class ErasureStepReplayTests : IClassFixture<LetheApiFactory>
         return $"{job.GetProperty("status")}|{job.GetProperty("phase")}|{job.GetProperty("counts")}|{job.GetProperty("errors").GetArrayLength()}|{job.GetProperty("certificateId")}|{states}|{audit}";
     }
 
-    private async Task<List<string>> AuditActionsAsync(string tenant)
-    {
-        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
-        var response = await dynamo.QueryAsync(new QueryRequest
-        {
-            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit),
-            KeyConditionExpression = "pk = :p AND begins_with(sk, :e)",
-            ExpressionAttributeValues = new() { [":p"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
-            ConsistentRead = true,
-        }, Ct);
-        return response.Items.Select(i => i["action"].S).Order(StringComparer.Ordinal).ToList();
-    }
+    private Task<List<string>> AuditActionsAsync(string tenant) => _cloud.JournalActionsAsync(tenant, Ct);
 }

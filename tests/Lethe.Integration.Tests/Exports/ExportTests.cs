@@ -257,15 +257,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "exr", timeScale: 1);
         await scenario.SeedAsync("jana", fileVersions: 1);
-        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var store = new DynamoJobStore(dynamo, ResourceNames.FromEnvironment().Table(ResourceCatalog.Jobs), TimeProvider.System);
-        var now = DateTimeOffset.UtcNow;
-        var job = new Job
-        {
-            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("jana"),
-            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "replay-test",
-        };
-        (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        var job = await QueueExportJobAsync(scenario, "jana", "replay-test");
         var state = $$"""{"tenantId":"{{scenario.Tenant}}","jobId":"{{job.Id}}","execution":1}""";
 
         state = await TwiceAsync(scenario, job.Id, "export-collect", state);
@@ -289,15 +281,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "exl", timeScale: 1);
         await scenario.SeedAsync("lena", fileVersions: 1);
-        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var store = new DynamoJobStore(dynamo, ResourceNames.FromEnvironment().Table(ResourceCatalog.Jobs), TimeProvider.System);
-        var now = DateTimeOffset.UtcNow;
-        var job = new Job
-        {
-            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync("lena"),
-            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = "lock-test",
-        };
-        (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        var job = await QueueExportJobAsync(scenario, "lena", "lock-test");
         var state = $$"""{"tenantId":"{{scenario.Tenant}}","jobId":"{{job.Id}}","execution":1}""";
         var collected = await scenario.InvokeAsync("export-collect", state);
         var erasure = (await (await scenario.SubmitErasureAsync("lena")).ReadJsonAsync()).GetProperty("id").GetString()!;
@@ -352,18 +336,22 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         return first.Payload.GetRawText();
     }
 
-    private async Task<List<string>> JournalActionsAsync(string tenant)
+    /// <summary>A queued export job stored directly (no execution started), for tests that invoke its steps one by one.</summary>
+    private async Task<Job> QueueExportJobAsync(ErasureScenario scenario, string subject, string requestedBy)
     {
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var response = await dynamo.QueryAsync(new Amazon.DynamoDBv2.Model.QueryRequest
+        var store = new DynamoJobStore(dynamo, ResourceNames.FromEnvironment().Table(ResourceCatalog.Jobs), TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        var job = new Job
         {
-            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit),
-            KeyConditionExpression = "pk = :p AND begins_with(sk, :e)",
-            ExpressionAttributeValues = new() { [":p"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
-            ConsistentRead = true,
-        }, Ct);
-        return response.Items.Select(i => i["action"].S).Order(StringComparer.Ordinal).ToList();
+            Id = Job.NewId(now), TenantId = scenario.Tenant, Type = JobType.Export, SubjectRef = await scenario.SubjectRefAsync(subject),
+            Format = "zip", Status = JobStatus.Queued, Phase = JobPhases.Collect, CreatedAt = now, UpdatedAt = now, RequestedBy = requestedBy,
+        };
+        (await store.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        return job;
     }
+
+    private Task<List<string>> JournalActionsAsync(string tenant) => cloud.JournalActionsAsync(tenant, Ct);
 
     private async Task<string> TenantKeyIdAsync(string tenant)
     {

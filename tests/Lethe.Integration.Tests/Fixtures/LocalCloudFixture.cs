@@ -33,6 +33,34 @@ public sealed class LocalCloudFixture : IAsyncLifetime
             $"{DateTimeOffset.UtcNow:O} local cloud started in {_cloud.StartupTime.TotalSeconds:0.00} s{Environment.NewLine}");
     }
 
+    /// <summary>The tenant's journal events as stored in the Audit table (consistent reads, every page).</summary>
+    public async Task<List<Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>>> JournalItemsAsync(string tenant, CancellationToken cancellationToken)
+    {
+        using var dynamo = Cloud.CreateDynamoDbClient();
+        var items = new List<Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>>();
+        Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new Amazon.DynamoDBv2.Model.QueryRequest
+            {
+                TableName = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Audit),
+                KeyConditionExpression = "pk = :p AND begins_with(sk, :e)",
+                ExpressionAttributeValues = new() { [":p"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
+                ConsistentRead = true,
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            items.AddRange(page.Items);
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+
+        return items;
+    }
+
+    /// <summary>The actions of the tenant's journal events, sorted.</summary>
+    public async Task<List<string>> JournalActionsAsync(string tenant, CancellationToken cancellationToken) =>
+        (await JournalItemsAsync(tenant, cancellationToken)).Select(i => i["action"].S).Order(StringComparer.Ordinal).ToList();
+
     public async ValueTask DisposeAsync()
     {
         if (_cloud is not null)
