@@ -142,7 +142,7 @@ public static partial class ApiHost
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Jobs), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IErasureInventory>(sp => new DynamoErasureInventory(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory),
-            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records)));
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants)));
         builder.Services.AddSingleton<IHoldCheck>(sp => new LegalHoldCheck(sp.GetRequiredService<ILegalHoldRepository>()));
         builder.Services.AddSingleton(sp => new StepFunctionsClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));
@@ -225,7 +225,9 @@ public static partial class ApiHost
         {
             // One token bucket per tenant (API.md), spent only by callers authenticated for that tenant (after authentication):
             // anonymous or foreign-tenant traffic aimed at a tenant's routes draws from a bucket of its own client address, so
-            // nobody can drain another tenant's limit. Routes without a tenant (health, public keys, docs) are not limited.
+            // nobody can drain another tenant's limit; a data subject's token (the privacy page, held by end users) draws from a
+            // bucket of its own subject, so one person cannot lock the tenant's app out. Routes without a tenant (health, public
+            // keys, docs) are not limited.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 if (http.Request.RouteValues["tenantId"] is not string tenant)
@@ -235,7 +237,9 @@ public static partial class ApiHost
 
                 var principal = TenantGuard.ReadPrincipal(http.User);
                 var own = principal is not null && (principal.Tenant == tenant || principal.IsPlatformAdmin);
-                var partition = own ? $"tenant:{tenant}" : $"client:{http.Connection.RemoteIpAddress}";
+                var partition = !own ? $"client:{http.Connection.RemoteIpAddress}"
+                    : principal!.Roles.Contains(Lethe.Domain.Security.Roles.Subject, StringComparer.Ordinal) ? $"subject:{tenant}:{principal.Sub}"
+                    : $"tenant:{tenant}";
                 var limits = http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value.RateLimit;
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {

@@ -10,9 +10,13 @@ namespace Lethe.Tests.Cdk;
 /// </summary>
 public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
 {
-    /// <summary>What both purge paths (the erasure's purge page and the sweep) do to items, records and stored objects.</summary>
+    /// <summary>
+    /// What both purge paths (the erasure's purge page and the sweep) do to items, records and stored objects; every move to
+    /// purging checks the subject's hold marker in the Tenants table.
+    /// </summary>
     private static readonly string[] Purge =
     [
+        "dynamodb:Query Tenants", "dynamodb:ConditionCheckItem Tenants",
         "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:UpdateItem Inventory",
         "dynamodb:Query Records", "dynamodb:BatchWriteItem Records", "dynamodb:DeleteItem Records",
         "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
@@ -27,7 +31,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     {
         ["Api"] =
         [
-            "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:DeleteItem Tenants",
+            "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:DeleteItem Tenants", "dynamodb:UpdateItem Tenants",
             "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys",
             "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:Query Records", "dynamodb:UpdateItem Records",
             "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory", "dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory",
@@ -71,11 +75,12 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["JobStatus"] = ["dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs"],
         ["JobsReconcile"] =
         [
-            "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs",
+            "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Tenants",
             "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
         ],
-        ["ErasurePurgePage"] = [.. Purge, "dynamodb:Query Tenants"],
-        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Query Tenants", "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
+        // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it.
+        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records"],
+        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
         ["ExportCollect"] = ["dynamodb:Query Inventory"],

@@ -73,8 +73,13 @@ public sealed class DeletionWorkflow : AslWorkflow
             case "soft-delete-sweep":
                 // Pages from the index, consistent re-reads of what a page does not purge, conditional moves.
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem");
-                GrantTable(target, records, "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem");
-                GrantTable(target, tenants, handler == "soft-delete-sweep" ? ["dynamodb:Query", "dynamodb:Scan"] : ["dynamodb:Query"]);
+                GrantTable(target, records, handler == "erasure-purge-page"
+                    ? ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] // hides a missed item's record first
+                    : ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]);
+                // Holds: listed for the step's check, and the subject's hold marker checked in every move to purging.
+                GrantTable(target, tenants, handler == "soft-delete-sweep"
+                    ? ["dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:Scan"]
+                    : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
                 if (handler == "soft-delete-sweep")
                 {
                     // The sweep leaves a subject with an open erasure to that erasure (its lock).
@@ -124,6 +129,8 @@ public sealed class DeletionWorkflow : AslWorkflow
                 break;
             case "jobs-reconcile":
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query");
+                // A paused erasure resumes once no hold names its subject.
+                GrantTable(target, tenants, "dynamodb:Query");
                 GrantStartAndDescribe(target);
                 break;
             default:

@@ -61,8 +61,9 @@ public sealed class StatelessStack : Stack
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
         // The API's DynamoDB actions, table by table: exactly what its code calls (a cdk test holds the list).
-        // Tenants: profiles (conditional on their version) and legal holds (the only items it deletes).
-        GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem");
+        // Tenants: profiles (conditional on their version) and legal holds (the only items it deletes) with each subject's hold
+        // marker (updated in the hold's own transaction).
+        GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem");
         // Keys: creates KEKs (never overwrites: conditional puts) and the subject directory, reads both; only the shred step deletes.
         GrantTable(Api, state, ResourceCatalog.Keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
         // Records and inventory: writes new items, restores soft-deleted ones; never deletes a record or an inventory item.

@@ -201,7 +201,7 @@ public static partial class SettingsEndpoints
 
     private static async Task<IResult> PostLegalHoldAsync(
         string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, Domain.Jobs.RequestService requests,
-        AuditRecorder audit, TimeProvider clock)
+        AuditRecorder audit, TimeProvider clock, ILoggerFactory loggers)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!SubjectId.IsValid(body?.SubjectId))
@@ -227,7 +227,7 @@ public static partial class SettingsEndpoints
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldCreate, $"legal-hold/{hold.Id}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new HoldAuditDetails(subjectRef), ApiJsonContext.Default.HoldAuditDetails));
         // An erasure of the subject still in its soft-delete or window pauses now (phase held); one that purges pauses before its next page.
-        if (await requests.Held.PauseAsync(tenantId, subjectRef, http.RequestAborted) is { } paused)
+        if (await ThenAsync(() => requests.Held.PauseAsync(tenantId, subjectRef, http.RequestAborted), "pause", loggers) is { } paused)
         {
             await audit.RecordAsync(http, tenantId, "request.hold", $"request/{paused.Id}", AuditActions.Success,
                 JsonSerializer.SerializeToElement(new ResumeAuditDetails(paused.Id, subjectRef, paused.ExecutionName), ApiJsonContext.Default.ResumeAuditDetails));
@@ -241,7 +241,7 @@ public static partial class SettingsEndpoints
             .OrderBy(h => h.CreatedAt).Select(h => new LegalHoldView(h.Id, h.SubjectRef, h.Reason, h.CreatedAt, h.CreatedBy)).ToList()));
 
     private static async Task<IResult> DeleteLegalHoldAsync(
-        string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, Domain.Jobs.RequestService requests, AuditRecorder audit)
+        string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, Domain.Jobs.RequestService requests, AuditRecorder audit, ILoggerFactory loggers)
     {
         var existing = holdId.Length is > 0 and <= 64 ? await holds.FindAsync(tenantId, holdId, http.RequestAborted) : null;
         if (existing is null || !await holds.DeleteAsync(tenantId, holdId, http.RequestAborted))
@@ -252,13 +252,32 @@ public static partial class SettingsEndpoints
         await audit.RecordAsync(http, tenantId, AuditActions.LegalHoldDelete, $"legal-hold/{holdId}", AuditActions.Success,
             JsonSerializer.SerializeToElement(new HoldAuditDetails(existing.SubjectRef), ApiJsonContext.Default.HoldAuditDetails));
         // The subject's last hold is gone: an erasure it paused purges, shreds and certifies now (API.md, Requests).
-        if (await requests.Held.ResumeAsync(tenantId, existing.SubjectRef, http.RequestAborted) is { } resumed)
+        if (await ThenAsync(() => requests.Held.ResumeAsync(tenantId, existing.SubjectRef, http.RequestAborted), "resume", loggers) is { } resumed)
         {
             await audit.RecordAsync(http, tenantId, "request.resume", $"request/{resumed.Id}", AuditActions.Success,
                 JsonSerializer.SerializeToElement(new ResumeAuditDetails(resumed.Id, existing.SubjectRef, resumed.ExecutionName), ApiJsonContext.Default.ResumeAuditDetails));
         }
 
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// What follows a stored (and audited) hold change for the subject's erasure. Should it fail, the hold's own outcome still
+    /// stands and is what the caller gets (a retry would create a second hold, or find this one gone): an erasure not paused
+    /// now pauses at its purge (which checks the hold in its own writes), and one not resumed now is resumed by the job
+    /// reconciler on its next pass.
+    /// </summary>
+    private static async Task<Domain.Jobs.Job?> ThenAsync(Func<Task<Domain.Jobs.Job?>> step, string what, ILoggerFactory loggers)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            loggers.CreateLogger("Lethe.Api.LegalHolds").LogWarning(ex, "Could not {Step} the subject's erasure now; the job reconciler will.", what);
+            return null;
+        }
     }
 
     private static SettingsResponse Settings(Tenant tenant) => new(

@@ -15,7 +15,7 @@ namespace Lethe.Aws.Erasure;
 /// one transaction per item, so one item never blocks the others. A record's own item mirrors the state, so every read path
 /// hides it in the same write.
 /// </summary>
-public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string inventoryTable, string recordsTable) : IErasureInventory
+public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string inventoryTable, string recordsTable, string tenantsTable) : IErasureInventory
 {
     private const int MaxTransactionActions = 100;
 
@@ -91,7 +91,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     }
 
     public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
-        MoveAsync(items, item =>
+        MoveAsync(items, guard: null, item =>
         {
             var actions = new List<TransactWriteItem>
             {
@@ -99,8 +99,10 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 {
                     TableName = inventoryTable,
                     Key = ItemKey(tenantId, item.ItemId),
-                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = :now, purgePk = :purgePk, purgeSk = :purgeSk",
-                    ConditionExpression = "#state = :from",
+                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = if_not_exists(softDeletedAt, :now), purgePk = :purgePk, purgeSk = :purgeSk",
+                    // Active and not kept by this erasure (restored from it), or hidden by another one (cancelled) or a single
+                    // delete, which this erasure takes over.
+                    ConditionExpression = "(#state = :from AND (attribute_not_exists(restoredFrom) OR restoredFrom <> :job)) OR (#state = :to AND erasureJobId <> :job)",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
                     {
@@ -118,12 +120,13 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             return actions;
         }, cancellationToken);
 
-    public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var purging = items.Where(i => i.State == ItemState.Purging).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
         var due = items.Where(i => i.State == ItemState.SoftDeleted).ToList();
-        var moved = await MoveAsync(due, item =>
+        var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
+        var moved = await MoveAsync(due, notHeld, item =>
         [
             new() { Update = new Update
             {
@@ -214,10 +217,39 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     /// Applies the moves chunk by chunk in transactions; a chunk that is cancelled (some condition no longer holds) is retried
     /// item by item. Returns the ids whose move succeeded now.
     /// </summary>
-    private async Task<IReadOnlySet<string>> MoveAsync(IReadOnlyList<ErasureItem> items, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
+    private Task<IReadOnlySet<string>> MoveAsync(IReadOnlyList<ErasureItem> items, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken) =>
+        MoveAsync(items, guard: null, actionsFor, cancellationToken);
+
+    /// <summary>
+    /// Moves items in transactions of up to 100 actions; when a chunk fails, item by item, so one item whose condition no longer
+    /// holds does not stop the others. A guard (the subject's hold marker) goes first into every transaction: when it fails,
+    /// nothing of that transaction is written and <see cref="LegalHoldException"/> is thrown.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> MoveAsync(
+        IReadOnlyList<ErasureItem> items, TransactWriteItem? guard, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
     {
         var moved = new HashSet<string>(StringComparer.Ordinal);
+        var room = MaxTransactionActions - (guard is null ? 0 : 1);
         var chunk = new List<(ErasureItem Item, List<TransactWriteItem> Actions)>();
+
+        async Task<bool> WriteAsync(IEnumerable<TransactWriteItem> actions)
+        {
+            try
+            {
+                await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = (guard is null ? actions : actions.Prepend(guard)).ToList() }, cancellationToken);
+                return true;
+            }
+            catch (TransactionCanceledException ex) when (guard is not null && ex.CancellationReasons is { Count: > 0 } reasons && reasons[0].Code == "ConditionalCheckFailed")
+            {
+                throw new LegalHoldException("A legal hold names the subject: its items are not purged while it stands.");
+            }
+            catch (TransactionCanceledException)
+            {
+                // A condition of an item no longer holds (restored, already moved): not ours to move.
+                return false;
+            }
+        }
+
         async Task FlushAsync()
         {
             if (chunk.Count == 0)
@@ -225,29 +257,19 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 return;
             }
 
-            try
+            if (await WriteAsync(chunk.SelectMany(c => c.Actions)))
             {
-                await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = chunk.SelectMany(c => c.Actions).ToList() }, cancellationToken);
                 moved.UnionWith(chunk.Select(c => c.Item.ItemId));
             }
-            catch (TransactionCanceledException) when (chunk.Count > 1)
+            else if (chunk.Count > 1)
             {
                 foreach (var (item, actions) in chunk)
                 {
-                    try
+                    if (await WriteAsync(actions))
                     {
-                        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
                         moved.Add(item.ItemId);
                     }
-                    catch (TransactionCanceledException)
-                    {
-                        // Its condition no longer holds (restored, already moved): not ours to move.
-                    }
                 }
-            }
-            catch (TransactionCanceledException)
-            {
-                // The single item's condition no longer holds.
             }
 
             chunk.Clear();
@@ -256,7 +278,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         foreach (var item in items)
         {
             var actions = actionsFor(item);
-            if (chunk.Sum(c => c.Actions.Count) + actions.Count > MaxTransactionActions)
+            if (chunk.Sum(c => c.Actions.Count) + actions.Count > room)
             {
                 await FlushAsync();
             }

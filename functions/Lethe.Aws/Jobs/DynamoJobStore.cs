@@ -544,11 +544,15 @@ public sealed class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTable, Tim
                 TableName = jobsTable,
                 Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
                 UpdateExpression = "SET execution = :next REMOVE executionArn",
-                ConditionExpression = "execution = :current",
+                ConditionExpression = "execution = :current AND #status = :running AND #phase IN (:softDelete, :purge)",
+                ExpressionAttributeNames = new() { ["#status"] = "status", ["#phase"] = "phase" },
                 ExpressionAttributeValues = new()
                 {
                     [":current"] = new() { N = current.ToString(CultureInfo.InvariantCulture) },
                     [":next"] = new() { N = (current + 1).ToString(CultureInfo.InvariantCulture) },
+                    [":running"] = new() { S = JobStatuses.Name(JobStatus.Running) },
+                    [":softDelete"] = new() { S = JobPhases.SoftDelete },
+                    [":purge"] = new() { S = JobPhases.Purge },
                 },
             }, cancellationToken);
             return true;

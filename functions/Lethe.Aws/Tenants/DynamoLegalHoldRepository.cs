@@ -6,7 +6,11 @@ using Lethe.Domain.Tenancy;
 
 namespace Lethe.Aws.Tenants;
 
-/// <summary>Legal holds in the Tenants table: <c>TENANT#t</c> / <c>HOLD#id</c>, holding the subject only as its ref.</summary>
+/// <summary>
+/// Legal holds in the Tenants table: <c>TENANT#t</c> / <c>HOLD#id</c>, holding the subject only as its ref; and, written in the
+/// same transaction, the subject's hold marker (<see cref="LegalHoldMarker"/>) that every move to purging checks in its own
+/// transaction, so a hold placed after a step's check still stops the purge.
+/// </summary>
 public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tableName) : ILegalHoldRepository
 {
     private const string Prefix = "HOLD#";
@@ -20,12 +24,19 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
         item["reason"] = new AttributeValue { S = hold.Reason };
         item["createdAt"] = new AttributeValue { S = hold.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
         item["createdBy"] = new AttributeValue { S = hold.CreatedBy };
-        await dynamo.PutItemAsync(new PutItemRequest
+        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
         {
-            TableName = tableName,
-            Item = item,
-            ConditionExpression = "attribute_not_exists(#pk)",
-            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+            TransactItems =
+            [
+                new() { Put = new Put
+                {
+                    TableName = tableName,
+                    Item = item,
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+                } },
+                new() { Update = LegalHoldMarker.Change(tableName, hold.TenantId, hold.SubjectRef, hold.Id, "ADD") },
+            ],
         }, cancellationToken);
     }
 
@@ -37,13 +48,34 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
 
     public async Task<bool> DeleteAsync(string tenantId, string holdId, CancellationToken cancellationToken)
     {
-        var response = await dynamo.DeleteItemAsync(new DeleteItemRequest
+        if (await FindAsync(tenantId, holdId, cancellationToken) is not { } hold)
         {
-            TableName = tableName,
-            Key = Key(tenantId, holdId),
-            ReturnValues = ReturnValue.ALL_OLD,
-        }, cancellationToken);
-        return response.Attributes is { Count: > 0 };
+            return false;
+        }
+
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+            {
+                TransactItems =
+                [
+                    new() { Delete = new Delete
+                    {
+                        TableName = tableName,
+                        Key = Key(tenantId, holdId),
+                        // Of two concurrent releases one deletes; the other finds it gone (404).
+                        ConditionExpression = "attribute_exists(#pk)",
+                        ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
+                    } },
+                    new() { Update = LegalHoldMarker.Change(tableName, tenantId, hold.SubjectRef, holdId, "DELETE") },
+                ],
+            }, cancellationToken);
+            return true;
+        }
+        catch (TransactionCanceledException)
+        {
+            return false;
+        }
     }
 
     public async Task<IReadOnlyList<LegalHold>> ListAsync(string tenantId, CancellationToken cancellationToken)
@@ -82,4 +114,33 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
         item["reason"].S,
         DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
         item["createdBy"].S);
+}
+
+/// <summary>
+/// The subject's hold marker: <c>TENANT#t</c> / <c>SUBJECTHOLDS#ref</c> with the ids of the holds that name the subject
+/// (<c>holdIds</c>, a string set that DynamoDB drops when its last id is removed). A move to purging carries
+/// <see cref="NotHeld"/> in its transaction.
+/// </summary>
+public static class LegalHoldMarker
+{
+    private const string Prefix = "SUBJECTHOLDS#";
+
+    public static Dictionary<string, AttributeValue> Key(string tenantId, string subjectRef) => DynamoKeys.Of(tenantId, Prefix + subjectRef);
+
+    /// <summary>Adds (<c>ADD</c>) or removes (<c>DELETE</c>) one hold id.</summary>
+    public static Update Change(string tableName, string tenantId, string subjectRef, string holdId, string operation) => new()
+    {
+        TableName = tableName,
+        Key = Key(tenantId, subjectRef),
+        UpdateExpression = $"{operation} holdIds :id",
+        ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":id"] = new() { SS = [holdId] } },
+    };
+
+    /// <summary>Holds while no hold names the subject (a missing marker included).</summary>
+    public static ConditionCheck NotHeld(string tableName, string tenantId, string subjectRef) => new()
+    {
+        TableName = tableName,
+        Key = Key(tenantId, subjectRef),
+        ConditionExpression = "attribute_not_exists(holdIds)",
+    };
 }

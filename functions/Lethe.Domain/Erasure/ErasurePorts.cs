@@ -41,11 +41,19 @@ public interface IErasureInventory
     /// </summary>
     Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken);
 
-    /// <summary>active → soft_deleted for the given items (records hidden in the same write), stamped with the job and purgeAt.</summary>
+    /// <summary>
+    /// active → soft_deleted for the given items (records hidden in the same write), stamped with the job and purgeAt; an
+    /// item restored from this job is left active. An item another erasure or a single delete left soft-deleted is taken
+    /// over: it gets this job and purgeAt. Conditional per item, so a replay changes nothing.
+    /// </summary>
     Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>soft_deleted (due) → purging; returns the ids that are now purging (including ones a crashed run left purging).</summary>
-    Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// soft_deleted (due) → purging for items of one subject; returns the ids that are now purging (including ones a crashed
+    /// run left purging). Each move is conditional on no legal hold naming the subject (in the same transaction): when one
+    /// does, throws <see cref="LegalHoldException"/> and the items not yet moved stay.
+    /// </summary>
+    Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>purging → purged, with the number of object versions deleted.</summary>
     Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);

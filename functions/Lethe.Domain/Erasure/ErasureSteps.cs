@@ -133,20 +133,31 @@ public sealed class ErasureSteps(ErasurePorts ports)
 
         var total = await ports.Inventory.CountAsync(job.TenantId, job.SubjectRef, cancellationToken);
         await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Validate, 1, ErasureCounts.None with { Total = total }, [], Now, cancellationToken);
-        await MoveAsync(job, [JobStatus.Queued, JobStatus.Running], JobStatus.Running, JobPhases.SoftDelete, cancellationToken);
+        await MoveAsync(job, [JobStatus.Queued, JobStatus.Running], JobPhases.Validate, JobPhases.SoftDelete, cancellationToken);
         await AuditOnceAsync(job, "validate", "erasure.start", "success", new JsonObject { ["items"] = total, ["purgeAt"] = Time(job.PurgeAt!.Value) }, cancellationToken);
         return state with { Resume = "start", PurgeAt = Time(job.PurgeAt!.Value), Cursor = null, Page = 0, PagesInExecution = 0, More = true };
     }
 
-    /// <summary>soft-delete: hides one page of the subject's items at once from every read path.</summary>
+    /// <summary>
+    /// soft-delete: hides one page of the subject's items at once from every read path, and takes over what is hidden already
+    /// (by a cancelled erasure, or a single delete) so that it ends with this erasure's window, purge and certificate. Items
+    /// restored from this erasure stay restored: a run resumed after a hold does not hide them again.
+    /// </summary>
     public async Task<ErasureState> SoftDeletePageAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await OpenJobAsync(state, cancellationToken);
+        if (job.Phase is not (JobPhases.SoftDelete or JobPhases.RecoveryWindow))
+        {
+            // Paused by a hold since this loop began: releasing the hold resumes the erasure, which hides the rest.
+            // (recovery-window: a replay of the last page, which changes nothing.)
+            throw new JobNotActiveException($"Job {job.Id} is {job.Phase}, not in its soft-delete; the step did nothing.");
+        }
+
         var (items, next) = await ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
-        var active = items.Where(i => i.State == ItemState.Active).ToList();
-        await ports.Inventory.SoftDeleteAsync(job.TenantId, active, job.Id, job.PurgeAt!.Value, Now, cancellationToken);
+        var hiding = items.Where(i => ErasureItems.IsToHide(i, job.Id)).ToList();
+        await ports.Inventory.SoftDeleteAsync(job.TenantId, hiding, job.Id, job.PurgeAt!.Value, Now, cancellationToken);
         // Earned by this page: what it leaves soft-deleted (the same count on a replay, which the store then ignores).
-        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + active.Count;
+        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + hiding.Count(i => i.State == ItemState.Active);
         var page = state.Page + 1;
         if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.SoftDelete, page, ErasureCounts.None with { SoftDeleted = hidden }, [], Now, cancellationToken))
         {
@@ -155,7 +166,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
 
         if (next is null)
         {
-            await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.RecoveryWindow, cancellationToken);
+            await MoveAsync(job, [JobStatus.Running], JobPhases.SoftDelete, JobPhases.RecoveryWindow, cancellationToken);
         }
 
         return Advance(state, next, page);
@@ -172,6 +183,8 @@ public sealed class ErasureSteps(ErasurePorts ports)
         {
             return state with { Cancelled = true };
         }
+
+        EnsureCurrentExecution(job, state);
 
         // A Wait state wakes on whole seconds (and an emulator may truncate): wait out a short remainder here, retry a long one.
         var remaining = job.PurgeAt!.Value - Now;
@@ -235,7 +248,16 @@ public sealed class ErasureSteps(ErasurePorts ports)
         var page = state.Page + 1;
         var tally = new PageTally();
         var errors = new List<JobError>();
-        var purging = await PurgeNowAsync(job, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, tally, errors, cancellationToken);
+        IReadOnlySet<string> purging;
+        try
+        {
+            purging = await PurgeNowAsync(job, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, tally, errors, cancellationToken);
+        }
+        catch (LegalHoldException)
+        {
+            // A hold placed after the check above: the move to purging is conditional on no hold, so nothing more was deleted.
+            return await PauseForHoldAsync(job, state, cancellationToken);
+        }
 
         // A purged item never changes again, so its index copy is final; every other item not purged now is read again.
         var undecided = items.Where(i => !purging.Contains(i.ItemId) && i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
@@ -251,7 +273,14 @@ public sealed class ErasureSteps(ErasurePorts ports)
         if (missed.Count > 0)
         {
             await ports.Inventory.SoftDeleteAsync(job.TenantId, missed, job.Id, now, now, cancellationToken);
-            await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, PurgeAt = now }).ToList(), now, tally, errors, cancellationToken);
+            try
+            {
+                await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, PurgeAt = now }).ToList(), now, tally, errors, cancellationToken);
+            }
+            catch (LegalHoldException)
+            {
+                return await PauseForHoldAsync(job, state, cancellationToken);
+            }
         }
 
         foreach (var stuck in current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging))
@@ -283,7 +312,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
             return new HashSet<string>(StringComparer.Ordinal);
         }
 
-        var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, due, now, cancellationToken);
+        var purging = await ports.Inventory.BeginPurgeAsync(job.TenantId, job.SubjectRef, due, now, cancellationToken);
         var targets = due.Where(i => purging.Contains(i.ItemId)).ToList();
         var outcomes = targets.Count == 0 ? [] : await ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
         var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
@@ -332,7 +361,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
             throw new ErasureIncompleteException($"{job.Counts.Failed} item(s) could not be erased after retries; they are listed on the job. Retry the request to process them again.");
         }
 
-        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Shred, cancellationToken);
+        await MoveAsync(job, [JobStatus.Running], JobPhases.Purge, JobPhases.Shred, cancellationToken);
         var survivors = job.Counts.Restored + job.Counts.Held;
         if (survivors == 0)
         {
@@ -375,7 +404,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public async Task<ErasureState> CertifyAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await OpenJobAsync(state, cancellationToken);
-        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Certify, cancellationToken);
+        await MoveAsync(job, [JobStatus.Running], JobPhases.Shred, JobPhases.Certify, cancellationToken);
         var existing = await ports.Certificates.FindAsync(job.TenantId, job.Id, "deletion", cancellationToken);
         var certificate = existing ?? await IssueAsync(job, state.ShredMethod ?? "kek-deleted", state.ShreddedKekId ?? "none", cancellationToken);
         await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now) { CertificateId = certificate.CertificateId }, cancellationToken);
@@ -387,7 +416,7 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public async Task<ErasureState> ScheduleScrubAsync(ErasureState state, int timeScale, CancellationToken cancellationToken)
     {
         var job = await OpenJobAsync(state, cancellationToken);
-        await MoveAsync(job, [JobStatus.Running], JobStatus.Running, JobPhases.Notify, cancellationToken);
+        await MoveAsync(job, [JobStatus.Running], JobPhases.Certify, JobPhases.Notify, cancellationToken);
         var due = Policies.LifecyclePolicy.Deadline(job.CreatedAt, Policies.LifecyclePolicy.BackupScrubDeadline, timeScale);
         await ports.Scrubs.ScheduleAsync(job.TenantId, job.Id, due, cancellationToken);
         return state;
@@ -397,18 +426,20 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public async Task<ErasureState> CompleteAsync(ErasureState state, CancellationToken cancellationToken)
     {
         var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken) ?? throw new JobNotActiveException($"Job {state.JobId} does not exist.");
+        EnsureCurrentExecution(job, state);
+        // Before the job reads completed: whoever sees it completed finds no reason naming the person left.
+        await Jobs.ForgetReasonsAsync(job.TenantId, job.SubjectRef, cancellationToken);
         if (job.Status != JobStatus.Completed)
         {
             await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate([JobStatus.Running], Now)
             {
+                WhenPhase = [JobPhases.Notify],
                 Status = JobStatus.Completed,
                 Phase = JobPhases.Done,
                 CompletedAt = Now,
                 ReleaseErasureLock = true,
             }, cancellationToken);
         }
-
-        await Jobs.ForgetReasonsAsync(job.TenantId, job.SubjectRef, cancellationToken);
 
         await AuditOnceAsync(job, "complete", "erasure.complete", "success", new JsonObject { ["certificateId"] = job.CertificateId }, cancellationToken);
         return state;
@@ -418,8 +449,10 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public async Task RecordFailureAsync(string tenantId, string jobId, int execution, string error, string cause, CancellationToken cancellationToken)
     {
         var job = await Jobs.FindAsync(tenantId, jobId, cancellationToken);
-        if (job is null || !JobStatuses.IsOpen(job.Status) || job.Execution != execution)
+        if (job is null || !JobStatuses.IsOpen(job.Status) || job.Execution != execution || job.Phase == JobPhases.Held)
         {
+            // Closed, superseded by a later execution, or paused by a hold (whose stop is what ended this execution):
+            // not this failure's job to end.
             return;
         }
 
@@ -467,19 +500,41 @@ public sealed class ErasureSteps(ErasurePorts ports)
             throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; the step did nothing.");
         }
 
+        EnsureCurrentExecution(job, state);
         return job;
     }
 
-    private async Task MoveAsync(Job job, IReadOnlyList<JobStatus> from, JobStatus to, string phase, CancellationToken cancellationToken)
+    /// <summary>
+    /// Only the job's current execution acts for it: one that a hand-over, a resume or a retry superseded (or that a pause
+    /// stopped while a step was running) ends quietly instead of racing its successor.
+    /// </summary>
+    private static void EnsureCurrentExecution(Job job, ErasureState state)
     {
-        if (job.Status == to && job.Phase == phase)
+        if (job.Execution != state.Execution)
+        {
+            throw new JobNotActiveException($"Execution {state.Execution} of job {job.Id} was superseded by execution {job.Execution}; the step did nothing.");
+        }
+    }
+
+    /// <summary>Moves the running job from the phase this step follows to the next one; a replay that finds it there already does nothing.</summary>
+    private async Task MoveAsync(Job job, IReadOnlyList<JobStatus> from, string fromPhase, string phase, CancellationToken cancellationToken)
+    {
+        if (job.Status == JobStatus.Running && job.Phase == phase)
         {
             return;
         }
 
-        if (await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate(from, Now) { Status = to, Phase = phase }, cancellationToken) is null)
+        // Conditional on the phase too: a hold that paused the job meanwhile (phase held) is never overwritten by a step that
+        // was still running when the pause came.
+        if (await Jobs.TryUpdateAsync(job.TenantId, job.Id, new JobUpdate(from, Now) { WhenPhase = [fromPhase], Status = JobStatus.Running, Phase = phase }, cancellationToken) is null)
         {
-            throw new JobNotActiveException($"Job {job.Id} could not move to {phase}: it is no longer open.");
+            var current = await Jobs.FindAsync(job.TenantId, job.Id, cancellationToken);
+            if (current is { Status: JobStatus.Running } && current.Phase == phase)
+            {
+                return;
+            }
+
+            throw new JobNotActiveException($"Job {job.Id} could not move to {phase}: it is {(current is null ? "gone" : $"{JobStatuses.Name(current.Status)}/{current.Phase}")}.");
         }
     }
 
@@ -501,6 +556,25 @@ public sealed class ErasureSteps(ErasurePorts ports)
     public static string Time(DateTimeOffset at) => AuditChain.FormatTime(at);
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}
+
+/// <summary>Which of an erasure's items a soft-delete page hides.</summary>
+public static class ErasureItems
+{
+    /// <summary>
+    /// Active items not restored from this erasure, and items another erasure (cancelled) or a single delete left hidden,
+    /// which this erasure takes over. Restored-from-this-erasure items were kept on purpose and stay.
+    /// </summary>
+    public static bool IsToHide(ErasureItem item, string jobId)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return item.State switch
+        {
+            ItemState.Active => item.RestoredFrom != jobId,
+            ItemState.SoftDeleted => item.ErasureJobId != jobId,
+            _ => false,
+        };
+    }
 }
 
 /// <summary>What one purge page earned for the certificate: purged items by category and store, and the versions deleted.</summary>

@@ -42,9 +42,22 @@ public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger pur
                 }
             }
 
-            var keep = due.Where(i => heldSubjects.Contains(i.SubjectRef ?? string.Empty)).ToList();
+            var purging = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var subject in due.Select(i => i.SubjectRef ?? string.Empty).Distinct(StringComparer.Ordinal).Where(s => !heldSubjects.Contains(s)))
+            {
+                try
+                {
+                    purging.UnionWith(await inventory.BeginPurgeAsync(tenantId, subject, due.Where(i => (i.SubjectRef ?? string.Empty) == subject).ToList(), now, cancellationToken));
+                }
+                catch (LegalHoldException)
+                {
+                    // A hold placed since the check above: the move is conditional on none, so what is not purging yet stays.
+                    heldSubjects.Add(subject);
+                }
+            }
+
+            var keep = due.Where(i => heldSubjects.Contains(i.SubjectRef ?? string.Empty) && !purging.Contains(i.ItemId)).ToList();
             var purgeable = due.Except(keep).ToList();
-            var purging = await inventory.BeginPurgeAsync(tenantId, purgeable, now, cancellationToken);
             var targets = purgeable.Where(i => purging.Contains(i.ItemId)).ToList();
             var outcomes = targets.Count == 0 ? [] : await purger.PurgeAsync(tenantId, targets, cancellationToken);
             var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();

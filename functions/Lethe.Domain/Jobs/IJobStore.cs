@@ -89,7 +89,10 @@ public interface IJobStore
     /// </summary>
     Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken);
 
-    /// <summary>Raises the execution number from <paramref name="current"/> to current+1 (a hand-over); false if another writer did.</summary>
+    /// <summary>
+    /// Raises the execution number from <paramref name="current"/> to current+1 (a hand-over of a running erasure's soft-delete
+    /// or purge loop); false if another writer did, or the job is no longer running in those phases (paused by a hold, cancelled).
+    /// </summary>
     Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken);
 
     Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken);

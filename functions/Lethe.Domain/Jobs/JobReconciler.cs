@@ -106,10 +106,12 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
                     await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
                     changed++;
                 }
-                else if (job is { Type: JobType.Deletion, Status: JobStatus.Running, Phase: JobPhases.SoftDelete or JobPhases.Purge } && stale)
+                else if (job is { Type: JobType.Deletion, Status: JobStatus.Running, Phase: JobPhases.Validate or JobPhases.SoftDelete or JobPhases.Purge } && stale)
                 {
-                    // A hand-over or resume raised n and died before starting {jobId}-{n}: start it in the loop it was in.
-                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = job.Phase }, cancellationToken);
+                    // A retry, hand-over or resume raised n and died before starting {jobId}-{n}: start it where it was
+                    // (a retry from validate starts from the beginning).
+                    var resume = job.Phase == JobPhases.Validate ? null : job.Phase;
+                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
                     await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
                     changed++;
                 }

@@ -161,7 +161,8 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var now = clock.GetUtcNow();
-        if (job.PurgeAt is not { } purgeAt || now >= purgeAt || job.Phase is not (JobPhases.Validate or JobPhases.SoftDelete or JobPhases.RecoveryWindow))
+        // Paused by a hold before its purge, the erasure is still inside its window: its items may come back too.
+        if (job.PurgeAt is not { } purgeAt || now >= purgeAt || (job.Phase is not (JobPhases.Validate or JobPhases.SoftDelete or JobPhases.RecoveryWindow) && !job.IsHeldBeforePurge))
         {
             return (JobChange.Conflict, 0);
         }

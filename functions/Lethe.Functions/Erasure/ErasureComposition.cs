@@ -42,7 +42,7 @@ public sealed class ErasureComposition(TimeProvider clock)
         var (names, dynamo, s3, kms, jobs, tenants, keys, journal) = (shared.Names, shared.Dynamo, shared.S3, shared.Kms, shared.Jobs, shared.Tenants, shared.Keys, shared.Journal);
         var ports = new ErasurePorts(
             jobs,
-            new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records)),
+            new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants)),
             new StorePurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)), logical => names.Bucket(ResourceCatalog.BucketNamed(logical))),
             keys,
             new DynamoSurvivorRewrapper(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Keys)),

@@ -50,8 +50,9 @@ public sealed class ErasureHandOverHandler(ErasureComposition composition)
         var jobs = composition.Jobs;
         await jobs.AdvanceExecutionAsync(input.TenantId, input.JobId, input.Execution, cancellationToken);
         var job = await jobs.FindAsync(input.TenantId, input.JobId, cancellationToken);
-        if (job is null || job.Execution != input.Execution + 1 || !JobStatuses.IsOpen(job.Status))
+        if (job is not { Status: JobStatus.Running, Phase: JobPhases.SoftDelete or JobPhases.Purge } || job.Execution != input.Execution + 1)
         {
+            // Superseded, closed, or paused by a hold meanwhile (releasing the hold resumes it): nothing to hand over.
             throw new JobNotActiveException($"Job {input.JobId} is no longer this execution's to hand over.");
         }
 

@@ -30,6 +30,7 @@ public sealed class ErasureStepsTests
     public ErasureStepsTests()
     {
         _steps = new ErasureSteps(new ErasurePorts(_jobs, _inventory, _purger, _keys, _keys, _holds, _evidence, _evidence, _evidence, _evidence, _evidence, _clock));
+        _inventory.Holds = _holds;
         _inventory.Add(Item("rec-1", "record", "transcript", "dynamodb"));
         _inventory.Add(Item("rec-2", "record", "transcript", "dynamodb"));
         _inventory.Add(Item("file-1", "file", "recording", "s3"));
@@ -41,19 +42,8 @@ public sealed class ErasureStepsTests
     /// <summary>Submits the erasure and runs it through the soft-delete to the end of its window.</summary>
     private async Task<ErasureState> ThroughTheWindowAsync(int pageSize = 100, bool holdDuringWindow = false)
     {
-        var now = _clock.GetUtcNow();
-        var job = new Job
-        {
-            Id = "job-1", TenantId = Tenant, Type = JobType.Deletion, SubjectRef = Subject, Status = JobStatus.Queued, Phase = JobPhases.Validate,
-            CreatedAt = now, UpdatedAt = now, PurgeAt = now.AddDays(29), Deadline = now.AddDays(30), RequestedBy = "admin",
-        };
-        (await _jobs.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
-        var state = await _steps.ValidateAsync(new ErasureState(Tenant, job.Id, 1) { PageSize = pageSize }, Ct);
-        do
-        {
-            state = await _steps.SoftDeletePageAsync(state, Ct);
-        }
-        while (state.More);
+        var job = await SubmitAsync();
+        var state = await SoftDeleteAllAsync(await _steps.ValidateAsync(new ErasureState(Tenant, job.Id, 1) { PageSize = pageSize }, Ct));
 
         if (holdDuringWindow)
         {
@@ -267,6 +257,120 @@ public sealed class ErasureStepsTests
         state = await ShredAllAsync(await PurgeAllAsync(state));
         await _steps.CertifyAsync(state, Ct);
         (await CertificateAsync()).GetProperty("counts").GetProperty("itemsErased").GetInt64().Should().Be(3);
+    }
+
+    [Fact]
+    public async Task PurgePage_WhenAHoldIsPlacedAfterItsCheckButBeforeItsWrite_ShouldPurgeNothingAndPause()
+    {
+        var state = await ThroughTheWindowAsync();
+        _inventory.BeforeNextPurgeWrite = () => _holds.HeldSubjects.Add(Subject);
+
+        state = await _steps.PurgePageAsync(state, Ct);
+
+        state.Held.Should().BeTrue();
+        _purger.Purged.Should().BeEmpty("the move to purging is conditional on no hold, in its own write");
+        _inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.SoftDeleted);
+        (await _jobs.FindAsync(Tenant, "job-1", Ct))!.Phase.Should().Be(JobPhases.Held);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_WhenAResumeRunsItAgainAfterARestore_ShouldLeaveTheRestoredItemActiveAndCertifyItAsRestored()
+    {
+        var job = await SubmitAsync();
+        var state = await SoftDeleteAllAsync(await _steps.ValidateAsync(new ErasureState(Tenant, job.Id, 1), Ct));
+        var requests = new RequestService(_jobs, new RecordingWorkflowStarter(), _holds, _inventory, _clock);
+        (await requests.RestoreItemAsync(Tenant, "rec-1", Ct)).Change.Should().Be(JobChange.Done);
+
+        // A resume after a hold runs the soft-delete from its first page again.
+        await _jobs.TryUpdateAsync(Tenant, job.Id, new JobUpdate([JobStatus.Running], _clock.GetUtcNow()) { Phase = JobPhases.SoftDelete }, Ct);
+        state = await SoftDeleteAllAsync(state with { Cursor = null, Page = 0 });
+        _clock.Advance(TimeSpan.FromDays(29));
+        state = await ShredAllAsync(await PurgeAllAsync(await _steps.BeginPurgeAsync(state, Ct)));
+        await _steps.CertifyAsync(state, Ct);
+
+        _inventory.Truth["rec-1"].State.Should().Be(ItemState.Active, "the restore was kept");
+        _purger.Purged.Should().BeEquivalentTo(["rec-2", "file-1"]);
+        var counts = (await CertificateAsync()).GetProperty("counts");
+        counts.GetProperty("itemsErased").GetInt64().Should().Be(2);
+        counts.GetProperty("restoredBeforePurge").GetInt64().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_WhenACancelledErasureLeftAnItemHidden_ShouldTakeItOverSoItIsPurgedAndCertifiedByThisOne()
+    {
+        _inventory.Add(Item("rec-old", "record", "transcript", "dynamodb") with
+        {
+            State = ItemState.SoftDeleted, ErasureJobId = "job-0", PurgeAt = _clock.GetUtcNow().AddDays(60),
+        });
+
+        var state = await ThroughTheWindowAsync();
+        state = await ShredAllAsync(await PurgeAllAsync(state));
+        await _steps.CertifyAsync(state, Ct);
+
+        _inventory.Truth["rec-old"].State.Should().Be(ItemState.Purged);
+        (await CertificateAsync()).GetProperty("counts").GetProperty("itemsErased").GetInt64().Should().Be(4);
+        (await _jobs.FindAsync(Tenant, "job-1", Ct))!.Counts.Failed.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_WhenAHoldPausedTheJobWhileItsLastPageRan_ShouldLeaveTheJobHeld()
+    {
+        var job = await SubmitAsync();
+        var state = await _steps.ValidateAsync(new ErasureState(Tenant, job.Id, 1), Ct);
+        await _jobs.TryUpdateAsync(Tenant, job.Id, new JobUpdate([JobStatus.Running], _clock.GetUtcNow()) { Phase = JobPhases.Held }, Ct);
+
+        var step = () => _steps.SoftDeletePageAsync(state, Ct);
+
+        await step.Should().ThrowAsync<JobNotActiveException>();
+        (await _jobs.FindAsync(Tenant, job.Id, Ct))!.Phase.Should().Be(JobPhases.Held);
+    }
+
+    [Fact]
+    public async Task Steps_WhenTheirExecutionWasSupersededByALaterOne_ShouldDoNothing()
+    {
+        var state = await ThroughTheWindowAsync();
+        await _jobs.TryUpdateAsync(Tenant, "job-1", new JobUpdate([JobStatus.Running], _clock.GetUtcNow()) { NextExecution = true }, Ct);
+
+        var purge = () => _steps.PurgePageAsync(state, Ct);
+
+        await purge.Should().ThrowAsync<JobNotActiveException>();
+        _purger.Purged.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task RecordFailure_WhenTheJobIsPausedByAHold_ShouldLeaveItHeldAndLocked()
+    {
+        await ThroughTheWindowAsync(holdDuringWindow: true);
+
+        await _steps.RecordFailureAsync(Tenant, "job-1", 1, "States.TaskFailed", "the stopped execution's step failed", Ct);
+
+        var job = (await _jobs.FindAsync(Tenant, "job-1", Ct))!;
+        job.Status.Should().Be(JobStatus.Running);
+        job.Phase.Should().Be(JobPhases.Held);
+        (await _jobs.OpenErasureAsync(Tenant, Subject, Ct)).Should().Be("job-1");
+    }
+
+    private async Task<Job> SubmitAsync()
+    {
+        var now = _clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = "job-1", TenantId = Tenant, Type = JobType.Deletion, SubjectRef = Subject, Status = JobStatus.Queued, Phase = JobPhases.Validate,
+            CreatedAt = now, UpdatedAt = now, PurgeAt = now.AddDays(29), Deadline = now.AddDays(30), RequestedBy = "admin",
+        };
+        (await _jobs.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        return job;
+    }
+
+    private async Task<ErasureState> SoftDeleteAllAsync(ErasureState state)
+    {
+        do
+        {
+            state = await _steps.SoftDeletePageAsync(state, Ct);
+        }
+        while (state.More);
+
+        return state;
     }
 
     private sealed class RecordingWorkflowStarter : IWorkflowStarter

@@ -45,9 +45,15 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     public Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ErasureItem>>(itemIds.Where(Truth.ContainsKey).Select(id => Truth[id]).ToList());
 
+    /// <summary>The holds the move to purging is conditional on (as the Dynamo inventory's transaction checks the subject's hold marker).</summary>
+    public InMemoryHolds? Holds { get; set; }
+
+    /// <summary>Runs just before the next move to purging is written: a test places a hold there, after the step's own check.</summary>
+    public Action? BeforeNextPurgeWrite { get; set; }
+
     public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        foreach (var item in items.Where(i => Truth[i.ItemId].State == ItemState.Active))
+        foreach (var item in items.Where(i => ErasureItems.IsToHide(Truth[i.ItemId], jobId)))
         {
             Truth[item.ItemId] = Truth[item.ItemId] with { State = ItemState.SoftDeleted, PurgeAt = purgeAt, ErasureJobId = jobId };
         }
@@ -55,8 +61,16 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Written();
     }
 
-    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var before = BeforeNextPurgeWrite;
+        BeforeNextPurgeWrite = null;
+        before?.Invoke();
+        if (Holds?.HeldSubjects.Contains(subjectRef) == true)
+        {
+            throw new LegalHoldException("A legal hold names the subject.");
+        }
+
         var purging = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in items)
         {

@@ -128,7 +128,7 @@ public sealed class InMemoryJobStore : IJobStore
 
     public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
     {
-        if (!_jobs.TryGetValue(jobId, out var job) || job.Execution != current)
+        if (!_jobs.TryGetValue(jobId, out var job) || job.Execution != current || job.Status != JobStatus.Running || job.Phase is not (JobPhases.SoftDelete or JobPhases.Purge))
         {
             return Task.FromResult(false);
         }

@@ -133,6 +133,18 @@ public sealed class JobReconcilerTests
         _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", job.Id, 3) { Resume = JobPhases.Purge });
     }
 
+    [Fact]
+    public async Task A_retried_erasure_whose_execution_never_started_is_started_from_the_beginning_after_the_grace()
+    {
+        // A retry before the purge takes the subject's lock and raises n; should its start fail, the lock must not stay taken.
+        var job = Add(JobStatus.Running, JobPhases.Validate, execution: 2);
+
+        _clock.Advance(JobReconciler.StartGrace);
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
+
+        _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", job.Id, 2));
+    }
+
     private sealed class FakeWorkflows : IWorkflowStarter
     {
         public List<string> Started { get; } = [];

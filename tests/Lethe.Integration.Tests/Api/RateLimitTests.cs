@@ -61,4 +61,23 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
 
         served.StatusCode.Should().Be(HttpStatusCode.OK, "the tenant's own bucket was never spent by strangers");
     }
+
+    [Fact]
+    public async Task A_data_subject_over_its_limit_is_limited_alone_and_never_drains_the_tenants_limit()
+    {
+        var tenant = $"rl-{Guid.NewGuid():N}"[..20];
+        using var lena = api.ClientWithToken(tenant, Roles.Subject, "lena");
+        using var milo = api.ClientWithToken(tenant, Roles.Subject, "milo");
+        using var app = api.ClientWithToken(tenant, Roles.TenantAdmin);
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            answers.Add((await lena.GetAsync($"/v1/tenants/{tenant}/subjects/lena/records", Ct)).StatusCode);
+        }
+
+        answers.Should().Contain(HttpStatusCode.TooManyRequests, "one subject's token has a bucket of its own");
+        (await app.GetAsync($"/v1/tenants/{tenant}/legal-holds", Ct)).StatusCode.Should().Be(HttpStatusCode.OK, "the tenant's app and admins are not locked out");
+        (await milo.GetAsync($"/v1/tenants/{tenant}/subjects/milo/records", Ct)).StatusCode.Should().NotBe(HttpStatusCode.TooManyRequests, "another subject is not limited by the first");
+    }
 }

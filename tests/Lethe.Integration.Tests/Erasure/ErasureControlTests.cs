@@ -84,6 +84,31 @@ public sealed class ErasureControlTests : IClassFixture<LetheApiFactory>
     }
 
     [Fact]
+    public async Task A_request_restored_while_held_stays_restored_when_the_release_resumes_the_erasure()
+    {
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehr", ScaleFor(20));
+        await scenario.SeedAsync("hedda", fileVersions: 1);
+        var jobId = await scenario.SubmitAndWaitForWindowAsync("hedda");
+        var placed = await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "hedda", reason = "audit" }, Ct);
+        var holdId = (await placed.ReadJsonAsync()).GetProperty("id").GetString()!;
+        await scenario.WaitForJobAsync(jobId, j => j.GetProperty("phase").GetString() == "held");
+
+        var restored = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/restore", null, Ct);
+        restored.StatusCode.Should().Be(HttpStatusCode.OK, "a paused erasure is still inside its window");
+        (await scenario.Admin.DeleteAsync($"/v1/tenants/{scenario.Tenant}/legal-holds/{holdId}", Ct)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var (job, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
+
+        job.GetProperty("status").GetString().Should().Be("completed", job.ToString());
+        job.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(0, "the resumed soft-delete leaves what was restored from this erasure alone");
+        foreach (var index in Enumerable.Range(0, scenario.Records["hedda"].Count))
+        {
+            (await scenario.GetRecordAsync("hedda", index)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        (await scenario.ObjectVersionsAsync(scenario.Files["hedda"])).Should().HaveCount(1);
+    }
+
+    [Fact]
     public async Task A_restored_item_is_left_out_of_the_certificate_and_stays_readable_under_a_fresh_key()
     {
         var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ers", ScaleFor(20));
