@@ -100,6 +100,12 @@ public static class ErasureBenchmark
 
         var letheSeconds = watch.Elapsed.TotalSeconds;
         var letheCalls = CallsMadeByTheSystem(cloud.AwsCalls.Snapshot(), benchmarkGetItems: polls);
+        if (done is not { Status: JobStatus.Completed })
+        {
+            throw new InvalidOperationException($"The erasure did not complete: {(done is null ? "no job" : $"{JobStatuses.Name(done.Status)}/{done.Phase}")}.");
+        }
+
+        await AssertErasedAsync(dynamo, s3, names, tenantId, lethe, items - objects);
         var history = new List<(string Name, int Events)>();
         for (var n = 1; n <= done!.Execution; n++)
         {
@@ -113,6 +119,8 @@ public static class ErasureBenchmark
         await RawDeleteAsync(dynamo, s3, names, tenantId, raw);
         var rawSeconds = watch.Elapsed.TotalSeconds;
         var rawCalls = CallsMadeByTheSystem(cloud.AwsCalls.Snapshot(), benchmarkGetItems: 0);
+        // A baseline that silently stopped early would make every ratio a lie: it must have deleted everything too.
+        await AssertErasedAsync(dynamo, s3, names, tenantId, raw, items - objects);
 
         static long Sum(IReadOnlyDictionary<string, long> calls) => calls.Values.Sum();
         var report = new StringBuilder()
@@ -129,6 +137,8 @@ public static class ErasureBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"| Lethe deletion workflow | {letheSeconds:0.0} | {items / letheSeconds:0} | {Sum(letheCalls):N0} | {(double)Sum(letheCalls) / items:0.000} |")
             .AppendLine(CultureInfo.InvariantCulture, $"| raw batched SDK loop | {rawSeconds:0.0} | {items / rawSeconds:0} | {Sum(rawCalls):N0} | {(double)Sum(rawCalls) / items:0.000} |")
             .AppendLine(CultureInfo.InvariantCulture, $"| one call per item (reference) | | | {items:N0} | 1.000 |")
+            .AppendLine()
+            .AppendLine("Both runs were checked afterwards: no record of the subject, no object version under its prefix, no inventory item other than a purged tombstone.")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Ratios: Lethe runs at {items / letheSeconds / (items / rawSeconds):0.00}× the raw loop's items/s and makes {(double)Sum(letheCalls) / items:0.000} AWS calls per item ({items / (double)Sum(letheCalls):0.0}× fewer than one call per item; {(double)Sum(letheCalls) / Sum(rawCalls):0.00}× the raw loop's calls).")
             .AppendLine("What Lethe does that the raw loop does not: conditional state moves of every item (soft delete, purging, purged) with the record hidden in the same transaction, per-page audit events, progress counters, the KEK shred and the signed certificate.")
@@ -152,6 +162,9 @@ public static class ErasureBenchmark
             report.AppendLine(CultureInfo.InvariantCulture, $"- {operation}: {count:N0}");
         }
 
+        // The last line names each ratio (API.md, ./lethe bench).
+        report.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+            $"erasure ratio {items / letheSeconds / (items / rawSeconds):0.00} (items/s, Lethe ÷ raw), calls per item {(double)Sum(letheCalls) / items:0.000}");
         return report.ToString();
     }
 
@@ -258,21 +271,81 @@ public static class ErasureBenchmark
             }
         }
 
+        // Every listing page first, then the deletes: deleting between pages moves what the next page's markers point at
+        // (moto then answers an empty, untruncated page and the loop would stop after the first 1,000 objects).
+        var versions = await ListVersionsAsync(s3, bucket, $"{tenantId}/{subjectRef}/");
+        foreach (var chunk in versions.Chunk(1000))
+        {
+            var response = await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = [.. chunk] });
+            if (response.DeleteErrors is { Count: > 0 } errors)
+            {
+                throw new InvalidOperationException($"The raw loop could not delete {errors.Count} object version(s): {errors[0].Code} {errors[0].Message}");
+            }
+        }
+    }
+
+    private static async Task<List<KeyVersion>> ListVersionsAsync(AmazonS3Client s3, string bucket, string prefix)
+    {
+        var versions = new List<KeyVersion>();
         string? keyMarker = null, versionMarker = null;
         bool truncated;
         do
         {
-            var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = $"{tenantId}/{subjectRef}/", KeyMarker = keyMarker, VersionIdMarker = versionMarker });
-            var versions = (page.Versions ?? []).Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId }).ToList();
-            if (versions.Count > 0)
-            {
-                await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = versions });
-            }
-
+            var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker });
+            versions.AddRange((page.Versions ?? []).Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId }));
             truncated = page.IsTruncated == true;
             keyMarker = page.NextKeyMarker;
             versionMarker = page.NextVersionIdMarker;
         }
         while (truncated);
+
+        return versions;
+    }
+
+    /// <summary>
+    /// Fails the benchmark unless the subject is gone: none of its records (looked up by the seeded keys), no object version
+    /// under its prefix, and no inventory item other than a purged tombstone.
+    /// </summary>
+    private static async Task AssertErasedAsync(AmazonDynamoDBClient dynamo, AmazonS3Client s3, ResourceNames names, string tenantId, string subjectRef, int records)
+    {
+        var recordsTable = names.Table(ResourceCatalog.Records);
+        var left = 0;
+        foreach (var chunk in Enumerable.Range(0, records).Chunk(100))
+        {
+            var request = new Dictionary<string, KeysAndAttributes>
+            {
+                [recordsTable] = new() { Keys = [.. chunk.Select(i => DynamoKeys.Of(tenantId, $"RECORD#rec_{subjectRef[..4]}{i:D7}"))], ConsistentRead = true },
+            };
+            while (request.Count > 0)
+            {
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = request });
+                left += response.Responses.TryGetValue(recordsTable, out var found) ? found.Count : 0;
+                request = response.UnprocessedKeys is { Count: > 0 } more ? more : [];
+            }
+        }
+
+        var objects = (await ListVersionsAsync(s3, names.Bucket(ResourceCatalog.Data), $"{tenantId}/{subjectRef}/")).Count;
+        var live = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = names.Table(ResourceCatalog.Inventory),
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+                KeyConditionExpression = "subjectPk = :s",
+                ExpressionAttributeValues = new() { [":s"] = new() { S = $"TENANT#{tenantId}#SUBJECT#{subjectRef}" } },
+                ExclusiveStartKey = start,
+            });
+            live += page.Items.Count(i => i["state"].S != "purged");
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+
+        if (left + objects + live > 0)
+        {
+            throw new InvalidOperationException(
+                $"Subject {subjectRef[..4]}… was not fully erased: {left:N0} record(s), {objects:N0} object version(s) and {live:N0} inventory item(s) remain.");
+        }
     }
 }

@@ -21,11 +21,19 @@ if (only == "export")
 
 if (only == "erasure")
 {
-    // LETHE_BENCH_ERASURE_ITEMS runs a smaller trial (results then go to erasure-trial.md, not the reported figures).
-    var trial = int.TryParse(Environment.GetEnvironmentVariable("LETHE_BENCH_ERASURE_ITEMS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 10 ? n : 0;
-    var items = trial > 0 ? trial : ErasureBenchmark.Items;
+    // --items N (API.md) runs another size; only the default size writes the reported figures (erasure.md).
+    var items = ErasureBenchmark.Items;
+    if (args.Length > 2)
+    {
+        if (args.Length != 4 || args[2] != "--items" || !int.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out items) || items < 20)
+        {
+            Console.Error.WriteLine("usage: ./lethe bench erasure [--items N]   (N ≥ 20, default 100,000)");
+            return 2;
+        }
+    }
+
     Console.WriteLine($"Erasure: 2 × {items:N0} items on the local cloud (seeding takes a while) ...");
-    await WriteAsync(trial > 0 ? "erasure-trial.md" : "erasure.md", await ErasureBenchmark.RunAsync(root, items, items / 10));
+    await WriteAsync(items == ErasureBenchmark.Items ? "erasure.md" : $"erasure-{items}.md", await ErasureBenchmark.RunAsync(root, items, items / 10));
     return 0;
 }
 var aot = Path.Combine(root, "artifacts", "lambda", "functions", "bootstrap");
