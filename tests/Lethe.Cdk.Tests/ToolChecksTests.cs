@@ -45,6 +45,20 @@ public sealed class ToolChecksTests(SynthesizedApp synth)
         exit.Should().Be(0, output);
     }
 
+    [Theory]
+    [InlineData("--stage", "Bad_Stage")]
+    [InlineData("--issuer", "https://idp.example.com/")]
+    [InlineData("--jwks", "http://idp.example.com/jwks.json")]
+    [InlineData("--colour", "blue")]
+    public async Task Lethe_synth_refuses_bad_options_before_it_builds_anything(string option, string value)
+    {
+        var (exit, output) = await RunAsync("bash", [Path.Combine(Root(), "lethe"), "synth", option, value, "--out", Path.Combine(Path.GetTempPath(), "lethe-synth-refused")]);
+
+        exit.Should().NotBe(0);
+        output.Should().StartWith("lethe: synth:").And.NotContain("building");
+        Directory.Exists(Path.Combine(Path.GetTempPath(), "lethe-synth-refused")).Should().BeFalse();
+    }
+
     [Fact]
     public async Task Every_ASL_file_passes_asl_validator()
     {
