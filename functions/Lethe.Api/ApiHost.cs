@@ -28,6 +28,8 @@ using Microsoft.IdentityModel.Tokens;
 using Scalar.AspNetCore;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Lethe.Domain.Requests;
+using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Api;
 
@@ -149,7 +151,9 @@ public static partial class ApiHost
         builder.Services.AddSingleton<IWorkflowStarter>(sp => new StepFunctionsWorkflowStarter(
             sp.GetRequiredService<StepFunctionsClient>(),
             type => sp.GetRequiredService<ResourceNames>().Workflow(Domain.Jobs.JobTypes.Workflow(type))));
-        builder.Services.AddSingleton<RequestService>();
+        builder.Services.AddSingleton(sp => new RequestService(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<IHoldCheck>(),
+            sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ICertificateStore>(sp => new S3CertificateStore(
             sp.GetRequiredService<Amazon.S3.IAmazonS3>(), sp.GetRequiredService<ResourceNames>().Bucket(ResourceCatalog.Certificates)));
 

@@ -6,7 +6,9 @@ using Lethe.Aws.Tenants;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Errors;
 using Lethe.Functions.Audit;
-using Lethe.Functions.Erasure;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Exports;
+using Lethe.Functions.Jobs;
 using Lethe.Functions.Platform;
 using Lethe.Lambda.Runtime;
 
@@ -74,25 +76,26 @@ public static class FunctionCatalog
         });
         registry.Add(AuditAnchor, () => new AuditAnchorHandler(anchorer.Value.Item1, anchorer.Value.Item2));
 
-        var erasure = new ErasureComposition(clock);
-        registry.Add(ErasureValidate, () => new ErasureStepHandler(erasure.Steps.ValidateAsync));
-        registry.Add(ErasureSoftDeletePage, () => new ErasureStepHandler(erasure.Steps.SoftDeletePageAsync));
-        registry.Add(ErasureBeginPurge, () => new ErasureStepHandler(erasure.Steps.BeginPurgeAsync));
-        registry.Add(ErasurePurgePage, () => new ErasureStepHandler(erasure.Steps.PurgePageAsync));
-        registry.Add(ErasureShred, () => new ErasureStepHandler(erasure.Steps.ShredAsync));
-        registry.Add(ErasureCertify, () => new ErasureStepHandler(erasure.Steps.CertifyAsync));
-        registry.Add(ErasureScheduleScrub, () => new ErasureScheduleScrubHandler(erasure));
-        registry.Add(ErasureComplete, () => new ErasureStepHandler(erasure.Steps.CompleteAsync));
-        registry.Add(ErasureRecordFailure, () => new ErasureFailureHandler(erasure));
-        registry.Add(ErasureHandOver, () => new ErasureHandOverHandler(erasure));
-        var export = new Exports.ExportComposition(clock);
-        registry.Add(ExportCollect, () => new Exports.ExportStepHandler(export.Steps.CollectAsync));
-        registry.Add(ExportPackage, () => new Exports.ExportStepHandler(export.Steps.PackageAsync));
-        registry.Add(ExportComplete, () => new Exports.ExportStepHandler(export.Steps.CompleteAsync));
-        registry.Add(ExportRecordFailure, () => new Exports.ExportFailureHandler(export));
-        registry.Add(JobStatus, () => new Jobs.JobStatusHandler(erasure));
-        registry.Add(JobsReconcile, () => new Jobs.JobsReconcileHandler(erasure));
-        registry.Add(SoftDeleteSweep, () => new Jobs.SoftDeleteSweepHandler(erasure));
+        var workflows = new WorkflowComposition(clock);
+        var erasure = new Lazy<ErasureSteps>(() => workflows.Erasure);
+        var export = new Lazy<ExportSteps>(() => workflows.Export);
+        registry.Add(ErasureValidate, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Validate));
+        registry.Add(ErasureSoftDeletePage, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.SoftDeletePage));
+        registry.Add(ErasureBeginPurge, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.BeginPurge));
+        registry.Add(ErasurePurgePage, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.PurgePage));
+        registry.Add(ErasureShred, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Shred));
+        registry.Add(ErasureCertify, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Certify));
+        registry.Add(ErasureScheduleScrub, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.ScheduleBackupScrub));
+        registry.Add(ErasureComplete, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Complete));
+        registry.Add(ErasureHandOver, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.HandOver));
+        registry.Add(ErasureRecordFailure, () => new RecordFailureHandler(erasure.Value.RecordFailure));
+        registry.Add(ExportCollect, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Collect));
+        registry.Add(ExportPackage, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Package));
+        registry.Add(ExportComplete, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Complete));
+        registry.Add(ExportRecordFailure, () => new RecordFailureHandler(export.Value.RecordFailure));
+        registry.Add(JobStatus, () => new JobStatusHandler(workflows));
+        registry.Add(JobsReconcile, () => new JobsReconcileHandler(workflows));
+        registry.Add(SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));
         return registry;
     }
 }

@@ -16,6 +16,7 @@ using Lethe.Domain.Jobs;
 using Lethe.Domain.Tenancy;
 using Lethe.LocalCloud;
 using Microsoft.Extensions.Logging;
+using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Benchmarks;
 
@@ -87,7 +88,7 @@ public static class ErasureBenchmark
         cloud.AwsCalls.Reset();
         var watch = Stopwatch.StartNew();
         await cloud.StepFunctions.StartExecutionAsync(new StartExecutionRequest(machine, job.ExecutionName,
-            $$"""{"tenantId":"{{tenantId}}","jobId":"{{job.Id}}","execution":1,"pageSize":{{ErasurePaging.MaxPageSize}},"pagesPerExecution":{{ErasurePaging.DefaultPagesPerExecution}}}"""), CancellationToken.None);
+            $$"""{"tenantId":"{{tenantId}}","jobId":"{{job.Id}}","execution":1,"pageSize":{{WorkflowPaging.MaxPageSize}},"pagesPerExecution":{{WorkflowPaging.DefaultPagesPerExecution}}}"""), CancellationToken.None);
         Job? done;
         var polls = 0;
         do
@@ -128,7 +129,7 @@ public static class ErasureBenchmark
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores against the local cloud (moto 5.2.1).")
             .AppendLine(CultureInfo.InvariantCulture, $"Data per subject: {items:N0} inventory items = {items - objects:N0} records (Records table) + {objects:N0} S3 objects (one version each).")
-            .AppendLine(CultureInfo.InvariantCulture, $"Lethe: workflows/deletion.asl.json in moto's Step Functions, pages of {ErasurePaging.MaxPageSize}, recovery window already over; status `{JobStatuses.Name(done.Status)}`, purged {done.Counts.Purged:N0}.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Lethe: workflows/deletion.asl.json in moto's Step Functions, pages of {WorkflowPaging.MaxPageSize}, recovery window already over; status `{JobStatuses.Name(done.Status)}`, purged {done.Counts.Purged:N0}.")
             .AppendLine("Raw: one loop with the SDK — query the inventory, BatchWriteItem deletes (25 per call) of records and inventory items, ListObjectVersions + DeleteObjects (1,000 per call).")
             .AppendLine("AWS calls are counted at the local cloud's gateway, without the local cloud's own DynamoDB Streams polling (Lambda's event source mapping in AWS) and without this benchmark's job-status reads.")
             .AppendLine()

@@ -165,7 +165,7 @@ public static partial class AuditEndpoints
     }
 
     private static async Task<IResult> ExportAsync(
-        string tenantId, AuditExportBody? body, HttpContext http, Domain.Jobs.RequestService requests, Auditing.AuditRecorder audit)
+        string tenantId, AuditExportBody? body, HttpContext http, Domain.Requests.RequestService requests, Auditing.AuditRecorder audit)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         DateTimeOffset? fromAt = null, toAt = null;

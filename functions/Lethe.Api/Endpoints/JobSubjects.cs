@@ -2,6 +2,7 @@ using Lethe.Api.Auth;
 using Lethe.Aws.Keys;
 using Lethe.Aws.Records;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Requests;
 
 namespace Lethe.Api.Endpoints;
 

@@ -8,6 +8,7 @@ using Lethe.Domain.Certificates;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
+using Lethe.Domain.Requests;
 
 namespace Lethe.Api.Endpoints;
 
@@ -335,7 +336,7 @@ public static class RequestEndpoints
         }
 
         await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
-        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportSteps.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
         return TypedResults.Redirect(url);
     }
 

@@ -200,7 +200,7 @@ public static partial class SettingsEndpoints
     }
 
     private static async Task<IResult> PostLegalHoldAsync(
-        string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, Domain.Jobs.RequestService requests,
+        string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, Domain.Requests.RequestService requests,
         AuditRecorder audit, TimeProvider clock, ILoggerFactory loggers)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -241,7 +241,7 @@ public static partial class SettingsEndpoints
             .OrderBy(h => h.CreatedAt).Select(h => new LegalHoldView(h.Id, h.SubjectRef, h.Reason, h.CreatedAt, h.CreatedBy)).ToList()));
 
     private static async Task<IResult> DeleteLegalHoldAsync(
-        string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, Domain.Jobs.RequestService requests, AuditRecorder audit, ILoggerFactory loggers)
+        string tenantId, string holdId, HttpContext http, ILegalHoldRepository holds, Domain.Requests.RequestService requests, AuditRecorder audit, ILoggerFactory loggers)
     {
         var existing = holdId.Length is > 0 and <= 64 ? await holds.FindAsync(tenantId, holdId, http.RequestAborted) : null;
         if (existing is null || !await holds.DeleteAsync(tenantId, holdId, http.RequestAborted))

@@ -5,6 +5,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Requests;
 
 namespace Lethe.Aws.Jobs;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lethe.Aws.StepFunctions;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Aws.Jobs;
 

@@ -67,7 +67,7 @@ public sealed record ExportPorts(
     IAuditChainStore Chain, ExportLimits Limits, TimeProvider Clock);
 
 /// <summary>The state the export workflow carries: ids and whether another volume follows; never data.</summary>
-public sealed record ExportState(string TenantId, string JobId, int Execution)
+public sealed record ExportState(string TenantId, string JobId, int Execution) : Jobs.Workflow.IWorkflowState
 {
     public bool More { get; init; }
 

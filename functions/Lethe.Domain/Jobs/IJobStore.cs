@@ -25,41 +25,52 @@ public sealed record JobQuery(JobStatus? Status, JobType? Type, string? SubjectR
 
 /// <summary>
 /// A conditional change of a job: applied only while the job is in one of <see cref="WhenStatus"/> (and, when given, one of
-/// <see cref="WhenPhase"/>), so late or replayed writers cannot move a job backwards.
+/// <see cref="WhenPhase"/>), so late or replayed writers cannot move a job backwards. Made only by the named transitions of
+/// <see cref="JobTransitions"/>; the store reads it.
 /// </summary>
-public sealed record JobUpdate(IReadOnlyList<JobStatus> WhenStatus, DateTimeOffset At)
+public sealed record JobUpdate
 {
-    public IReadOnlyList<string>? WhenPhase { get; init; }
+    internal JobUpdate(IReadOnlyList<JobStatus> whenStatus, DateTimeOffset at)
+    {
+        WhenStatus = whenStatus;
+        At = at;
+    }
 
-    public JobStatus? Status { get; init; }
+    public IReadOnlyList<JobStatus> WhenStatus { get; }
 
-    public string? Phase { get; init; }
+    public DateTimeOffset At { get; }
 
-    public DateTimeOffset? CompletedAt { get; init; }
+    public IReadOnlyList<string>? WhenPhase { get; internal init; }
 
-    public string? CertificateId { get; init; }
+    public JobStatus? Status { get; internal init; }
+
+    public string? Phase { get; internal init; }
+
+    public DateTimeOffset? CompletedAt { get; internal init; }
+
+    public string? CertificateId { get; internal init; }
 
     /// <summary>Sets the number of items the job will process (an export's collect step).</summary>
-    public long? Total { get; init; }
+    public long? Total { get; internal init; }
 
-    public DateTimeOffset? DownloadExpiresAt { get; init; }
+    public DateTimeOffset? DownloadExpiresAt { get; internal init; }
 
-    public JobError? Error { get; init; }
+    public JobError? Error { get; internal init; }
 
     /// <summary>Ends the subject's erasure lock in the same write (the job leaves the open states).</summary>
-    public bool ReleaseErasureLock { get; init; }
+    public bool ReleaseErasureLock { get; internal init; }
 
     /// <summary>Takes the subject's erasure lock again in the same write (retry of a failed erasure).</summary>
-    public bool AcquireErasureLock { get; init; }
+    public bool AcquireErasureLock { get; internal init; }
 
     /// <summary>Records, once, that the purge has started (<see cref="Job.PurgeStartedAt"/>; later writes keep the first time).</summary>
-    public bool MarkPurgeStarted { get; init; }
+    public bool MarkPurgeStarted { get; internal init; }
 
     /// <summary>Clears the purge outcome (counters, errors, page marks) for a retry pass.</summary>
-    public bool ResetPurge { get; init; }
+    public bool ResetPurge { get; internal init; }
 
     /// <summary>Raises the execution number by one (a retry starts <c>{jobId}-{n+1}</c>).</summary>
-    public bool NextExecution { get; init; }
+    public bool NextExecution { get; internal init; }
 }
 
 /// <summary>Jobs and their idempotency reservations and erasure locks (one table, so they change together). A port.</summary>
@@ -105,46 +116,4 @@ public interface IJobStore
 
     /// <summary>Open jobs (queued and running) of every tenant, for reconciliation with their executions.</summary>
     Task<IReadOnlyList<Job>> ListOpenAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>Starts the workflow of a job under the name <c>{jobId}-{n}</c>; an execution of that name already there counts as started. A port.</summary>
-public interface IWorkflowStarter
-{
-    /// <summary>Returns the execution ARN.</summary>
-    Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken);
-
-    /// <summary>Stops the job's current execution; an execution already closed or missing is fine.</summary>
-    Task StopAsync(Job job, string cause, CancellationToken cancellationToken);
-
-    /// <summary>The status of the execution <c>{jobId}-{n}</c>, or null when it does not exist.</summary>
-    Task<string?> StatusAsync(Job job, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// The small state the deletion workflow carries (ids, counters, cursors; never data). <see cref="Resume"/> names the loop a
-/// hand-over or retry continues in.
-/// </summary>
-public sealed record WorkflowInput(string TenantId, string JobId, int Execution)
-{
-    public string? Resume { get; init; }
-
-    public string? Cursor { get; init; }
-
-    public long Page { get; init; }
-
-    public int PageSize { get; init; } = ErasurePaging.DefaultPageSize;
-
-    public int PagesPerExecution { get; init; } = ErasurePaging.DefaultPagesPerExecution;
-}
-
-public static class ErasurePaging
-{
-    public const int DefaultPageSize = 100;
-    public const int MaxPageSize = 500;
-
-    /// <summary>
-    /// A page loop costs about eight history events; 1,000 pages stay far below the 25,000-event limit of an execution, then a
-    /// fresh execution takes over with the cursor.
-    /// </summary>
-    public const int DefaultPagesPerExecution = 1000;
 }

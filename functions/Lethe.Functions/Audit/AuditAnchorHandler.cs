@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Lethe.Aws.Tenants;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Tenancy;
@@ -9,18 +8,13 @@ namespace Lethe.Functions.Audit;
 
 public sealed record AuditAnchorResult(int Tenants, int Anchored, IReadOnlyList<string> Failed);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(AuditAnchorResult))]
-[JsonSerializable(typeof(JsonElement))]
-internal sealed partial class AuditAnchorJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// The anchor schedule (daily in AWS, on demand locally): signs every tenant's chain head into the audit archive. Input is the
 /// EventBridge scheduled event, or <c>{"tenantIds":[…]}</c> for chosen tenants. One tenant's failure does not stop the others;
 /// failed tenants are listed and the run fails as Lethe.Transient so the schedule's retry covers them.
 /// </summary>
 public sealed class AuditAnchorHandler(AuditAnchorer anchorer, DynamoTenantRepository tenants)
-    : LambdaHandler<JsonElement, AuditAnchorResult>(AuditAnchorJsonContext.Default.JsonElement, AuditAnchorJsonContext.Default.AuditAnchorResult)
+    : LambdaHandler<JsonElement, AuditAnchorResult>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.AuditAnchorResult)
 {
     protected override async Task<AuditAnchorResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
     {

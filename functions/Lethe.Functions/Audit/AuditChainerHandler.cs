@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Lethe.Domain.Audit;
 using Lethe.Lambda.Events;
 using Lethe.Lambda.Runtime;
@@ -7,17 +6,13 @@ namespace Lethe.Functions.Audit;
 
 public sealed record AuditChainerResult(int Tenants, int Linked);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(AuditChainerResult))]
-internal sealed partial class AuditChainerJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// Triggered by the Audit table's stream: for every tenant with new journal events in the batch, links its pending events
 /// into the chain. The batch only says which tenants to look at; the chain store says what is pending, so a replayed or
 /// reordered batch links each event exactly once, in journal order.
 /// </summary>
 public sealed class AuditChainerHandler(AuditChainer chainer)
-    : LambdaHandler<DynamoDbStreamEvent, AuditChainerResult>(LambdaEventsJsonContext.Default.DynamoDbStreamEvent, AuditChainerJsonContext.Default.AuditChainerResult)
+    : LambdaHandler<DynamoDbStreamEvent, AuditChainerResult>(LambdaEventsJsonContext.Default.DynamoDbStreamEvent, FunctionsJsonContext.Default.AuditChainerResult)
 {
     protected override async Task<AuditChainerResult> HandleAsync(DynamoDbStreamEvent input, ILambdaContext context, CancellationToken cancellationToken)
     {

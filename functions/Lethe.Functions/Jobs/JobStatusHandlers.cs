@@ -1,7 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Lethe.Domain.Tenancy;
-using Lethe.Functions.Erasure;
 using Lethe.Lambda.Runtime;
 
 namespace Lethe.Functions.Jobs;
@@ -13,19 +11,12 @@ public sealed record ReconcileResult(int Tenants, int Changed);
 
 public sealed record SweepSummary(int Tenants, int Purged, int Held, int Failed);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(JobStatusResult))]
-[JsonSerializable(typeof(ReconcileResult))]
-[JsonSerializable(typeof(SweepSummary))]
-[JsonSerializable(typeof(JsonElement))]
-internal sealed partial class JobsJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// The EventBridge rule on "Step Functions Execution Status Change" of Lethe's workflows: a stop, failure or redrive done in
 /// the console shows in the job. The tenant comes from the execution's own input, never from the event's sender.
 /// </summary>
-public sealed class JobStatusHandler(ErasureComposition composition)
-    : LambdaHandler<JsonElement, JobStatusResult>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.JobStatusResult)
+public sealed class JobStatusHandler(WorkflowComposition composition)
+    : LambdaHandler<JsonElement, JobStatusResult>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.JobStatusResult)
 {
     protected override async Task<JobStatusResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
     {
@@ -60,8 +51,8 @@ public sealed class JobStatusHandler(ErasureComposition composition)
 /// The reconciliation schedule (every 5 minutes in AWS; continuously under the local cloud): starts executions a crash kept
 /// from starting and applies any status change the event rule missed. Input: the schedule event, or <c>{"tenantIds":[…]}</c>.
 /// </summary>
-public sealed class JobsReconcileHandler(ErasureComposition composition)
-    : LambdaHandler<JsonElement, ReconcileResult>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.ReconcileResult)
+public sealed class JobsReconcileHandler(WorkflowComposition composition)
+    : LambdaHandler<JsonElement, ReconcileResult>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.ReconcileResult)
 {
     protected override async Task<ReconcileResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
     {
@@ -77,8 +68,8 @@ public sealed class JobsReconcileHandler(ErasureComposition composition)
 /// The soft-delete sweep (with the daily retention schedule in AWS; on demand locally): purges what cancelled erasures left
 /// soft-deleted once its window has ended. Input: the schedule event, or <c>{"tenantIds":[…]}</c>.
 /// </summary>
-public sealed class SoftDeleteSweepHandler(ErasureComposition composition)
-    : LambdaHandler<JsonElement, SweepSummary>(JobsJsonContext.Default.JsonElement, JobsJsonContext.Default.SweepSummary)
+public sealed class SoftDeleteSweepHandler(WorkflowComposition composition)
+    : LambdaHandler<JsonElement, SweepSummary>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.SweepSummary)
 {
     protected override async Task<SweepSummary> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Lethe.Lambda.Runtime;
 
 namespace Lethe.Functions.Platform;
@@ -7,16 +6,11 @@ public sealed record PingInput(string? CorrelationId);
 
 public sealed record PingOutput(string Function, string RequestId, string? CorrelationId, string Version, long RemainingMilliseconds, DateTimeOffset At);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(PingInput))]
-[JsonSerializable(typeof(PingOutput))]
-internal sealed partial class PingJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// The smoke check run after every deployment and by the local cloud's readiness test: proves the binary starts, the
 /// handler registry resolves names and the invocation context (request id, deadline) reaches handler code.
 /// </summary>
-public sealed class PingHandler(TimeProvider clock) : LambdaHandler<PingInput, PingOutput>(PingJsonContext.Default.PingInput, PingJsonContext.Default.PingOutput)
+public sealed class PingHandler(TimeProvider clock) : LambdaHandler<PingInput, PingOutput>(FunctionsJsonContext.Default.PingInput, FunctionsJsonContext.Default.PingOutput)
 {
     private static readonly string Version =
         typeof(PingHandler).Assembly.GetName().Version?.ToString() ?? "0.0.0";

@@ -5,6 +5,7 @@ using Lethe.Domain.Crypto;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Records;
+using Lethe.Domain.Tenancy;
 
 namespace Lethe.Domain.Tests.Erasure;
 
@@ -219,6 +220,8 @@ public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenc
 
     public List<string> Scrubs { get; } = [];
 
+    public Dictionary<string, DateTimeOffset> ScrubsDue { get; } = new(StringComparer.Ordinal);
+
     public string KeyId => "signing-key-1";
 
     public bool IsKnownKey(string keyId) => keyId == KeyId;
@@ -263,6 +266,28 @@ public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenc
     public Task ScheduleAsync(string tenantId, string jobId, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         Scrubs.Add(jobId);
+        ScrubsDue[jobId] = dueAt;
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Tenants kept in a dictionary; a tenant not added reads as missing.</summary>
+public sealed class InMemoryTenants : ITenantRepository
+{
+    public Dictionary<string, Tenant> Items { get; } = new(StringComparer.Ordinal);
+
+    public Task<Tenant?> FindAsync(string tenantId, CancellationToken cancellationToken) => Task.FromResult(Items.GetValueOrDefault(tenantId));
+
+    public Task<Tenant> GetOrCreateAsync(Tenant candidate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return Task.FromResult(Items.TryAdd(candidate.Id, candidate) ? candidate : Items[candidate.Id]);
+    }
+
+    public Task<bool> TrySaveAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        Items[tenant.Id] = tenant;
+        return Task.FromResult(true);
     }
 }

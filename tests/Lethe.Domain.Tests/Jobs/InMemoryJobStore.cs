@@ -67,6 +67,8 @@ public sealed class InMemoryJobStore : IJobStore
             Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,
             Execution = update.NextExecution ? job.Execution + 1 : job.Execution,
             PurgeStartedAt = update.MarkPurgeStarted ? job.PurgeStartedAt ?? update.At : job.PurgeStartedAt,
+            DownloadExpiresAt = update.DownloadExpiresAt ?? job.DownloadExpiresAt,
+            Counts = update.Total is { } total ? job.Counts with { Total = total } : job.Counts,
         };
         if (update.ResetPurge)
         {
@@ -124,7 +126,24 @@ public sealed class InMemoryJobStore : IJobStore
         return sum;
     }
 
-    public Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken) => Task.FromResult(false);
+    public Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        if (!_jobs.TryGetValue(jobId, out var job) || job.Status != JobStatus.Running || job.ExportParts + 1 != volume.Volume)
+        {
+            return Task.FromResult(false);
+        }
+
+        _jobs[jobId] = job with
+        {
+            ExportParts = volume.Volume,
+            Exported = job.Exported + volume.Items,
+            ExportBytes = job.ExportBytes + volume.Bytes,
+            ExportCursor = volume.Cursor,
+            ExportMore = volume.More,
+        };
+        return Task.FromResult(true);
+    }
 
     public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
     {

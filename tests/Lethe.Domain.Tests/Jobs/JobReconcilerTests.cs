@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using Lethe.Domain.Audit;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Exports;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Lethe.Domain.Tests.Jobs;
@@ -9,11 +12,11 @@ public sealed class JobReconcilerTests
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
     private readonly InMemoryJobStore _jobs = new();
-    private readonly FakeWorkflows _workflows = new();
+    private readonly InMemoryWorkflows _workflows = new();
     private readonly InMemoryJournal _journal = new();
     private readonly Erasure.InMemoryHolds _holds = new();
 
-    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, _holds);
+    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, new HeldErasures(_jobs, _workflows, _holds, _clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition]);
 
     private Job Add(JobStatus status, string phase, int execution = 1)
     {
@@ -143,25 +146,6 @@ public sealed class JobReconcilerTests
         (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
 
         _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", job.Id, 2));
-    }
-
-    private sealed class FakeWorkflows : IWorkflowStarter
-    {
-        public List<string> Started { get; } = [];
-
-        public List<WorkflowInput> Inputs { get; } = [];
-
-        public Task<string> StartAsync(Job job, WorkflowInput input, CancellationToken cancellationToken)
-        {
-            Inputs.Add(input);
-            Started.Add(Job.ExecutionNameOf(job.Id, input.Execution));
-            return Task.FromResult($"arn:{Job.ExecutionNameOf(job.Id, input.Execution)}");
-        }
-
-        public Task StopAsync(Job job, string cause, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken) =>
-            Task.FromResult(Started.Contains(job.ExecutionName) ? "RUNNING" : null);
     }
 
     private sealed class InMemoryJournal : IAuditJournal

@@ -1,9 +1,11 @@
 using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Records;
 using Lethe.Domain.Tenancy;
 
-namespace Lethe.Domain.Jobs;
+namespace Lethe.Domain.Requests;
 
 /// <summary>What became of a submission.</summary>
 public abstract record SubmitOutcome;
@@ -135,13 +137,8 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var now = clock.GetUtcNow();
-        var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
-        {
-            WhenPhase = job.Type != JobType.Deletion ? null : job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
-            Status = JobStatus.Cancelled,
-            CompletedAt = now,
-            ReleaseErasureLock = job.Type == JobType.Deletion,
-        }, cancellationToken);
+        var whenPhase = job.Type != JobType.Deletion ? null : job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable;
+        var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Cancel(job.Type, whenPhase, now), cancellationToken);
         if (cancelled is null)
         {
             return (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken));
@@ -171,7 +168,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         string? cursor = null;
         do
         {
-            var (page, next) = await inventory.PageAsync(tenantId, job.SubjectRef, cursor, ErasurePaging.MaxPageSize, cancellationToken);
+            var (page, next) = await inventory.PageAsync(tenantId, job.SubjectRef, cursor, WorkflowPaging.MaxPageSize, cancellationToken);
             foreach (var item in page.Where(i => i.State == ItemState.SoftDeleted && i.ErasureJobId == job.Id))
             {
                 if (await inventory.RestoreAsync(tenantId, item.ItemId, now, cancellationToken))
@@ -222,14 +219,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var purgeReached = job.Phase is JobPhases.Purge or JobPhases.Shred or JobPhases.Certify or JobPhases.Notify;
-        var retried = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Failed], clock.GetUtcNow())
-        {
-            Status = JobStatus.Running,
-            Phase = purgeReached ? JobPhases.Purge : JobPhases.Validate,
-            AcquireErasureLock = true,
-            ResetPurge = true,
-            NextExecution = true,
-        }, cancellationToken);
+        var retried = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Retry(purgeReached, clock.GetUtcNow()), cancellationToken);
         if (retried is null)
         {
             return (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken));

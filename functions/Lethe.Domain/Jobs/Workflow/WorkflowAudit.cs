@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 
-namespace Lethe.Domain.Jobs;
+namespace Lethe.Domain.Jobs.Workflow;
 
 /// <summary>
 /// The audit events of workflow steps: a deterministic id (<c>{jobId}:{step}</c>, so the journal writes a replay once) and

@@ -1,6 +1,7 @@
-using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
 
-namespace Lethe.Domain.Jobs;
+namespace Lethe.Domain.Erasure;
 
 /// <summary>
 /// Erasures paused by a legal hold (API.md, Requests; ADR 0008): placing a hold pauses the subject's open erasure at once
@@ -8,7 +9,7 @@ namespace Lethe.Domain.Jobs;
 /// last hold resumes it as <c>{jobId}-{n+1}</c>. The reconciler calls <see cref="ResumeAsync"/> too, so a pause that raced a
 /// release, or a resume whose start failed, never leaves an erasure (and its lock on the subject) stranded.
 /// </summary>
-public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, TimeProvider clock)
+public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, TimeProvider clock) : IPausedJobs
 {
     /// <summary>Phases a hold stops at once: nothing has been purged yet, and the window may still be running for days.</summary>
     public static readonly IReadOnlyList<string> StoppedAtOnce = [JobPhases.SoftDelete, JobPhases.RecoveryWindow];
@@ -23,11 +24,7 @@ public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHo
             return null;
         }
 
-        var held = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Running], clock.GetUtcNow())
-        {
-            WhenPhase = StoppedAtOnce,
-            Phase = JobPhases.Held,
-        }, cancellationToken);
+        var held = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.PauseForHold(StoppedAtOnce, clock.GetUtcNow()), cancellationToken);
         if (held is not null)
         {
             // The reconciler and the status rule take a stop of a held job's execution for what it is: a pause.
@@ -58,14 +55,7 @@ public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHo
         var phase = purge ? JobPhases.Purge : JobPhases.SoftDelete;
 
         // Conditional on the phase: of two concurrent releases, one resumes and the other finds the job moving already.
-        var resumed = await jobs.TryUpdateAsync(tenantId, jobId, new JobUpdate([JobStatus.Running], now)
-        {
-            WhenPhase = [JobPhases.Held],
-            Phase = phase,
-            MarkPurgeStarted = purge,
-            ResetPurge = purge,
-            NextExecution = true,
-        }, cancellationToken);
+        var resumed = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.ResumeFromHold(purge, now), cancellationToken);
         if (resumed is null)
         {
             return null;
@@ -75,5 +65,13 @@ public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHo
         var arn = await workflows.StartAsync(resumed, new WorkflowInput(tenantId, jobId, resumed.Execution) { Resume = phase }, cancellationToken);
         await jobs.SetExecutionArnAsync(tenantId, jobId, resumed.Execution, arn, cancellationToken);
         return resumed with { ExecutionArn = arn };
+    }
+
+    public bool IsPaused(Job job) => ErasureWorkflow.Definition.IsPaused(job);
+
+    public Task<Job?> ResumeAsync(Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.Type == JobType.Deletion ? ResumeAsync(job.TenantId, job.SubjectRef, cancellationToken) : Task.FromResult<Job?>(null);
     }
 }

@@ -1,17 +1,15 @@
 using System.Text.Json;
 using Lethe.Domain.Audit;
 
-namespace Lethe.Domain.Jobs;
+namespace Lethe.Domain.Jobs.Workflow;
 
 /// <summary>
 /// Keeps a job in step with its execution. In AWS an EventBridge rule sends every execution status change here, so a stop,
 /// failure or redrive done in the Step Functions console shows in the API; the local cloud polls and sends the same. A
 /// scheduled pass also starts executions that a crash kept from starting (the job stays queued, the name is fixed).
 /// </summary>
-public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock, Erasure.IHoldCheck holds)
+public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock, IPausedJobs paused, IReadOnlyList<WorkflowDefinition> definitions)
 {
-    private readonly HeldErasures _held = new(jobs, workflows, holds, clock);
-
     public static readonly AuditActor Actor = new("lethe-job-reconciler", "system");
 
     /// <summary>A queued job this old without an execution was not started by its submitter.</summary>
@@ -34,33 +32,22 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
         }
 
         var now = clock.GetUtcNow();
-        if (job.Phase == JobPhases.Held && status is "ABORTED" or "SUCCEEDED")
+        if (paused.IsPaused(job) && status is "ABORTED" or "SUCCEEDED")
         {
-            // A paused erasure's execution was stopped, or ended, on purpose: the job waits for its hold to be released.
+            // A paused job's execution was stopped, or ended, on purpose: the job waits for what paused it to end.
             return false;
         }
 
         JobUpdate? update = status switch
         {
-            "FAILED" or "TIMED_OUT" when JobStatuses.IsOpen(job.Status) => new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
-            {
-                Status = JobStatus.Failed,
-                Error = new JobError("-", $"The execution {executionName} ended {status}{(error is null ? "" : $": {error}")}.", now),
-                ReleaseErasureLock = job.Type == JobType.Deletion,
-            },
-            "ABORTED" when JobStatuses.IsOpen(job.Status) => new JobUpdate([JobStatus.Queued, JobStatus.Running], now)
-            {
-                Status = job.IsCancellable ? JobStatus.Cancelled : JobStatus.Failed,
-                CompletedAt = job.IsCancellable ? now : null,
-                Error = job.IsCancellable ? null : new JobError("-", $"The execution {executionName} was stopped during {job.Phase}; retry the request to finish it.", now),
-                ReleaseErasureLock = job.Type == JobType.Deletion,
-            },
-            "RUNNING" when job.Status == JobStatus.Failed => new JobUpdate([JobStatus.Failed], now)
-            {
-                // A redrive in the console: the job runs again.
-                Status = JobStatus.Running,
-                AcquireErasureLock = job.Type == JobType.Deletion,
-            },
+            "FAILED" or "TIMED_OUT" when JobStatuses.IsOpen(job.Status) =>
+                JobTransitions.Fail(job.Type, $"The execution {executionName} ended {status}{(error is null ? "" : $": {error}")}.", now),
+            "ABORTED" when JobStatuses.IsOpen(job.Status) => job.IsCancellable
+                ? JobTransitions.Cancel(job.Type, null, now)
+                : JobTransitions.Fail(job.Type, $"The execution {executionName} was stopped during {job.Phase}; retry the request to finish it.", now),
+
+            // A redrive in the console: the job runs again.
+            "RUNNING" when job.Status == JobStatus.Failed => JobTransitions.Redrive(job.Type, now),
             _ => null,
         };
         if (update is null || await jobs.TryUpdateAsync(tenantId, job.Id, update, cancellationToken) is not { } changed)
@@ -85,10 +72,10 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
                 continue;
             }
 
-            if (job.Type == JobType.Deletion && job.Phase == JobPhases.Held)
+            if (paused.IsPaused(job))
             {
                 // A release that raced the pause (or a resume whose start failed before the phase moved) is made good here.
-                if (await _held.ResumeAsync(job.TenantId, job.SubjectRef, cancellationToken) is not null)
+                if (await paused.ResumeAsync(job, cancellationToken) is not null)
                 {
                     changed++;
                 }
@@ -106,11 +93,12 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
                     await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
                     changed++;
                 }
-                else if (job is { Type: JobType.Deletion, Status: JobStatus.Running, Phase: JobPhases.Validate or JobPhases.SoftDelete or JobPhases.Purge } && stale)
+                else if (job.Status == JobStatus.Running && stale && definitions.FirstOrDefault(d => d.Runs(job.Type)) is { } workflow
+                    && workflow.RestartPhases.Contains(job.Phase, StringComparer.Ordinal))
                 {
                     // A retry, hand-over or resume raised n and died before starting {jobId}-{n}: start it where it was
                     // (a retry from validate starts from the beginning).
-                    var resume = job.Phase == JobPhases.Validate ? null : job.Phase;
+                    var resume = job.Phase == workflow.RestartPhases[0] ? null : job.Phase;
                     var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
                     await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
                     changed++;

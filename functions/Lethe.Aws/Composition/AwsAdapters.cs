@@ -9,12 +9,15 @@ using Lethe.Aws.Keys;
 using Lethe.Aws.Tenants;
 using Lethe.Domain.Crypto;
 
-namespace Lethe.Functions.Jobs;
+namespace Lethe.Aws.Composition;
 
-/// <summary>What every job workflow's steps share: the clients, resource names, jobs, tenants, the subject keys and the journal.</summary>
-public sealed class WorkflowAdapters
+/// <summary>
+/// The adapters every Lethe process shares, built once from the environment the CDK app or the local cloud sets: the clients,
+/// resource names, jobs, erasure locks, tenants, the subject keys and the journal. Processes compose their ports from these.
+/// </summary>
+public sealed class AwsAdapters
 {
-    public WorkflowAdapters(TimeProvider clock)
+    public AwsAdapters(TimeProvider clock)
     {
         Names = ResourceNames.FromEnvironment();
         Dynamo = AwsClients.DynamoDb();

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Jobs;
+
+namespace Lethe.Domain.Erasure.Steps;
+
+/// <summary>Validate: the job is open and the subject is not held; counts the items and moves the job to its soft-delete.</summary>
+public sealed class ValidateStep(ErasurePorts ports) : ErasureStep(ports)
+{
+    public override async Task<ErasureState> RunAsync(ErasureState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var job = await OpenJobAsync(state, cancellationToken);
+        if (state.Resume is JobPhases.SoftDelete or JobPhases.Purge)
+        {
+            // A hand-over, resume or retry continues where the previous execution stopped; nothing to validate again.
+            return state with { PurgeAt = Time(job.PurgeAt!.Value), PagesInExecution = 0, More = true };
+        }
+
+        if (await Ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))
+        {
+            throw new LegalHoldException("The subject is under a legal hold: nothing of it may be deleted.");
+        }
+
+        var total = await Ports.Inventory.CountAsync(job.TenantId, job.SubjectRef, cancellationToken);
+        await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Validate, 1, ErasureCounts.None with { Total = total }, [], Now, cancellationToken);
+        await MoveAsync(job, JobTransitions.Start(JobPhases.Validate, JobPhases.SoftDelete, Now), cancellationToken);
+        await AuditOnceAsync(job, "validate", "erasure.start", AuditActions.Success, new JsonObject { ["items"] = total, ["purgeAt"] = Time(job.PurgeAt!.Value) }, cancellationToken);
+        return state with { Resume = "start", PurgeAt = Time(job.PurgeAt!.Value), Cursor = null, Page = 0, PagesInExecution = 0, More = true };
+    }
+}

@@ -1,0 +1,85 @@
+namespace Lethe.Domain.Jobs;
+
+/// <summary>
+/// Every way a job moves, by name. Each is a conditional write: it applies only from the statuses (and phases) it names, so a
+/// late, replayed or superseded writer never moves a job backwards, and two writers racing for one move cannot both win.
+/// </summary>
+public static class JobTransitions
+{
+    private static readonly IReadOnlyList<JobStatus> Open = [JobStatus.Queued, JobStatus.Running];
+    private static readonly IReadOnlyList<JobStatus> Running = [JobStatus.Running];
+
+    /// <summary>The first step of a workflow takes the job (queued, or running after a retry) from its first phase to the next.</summary>
+    public static JobUpdate Start(string fromPhase, string toPhase, DateTimeOffset at, long? total = null) =>
+        new(Open, at) { WhenPhase = [fromPhase], Status = JobStatus.Running, Phase = toPhase, Total = total };
+
+    /// <summary>A running job moves from the phase a step follows to the next one.</summary>
+    public static JobUpdate Advance(string fromPhase, string toPhase, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = [fromPhase], Status = JobStatus.Running, Phase = toPhase };
+
+    /// <summary>The recovery window is over: the purge begins (its first time is kept), unless a cancel won the race.</summary>
+    public static JobUpdate BeginPurge(DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = [JobPhases.RecoveryWindow], Phase = JobPhases.Purge, MarkPurgeStarted = true };
+
+    /// <summary>A legal hold pauses a running erasure in one of <paramref name="fromPhases"/>; it waits in <c>held</c>.</summary>
+    public static JobUpdate PauseForHold(IReadOnlyList<string> fromPhases, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = fromPhases, Phase = JobPhases.Held };
+
+    /// <summary>
+    /// The subject's last hold was released: the erasure resumes in a fresh execution, in its soft-delete (window still open)
+    /// or from the first page of its purge (whose outcome is counted again).
+    /// </summary>
+    public static JobUpdate ResumeFromHold(bool inPurge, DateTimeOffset at) =>
+        new(Running, at)
+        {
+            WhenPhase = [JobPhases.Held],
+            Phase = inPurge ? JobPhases.Purge : JobPhases.SoftDelete,
+            MarkPurgeStarted = inPurge,
+            ResetPurge = inPurge,
+            NextExecution = true,
+        };
+
+    /// <summary>A running job names its signed certificate.</summary>
+    public static JobUpdate AttachCertificate(string certificateId, DateTimeOffset at) => new(Running, at) { CertificateId = certificateId };
+
+    /// <summary>A job ends completed from its last phase; an erasure's lock on its subject ends in the same write.</summary>
+    public static JobUpdate Complete(JobType type, string fromPhase, DateTimeOffset at, DateTimeOffset? downloadExpiresAt = null) =>
+        new(Running, at)
+        {
+            WhenPhase = [fromPhase],
+            Status = JobStatus.Completed,
+            Phase = JobPhases.Done,
+            CompletedAt = at,
+            DownloadExpiresAt = downloadExpiresAt,
+            ReleaseErasureLock = type == JobType.Deletion,
+        };
+
+    /// <summary>An open job ends failed with the reason; an erasure's lock ends with it.</summary>
+    public static JobUpdate Fail(JobType type, string message, DateTimeOffset at) =>
+        new(Open, at) { Status = JobStatus.Failed, Error = new JobError("-", message, at), ReleaseErasureLock = type == JobType.Deletion };
+
+    /// <summary>
+    /// An open job is cancelled: through the API (<paramref name="whenPhase"/> limits an erasure to the phases before its purge),
+    /// or because its execution was stopped where a cancel was allowed.
+    /// </summary>
+    public static JobUpdate Cancel(JobType type, IReadOnlyList<string>? whenPhase, DateTimeOffset at) =>
+        new(Open, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = type == JobType.Deletion };
+
+    /// <summary>A failed job runs again because its execution was redriven (in the console); an erasure takes its lock again.</summary>
+    public static JobUpdate Redrive(JobType type, DateTimeOffset at) =>
+        new([JobStatus.Failed], at) { Status = JobStatus.Running, AcquireErasureLock = type == JobType.Deletion };
+
+    /// <summary>
+    /// A failed erasure is retried in <c>{jobId}-{n+1}</c>: from its purge when it had reached it (its outcome counted again),
+    /// else from the start; its lock is taken again in the same write.
+    /// </summary>
+    public static JobUpdate Retry(bool fromPurge, DateTimeOffset at) =>
+        new([JobStatus.Failed], at)
+        {
+            Status = JobStatus.Running,
+            Phase = fromPurge ? JobPhases.Purge : JobPhases.Validate,
+            AcquireErasureLock = true,
+            ResetPurge = true,
+            NextExecution = true,
+        };
+}

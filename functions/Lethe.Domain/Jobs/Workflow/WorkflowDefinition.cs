@@ -1,0 +1,30 @@
+using Lethe.Domain.Audit;
+
+namespace Lethe.Domain.Jobs.Workflow;
+
+/// <summary>
+/// What tells one job workflow from another to the kernel: its name (the ASL file), the job types it runs, the actor its audit
+/// events name, the prefix of its audit actions, and the phases its page loop may hand over from.
+/// </summary>
+public sealed record WorkflowDefinition(string Name, IReadOnlyList<JobType> JobTypes, AuditActor Actor, string AuditPrefix)
+{
+    /// <summary>Phases whose page loop hands over to a fresh execution before the history limit (none: the workflow never does).</summary>
+    public IReadOnlyList<string> HandOverPhases { get; init; } = [];
+
+    /// <summary>
+    /// A job paused on purpose (a legal hold): the stop that ended its execution is not a failure, so record-failure and the
+    /// reconciler leave it as it is.
+    /// </summary>
+    public Func<Job, bool> IsPaused { get; init; } = _ => false;
+
+    /// <summary>How a failure reads on the job, from the error name and its cause.</summary>
+    public Func<string, string, string> FailureMessage { get; init; } = (error, cause) => $"{error}: {(cause.Length <= 500 ? cause : cause[..500])}";
+
+    /// <summary>
+    /// Phases in which a running job may have lost its execution: a retry, hand-over or resume raised n and died before starting
+    /// <c>{jobId}-{n}</c>. The reconciler starts it there (from the beginning when it is the first of them).
+    /// </summary>
+    public IReadOnlyList<string> RestartPhases { get; init; } = [];
+
+    public bool Runs(JobType type) => JobTypes.Contains(type);
+}

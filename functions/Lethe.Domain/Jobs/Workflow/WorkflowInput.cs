@@ -1,0 +1,31 @@
+namespace Lethe.Domain.Jobs.Workflow;
+
+/// <summary>
+/// The small input an execution starts with (ids, cursor, page; never data). <see cref="Resume"/> names the loop a hand-over,
+/// resume or retry continues in; a first run leaves it empty.
+/// </summary>
+public sealed record WorkflowInput(string TenantId, string JobId, int Execution) : IWorkflowState
+{
+    public string? Resume { get; init; }
+
+    public string? Cursor { get; init; }
+
+    public long Page { get; init; }
+
+    public int PageSize { get; init; } = WorkflowPaging.DefaultPageSize;
+
+    public int PagesPerExecution { get; init; } = WorkflowPaging.DefaultPagesPerExecution;
+}
+
+/// <summary>How page loops are cut: items per page and pages per execution before a hand-over.</summary>
+public static class WorkflowPaging
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 500;
+
+    /// <summary>
+    /// A page loop costs about eight history events; 1,000 pages stay far below the 25,000-event limit of an execution, then a
+    /// fresh execution takes over with the cursor.
+    /// </summary>
+    public const int DefaultPagesPerExecution = 1000;
+}

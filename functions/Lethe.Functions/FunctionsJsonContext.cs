@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Exports;
+using Lethe.Functions.Audit;
+using Lethe.Functions.Jobs;
+using Lethe.Functions.Platform;
+
+namespace Lethe.Functions;
+
+/// <summary>Every type a Lethe function reads or writes, for System.Text.Json's source generator (Native AOT: no reflection).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PingInput))]
+[JsonSerializable(typeof(PingOutput))]
+[JsonSerializable(typeof(AuditChainerResult))]
+[JsonSerializable(typeof(AuditAnchorResult))]
+[JsonSerializable(typeof(ErasureState))]
+[JsonSerializable(typeof(ExportState))]
+[JsonSerializable(typeof(FailedStepInput))]
+[JsonSerializable(typeof(FailureRecorded))]
+[JsonSerializable(typeof(JobStatusResult))]
+[JsonSerializable(typeof(ReconcileResult))]
+[JsonSerializable(typeof(SweepSummary))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class FunctionsJsonContext : JsonSerializerContext;

@@ -1,0 +1,118 @@
+using System.Globalization;
+using Lethe.Aws.Audit;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Certificates;
+using Lethe.Aws.Composition;
+using Lethe.Aws.Erasure;
+using Lethe.Aws.Evidence;
+using Lethe.Aws.Exports;
+using Lethe.Aws.Jobs;
+using Lethe.Aws.Records;
+using Lethe.Aws.StepFunctions;
+using Lethe.Aws.Tenants;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Exports;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Records;
+
+namespace Lethe.Functions.Jobs;
+
+/// <summary>
+/// The ports of every workflow's steps and of the workflow-neutral handlers (record-failure, job-status, reconcile, sweep),
+/// composed once per process (a warm Lambda reuses them) on first use from <see cref="AwsAdapters"/>.
+/// </summary>
+public sealed class WorkflowComposition(TimeProvider clock)
+{
+    /// <summary>Volume limits (DESIGN.md: 2 GB); set lower locally so tests see several volumes without gigabytes of data.</summary>
+    public const string VolumeBytesVariable = "LETHE_EXPORT_VOLUME_BYTES";
+    public const string VolumeItemsVariable = "LETHE_EXPORT_VOLUME_ITEMS";
+
+    private readonly Lazy<Built> _built = new(() => Build(clock));
+
+    public ErasureSteps Erasure => _built.Value.Erasure;
+
+    public ExportSteps Export => _built.Value.Export;
+
+    public DynamoTenantRepository Tenants => _built.Value.Adapters.Tenants;
+
+    public JobReconciler Reconciler => _built.Value.Reconciler;
+
+    public SoftDeleteSweep Sweep => _built.Value.Sweep;
+
+    private sealed record Built(AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+
+    public static ExportLimits LimitsFromEnvironment()
+    {
+        static long Read(string name, long fallback)
+        {
+            var text = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(text))
+            {
+                return fallback;
+            }
+
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+                ? value
+                : throw new InvalidOperationException($"{name} must be a positive whole number, not '{text}'.");
+        }
+
+        var defaults = ExportLimits.Default;
+        return defaults with
+        {
+            VolumeBytes = Read(VolumeBytesVariable, defaults.VolumeBytes),
+            VolumeItems = (int)Math.Min(int.MaxValue, Read(VolumeItemsVariable, defaults.VolumeItems)),
+        };
+    }
+
+    private static Built Build(TimeProvider clock)
+    {
+        var shared = new AwsAdapters(clock);
+        var (names, dynamo, s3, jobs) = (shared.Names, shared.Dynamo, shared.S3, shared.Jobs);
+        var chain = new DynamoAuditChainStore(dynamo, names.Table(ResourceCatalog.Audit));
+        var holds = new LegalHoldCheck(new DynamoLegalHoldRepository(dynamo, names.Table(ResourceCatalog.Tenants)));
+        var inventory = new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants));
+        var purger = new StorePurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)), logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
+        var workflows = new StepFunctionsWorkflowStarter(
+            new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
+            type => names.Workflow(JobTypes.Workflow(type)));
+        var erasure = new ErasurePorts(
+            jobs,
+            inventory,
+            purger,
+            shared.Keys,
+            new DynamoSurvivorRewrapper(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Keys)),
+            holds,
+            shared.Journal,
+            chain,
+            new KmsEvidenceSigner(shared.Kms, names.Key(ResourceCatalog.SigningKey)),
+            new S3CertificateStore(s3, names.Bucket(ResourceCatalog.Certificates)),
+            jobs,
+            shared.Tenants,
+            clock);
+
+        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks);
+        var readers = new ExportReaders(
+            records,
+            new RecordService(shared.Keys, records, clock),
+            new DynamoConsentStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
+            chain,
+            s3,
+            logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
+        var export = new ExportPorts(
+            jobs,
+            shared.Tenants,
+            new DynamoExportInventory(dynamo, names.Table(ResourceCatalog.Inventory), readers),
+            new S3ExportStore(s3, names.Bucket(ResourceCatalog.Exports)),
+            new DynamoExportVolumes(dynamo, names.Table(ResourceCatalog.Inventory), shared.Locks),
+            shared.Journal,
+            chain,
+            LimitsFromEnvironment(),
+            clock);
+
+        var reconciler = new JobReconciler(jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition]);
+        return new Built(
+            shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), reconciler,
+            new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
+using Lethe.Domain.Tests.Jobs;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lethe.Domain.Tests.Erasure;
+
+/// <summary>
+/// The deletion workflow's steps over in-memory ports, with a subject of two records and one file, and the moves a test needs
+/// to bring an erasure to the step it is about.
+/// </summary>
+public sealed class ErasureHarness
+{
+    public const string Tenant = "t1";
+
+    public const string Subject = "ref-anna";
+
+    public static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+
+    public InMemoryJobStore Jobs { get; } = new();
+
+    public InMemoryErasureInventory Inventory { get; } = new();
+
+    public InMemoryPurger Purger { get; } = new();
+
+    public InMemorySubjectKeys Keys { get; } = new();
+
+    public InMemoryHolds Holds { get; } = new();
+
+    public InMemoryEvidence Evidence { get; } = new();
+
+    public InMemoryTenants Tenants { get; } = new();
+
+    public InMemoryWorkflows Workflows { get; } = new();
+
+    public ErasureSteps Steps { get; }
+
+    public ErasureHarness()
+    {
+        Steps = new ErasureSteps(new ErasurePorts(Jobs, Inventory, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, Evidence, Tenants, Clock), Workflows);
+        Inventory.Holds = Holds;
+        Inventory.Add(Item("rec-1", "record", "transcript", "dynamodb"));
+        Inventory.Add(Item("rec-2", "record", "transcript", "dynamodb"));
+        Inventory.Add(Item("file-1", "file", "recording", "s3"));
+    }
+
+    public static ErasureItem Item(string id, string kind, string category, string store) =>
+        new(id, kind, category, ItemState.Active, new Dictionary<string, string> { ["store"] = store }, Encrypted: kind == "record", SubjectRef: Subject);
+
+    /// <summary>Submits the erasure and runs it through the soft-delete to the end of its window.</summary>
+
+    public async Task<ErasureState> ThroughTheWindowAsync(int pageSize = 100, bool holdDuringWindow = false)
+    {
+        var job = await SubmitAsync();
+        var state = await SoftDeleteAllAsync(await Steps.Validate.RunAsync(new ErasureState(Tenant, job.Id, 1) { PageSize = pageSize }, Ct));
+
+        if (holdDuringWindow)
+        {
+            Holds.HeldSubjects.Add(Subject);
+        }
+
+        Clock.Advance(TimeSpan.FromDays(29));
+        return await Steps.BeginPurge.RunAsync(state, Ct);
+    }
+
+    public async Task<ErasureState> PurgeAllAsync(ErasureState state)
+    {
+        do
+        {
+            state = await Steps.PurgePage.RunAsync(state, Ct);
+        }
+        while (state.More && !state.Held);
+
+        return state;
+    }
+
+    public async Task<ErasureState> ShredAllAsync(ErasureState state)
+    {
+        do
+        {
+            state = await Steps.Shred.RunAsync(state, Ct);
+        }
+        while (state.More);
+
+        return state;
+    }
+
+    public async Task<JsonElement> CertificateAsync()
+    {
+        var stored = Evidence.Certificates["job-1"];
+        using var document = JsonDocument.Parse(stored.Payload);
+        return document.RootElement.Clone();
+    }
+
+    public async Task<Job> SubmitAsync()
+    {
+        var now = Clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = "job-1", TenantId = Tenant, Type = JobType.Deletion, SubjectRef = Subject, Status = JobStatus.Queued, Phase = JobPhases.Validate,
+            CreatedAt = now, UpdatedAt = now, PurgeAt = now.AddDays(29), Deadline = now.AddDays(30), RequestedBy = "admin", Reason = "asked for by her lawyer",
+        };
+        (await Jobs.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
+        return job;
+    }
+
+    public async Task<ErasureState> SoftDeleteAllAsync(ErasureState state)
+    {
+        do
+        {
+            state = await Steps.SoftDeletePage.RunAsync(state, Ct);
+        }
+        while (state.More);
+
+        return state;
+    }
+}

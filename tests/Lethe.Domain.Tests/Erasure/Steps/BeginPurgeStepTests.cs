@@ -1,0 +1,63 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Errors;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Requests;
+
+namespace Lethe.Domain.Tests.Erasure.Steps;
+
+/// <summary>BeginPurge (workflows/deletion.asl.json → BeginPurgeStep).</summary>
+public sealed class BeginPurgeStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    private async Task<ErasureState> InTheWindowAsync()
+    {
+        var job = await _h.SubmitAsync();
+        return await _h.SoftDeleteAllAsync(await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct));
+    }
+
+    [Fact]
+    public async Task BeginPurge_WhenTheWindowIsOver_ShouldMoveTheJobToItsPurgeAndStartFromTheFirstPage()
+    {
+        var state = await InTheWindowAsync();
+        _h.Clock.Advance(TimeSpan.FromDays(29));
+
+        var begun = await _h.Steps.BeginPurge.RunAsync(state with { Cursor = "stale", Page = 9 }, Ct);
+
+        begun.Cursor.Should().BeNull();
+        begun.Page.Should().Be(0);
+        begun.More.Should().BeTrue();
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
+        job.Phase.Should().Be(JobPhases.Purge);
+        job.PurgeStartedAt.Should().Be(_h.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task BeginPurge_WhenWokenLongBeforeTheWindowEnds_ShouldFailTransientlySoTheRetryWaits()
+    {
+        var state = await InTheWindowAsync();
+        _h.Clock.Advance(TimeSpan.FromDays(28));
+
+        var begin = () => _h.Steps.BeginPurge.RunAsync(state, Ct);
+
+        await begin.Should().ThrowAsync<TransientException>();
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Phase.Should().Be(JobPhases.RecoveryWindow);
+    }
+
+    [Fact]
+    public async Task BeginPurge_WhenTheRequestWasCancelledDuringTheWindow_ShouldEndCleanlyAndPurgeNothing()
+    {
+        var state = await InTheWindowAsync();
+        var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock);
+        (await requests.CancelAsync(ErasureHarness.Tenant, state.JobId, Ct)).Change.Should().Be(JobChange.Done);
+        _h.Clock.Advance(TimeSpan.FromDays(29));
+
+        var begun = await _h.Steps.BeginPurge.RunAsync(state, Ct);
+
+        begun.Cancelled.Should().BeTrue();
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Status.Should().Be(JobStatus.Cancelled);
+        _h.Purger.Purged.Should().BeEmpty();
+    }
+}

@@ -1,0 +1,57 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+
+namespace Lethe.Domain.Tests.Erasure.Steps;
+
+/// <summary>Complete (workflows/deletion.asl.json → Erasure.Steps.CompleteStep).</summary>
+public sealed class CompleteStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    private async Task<ErasureState> ScheduledAsync()
+    {
+        var state = await _h.ShredAllAsync(await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync()));
+        return await _h.Steps.ScheduleBackupScrub.RunAsync(await _h.Steps.Certify.RunAsync(state, Ct), Ct);
+    }
+
+    [Fact]
+    public async Task Complete_ShouldEndTheJobCompletedReleaseTheSubjectAndForgetTheReason()
+    {
+        var state = await ScheduledAsync();
+
+        await _h.Steps.Complete.RunAsync(state, Ct);
+
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
+        job.Status.Should().Be(JobStatus.Completed);
+        job.Phase.Should().Be(JobPhases.Done);
+        job.CompletedAt.Should().Be(_h.Clock.GetUtcNow());
+        job.Reason.Should().BeNull();
+        (await _h.Jobs.OpenErasureAsync(ErasureHarness.Tenant, ErasureHarness.Subject, Ct)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Complete_WhenReplayedAfterTheJobCompleted_ShouldChangeNothingAndAuditOnce()
+    {
+        var state = await ScheduledAsync();
+        await _h.Steps.Complete.RunAsync(state, Ct);
+        var completedAt = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.CompletedAt;
+        _h.Clock.Advance(TimeSpan.FromMinutes(1));
+
+        await _h.Steps.Complete.RunAsync(state, Ct);
+
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.CompletedAt.Should().Be(completedAt);
+        _h.Evidence.Events.Values.Count(e => e.Action == "erasure.complete").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Complete_WhenTheJobIsNotAtItsNotice_ShouldLeaveItRunning()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+
+        await _h.Steps.Complete.RunAsync(state, Ct);
+
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Status.Should().Be(JobStatus.Running);
+    }
+}

@@ -1,0 +1,43 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Domain.Tests.Erasure.Steps;
+
+/// <summary>ScheduleBackupScrub (workflows/deletion.asl.json → ScheduleBackupScrubStep).</summary>
+public sealed class ScheduleBackupScrubStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    private async Task<ErasureState> CertifiedAsync()
+    {
+        var state = await _h.ShredAllAsync(await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync()));
+        return await _h.Steps.Certify.RunAsync(state, Ct);
+    }
+
+    [Fact]
+    public async Task ScheduleBackupScrub_ShouldRecordTheScrubDueThirtyDaysAfterTheRequestAndMoveToNotify()
+    {
+        var state = await CertifiedAsync();
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
+
+        await _h.Steps.ScheduleBackupScrub.RunAsync(state, Ct);
+
+        _h.Evidence.ScrubsDue[job.Id].Should().Be(job.CreatedAt.AddDays(30));
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Phase.Should().Be(JobPhases.Notify);
+    }
+
+    [Fact]
+    public async Task ScheduleBackupScrub_WhenTheTenantRunsOnAFastTimeScale_ShouldDivideTheDeadline()
+    {
+        _h.Tenants.Items[ErasureHarness.Tenant] = new Tenant(ErasureHarness.Tenant, "Local", TenantState.Active, _h.Clock.GetUtcNow(), 86_400);
+        var state = await CertifiedAsync();
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
+
+        await _h.Steps.ScheduleBackupScrub.RunAsync(state, Ct);
+
+        _h.Evidence.ScrubsDue[job.Id].Should().Be(job.CreatedAt.AddSeconds(30));
+    }
+}

@@ -1,0 +1,58 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Tests.Erasure.Steps;
+
+/// <summary>SoftDeletePage (workflows/deletion.asl.json → SoftDeletePageStep).</summary>
+public sealed class SoftDeletePageStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    [Fact]
+    public async Task SoftDeletePage_WhenThePageIsNotTheLast_ShouldHideItsItemsAndAskForTheNextPage()
+    {
+        var job = await _h.SubmitAsync();
+        var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 2 }, Ct);
+
+        var next = await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+
+        _h.Inventory.Truth.Values.Count(i => i.State == ItemState.SoftDeleted && i.ErasureJobId == job.Id).Should().Be(2);
+        next.More.Should().BeTrue();
+        next.Page.Should().Be(1);
+        next.Cursor.Should().NotBeNull();
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Phase.Should().Be(JobPhases.SoftDelete);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_WhenTheLastPageIsReplayed_ShouldCountEachItemOnceAndLeaveTheJobInItsWindow()
+    {
+        var job = await _h.SubmitAsync();
+        var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct);
+
+        var done = await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+        await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+
+        done.More.Should().BeFalse();
+        var stored = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!;
+        stored.Phase.Should().Be(JobPhases.RecoveryWindow);
+        stored.Counts.SoftDeleted.Should().Be(3);
+        _h.Evidence.Events.Values.Count(e => e.Action == "erasure.soft-delete").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_WhenPagesPerExecutionAreUsedUp_ShouldAskForAHandOver()
+    {
+        var job = await _h.SubmitAsync();
+        var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 1, PagesPerExecution = 2 }, Ct);
+
+        var first = await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+        var second = await _h.Steps.SoftDeletePage.RunAsync(first, Ct);
+
+        first.HandOver.Should().BeFalse();
+        second.HandOver.Should().BeTrue();
+        second.More.Should().BeTrue();
+    }
+}

@@ -1,0 +1,77 @@
+using Lethe.Domain.Audit;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Tests.Erasure;
+
+namespace Lethe.Domain.Tests.Jobs.Workflow;
+
+/// <summary>RecordFailure (the kernel's RecordFailureStep, the Catch of every Task of every workflow).</summary>
+public sealed class RecordFailureStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    [Fact]
+    public async Task RecordFailure_ShouldFailTheErasureWithItsErrorReleaseTheSubjectAndAuditOnce()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+        var failed = new FailedStep(ErasureHarness.Tenant, state.JobId, 1, "Lethe.Transient", "DynamoDB throttled after 6 attempts");
+
+        var recorded = await _h.Steps.RecordFailure.RunAsync(failed, Ct);
+        await _h.Steps.RecordFailure.RunAsync(failed, Ct);
+
+        recorded.JobStatus.Should().Be("failed");
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
+        job.Status.Should().Be(JobStatus.Failed);
+        job.Errors.Should().ContainSingle().Which.Message.Should().Be("Lethe.Transient: DynamoDB throttled after 6 attempts");
+        (await _h.Jobs.OpenErasureAsync(ErasureHarness.Tenant, ErasureHarness.Subject, Ct)).Should().BeNull();
+        _h.Evidence.Events.Values.Where(e => e.Action == "erasure.fail").Should().ContainSingle().Which.Outcome.Should().Be(AuditActions.Failure);
+    }
+
+    [Fact]
+    public async Task RecordFailure_WhenTheSubjectWasHeldAtValidate_ShouldSayNothingWasDeleted()
+    {
+        var job = await _h.SubmitAsync();
+
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, LegalHoldException.Name, "held"), Ct);
+
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Errors.Should().ContainSingle()
+            .Which.Message.Should().Be("The subject is under a legal hold: nothing was deleted.");
+    }
+
+    [Fact]
+    public async Task RecordFailure_WhenTheCauseIsLong_ShouldKeepOnlyItsFirst500Characters()
+    {
+        var job = await _h.SubmitAsync();
+
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", new string('x', 5_000)), Ct);
+
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Errors.Single().Message.Should().HaveLength("States.TaskFailed: ".Length + 500);
+    }
+
+    [Fact]
+    public async Task RecordFailure_WhenALaterExecutionOwnsTheJob_ShouldLeaveItRunning()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+        await _h.Jobs.TryUpdateAsync(ErasureHarness.Tenant, state.JobId, new JobUpdate([JobStatus.Running], _h.Clock.GetUtcNow()) { NextExecution = true }, Ct);
+
+        var recorded = await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, state.JobId, 1, "States.TaskFailed", "late"), Ct);
+
+        recorded.JobStatus.Should().Be("running");
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Status.Should().Be(JobStatus.Running);
+    }
+
+    [Fact]
+    public async Task RecordFailure_WhenTheJobBelongsToAnotherWorkflow_ShouldLeaveItAlone()
+    {
+        var job = await _h.SubmitAsync();
+        var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock);
+
+        var recorded = await exportFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", "wrong workflow"), Ct);
+
+        recorded.JobStatus.Should().Be("unknown");
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Status.Should().Be(JobStatus.Queued);
+    }
+}
