@@ -144,7 +144,8 @@ public static partial class ApiHost
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Jobs), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IErasureInventory>(sp => new DynamoErasureInventory(
             sp.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Inventory),
-            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants)));
+            sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Records), sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.Tenants),
+            logical => sp.GetRequiredService<ResourceNames>().Table(ResourceCatalog.TableNamed(logical))));
         builder.Services.AddSingleton<IHoldCheck>(sp => new LegalHoldCheck(sp.GetRequiredService<ILegalHoldRepository>()));
         builder.Services.AddSingleton(sp => new StepFunctionsClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));

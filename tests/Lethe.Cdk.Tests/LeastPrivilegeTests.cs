@@ -61,8 +61,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "s3:AbortMultipartUpload Exports", "s3:ListMultipartUploadParts Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
             "s3:ListBucketVersions Exports",
         ],
-        ["ErasureValidate"] = ["dynamodb:Query Inventory", "dynamodb:Query Tenants"],
-        ["ErasureSoftDeletePage"] = ["dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:UpdateItem Records"],
+        ["ErasureValidate"] = ["dynamodb:Query Tenants"],
+        ["ErasureSoftDeletePage"] = ["dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:PutItem Jobs"],
         ["ErasureBeginPurge"] = ["dynamodb:Query Tenants"],
         ["ErasureCertify"] =
         [

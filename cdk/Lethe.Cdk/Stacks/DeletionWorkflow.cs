@@ -58,12 +58,14 @@ public sealed class DeletionWorkflow : AslWorkflow
         switch (handler)
         {
             case "erasure-validate":
-                GrantTable(target, inventory, "dynamodb:Query");
+                // The legal hold check; the inventory is not read (the soft-delete counts what it reads).
                 GrantTable(target, tenants, "dynamodb:Query");
                 break;
             case "erasure-soft-delete-page":
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:UpdateItem");
                 GrantTable(target, records, "dynamodb:UpdateItem");
+                // The page's manifest (MANIFEST#jobId#page#part) beside the job, which the purge reads back.
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
                 break;
             case "erasure-begin-purge":
                 // A legal hold placed during the window pauses the erasure here.
@@ -117,7 +119,8 @@ public sealed class DeletionWorkflow : AslWorkflow
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
                 break;
             case "erasure-complete":
-                // Ends the subject's lock, and forgets the free-text reasons of the subject's jobs (their bySubject index).
+                // Ends the subject's lock, forgets the free-text reasons of the subject's jobs (their bySubject index), and deletes
+                // the purge's page manifests.
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:Query");
                 break;
             case "erasure-record-failure":

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Amazon.DynamoDBv2;
@@ -10,37 +11,18 @@ using Lethe.Domain.Records;
 namespace Lethe.Aws.Erasure;
 
 /// <summary>
-/// The inventory's erasure moves. Items go <c>active → soft_deleted → purging → purged</c> by conditional writes, many items per
-/// TransactWriteItems (≤ 100 actions); when one condition fails (an item restored or moved meanwhile) the chunk falls back to
-/// one transaction per item, so one item never blocks the others. A record's own item mirrors the state, so every read path
-/// hides it in the same write.
+/// The inventory's erasure moves. Items go <c>active → soft_deleted → (purging →) purged</c> by conditional writes, many items
+/// per TransactWriteItems (≤ 100 actions), a few transactions at once; when a condition fails (an item restored or moved
+/// meanwhile) the transaction is written again without the items the cancellation names, so one item never blocks the others.
+/// A record's own item mirrors the state, so every read path hides it in the same write. A purged item leaves the subject
+/// index (<c>bySubject</c>): what is left there is what an erasure still has to decide about.
 /// </summary>
-public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string inventoryTable, string recordsTable, string tenantsTable) : IErasureInventory
+public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string inventoryTable, string recordsTable, string tenantsTable, Func<string, string> tableName) : IErasureInventory
 {
     private const int MaxTransactionActions = 100;
 
-    public async Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)
-    {
-        long count = 0;
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = inventoryTable,
-                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
-                KeyConditionExpression = "subjectPk = :s",
-                ExpressionAttributeValues = new() { [":s"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) } },
-                Select = Select.COUNT,
-                ExclusiveStartKey = start,
-            }, cancellationToken);
-            count += page.Count ?? 0;
-            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
-        }
-        while (start is not null);
-
-        return count;
-    }
+    /// <summary>Transactions in flight at once: their round trips overlap (DynamoDB takes far more than this).</summary>
+    private const int ParallelTransactions = 4;
 
     public async Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(
         string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
@@ -148,6 +130,34 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return purging;
     }
 
+    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(
+        string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
+        return MoveAsync(items, notHeld, item =>
+        [
+            new() { Update = new Update
+            {
+                TableName = inventoryTable,
+                Key = ItemKey(tenantId, item.ItemId),
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :none REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk",
+                // Hidden by this erasure and due: the condition restore tests the other way round, so purge and restore never both win.
+                ConditionExpression = "#state = :from AND erasureJobId = :job AND purgeAt <= :now",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":to"] = new() { S = ItemStates.Name(ItemState.Purged) },
+                    [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                    [":now"] = new() { S = Time(now) },
+                    [":job"] = new() { S = jobId },
+                    [":none"] = new() { N = "0" },
+                },
+            } },
+            new() { Delete = new Delete { TableName = tableName(item.Location["table"]), Key = DynamoKeys.Of(tenantId, item.Location["key"]) } },
+        ], cancellationToken);
+    }
+
     public async Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -159,8 +169,8 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             {
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, item.ItemId),
-                // Leaving the expiry index: the retention sweep has nothing left to do with a purged item.
-                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk",
+                // Leaving the expiry, purge and subject indexes: nothing is left to decide about a purged item.
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk",
                 ConditionExpression = "#state = :from",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
@@ -221,73 +231,119 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         MoveAsync(items, guard: null, actionsFor, cancellationToken);
 
     /// <summary>
-    /// Moves items in transactions of up to 100 actions; when a chunk fails, item by item, so one item whose condition no longer
-    /// holds does not stop the others. A guard (the subject's hold marker) goes first into every transaction: when it fails,
+    /// Moves items in transactions of up to 100 actions, a few at once. When a transaction is cancelled because some items'
+    /// conditions no longer hold, it is written again without them (and item by item if DynamoDB names no reason), so one
+    /// item does not stop the others. A guard (the subject's hold marker) goes first into every transaction: when it fails,
     /// nothing of that transaction is written and <see cref="LegalHoldException"/> is thrown.
     /// </summary>
     private async Task<IReadOnlySet<string>> MoveAsync(
         IReadOnlyList<ErasureItem> items, TransactWriteItem? guard, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
     {
-        var moved = new HashSet<string>(StringComparer.Ordinal);
         var room = MaxTransactionActions - (guard is null ? 0 : 1);
+        var chunks = new List<List<(ErasureItem Item, List<TransactWriteItem> Actions)>>();
         var chunk = new List<(ErasureItem Item, List<TransactWriteItem> Actions)>();
-
-        async Task<bool> WriteAsync(IEnumerable<TransactWriteItem> actions)
+        var used = 0;
+        foreach (var item in items)
         {
+            var actions = actionsFor(item);
+            if (used + actions.Count > room && chunk.Count > 0)
+            {
+                chunks.Add(chunk);
+                chunk = [];
+                used = 0;
+            }
+
+            chunk.Add((item, actions));
+            used += actions.Count;
+        }
+
+        if (chunk.Count > 0)
+        {
+            chunks.Add(chunk);
+        }
+
+        var moved = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelTransactions, CancellationToken = cancellationToken }, async (part, ct) =>
+        {
+            foreach (var id in await WriteChunkAsync(part, guard, ct))
+            {
+                moved.Add(id);
+            }
+        });
+        return moved.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Writes one chunk; returns the ids moved. Items whose condition failed are dropped and the rest written again.</summary>
+    private async Task<IReadOnlyList<string>> WriteChunkAsync(List<(ErasureItem Item, List<TransactWriteItem> Actions)> chunk, TransactWriteItem? guard, CancellationToken cancellationToken)
+    {
+        var pending = chunk;
+        var conflicts = 0;
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            var actions = pending.SelectMany(c => c.Actions);
             try
             {
                 await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = (guard is null ? actions : actions.Prepend(guard)).ToList() }, cancellationToken);
-                return true;
+                return pending.Select(c => c.Item.ItemId).ToList();
             }
             catch (TransactionCanceledException ex) when (guard is not null && ex.CancellationReasons is { Count: > 0 } reasons && reasons[0].Code == "ConditionalCheckFailed")
             {
                 throw new LegalHoldException("A legal hold names the subject: its items are not purged while it stands.");
             }
-            catch (TransactionCanceledException)
+            catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code == "TransactionConflict") == true && conflicts < 6)
             {
-                // A condition of an item no longer holds (restored, already moved): not ours to move.
-                return false;
+                // Another transaction had one of these items (or the hold marker) in flight: the same write again, a little later.
+                conflicts++;
+                attempt--;
+                await Task.Delay(TimeSpan.FromMilliseconds((20 << conflicts) + Random.Shared.Next(20)), cancellationToken);
             }
-        }
-
-        async Task FlushAsync()
-        {
-            if (chunk.Count == 0)
+            catch (TransactionCanceledException ex)
             {
-                return;
-            }
-
-            if (await WriteAsync(chunk.SelectMany(c => c.Actions)))
-            {
-                moved.UnionWith(chunk.Select(c => c.Item.ItemId));
-            }
-            else if (chunk.Count > 1)
-            {
-                foreach (var (item, actions) in chunk)
+                // Some conditions no longer hold (restored, already moved): those items are not ours to move.
+                var failed = FailedItems(pending, ex.CancellationReasons, guard is null ? 0 : 1);
+                if (failed.Count == 0 || attempt >= 2)
                 {
-                    if (await WriteAsync(actions))
+                    // No usable reasons (or still failing): item by item, so one item never blocks the others.
+                    var one = new List<string>();
+                    foreach (var (item, own) in pending)
                     {
-                        moved.Add(item.ItemId);
+                        if (pending.Count > 1 && await WriteChunkAsync([(item, own)], guard, cancellationToken) is [var id])
+                        {
+                            one.Add(id);
+                        }
                     }
+
+                    return one;
                 }
-            }
 
-            chunk.Clear();
+                pending = pending.Where(p => !failed.Contains(p.Item.ItemId)).ToList();
+            }
         }
 
-        foreach (var item in items)
+        return [];
+    }
+
+    /// <summary>The items whose actions a cancelled transaction names as the reason (ConditionalCheckFailed or another code).</summary>
+    private static HashSet<string> FailedItems(List<(ErasureItem Item, List<TransactWriteItem> Actions)> chunk, List<CancellationReason>? reasons, int offset)
+    {
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        if (reasons is null || reasons.Count != chunk.Sum(c => c.Actions.Count) + offset)
         {
-            var actions = actionsFor(item);
-            if (chunk.Sum(c => c.Actions.Count) + actions.Count > room)
-            {
-                await FlushAsync();
-            }
-
-            chunk.Add((item, actions));
+            return failed;
         }
 
-        await FlushAsync();
-        return moved;
+        var index = offset;
+        foreach (var (item, actions) in chunk)
+        {
+            if (reasons.Skip(index).Take(actions.Count).Any(r => r.Code is { } code && code != "None"))
+            {
+                failed.Add(item.ItemId);
+            }
+
+            index += actions.Count;
+        }
+
+        return failed;
     }
 
     private void AddRecordMirror(List<TransactWriteItem> actions, string tenantId, ErasureItem item, ItemState state)

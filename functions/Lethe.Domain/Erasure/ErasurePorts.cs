@@ -21,6 +21,12 @@ public sealed record ErasureItem(
 
     /// <summary>Where the item's data is: <c>dynamodb</c> or <c>s3</c>.</summary>
     public string Store => Location.TryGetValue("store", out var store) ? store : "unknown";
+
+    /// <summary>
+    /// One table item and nothing else (no history to look up, no object versions): its data can be deleted in the same
+    /// transaction that marks it purged.
+    /// </summary>
+    public bool IsSingleTableItem => Store == "dynamodb" && Location.ContainsKey("table") && Location.ContainsKey("key") && !Location.ContainsKey("historyPrefix");
 }
 
 /// <summary>
@@ -30,8 +36,6 @@ public sealed record ErasureItem(
 /// </summary>
 public interface IErasureInventory
 {
-    Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
-
     /// <summary>A page of all the subject's items, in a stable order; the cursor is opaque.</summary>
     Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
 
@@ -55,7 +59,15 @@ public interface IErasureInventory
     /// </summary>
     Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>purging → purged, with the number of object versions deleted.</summary>
+    /// <summary>
+    /// soft_deleted (by <paramref name="jobId"/>, due) → purged for single table items, their data deleted in the same
+    /// transaction: one guarded write per item, many items per transaction, each conditional on no legal hold naming the
+    /// subject (when one does, throws <see cref="LegalHoldException"/> and nothing of that transaction is written). Items whose
+    /// condition no longer holds are left as they are. Returns the ids purged now. A purged item leaves the subject index.
+    /// </summary>
+    Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>purging → purged, with the number of object versions deleted; a purged item leaves the subject index.</summary>
     Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
@@ -68,6 +80,22 @@ public interface IErasureInventory
 
     /// <summary>Soft-deleted items of the tenant whose recovery window has ended (purgeAt ≤ now), oldest first, up to a limit.</summary>
     Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What each soft-delete page hid for its erasure, kept beside the job so the purge reads these pages back instead of the
+/// subject's index (one read pass over the inventory per erasure). Pages are numbered from 1 without gaps; a replayed page
+/// writes the same page again. A port.
+/// </summary>
+public interface IErasureManifests
+{
+    Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The items of page <paramref name="page"/>, or null when the soft-delete wrote no such page.</summary>
+    Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken);
+
+    /// <summary>Removes every page of the job (it completed); idempotent.</summary>
+    Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken);
 }
 
 /// <summary>The outcome of deleting one item's data: how many object versions went, or why it failed after retries.</summary>

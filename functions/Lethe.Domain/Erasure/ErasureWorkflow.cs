@@ -35,7 +35,7 @@ public sealed record ErasureState(string TenantId, string JobId, int Execution) 
 
     public int PagesInExecution { get; init; }
 
-    public int PageSize { get; init; } = WorkflowPaging.DefaultPageSize;
+    public int PageSize { get; init; } = WorkflowPaging.PageSize;
 
     public int PagesPerExecution { get; init; } = WorkflowPaging.DefaultPagesPerExecution;
 
@@ -66,7 +66,7 @@ public sealed record ErasureState(string TenantId, string JobId, int Execution) 
             Resume = input.Resume,
             Cursor = input.Cursor,
             Page = input.Page,
-            PageSize = Math.Clamp(input.PageSize, 1, WorkflowPaging.MaxPageSize),
+            PageSize = Math.Clamp(input.PageSize, 1, WorkflowPaging.PageSize),
             PagesPerExecution = Math.Max(1, input.PagesPerExecution),
         };
     }
@@ -76,6 +76,7 @@ public sealed record ErasureState(string TenantId, string JobId, int Execution) 
 public sealed record ErasurePorts(
     IJobStore Jobs,
     IErasureInventory Inventory,
+    IErasureManifests Manifests,
     IDataPurger Purger,
     ISubjectKeyShredder Keys,
     ISurvivorRewrapper Rewrapper,

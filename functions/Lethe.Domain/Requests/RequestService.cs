@@ -168,7 +168,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         string? cursor = null;
         do
         {
-            var (page, next) = await inventory.PageAsync(tenantId, job.SubjectRef, cursor, WorkflowPaging.MaxPageSize, cancellationToken);
+            var (page, next) = await inventory.PageAsync(tenantId, job.SubjectRef, cursor, WorkflowPaging.PageSize, cancellationToken);
             foreach (var item in page.Where(i => i.State == ItemState.SoftDeleted && i.ErasureJobId == job.Id))
             {
                 if (await inventory.RestoreAsync(tenantId, item.ItemId, now, cancellationToken))

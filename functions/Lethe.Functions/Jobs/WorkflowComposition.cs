@@ -71,7 +71,8 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var (names, dynamo, s3, jobs) = (shared.Names, shared.Dynamo, shared.S3, shared.Jobs);
         var chain = new DynamoAuditChainStore(dynamo, names.Table(ResourceCatalog.Audit));
         var holds = new LegalHoldCheck(new DynamoLegalHoldRepository(dynamo, names.Table(ResourceCatalog.Tenants)));
-        var inventory = new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants));
+        var inventory = new DynamoErasureInventory(
+            dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants), logical => names.Table(ResourceCatalog.TableNamed(logical)));
         var purger = new StorePurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)), logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
         var workflows = new StepFunctionsWorkflowStarter(
             new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
@@ -79,6 +80,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var erasure = new ErasurePorts(
             jobs,
             inventory,
+            new DynamoErasureManifests(dynamo, names.Table(ResourceCatalog.Jobs)),
             purger,
             shared.Keys,
             new DynamoSurvivorRewrapper(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Keys)),

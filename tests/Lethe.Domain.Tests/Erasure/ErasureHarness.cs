@@ -27,6 +27,8 @@ public sealed class ErasureHarness
 
     public InMemoryPurger Purger { get; } = new();
 
+    public InMemoryManifests Manifests { get; } = new();
+
     public InMemorySubjectKeys Keys { get; } = new();
 
     public InMemoryHolds Holds { get; } = new();
@@ -41,15 +43,20 @@ public sealed class ErasureHarness
 
     public ErasureHarness()
     {
-        Steps = new ErasureSteps(new ErasurePorts(Jobs, Inventory, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, Evidence, Tenants, Clock), Workflows);
+        Steps = new ErasureSteps(new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, Evidence, Tenants, Clock), Workflows);
         Inventory.Holds = Holds;
+        Inventory.Data = Purger;
         Inventory.Add(Item("rec-1", "record", "transcript", "dynamodb"));
         Inventory.Add(Item("rec-2", "record", "transcript", "dynamodb"));
         Inventory.Add(Item("file-1", "file", "recording", "s3"));
     }
 
     public static ErasureItem Item(string id, string kind, string category, string store) =>
-        new(id, kind, category, ItemState.Active, new Dictionary<string, string> { ["store"] = store }, Encrypted: kind == "record", SubjectRef: Subject);
+        new(id, kind, category, ItemState.Active, Location(id, store), Encrypted: kind == "record", SubjectRef: Subject);
+
+    private static Dictionary<string, string> Location(string id, string store) => store == "dynamodb"
+        ? new() { ["store"] = store, ["table"] = "Records", ["key"] = $"RECORD#{id}" }
+        : new() { ["store"] = store, ["bucket"] = "Data", ["key"] = $"t1/ref-anna/{id}/f.bin" };
 
     /// <summary>Submits the erasure and runs it through the soft-delete to the end of its window.</summary>
 

@@ -26,13 +26,10 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         SyncIndex();
     }
 
-    /// <summary>The index catches up with the base table.</summary>
-    public void SyncIndex() => _index = Truth.Values.OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+    /// <summary>The index catches up with the base table (purged items leave it, as they leave <c>bySubject</c>).</summary>
+    public void SyncIndex() => _index = Truth.Values.Where(i => i.State != ItemState.Purged).OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList();
 
     public bool SyncOnEveryWrite { get; set; } = true;
-
-    public Task<long> CountAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
-        Task.FromResult(_index.LongCount(i => i.SubjectRef == subjectRef));
 
     public Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
@@ -62,12 +59,41 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Written();
     }
 
+    /// <summary>Where the single table items' data "deletions" are recorded (the purger's list, so a test sees every deletion).</summary>
+    public InMemoryPurger? Data { get; set; }
+
+    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var before = BeforeNextPurgeWrite;
+        BeforeNextPurgeWrite = null;
+        before?.Invoke();
+        if (items.Count > 0 && Holds?.HeldSubjects.Contains(subjectRef) == true)
+        {
+            throw new LegalHoldException("A legal hold names the subject.");
+        }
+
+        var purged = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var current = Truth[item.ItemId];
+            if (current.IsDue(now) && current.ErasureJobId == jobId)
+            {
+                Truth[item.ItemId] = current with { State = ItemState.Purged, VersionsDeleted = 0 };
+                Data?.Purged.Add(item.ItemId);
+                purged.Add(item.ItemId);
+            }
+        }
+
+        Written();
+        return Task.FromResult<IReadOnlySet<string>>(purged);
+    }
+
     public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var before = BeforeNextPurgeWrite;
         BeforeNextPurgeWrite = null;
         before?.Invoke();
-        if (Holds?.HeldSubjects.Contains(subjectRef) == true)
+        if (items.Count > 0 && Holds?.HeldSubjects.Contains(subjectRef) == true)
         {
             throw new LegalHoldException("A legal hold names the subject.");
         }
@@ -120,6 +146,31 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         if (SyncOnEveryWrite)
         {
             SyncIndex();
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>An erasure's page manifests in memory.</summary>
+public sealed class InMemoryManifests : IErasureManifests
+{
+    public Dictionary<(string JobId, long Page), List<ErasureItem>> Pages { get; } = [];
+
+    public Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        Pages[(jobId, page)] = items.Select(i => i with { State = ItemState.SoftDeleted }).ToList();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ErasureItem>?>(Pages.TryGetValue((jobId, page), out var items) ? items : null);
+
+    public Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        foreach (var key in Pages.Keys.Where(k => k.JobId == jobId).ToList())
+        {
+            Pages.Remove(key);
         }
 
         return Task.CompletedTask;

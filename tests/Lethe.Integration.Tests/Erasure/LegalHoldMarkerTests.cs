@@ -31,7 +31,7 @@ public sealed class LegalHoldMarkerTests : IClassFixture<LetheApiFactory>
     private static DynamoErasureInventory Inventory(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo)
     {
         var names = ResourceNames.FromEnvironment();
-        return new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants));
+        return new DynamoErasureInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants), logical => names.Table(ResourceCatalog.TableNamed(logical)));
     }
 
     private static async Task<string> PlaceHoldAsync(ErasureScenario scenario, string subject)

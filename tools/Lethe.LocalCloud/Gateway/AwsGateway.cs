@@ -90,7 +90,7 @@ public sealed class AwsGateway : IAsyncDisposable
                 return;
             }
 
-            gateway.AwsCalls.Count(context.Request);
+            await gateway.AwsCalls.CountAsync(context.Request);
             if (context.Request.Headers["X-Amz-Target"].ToString() is { Length: > 0 } target && target.StartsWith(KmsCallCounter.TargetPrefix, StringComparison.Ordinal))
             {
                 var kms = await KmsCallCounter.InspectAsync(context.Request, target);

@@ -15,12 +15,18 @@ public sealed class CompleteStep(ErasurePorts ports) : ErasureStep(ports)
         ArgumentNullException.ThrowIfNull(state);
         var job = await CurrentJobAsync(state, cancellationToken);
         await Jobs.ForgetReasonsAsync(job.TenantId, job.SubjectRef, cancellationToken);
-        if (job.Status != JobStatus.Completed)
+        var completed = job.Status == JobStatus.Completed
+            ? job
+            : await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Notify, Now), cancellationToken);
+        if (completed is not { Status: JobStatus.Completed })
         {
-            await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Notify, Now), cancellationToken);
+            // Not at its notice (a step out of order): nothing is completed, and the purge's manifests stay.
+            return state;
         }
 
-        await AuditOnceAsync(job, "complete", "erasure.complete", AuditActions.Success, new JsonObject { ["certificateId"] = job.CertificateId }, cancellationToken);
+        // The soft-delete's page manifests served the purge; nothing reads them once the job has completed.
+        await Ports.Manifests.DeleteAsync(job.TenantId, job.Id, cancellationToken);
+        await AuditOnceAsync(job, "complete", "erasure.complete", AuditActions.Success, new JsonObject { ["certificateId"] = completed.CertificateId }, cancellationToken);
         return state;
     }
 }

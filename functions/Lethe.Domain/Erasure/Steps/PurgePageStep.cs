@@ -5,13 +5,22 @@ using Lethe.Domain.Records;
 namespace Lethe.Domain.Erasure.Steps;
 
 /// <summary>
-/// PurgePage: deletes one page of due items (every object version, every table item) and adds what the page earned to the
-/// job's counters and the certificate's tally in one conditional write. What the page does not purge now is decided from
-/// each item's current state (a consistent read), never from the index copy, which may be stale: an item a crashed run
-/// already purged still counts as purged, a restored one as restored. A legal hold placed meanwhile pauses the erasure.
+/// PurgePage: purges one page of what the soft-delete hid, read back from its page manifest (never from the subject's index):
+/// single table items in one guarded transaction each with their data, objects and histories through purging → data deleted →
+/// purged. What the page earned (purged items by category and store, object versions) is added to the job's counters in one
+/// conditional write. When the manifests are done, a sweep over the subject's index (where purged items no longer appear)
+/// counts what was restored and purges what the soft-delete never saw. Every decision about an item not purged now is made
+/// from its current state (a consistent read), never from an index or manifest copy. A legal hold placed meanwhile pauses the
+/// erasure before anything more is deleted.
 /// </summary>
 public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
 {
+    /// <summary>The purge's cursor while it reads manifests (the first page starts with none).</summary>
+    public const string ManifestCursor = "manifest:";
+
+    /// <summary>The purge's cursor once its manifests are done: this prefix, then the subject index's own cursor.</summary>
+    public const string SweepCursor = "sweep:";
+
     public override async Task<ErasureState> RunAsync(ErasureState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -21,87 +30,132 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
             return await PauseForHoldAsync(job, state, cancellationToken);
         }
 
-        var now = Now;
-        var (items, next) = await Ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
         var page = state.Page + 1;
-        var tally = new PageTally();
-        var errors = new List<JobError>();
-        IReadOnlySet<string> purging;
+        var outcome = new PageOutcome(Now);
         try
         {
-            purging = await PurgeNowAsync(job, items.Where(i => i.IsDue(now) || i.State == ItemState.Purging).ToList(), now, tally, errors, cancellationToken);
+            var sweeping = state.Cursor?.StartsWith(SweepCursor, StringComparison.Ordinal) == true;
+            if (!sweeping && await Ports.Manifests.ReadAsync(job.TenantId, job.Id, page, cancellationToken) is { } manifest)
+            {
+                await PurgeManifestAsync(job, manifest, outcome, cancellationToken);
+                await RecordAsync(job, page, outcome, manifest, cancellationToken);
+                return Advance(state, ManifestCursor, page);
+            }
+
+            // The manifests are done (or there were none): the sweep pages through what is left in the subject's index.
+            var indexCursor = sweeping && state.Cursor!.Length > SweepCursor.Length ? state.Cursor[SweepCursor.Length..] : null;
+            var (items, indexNext) = await Ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, indexCursor, state.PageSize, cancellationToken);
+            await SweepAsync(job, items, outcome, cancellationToken);
+            await RecordAsync(job, page, outcome, items, cancellationToken);
+            return Advance(state, indexNext is null ? null : SweepCursor + indexNext, page);
         }
         catch (LegalHoldException)
         {
-            // A hold placed after the check above: the move to purging is conditional on no hold, so nothing more was deleted.
+            // A hold placed after the check above: every move to purged or purging is conditional on no hold, so nothing more
+            // was deleted.
             return await PauseForHoldAsync(job, state, cancellationToken);
         }
+    }
 
-        // A purged item never changes again, so its index copy is final; every other item not purged now is read again.
-        var undecided = items.Where(i => !purging.Contains(i.ItemId) && i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
-        var current = undecided.Count == 0 ? [] : await Ports.Inventory.CurrentAsync(job.TenantId, undecided, cancellationToken);
-        foreach (var item in items.Where(i => i.State == ItemState.Purged && !purging.Contains(i.ItemId)).Concat(current.Where(c => c.State == ItemState.Purged)))
+    /// <summary>Adds what the page earned to the job once (a replay moves no counter) and audits the page once.</summary>
+    private async Task RecordAsync(Job job, long page, PageOutcome outcome, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
+    {
+        var earned = outcome.Tally.Counts with { Failed = outcome.Errors.Count, Restored = outcome.Restored };
+        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page, earned, outcome.Errors, outcome.Now, cancellationToken))
         {
-            tally.Purged(item, item.VersionsDeleted);
-        }
-
-        // Active and not restored from this erasure: an item the soft-delete pass never saw (an index that lagged behind a write
-        // made just before the lock). Nobody chose to keep it, so it is hidden and purged now, never certified as a survivor.
-        var missed = current.Where(c => c.State == ItemState.Active && c.RestoredFrom != job.Id).ToList();
-        if (missed.Count > 0)
-        {
-            await Ports.Inventory.SoftDeleteAsync(job.TenantId, missed, job.Id, now, now, cancellationToken);
-            try
-            {
-                await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, PurgeAt = now }).ToList(), now, tally, errors, cancellationToken);
-            }
-            catch (LegalHoldException)
-            {
-                return await PauseForHoldAsync(job, state, cancellationToken);
-            }
-        }
-
-        foreach (var stuck in current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging))
-        {
-            errors.Add(new JobError(stuck.ItemId, $"The item is {ItemStates.Name(stuck.State)} and could not be moved to purging; retry the request.", now));
-        }
-
-        var earned = tally.Counts with { Failed = errors.Count, Restored = current.LongCount(c => c.State == ItemState.Active && c.RestoredFrom == job.Id) };
-        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page, earned, errors, now, cancellationToken))
-        {
-            var details = PageDetails(page, items.Where(i => i.State != ItemState.Active));
+            var details = PageDetails(page, items);
             details["purged"] = earned.Purged;
             details["failed"] = earned.Failed;
             details["restored"] = earned.Restored;
             await AuditOnceAsync(job, $"purge:{job.Execution}:{page}", "erasure.purge", earned.Failed > 0 ? "partial" : AuditActions.Success, details, cancellationToken);
         }
+    }
 
-        return Advance(state, next, page);
+    /// <summary>One manifest page: everything this erasure hid there, purged now unless its current state says otherwise.</summary>
+    private async Task PurgeManifestAsync(Job job, IReadOnlyList<ErasureItem> manifest, PageOutcome outcome, CancellationToken cancellationToken)
+    {
+        var due = manifest.Select(i => i with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = job.PurgeAt }).ToList();
+        var single = due.Where(i => i.IsSingleTableItem).ToList();
+        var purgedNow = await Ports.Inventory.PurgeSingleTableItemsAsync(job.TenantId, job.SubjectRef, job.Id, single, outcome.Now, cancellationToken);
+        foreach (var item in single.Where(i => purgedNow.Contains(i.ItemId)))
+        {
+            outcome.Tally.Purged(item, 0);
+        }
+
+        var purging = await PurgeNowAsync(job, due.Where(i => !i.IsSingleTableItem).ToList(), outcome, cancellationToken);
+        var undecided = due.Where(i => !purgedNow.Contains(i.ItemId) && !purging.Contains(i.ItemId)).Select(i => i.ItemId).ToList();
+        var current = undecided.Count == 0 ? [] : await Ports.Inventory.CurrentAsync(job.TenantId, undecided, cancellationToken);
+        foreach (var item in current.Where(c => c.State == ItemState.Purged && c.ErasureJobId == job.Id))
+        {
+            // Purged by a run of this page that crashed before it was recorded: it counts now, once.
+            outcome.Tally.Purged(item, item.VersionsDeleted);
+        }
+
+        // Left purging by a crashed run: its data is deleted again (already-gone data counts as deleted).
+        await PurgeNowAsync(job, current.Where(c => c.State == ItemState.Purging && c.ErasureJobId == job.Id).ToList(), outcome, cancellationToken);
+        foreach (var stuck in current.Where(c => c.State == ItemState.SoftDeleted && c.ErasureJobId == job.Id))
+        {
+            outcome.Errors.Add(new JobError(stuck.ItemId, "The item is soft_deleted and could not be moved to purging; retry the request.", outcome.Now));
+        }
+
+        // Restored items (active) are counted by the sweep, which sees every live item of the subject once.
+    }
+
+    /// <summary>
+    /// One sweep page of the subject's index: restored items count as survivors; an item the soft-delete never saw (an index
+    /// that lagged behind a write made just before the lock) or one another erasure left hidden was chosen by nobody to stay,
+    /// so it is hidden and purged now, never certified as a survivor. What this erasure's manifests hold is theirs.
+    /// </summary>
+    private async Task SweepAsync(Job job, IReadOnlyList<ErasureItem> items, PageOutcome outcome, CancellationToken cancellationToken)
+    {
+        var live = items.Where(i => i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
+        var current = live.Count == 0 ? [] : await Ports.Inventory.CurrentAsync(job.TenantId, live, cancellationToken);
+        outcome.Restored += current.LongCount(c => c.State == ItemState.Active && c.RestoredFrom == job.Id);
+        var missed = current.Where(c => (c.State == ItemState.Active && c.RestoredFrom != job.Id) || (c.State == ItemState.SoftDeleted && c.ErasureJobId != job.Id)).ToList();
+        if (missed.Count == 0)
+        {
+            return;
+        }
+
+        await Ports.Inventory.SoftDeleteAsync(job.TenantId, missed, job.Id, outcome.Now, outcome.Now, cancellationToken);
+        await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = outcome.Now }).ToList(), outcome, cancellationToken);
     }
 
     /// <summary>
     /// Moves the given due items to purging, deletes their data and marks them purged; adds what was purged to the tally and
     /// what failed to the errors. Returns the ids that were (or already were) purging.
     /// </summary>
-    private async Task<IReadOnlySet<string>> PurgeNowAsync(Job job, List<ErasureItem> due, DateTimeOffset now, PageTally tally, List<JobError> errors, CancellationToken cancellationToken)
+    private async Task<IReadOnlySet<string>> PurgeNowAsync(Job job, List<ErasureItem> due, PageOutcome outcome, CancellationToken cancellationToken)
     {
         if (due.Count == 0)
         {
             return new HashSet<string>(StringComparer.Ordinal);
         }
 
-        var purging = await Ports.Inventory.BeginPurgeAsync(job.TenantId, job.SubjectRef, due, now, cancellationToken);
+        var purging = await Ports.Inventory.BeginPurgeAsync(job.TenantId, job.SubjectRef, due, outcome.Now, cancellationToken);
         var targets = due.Where(i => purging.Contains(i.ItemId)).ToList();
         var outcomes = targets.Count == 0 ? [] : await Ports.Purger.PurgeAsync(job.TenantId, targets, cancellationToken);
         var done = outcomes.Where(o => o.Succeeded).Select(o => (o.ItemId, o.Versions)).ToList();
-        await Ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, now, cancellationToken);
+        await Ports.Inventory.MarkPurgedAsync(job.TenantId, done, job.Id, outcome.Now, cancellationToken);
         var versions = done.ToDictionary(d => d.ItemId, d => d.Versions, StringComparer.Ordinal);
         foreach (var item in targets.Where(t => versions.ContainsKey(t.ItemId)))
         {
-            tally.Purged(item, versions[item.ItemId]);
+            outcome.Tally.Purged(item, versions[item.ItemId]);
         }
 
-        errors.AddRange(outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, now)));
+        outcome.Errors.AddRange(outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, outcome.Now)));
         return purging;
+    }
+
+    /// <summary>What one purge page earned: its tally, failures and survivors.</summary>
+    private sealed class PageOutcome(DateTimeOffset now)
+    {
+        public DateTimeOffset Now { get; } = now;
+
+        public PageTally Tally { get; } = new();
+
+        public List<JobError> Errors { get; } = [];
+
+        public long Restored { get; set; }
     }
 }

@@ -8,7 +8,8 @@ namespace Lethe.Domain.Erasure.Steps;
 /// <summary>
 /// SoftDeletePage: hides one page of the subject's items at once from every read path, and takes over what is hidden already
 /// (by a cancelled erasure, or a single delete) so that it ends with this erasure's window, purge and certificate. Items
-/// restored from this erasure stay restored: a run resumed after a hold does not hide them again.
+/// restored from this erasure stay restored: a run resumed after a hold does not hide them again. The page's manifest (what
+/// this erasure now holds hidden) is written for the purge, and what the page read is added to the job's total.
 /// </summary>
 public sealed class SoftDeletePageStep(ErasurePorts ports) : ErasureStep(ports)
 {
@@ -26,10 +27,14 @@ public sealed class SoftDeletePageStep(ErasurePorts ports) : ErasureStep(ports)
         var (items, next) = await Ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, state.Cursor, state.PageSize, cancellationToken);
         var hiding = items.Where(i => ErasureItems.IsToHide(i, job.Id)).ToList();
         await Ports.Inventory.SoftDeleteAsync(job.TenantId, hiding, job.Id, job.PurgeAt!.Value, Now, cancellationToken);
-        // Earned by this page: what it leaves soft-deleted (the same count on a replay, which the store then ignores).
-        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + hiding.Count(i => i.State == ItemState.Active);
         var page = state.Page + 1;
-        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.SoftDelete, page, ErasureCounts.None with { SoftDeleted = hidden }, [], Now, cancellationToken))
+        // Before the page counts as done: a crash in between writes the same manifest again on the retry.
+        var manifest = items.Where(i => ErasureItems.IsToHide(i, job.Id) || (i.State is ItemState.SoftDeleted or ItemState.Purging && i.ErasureJobId == job.Id)).ToList();
+        await Ports.Manifests.WriteAsync(job.TenantId, job.Id, page, manifest, Now, cancellationToken);
+        // Earned by this page: what it read and what it leaves soft-deleted (the same on a replay, which the store then ignores).
+        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + hiding.Count(i => i.State == ItemState.Active);
+        var earned = ErasureCounts.None with { Total = items.Count(i => i.State != ItemState.Purged), SoftDeleted = hidden };
+        if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.SoftDelete, page, earned, [], Now, cancellationToken))
         {
             await AuditOnceAsync(job, $"soft-delete:{page}", "erasure.soft-delete", AuditActions.Success, PageDetails(page, items.Where(i => i.State != ItemState.Purged)), cancellationToken);
         }

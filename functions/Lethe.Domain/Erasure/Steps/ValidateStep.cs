@@ -4,7 +4,10 @@ using Lethe.Domain.Jobs;
 
 namespace Lethe.Domain.Erasure.Steps;
 
-/// <summary>Validate: the job is open and the subject is not held; counts the items and moves the job to its soft-delete.</summary>
+/// <summary>
+/// Validate: the job is open and the subject is not held; moves the job to its soft-delete. Nothing is counted here: the
+/// soft-delete pages add what they read to the total, so the subject's inventory is read once per erasure.
+/// </summary>
 public sealed class ValidateStep(ErasurePorts ports) : ErasureStep(ports)
 {
     public override async Task<ErasureState> RunAsync(ErasureState state, CancellationToken cancellationToken)
@@ -22,10 +25,8 @@ public sealed class ValidateStep(ErasurePorts ports) : ErasureStep(ports)
             throw new LegalHoldException("The subject is under a legal hold: nothing of it may be deleted.");
         }
 
-        var total = await Ports.Inventory.CountAsync(job.TenantId, job.SubjectRef, cancellationToken);
-        await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Validate, 1, ErasureCounts.None with { Total = total }, [], Now, cancellationToken);
         await MoveAsync(job, JobTransitions.Start(JobPhases.Validate, JobPhases.SoftDelete, Now), cancellationToken);
-        await AuditOnceAsync(job, "validate", "erasure.start", AuditActions.Success, new JsonObject { ["items"] = total, ["purgeAt"] = Time(job.PurgeAt!.Value) }, cancellationToken);
+        await AuditOnceAsync(job, "validate", "erasure.start", AuditActions.Success, new JsonObject { ["purgeAt"] = Time(job.PurgeAt!.Value) }, cancellationToken);
         return state with { Resume = "start", PurgeAt = Time(job.PurgeAt!.Value), Cursor = null, Page = 0, PagesInExecution = 0, More = true };
     }
 }

@@ -39,7 +39,22 @@ public sealed class SoftDeletePageStepTests
         var stored = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!;
         stored.Phase.Should().Be(JobPhases.RecoveryWindow);
         stored.Counts.SoftDeleted.Should().Be(3);
+        stored.Counts.Total.Should().Be(3, "the soft-delete adds what it read to the total; nothing else counts the inventory");
         _h.Evidence.Events.Values.Count(e => e.Action == "erasure.soft-delete").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task SoftDeletePage_ShouldWriteTheManifestOfWhatThisErasureNowHoldsHidden()
+    {
+        var job = await _h.SubmitAsync();
+        var requests = new Lethe.Domain.Requests.RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock);
+        var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct);
+        await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+        await requests.RestoreItemAsync(ErasureHarness.Tenant, "rec-2", Ct);
+
+        await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
+
+        _h.Manifests.Pages[(job.Id, 1)].Select(i => i.ItemId).Should().BeEquivalentTo("file-1", "rec-1");
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class ValidateStepTests
     }
 
     [Fact]
-    public async Task Validate_WhenRunTwice_ShouldCountTheItemsOnceMoveTheJobToSoftDeleteAndAuditTheStartOnce()
+    public async Task Validate_WhenRunTwice_ShouldMoveTheJobToSoftDeleteAndAuditTheStartOnce()
     {
         var job = await _h.SubmitAsync();
         var state = new ErasureState(ErasureHarness.Tenant, job.Id, 1);
@@ -36,7 +36,6 @@ public sealed class ValidateStepTests
         var stored = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!;
         stored.Status.Should().Be(JobStatus.Running);
         stored.Phase.Should().Be(JobPhases.SoftDelete);
-        stored.Counts.Total.Should().Be(3);
         replayed.More.Should().BeTrue();
         replayed.PurgeAt.Should().Be(ErasureStepsTime(job.PurgeAt!.Value));
         _h.Evidence.Events.Values.Count(e => e.Action == "erasure.start").Should().Be(1);

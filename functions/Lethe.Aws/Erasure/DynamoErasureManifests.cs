@@ -1,0 +1,106 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Erasure;
+
+/// <summary>
+/// An erasure's page manifests, items of the Jobs table beside the job (<c>MANIFEST#{jobId}#{page}#{part}</c>): per item its
+/// id, kind, category, location and whether it is sealed, in parts of at most <see cref="PartSize"/> entries (well inside
+/// DynamoDB's 400 KB item limit). They hold ids and storage keys, never data, and expire after <see cref="Lifetime"/> should
+/// the job never complete (a cancelled erasure leaves them).
+/// </summary>
+public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTable) : IErasureManifests
+{
+    public const int PartSize = 500;
+
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(400);
+
+    public async Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var parts = items.Count == 0 ? [[]] : items.Chunk(PartSize).ToList();
+        var expires = (at + Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        for (var part = 0; part < parts.Count; part++)
+        {
+            var item = DynamoKeys.Of(tenantId, PartKey(jobId, page, part));
+            item["parts"] = new() { N = parts.Count.ToString(CultureInfo.InvariantCulture) };
+            item["entries"] = new() { L = parts[part].Select(Entry).ToList(), IsLSet = true };
+            item["expiresAt"] = new() { N = expires };
+            await dynamo.PutItemAsync(new PutItemRequest { TableName = jobsTable, Item = item }, cancellationToken);
+        }
+    }
+
+    public async Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken)
+    {
+        var first = await dynamo.GetItemAsync(new GetItemRequest { TableName = jobsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, 0)), ConsistentRead = true }, cancellationToken);
+        if (first.Item is not { Count: > 0 } head)
+        {
+            return null;
+        }
+
+        var items = head["entries"].L.Select(FromEntry).ToList();
+        var parts = int.Parse(head["parts"].N, CultureInfo.InvariantCulture);
+        for (var part = 1; part < parts; part++)
+        {
+            var next = await dynamo.GetItemAsync(new GetItemRequest { TableName = jobsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, part)), ConsistentRead = true }, cancellationToken);
+            items.AddRange((next.Item is { Count: > 0 } found ? found["entries"].L : []).Select(FromEntry));
+        }
+
+        return items;
+    }
+
+    public async Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = jobsTable,
+                KeyConditionExpression = "pk = :p AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues = new()
+                {
+                    [":p"] = new() { S = DynamoKeys.TenantPartition(tenantId) },
+                    [":prefix"] = new() { S = $"MANIFEST#{jobId}#" },
+                },
+                ProjectionExpression = "pk, sk",
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            foreach (var key in page.Items)
+            {
+                await dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = jobsTable, Key = key }, cancellationToken);
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+    }
+
+    private static string PartKey(string jobId, long page, int part) =>
+        $"MANIFEST#{jobId}#{page.ToString("D10", CultureInfo.InvariantCulture)}#{part.ToString("D4", CultureInfo.InvariantCulture)}";
+
+    private static AttributeValue Entry(ErasureItem item) => new()
+    {
+        M = new()
+        {
+            ["i"] = new() { S = item.ItemId },
+            ["k"] = new() { S = item.Kind },
+            ["c"] = new() { S = item.Category },
+            ["l"] = new() { M = item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }, StringComparer.Ordinal) },
+            ["e"] = new() { BOOL = item.Encrypted },
+        },
+    };
+
+    private static ErasureItem FromEntry(AttributeValue entry)
+    {
+        var m = entry.M;
+        return new ErasureItem(
+            m["i"].S, m["k"].S, m["c"].S, ItemState.SoftDeleted,
+            m["l"].M.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal),
+            Encrypted: m.TryGetValue("e", out var e) && e.BOOL == true);
+    }
+}
