@@ -2,7 +2,7 @@ using Lethe.Api.Auth;
 using Lethe.Api.Configuration;
 using Lethe.Api.Endpoints;
 using Lethe.Api.Problems;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Api.Auditing;
 using Lethe.Aws.Audit;

@@ -7,7 +7,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Api;
 using Lethe.Api.Auth;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.LocalCloud;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 
 namespace Lethe.Tests.Cdk;
 

@@ -231,10 +231,10 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     {
         var api = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::Function").Single(f => f.LogicalId.StartsWith("ApiFunction", StringComparison.Ordinal)).Properties;
         var variables = api.GetProperty("Environment").GetProperty("Variables");
-        var users = variables.GetProperty(Lethe.Aws.Keys.TenantKeyPolicy.UsersVariable).GetRawText();
+        var users = variables.GetProperty(Lethe.Catalog.Variables.TenantKeyUsers).GetRawText();
 
         users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage");
-        variables.GetProperty(Lethe.Aws.Keys.TenantKeyPolicy.AdministratorVariable).GetRawText().Should().Contain(":root");
+        variables.GetProperty(Lethe.Catalog.Variables.TenantKeyAdministrator).GetRawText().Should().Contain(":root");
     }
 
     [GeneratedRegex("^(?<name>[A-Za-z]+?)(?:Function)?ServiceRoleDefaultPolicy")]

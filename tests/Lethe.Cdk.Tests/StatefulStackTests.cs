@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Amazon.CDK.Assertions;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 
 namespace Lethe.Tests.Cdk;
 

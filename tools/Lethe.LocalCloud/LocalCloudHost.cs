@@ -15,6 +15,7 @@ using Lethe.LocalCloud.Gateway;
 using Lethe.LocalCloud.Moto;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Lethe.Catalog;
 
 namespace Lethe.LocalCloud;
 
@@ -261,13 +262,13 @@ public sealed class LocalCloudHost : IAsyncDisposable
         var streamsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var streams = new EventSources.DynamoStreamsClient(streamsHttp, Endpoint, Region, Credentials);
         var poller = EventSources.DynamoStreamPoller.Start(
-            dynamo, streams, Environment[Lethe.Aws.Catalog.ResourceCatalog.Audit.NameVariable], FunctionCatalog.AuditChainer, _invoker,
+            dynamo, streams, Environment[Lethe.Catalog.ResourceCatalog.Audit.NameVariable], Handlers.AuditChainer, _invoker,
             _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
         _eventSources.Add(poller);
         _eventSources.Add(new DisposableClients(dynamo, streamsHttp));
         // What the status-change rule does in AWS: every job follows its execution (a stop, a failure) within a second or so.
         _eventSources.Add(EventSources.PeriodicInvoker.Start(
-            FunctionCatalog.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));
+            Handlers.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));
     }
 
     private sealed class DisposableClients(params IDisposable[] clients) : IAsyncDisposable

@@ -7,8 +7,7 @@ using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.S3;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
-using Lethe.Aws.Catalog;
-using Lethe.Aws.Configuration;
+using Lethe.Catalog;
 
 namespace Lethe.Cdk.Stacks;
 
@@ -32,19 +31,21 @@ public abstract partial class AslWorkflow : Construct
         var definition = File.ReadAllText(definitionFile);
         StateMachineArn = ArnOf(state.Stage, workflow);
         FunctionEnvironment = Environment(state, buckets);
-        FunctionEnvironment[ResourceNames.WorkflowVariable(workflow)] = StateMachineArn;
+        FunctionEnvironment[Variables.Workflow(workflow)] = StateMachineArn;
 
         var substitutions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (Match placeholder in FunctionPlaceholder().Matches(definition))
         {
-            var handler = placeholder.Groups["handler"].Value.Replace('_', '-');
+            var name = placeholder.Groups[0].Value[2..^1];
+            var handler = Handlers.FromPlaceholder(name)
+                ?? throw new InvalidOperationException($"workflows/{workflow}.asl.json names ${{{name}}}, which is no handler in Lethe.Catalog.Handlers.");
             if (Functions.ContainsKey(handler))
             {
                 continue;
             }
 
             var function = Support(createFunction, handler, Describe(handler));
-            substitutions[placeholder.Groups[0].Value[2..^1]] = function.FunctionArn;
+            substitutions[name] = function.FunctionArn;
         }
 
         var topic = state.Topics[ResourceCatalog.Notifications.LogicalName];
@@ -166,6 +167,6 @@ public abstract partial class AslWorkflow : Construct
     private static string Pascal(string handler) =>
         string.Concat(handler.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
 
-    [GeneratedRegex(@"\$\{Function_(?<handler>[a-z0-9_]+)\}")]
+    [GeneratedRegex(@"\$\{Function_[a-z0-9_]+\}")]
     private static partial Regex FunctionPlaceholder();
 }

@@ -4,7 +4,7 @@ using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 
 namespace Lethe.Cdk.Stacks;
 
@@ -20,7 +20,7 @@ public sealed class DeletionWorkflow : AslWorkflow
     {
         ArgumentNullException.ThrowIfNull(followedMachineArns);
         // Operators and the console change executions; the job follows (AWS sends these events itself).
-        var jobStatus = Support(createFunction, "job-status", "Mirrors Step Functions execution status changes (stop, failure, redrive) into jobs.");
+        var jobStatus = Support(createFunction, Handlers.JobStatus, "Mirrors Step Functions execution status changes (stop, failure, redrive) into jobs.");
         new Rule(this, "ExecutionStatusChanged", new RuleProps
         {
             Description = "Every status change of a job's execution (deletion, export) updates its job.",
@@ -32,14 +32,14 @@ public sealed class DeletionWorkflow : AslWorkflow
             },
             Targets = [new LambdaFunction(jobStatus, new LambdaFunctionProps { RetryAttempts = 10 })],
         });
-        var reconcile = Support(createFunction, "jobs-reconcile", "Starts executions a crash kept from starting and applies status changes the rule missed.");
+        var reconcile = Support(createFunction, Handlers.JobsReconcile, "Starts executions a crash kept from starting and applies status changes the rule missed.");
         new Rule(this, "ReconcileJobs", new RuleProps
         {
             Description = "Reconciles open jobs with their executions every five minutes.",
             Schedule = Schedule.Rate(Duration.Minutes(5)),
             Targets = [new LambdaFunction(reconcile, new LambdaFunctionProps { RetryAttempts = 2 })],
         });
-        var sweep = Support(createFunction, "soft-delete-sweep", "Purges what cancelled erasures left soft-deleted once the recovery window has ended.");
+        var sweep = Support(createFunction, Handlers.SoftDeleteSweep, "Purges what cancelled erasures left soft-deleted once the recovery window has ended.");
         new Rule(this, "DailySoftDeleteSweep", new RuleProps
         {
             Description = "Purges soft-deleted items past their recovery window, daily.",
@@ -57,32 +57,32 @@ public sealed class DeletionWorkflow : AslWorkflow
         var tenants = Table(ResourceCatalog.Tenants);
         switch (handler)
         {
-            case "erasure-validate":
+            case Handlers.ErasureValidate:
                 // The legal hold check; the inventory is not read (the soft-delete counts what it reads).
                 GrantTable(target, tenants, "dynamodb:Query");
                 break;
-            case "erasure-soft-delete-page":
+            case Handlers.ErasureSoftDeletePage:
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:UpdateItem");
                 GrantTable(target, records, "dynamodb:UpdateItem");
                 // The page's manifest (MANIFEST#jobId#page#part) beside the job, which the purge reads back.
                 GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
                 break;
-            case "erasure-begin-purge":
+            case Handlers.ErasureBeginPurge:
                 // A legal hold placed during the window pauses the erasure here.
                 GrantTable(target, tenants, "dynamodb:Query");
                 break;
-            case "erasure-purge-page":
-            case "soft-delete-sweep":
+            case Handlers.ErasurePurgePage:
+            case Handlers.SoftDeleteSweep:
                 // Pages from the index, consistent re-reads of what a page does not purge, conditional moves.
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem");
-                GrantTable(target, records, handler == "erasure-purge-page"
+                GrantTable(target, records, handler == Handlers.ErasurePurgePage
                     ? ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] // hides a missed item's record first
                     : ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]);
                 // Holds: listed for the step's check, and the subject's hold marker checked in every move to purging.
-                GrantTable(target, tenants, handler == "soft-delete-sweep"
+                GrantTable(target, tenants, handler == Handlers.SoftDeleteSweep
                     ? ["dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:Scan"]
                     : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
-                if (handler == "soft-delete-sweep")
+                if (handler == Handlers.SoftDeleteSweep)
                 {
                     // The sweep leaves a subject with an open erasure to that erasure (its lock).
                     GrantErasureLock(target, "dynamodb:GetItem");
@@ -96,13 +96,13 @@ public sealed class DeletionWorkflow : AslWorkflow
                 }
 
                 break;
-            case "erasure-shred":
+            case Handlers.ErasureShred:
                 // Decided from the job's counters; survivors (if any) paged and re-read consistently, their records rewrapped.
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:BatchGetItem");
                 GrantTable(target, records, "dynamodb:GetItem", "dynamodb:UpdateItem");
                 GrantTable(target, keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
                 break;
-            case "erasure-certify":
+            case Handlers.ErasureCertify:
                 var certificates = Bucket(ResourceCatalog.Certificates);
                 certificates.GrantPut(target);
                 certificates.GrantRead(target);
@@ -110,27 +110,27 @@ public sealed class DeletionWorkflow : AslWorkflow
                 // The certificate names the audit chain head at completion.
                 GrantTable(target, Table(ResourceCatalog.Audit), "dynamodb:GetItem");
                 break;
-            case "erasure-schedule-scrub":
+            case Handlers.ErasureScheduleScrub:
                 GrantTable(target, tenants, "dynamodb:GetItem");
                 // The backup-scrub marker (SCRUB#jobId) beside the job.
                 GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
                 break;
-            case "erasure-hand-over":
+            case Handlers.ErasureHandOver:
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
                 break;
-            case "erasure-complete":
+            case Handlers.ErasureComplete:
                 // Ends the subject's lock, forgets the free-text reasons of the subject's jobs (their bySubject index), and deletes
                 // the purge's page manifests.
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:Query");
                 break;
-            case "erasure-record-failure":
+            case Handlers.ErasureRecordFailure:
                 GrantErasureLock(target, "dynamodb:DeleteItem");
                 break;
-            case "job-status":
+            case Handlers.JobStatus:
                 // A failed or stopped execution ends the lock; a redrive in the console takes it again.
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem");
                 break;
-            case "jobs-reconcile":
+            case Handlers.JobsReconcile:
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query");
                 // A paused erasure resumes once no hold names its subject.
                 GrantTable(target, tenants, "dynamodb:Query");
@@ -144,16 +144,16 @@ public sealed class DeletionWorkflow : AslWorkflow
 
     protected override string Describe(string handler) => handler switch
     {
-        "erasure-validate" => "Deletion workflow: validates the request (open job, no legal hold) and counts the subject's items.",
-        "erasure-soft-delete-page" => "Deletion workflow: soft-deletes one page of the subject's items (hidden from every read at once).",
-        "erasure-begin-purge" => "Deletion workflow: ends the recovery window, or stops cleanly when the request was cancelled.",
-        "erasure-purge-page" => "Deletion workflow: purges one page (every object version, every table item), skipping restored and held items.",
-        "erasure-shred" => "Deletion workflow: crypto-shreds the subject's KEK (survivors are rewrapped under a fresh KEK first).",
-        "erasure-certify" => "Deletion workflow: signs the deletion certificate (KMS, P-256) into the Object-Lock bucket, once.",
-        "erasure-schedule-scrub" => "Deletion workflow: records that backups must be scrubbed of the subject within 30 days.",
-        "erasure-complete" => "Deletion workflow: completes the job and ends the subject's erasure lock.",
-        "erasure-record-failure" => "Deletion workflow: records a failure on the job and in the audit (the Catch of every Task).",
-        "erasure-hand-over" => "Deletion workflow: continues a long erasure in a fresh execution before the history limit.",
+        Handlers.ErasureValidate => "Deletion workflow: validates the request (open job, no legal hold) and counts the subject's items.",
+        Handlers.ErasureSoftDeletePage => "Deletion workflow: soft-deletes one page of the subject's items (hidden from every read at once).",
+        Handlers.ErasureBeginPurge => "Deletion workflow: ends the recovery window, or stops cleanly when the request was cancelled.",
+        Handlers.ErasurePurgePage => "Deletion workflow: purges one page (every object version, every table item), skipping restored and held items.",
+        Handlers.ErasureShred => "Deletion workflow: crypto-shreds the subject's KEK (survivors are rewrapped under a fresh KEK first).",
+        Handlers.ErasureCertify => "Deletion workflow: signs the deletion certificate (KMS, P-256) into the Object-Lock bucket, once.",
+        Handlers.ErasureScheduleScrub => "Deletion workflow: records that backups must be scrubbed of the subject within 30 days.",
+        Handlers.ErasureComplete => "Deletion workflow: completes the job and ends the subject's erasure lock.",
+        Handlers.ErasureRecordFailure => "Deletion workflow: records a failure on the job and in the audit (the Catch of every Task).",
+        Handlers.ErasureHandOver => "Deletion workflow: continues a long erasure in a fresh execution before the history limit.",
         _ => $"Deletion workflow step {handler}.",
     };
 }

@@ -1,7 +1,7 @@
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 
 namespace Lethe.Cdk.Stacks;
 
@@ -17,12 +17,12 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
         var inventory = Table(ResourceCatalog.Inventory);
         switch (handler)
         {
-            case "export-collect":
+            case Handlers.ExportCollect:
                 GrantTable(target, inventory, "dynamodb:Query");
                 break;
-            case "export-record-failure":
+            case Handlers.ExportRecordFailure:
                 break;
-            case "export-package":
+            case Handlers.ExportPackage:
                 // Reads the subject's items; registers one item per volume before writing it (an export is a copy of the person's
                 // data: erasure purges it), in a transaction that checks the subject's erasure lock.
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem");
@@ -47,7 +47,7 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions"], Resources = [Bucket(ResourceCatalog.Exports).BucketArn] }));
                 // The subject's KEK, the SSE-KMS files and the volume under the tenant key: granted by each tenant key's policy.
                 break;
-            case "export-complete":
+            case Handlers.ExportComplete:
                 GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
                 break;
             default:
@@ -57,10 +57,10 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
 
     protected override string Describe(string handler) => handler switch
     {
-        "export-collect" => "Export workflow: counts the subject's active records and files and starts packaging.",
-        "export-package" => "Export workflow: streams one volume (ZIP or JSON, fields decrypted) into an S3 multipart upload under the tenant key.",
-        "export-complete" => "Export workflow: completes the job; its download link expires 7 days later.",
-        "export-record-failure" => "Export workflow: records a failure on the job and in the audit (the Catch of every Task).",
+        Handlers.ExportCollect => "Export workflow: counts the subject's active records and files and starts packaging.",
+        Handlers.ExportPackage => "Export workflow: streams one volume (ZIP or JSON, fields decrypted) into an S3 multipart upload under the tenant key.",
+        Handlers.ExportComplete => "Export workflow: completes the job; its download link expires 7 days later.",
+        Handlers.ExportRecordFailure => "Export workflow: records a failure on the job and in the audit (the Catch of every Task).",
         _ => $"Export workflow step {handler}.",
     };
 }

@@ -4,7 +4,7 @@ using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.S3;
 using Amazon.CDK.AWS.SQS;
 using Constructs;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Attribute = Amazon.CDK.AWS.DynamoDB.Attribute;
 
 namespace Lethe.Cdk.Stacks;

@@ -8,8 +8,7 @@ using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AwsApigatewayv2Integrations;
 using Constructs;
-using Lethe.Aws.Catalog;
-using Lethe.Aws.Keys;
+using Lethe.Catalog;
 
 namespace Lethe.Cdk.Stacks;
 
@@ -26,7 +25,7 @@ public sealed class StatelessStack : Stack
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(settings);
         Ping = LetheFunction("Ping", "Post-deployment smoke check: proves the binary starts and the handler registry resolves.",
-            handler: "ping", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(10), new Dictionary<string, string>
+            handler: Handlers.Ping, Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(10), new Dictionary<string, string>
             {
                 ["POWERTOOLS_SERVICE_NAME"] = "lethe-ping",
                 ["LETHE_STAGE"] = "aws",
@@ -55,8 +54,8 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
                 [ResourceCatalog.Jobs.NameVariable] = state.Tables[ResourceCatalog.Jobs.LogicalName].TableName,
                 [ResourceCatalog.Certificates.NameVariable] = state.Buckets[ResourceCatalog.Certificates.LogicalName].BucketName,
-                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("deletion")] = AslWorkflow.ArnOf(state.Stage, "deletion"),
-                [Lethe.Aws.Configuration.ResourceNames.WorkflowVariable("export")] = AslWorkflow.ArnOf(state.Stage, "export"),
+                [Variables.Workflow("deletion")] = AslWorkflow.ArnOf(state.Stage, "deletion"),
+                [Variables.Workflow("export")] = AslWorkflow.ArnOf(state.Stage, "export"),
                 [ResourceCatalog.Exports.NameVariable] = state.Buckets[ResourceCatalog.Exports.LogicalName].BucketName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
@@ -74,7 +73,7 @@ public sealed class StatelessStack : Stack
         GrantTable(Api, state, ResourceCatalog.Audit, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query");
 
         AuditChainer = LetheFunction("AuditChainer", "Links each tenant's new audit journal events into its hash chain (Audit table stream).",
-            handler: "audit-chainer", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(60), new Dictionary<string, string>
+            handler: Handlers.AuditChainer, Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Seconds(60), new Dictionary<string, string>
             {
                 ["POWERTOOLS_SERVICE_NAME"] = "lethe-audit-chainer",
                 ["LETHE_STAGE"] = "aws",
@@ -91,7 +90,7 @@ public sealed class StatelessStack : Stack
         // Anchors: the API on demand (POST …/audit/anchors), the schedule daily; both sign and write, neither deletes.
         var archive = state.Buckets[ResourceCatalog.AuditArchive.LogicalName];
         AuditAnchor = LetheFunction("AuditAnchor", "Signs every tenant's audit chain head into the Object-Lock audit archive (daily).",
-            handler: "audit-anchor", Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Minutes(5), new Dictionary<string, string>
+            handler: Handlers.AuditAnchor, Code.FromAsset(settings.FunctionsAsset), memoryMb: 256, Duration.Minutes(5), new Dictionary<string, string>
             {
                 ["POWERTOOLS_SERVICE_NAME"] = "lethe-audit-anchor",
                 ["LETHE_STAGE"] = "aws",
@@ -141,17 +140,17 @@ public sealed class StatelessStack : Stack
             LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment);
         Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn]);
-        Export.GrantStartAndDescribe(Deletion.Functions["jobs-reconcile"]);
+        Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step and the package step through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
-        Api.AddEnvironment(TenantKeyPolicy.AdministratorVariable, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        Api.AddEnvironment(TenantKeyPolicy.UsersVariable, string.Join(",",
-            Api.Role!.RoleArn, Deletion.Functions["erasure-shred"].Role!.RoleArn, Export.Functions["export-package"].Role!.RoleArn));
-        Api.AddEnvironment(TenantKeyPolicy.BucketsVariable, string.Join(",",
+        Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
+        Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",",
+            Api.Role!.RoleArn, Deletion.Functions[Handlers.ErasureShred].Role!.RoleArn, Export.Functions[Handlers.ExportPackage].Role!.RoleArn));
+        Api.AddEnvironment(Variables.TenantKeyBuckets, string.Join(",",
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
-        foreach (var keyUser in new[] { Api, Deletion.Functions["erasure-shred"], Export.Functions["export-package"] })
+        foreach (var keyUser in new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] })
         {
             GrantForeignTenantKeys(keyUser);
         }
@@ -160,7 +159,7 @@ public sealed class StatelessStack : Stack
         _ = new CfnOutput(this, "TenantKeyUserRoles", new CfnOutputProps
         {
             Description = "The roles a BYOK key policy must allow kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey.",
-            Value = string.Join(",", Api.Role!.RoleArn, Deletion.Functions["erasure-shred"].Role!.RoleArn, Export.Functions["export-package"].Role!.RoleArn),
+            Value = string.Join(",", Api.Role!.RoleArn, Deletion.Functions[Handlers.ErasureShred].Role!.RoleArn, Export.Functions[Handlers.ExportPackage].Role!.RoleArn),
         });
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);

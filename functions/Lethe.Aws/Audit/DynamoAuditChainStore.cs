@@ -4,6 +4,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Domain.Audit;
 
 namespace Lethe.Aws.Audit;

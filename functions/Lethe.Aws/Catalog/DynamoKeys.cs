@@ -1,4 +1,5 @@
 using Amazon.DynamoDBv2.Model;
+using Lethe.Catalog;
 
 namespace Lethe.Aws.Catalog;
 

@@ -2,7 +2,7 @@ using Amazon.DynamoDBv2;
 using Amazon.KeyManagementService;
 using Amazon.S3;
 using Lethe.Aws.Audit;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Jobs;
 using Lethe.Aws.Keys;

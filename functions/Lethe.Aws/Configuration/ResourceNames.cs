@@ -1,4 +1,4 @@
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 
 namespace Lethe.Aws.Configuration;
 
@@ -60,7 +60,7 @@ public sealed class ResourceNames
         return _lookup(WorkflowVariable(workflow)) is { Length: > 0 } arn ? arn : null;
     }
 
-    public static string WorkflowVariable(string workflow) => $"LETHE_WORKFLOW_{workflow.ToUpperInvariant().Replace('-', '_')}";
+    public static string WorkflowVariable(string workflow) => Variables.Workflow(workflow);
 
     private string Require(string variable, string logicalName) =>
         _lookup(variable) is { Length: > 0 } value

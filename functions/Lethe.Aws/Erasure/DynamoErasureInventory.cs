@@ -4,6 +4,7 @@ using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Records;

@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Errors;
 
@@ -145,12 +146,15 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
             var owners = folder.ToDictionary(w => w.Key, w => w.Owner, StringComparer.Ordinal);
             var list = byBucket.TryGetValue(folder.Key.Bucket, out var existing) ? existing : byBucket[folder.Key.Bucket] = [];
             var keys = owners.Keys.ToHashSet(StringComparer.Ordinal);
-            // A few objects: list each by its own key; many: list their folder once (1,000 versions a call) and keep theirs.
-            var prefixes = owners.Count <= FolderListingThreshold ? owners.Keys.ToList() : [folder.Key.Folder];
+            // A few objects: list each by its own key; many: list their folder from just before the page's first key to its last
+            // (1,000 versions a call), so a page's listing is bounded by the page, not by everything else in the folder.
+            var ranges = owners.Count <= FolderListingThreshold
+                ? owners.Keys.Select(k => (Prefix: k, From: (string?)null, To: (string?)null)).ToList()
+                : [(folder.Key.Folder, keys.Min(Utf8Order.Instance), keys.Max(Utf8Order.Instance))];
             var seen = new HashSet<(string, string)>();
-            foreach (var prefix in prefixes)
+            foreach (var (prefix, from, to) in ranges)
             {
-                foreach (var (key, versionId) in await VersionsUnderAsync(folder.Key.Bucket, prefix, keys, cancellationToken))
+                foreach (var (key, versionId) in await VersionsUnderAsync(folder.Key.Bucket, prefix, keys, from, to, cancellationToken))
                 {
                     // One key's prefix can cover another's (a/x and a/x.bak): each version once.
                     if (seen.Add((key, versionId)))
@@ -186,22 +190,39 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         }
     }
 
-    private async Task<List<(string Key, string VersionId)>> VersionsUnderAsync(string bucket, string prefix, HashSet<string> keys, CancellationToken cancellationToken)
+    /// <summary>
+    /// The versions of <paramref name="keys"/> under <paramref name="prefix"/>; with a range, the listing starts just before
+    /// <paramref name="from"/> and stops after <paramref name="to"/> (S3 lists keys in UTF-8 byte order).
+    /// </summary>
+    private async Task<List<(string Key, string VersionId)>> VersionsUnderAsync(
+        string bucket, string prefix, HashSet<string> keys, string? from, string? to, CancellationToken cancellationToken)
     {
         var found = new List<(string, string)>();
-        string? keyMarker = null, versionMarker = null;
-        bool truncated;
+        // Listing begins after the marker: the first key less one character sorts before it (and after nothing of the page).
+        string? keyMarker = from is { Length: > 1 } ? from[..^1] : null, versionMarker = null;
+        bool more;
         do
         {
             var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellationToken);
-            found.AddRange((page.Versions ?? []).Where(v => keys.Contains(v.Key)).Select(v => (v.Key, v.VersionId ?? "null")));
-            truncated = page.IsTruncated == true;
+            var versions = page.Versions ?? [];
+            found.AddRange(versions.Where(v => keys.Contains(v.Key)).Select(v => (v.Key, v.VersionId ?? "null")));
+            var pastTheEnd = to is not null && versions.Count > 0 && Utf8Order.Instance.Compare(versions[^1].Key, to) > 0;
+            more = page.IsTruncated == true && !pastTheEnd;
             keyMarker = page.NextKeyMarker;
             versionMarker = page.NextVersionIdMarker;
         }
-        while (truncated);
+        while (more);
 
         return found;
+    }
+
+    /// <summary>S3's key order: UTF-8 bytes, compared one by one.</summary>
+    private sealed class Utf8Order : IComparer<string>
+    {
+        public static readonly Utf8Order Instance = new();
+
+        public int Compare(string? x, string? y) =>
+            x is null || y is null ? string.CompareOrdinal(x, y) : System.Text.Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(y));
     }
 
     /// <summary>The first two segments of a key (<c>{tenant}/{subjectRef}/</c>), or the key itself when it has fewer.</summary>

@@ -6,6 +6,7 @@ using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Exports;

@@ -1,6 +1,7 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Domain.Errors;
 
 namespace Lethe.Aws.Jobs;

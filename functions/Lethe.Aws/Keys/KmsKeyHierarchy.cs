@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Domain.Crypto;
 
 namespace Lethe.Aws.Keys;

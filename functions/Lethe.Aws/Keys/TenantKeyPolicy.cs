@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Lethe.Catalog;
 
 namespace Lethe.Aws.Keys;
 
@@ -12,10 +13,10 @@ namespace Lethe.Aws.Keys;
 /// </summary>
 public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<string> UserRoleArns, IReadOnlyList<string> RetiringRoleArns, IReadOnlyList<string> BucketArns, string Region)
 {
-    public const string AdministratorVariable = "LETHE_TENANT_KEY_ADMIN";
-    public const string UsersVariable = "LETHE_TENANT_KEY_USERS";
-    public const string RetirersVariable = "LETHE_TENANT_KEY_RETIRERS";
-    public const string BucketsVariable = "LETHE_TENANT_KEY_BUCKETS";
+    public const string AdministratorVariable = Variables.TenantKeyAdministrator;
+    public const string UsersVariable = Variables.TenantKeyUsers;
+    public const string RetirersVariable = Variables.TenantKeyRetirers;
+    public const string BucketsVariable = Variables.TenantKeyBuckets;
 
     /// <summary>The account moto (and the local cloud) reports; its root stands in for every principal locally.</summary>
     public const string LocalAccountRoot = "arn:aws:iam::123456789012:root";

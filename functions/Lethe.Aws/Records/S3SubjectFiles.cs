@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Domain.Records;
 
 namespace Lethe.Aws.Records;

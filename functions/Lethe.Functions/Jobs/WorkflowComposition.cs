@@ -1,6 +1,6 @@
 using System.Globalization;
 using Lethe.Aws.Audit;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Certificates;
 using Lethe.Aws.Composition;
 using Lethe.Aws.Erasure;

@@ -6,7 +6,7 @@ using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Aws.Audit;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Domain.Security;
 using Lethe.Tests.Integration.Fixtures;

@@ -49,7 +49,7 @@ public sealed class TenantGuardTests : IClassFixture<LetheApiFactory>
         body.RootElement.GetProperty("state").GetString().Should().Be("active");
         body.RootElement.GetProperty("timeScale").GetInt32().Should().Be(1);
         body.RootElement.GetProperty("createdAt").GetDateTimeOffset().Should().BeCloseTo(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        var stored = await new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Tenants))
+        var stored = await new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Tenants))
             .FindAsync(tenant, TestContext.Current.CancellationToken);
         stored!.Id.Should().Be(tenant);
     }
@@ -70,7 +70,7 @@ public sealed class TenantGuardTests : IClassFixture<LetheApiFactory>
         var b = await ProblemAsync(toMissing, HttpStatusCode.Forbidden, "forbidden");
         (a.GetProperty("title").GetString(), a.GetProperty("detail").GetString())
             .Should().Be((b.GetProperty("title").GetString(), b.GetProperty("detail").GetString()), "a 403 tells nothing about the other tenant");
-        var stored = await new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Tenants))
+        var stored = await new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Tenants))
             .FindAsync(missing, TestContext.Current.CancellationToken);
         stored.Should().BeNull("a refused request provisions nothing");
     }
@@ -140,7 +140,7 @@ public sealed class TenantGuardTests : IClassFixture<LetheApiFactory>
     public async Task A_terminated_tenant_answers_410_to_its_own_admin_but_403_to_a_stranger()
     {
         var tenant = NewTenant();
-        var repository = new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Tenants));
+        var repository = new DynamoTenantRepository(_cloud.Cloud.CreateDynamoDbClient(), ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Tenants));
         await repository.GetOrCreateAsync(new Tenant(tenant, "Old Co", TenantState.Terminated, DateTimeOffset.UtcNow.AddYears(-1), 1), TestContext.Current.CancellationToken);
         using var admin = _api.ClientWithToken(tenant, Roles.TenantAdmin);
         using var stranger = _api.ClientWithToken(NewTenant(), Roles.TenantAdmin);

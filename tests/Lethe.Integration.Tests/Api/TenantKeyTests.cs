@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Amazon.DynamoDBv2.Model;
 using Amazon.KeyManagementService.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Tenants;
 using Lethe.Domain.Security;

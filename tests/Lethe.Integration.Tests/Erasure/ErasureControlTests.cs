@@ -361,7 +361,7 @@ public sealed class ErasureRetryTests : IClassFixture<LetheApiFactory>
         await scenario.SeedAsync("rosa", fileVersions: 1);
         var subjectRef = await scenario.SubjectRefAsync("rosa");
         using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
-        var inventory = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Inventory);
+        var inventory = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Inventory);
         var stuck = $"file_{Guid.NewGuid():N}";
         await dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
         {

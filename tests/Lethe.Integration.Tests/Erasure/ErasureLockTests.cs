@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Exports;
 using Lethe.Aws.Jobs;

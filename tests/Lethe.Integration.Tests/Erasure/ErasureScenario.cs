@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Keys;
 using Lethe.Aws.Records;

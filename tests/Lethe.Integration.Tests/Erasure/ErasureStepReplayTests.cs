@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Amazon.S3.Model;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Certificates;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Jobs;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Erasure;
 using Lethe.Domain.Erasure;

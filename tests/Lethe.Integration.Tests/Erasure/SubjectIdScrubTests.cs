@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Amazon.DynamoDBv2.Model;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Domain.Security;
 using Lethe.Tests.Integration.Api;

@@ -43,7 +43,7 @@ public sealed class LocalCloudFixture : IAsyncLifetime
         {
             var page = await dynamo.QueryAsync(new Amazon.DynamoDBv2.Model.QueryRequest
             {
-                TableName = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Aws.Catalog.ResourceCatalog.Audit),
+                TableName = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Audit),
                 KeyConditionExpression = "pk = :p AND begins_with(sk, :e)",
                 ExpressionAttributeValues = new() { [":p"] = new() { S = $"TENANT#{tenant}" }, [":e"] = new() { S = "EVENT#" } },
                 ConsistentRead = true,

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.KeyManagementService.Model;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Crypto;

@@ -211,7 +211,7 @@ public sealed partial class LetheUpTests
         await aws.WaitForExitAsync(TestContext.Current.CancellationToken);
 
         aws.ExitCode.Should().Be(0);
-        output.Should().ContainAll(Lethe.Aws.Catalog.ResourceCatalog.Tables.Select(t => Lethe.LocalCloud.Bootstrap.ResourceBootstrapper.PhysicalName("lethe-local", t.LogicalName)));
+        output.Should().ContainAll(Lethe.Catalog.ResourceCatalog.Tables.Select(t => Lethe.LocalCloud.Bootstrap.ResourceBootstrapper.PhysicalName("lethe-local", t.LogicalName)));
     }
 
     [Fact]

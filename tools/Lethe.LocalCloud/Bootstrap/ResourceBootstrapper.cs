@@ -7,7 +7,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.SQS;
 using Amazon.SQS.Model;
-using Lethe.Aws.Catalog;
+using Lethe.Catalog;
 using KmsTag = Amazon.KeyManagementService.Model.Tag;
 using S3Tag = Amazon.S3.Model.Tag;
 

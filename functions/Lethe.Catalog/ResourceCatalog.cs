@@ -1,4 +1,4 @@
-namespace Lethe.Aws.Catalog;
+namespace Lethe.Catalog;
 
 public enum KeyAttributeType
 {

@@ -1,0 +1,70 @@
+namespace Lethe.Catalog;
+
+/// <summary>
+/// Every Lambda handler Lethe deploys, by name: the CDK app sets <c>_HANDLER</c> to one of these, the functions' registry
+/// serves them, and the ASL files name their Task states' functions by <see cref="Placeholder"/>.
+/// </summary>
+public static class Handlers
+{
+    public const string Ping = "ping";
+    public const string AuditChainer = "audit-chainer";
+    public const string AuditAnchor = "audit-anchor";
+    public const string ErasureValidate = "erasure-validate";
+    public const string ErasureSoftDeletePage = "erasure-soft-delete-page";
+    public const string ErasureBeginPurge = "erasure-begin-purge";
+    public const string ErasurePurgePage = "erasure-purge-page";
+    public const string ErasureShred = "erasure-shred";
+    public const string ErasureCertify = "erasure-certify";
+    public const string ErasureScheduleScrub = "erasure-schedule-scrub";
+    public const string ErasureComplete = "erasure-complete";
+    public const string ErasureRecordFailure = "erasure-record-failure";
+    public const string ErasureHandOver = "erasure-hand-over";
+    public const string ExportCollect = "export-collect";
+    public const string ExportPackage = "export-package";
+    public const string ExportComplete = "export-complete";
+    public const string ExportRecordFailure = "export-record-failure";
+    public const string JobStatus = "job-status";
+    public const string JobsReconcile = "jobs-reconcile";
+    public const string SoftDeleteSweep = "soft-delete-sweep";
+
+    /// <summary>The Task states' handlers of workflows/deletion.asl.json.</summary>
+    public static IReadOnlyList<string> Deletion { get; } =
+    [
+        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
+        ErasureComplete, ErasureRecordFailure, ErasureHandOver,
+    ];
+
+    /// <summary>The Task states' handlers of workflows/export.asl.json.</summary>
+    public static IReadOnlyList<string> Export { get; } = [ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure];
+
+    /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep).</summary>
+    public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep];
+
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. JobSupport];
+
+    /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
+    public static string Placeholder(string handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return $"Function_{handler.Replace('-', '_')}";
+    }
+
+    /// <summary>The handler an ASL placeholder names, or null when it names none of <see cref="All"/>.</summary>
+    public static string? FromPlaceholder(string placeholder) => All.FirstOrDefault(h => Placeholder(h) == placeholder);
+}
+
+/// <summary>The environment variables through which deployed functions learn what the CDK app (or the local cloud) created.</summary>
+public static class Variables
+{
+    /// <summary>The state machine ARN of a workflow (<c>deletion</c> → <c>LETHE_WORKFLOW_DELETION</c>).</summary>
+    public static string Workflow(string workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        return $"LETHE_WORKFLOW_{workflow.ToUpperInvariant().Replace('-', '_')}";
+    }
+
+    public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
+    public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";
+    public const string TenantKeyRetirers = "LETHE_TENANT_KEY_RETIRERS";
+    public const string TenantKeyBuckets = "LETHE_TENANT_KEY_BUCKETS";
+}
