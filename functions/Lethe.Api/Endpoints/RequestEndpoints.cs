@@ -12,43 +12,8 @@ using Lethe.Domain.Requests;
 
 namespace Lethe.Api.Endpoints;
 
-public sealed record SubmitRequestBody(string? Type, string? SubjectId, string? Reason, string? Format);
-
-public sealed record ProgressView(long Total, long Processed, long Failed, int Percent);
-
-public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held);
-
-public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset At);
-
-public sealed record JobView(
-    string Id, string TenantId, string Type, string? SubjectId, string SubjectRef, string Status, string Phase, ProgressView Progress,
-    DateTimeOffset? Eta, IReadOnlyList<JobErrorView> Errors, CountsView Counts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format,
-    DownloadView? Download);
-
-/// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>
-public sealed record DownloadView(string Url, DateTimeOffset? ExpiresAt, int Parts, long Bytes);
-
-public sealed record DownloadAuditDetails(string RequestId, string SubjectRef, int Part, int Parts);
-
-public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
-
-public sealed record RestoreResult(string RequestId, long Restored);
-
-public sealed record ItemRestored(string ItemId, string State);
-
-public sealed record CertificateResponse(JsonElement Certificate, string Payload, string Signature, string Algorithm, string KeyId);
-
-public sealed record CertificateList(IReadOnlyList<CertificateResponse> Items);
-
-public sealed record RequestAuditDetails(string RequestId, string Type, string SubjectRef, string Status);
-
-public sealed record ItemRestoreAuditDetails(string ItemId, string? RequestId);
-
-public sealed record RestoreAuditDetails(string RequestId, string SubjectRef, long Restored);
-
 /// <summary>Data subject requests (API.md, Requests): submit, list, read, cancel, restore, retry, certificates.</summary>
-public static class RequestEndpoints
+public static partial class RequestEndpoints
 {
     public const string IdempotencyHeader = "Idempotency-Key";
 
@@ -260,89 +225,6 @@ public static class RequestEndpoints
         }
     }
 
-    private static async Task<IResult> CertificateAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
-    {
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
-        {
-            return ProblemTypes.NotFound(http, "deletion request");
-        }
-
-        return await certificates.FindAsync(tenantId, job.Id, "deletion", http.RequestAborted) is { } certificate
-            ? TypedResults.Ok(Response(certificate))
-            : ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
-                $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when the erasure completes.", job.Id);
-    }
-
-    private static async Task<IResult> CertificatesAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
-    {
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
-        {
-            return ProblemTypes.NotFound(http, "deletion request");
-        }
-
-        var all = await certificates.ListAsync(tenantId, job.Id, http.RequestAborted);
-        return TypedResults.Ok(new CertificateList(all.Select(Response).ToList()));
-    }
-
-    private static async Task<IResult> DownloadAsync(
-        string tenantId, string requestId, string? part, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, S3ExportStore exports,
-        Domain.Exports.IExportVolumeRegistry volumes, TimeProvider clock, AuditRecorder audit)
-    {
-        var number = 1;
-        if (part is not null && (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number < 1))
-        {
-            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["part"] = ["part is a volume number from 1 to download.parts."] });
-        }
-
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !JobTypes.IsExport(job.Type))
-        {
-            return ProblemTypes.NotFound(http, "export request");
-        }
-
-        // Seeing a request is not downloading it: the download is checked against the export's own subject, whatever other
-        // roles (auditor, service) let the token see the request.
-        if (!await ReachesAsync(http, job, job.Type == JobType.AuditExport ? Capability.ReadAudit : Capability.DownloadExports, subjectRefs))
-        {
-            return ProblemTypes.Forbidden(http);
-        }
-
-        if (job.Status != JobStatus.Completed)
-        {
-            return ProblemTypes.Conflict(http, "export-not-ready", "Export not ready",
-                $"The export is {JobStatuses.Name(job.Status)} in phase {job.Phase}: it can be downloaded once it has completed.", job.Id);
-        }
-
-        // A refused download is audited too, with who asked. Erased outranks expired: it says why the data is gone for good.
-        async Task<IResult> GoneAsync(string slug, string title, string detail)
-        {
-            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
-            return ProblemTypes.Create(http, StatusCodes.Status410Gone, slug, title, detail);
-        }
-
-        if (!await volumes.IsAvailableAsync(tenantId, job.Id, number, http.RequestAborted))
-        {
-            return await GoneAsync("export-erased", "Export erased", "The subject of this export has been (or is being) erased, and this export with it.");
-        }
-
-        var now = clock.GetUtcNow();
-        if (job.DownloadExpiresAt is not { } expires || now >= expires)
-        {
-            return await GoneAsync("export-expired", "Export link expired", "This export's link has expired (7 days after it completed); submit a new export request.");
-        }
-
-        if (number > job.ExportParts)
-        {
-            return ProblemTypes.NotFound(http, $"part {number} (this export has {job.ExportParts})");
-        }
-
-        await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
-        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
-        return TypedResults.Redirect(url);
-    }
-
-    private static JsonElement DownloadDetails(Job job, int part) => JsonSerializer.SerializeToElement(
-        new DownloadAuditDetails(job.Id, job.SubjectRef, part, job.ExportParts), ApiJsonContext.Default.DownloadAuditDetails);
-
     private static async Task<IResult> RestoreItemAsync(string tenantId, string itemId, HttpContext http, RequestService requests, AuditRecorder audit)
     {
         if (itemId.Length is 0 or > 128)
@@ -412,13 +294,6 @@ public static class RequestEndpoints
             JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed
                 ? new DownloadView($"/v1/tenants/{job.TenantId}/requests/{job.Id}/download", job.DownloadExpiresAt, job.ExportParts, job.ExportBytes)
                 : null);
-    }
-
-    public static CertificateResponse Response(SignedCertificate certificate)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        using var parsed = JsonDocument.Parse(certificate.Payload);
-        return new CertificateResponse(parsed.RootElement.Clone(), Convert.ToBase64String(certificate.Payload), Convert.ToBase64String(certificate.Signature), SignedCertificate.Algorithm, certificate.KeyId);
     }
 
     private static JsonElement Details(Job job) => JsonSerializer.SerializeToElement(

@@ -6,6 +6,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Audit;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Audit;
 
@@ -226,7 +227,7 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         return new AuditEvent(
             item["eventId"].S,
             tenantId,
-            DateTimeOffset.Parse(item["at"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            Timestamps.Parse(item["at"].S),
             new AuditActor(item["actorSub"].S, item["actorRole"].S),
             item["action"].S,
             item["target"].S,

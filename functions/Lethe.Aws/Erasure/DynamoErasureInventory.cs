@@ -8,6 +8,7 @@ using Lethe.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Erasure;
 
@@ -395,7 +396,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
 
     private static Dictionary<string, AttributeValue> ItemKey(string tenantId, string itemId) => DynamoKeys.Of(tenantId, $"ITEM#{itemId}");
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset at) => Timestamps.Format(at);
 
     private static Dictionary<string, AttributeValue>? Decode(string? cursor, string tenantId, string subjectPk)
     {
@@ -425,7 +426,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             Text("category") ?? "unknown",
             ItemStates.Parse(item["state"].S),
             (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>(),
-            Text("purgeAt") is { } purgeAt ? DateTimeOffset.Parse(purgeAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
+            Text("purgeAt") is { } purgeAt ? Timestamps.Parse(purgeAt) : null,
             Text("erasureJobId"),
             item.TryGetValue("encrypted", out var e) && e.BOOL == true,
             item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0,

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Domain.Audit;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Evidence;
 
@@ -100,7 +101,7 @@ public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
                 root.GetProperty("tenantId").GetString()!,
                 root.GetProperty("seq").GetInt64(),
                 root.GetProperty("hash").GetString()!,
-                DateTimeOffset.Parse(root.GetProperty("at").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                Timestamps.Parse(root.GetProperty("at").GetString()!),
                 root.GetProperty("keyId").GetString()!),
             payload,
             Convert.FromBase64String(document.Signature));

@@ -6,6 +6,7 @@ using Lethe.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain.Exports;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Exports;
 
@@ -33,7 +34,7 @@ public sealed class DynamoExportVolumes(IAmazonDynamoDB dynamo, string inventory
             },
         };
         item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
-        item["subjectSk"] = new() { S = $"{at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}#{itemId}" };
+        item["subjectSk"] = new() { S = $"{Timestamps.Format(at)}#{itemId}" };
         try
         {
             await locks.WriteAsync(tenantId, subjectRef,

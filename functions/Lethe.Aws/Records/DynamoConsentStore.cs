@@ -5,6 +5,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Aws.Jobs;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Records;
 
@@ -22,7 +23,7 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
         return $"consent-{subjectRef[..16]}-{purpose}";
     }
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset at) => Timestamps.Format(at);
 
     private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
@@ -156,7 +157,7 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
         return active;
     }
 
-    private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    private static DateTimeOffset Parse(string value) => Timestamps.Parse(value);
 
     private async Task<List<Dictionary<string, AttributeValue>>> QueryAsync(string tenantId, string prefix, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Records;
 
@@ -95,6 +96,6 @@ public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTabl
         ItemStates.Parse(item["state"].S),
         item["classification"].S,
         item.TryGetValue("visibility", out var v) ? v.S : null,
-        item.TryGetValue("retainUntil", out var r) ? DateTimeOffset.Parse(r.S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
+        item.TryGetValue("retainUntil", out var r) ? Timestamps.Parse(r.S) : null,
         (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>());
 }

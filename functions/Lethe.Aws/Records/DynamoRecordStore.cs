@@ -7,6 +7,7 @@ using Lethe.Catalog;
 using Lethe.Aws.Jobs;
 using Lethe.Domain.Classification;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Records;
 
@@ -150,7 +151,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
 
     private static Dictionary<string, AttributeValue> Key(string tenantId, string sortKey) => DynamoKeys.Of(tenantId, sortKey);
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset at) => Timestamps.Format(at);
 
     private static Dictionary<string, AttributeValue> RecordItem(StoredRecord record)
     {
@@ -233,8 +234,8 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
             encrypted,
             encrypted ? new Dictionary<string, string>() : fields.ToDictionary(f => f.Key, f => f.Value.S, StringComparer.Ordinal),
             encrypted ? fields.ToDictionary(f => f.Key, f => f.Value.B.ToArray(), StringComparer.Ordinal) : new Dictionary<string, byte[]>(),
-            DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-            DateTimeOffset.Parse(item["retainUntil"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            Timestamps.Parse(item["createdAt"].S),
+            Timestamps.Parse(item["retainUntil"].S),
             ItemStates.Parse(item["state"].S),
             item["createdBy"].S);
     }

@@ -6,6 +6,7 @@ using Amazon.S3.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Records;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Records;
 
@@ -55,7 +56,7 @@ public sealed class S3SubjectFiles(IAmazonS3 s3, IAmazonDynamoDB dynamo, string 
             },
         };
         item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
-        item["subjectSk"] = new() { S = $"{now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}#{itemId}" };
+        item["subjectSk"] = new() { S = $"{Timestamps.Format(now)}#{itemId}" };
         try
         {
             await dynamo.PutItemAsync(new PutItemRequest { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, cancellationToken);

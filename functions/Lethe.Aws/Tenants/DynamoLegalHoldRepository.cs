@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Tenancy;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Tenants;
 
@@ -113,7 +114,7 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
         tenantId,
         item["subjectRef"].S,
         item["reason"].S,
-        DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        Timestamps.Parse(item["createdAt"].S),
         item["createdBy"].S);
 }
 

@@ -5,6 +5,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Tenancy;
+using Lethe.Domain;
 
 namespace Lethe.Aws.Tenants;
 
@@ -129,7 +130,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         item["tenantId"].S,
         item["name"].S,
         Tenant.ParseState(item["state"].S),
-        DateTimeOffset.Parse(item["createdAt"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        Timestamps.Parse(item["createdAt"].S),
         item.TryGetValue("timeScale", out var scale) ? int.Parse(scale.N, CultureInfo.InvariantCulture) : 1)
     {
         KeyArn = item.TryGetValue("keyArn", out var key) ? key.S : null,

@@ -38,7 +38,7 @@ public static class AuditChain
     public static readonly string GenesisHash = new('0', 64);
 
     /// <summary>Times are hashed as ISO 8601 UTC with milliseconds, the form the API shows.</summary>
-    public static string FormatTime(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTime(DateTimeOffset at) => Timestamps.Format(at);
 
     public static string ComputeHash(AuditEvent evt, long seq, string prevHash)
     {

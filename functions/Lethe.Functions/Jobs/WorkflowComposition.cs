@@ -89,7 +89,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             chain,
             new KmsEvidenceSigner(shared.Kms, names.Key(ResourceCatalog.SigningKey)),
             new S3CertificateStore(s3, names.Bucket(ResourceCatalog.Certificates)),
-            jobs,
+            new DynamoBackupScrubSchedule(dynamo, names.Table(ResourceCatalog.Jobs)),
             shared.Tenants,
             clock);
 

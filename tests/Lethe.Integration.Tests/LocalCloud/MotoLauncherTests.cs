@@ -15,6 +15,28 @@ public sealed class MotoLauncherTests(LocalCloudFixture fixture)
     {
         fixture.Cloud.MotoOutput.Should().MatchRegex("stepfunctions-patch=(applied|not needed)");
         fixture.Cloud.MotoOutput.Should().MatchRegex("stop-patch=(applied|not needed)");
+        fixture.Cloud.MotoOutput.Should().MatchRegex("key-marker-patch=(applied|not needed)");
+    }
+
+    [Fact]
+    public async Task A_version_listing_from_a_key_marker_alone_starts_with_the_first_key_after_it_as_S3_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var s3 = fixture.Cloud.CreateS3Client();
+        var names = new Lethe.Aws.Configuration.ResourceNames(v => fixture.Cloud.Environment.TryGetValue(v, out var value) ? value : null);
+        var bucket = names.Bucket(Lethe.Catalog.ResourceCatalog.Data);
+        var prefix = $"key-marker-{Guid.NewGuid():N}/";
+        foreach (var key in new[] { "a/f.txt", "b/f.txt", "c/f.txt" })
+        {
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = prefix + key, ContentBody = key }, ct);
+        }
+
+        // A marker that is no key (the page's first key less one character, as the purge lists) and one that is a key.
+        var between = await s3.ListVersionsAsync(new Amazon.S3.Model.ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = prefix + "b/f.tx" }, ct);
+        var after = await s3.ListVersionsAsync(new Amazon.S3.Model.ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = prefix + "a/f.txt" }, ct);
+
+        between.Versions.Select(v => v.Key[prefix.Length..]).Should().Equal("b/f.txt", "c/f.txt");
+        after.Versions.Select(v => v.Key[prefix.Length..]).Should().Equal("b/f.txt", "c/f.txt");
     }
 
     [Fact]

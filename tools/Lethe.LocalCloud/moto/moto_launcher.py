@@ -22,6 +22,10 @@ What stock moto_server does not do, and that the local cloud needs:
    comes before the execution's worker has entered its first state is dropped. Either way the execution stays RUNNING.
    The patch waits in short slices, ending as soon as the program is no longer running, and holds an early stop until
    the program has begun.
+5. ListObjectVersions with a KeyMarker alone. S3 lists the keys after the marker; moto 5.2.1 also drops the first version
+   after it (the loop that passes the marker `continue`s on the version where it stops skipping), so a listing that
+   starts after a key that does not exist loses one object. The patch turns such a marker into the pair moto handles
+   right: the last version at or before the marker, with its version id (or no marker when nothing is before it).
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -234,6 +238,31 @@ def patch_stepfunctions_stop() -> str:
     return "applied"
 
 
+def patch_s3_key_marker() -> str:
+    from moto.core.utils import unix_time_millis
+    from moto.s3 import models
+
+    original = models.S3Backend.list_object_versions
+    source = inspect.getsource(original)
+    if "skip_versions = version.name < key_marker" not in source:
+        return "not needed"
+
+    def list_object_versions(self, bucket_name, delimiter=None, key_marker=None, max_keys=1000, prefix="", version_id_marker=None):
+        if key_marker and not version_id_marker and not delimiter:
+            bucket = self.get_bucket(bucket_name)
+            # The same order moto lists in: name, then newest first (a stable sort over the same iteration).
+            before = [version for _, versions in bucket.keys.iterlists() for version in versions if version.name <= key_marker]
+            before.sort(key=lambda r: (r.name, -unix_time_millis(r.last_modified)))
+            if before:
+                key_marker, version_id_marker = before[-1].name, before[-1].version_id
+            else:
+                key_marker = None
+        return original(self, bucket_name, delimiter=delimiter, key_marker=key_marker, max_keys=max_keys, prefix=prefix, version_id_marker=version_id_marker)
+
+    models.S3Backend.list_object_versions = list_object_versions
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -244,7 +273,12 @@ def main() -> None:
     status = patch_stepfunctions()
     transactions = patch_dynamodb_transactions()
     stop = patch_stepfunctions_stop()
-    print(f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}", flush=True)
+    key_marker = patch_s3_key_marker()
+    print(
+        f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}"
+        f" key-marker-patch={key_marker}",
+        flush=True,
+    )
 
     from moto.server import main as moto_main
 

@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Lethe.Api.Endpoints;
+
+public sealed record SubmitRequestBody(string? Type, string? SubjectId, string? Reason, string? Format);
+
+public sealed record ProgressView(long Total, long Processed, long Failed, int Percent);
+
+public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held);
+
+public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset At);
+
+public sealed record JobView(
+    string Id, string TenantId, string Type, string? SubjectId, string SubjectRef, string Status, string Phase, ProgressView Progress,
+    DateTimeOffset? Eta, IReadOnlyList<JobErrorView> Errors, CountsView Counts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format,
+    DownloadView? Download);
+
+/// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>
+public sealed record DownloadView(string Url, DateTimeOffset? ExpiresAt, int Parts, long Bytes);
+
+public sealed record DownloadAuditDetails(string RequestId, string SubjectRef, int Part, int Parts);
+
+public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
+
+public sealed record RestoreResult(string RequestId, long Restored);
+
+public sealed record ItemRestored(string ItemId, string State);
+
+public sealed record CertificateResponse(JsonElement Certificate, string Payload, string Signature, string Algorithm, string KeyId);
+
+public sealed record CertificateList(IReadOnlyList<CertificateResponse> Items);
+
+public sealed record RequestAuditDetails(string RequestId, string Type, string SubjectRef, string Status);
+
+public sealed record ItemRestoreAuditDetails(string ItemId, string? RequestId);
+
+public sealed record RestoreAuditDetails(string RequestId, string SubjectRef, long Restored);

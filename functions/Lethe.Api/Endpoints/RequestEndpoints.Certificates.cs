@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
+using Lethe.Api.Problems;
+using Lethe.Aws.Exports;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+using Lethe.Domain.Requests;
+
+namespace Lethe.Api.Endpoints;
+
+/// <summary>The signed certificates of a request (deletion, backup scrub).</summary>
+public static partial class RequestEndpoints
+{
+    private static async Task<IResult> CertificateAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
+    {
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
+        {
+            return ProblemTypes.NotFound(http, "deletion request");
+        }
+
+        return await certificates.FindAsync(tenantId, job.Id, "deletion", http.RequestAborted) is { } certificate
+            ? TypedResults.Ok(Response(certificate))
+            : ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
+                $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when the erasure completes.", job.Id);
+    }
+
+    private static async Task<IResult> CertificatesAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
+    {
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { Type: JobType.Deletion } job)
+        {
+            return ProblemTypes.NotFound(http, "deletion request");
+        }
+
+        var all = await certificates.ListAsync(tenantId, job.Id, http.RequestAborted);
+        return TypedResults.Ok(new CertificateList(all.Select(Response).ToList()));
+    }
+
+    public static CertificateResponse Response(SignedCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        using var parsed = JsonDocument.Parse(certificate.Payload);
+        return new CertificateResponse(parsed.RootElement.Clone(), Convert.ToBase64String(certificate.Payload), Convert.ToBase64String(certificate.Signature), SignedCertificate.Algorithm, certificate.KeyId);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
+using Lethe.Api.Problems;
+using Lethe.Aws.Exports;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Security;
+using Lethe.Domain.Tenancy;
+using Lethe.Domain.Requests;
+
+namespace Lethe.Api.Endpoints;
+
+/// <summary>Export downloads: a short-lived URL per volume, every download audited.</summary>
+public static partial class RequestEndpoints
+{
+    private static async Task<IResult> DownloadAsync(
+        string tenantId, string requestId, string? part, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, S3ExportStore exports,
+        Domain.Exports.IExportVolumeRegistry volumes, TimeProvider clock, AuditRecorder audit)
+    {
+        var number = 1;
+        if (part is not null && (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number < 1))
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["part"] = ["part is a volume number from 1 to download.parts."] });
+        }
+
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !JobTypes.IsExport(job.Type))
+        {
+            return ProblemTypes.NotFound(http, "export request");
+        }
+
+        // Seeing a request is not downloading it: the download is checked against the export's own subject, whatever other
+        // roles (auditor, service) let the token see the request.
+        if (!await ReachesAsync(http, job, job.Type == JobType.AuditExport ? Capability.ReadAudit : Capability.DownloadExports, subjectRefs))
+        {
+            return ProblemTypes.Forbidden(http);
+        }
+
+        if (job.Status != JobStatus.Completed)
+        {
+            return ProblemTypes.Conflict(http, "export-not-ready", "Export not ready",
+                $"The export is {JobStatuses.Name(job.Status)} in phase {job.Phase}: it can be downloaded once it has completed.", job.Id);
+        }
+
+        // A refused download is audited too, with who asked. Erased outranks expired: it says why the data is gone for good.
+        async Task<IResult> GoneAsync(string slug, string title, string detail)
+        {
+            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
+            return ProblemTypes.Create(http, StatusCodes.Status410Gone, slug, title, detail);
+        }
+
+        if (!await volumes.IsAvailableAsync(tenantId, job.Id, number, http.RequestAborted))
+        {
+            return await GoneAsync("export-erased", "Export erased", "The subject of this export has been (or is being) erased, and this export with it.");
+        }
+
+        var now = clock.GetUtcNow();
+        if (job.DownloadExpiresAt is not { } expires || now >= expires)
+        {
+            return await GoneAsync("export-expired", "Export link expired", "This export's link has expired (7 days after it completed); submit a new export request.");
+        }
+
+        if (number > job.ExportParts)
+        {
+            return ProblemTypes.NotFound(http, $"part {number} (this export has {job.ExportParts})");
+        }
+
+        await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
+        return TypedResults.Redirect(url);
+    }
+
+    private static JsonElement DownloadDetails(Job job, int part) => JsonSerializer.SerializeToElement(
+        new DownloadAuditDetails(job.Id, job.SubjectRef, part, job.ExportParts), ApiJsonContext.Default.DownloadAuditDetails);
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Catalog;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Requests;
+using Lethe.Domain;
+
+namespace Lethe.Aws.Jobs;
+
+/// <summary>Conditional job transitions (<see cref="JobTransitions"/>) as DynamoDB update expressions.</summary>
+public sealed partial class DynamoJobStore
+{
+    public async Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var current = await FindAsync(tenantId, jobId, cancellationToken);
+        if (current is null)
+        {
+            return null;
+        }
+
+        var names = new Dictionary<string, string> { ["#status"] = "status" };
+        if (update.WhenPhase is { Count: > 0 } || update.Phase is not null)
+        {
+            names["#phase"] = "phase";
+        }
+
+        var values = new Dictionary<string, AttributeValue> { [":now"] = new() { S = Time(update.At) } };
+        var conditions = new List<string> { "attribute_exists(pk)" };
+        conditions.Add($"#status IN ({string.Join(", ", update.WhenStatus.Select((s, i) => Bind(values, $":ws{i}", JobStatuses.Name(s))))})");
+        if (update.WhenPhase is { Count: > 0 } phases)
+        {
+            conditions.Add($"#phase IN ({string.Join(", ", phases.Select((p, i) => Bind(values, $":wp{i}", p)))})");
+        }
+
+        var set = new List<string> { "updatedAt = :now" };
+        var remove = new List<string>();
+        var add = new List<string>();
+        if (update.Status is { } status)
+        {
+            set.Add("#status = :status");
+            set.Add("statusPk = :statusPk");
+            values[":status"] = new() { S = JobStatuses.Name(status) };
+            values[":statusPk"] = new() { S = StatusPartition(tenantId, status) };
+            // The sparse "open" index holds open jobs only: a job leaves it when it closes and comes back when a retry reopens it.
+            if (JobStatuses.IsOpen(status))
+            {
+                set.Add("openPk = :openPk, openSk = :openSk");
+                values[":openPk"] = new() { S = OpenPartition };
+                values[":openSk"] = new() { S = $"{tenantId}#{jobId}" };
+            }
+            else
+            {
+                remove.Add("openPk");
+                remove.Add("openSk");
+            }
+        }
+
+        if (update.Phase is { } phase)
+        {
+            set.Add("#phase = :phase");
+            set.Add("phaseStartedAt = :now");
+            values[":phase"] = new() { S = phase };
+        }
+
+        if (update.MarkPurgeStarted)
+        {
+            set.Add("purgeStartedAt = if_not_exists(purgeStartedAt, :now)");
+        }
+
+        if (update.CompletedAt is { } completed)
+        {
+            set.Add("completedAt = :completed");
+            values[":completed"] = new() { S = Time(completed) };
+        }
+
+        if (update.CertificateId is { } certificate)
+        {
+            set.Add("certificateId = :certificate");
+            values[":certificate"] = new() { S = certificate };
+        }
+
+        if (update.Total is { } total)
+        {
+            set.Add("#total = :total");
+            names["#total"] = "total";
+            values[":total"] = new() { N = total.ToString(CultureInfo.InvariantCulture) };
+        }
+
+        if (update.DownloadExpiresAt is { } expires)
+        {
+            set.Add("downloadExpiresAt = :expires");
+            values[":expires"] = new() { S = Time(expires) };
+        }
+
+        if (update.ResetPurge)
+        {
+            set.Add($"#purged = :zero, #failed = :zero, #held = :zero, #restored = :zero, #errors = :none, {VersionsAttribute} = :zero");
+            var cleared = 0;
+            foreach (var tally in current.Counts.PurgedByCategory.Keys.Select(k => CategoryTallyPrefix + k)
+                .Concat(current.Counts.PurgedByStore.Keys.Select(k => StoreTallyPrefix + k)))
+            {
+                names[$"#c{cleared}"] = tally;
+                remove.Add($"#c{cleared++}");
+            }
+
+            names["#errors"] = "errors";
+            foreach (var counter in new[] { "purged", "failed", "held", "restored" })
+            {
+                names[$"#{counter}"] = counter;
+            }
+
+            values[":zero"] = new() { N = "0" };
+            values[":none"] = new() { L = [], IsLSet = true };
+            remove.Add($"{PageAttribute(JobPhases.Purge)}");
+            remove.Add("executionArn");
+        }
+
+        if (update.Error is { } error)
+        {
+            set.Add("#errors = list_append(if_not_exists(#errors, :none), :error)");
+            names["#errors"] = "errors";
+            values[":none"] = new() { L = [], IsLSet = true };
+            values[":error"] = new() { L = [ErrorItem(error)] };
+        }
+
+        if (update.NextExecution)
+        {
+            add.Add("execution :one");
+            values[":one"] = new() { N = "1" };
+            if (!remove.Contains("executionArn"))
+            {
+                remove.Add("executionArn");
+            }
+        }
+
+        var expression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : "") + (add.Count > 0 ? " ADD " + string.Join(", ", add) : "");
+        var jobUpdate = new Update
+        {
+            TableName = jobsTable,
+            Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
+            UpdateExpression = expression,
+            ConditionExpression = string.Join(" AND ", conditions),
+            ExpressionAttributeNames = names,
+            ExpressionAttributeValues = values,
+        };
+        var transaction = new List<TransactWriteItem> { new() { Update = jobUpdate } };
+        var lockCondition = new Dictionary<string, AttributeValue> { [":job"] = new() { S = jobId } };
+        if (update.ReleaseErasureLock)
+        {
+            transaction.Add(new() { Delete = new Delete
+            {
+                TableName = jobsTable,
+                Key = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef)),
+                ConditionExpression = "attribute_not_exists(pk) OR jobId = :job",
+                ExpressionAttributeValues = lockCondition,
+            } });
+        }
+
+        if (update.AcquireErasureLock)
+        {
+            var lockItem = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef));
+            lockItem["jobId"] = new() { S = jobId };
+            transaction.Add(new() { Put = new Put
+            {
+                TableName = jobsTable,
+                Item = lockItem,
+                ConditionExpression = "attribute_not_exists(pk) OR jobId = :job",
+                ExpressionAttributeValues = lockCondition,
+            } });
+        }
+
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = transaction }, cancellationToken);
+        }
+        catch (TransactionCanceledException)
+        {
+            return null;
+        }
+
+        return await FindAsync(tenantId, jobId, cancellationToken);
+    }
+}
