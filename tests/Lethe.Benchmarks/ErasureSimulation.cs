@@ -39,7 +39,7 @@ public static class ErasureSimulation
             .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores.")
             .AppendLine("The real step classes (Lethe.Domain.Erasure.Steps and the kernel's HandOver) over the Domain tests' in-memory ports, with the real page size")
             .AppendLine(CultureInfo.InvariantCulture, $"({WorkflowPaging.PageSize:N0} items, cut by DynamoDB's 1 MB at {ItemBytes} bytes an item) and pages per execution ({WorkflowPaging.DefaultPagesPerExecution:N0}), driven in the order of workflows/deletion.asl.json.")
-            .AppendLine("Calls: each port call counted as the AWS calls its adapter makes (transactions of up to 100 actions, BatchGetItem of 100, manifests in parts of 500, one Query per 1 MB page, …).")
+            .AppendLine("Calls: each port call counted as the AWS calls its adapter makes (transactions of up to 100 actions, BatchGetItem of 100, manifests in parts of up to 350 KB, one Query per 1 MB page, …).")
             .AppendLine(CultureInfo.InvariantCulture, $"History: {TaskEvents} events per Task state, {ChoiceEvents} per Choice, {WaitEvents} per Wait, {PassEvents} per Pass, {EndEvents} per Succeed, {ExecutionEvents} per execution.")
             .AppendLine("Step memory: the most bytes one step invocation allocated (GC.GetAllocatedBytesForCurrentThread), the most a step process needs per call.")
             .AppendLine("Data: 90% records (single table items), 10% files (one object version each).")
@@ -60,8 +60,10 @@ public static class ErasureSimulation
         }
 
         var smallest = results[0];
+        var flat = largest.PeakStepAllocation <= smallest.PeakStepAllocation * 3 / 2;
+        var historyRoom = largest.MaxEventsPerExecution < 25_000;
         report.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"From {smallest.Items:N0} to {largest.Items:N0} items the peak step allocation goes from {smallest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB to {largest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB (a page's worth, whatever the subject's size), and no execution comes near the 25,000-event limit.")
+            .AppendLine(CultureInfo.InvariantCulture, $"From {smallest.Items:N0} to {largest.Items:N0} items ({largest.Items / smallest.Items}× the items) the peak step allocation goes from {smallest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB to {largest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB: {(flat ? "flat, a page's worth whatever the subject's size" : "it GROWS with the subject")}. The largest execution records {largest.MaxEventsPerExecution:N0} history events ({(historyRoom ? "below" : "ABOVE")} the 25,000-event limit).")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"1M simulation: calls per item {(double)largest.Calls / largest.Items:0.0000}, max history events per execution {largest.MaxEventsPerExecution:N0}, peak step allocation {largest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB ({smallest.Items:N0} items: {smallest.PeakStepAllocation / 1024.0 / 1024.0:0.0} MB)");
         return report.ToString();
@@ -299,7 +301,8 @@ internal sealed class CallModel
             case ("IErasureInventory", "MarkPurgedAsync"): Add("DynamoDB.TransactWriteItems", Chunks(Count(1), 100)); break;
             case ("IErasureInventory", "FindAsync" or "RestoreAsync" or "DueAsync"): Add("DynamoDB.GetItem", 1); break;
             case ("IErasureManifests", "WriteAsync"):
-                var parts = Math.Max(1, Chunks(Count(3), 500));
+                // Parts of up to 350 KB: a page of these entries (about 130 bytes each) is one part.
+                var parts = Math.Max(1, Chunks(((IReadOnlyList<ErasureItem>)args[3]!).Sum(i => 48L + i.ItemId.Length + i.Kind.Length + i.Category.Length + i.Location.Sum(p => p.Key.Length + p.Value.Length)), 350_000));
                 _manifestParts += parts;
                 Add("DynamoDB.PutItem", parts);
                 break;

@@ -78,8 +78,9 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Tenants",
             "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
         ],
-        // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it.
-        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records"],
+        // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
+        // writes a record's tombstone as a conditional put in the transaction that deletes the record.
+        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory"],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],

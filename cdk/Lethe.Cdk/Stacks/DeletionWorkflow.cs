@@ -82,6 +82,12 @@ public sealed class DeletionWorkflow : AslWorkflow
                 GrantTable(target, tenants, handler == Handlers.SoftDeleteSweep
                     ? ["dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:Scan"]
                     : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
+                if (handler == Handlers.ErasurePurgePage)
+                {
+                    // A record's tombstone is a conditional put, in the transaction that deletes the record.
+                    GrantTable(target, inventory, "dynamodb:PutItem");
+                }
+
                 if (handler == Handlers.SoftDeleteSweep)
                 {
                     // The sweep leaves a subject with an open erasure to that erasure (its lock).

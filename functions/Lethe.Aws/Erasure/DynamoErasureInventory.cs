@@ -139,25 +139,43 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
         return MoveAsync(items, notHeld, item =>
         [
-            new() { Update = new Update
+            // A conditional put of the tombstone (what the item was, that it is purged, by whom, when), not an update: the
+            // item holds nothing else worth keeping once its data is gone, and it leaves every index (subject, purge,
+            // expiry) by not naming their keys. The subject's lock keeps every other writer away meanwhile.
+            new() { Put = new Put
             {
                 TableName = inventoryTable,
-                Key = ItemKey(tenantId, item.ItemId),
-                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :none REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk",
+                Item = Tombstone(tenantId, subjectRef, jobId, item, now),
                 // Hidden by this erasure and due: the condition restore tests the other way round, so purge and restore never both win.
                 ConditionExpression = "#state = :from AND erasureJobId = :job AND purgeAt <= :now",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
                 {
-                    [":to"] = new() { S = ItemStates.Name(ItemState.Purged) },
                     [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                     [":now"] = new() { S = Time(now) },
                     [":job"] = new() { S = jobId },
-                    [":none"] = new() { N = "0" },
                 },
             } },
             new() { Delete = new Delete { TableName = tableName(item.Location["table"]), Key = DynamoKeys.Of(tenantId, item.Location["key"]) } },
         ], cancellationToken);
+    }
+
+    private static Dictionary<string, AttributeValue> Tombstone(string tenantId, string subjectRef, string jobId, ErasureItem item, DateTimeOffset now)
+    {
+        var tombstone = ItemKey(tenantId, item.ItemId);
+        tombstone["itemId"] = new() { S = item.ItemId };
+        tombstone["kind"] = new() { S = item.Kind };
+        tombstone["subjectRef"] = new() { S = subjectRef };
+        tombstone["category"] = new() { S = item.Category };
+        tombstone["classification"] = new() { S = item.Classification ?? "unknown" };
+        tombstone["location"] = new() { M = item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }, StringComparer.Ordinal) };
+        tombstone["encrypted"] = new() { BOOL = item.Encrypted };
+        tombstone["state"] = new() { S = ItemStates.Name(ItemState.Purged) };
+        tombstone["erasureJobId"] = new() { S = jobId };
+        tombstone["purgedAt"] = new() { S = Time(now) };
+        tombstone["purgedBy"] = new() { S = jobId };
+        tombstone["versionsDeleted"] = new() { N = "0" };
+        return tombstone;
     }
 
     public async Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
@@ -431,6 +449,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             item.TryGetValue("encrypted", out var e) && e.BOOL == true,
             item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0,
             Text("subjectRef"),
-            Text("restoredFrom"));
+            Text("restoredFrom"),
+            Text("classification"));
     }
 }

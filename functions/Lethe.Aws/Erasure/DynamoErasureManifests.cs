@@ -9,20 +9,23 @@ namespace Lethe.Aws.Erasure;
 
 /// <summary>
 /// An erasure's page manifests, items of the Jobs table beside the job (<c>MANIFEST#{jobId}#{page}#{part}</c>): per item its
-/// id, kind, category, location and whether it is sealed, in parts of at most <see cref="PartSize"/> entries (well inside
-/// DynamoDB's 400 KB item limit). They hold ids and storage keys, never data, and expire after <see cref="Lifetime"/> should
+/// id, kind, category, location and whether it is sealed, in parts of at most <see cref="PartBytes"/> (DynamoDB's item limit
+/// is 400 KB): a page of short keys fits one part, long object keys take two or three. They hold ids and storage keys, never data, and expire after <see cref="Lifetime"/> should
 /// the job never complete (a cancelled erasure leaves them).
 /// </summary>
 public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTable) : IErasureManifests
 {
-    public const int PartSize = 500;
+    public const int PartBytes = 350_000;
+
+    /// <summary>What an entry adds to an item beyond its strings: attribute names, map and list framing.</summary>
+    private const int EntryOverhead = 48;
 
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(400);
 
     public async Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var parts = items.Count == 0 ? [[]] : items.Chunk(PartSize).ToList();
+        var parts = Parts(items);
         var expires = (at + Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         for (var part = 0; part < parts.Count; part++)
         {
@@ -80,6 +83,28 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTa
         while (start is not null);
     }
 
+    /// <summary>The page cut into parts that each stay under <see cref="PartBytes"/> (an empty page is one empty part).</summary>
+    private static List<List<ErasureItem>> Parts(IReadOnlyList<ErasureItem> items)
+    {
+        var parts = new List<List<ErasureItem>> { new() };
+        var bytes = 0;
+        foreach (var item in items)
+        {
+            var size = EntryOverhead + System.Text.Encoding.UTF8.GetByteCount(item.ItemId) + item.Kind.Length + item.Category.Length
+                + item.Location.Sum(p => p.Key.Length + System.Text.Encoding.UTF8.GetByteCount(p.Value));
+            if (bytes + size > PartBytes && parts[^1].Count > 0)
+            {
+                parts.Add([]);
+                bytes = 0;
+            }
+
+            parts[^1].Add(item);
+            bytes += size;
+        }
+
+        return parts;
+    }
+
     private static string PartKey(string jobId, long page, int part) =>
         $"MANIFEST#{jobId}#{page.ToString("D10", CultureInfo.InvariantCulture)}#{part.ToString("D4", CultureInfo.InvariantCulture)}";
 
@@ -90,6 +115,7 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTa
             ["i"] = new() { S = item.ItemId },
             ["k"] = new() { S = item.Kind },
             ["c"] = new() { S = item.Category },
+            ["cl"] = new() { S = item.Classification ?? "unknown" },
             ["l"] = new() { M = item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }, StringComparer.Ordinal) },
             ["e"] = new() { BOOL = item.Encrypted },
         },
@@ -101,6 +127,7 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTa
         return new ErasureItem(
             m["i"].S, m["k"].S, m["c"].S, ItemState.SoftDeleted,
             m["l"].M.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal),
-            Encrypted: m.TryGetValue("e", out var e) && e.BOOL == true);
+            Encrypted: m.TryGetValue("e", out var e) && e.BOOL == true,
+            Classification: m.TryGetValue("cl", out var cl) ? cl.S : null);
     }
 }

@@ -15,7 +15,8 @@ public sealed record ErasureItem(
     bool Encrypted = false,
     long VersionsDeleted = 0,
     string? SubjectRef = null,
-    string? RestoredFrom = null)
+    string? RestoredFrom = null,
+    string? Classification = null)
 {
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 

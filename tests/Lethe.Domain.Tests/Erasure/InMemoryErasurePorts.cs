@@ -33,11 +33,11 @@ public sealed class InMemoryErasureInventory : IErasureInventory
 
     public Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
-        var all = _index.Where(i => i.SubjectRef == subjectRef).ToList();
+        // A page costs what it holds (one more item tells whether another page follows), as a DynamoDB page does.
         var start = cursor is null ? 0 : int.Parse(cursor, System.Globalization.CultureInfo.InvariantCulture);
-        var page = all.Skip(start).Take(limit).ToList();
-        var next = start + page.Count < all.Count ? (start + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        return Task.FromResult<(IReadOnlyList<ErasureItem>, string?)>((page, next));
+        var page = _index.Where(i => i.SubjectRef == subjectRef).Skip(start).Take(limit + 1).ToList();
+        var next = page.Count > limit ? (start + limit).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return Task.FromResult<(IReadOnlyList<ErasureItem>, string?)>((page.Take(limit).ToList(), next));
     }
 
     public Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>

@@ -16,7 +16,9 @@ What stock moto_server does not do, and that the local cloud needs:
    touches before writing, and on any failed condition swaps the copy back in: a transaction on a 200,000-item table
    costs seconds, and the swap loses writes made meanwhile and replaces the table's stream shard. The patch does what
    DynamoDB does: check every condition first and write nothing if one fails; only a validation error in the middle
-   of the writes is undone, item by item (and the stream records those writes made are dropped).
+   of the writes is undone, item by item (and the stream records those writes made are dropped). A condition is parsed
+   once per distinct expression and values (a transaction of 99 moves repeats one), and only an item an Update will
+   change in place is copied for that undo (a Put or Delete replaces the item object, so the original is the undo).
 4. StopExecution that always stops. moto 5.2.1 wakes waiting states with an event it sets and clears at once, so a Wait
    that begins a moment after a stop never sees it and sleeps its whole time (a recovery window: days); and a stop that
    comes before the execution's worker has entered its first state is dropped. Either way the execution stays RUNNING.
@@ -97,6 +99,20 @@ def patch_stepfunctions() -> str:
     return "applied"
 
 
+_CONDITIONS = {}
+
+
+def _condition(get_filter_expression, condition, names, values):
+    """The parsed condition, once per distinct (expression, names, values): evaluating it does not change it."""
+    key = (condition, repr(sorted((names or {}).items())), repr(sorted((values or {}).items())))
+    parsed = _CONDITIONS.get(key)
+    if parsed is None:
+        if len(_CONDITIONS) > 512:
+            _CONDITIONS.clear()
+        parsed = _CONDITIONS[key] = get_filter_expression(condition, names, values)
+    return parsed
+
+
 def _transact_write_items(self, transact_items):
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
@@ -139,14 +155,14 @@ def _transact_write_items(self, transact_items):
             current = self.get_item(table_name, key)
             condition = op.get("ConditionExpression")
             if condition is not None:
-                condition_op = get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                condition_op = _condition(
+                    get_filter_expression, condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 )
                 if not condition_op.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
                     raise ConditionalCheckFailed(item=original_item)
-            touched.append((op_type, op, table, key, copy.deepcopy(current)))
+            touched.append((op_type, op, table, key, copy.deepcopy(current) if op_type == "Update" else current))
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             raise
