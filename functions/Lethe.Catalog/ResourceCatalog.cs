@@ -108,7 +108,13 @@ public static class ResourceCatalog
     /// <summary>Wrapped subject KEKs and subject-ref items. Deleting a KEK item is crypto-shredding.</summary>
     public static TableDefinition Keys { get; } = new("Keys", "LETHE_TABLE_KEYS", Pk, Sk, []);
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [Tenants, Jobs, Inventory, Records, Audit, Keys];
+    /// <summary>
+    /// Erasures' page manifests (<c>TENANT#t</c> / <c>MANIFEST#job#page#part</c>): what each soft-delete page hid, read back by
+    /// the purge instead of the index. Ids and storage keys only; deleted when the erasure completes, expired by TTL otherwise.
+    /// </summary>
+    public static TableDefinition Manifests { get; } = new("Manifests", "LETHE_TABLE_MANIFESTS", Pk, Sk, [], TimeToLiveAttribute: "expiresAt");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Tenants, Jobs, Inventory, Records, Audit, Keys, Manifests];
 
     public static BucketDefinition Ingest { get; } = new("Ingest", "LETHE_BUCKET_INGEST", Versioned: false, ObjectLock: false, ExpireAfterDays: 1);
 

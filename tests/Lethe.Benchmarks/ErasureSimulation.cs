@@ -307,6 +307,7 @@ internal sealed class CallModel
                 Add("DynamoDB.PutItem", parts);
                 break;
             case ("IErasureManifests", "ReadAsync"): Add("DynamoDB.GetItem", 1); break;
+            case ("IErasureManifests", "DeleteAfterAsync"): Add("DynamoDB.Query", 1); break;
             case ("IErasureManifests", "DeleteAsync"):
                 Add("DynamoDB.Query", Math.Max(1, Chunks(_manifestParts, 1000)));
                 Add("DynamoDB.DeleteItem", _manifestParts);

@@ -62,7 +62,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "s3:ListBucketVersions Exports",
         ],
         ["ErasureValidate"] = ["dynamodb:Query Tenants"],
-        ["ErasureSoftDeletePage"] = ["dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:PutItem Jobs"],
+        ["ErasureSoftDeletePage"] = ["dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:PutItem Manifests", "dynamodb:Query Manifests", "dynamodb:DeleteItem Manifests"],
         ["ErasureBeginPurge"] = ["dynamodb:Query Tenants"],
         ["ErasureCertify"] =
         [
@@ -70,7 +70,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
             "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
         ],
-        ["ErasureComplete"] = ["dynamodb:DeleteItem Jobs", "dynamodb:Query Jobs"],
+        ["ErasureComplete"] = ["dynamodb:DeleteItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Manifests", "dynamodb:DeleteItem Manifests"],
         ["ErasureRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["JobStatus"] = ["dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs"],
         ["JobsReconcile"] =
@@ -80,7 +80,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
-        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory"],
+        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests"],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
@@ -121,7 +121,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
 
     private static readonly string[] Catalog =
     [
-        "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys",
+        "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys", "Manifests",
         "SigningKey", "PlatformKey", "Notifications",
     ];
 

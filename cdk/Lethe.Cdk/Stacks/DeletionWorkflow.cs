@@ -64,8 +64,8 @@ public sealed class DeletionWorkflow : AslWorkflow
             case Handlers.ErasureSoftDeletePage:
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:UpdateItem");
                 GrantTable(target, records, "dynamodb:UpdateItem");
-                // The page's manifest (MANIFEST#jobId#page#part) beside the job, which the purge reads back.
-                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
+                // The page's manifest, which the purge reads back; the last page removes what an earlier pass wrote beyond it.
+                GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem");
                 break;
             case Handlers.ErasureBeginPurge:
                 // A legal hold placed during the window pauses the erasure here.
@@ -84,8 +84,10 @@ public sealed class DeletionWorkflow : AslWorkflow
                     : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
                 if (handler == Handlers.ErasurePurgePage)
                 {
-                    // A record's tombstone is a conditional put, in the transaction that deletes the record.
+                    // A record's tombstone is a conditional put, in the transaction that deletes the record; the manifests are
+                    // read back, and a sweep page writes its own before it purges.
                     GrantTable(target, inventory, "dynamodb:PutItem");
+                    GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:GetItem", "dynamodb:PutItem");
                 }
 
                 if (handler == Handlers.SoftDeleteSweep)
@@ -128,6 +130,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                 // Ends the subject's lock, forgets the free-text reasons of the subject's jobs (their bySubject index), and deletes
                 // the purge's page manifests.
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:Query");
+                GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:Query", "dynamodb:DeleteItem");
                 break;
             case Handlers.ErasureRecordFailure:
                 GrantErasureLock(target, "dynamodb:DeleteItem");
@@ -150,7 +153,7 @@ public sealed class DeletionWorkflow : AslWorkflow
 
     protected override string Describe(string handler) => handler switch
     {
-        Handlers.ErasureValidate => "Deletion workflow: validates the request (open job, no legal hold) and counts the subject's items.",
+        Handlers.ErasureValidate => "Deletion workflow: validates the request (open job, no legal hold) and starts the soft-delete.",
         Handlers.ErasureSoftDeletePage => "Deletion workflow: soft-deletes one page of the subject's items (hidden from every read at once).",
         Handlers.ErasureBeginPurge => "Deletion workflow: ends the recovery window, or stops cleanly when the request was cancelled.",
         Handlers.ErasurePurgePage => "Deletion workflow: purges one page (every object version, every table item), skipping restored and held items.",

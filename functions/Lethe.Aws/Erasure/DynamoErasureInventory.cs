@@ -7,6 +7,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain.Erasure;
+using Lethe.Domain.Errors;
 using Lethe.Domain.Records;
 using Lethe.Domain;
 
@@ -23,8 +24,14 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
 {
     private const int MaxTransactionActions = 100;
 
-    /// <summary>Transactions in flight at once: their round trips overlap (DynamoDB takes far more than this).</summary>
+    /// <summary>
+    /// Unguarded transactions in flight at once: their round trips overlap. Guarded ones (the purge's) go one at a time: each
+    /// checks the subject's hold marker, and DynamoDB cancels concurrent transactions on one item (TransactionConflict).
+    /// </summary>
     private const int ParallelTransactions = 4;
+
+    /// <summary>How often a transaction that conflicted with another is written again before the step fails transiently.</summary>
+    private const int ConflictAttempts = 6;
 
     public async Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(
         string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
@@ -283,7 +290,8 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         }
 
         var moved = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelTransactions, CancellationToken = cancellationToken }, async (part, ct) =>
+        var inFlight = guard is null ? ParallelTransactions : 1;
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = inFlight, CancellationToken = cancellationToken }, async (part, ct) =>
         {
             foreach (var id in await WriteChunkAsync(part, guard, ct))
             {
@@ -310,10 +318,15 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             {
                 throw new LegalHoldException("A legal hold names the subject: its items are not purged while it stands.");
             }
-            catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code == "TransactionConflict") == true && conflicts < 6)
+            catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code is "TransactionConflict" or "ThrottlingError" or "ProvisionedThroughputExceeded") == true)
             {
-                // Another transaction had one of these items (or the hold marker) in flight: the same write again, a little later.
-                conflicts++;
+                // Another transaction had one of these items (or the hold marker) in flight, or DynamoDB throttled: the same
+                // write again, a little later; never read as a failed condition. Still refused: the step's Retry takes over.
+                if (++conflicts > ConflictAttempts)
+                {
+                    throw new TransientException("The erasure's writes kept conflicting with other transactions on the same items.", ex);
+                }
+
                 attempt--;
                 await Task.Delay(TimeSpan.FromMilliseconds((20 << conflicts) + Random.Shared.Next(20)), cancellationToken);
             }

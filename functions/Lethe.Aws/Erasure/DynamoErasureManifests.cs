@@ -8,12 +8,12 @@ using Lethe.Domain.Records;
 namespace Lethe.Aws.Erasure;
 
 /// <summary>
-/// An erasure's page manifests, items of the Jobs table beside the job (<c>MANIFEST#{jobId}#{page}#{part}</c>): per item its
+/// An erasure's page manifests, items of the Manifests table (<c>MANIFEST#{jobId}#{page}#{part}</c>): per item its
 /// id, kind, category, location and whether it is sealed, in parts of at most <see cref="PartBytes"/> (DynamoDB's item limit
 /// is 400 KB): a page of short keys fits one part, long object keys take two or three. They hold ids and storage keys, never data, and expire after <see cref="Lifetime"/> should
 /// the job never complete (a cancelled erasure leaves them).
 /// </summary>
-public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTable) : IErasureManifests
+public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manifestsTable) : IErasureManifests
 {
     public const int PartBytes = 350_000;
 
@@ -33,13 +33,13 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTa
             item["parts"] = new() { N = parts.Count.ToString(CultureInfo.InvariantCulture) };
             item["entries"] = new() { L = parts[part].Select(Entry).ToList(), IsLSet = true };
             item["expiresAt"] = new() { N = expires };
-            await dynamo.PutItemAsync(new PutItemRequest { TableName = jobsTable, Item = item }, cancellationToken);
+            await dynamo.PutItemAsync(new PutItemRequest { TableName = manifestsTable, Item = item }, cancellationToken);
         }
     }
 
     public async Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken)
     {
-        var first = await dynamo.GetItemAsync(new GetItemRequest { TableName = jobsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, 0)), ConsistentRead = true }, cancellationToken);
+        var first = await dynamo.GetItemAsync(new GetItemRequest { TableName = manifestsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, 0)), ConsistentRead = true }, cancellationToken);
         if (first.Item is not { Count: > 0 } head)
         {
             return null;
@@ -49,33 +49,48 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string jobsTa
         var parts = int.Parse(head["parts"].N, CultureInfo.InvariantCulture);
         for (var part = 1; part < parts; part++)
         {
-            var next = await dynamo.GetItemAsync(new GetItemRequest { TableName = jobsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, part)), ConsistentRead = true }, cancellationToken);
-            items.AddRange((next.Item is { Count: > 0 } found ? found["entries"].L : []).Select(FromEntry));
+            var next = await dynamo.GetItemAsync(new GetItemRequest { TableName = manifestsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, part)), ConsistentRead = true }, cancellationToken);
+            if (next.Item is not { Count: > 0 } found)
+            {
+                // Never read as a shorter page: the items of the missing part would be neither purged nor counted.
+                throw new InvalidOperationException($"Part {part} of manifest page {page} of job {jobId} is missing; the page cannot be purged.");
+            }
+
+            items.AddRange(found["entries"].L.Select(FromEntry));
         }
 
         return items;
     }
 
-    public async Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    public Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken) =>
+        DeleteFromAsync(tenantId, jobId, $"MANIFEST#{jobId}#", cancellationToken);
+
+    public Task DeleteAfterAsync(string tenantId, string jobId, long lastPage, CancellationToken cancellationToken) =>
+        // Every part key of a later page sorts after "…#{lastPage}#~".
+        DeleteFromAsync(tenantId, jobId, PartKey(jobId, lastPage, 0)[..^4] + "~", cancellationToken);
+
+    /// <summary>Deletes the job's manifest parts whose key sorts at or after <paramref name="from"/>.</summary>
+    private async Task DeleteFromAsync(string tenantId, string jobId, string from, CancellationToken cancellationToken)
     {
         Dictionary<string, AttributeValue>? start = null;
         do
         {
             var page = await dynamo.QueryAsync(new QueryRequest
             {
-                TableName = jobsTable,
-                KeyConditionExpression = "pk = :p AND begins_with(sk, :prefix)",
+                TableName = manifestsTable,
+                KeyConditionExpression = "pk = :p AND sk BETWEEN :from AND :to",
                 ExpressionAttributeValues = new()
                 {
                     [":p"] = new() { S = DynamoKeys.TenantPartition(tenantId) },
-                    [":prefix"] = new() { S = $"MANIFEST#{jobId}#" },
+                    [":from"] = new() { S = from },
+                    [":to"] = new() { S = $"MANIFEST#{jobId}#~" },
                 },
                 ProjectionExpression = "pk, sk",
                 ExclusiveStartKey = start,
             }, cancellationToken);
             foreach (var key in page.Items)
             {
-                await dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = jobsTable, Key = key }, cancellationToken);
+                await dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = manifestsTable, Key = key }, cancellationToken);
             }
 
             start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;

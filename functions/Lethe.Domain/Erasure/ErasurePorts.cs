@@ -84,16 +84,23 @@ public interface IErasureInventory
 }
 
 /// <summary>
-/// What each soft-delete page hid for its erasure, kept beside the job so the purge reads these pages back instead of the
-/// subject's index (one read pass over the inventory per erasure). Pages are numbered from 1 without gaps; a replayed page
-/// writes the same page again. A port.
+/// What each soft-delete page hid for its erasure (and what each sweep page of the purge is about to purge), kept so the purge
+/// reads these pages back instead of the subject's index (one read pass over the inventory per erasure). Pages are numbered
+/// from 1 without gaps; a replayed page writes the same page again, and a soft-delete pass removes what an earlier pass wrote
+/// beyond its last page. A port.
 /// </summary>
 public interface IErasureManifests
 {
     Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>The items of page <paramref name="page"/>, or null when the soft-delete wrote no such page.</summary>
+    /// <summary>
+    /// The items of page <paramref name="page"/>, or null when no such page was written. A page whose parts are not all there
+    /// is an error, never a shorter page.
+    /// </summary>
     Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken);
+
+    /// <summary>Removes the pages after <paramref name="lastPage"/>: what an earlier pass wrote beyond where this one ended.</summary>
+    Task DeleteAfterAsync(string tenantId, string jobId, long lastPage, CancellationToken cancellationToken);
 
     /// <summary>Removes every page of the job (it completed); idempotent.</summary>
     Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken);

@@ -80,7 +80,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var erasure = new ErasurePorts(
             jobs,
             inventory,
-            new DynamoErasureManifests(dynamo, names.Table(ResourceCatalog.Jobs)),
+            new DynamoErasureManifests(dynamo, names.Table(ResourceCatalog.Manifests)),
             purger,
             shared.Keys,
             new DynamoSurvivorRewrapper(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Keys)),

@@ -166,6 +166,16 @@ public sealed class InMemoryManifests : IErasureManifests
     public Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ErasureItem>?>(Pages.TryGetValue((jobId, page), out var items) ? items : null);
 
+    public Task DeleteAfterAsync(string tenantId, string jobId, long lastPage, CancellationToken cancellationToken)
+    {
+        foreach (var key in Pages.Keys.Where(k => k.JobId == jobId && k.Page > lastPage).ToList())
+        {
+            Pages.Remove(key);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task DeleteAsync(string tenantId, string jobId, CancellationToken cancellationToken)
     {
         foreach (var key in Pages.Keys.Where(k => k.JobId == jobId).ToList())

@@ -41,12 +41,18 @@ public sealed partial class AwsCallCounter
         }
 
         request.Body.Position = 0;
-        var match = TableName().Match(Encoding.UTF8.GetString(buffer, 0, read));
+        var text = Encoding.UTF8.GetString(buffer, 0, read);
+        var match = TableName().Match(text);
         var table = match.Success ? match.Groups[1].Value : "?";
-        _byTable.AddOrUpdate($"{target[DynamoPrefix.Length..]} {table}", 1, (_, c) => c + 1);
+        // The audit chain's own items (its head and links) tell the chainer's writes and reads from a journal append.
+        var chain = text.Contains("CHAINHEAD", StringComparison.Ordinal) || text.Contains("\"CHAIN#", StringComparison.Ordinal) ? " (chain)" : string.Empty;
+        _byTable.AddOrUpdate($"{target[DynamoPrefix.Length..]} {table}{chain}", 1, (_, c) => c + 1);
     }
 
-    /// <summary>DynamoDB calls by <c>"{operation} {table}"</c> (the physical table name the call names first).</summary>
+    /// <summary>
+    /// DynamoDB calls by <c>"{operation} {table}"</c> (the physical table name the call names first), with <c>" (chain)"</c>
+    /// appended when the call touches the audit chain's head or links.
+    /// </summary>
     public IReadOnlyDictionary<string, long> SnapshotByTable() => new Dictionary<string, long>(_byTable, StringComparer.Ordinal);
 
     public void Count(HttpRequest request)

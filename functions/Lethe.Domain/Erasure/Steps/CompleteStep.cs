@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Domain.Erasure.Steps;
 
@@ -20,8 +21,13 @@ public sealed class CompleteStep(ErasurePorts ports) : ErasureStep(ports)
             : await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Notify, Now), cancellationToken);
         if (completed is not { Status: JobStatus.Completed })
         {
-            // Not at its notice (a step out of order): nothing is completed, and the purge's manifests stay.
-            return state;
+            // Not at its notice. Closed meanwhile: nothing to do. Still open in another phase: the execution must not end as if
+            // it had completed the job, with the job running and its lock standing; the Catch records the failure instead.
+            var current = await Jobs.FindAsync(job.TenantId, job.Id, cancellationToken);
+            var where = current is null ? "gone" : $"{JobStatuses.Name(current.Status)}/{current.Phase}";
+            throw current is not null && JobStatuses.IsOpen(current.Status)
+                ? new InvalidOperationException($"Job {job.Id} reached Complete in {where}, not at its notice.")
+                : new JobNotActiveException($"Job {job.Id} could not complete: it is {where}.");
         }
 
         // The soft-delete's page manifests served the purge; nothing reads them once the job has completed.

@@ -45,7 +45,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
             // The manifests are done (or there were none): the sweep pages through what is left in the subject's index.
             var indexCursor = sweeping && state.Cursor!.Length > SweepCursor.Length ? state.Cursor[SweepCursor.Length..] : null;
             var (items, indexNext) = await Ports.Inventory.PageAsync(job.TenantId, job.SubjectRef, indexCursor, state.PageSize, cancellationToken);
-            await SweepAsync(job, items, outcome, cancellationToken);
+            await SweepAsync(job, page, items, outcome, cancellationToken);
             await RecordAsync(job, page, outcome, items, cancellationToken);
             return Advance(state, indexNext is null ? null : SweepCursor + indexNext, page);
         }
@@ -102,23 +102,46 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     }
 
     /// <summary>
-    /// One sweep page of the subject's index: restored items count as survivors; an item the soft-delete never saw (an index
-    /// that lagged behind a write made just before the lock) or one another erasure left hidden was chosen by nobody to stay,
-    /// so it is hidden and purged now, never certified as a survivor. What this erasure's manifests hold is theirs.
+    /// One sweep page of the subject's index, where only live items remain: restored items count as survivors (here only); an
+    /// item the soft-delete never saw (an index that lagged behind a write made just before the lock) or one another erasure
+    /// left hidden was chosen by nobody to stay, so it is hidden and purged now; one this erasure hid but did not purge (its
+    /// manifest page failed, or a crash cut it short) is purged now. What the page will purge is written as its manifest first:
+    /// a replay of the page (or a later pass after a resume or retry, whose counters start again) reads it back and counts
+    /// what the earlier run purged, once.
     /// </summary>
-    private async Task SweepAsync(Job job, IReadOnlyList<ErasureItem> items, PageOutcome outcome, CancellationToken cancellationToken)
+    private async Task SweepAsync(Job job, long page, IReadOnlyList<ErasureItem> items, PageOutcome outcome, CancellationToken cancellationToken)
     {
-        var live = items.Where(i => i.State != ItemState.Purged).Select(i => i.ItemId).ToList();
+        var earlier = await Ports.Manifests.ReadAsync(job.TenantId, job.Id, page, cancellationToken) ?? [];
+        var live = items.Where(i => i.State != ItemState.Purged).Select(i => i.ItemId).Concat(earlier.Select(e => e.ItemId)).Distinct(StringComparer.Ordinal).ToList();
         var current = live.Count == 0 ? [] : await Ports.Inventory.CurrentAsync(job.TenantId, live, cancellationToken);
+        var wasOurs = earlier.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
+        foreach (var purged in current.Where(c => c.State == ItemState.Purged && c.ErasureJobId == job.Id && wasOurs.Contains(c.ItemId)))
+        {
+            // Purged by an earlier run of this very page that did not get to record it.
+            outcome.Tally.Purged(purged, purged.VersionsDeleted);
+        }
+
         outcome.Restored += current.LongCount(c => c.State == ItemState.Active && c.RestoredFrom == job.Id);
-        var missed = current.Where(c => (c.State == ItemState.Active && c.RestoredFrom != job.Id) || (c.State == ItemState.SoftDeleted && c.ErasureJobId != job.Id)).ToList();
-        if (missed.Count == 0)
+        var toHide = current.Where(c => (c.State == ItemState.Active && c.RestoredFrom != job.Id) || (c.State == ItemState.SoftDeleted && c.ErasureJobId != job.Id)).ToList();
+        // This erasure's own items that a manifest page failed are listed on the job already: retrying the request retries them.
+        var reported = job.Errors.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
+        var ours = current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging && c.ErasureJobId == job.Id && !reported.Contains(c.ItemId)).ToList();
+        if (toHide.Count + ours.Count == 0)
         {
             return;
         }
 
-        await Ports.Inventory.SoftDeleteAsync(job.TenantId, missed, job.Id, outcome.Now, outcome.Now, cancellationToken);
-        await PurgeNowAsync(job, missed.Select(m => m with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = outcome.Now }).ToList(), outcome, cancellationToken);
+        var now = toHide.Concat(ours).Select(w => w.ItemId).ToHashSet(StringComparer.Ordinal);
+        await Ports.Manifests.WriteAsync(job.TenantId, job.Id, page, [.. earlier.Where(e => !now.Contains(e.ItemId)), .. toHide, .. ours], outcome.Now, cancellationToken);
+        await Ports.Inventory.SoftDeleteAsync(job.TenantId, toHide, job.Id, outcome.Now, outcome.Now, cancellationToken);
+        var due = toHide.Select(m => m with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = outcome.Now })
+            .Concat(ours.Select(o => o.State == ItemState.Purging ? o : o with { PurgeAt = o.PurgeAt ?? outcome.Now }))
+            .ToList();
+        var purging = await PurgeNowAsync(job, due, outcome, cancellationToken);
+        foreach (var stuck in due.Where(d => !purging.Contains(d.ItemId)))
+        {
+            outcome.Errors.Add(new JobError(stuck.ItemId, "The item could not be moved to purging; retry the request.", outcome.Now));
+        }
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ public sealed class SoftDeletePageStep(ErasurePorts ports) : ErasureStep(ports)
 
         if (next is null)
         {
+            // A pass that ends sooner than an earlier one (run again after a hold, its pages cut differently) leaves no page
+            // behind: the purge reads pages until one is missing, and must not purge or count an item twice.
+            await Ports.Manifests.DeleteAfterAsync(job.TenantId, job.Id, page, cancellationToken);
             await MoveAsync(job, JobTransitions.Advance(JobPhases.SoftDelete, JobPhases.RecoveryWindow, Now), cancellationToken);
         }
 

@@ -46,12 +46,13 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_WhenTheJobIsNotAtItsNotice_ShouldLeaveItRunning()
+    public async Task Complete_WhenTheOpenJobIsNotAtItsNotice_ShouldFailTheStepSoItsCatchRecordsTheFailure()
     {
         var state = await _h.ThroughTheWindowAsync();
 
-        await _h.Steps.Complete.RunAsync(state, Ct);
+        var complete = () => _h.Steps.Complete.RunAsync(state, Ct);
 
-        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Status.Should().Be(JobStatus.Running);
+        await complete.Should().ThrowExactlyAsync<InvalidOperationException>();
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!.Status.Should().Be(JobStatus.Running, "nothing completed it");
     }
 }

@@ -1,0 +1,70 @@
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
+
+namespace Lethe.Domain.Tests.Erasure.Steps;
+
+/// <summary>PurgePage (workflows/deletion.asl.json → PurgePageStep): manifests first, then a sweep of what is left.</summary>
+public sealed class PurgePageStepTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ErasureHarness _h = new();
+
+    [Fact]
+    public async Task PurgePage_ShouldReadTheManifestsNotTheIndexAndPurgeEveryItemOnce()
+    {
+        var state = await _h.ThroughTheWindowAsync(pageSize: 1);
+        _h.Manifests.Pages.Should().HaveCount(3);
+
+        await _h.PurgeAllAsync(state);
+
+        _h.Inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Purged);
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!.Counts.Purged.Should().Be(3);
+        _h.Purger.Purged.Should().OnlyHaveUniqueItems().And.HaveCount(3);
+    }
+
+    [Fact]
+    public async Task SoftDelete_WhenASecondPassEndsSooner_ShouldRemoveTheFirstPassesLaterPagesSoNothingIsCountedTwice()
+    {
+        var job = await _h.SubmitAsync();
+        await _h.SoftDeleteAllAsync(await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 1 }, Ct));
+        _h.Manifests.Pages.Keys.Select(k => k.Page).Should().BeEquivalentTo([1L, 2L, 3L]);
+        // Resumed after a hold, inside the window: the soft-delete runs again from its first page, its pages cut larger.
+        await _h.Jobs.TryUpdateAsync(ErasureHarness.Tenant, job.Id, new JobUpdate([JobStatus.Running], _h.Clock.GetUtcNow()) { Phase = JobPhases.SoftDelete }, Ct);
+        var state = await _h.SoftDeleteAllAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { Resume = "start", PageSize = 2, More = true });
+
+        _h.Manifests.Pages.Keys.Select(k => k.Page).Should().BeEquivalentTo([1L, 2L]);
+        _h.Clock.Advance(TimeSpan.FromDays(29));
+        await _h.PurgeAllAsync(await _h.Steps.BeginPurge.RunAsync(state, Ct));
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Counts.Purged.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task PurgePage_WhenTheManifestsAreGone_ShouldStillPurgeAndCountWhatThisErasureHidFromTheSweep()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+        _h.Manifests.Pages.Clear();
+
+        await _h.PurgeAllAsync(state);
+
+        _h.Inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Purged);
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!;
+        job.Counts.Purged.Should().Be(3);
+        job.Counts.Failed.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task PurgePage_WhenAnItemFailsInItsManifestPage_ShouldListItOnceAndNotRetryItInTheSweep()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+        _h.Purger.Failing.Add("file-1");
+
+        await _h.PurgeAllAsync(state);
+
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!;
+        job.Errors.Should().ContainSingle(e => e.ItemId == "file-1");
+        job.Counts.Failed.Should().Be(1);
+        job.Counts.Purged.Should().Be(2);
+    }
+}
