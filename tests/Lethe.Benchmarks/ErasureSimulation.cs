@@ -108,7 +108,7 @@ public static class ErasureSimulation
         await jobs.CreateAsync(job, null, cancellationToken);
 
         var watch = Stopwatch.StartNew();
-        var run = new Run(steps, inventory, clock, workflows, calls);
+        var run = new Run(steps, inventory, clock, workflows, calls, purger);
         await run.DeletionAsync(new ErasureState(tenant, job.Id, 1), cancellationToken);
         var done = (await jobs.FindAsync(tenant, job.Id, cancellationToken))!;
         if (done.Status != JobStatus.Completed || done.Counts.Purged != items || inventory.Truth.Values.Any(i => i.State != ItemState.Purged))
@@ -116,17 +116,20 @@ public static class ErasureSimulation
             throw new InvalidOperationException($"The simulated erasure did not purge everything: {JobStatuses.Name(done.Status)}/{done.Phase}, purged {done.Counts.Purged:N0} of {items:N0}.");
         }
 
+        Console.WriteLine("  peak allocation by step: " + string.Join(", ", run.PeakByStep.OrderByDescending(p => p.Value).Take(3).Select(p => $"{p.Key} {p.Value / 1024.0 / 1024.0:0.0} MB")));
         return new Result(items, run.Executions.Count, run.Executions.Max(), run.Invocations, calls.Total, run.PeakAllocation, done.Counts.Purged, watch.Elapsed, calls.Snapshot());
     }
 
     /// <summary>Walks workflows/deletion.asl.json's states as Step Functions would, counting history events per execution.</summary>
-    private sealed class Run(ErasureSteps steps, InMemoryErasureInventory inventory, FakeTimeProvider clock, InMemoryWorkflows workflows, CallModel calls)
+    private sealed class Run(ErasureSteps steps, InMemoryErasureInventory inventory, FakeTimeProvider clock, InMemoryWorkflows workflows, CallModel calls, InMemoryPurger purger)
     {
         public List<int> Executions { get; } = [];
 
         public long Invocations { get; private set; }
 
         public long PeakAllocation { get; private set; }
+
+        public Dictionary<string, long> PeakByStep { get; } = new(StringComparer.Ordinal);
 
         private int _events;
 
@@ -136,7 +139,12 @@ public static class ErasureSimulation
             Invocations++;
             var before = GC.GetAllocatedBytesForCurrentThread();
             var next = await step.RunAsync(state, cancellationToken);
-            PeakAllocation = Math.Max(PeakAllocation, GC.GetAllocatedBytesForCurrentThread() - before);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            PeakAllocation = Math.Max(PeakAllocation, allocated);
+            var name = step.GetType().Name;
+            PeakByStep[name] = Math.Max(PeakByStep.GetValueOrDefault(name), allocated);
+            // The fake's log of deleted data is the simulated cloud's, not the step's: kept to a page (its capacity stays).
+            purger.Purged.Clear();
             return next;
         }
 
