@@ -194,7 +194,7 @@ public static class ErasureBenchmark
             report.AppendLine(CultureInfo.InvariantCulture, $"- {operation}: {count:N0}");
         }
 
-        report.AppendLine().AppendLine("Lethe's DynamoDB calls by operation and table:").AppendLine();
+        report.AppendLine().AppendLine("DynamoDB calls during Lethe's run by operation and table (this benchmark's job-status reads included here):").AppendLine();
         foreach (var (operation, count) in byTable.OrderByDescending(c => c.Value))
         {
             report.AppendLine(CultureInfo.InvariantCulture, $"- {operation}: {count:N0}");
