@@ -27,7 +27,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Scalar.AspNetCore;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Lethe.Domain.Requests;
 using Lethe.Domain.Jobs.Workflow;
 

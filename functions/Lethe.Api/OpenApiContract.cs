@@ -1,4 +1,3 @@
-using Lethe.Api.Problems;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 

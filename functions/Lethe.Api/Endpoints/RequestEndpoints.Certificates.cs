@@ -1,12 +1,9 @@
 using System.Text.Json;
-using Lethe.Api.Auditing;
 using Lethe.Api.Auth;
 using Lethe.Api.Problems;
-using Lethe.Aws.Exports;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Certificates;
 using Lethe.Domain.Jobs;
-using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
 using Lethe.Domain.Requests;
 

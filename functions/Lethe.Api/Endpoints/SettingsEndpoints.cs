@@ -6,7 +6,6 @@ using Lethe.Api.Configuration;
 using Lethe.Api.Problems;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Audit;
-using Lethe.Domain.Crypto;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;

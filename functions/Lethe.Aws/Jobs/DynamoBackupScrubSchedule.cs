@@ -1,11 +1,8 @@
-using System.Globalization;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
-using Lethe.Catalog;
 using Lethe.Domain.Erasure;
-using Lethe.Domain.Jobs;
 using Lethe.Domain.Requests;
 using Lethe.Domain;
 

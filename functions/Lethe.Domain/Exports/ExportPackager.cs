@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Lethe.Domain.Audit;
-using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Exports;
 
