@@ -83,7 +83,7 @@ public static class ErasureSimulation
         {
             var file = i % 10 == 9;
             var id = $"{(file ? "file" : "rec")}_{i:D7}";
-            inventory.Truth[id] = new ErasureItem(id, file ? "file" : "record", file ? "recording" : "transcript", ItemState.Active,
+            inventory.Truth[id] = new InventoryItem(id, file ? "file" : "record", file ? "recording" : "transcript", ItemState.Active,
                 file ? new Dictionary<string, string> { ["store"] = "s3", ["bucket"] = "Data", ["key"] = $"{tenant}/{subject}/{id}/f.bin" }
                      : new Dictionary<string, string> { ["store"] = "dynamodb", ["table"] = "Records", ["key"] = $"RECORD#{id}" },
                 Encrypted: !file, SubjectRef: subject);
@@ -231,18 +231,18 @@ internal sealed class ByTheMegabyte(IErasureInventory inner) : IErasureInventory
 {
     private const int PerMegabyte = 1024 * 1024 / ErasureSimulation.ItemBytes;
 
-    public Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken) =>
+    public Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken) =>
         inner.PageAsync(tenantId, subjectRef, cursor, Math.Min(limit, PerMegabyte), cancellationToken);
 
-    public Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) => inner.CurrentAsync(tenantId, itemIds, cancellationToken);
+    public Task<IReadOnlyList<InventoryItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) => inner.CurrentAsync(tenantId, itemIds, cancellationToken);
 
-    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.SoftDeleteAsync(tenantId, items, jobId, purgeAt, now, cancellationToken);
 
-    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.PurgeSingleTableItemsAsync(tenantId, subjectRef, jobId, items, now, cancellationToken);
 
-    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.BeginPurgeAsync(tenantId, subjectRef, items, now, cancellationToken);
 
     public Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -250,9 +250,9 @@ internal sealed class ByTheMegabyte(IErasureInventory inner) : IErasureInventory
 
     public Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken) => inner.RestoreAsync(tenantId, itemId, now, cancellationToken);
 
-    public Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) => inner.FindAsync(tenantId, itemId, cancellationToken);
+    public Task<InventoryItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) => inner.FindAsync(tenantId, itemId, cancellationToken);
 
-    public Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken) => inner.DueAsync(tenantId, now, limit, cancellationToken);
+    public Task<IReadOnlyList<InventoryItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken) => inner.DueAsync(tenantId, now, limit, cancellationToken);
 }
 
 /// <summary>
@@ -301,7 +301,7 @@ internal sealed class CallModel
             case ("IErasureInventory", "CurrentAsync"): Add("DynamoDB.BatchGetItem", Chunks(Count(1), 100)); break;
             case ("IErasureInventory", "SoftDeleteAsync"):
                 // The inventory item, and a record's own item hidden in the same transaction: 100 actions a transaction.
-                var actions = ((IReadOnlyList<ErasureItem>)args[1]!).Sum(i => i.Kind == "record" ? 2L : 1L);
+                var actions = ((IReadOnlyList<InventoryItem>)args[1]!).Sum(i => i.Kind == "record" ? 2L : 1L);
                 Add("DynamoDB.TransactWriteItems", Chunks(actions, 100));
                 break;
             case ("IErasureInventory", "PurgeSingleTableItemsAsync"): Add("DynamoDB.TransactWriteItems", Chunks(Count(3), 49)); break;
@@ -310,7 +310,7 @@ internal sealed class CallModel
             case ("IErasureInventory", "FindAsync" or "RestoreAsync" or "DueAsync"): Add("DynamoDB.GetItem", 1); break;
             case ("IErasureManifests", "WriteAsync"):
                 // Parts of up to 350 KB: a page of these entries (about 130 bytes each) is one part.
-                var parts = Math.Max(1, Chunks(((IReadOnlyList<ErasureItem>)args[3]!).Sum(i => 48L + i.ItemId.Length + i.Kind.Length + i.Category.Length + i.Location.Sum(p => p.Key.Length + p.Value.Length)), 350_000));
+                var parts = Math.Max(1, Chunks(((IReadOnlyList<InventoryItem>)args[3]!).Sum(i => 48L + i.ItemId.Length + i.Kind.Length + i.Category.Length + i.Location.Sum(p => p.Key.Length + p.Value.Length)), 350_000));
                 _manifestParts += parts;
                 Add("DynamoDB.PutItem", parts);
                 break;
@@ -321,7 +321,7 @@ internal sealed class CallModel
                 Add("DynamoDB.DeleteItem", _manifestParts);
                 break;
             case ("IDataPurger", "PurgeAsync"):
-                var items = (IReadOnlyList<ErasureItem>)args[1]!;
+                var items = (IReadOnlyList<InventoryItem>)args[1]!;
                 var objects = items.LongCount(i => i.Store == "s3");
                 Add("S3.ListObjectVersions", Chunks(objects, 1000));
                 Add("S3.DeleteObjects", Chunks(objects, 1000));

@@ -5,7 +5,7 @@ namespace Lethe.Tests.Cdk;
 /// <summary>External validators over what we ship: cfn-lint on the synthesized templates, asl-validator on every ASL file.</summary>
 public sealed class ToolChecksTests(SynthesizedApp synth)
 {
-    private static string Root()
+    internal static string Root()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

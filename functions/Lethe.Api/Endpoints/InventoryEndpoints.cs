@@ -59,7 +59,7 @@ public static class InventoryEndpoints
         var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
         var (items, next) = await inventory.ListAsync(tenantId, subjectRef, wanted, cursor, limit ?? 100, http.RequestAborted);
         return TypedResults.Ok(new InventoryPage(
-            items.Select(i => new InventoryItemView(i.ItemId, i.Kind, i.SubjectRef, i.Category, ItemStates.Name(i.State), i.Classification, i.Visibility, i.RetainUntil, i.Location)).ToList(),
+            items.Select(i => new InventoryItemView(i.ItemId, i.Kind, i.SubjectRef ?? string.Empty, i.Category, ItemStates.Name(i.State), i.Classification ?? "unknown", i.Visibility, i.RetainUntil, i.Location)).ToList(),
             next));
     }
 }

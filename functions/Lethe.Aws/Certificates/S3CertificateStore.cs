@@ -11,10 +11,6 @@ namespace Lethe.Aws.Certificates;
 public sealed record CertificateDocument(
     string CertificateId, string RequestId, string TenantId, string Type, string Payload, string Signature, string Algorithm, string KeyId);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(CertificateDocument))]
-internal sealed partial class CertificateJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// Certificates in the Object-Lock certificates bucket (compliance mode, 7 years): <c>certificates/{tenant}/{requestId}/{type}.json</c>.
 /// Written once: a replayed step finds the first and gets it back, and the put itself is conditional (<c>If-None-Match: *</c>).
@@ -40,7 +36,7 @@ public sealed class S3CertificateStore(IAmazonS3 s3, string bucket) : ICertifica
             {
                 BucketName = bucket,
                 Key = Key(certificate.TenantId, certificate.RequestId, certificate.Type),
-                ContentBody = JsonSerializer.Serialize(document, CertificateJsonContext.Default.CertificateDocument),
+                ContentBody = JsonSerializer.Serialize(document, AwsJsonContext.Default.CertificateDocument),
                 ContentType = "application/json",
                 IfNoneMatch = "*",
             }, cancellationToken);
@@ -58,7 +54,7 @@ public sealed class S3CertificateStore(IAmazonS3 s3, string bucket) : ICertifica
         try
         {
             using var response = await s3.GetObjectAsync(bucket, Key(tenantId, requestId, type), cancellationToken);
-            var document = await JsonSerializer.DeserializeAsync(response.ResponseStream, CertificateJsonContext.Default.CertificateDocument, cancellationToken);
+            var document = await JsonSerializer.DeserializeAsync(response.ResponseStream, AwsJsonContext.Default.CertificateDocument, cancellationToken);
             return document is null ? null : new SignedCertificate(
                 document.CertificateId, document.RequestId, document.TenantId, document.Type,
                 Convert.FromBase64String(document.Payload), Convert.FromBase64String(document.Signature), document.KeyId);

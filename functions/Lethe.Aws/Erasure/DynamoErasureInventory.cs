@@ -33,7 +33,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     /// <summary>How often a transaction that conflicted with another is written again before the step fails transiently.</summary>
     private const int ConflictAttempts = 6;
 
-    public async Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(
+    public async Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> PageAsync(
         string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var subjectPk = DynamoRecordStore.SubjectPartition(tenantId, subjectRef);
@@ -48,19 +48,19 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         }, cancellationToken);
         var last = response.LastEvaluatedKey is { Count: > 0 } key ? key : null;
         var next = last is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last["subjectSk"].S}|{last["sk"].S}"));
-        return (response.Items.Select(FromItem).ToList(), next);
+        return (response.Items.Select(InventoryItems.FromItem).ToList(), next);
     }
 
-    public async Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken)
+    public async Task<InventoryItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken)
     {
         var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = inventoryTable, Key = ItemKey(tenantId, itemId), ConsistentRead = true }, cancellationToken);
-        return response.IsItemSet && response.Item is { Count: > 0 } item ? FromItem(item) : null;
+        return response.IsItemSet && response.Item is { Count: > 0 } item ? InventoryItems.FromItem(item) : null;
     }
 
-    public async Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InventoryItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(itemIds);
-        var found = new List<ErasureItem>(itemIds.Count);
+        var found = new List<InventoryItem>(itemIds.Count);
         foreach (var chunk in itemIds.Distinct(StringComparer.Ordinal).Chunk(100))
         {
             KeysAndAttributes? keys = new() { Keys = chunk.Select(id => ItemKey(tenantId, id)).ToList(), ConsistentRead = true };
@@ -73,7 +73,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 }
 
                 var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = new() { [inventoryTable] = keys } }, cancellationToken);
-                found.AddRange((response.Responses?.GetValueOrDefault(inventoryTable) ?? []).Select(FromItem));
+                found.AddRange((response.Responses?.GetValueOrDefault(inventoryTable) ?? []).Select(InventoryItems.FromItem));
                 keys = response.UnprocessedKeys?.GetValueOrDefault(inventoryTable);
             }
         }
@@ -81,7 +81,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return found;
     }
 
-    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
         MoveAsync(items, guard: null, item =>
         {
             var actions = new List<TransactWriteItem>
@@ -111,7 +111,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             return actions;
         }, cancellationToken);
 
-    public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var purging = items.Where(i => i.State == ItemState.Purging).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
@@ -140,7 +140,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     }
 
     public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(
-        string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+        string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
@@ -167,7 +167,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         ], cancellationToken);
     }
 
-    private static Dictionary<string, AttributeValue> Tombstone(string tenantId, string subjectRef, string jobId, ErasureItem item, DateTimeOffset now)
+    private static Dictionary<string, AttributeValue> Tombstone(string tenantId, string subjectRef, string jobId, InventoryItem item, DateTimeOffset now)
     {
         var tombstone = ItemKey(tenantId, item.ItemId);
         tombstone["itemId"] = new() { S = item.ItemId };
@@ -189,7 +189,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     {
         ArgumentNullException.ThrowIfNull(items);
         var versions = items.ToDictionary(i => i.ItemId, i => i.Versions, StringComparer.Ordinal);
-        var targets = items.Select(i => new ErasureItem(i.ItemId, "unknown", "unknown", ItemState.Purging, new Dictionary<string, string>())).ToList();
+        var targets = items.Select(i => new InventoryItem(i.ItemId, "unknown", "unknown", ItemState.Purging, new Dictionary<string, string>())).ToList();
         await MoveAsync(targets, item =>
         [
             new() { Update = new Update
@@ -254,7 +254,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     /// Applies the moves chunk by chunk in transactions; a chunk that is cancelled (some condition no longer holds) is retried
     /// item by item. Returns the ids whose move succeeded now.
     /// </summary>
-    private Task<IReadOnlySet<string>> MoveAsync(IReadOnlyList<ErasureItem> items, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken) =>
+    private Task<IReadOnlySet<string>> MoveAsync(IReadOnlyList<InventoryItem> items, Func<InventoryItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken) =>
         MoveAsync(items, guard: null, actionsFor, cancellationToken);
 
     /// <summary>
@@ -264,11 +264,11 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     /// nothing of that transaction is written and <see cref="LegalHoldException"/> is thrown.
     /// </summary>
     private async Task<IReadOnlySet<string>> MoveAsync(
-        IReadOnlyList<ErasureItem> items, TransactWriteItem? guard, Func<ErasureItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
+        IReadOnlyList<InventoryItem> items, TransactWriteItem? guard, Func<InventoryItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken)
     {
         var room = MaxTransactionActions - (guard is null ? 0 : 1);
-        var chunks = new List<List<(ErasureItem Item, List<TransactWriteItem> Actions)>>();
-        var chunk = new List<(ErasureItem Item, List<TransactWriteItem> Actions)>();
+        var chunks = new List<List<(InventoryItem Item, List<TransactWriteItem> Actions)>>();
+        var chunk = new List<(InventoryItem Item, List<TransactWriteItem> Actions)>();
         var used = 0;
         foreach (var item in items)
         {
@@ -302,7 +302,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     }
 
     /// <summary>Writes one chunk; returns the ids moved. Items whose condition failed are dropped and the rest written again.</summary>
-    private async Task<IReadOnlyList<string>> WriteChunkAsync(List<(ErasureItem Item, List<TransactWriteItem> Actions)> chunk, TransactWriteItem? guard, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> WriteChunkAsync(List<(InventoryItem Item, List<TransactWriteItem> Actions)> chunk, TransactWriteItem? guard, CancellationToken cancellationToken)
     {
         var pending = chunk;
         var conflicts = 0;
@@ -357,7 +357,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     }
 
     /// <summary>The items whose actions a cancelled transaction names as the reason (ConditionalCheckFailed or another code).</summary>
-    private static HashSet<string> FailedItems(List<(ErasureItem Item, List<TransactWriteItem> Actions)> chunk, List<CancellationReason>? reasons, int offset)
+    private static HashSet<string> FailedItems(List<(InventoryItem Item, List<TransactWriteItem> Actions)> chunk, List<CancellationReason>? reasons, int offset)
     {
         var failed = new HashSet<string>(StringComparer.Ordinal);
         if (reasons is null || reasons.Count != chunk.Sum(c => c.Actions.Count) + offset)
@@ -379,7 +379,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return failed;
     }
 
-    private void AddRecordMirror(List<TransactWriteItem> actions, string tenantId, ErasureItem item, ItemState state)
+    private void AddRecordMirror(List<TransactWriteItem> actions, string tenantId, InventoryItem item, ItemState state)
     {
         if (item.Kind != "record" || !item.Location.TryGetValue("key", out var recordKey))
         {
@@ -397,9 +397,9 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         } });
     }
 
-    public async Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InventoryItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        var due = new List<ErasureItem>();
+        var due = new List<InventoryItem>();
         for (var shard = 0; shard < PurgeShards && due.Count < limit; shard++)
         {
             var page = await dynamo.QueryUpToAsync(new QueryRequest
@@ -414,7 +414,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                     [":now"] = new() { S = $"{Time(now)}#~" },
                 },
             }, limit - due.Count, cancellationToken);
-            due.AddRange(page.Select(FromItem).Where(i => i.State == ItemState.SoftDeleted));
+            due.AddRange(page.Select(InventoryItems.FromItem).Where(i => i.State == ItemState.SoftDeleted));
         }
 
         return due;
@@ -446,23 +446,5 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         key["subjectPk"] = new() { S = subjectPk };
         key["subjectSk"] = new() { S = parts[0] };
         return key;
-    }
-
-    private static ErasureItem FromItem(Dictionary<string, AttributeValue> item)
-    {
-        string? Text(string name) => item.TryGetValue(name, out var v) ? v.S : null;
-        return new ErasureItem(
-            item["itemId"].S,
-            item["kind"].S,
-            Text("category") ?? "unknown",
-            ItemStates.Parse(item["state"].S),
-            (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>(),
-            Text("purgeAt") is { } purgeAt ? Timestamps.Parse(purgeAt) : null,
-            Text("erasureJobId"),
-            item.TryGetValue("encrypted", out var e) && e.BOOL == true,
-            item.TryGetValue("versionsDeleted", out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : 0,
-            Text("subjectRef"),
-            Text("restoredFrom"),
-            Text("classification"));
     }
 }

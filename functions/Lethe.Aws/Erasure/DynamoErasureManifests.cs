@@ -22,7 +22,7 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manife
 
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(400);
 
-    public async Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<InventoryItem> items, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var parts = Parts(items);
@@ -37,7 +37,7 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manife
         }
     }
 
-    public async Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InventoryItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken)
     {
         var first = await dynamo.GetItemAsync(new GetItemRequest { TableName = manifestsTable, Key = DynamoKeys.Of(tenantId, PartKey(jobId, page, 0)), ConsistentRead = true }, cancellationToken);
         if (first.Item is not { Count: > 0 } head)
@@ -99,9 +99,9 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manife
     }
 
     /// <summary>The page cut into parts that each stay under <see cref="PartBytes"/> (an empty page is one empty part).</summary>
-    private static List<List<ErasureItem>> Parts(IReadOnlyList<ErasureItem> items)
+    private static List<List<InventoryItem>> Parts(IReadOnlyList<InventoryItem> items)
     {
-        var parts = new List<List<ErasureItem>> { new() };
+        var parts = new List<List<InventoryItem>> { new() };
         var bytes = 0;
         foreach (var item in items)
         {
@@ -123,7 +123,7 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manife
     private static string PartKey(string jobId, long page, int part) =>
         $"MANIFEST#{jobId}#{page.ToString("D10", CultureInfo.InvariantCulture)}#{part.ToString("D4", CultureInfo.InvariantCulture)}";
 
-    private static AttributeValue Entry(ErasureItem item) => new()
+    private static AttributeValue Entry(InventoryItem item) => new()
     {
         M = new()
         {
@@ -136,10 +136,10 @@ public sealed class DynamoErasureManifests(IAmazonDynamoDB dynamo, string manife
         },
     };
 
-    private static ErasureItem FromEntry(AttributeValue entry)
+    private static InventoryItem FromEntry(AttributeValue entry)
     {
         var m = entry.M;
-        return new ErasureItem(
+        return new InventoryItem(
             m["i"].S, m["k"].S, m["c"].S, ItemState.SoftDeleted,
             m["l"].M.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal),
             Encrypted: m.TryGetValue("e", out var e) && e.BOOL == true,

@@ -22,7 +22,7 @@ public sealed class LegalHoldCheck(ILegalHoldRepository holds) : IHoldCheck
 /// </summary>
 public sealed class DynamoSurvivorRewrapper(IAmazonDynamoDB dynamo, string recordsTable, string keysTable) : ISurvivorRewrapper
 {
-    public async Task RewrapRecordAsync(string tenantId, string subjectRef, ErasureItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
+    public async Task RewrapRecordAsync(string tenantId, string subjectRef, InventoryItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(fresh);

@@ -7,6 +7,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Errors;
+using Lethe.Domain.Records;
 
 namespace Lethe.Aws.Erasure;
 
@@ -23,7 +24,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
     private const int UnprocessedAttempts = 8;
     private const int FolderListingThreshold = 4;
 
-    public async Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<InventoryItem> items, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var failures = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -47,7 +48,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         return items.Select(i => new PurgeOutcome(i.ItemId, versions[i.ItemId], failures.GetValueOrDefault(i.ItemId))).ToList();
     }
 
-    private async Task DeleteTableItemsAsync(string tenantId, List<ErasureItem> items, Dictionary<string, string> failures, CancellationToken cancellationToken)
+    private async Task DeleteTableItemsAsync(string tenantId, List<InventoryItem> items, Dictionary<string, string> failures, CancellationToken cancellationToken)
     {
         var deletes = new List<(string Owner, string Table, Dictionary<string, AttributeValue> Key)>();
         foreach (var item in items)
@@ -125,7 +126,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         return keys;
     }
 
-    private async Task DeleteObjectVersionsAsync(List<ErasureItem> items, Dictionary<string, long> versions, Dictionary<string, string> failures, CancellationToken cancellationToken)
+    private async Task DeleteObjectVersionsAsync(List<InventoryItem> items, Dictionary<string, long> versions, Dictionary<string, string> failures, CancellationToken cancellationToken)
     {
         var byBucket = new Dictionary<string, List<(string Owner, string Key, string VersionId)>>(StringComparer.Ordinal);
         var wanted = new List<(string Bucket, string Key, string Owner)>();

@@ -21,9 +21,6 @@ public sealed record AnchorFields(
     [property: JsonPropertyName("hash")] string Hash,
     [property: JsonPropertyName("at")] string At);
 
-[JsonSerializable(typeof(AnchorDocument))]
-internal sealed partial class EvidenceJsonContext : JsonSerializerContext;
-
 /// <summary>Anchors as JSON documents in the Object-Lock audit-archive bucket: <c>anchors/{tenant}/{seq:D12}.json</c>.</summary>
 public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
 {
@@ -40,7 +37,7 @@ public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
         {
             BucketName = bucket,
             Key = KeyFor(a.TenantId, a.Seq),
-            ContentBody = JsonSerializer.Serialize(document, EvidenceJsonContext.Default.AnchorDocument),
+            ContentBody = JsonSerializer.Serialize(document, AwsJsonContext.Default.AnchorDocument),
             ContentType = "application/json",
         }, cancellationToken);
     }
@@ -76,7 +73,7 @@ public sealed class S3AnchorStore(IAmazonS3 s3, string bucket) : IAnchorStore
         try
         {
             using var obj = await s3.GetObjectAsync(bucket, KeyFor(tenantId, seq), cancellationToken);
-            document = await JsonSerializer.DeserializeAsync(obj.ResponseStream, EvidenceJsonContext.Default.AnchorDocument, cancellationToken);
+            document = await JsonSerializer.DeserializeAsync(obj.ResponseStream, AwsJsonContext.Default.AnchorDocument, cancellationToken);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -6,10 +6,6 @@ using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Aws.Jobs;
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(WorkflowInput))]
-public sealed partial class WorkflowJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// Starts, stops and describes a job's executions by their fixed name <c>{jobId}-{n}</c>: a second start of the same name
 /// (a replayed submission, reconciliation after a crash) finds the execution already there and counts it as started.
@@ -24,7 +20,7 @@ public sealed class StepFunctionsWorkflowStarter(StepFunctionsClient client, Fun
         try
         {
             var started = await client.StartExecutionAsync(
-                new StartExecutionRequest(machine, name, JsonSerializer.Serialize(input, WorkflowJsonContext.Default.WorkflowInput)), cancellationToken);
+                new StartExecutionRequest(machine, name, JsonSerializer.Serialize(input, AwsJsonContext.Default.WorkflowInput)), cancellationToken);
             return started.ExecutionArn;
         }
         catch (ExecutionAlreadyExistsException)

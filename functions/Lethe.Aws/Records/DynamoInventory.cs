@@ -11,7 +11,7 @@ namespace Lethe.Aws.Records;
 /// <summary>Reads the Inventory table: a tenant's items, or one subject's through <c>bySubject</c>, optionally by state.</summary>
 public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTable) : IInventory
 {
-    public async Task<(IReadOnlyList<InventoryEntry> Items, string? NextCursor)> ListAsync(
+    public async Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> ListAsync(
         string tenantId, string? subjectRef, ItemState? state, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var bySubject = subjectRef is not null;
@@ -48,7 +48,7 @@ public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTabl
             ExpressionAttributeValues = values,
             ExclusiveStartKey = Decode(cursor, tenantId, subjectRef),
         }, limit, cancellationToken);
-        var items = page.Select(FromItem).ToList();
+        var items = page.Select(InventoryItems.FromItem).ToList();
         var last = page.Count > 0 ? page[^1] : null;
         var next = items.Count == limit && last is not null
             ? Convert.ToBase64String(Encoding.UTF8.GetBytes(bySubject ? $"{last["subjectSk"].S}|{last["sk"].S}" : last["sk"].S))
@@ -86,15 +86,4 @@ public sealed class DynamoInventory(IAmazonDynamoDB dynamo, string inventoryTabl
 
         return key;
     }
-
-    private static InventoryEntry FromItem(Dictionary<string, AttributeValue> item) => new(
-        item["itemId"].S,
-        item["kind"].S,
-        item["subjectRef"].S,
-        item["category"].S,
-        ItemStates.Parse(item["state"].S),
-        item["classification"].S,
-        item.TryGetValue("visibility", out var v) ? v.S : null,
-        item.TryGetValue("retainUntil", out var r) ? Timestamps.Parse(r.S) : null,
-        (item.TryGetValue("location", out var l) ? l.M : null)?.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal) ?? new Dictionary<string, string>());
 }

@@ -113,7 +113,7 @@ public sealed class StepFunctionsClient
     public Task<ListStateMachinesResponse> ListStateMachinesAsync(ListStateMachinesRequest request, CancellationToken cancellationToken) =>
         CallAsync("ListStateMachines", request, Json.ListStateMachinesRequest, Json.ListStateMachinesResponse, cancellationToken);
 
-    private static StepFunctionsJsonContext Json => StepFunctionsJsonContext.Default;
+    private static AwsJsonContext Json => AwsJsonContext.Default;
 
     private Task<TResponse> CallAsync<TRequest, TResponse>(
         string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken) =>

@@ -81,31 +81,3 @@ public sealed record ListStateMachinesRequest(int? MaxResults = null, string? Ne
 public sealed record ListStateMachinesResponse(IReadOnlyList<StateMachineListItem> StateMachines, string? NextToken);
 
 public sealed record EmptyResponse;
-
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    PropertyNameCaseInsensitive = true)]
-[JsonSerializable(typeof(StartExecutionRequest))]
-[JsonSerializable(typeof(StartExecutionResponse))]
-[JsonSerializable(typeof(ExecutionRequest))]
-[JsonSerializable(typeof(StopExecutionRequest))]
-[JsonSerializable(typeof(StopExecutionResponse))]
-[JsonSerializable(typeof(RedriveExecutionRequest))]
-[JsonSerializable(typeof(RedriveExecutionResponse))]
-[JsonSerializable(typeof(DescribeExecutionResponse))]
-[JsonSerializable(typeof(ListExecutionsRequest))]
-[JsonSerializable(typeof(ListExecutionsResponse))]
-[JsonSerializable(typeof(GetExecutionHistoryRequest))]
-[JsonSerializable(typeof(GetExecutionHistoryResponse))]
-[JsonSerializable(typeof(SendTaskSuccessRequest))]
-[JsonSerializable(typeof(SendTaskFailureRequest))]
-[JsonSerializable(typeof(SendTaskHeartbeatRequest))]
-[JsonSerializable(typeof(CreateStateMachineRequest))]
-[JsonSerializable(typeof(CreateStateMachineResponse))]
-[JsonSerializable(typeof(UpdateStateMachineRequest))]
-[JsonSerializable(typeof(StateMachineRequest))]
-[JsonSerializable(typeof(ListStateMachinesRequest))]
-[JsonSerializable(typeof(ListStateMachinesResponse))]
-[JsonSerializable(typeof(EmptyResponse))]
-internal sealed partial class StepFunctionsJsonContext : JsonSerializerContext;

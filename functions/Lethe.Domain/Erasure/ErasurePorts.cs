@@ -3,33 +3,6 @@ using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Erasure;
 
-/// <summary>One inventory item as erasure sees it: where it lives, its state, and until when it may be restored.</summary>
-public sealed record ErasureItem(
-    string ItemId,
-    string Kind,
-    string Category,
-    ItemState State,
-    IReadOnlyDictionary<string, string> Location,
-    DateTimeOffset? PurgeAt = null,
-    string? ErasureJobId = null,
-    bool Encrypted = false,
-    long VersionsDeleted = 0,
-    string? SubjectRef = null,
-    string? RestoredFrom = null,
-    string? Classification = null)
-{
-    public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
-
-    /// <summary>Where the item's data is: <c>dynamodb</c> or <c>s3</c>.</summary>
-    public string Store => Location.TryGetValue("store", out var store) ? store : "unknown";
-
-    /// <summary>
-    /// One table item and nothing else (no history to look up, no object versions): its data can be deleted in the same
-    /// transaction that marks it purged.
-    /// </summary>
-    public bool IsSingleTableItem => Store == "dynamodb" && Location.ContainsKey("table") && Location.ContainsKey("key") && !Location.ContainsKey("historyPrefix");
-}
-
 /// <summary>
 /// The inventory's state moves of an erasure. Every move is a conditional write, so replays change nothing and restore and
 /// purge can never race: restore needs <c>soft_deleted</c> and now &lt; purgeAt, purge needs <c>soft_deleted</c> and purgeAt ≤ now.
@@ -38,27 +11,27 @@ public sealed record ErasureItem(
 public interface IErasureInventory
 {
     /// <summary>A page of all the subject's items, in a stable order; the cursor is opaque.</summary>
-    Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
+    Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// The items as they are now, read from the base table with consistent reads (missing ones left out): what a step decides
     /// on, since an index page may be stale.
     /// </summary>
-    Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken);
+    Task<IReadOnlyList<InventoryItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken);
 
     /// <summary>
     /// active → soft_deleted for the given items (records hidden in the same write), stamped with the job and purgeAt; an
     /// item restored from this job is left active. An item another erasure or a single delete left soft-deleted is taken
     /// over: it gets this job and purgeAt. Conditional per item, so a replay changes nothing.
     /// </summary>
-    Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
+    Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// soft_deleted (due) → purging for items of one subject; returns the ids that are now purging (including ones a crashed
     /// run left purging). Each move is conditional on no legal hold naming the subject (in the same transaction): when one
     /// does, throws <see cref="LegalHoldException"/> and the items not yet moved stay.
     /// </summary>
-    Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// soft_deleted (by <paramref name="jobId"/>, due) → purged for single table items, their data deleted in the same
@@ -66,21 +39,21 @@ public interface IErasureInventory
     /// subject (when one does, throws <see cref="LegalHoldException"/> and nothing of that transaction is written). Items whose
     /// condition no longer holds are left as they are. Returns the ids purged now. A purged item leaves the subject index.
     /// </summary>
-    Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>purging → purged, with the number of object versions deleted; a purged item leaves the subject index.</summary>
     Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// soft_deleted → active while now &lt; purgeAt (the record visible again in the same write), remembering which erasure it
-    /// was restored from (<see cref="ErasureItem.RestoredFrom"/>: that erasure keeps it as a survivor); false otherwise.
+    /// was restored from (<see cref="InventoryItem.RestoredFrom"/>: that erasure keeps it as a survivor); false otherwise.
     /// </summary>
     Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken);
+    Task<InventoryItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken);
 
     /// <summary>Soft-deleted items of the tenant whose recovery window has ended (purgeAt ≤ now), oldest first, up to a limit.</summary>
-    Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<InventoryItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -91,13 +64,13 @@ public interface IErasureInventory
 /// </summary>
 public interface IErasureManifests
 {
-    Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken);
+    Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<InventoryItem> items, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// The items of page <paramref name="page"/>, or null when no such page was written. A page whose parts are not all there
     /// is an error, never a shorter page.
     /// </summary>
-    Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken);
+    Task<IReadOnlyList<InventoryItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken);
 
     /// <summary>Removes the pages after <paramref name="lastPage"/>: what an earlier pass wrote beyond where this one ended.</summary>
     Task DeleteAfterAsync(string tenantId, string jobId, long lastPage, CancellationToken cancellationToken);
@@ -118,14 +91,14 @@ public sealed record PurgeOutcome(string ItemId, long Versions, string? Failure)
 /// </summary>
 public interface IDataPurger
 {
-    Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken);
+    Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<InventoryItem> items, CancellationToken cancellationToken);
 }
 
 /// <summary>Re-seals what survives an erasure (restored or held records, the subject's directory entry) under a fresh KEK. A port.</summary>
 public interface ISurvivorRewrapper
 {
     /// <summary>Rewraps the sealed fields of the record behind <paramref name="item"/> from <paramref name="current"/> to <paramref name="fresh"/>; envelopes already under <paramref name="fresh"/> are left as they are.</summary>
-    Task RewrapRecordAsync(string tenantId, string subjectRef, ErasureItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken);
+    Task RewrapRecordAsync(string tenantId, string subjectRef, InventoryItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken);
 
     /// <summary>Re-seals the subject's directory entry (its id) under <paramref name="fresh"/>.</summary>
     Task RewrapDirectoryAsync(string tenantId, string subjectRef, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken);

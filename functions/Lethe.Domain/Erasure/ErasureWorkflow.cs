@@ -108,7 +108,7 @@ public static class ErasureWorkflow
         IsPaused = job => job.Phase == JobPhases.Held,
         FailureMessage = (error, cause) => error == LegalHoldException.Name
             ? "The subject is under a legal hold: nothing was deleted."
-            : $"{error}: {(cause.Length <= 500 ? cause : cause[..500])}",
+            : WorkflowDefinition.DefaultFailureMessage(error, cause),
     };
 }
 
@@ -119,7 +119,7 @@ public static class ErasureItems
     /// Active items not restored from this erasure, and items another erasure (cancelled) or a single delete left hidden,
     /// which this erasure takes over. Restored-from-this-erasure items were kept on purpose and stay.
     /// </summary>
-    public static bool IsToHide(ErasureItem item, string jobId)
+    public static bool IsToHide(InventoryItem item, string jobId)
     {
         ArgumentNullException.ThrowIfNull(item);
         return item.State switch

@@ -136,15 +136,10 @@ public interface IRecordStore
     Task<(IReadOnlyList<StoredRecord> Items, string? NextCursor)> ListActiveAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);
 }
 
-/// <summary>One entry of the inventory: every stored thing of a tenant, with where it is and what state it is in.</summary>
-public sealed record InventoryEntry(
-    string ItemId, string Kind, string SubjectRef, string Category, ItemState State, string Classification, string? Visibility,
-    DateTimeOffset? RetainUntil, IReadOnlyDictionary<string, string> Location);
-
 /// <summary>The inventory, read: the single source of what exists (API.md, GET …/items). A port.</summary>
 public interface IInventory
 {
-    Task<(IReadOnlyList<InventoryEntry> Items, string? NextCursor)> ListAsync(
+    Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> ListAsync(
         string tenantId, string? subjectRef, ItemState? state, string? cursor, int limit, CancellationToken cancellationToken);
 }
 

@@ -185,7 +185,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
     }
 
     /// <summary>Restores one soft-deleted item inside its window; Conflict otherwise (active, purged, or the window is over).</summary>
-    public async Task<(JobChange Change, ErasureItem? Item)> RestoreItemAsync(string tenantId, string itemId, CancellationToken cancellationToken)
+    public async Task<(JobChange Change, InventoryItem? Item)> RestoreItemAsync(string tenantId, string itemId, CancellationToken cancellationToken)
     {
         var item = await inventory.FindAsync(tenantId, itemId, cancellationToken);
         if (item is null)

@@ -1,4 +1,5 @@
 using Lethe.Domain.Audit;
+using Lethe.Lambda;
 using Lethe.Lambda.Events;
 using Lethe.Lambda.Runtime;
 
@@ -12,7 +13,7 @@ public sealed record AuditChainerResult(int Tenants, int Linked);
 /// reordered batch links each event exactly once, in journal order.
 /// </summary>
 public sealed class AuditChainerHandler(AuditChainer chainer)
-    : LambdaHandler<DynamoDbStreamEvent, AuditChainerResult>(LambdaEventsJsonContext.Default.DynamoDbStreamEvent, FunctionsJsonContext.Default.AuditChainerResult)
+    : LambdaHandler<DynamoDbStreamEvent, AuditChainerResult>(LambdaJsonContext.Default.DynamoDbStreamEvent, FunctionsJsonContext.Default.AuditChainerResult)
 {
     protected override async Task<AuditChainerResult> HandleAsync(DynamoDbStreamEvent input, ILambdaContext context, CancellationToken cancellationToken)
     {

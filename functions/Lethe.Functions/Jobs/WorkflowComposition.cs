@@ -67,7 +67,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     private static Built Build(TimeProvider clock)
     {
-        var shared = new AwsAdapters(clock);
+        var shared = new AwsAdapters(clock, SubjectKeyUse.Workflows);
         var (names, dynamo, s3, jobs) = (shared.Names, shared.Dynamo, shared.S3, shared.Jobs);
         var chain = new DynamoAuditChainStore(dynamo, names.Table(ResourceCatalog.Audit));
         var holds = new LegalHoldCheck(new DynamoLegalHoldRepository(dynamo, names.Table(ResourceCatalog.Tenants)));

@@ -23,9 +23,6 @@ public sealed record ErrorReport(
     }
 }
 
-[JsonSerializable(typeof(ErrorReport))]
-internal sealed partial class RuntimeJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// Client of the Lambda Runtime API (version 2018-06-01): next, response, error, init error.
 /// See https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html.
@@ -78,7 +75,7 @@ public sealed class RuntimeApiClient
 
     private async Task PostErrorAsync(string path, ErrorReport error, CancellationToken cancellationToken)
     {
-        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(error, RuntimeJsonContext.Default.ErrorReport));
+        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(error, LambdaJsonContext.Default.ErrorReport));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         content.Headers.Add(ErrorTypeHeader, error.ErrorType);
         using var response = await _http.PostAsync(new Uri(path, UriKind.Relative), content, cancellationToken);

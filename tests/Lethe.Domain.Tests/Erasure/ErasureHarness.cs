@@ -51,7 +51,7 @@ public sealed class ErasureHarness
         Inventory.Add(Item("file-1", "file", "recording", "s3"));
     }
 
-    public static ErasureItem Item(string id, string kind, string category, string store) =>
+    public static InventoryItem Item(string id, string kind, string category, string store) =>
         new(id, kind, category, ItemState.Active, Location(id, store), Encrypted: kind == "record", SubjectRef: Subject);
 
     private static Dictionary<string, string> Location(string id, string store) => store == "dynamodb"

@@ -15,11 +15,11 @@ namespace Lethe.Domain.Tests.Erasure;
 /// </summary>
 public sealed class InMemoryErasureInventory : IErasureInventory
 {
-    private List<ErasureItem> _index = [];
+    private List<InventoryItem> _index = [];
 
-    public Dictionary<string, ErasureItem> Truth { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, InventoryItem> Truth { get; } = new(StringComparer.Ordinal);
 
-    public void Add(ErasureItem item)
+    public void Add(InventoryItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
         Truth[item.ItemId] = item;
@@ -31,17 +31,17 @@ public sealed class InMemoryErasureInventory : IErasureInventory
 
     public bool SyncOnEveryWrite { get; set; } = true;
 
-    public Task<(IReadOnlyList<ErasureItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
+    public Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> PageAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken)
     {
         // A page costs what it holds (one more item tells whether another page follows), as a DynamoDB page does.
         var start = cursor is null ? 0 : int.Parse(cursor, System.Globalization.CultureInfo.InvariantCulture);
         var page = _index.Where(i => i.SubjectRef == subjectRef).Skip(start).Take(limit + 1).ToList();
         var next = page.Count > limit ? (start + limit).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        return Task.FromResult<(IReadOnlyList<ErasureItem>, string?)>((page.Take(limit).ToList(), next));
+        return Task.FromResult<(IReadOnlyList<InventoryItem>, string?)>((page.Take(limit).ToList(), next));
     }
 
-    public Task<IReadOnlyList<ErasureItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ErasureItem>>(itemIds.Where(Truth.ContainsKey).Select(id => Truth[id]).ToList());
+    public Task<IReadOnlyList<InventoryItem>> CurrentAsync(string tenantId, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InventoryItem>>(itemIds.Where(Truth.ContainsKey).Select(id => Truth[id]).ToList());
 
     /// <summary>The holds the move to purging is conditional on (as the Dynamo inventory's transaction checks the subject's hold marker).</summary>
     public InMemoryHolds? Holds { get; set; }
@@ -49,7 +49,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     /// <summary>Runs just before the next move to purging is written: a test places a hold there, after the step's own check.</summary>
     public Action? BeforeNextPurgeWrite { get; set; }
 
-    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<ErasureItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var item in items.Where(i => ErasureItems.IsToHide(Truth[i.ItemId], jobId)))
         {
@@ -62,7 +62,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     /// <summary>Where the single table items' data "deletions" are recorded (the purger's list, so a test sees every deletion).</summary>
     public InMemoryPurger? Data { get; set; }
 
-    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var before = BeforeNextPurgeWrite;
         BeforeNextPurgeWrite = null;
@@ -88,7 +88,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Task.FromResult<IReadOnlySet<string>>(purged);
     }
 
-    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<ErasureItem> items, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var before = BeforeNextPurgeWrite;
         BeforeNextPurgeWrite = null;
@@ -135,11 +135,11 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Task.FromResult(true);
     }
 
-    public Task<ErasureItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) =>
+    public Task<InventoryItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) =>
         Task.FromResult(Truth.TryGetValue(itemId, out var item) ? item : null);
 
-    public Task<IReadOnlyList<ErasureItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ErasureItem>>(Truth.Values.Where(i => i.IsDue(now)).Take(limit).ToList());
+    public Task<IReadOnlyList<InventoryItem>> DueAsync(string tenantId, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InventoryItem>>(Truth.Values.Where(i => i.IsDue(now)).Take(limit).ToList());
 
     private Task Written()
     {
@@ -155,16 +155,16 @@ public sealed class InMemoryErasureInventory : IErasureInventory
 /// <summary>An erasure's page manifests in memory.</summary>
 public sealed class InMemoryManifests : IErasureManifests
 {
-    public Dictionary<(string JobId, long Page), List<ErasureItem>> Pages { get; } = [];
+    public Dictionary<(string JobId, long Page), List<InventoryItem>> Pages { get; } = [];
 
-    public Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<ErasureItem> items, DateTimeOffset at, CancellationToken cancellationToken)
+    public Task WriteAsync(string tenantId, string jobId, long page, IReadOnlyList<InventoryItem> items, DateTimeOffset at, CancellationToken cancellationToken)
     {
         Pages[(jobId, page)] = items.Select(i => i with { State = ItemState.SoftDeleted }).ToList();
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<ErasureItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ErasureItem>?>(Pages.TryGetValue((jobId, page), out var items) ? items : null);
+    public Task<IReadOnlyList<InventoryItem>?> ReadAsync(string tenantId, string jobId, long page, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InventoryItem>?>(Pages.TryGetValue((jobId, page), out var items) ? items : null);
 
     public Task DeleteAfterAsync(string tenantId, string jobId, long lastPage, CancellationToken cancellationToken)
     {
@@ -194,7 +194,7 @@ public sealed class InMemoryPurger : IDataPurger
 
     public List<string> Purged { get; } = [];
 
-    public Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PurgeOutcome>> PurgeAsync(string tenantId, IReadOnlyList<InventoryItem> items, CancellationToken cancellationToken)
     {
         var outcomes = items.Select(i => Failing.Contains(i.ItemId)
             ? new PurgeOutcome(i.ItemId, 0, "AccessDenied after retries")
@@ -251,7 +251,7 @@ public sealed class InMemorySubjectKeys : ISubjectKeyShredder, ISurvivorRewrappe
         return Task.FromResult(Destroyed.LastOrDefault());
     }
 
-    public Task RewrapRecordAsync(string tenantId, string subjectRef, ErasureItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
+    public Task RewrapRecordAsync(string tenantId, string subjectRef, InventoryItem item, SubjectKek current, SubjectKek fresh, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
         RewrappedRecords.Add(item.ItemId);

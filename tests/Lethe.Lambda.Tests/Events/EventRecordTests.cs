@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lethe.Lambda;
 using Lethe.Lambda.Events;
 
 namespace Lethe.Lambda.Tests.Events;
@@ -11,7 +12,7 @@ public sealed class EventRecordTests
     [Fact]
     public void SqsEvent_ReadsEveryMessageWithItsAttributes()
     {
-        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaEventsJsonContext.Default.SqsEvent)!;
+        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaJsonContext.Default.SqsEvent)!;
 
         sqs.Records.Should().HaveCount(2);
         sqs.Records[0].MessageId.Should().Be("19dd0b57-b21e-4ac1-bd88-01bbb068cb78");
@@ -23,9 +24,9 @@ public sealed class EventRecordTests
     [Fact]
     public void SqsEvent_BodyCarryingAnS3Notification_ReadsAsS3Event()
     {
-        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaEventsJsonContext.Default.SqsEvent)!;
+        var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaJsonContext.Default.SqsEvent)!;
 
-        var s3 = JsonSerializer.Deserialize(sqs.Records[0].Body, LambdaEventsJsonContext.Default.S3Event)!;
+        var s3 = JsonSerializer.Deserialize(sqs.Records[0].Body, LambdaJsonContext.Default.S3Event)!;
 
         s3.Records.Single().S3.Object.DecodedKey.Should().Be("t1-acme/uploads/u-1/session notes.txt");
     }
@@ -35,16 +36,16 @@ public sealed class EventRecordTests
     {
         var response = SqsBatchResponse.Failed(["2e1424d4-f796-459a-8184-9c92662be6da"]);
 
-        JsonSerializer.Serialize(response, LambdaEventsJsonContext.Default.SqsBatchResponse)
+        JsonSerializer.Serialize(response, LambdaJsonContext.Default.SqsBatchResponse)
             .Should().Be("""{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}""");
-        JsonSerializer.Serialize(SqsBatchResponse.None, LambdaEventsJsonContext.Default.SqsBatchResponse)
+        JsonSerializer.Serialize(SqsBatchResponse.None, LambdaJsonContext.Default.SqsBatchResponse)
             .Should().Be("""{"batchItemFailures":[]}""");
     }
 
     [Fact]
     public void S3Event_ReadsBucketKeyVersionAndDecodesTheKey()
     {
-        var s3 = JsonSerializer.Deserialize(Sample("s3-object-created.json"), LambdaEventsJsonContext.Default.S3Event)!;
+        var s3 = JsonSerializer.Deserialize(Sample("s3-object-created.json"), LambdaJsonContext.Default.S3Event)!;
 
         var record = s3.Records.Single();
         record.EventName.Should().Be("ObjectCreated:Put");
@@ -57,7 +58,7 @@ public sealed class EventRecordTests
     [Fact]
     public void EventBridgeEvent_ReadsTheEnvelopeAndKeepsDetailRaw()
     {
-        var evt = JsonSerializer.Deserialize(Sample("eventbridge-schedule.json"), LambdaEventsJsonContext.Default.EventBridgeEvent)!;
+        var evt = JsonSerializer.Deserialize(Sample("eventbridge-schedule.json"), LambdaJsonContext.Default.EventBridgeEvent)!;
 
         evt.DetailType.Should().Be("Scheduled Event");
         evt.Source.Should().Be("aws.events");

@@ -24,15 +24,6 @@ public sealed record GetRecordsRequest(string ShardIterator, int Limit);
 /// <summary>Records stay raw: they already have the shape Lambda delivers to a stream-triggered function.</summary>
 public sealed record GetRecordsResponse(IReadOnlyList<JsonElement> Records, string? NextShardIterator);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(DescribeStreamRequest))]
-[JsonSerializable(typeof(DescribeStreamResponse))]
-[JsonSerializable(typeof(GetShardIteratorRequest))]
-[JsonSerializable(typeof(GetShardIteratorResponse))]
-[JsonSerializable(typeof(GetRecordsRequest))]
-[JsonSerializable(typeof(GetRecordsResponse))]
-internal sealed partial class StreamsJsonContext : JsonSerializerContext;
-
 public sealed class DynamoStreamsException(string code, string message, HttpStatusCode status) : Exception($"{code}: {message}")
 {
     public string Code { get; } = code;
@@ -52,7 +43,7 @@ public sealed class DynamoStreamsClient(HttpClient http, Uri endpoint, RegionEnd
         (message, inner) => new DynamoStreamsException("Unavailable", message + " " + inner.Message, HttpStatusCode.ServiceUnavailable),
         _ => ValueTask.FromResult(credentials));
 
-    private static StreamsJsonContext Json => StreamsJsonContext.Default;
+    private static LocalCloudJsonContext Json => LocalCloudJsonContext.Default;
 
     public Task<DescribeStreamResponse> DescribeStreamAsync(string streamArn, CancellationToken cancellationToken) =>
         _client.CallAsync("DescribeStream", new DescribeStreamRequest(streamArn), Json.DescribeStreamRequest, Json.DescribeStreamResponse, cancellationToken);

@@ -147,7 +147,7 @@ public sealed class AwsGateway : IAsyncDisposable
             context.Response.Headers["x-amzn-ErrorType"] = "ResourceNotFoundException";
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(
-                new AwsError("ResourceNotFoundException", $"Function not found: {name}"), GatewayJsonContext.Default.AwsError));
+                new AwsError("ResourceNotFoundException", $"Function not found: {name}"), LocalCloudJsonContext.Default.AwsError));
             return;
         }
 

@@ -55,7 +55,7 @@ internal static class KmsKeyStateShim
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/x-amz-json-1.1";
         context.Response.Headers["x-amzn-ErrorType"] = type;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new AwsError(type, message!), GatewayJsonContext.Default.AwsError), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new AwsError(type, message!), LocalCloudJsonContext.Default.AwsError), context.RequestAborted);
         return true;
     }
 }

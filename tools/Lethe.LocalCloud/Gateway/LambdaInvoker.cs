@@ -82,7 +82,7 @@ public sealed class LambdaInvoker
         {
             var report = ErrorReport.From(ex);
             _logger.LogWarning("Invocation of {Function} failed with {ErrorType}: {ErrorMessage}", functionName, report.ErrorType, report.ErrorMessage);
-            return new InvocationResult(JsonSerializer.SerializeToUtf8Bytes(report, GatewayJsonContext.Default.ErrorReport), "Unhandled", requestId);
+            return new InvocationResult(JsonSerializer.SerializeToUtf8Bytes(report, LocalCloudJsonContext.Default.ErrorReport), "Unhandled", requestId);
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Erasure.Steps;
 
@@ -47,7 +48,7 @@ public abstract class ErasureStep(ErasurePorts ports) : WorkflowStep<ErasureStat
     }
 
     /// <summary>One event per page: the affected ids only as a SHA-256 manifest, never one event per item.</summary>
-    protected static JsonObject PageDetails(long page, IEnumerable<ErasureItem> items)
+    protected static JsonObject PageDetails(long page, IEnumerable<InventoryItem> items)
     {
         var ids = items.Select(i => i.ItemId).Order(StringComparer.Ordinal).ToList();
         return new JsonObject

@@ -1,4 +1,5 @@
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Erasure.Steps;
 
@@ -10,7 +11,7 @@ internal sealed class PageTally
     private long _items;
     private long _versions;
 
-    public void Purged(ErasureItem item, long versions)
+    public void Purged(InventoryItem item, long versions)
     {
         _items++;
         _versions += versions;

@@ -58,7 +58,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     }
 
     /// <summary>Adds what the page earned to the job once (a replay moves no counter) and audits the page once.</summary>
-    private async Task RecordAsync(Job job, long page, PageOutcome outcome, IReadOnlyList<ErasureItem> items, CancellationToken cancellationToken)
+    private async Task RecordAsync(Job job, long page, PageOutcome outcome, IReadOnlyList<InventoryItem> items, CancellationToken cancellationToken)
     {
         var earned = outcome.Tally.Counts with { Failed = outcome.Errors.Count, Restored = outcome.Restored };
         if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Purge, page, earned, outcome.Errors, outcome.Now, cancellationToken))
@@ -72,7 +72,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     }
 
     /// <summary>One manifest page: everything this erasure hid there, purged now unless its current state says otherwise.</summary>
-    private async Task PurgeManifestAsync(Job job, IReadOnlyList<ErasureItem> manifest, PageOutcome outcome, CancellationToken cancellationToken)
+    private async Task PurgeManifestAsync(Job job, IReadOnlyList<InventoryItem> manifest, PageOutcome outcome, CancellationToken cancellationToken)
     {
         var due = manifest.Select(i => i with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = job.PurgeAt }).ToList();
         var single = due.Where(i => i.IsSingleTableItem).ToList();
@@ -109,7 +109,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     /// a replay of the page (or a later pass after a resume or retry, whose counters start again) reads it back and counts
     /// what the earlier run purged, once.
     /// </summary>
-    private async Task SweepAsync(Job job, long page, IReadOnlyList<ErasureItem> items, PageOutcome outcome, CancellationToken cancellationToken)
+    private async Task SweepAsync(Job job, long page, IReadOnlyList<InventoryItem> items, PageOutcome outcome, CancellationToken cancellationToken)
     {
         var earlier = await Ports.Manifests.ReadAsync(job.TenantId, job.Id, page, cancellationToken) ?? [];
         var live = items.Where(i => i.State != ItemState.Purged).Select(i => i.ItemId).Concat(earlier.Select(e => e.ItemId)).Distinct(StringComparer.Ordinal).ToList();
@@ -148,7 +148,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     /// Moves the given due items to purging, deletes their data and marks them purged; adds what was purged to the tally and
     /// what failed to the errors. Returns the ids that were (or already were) purging.
     /// </summary>
-    private async Task<IReadOnlySet<string>> PurgeNowAsync(Job job, List<ErasureItem> due, PageOutcome outcome, CancellationToken cancellationToken)
+    private async Task<IReadOnlySet<string>> PurgeNowAsync(Job job, List<InventoryItem> due, PageOutcome outcome, CancellationToken cancellationToken)
     {
         if (due.Count == 0)
         {

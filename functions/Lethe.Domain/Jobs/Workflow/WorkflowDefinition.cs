@@ -17,8 +17,18 @@ public sealed record WorkflowDefinition(string Name, IReadOnlyList<JobType> JobT
     /// </summary>
     public Func<Job, bool> IsPaused { get; init; } = _ => false;
 
+    /// <summary>The longest cause a failure message quotes: enough to diagnose, short enough for the job's item.</summary>
+    public const int MaxQuotedCause = 500;
+
     /// <summary>How a failure reads on the job, from the error name and its cause.</summary>
-    public Func<string, string, string> FailureMessage { get; init; } = (error, cause) => $"{error}: {(cause.Length <= 500 ? cause : cause[..500])}";
+    public Func<string, string, string> FailureMessage { get; init; } = DefaultFailureMessage;
+
+    /// <summary>The error name and the start of its cause.</summary>
+    public static string DefaultFailureMessage(string error, string cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        return $"{error}: {(cause.Length <= MaxQuotedCause ? cause : cause[..MaxQuotedCause])}";
+    }
 
     /// <summary>
     /// Phases in which a running job may have lost its execution: a retry, hand-over or resume raised n and died before starting
