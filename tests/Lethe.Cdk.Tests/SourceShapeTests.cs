@@ -8,6 +8,13 @@ public sealed partial class SourceShapeTests
     [GeneratedRegex(@"\bpartial\s+class\s+(\w+)\s*:\s*JsonSerializerContext\b")]
     private static partial Regex JsonContextDeclaration();
 
+    [GeneratedRegex(@"\[(?:Fact|Theory)[^\n]*\]\s*(?:\[[^\n]*\]\s*)*public (?:async Task|void) (\w+)")]
+    private static partial Regex TestMethod();
+
+    /// <summary>The other style's marks: a PascalCase method name first (<c>PurgePage_…</c>) or a <c>When…</c> / <c>Should…</c> part.</summary>
+    [GeneratedRegex(@"^[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*_|_(When|Should)[A-Z]")]
+    private static partial Regex MethodWhenShouldName();
+
     private static IEnumerable<string> ProjectDirectories() =>
         new[] { "functions", "tools" }
             .SelectMany(folder => Directory.GetDirectories(Path.Combine(ToolChecksTests.Root(), folder)))
@@ -30,5 +37,17 @@ public sealed partial class SourceShapeTests
 
         contexts["Lethe.Aws"].Should().Equal("AwsJsonContext");
         contexts.Where(c => c.Value.Count > 1).Should().BeEmpty("one source-generated context per assembly keeps every serialized shape in one list");
+    }
+
+    [Fact]
+    public void Every_test_is_named_as_a_plain_sentence()
+    {
+        var tests = Directory.GetDirectories(Path.Combine(ToolChecksTests.Root(), "tests"))
+            .SelectMany(Sources)
+            .SelectMany(f => TestMethod().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value))
+            .ToList();
+        tests.Should().HaveCountGreaterThan(300, "the scan must see the suites it guards");
+
+        tests.Where(name => MethodWhenShouldName().IsMatch(name)).Should().BeEmpty("one naming style reads the same in every suite");
     }
 }

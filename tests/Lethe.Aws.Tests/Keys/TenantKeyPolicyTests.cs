@@ -20,7 +20,7 @@ public sealed class TenantKeyPolicyTests
         value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(v => v.GetString()!).ToList() : [value.GetString()!];
 
     [Fact]
-    public void DocumentFor_ShouldGrantDataKeysOnlyToTheNamedRolesUnderTheTenantsOwnEncryptionContext()
+    public void Document_for_should_grant_data_keys_only_to_the_named_roles_under_the_tenants_own_encryption_context()
     {
         var dataKeys = Statements("acme").Single(s => Strings(s.GetProperty("Action")).Contains("kms:Decrypt") && s.GetProperty("Sid").GetString() == "TenantDataKeysForLetheFunctions");
 
@@ -29,7 +29,7 @@ public sealed class TenantKeyPolicyTests
     }
 
     [Fact]
-    public void DocumentFor_ShouldNeverDelegateACryptoOperationToIamThroughTheAccountRoot()
+    public void Document_for_should_never_delegate_a_crypto_operation_to_IAM_through_the_account_root()
     {
         var rootActions = Statements("acme")
             .Where(s => Strings(s.GetProperty("Principal").GetProperty("AWS")).Contains("arn:aws:iam::111122223333:root"))
@@ -41,7 +41,7 @@ public sealed class TenantKeyPolicyTests
     }
 
     [Fact]
-    public void DocumentFor_ShouldLetS3UseTheKeyOnlyForThisTenantsObjectsInLethesBuckets()
+    public void Document_for_should_let_S3_use_the_key_only_for_this_tenants_objects_in_Lethes_buckets()
     {
         var s3 = Statements("acme").Single(s => s.GetProperty("Sid").GetString() == "TenantObjectsThroughS3");
 
@@ -51,7 +51,7 @@ public sealed class TenantKeyPolicyTests
     }
 
     [Fact]
-    public void DocumentFor_WhenNoRetiringRoleIsConfigured_ShouldLetNoLetheRoleScheduleDeletion()
+    public void Document_for_when_no_retiring_role_is_configured_should_let_no_Lethe_role_schedule_deletion()
     {
         var retirers = Statements("acme").Where(s => Strings(s.GetProperty("Action")).Contains("kms:ScheduleKeyDeletion"))
             .SelectMany(s => Strings(s.GetProperty("Principal").GetProperty("AWS")));
@@ -60,7 +60,7 @@ public sealed class TenantKeyPolicyTests
     }
 
     [Fact]
-    public void FromEnvironment_ShouldReadTheRolesTheCdkAppSets()
+    public void From_environment_should_read_the_roles_the_CDK_app_sets()
     {
         var variables = new Dictionary<string, string>
         {

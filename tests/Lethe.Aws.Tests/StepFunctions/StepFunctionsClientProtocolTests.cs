@@ -42,7 +42,7 @@ public sealed class StepFunctionsClientProtocolTests
         _ => ValueTask.FromResult<AWSCredentials>(new BasicAWSCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")));
 
     [Fact]
-    public async Task RedriveExecution_SendsTheDocumentedTargetBodyAndASigV4Signature()
+    public async Task Redrive_execution_sends_the_documented_target_body_and_a_SigV4_signature()
     {
         var handler = new ScriptedHandler(() => Json(HttpStatusCode.OK, """{"redriveDate":1764061200.5}"""));
         const string arn = "arn:aws:states:eu-west-1:123456789012:execution:lethe-deletion:job-1-1";
@@ -65,7 +65,7 @@ public sealed class StepFunctionsClientProtocolTests
     }
 
     [Fact]
-    public async Task Throttling_IsRetriedWithBackoff_UntilTheCallSucceeds()
+    public async Task Throttling_is_retried_with_backoff_until_the_call_succeeds()
     {
         var handler = new ScriptedHandler(
             () => Json(HttpStatusCode.BadRequest, """{"__type":"com.amazonaws.states#ThrottlingException","message":"Rate exceeded"}"""),
@@ -80,7 +80,7 @@ public sealed class StepFunctionsClientProtocolTests
     }
 
     [Fact]
-    public async Task Throttling_ThatOutlastsTheRetries_IsATransientError()
+    public async Task Throttling_that_outlasts_the_retries_is_a_transient_error()
     {
         var handler = new ScriptedHandler(() => Json(HttpStatusCode.BadRequest, """{"__type":"ThrottlingException","message":"Rate exceeded"}"""));
 
@@ -95,7 +95,7 @@ public sealed class StepFunctionsClientProtocolTests
     [InlineData("""{"__type":"ExecutionDoesNotExist","Message":"nope"}""", typeof(ExecutionDoesNotExistException))]
     [InlineData("""{"__type":"StateMachineDoesNotExist","message":"nope"}""", typeof(StateMachineDoesNotExistException))]
     [InlineData("""{"__type":"ExecutionNotRedrivable","message":"running"}""", typeof(ExecutionNotRedrivableException))]
-    public async Task ServiceErrors_BecomeTypedExceptions_WithoutRetrying(string body, Type expected)
+    public async Task Service_errors_become_typed_exceptions_without_retrying(string body, Type expected)
     {
         var handler = new ScriptedHandler(() => Json(HttpStatusCode.BadRequest, body));
 
@@ -106,7 +106,7 @@ public sealed class StepFunctionsClientProtocolTests
     }
 
     [Fact]
-    public async Task AnErrorCodeOnlyInTheHeader_IsStillRecognised()
+    public async Task An_error_code_only_in_the_header_is_still_recognised()
     {
         var handler = new ScriptedHandler(() =>
         {

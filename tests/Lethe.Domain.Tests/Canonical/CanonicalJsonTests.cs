@@ -15,7 +15,7 @@ public sealed class CanonicalJsonTests
     }
 
     [Fact]
-    public void Serialize_MatchesTheRfc8785Example()
+    public void Serialize_matches_the_RFC_8785_example()
     {
         const string input = """{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}""";
 
@@ -23,7 +23,7 @@ public sealed class CanonicalJsonTests
     }
 
     [Fact]
-    public void Serialize_SortsMembersByUtf16CodeUnits_AsTheRfcExampleDoes()
+    public void Serialize_sorts_members_by_UTF_16_code_units_as_the_RFC_example_does()
     {
         const string input = """{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}""";
 
@@ -44,7 +44,7 @@ public sealed class CanonicalJsonTests
     [InlineData("9007199254740991", "9007199254740991")]
     [InlineData("5e-324", "5e-324")]
     [InlineData("1.7976931348623157e308", "1.7976931348623157e+308")]
-    public void FormatNumber_WritesNumbersAsEcmaScriptDoes(string json, string expected) => Canonical(json).Should().Be(expected);
+    public void Format_number_writes_numbers_as_ECMAScript_does(string json, string expected) => Canonical(json).Should().Be(expected);
 
     [FsCheck.Xunit.Property(MaxTest = 300)]
     public Property Any_finite_double_survives_canonicalization_exactly() =>

@@ -21,7 +21,7 @@ public sealed class ErasureStepsTests
     private readonly ErasureHarness _h = new();
 
     [Fact]
-    public async Task PurgePage_WhenAStalePageShowsItemsACrashedRunAlreadyPurged_ShouldStillCertifyEveryItemAndDeleteTheKey()
+    public async Task Purge_page_when_a_stale_page_shows_items_a_crashed_run_already_purged_should_still_certify_every_item_and_delete_the_key()
     {
         var state = await _h.ThroughTheWindowAsync();
         // A first run purged every item and died before recording its page; the index has not caught up with that yet.
@@ -43,7 +43,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenReplayedWithTheSameInput_ShouldCountEachItemOnce()
+    public async Task Purge_page_when_replayed_with_the_same_input_should_count_each_item_once()
     {
         var state = await _h.ThroughTheWindowAsync(pageSize: 2);
 
@@ -57,7 +57,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task Shred_WhenTheCountersSayNothingSurvives_ShouldDeleteTheKeyEvenIfTheIndexStillShowsItemsUnpurged()
+    public async Task Shred_when_the_counters_say_nothing_survives_should_delete_the_key_even_if_the_index_still_shows_items_unpurged()
     {
         var state = await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync());
         // The index lags behind the purge: every item still looks soft-deleted there.
@@ -80,7 +80,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task Shred_WhenARestoredRecordSurvives_ShouldRewrapItPageByPageAndReplaceTheKeyOnce()
+    public async Task Shred_when_a_restored_record_survives_should_rewrap_it_page_by_page_and_replace_the_key_once()
     {
         var now = _h.Clock.GetUtcNow();
         var job = await ThroughTheWindowPreparingAsync(pageSize: 1, restore: "rec-2");
@@ -118,7 +118,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenAnItemTheSoftDeleteNeverSawIsStillActive_ShouldPurgeItInsteadOfCertifyingASurvivor()
+    public async Task Purge_page_when_an_item_the_soft_delete_never_saw_is_still_active_should_purge_it_instead_of_certifying_a_survivor()
     {
         var state = await _h.ThroughTheWindowAsync();
         // Written just before the lock, and missing from the index the soft-delete pages read.
@@ -134,7 +134,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task Shred_WhenAnItemFailed_ShouldRefuseAndKeepTheKey()
+    public async Task Shred_when_an_item_failed_should_refuse_and_keep_the_key()
     {
         _h.Purger.Failing.Add("file-1");
         var state = await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync());
@@ -147,7 +147,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task BeginPurge_WhenAHoldWasPlacedDuringTheWindow_ShouldPauseInPhaseHeldAndDeleteNothing()
+    public async Task Begin_purge_when_a_hold_was_placed_during_the_window_should_pause_in_phase_held_and_delete_nothing()
     {
         var state = await _h.ThroughTheWindowAsync(holdDuringWindow: true);
 
@@ -160,7 +160,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenAHoldIsPlacedBetweenPages_ShouldPauseBeforeTheNextPage()
+    public async Task Purge_page_when_a_hold_is_placed_between_pages_should_pause_before_the_next_page()
     {
         var state = await _h.ThroughTheWindowAsync(pageSize: 1);
         state = await _h.Steps.PurgePage.RunAsync(state, Ct);
@@ -175,7 +175,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task ResumeHeld_WhenTheLastHoldIsReleased_ShouldStartTheNextExecutionAtThePurgeAndCertifyEverything()
+    public async Task Resume_held_when_the_last_hold_is_released_should_start_the_next_execution_at_the_purge_and_certify_everything()
     {
         await _h.ThroughTheWindowAsync(holdDuringWindow: true);
         var workflows = _h.Workflows;
@@ -197,7 +197,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenAHoldIsPlacedAfterItsCheckButBeforeItsWrite_ShouldPurgeNothingAndPause()
+    public async Task Purge_page_when_a_hold_is_placed_after_its_check_but_before_its_write_should_purge_nothing_and_pause()
     {
         var state = await _h.ThroughTheWindowAsync();
         _h.Inventory.BeforeNextPurgeWrite = () => _h.Holds.HeldSubjects.Add(ErasureHarness.Subject);
@@ -211,7 +211,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_WhenAResumeRunsItAgainAfterARestore_ShouldLeaveTheRestoredItemActiveAndCertifyItAsRestored()
+    public async Task Soft_delete_page_when_a_resume_runs_it_again_after_a_restore_should_leave_the_restored_item_active_and_certify_it_as_restored()
     {
         var job = await _h.SubmitAsync();
         var state = await _h.SoftDeleteAllAsync(await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct));
@@ -233,7 +233,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_WhenACancelledErasureLeftAnItemHidden_ShouldTakeItOverSoItIsPurgedAndCertifiedByThisOne()
+    public async Task Soft_delete_page_when_a_cancelled_erasure_left_an_item_hidden_should_take_it_over_so_it_is_purged_and_certified_by_this_one()
     {
         _h.Inventory.Add(ErasureHarness.Item("rec-old", "record", "transcript", "dynamodb") with
         {
@@ -250,7 +250,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_WhenAHoldPausedTheJobWhileItsLastPageRan_ShouldLeaveTheJobHeld()
+    public async Task Soft_delete_page_when_a_hold_paused_the_job_while_its_last_page_ran_should_leave_the_job_held()
     {
         var job = await _h.SubmitAsync();
         var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct);
@@ -263,7 +263,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task Steps_WhenTheirExecutionWasSupersededByALaterOne_ShouldDoNothing()
+    public async Task Steps_when_their_execution_was_superseded_by_a_later_one_should_do_nothing()
     {
         var state = await _h.ThroughTheWindowAsync();
         await _h.Jobs.TryUpdateAsync(ErasureHarness.Tenant, "job-1", new JobUpdate([JobStatus.Running], _h.Clock.GetUtcNow()) { NextExecution = true }, Ct);
@@ -275,7 +275,7 @@ public sealed class ErasureStepsTests
     }
 
     [Fact]
-    public async Task RecordFailure_WhenTheJobIsPausedByAHold_ShouldLeaveItHeldAndLocked()
+    public async Task Record_failure_when_the_job_is_paused_by_a_hold_should_leave_it_held_and_locked()
     {
         await _h.ThroughTheWindowAsync(holdDuringWindow: true);
 

@@ -11,11 +11,11 @@ public sealed class JobProgressTests
     [InlineData(200, 50, 0, 25)]
     [InlineData(200, 150, 50, 100)]
     [InlineData(3, 1, 0, 33)]
-    public void Percent_CountsProcessedAndFailedItems(long total, long processed, long failed, int percent) =>
+    public void Percent_counts_processed_and_failed_items(long total, long processed, long failed, int percent) =>
         new JobProgress(total, processed, failed).Percent.Should().Be(percent);
 
     [Fact]
-    public void Eta_ExtrapolatesTheMeasuredRate()
+    public void Eta_extrapolates_the_measured_rate()
     {
         var progress = new JobProgress(1000, 250, 0);
 
@@ -23,7 +23,7 @@ public sealed class JobProgressTests
     }
 
     [Fact]
-    public void Eta_IsUnknownBeforeAnythingIsDoneAndAfterEverythingIs()
+    public void Eta_is_unknown_before_anything_is_done_and_after_everything_is()
     {
         new JobProgress(1000, 0, 0).Eta(Start, Start.AddMinutes(1)).Should().BeNull();
         new JobProgress(10, 9, 1).Eta(Start, Start.AddMinutes(1)).Should().BeNull();
@@ -63,11 +63,11 @@ public sealed class RequestSubmissionTests
     [InlineData("deletion", "", null, "subjectId")]
     [InlineData("deletion", "anna", "zip", "format")]
     [InlineData("export", "anna", "pdf", "format")]
-    public void Validate_NamesTheBadField(string? type, string? subject, string? format, string field) =>
+    public void Validate_names_the_bad_field(string? type, string? subject, string? format, string field) =>
         new RequestSubmission(type, subject, null, format).Validate().Keys.Should().Contain(field);
 
     [Fact]
-    public void Validate_AcceptsAWellFormedExport() =>
+    public void Validate_accepts_a_well_formed_export() =>
         new RequestSubmission("export", "anna@example.com", "my copy", "csv").Validate().Should().BeEmpty();
 }
 

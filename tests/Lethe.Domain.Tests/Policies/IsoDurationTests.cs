@@ -13,7 +13,7 @@ public sealed class IsoDurationTests
     [InlineData("P1Y6M", 545)]
     [InlineData("P3W", 21)]
     [InlineData("P1Y2M3W4D", 365 + 60 + 21 + 4)]
-    public void Parse_CountsYearsAs365AndMonthsAs30Days(string text, int days) =>
+    public void Parse_counts_years_as_365_and_months_as_30_days(string text, int days) =>
         IsoDuration.Parse(text).TotalDays.Should().Be(days);
 
     [Theory]
@@ -29,7 +29,7 @@ public sealed class IsoDurationTests
     [InlineData("P1.5Y")]
     [InlineData("p90d")]
     [InlineData("P9999999D")]
-    public void TryParse_RefusesWhatIsNotADayBasedDuration(string? text) =>
+    public void Try_parse_refuses_what_is_not_a_day_based_duration(string? text) =>
         IsoDuration.TryParse(text, out _).Should().BeFalse();
 
     [FsCheck.Xunit.Property]

@@ -5,7 +5,7 @@ namespace Lethe.Domain.Tests.Policies;
 public sealed class RetentionSettingsTests
 {
     [Fact]
-    public void Validate_AcceptsValuesInsideTheBounds()
+    public void Validate_accepts_values_inside_the_bounds()
     {
         var (settings, errors) = RetentionSettings.Validate("P2Y", new Dictionary<string, string?> { ["transcript"] = "P1Y", ["journal"] = "P90D" });
 
@@ -16,7 +16,7 @@ public sealed class RetentionSettingsTests
     }
 
     [Fact]
-    public void Validate_NamesEveryBadField_AndReturnsNoSettings()
+    public void Validate_names_every_bad_field_and_returns_no_settings()
     {
         var (settings, errors) = RetentionSettings.Validate("P89D", new Dictionary<string, string?>
         {
@@ -34,10 +34,10 @@ public sealed class RetentionSettingsTests
     }
 
     [Fact]
-    public void Validate_AcceptsExactlyTheBounds() =>
+    public void Validate_accepts_exactly_the_bounds() =>
         RetentionSettings.Validate("P90D", new Dictionary<string, string?> { ["journal"] = "P7Y" }).Errors.Should().BeEmpty();
 
     [Fact]
-    public void Validate_WithoutADefault_KeepsThePolicyDefault() =>
+    public void Validate_without_a_default_keeps_the_policy_default() =>
         RetentionSettings.Validate(null, null).Settings!.Default.Should().Be(LifecyclePolicy.DefaultRetention);
 }

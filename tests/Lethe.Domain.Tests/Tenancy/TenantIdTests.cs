@@ -10,7 +10,7 @@ public sealed class TenantIdTests
     [InlineData("t1a")]
     [InlineData("acme-coaching-eu-1")]
     [InlineData("0123456789012345678901234567890123456789")]
-    public void IsValid_WhenWellFormed_ShouldAccept(string id) => TenantId.IsValid(id).Should().BeTrue();
+    public void Is_valid_when_well_formed_should_accept(string id) => TenantId.IsValid(id).Should().BeTrue();
 
     [Theory]
     [InlineData(null)]
@@ -21,7 +21,7 @@ public sealed class TenantIdTests
     [InlineData("acme/eu")]
     [InlineData("acme eu")]
     [InlineData("01234567890123456789012345678901234567890")]
-    public void IsValid_WhenMalformed_ShouldReject(string? id) => TenantId.IsValid(id).Should().BeFalse();
+    public void Is_valid_when_malformed_should_reject(string? id) => TenantId.IsValid(id).Should().BeFalse();
 
     [Theory]
     [InlineData("t1", true)]
@@ -29,7 +29,7 @@ public sealed class TenantIdTests
     [InlineData("", false)]
     [InlineData("T1", false)]
     [InlineData("t1/../x", false)]
-    public void IsWellFormed_AcceptsShortLocalIdsButNothingOutsideTheAlphabet(string id, bool expected) =>
+    public void Is_well_formed_accepts_short_local_ids_but_nothing_outside_the_alphabet(string id, bool expected) =>
         TenantId.IsWellFormed(id).Should().Be(expected);
 
     [FsCheck.Xunit.Property]

@@ -10,7 +10,7 @@ public sealed class EventRecordTests
     private static byte[] Sample(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "events", "lambda", name));
 
     [Fact]
-    public void SqsEvent_ReadsEveryMessageWithItsAttributes()
+    public void SQS_event_reads_every_message_with_its_attributes()
     {
         var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaJsonContext.Default.SqsEvent)!;
 
@@ -22,7 +22,7 @@ public sealed class EventRecordTests
     }
 
     [Fact]
-    public void SqsEvent_BodyCarryingAnS3Notification_ReadsAsS3Event()
+    public void SQS_event_body_carrying_an_S3_notification_reads_as_S3_event()
     {
         var sqs = JsonSerializer.Deserialize(Sample("sqs-s3-notification.json"), LambdaJsonContext.Default.SqsEvent)!;
 
@@ -32,7 +32,7 @@ public sealed class EventRecordTests
     }
 
     [Fact]
-    public void SqsBatchResponse_ListsOnlyTheFailedMessages_InTheShapeLambdaExpects()
+    public void SQS_batch_response_lists_only_the_failed_messages_in_the_shape_Lambda_expects()
     {
         var response = SqsBatchResponse.Failed(["2e1424d4-f796-459a-8184-9c92662be6da"]);
 
@@ -43,7 +43,7 @@ public sealed class EventRecordTests
     }
 
     [Fact]
-    public void S3Event_ReadsBucketKeyVersionAndDecodesTheKey()
+    public void S3_event_reads_bucket_key_version_and_decodes_the_key()
     {
         var s3 = JsonSerializer.Deserialize(Sample("s3-object-created.json"), LambdaJsonContext.Default.S3Event)!;
 
@@ -56,7 +56,7 @@ public sealed class EventRecordTests
     }
 
     [Fact]
-    public void EventBridgeEvent_ReadsTheEnvelopeAndKeepsDetailRaw()
+    public void An_EventBridge_event_reads_the_envelope_and_keeps_detail_raw()
     {
         var evt = JsonSerializer.Deserialize(Sample("eventbridge-schedule.json"), LambdaJsonContext.Default.EventBridgeEvent)!;
 

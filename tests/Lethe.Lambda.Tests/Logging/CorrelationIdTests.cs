@@ -14,6 +14,6 @@ public sealed class CorrelationIdTests
     [InlineData("""{"correlationId":42}""", null)]
     [InlineData("not json", null)]
     [InlineData("", null)]
-    public void Find_ReadsTheTopLevelOrDetailCorrelationId(string json, string? expected) =>
+    public void Find_reads_the_top_level_or_detail_correlation_id(string json, string? expected) =>
         CorrelationId.Find(Encoding.UTF8.GetBytes(json)).Should().Be(expected);
 }

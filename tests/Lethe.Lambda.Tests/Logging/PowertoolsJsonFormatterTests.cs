@@ -23,7 +23,7 @@ public sealed class PowertoolsJsonFormatterTests
     }
 
     [Fact]
-    public void Write_EmitsThePowertoolsFieldNames_WithInvocationScope()
+    public void Write_emits_the_Powertools_field_names_with_invocation_scope()
     {
         var json = Format(p => p.Push(LogScope.ForInvocation("req-9", "corr-1", coldStart: true)), "Started job-7");
 
@@ -40,7 +40,7 @@ public sealed class PowertoolsJsonFormatterTests
     }
 
     [Fact]
-    public void Write_WithException_AddsTypeAndMessage()
+    public void Write_with_exception_adds_type_and_message()
     {
         var json = Format(_ => { }, "failed", new InvalidOperationException("boom"));
 
@@ -52,7 +52,7 @@ public sealed class PowertoolsJsonFormatterTests
 public sealed class PowertoolsRedactionTests
 {
     [Fact]
-    public void Write_PassesMessageScopeAndStateValuesThroughTheRedactor()
+    public void Write_passes_message_scope_and_state_values_through_the_redactor()
     {
         var options = new PowertoolsJsonFormatterOptions { Service = "t", Redact = s => s.Replace("anna", "[x]", StringComparison.Ordinal) };
         using var formatter = new PowertoolsJsonFormatter(new StaticOptionsMonitor(options));

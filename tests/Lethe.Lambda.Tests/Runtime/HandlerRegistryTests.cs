@@ -5,7 +5,7 @@ namespace Lethe.Lambda.Tests.Runtime;
 public sealed class HandlerRegistryTests
 {
     [Fact]
-    public void Resolve_WhenNameIsRegistered_ShouldCreateThatHandler()
+    public void Resolve_when_name_is_registered_should_create_that_handler()
     {
         var registry = new HandlerRegistry().Add("echo", () => new EchoHandler());
 
@@ -13,7 +13,7 @@ public sealed class HandlerRegistryTests
     }
 
     [Fact]
-    public void Resolve_WhenNameIsUnknown_ShouldNameTheKnownHandlers()
+    public void Resolve_when_name_is_unknown_should_name_the_known_handlers()
     {
         var registry = new HandlerRegistry().Add("echo", () => new EchoHandler()).Add("ping", () => new EchoHandler());
 
@@ -23,7 +23,7 @@ public sealed class HandlerRegistryTests
     }
 
     [Fact]
-    public void Add_WhenNameIsTaken_ShouldRefuse()
+    public void Add_when_name_is_taken_should_refuse()
     {
         var registry = new HandlerRegistry().Add("echo", () => new EchoHandler());
 

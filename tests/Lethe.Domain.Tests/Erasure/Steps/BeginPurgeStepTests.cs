@@ -19,7 +19,7 @@ public sealed class BeginPurgeStepTests
     }
 
     [Fact]
-    public async Task BeginPurge_WhenTheWindowIsOver_ShouldMoveTheJobToItsPurgeAndStartFromTheFirstPage()
+    public async Task Begin_purge_when_the_window_is_over_should_move_the_job_to_its_purge_and_start_from_the_first_page()
     {
         var state = await InTheWindowAsync();
         _h.Clock.Advance(TimeSpan.FromDays(29));
@@ -35,7 +35,7 @@ public sealed class BeginPurgeStepTests
     }
 
     [Fact]
-    public async Task BeginPurge_WhenWokenLongBeforeTheWindowEnds_ShouldFailTransientlySoTheRetryWaits()
+    public async Task Begin_purge_when_woken_long_before_the_window_ends_should_fail_transiently_so_the_retry_waits()
     {
         var state = await InTheWindowAsync();
         _h.Clock.Advance(TimeSpan.FromDays(28));
@@ -47,7 +47,7 @@ public sealed class BeginPurgeStepTests
     }
 
     [Fact]
-    public async Task BeginPurge_WhenTheRequestWasCancelledDuringTheWindow_ShouldEndCleanlyAndPurgeNothing()
+    public async Task Begin_purge_when_the_request_was_cancelled_during_the_window_should_end_cleanly_and_purge_nothing()
     {
         var state = await InTheWindowAsync();
         var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock);

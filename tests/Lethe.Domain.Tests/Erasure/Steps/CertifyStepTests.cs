@@ -13,7 +13,7 @@ public sealed class CertifyStepTests
     private async Task<ErasureState> ShreddedAsync() => await _h.ShredAllAsync(await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync()));
 
     [Fact]
-    public async Task Certify_WhenReplayed_ShouldSignOneCertificateAndNameItOnTheJob()
+    public async Task Certify_when_replayed_should_sign_one_certificate_and_name_it_on_the_job()
     {
         var state = await ShreddedAsync();
 
@@ -29,7 +29,7 @@ public sealed class CertifyStepTests
     }
 
     [Fact]
-    public async Task Certify_ShouldStateTheShredMethodAndTheTallyTheJobCounted()
+    public async Task Certify_should_state_the_shred_method_and_the_tally_the_job_counted()
     {
         var state = await ShreddedAsync();
 
@@ -41,7 +41,7 @@ public sealed class CertifyStepTests
     }
 
     [Fact]
-    public async Task Certify_WhenTheJobHasNotShredded_ShouldRefuseAndSignNothing()
+    public async Task Certify_when_the_job_has_not_shredded_should_refuse_and_sign_nothing()
     {
         var state = await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync());
 

@@ -17,7 +17,7 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_ShouldEndTheJobCompletedReleaseTheSubjectAndForgetTheReason()
+    public async Task Complete_should_end_the_job_completed_release_the_subject_and_forget_the_reason()
     {
         var state = await ScheduledAsync();
 
@@ -32,7 +32,7 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_WhenReplayedAfterTheJobCompleted_ShouldChangeNothingAndAuditOnce()
+    public async Task Complete_when_replayed_after_the_job_completed_should_change_nothing_and_audit_once()
     {
         var state = await ScheduledAsync();
         await _h.Steps.Complete.RunAsync(state, Ct);
@@ -46,7 +46,7 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_WhenTheOpenJobIsNotAtItsNotice_ShouldFailTheStepSoItsCatchRecordsTheFailure()
+    public async Task Complete_when_the_open_job_is_not_at_its_notice_should_fail_the_step_so_its_catch_records_the_failure()
     {
         var state = await _h.ThroughTheWindowAsync();
 

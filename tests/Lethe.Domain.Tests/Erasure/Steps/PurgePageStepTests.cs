@@ -12,7 +12,7 @@ public sealed class PurgePageStepTests
     private readonly ErasureHarness _h = new();
 
     [Fact]
-    public async Task PurgePage_ShouldReadTheManifestsNotTheIndexAndPurgeEveryItemOnce()
+    public async Task Purge_page_should_read_the_manifests_not_the_index_and_purge_every_item_once()
     {
         var state = await _h.ThroughTheWindowAsync(pageSize: 1);
         _h.Manifests.Pages.Should().HaveCount(3);
@@ -25,7 +25,7 @@ public sealed class PurgePageStepTests
     }
 
     [Fact]
-    public async Task SoftDelete_WhenASecondPassEndsSooner_ShouldRemoveTheFirstPassesLaterPagesSoNothingIsCountedTwice()
+    public async Task Soft_delete_when_a_second_pass_ends_sooner_should_remove_the_first_passes_later_pages_so_nothing_is_counted_twice()
     {
         var job = await _h.SubmitAsync();
         await _h.SoftDeleteAllAsync(await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 1 }, Ct));
@@ -41,7 +41,7 @@ public sealed class PurgePageStepTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenTheManifestsAreGone_ShouldStillPurgeAndCountWhatThisErasureHidFromTheSweep()
+    public async Task Purge_page_when_the_manifests_are_gone_should_still_purge_and_count_what_this_erasure_hid_from_the_sweep()
     {
         var state = await _h.ThroughTheWindowAsync();
         _h.Manifests.Pages.Clear();
@@ -55,7 +55,7 @@ public sealed class PurgePageStepTests
     }
 
     [Fact]
-    public async Task PurgePage_WhenAnItemFailsInItsManifestPage_ShouldListItOnceAndNotRetryItInTheSweep()
+    public async Task Purge_page_when_an_item_fails_in_its_manifest_page_should_list_it_once_and_not_retry_it_in_the_sweep()
     {
         var state = await _h.ThroughTheWindowAsync();
         _h.Purger.Failing.Add("file-1");

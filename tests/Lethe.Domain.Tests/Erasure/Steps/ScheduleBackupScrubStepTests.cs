@@ -18,7 +18,7 @@ public sealed class ScheduleBackupScrubStepTests
     }
 
     [Fact]
-    public async Task ScheduleBackupScrub_ShouldRecordTheScrubDueThirtyDaysAfterTheRequestAndMoveToNotify()
+    public async Task Schedule_backup_scrub_should_record_the_scrub_due_thirty_days_after_the_request_and_move_to_notify()
     {
         var state = await CertifiedAsync();
         var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
@@ -30,7 +30,7 @@ public sealed class ScheduleBackupScrubStepTests
     }
 
     [Fact]
-    public async Task ScheduleBackupScrub_WhenTheTenantRunsOnAFastTimeScale_ShouldDivideTheDeadline()
+    public async Task Schedule_backup_scrub_when_the_tenant_runs_on_a_fast_time_scale_should_divide_the_deadline()
     {
         _h.Tenants.Items[ErasureHarness.Tenant] = new Tenant(ErasureHarness.Tenant, "Local", TenantState.Active, _h.Clock.GetUtcNow(), 86_400);
         var state = await CertifiedAsync();

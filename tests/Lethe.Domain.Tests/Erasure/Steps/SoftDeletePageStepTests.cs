@@ -12,7 +12,7 @@ public sealed class SoftDeletePageStepTests
     private readonly ErasureHarness _h = new();
 
     [Fact]
-    public async Task SoftDeletePage_WhenThePageIsNotTheLast_ShouldHideItsItemsAndAskForTheNextPage()
+    public async Task Soft_delete_page_when_the_page_is_not_the_last_should_hide_its_items_and_ask_for_the_next_page()
     {
         var job = await _h.SubmitAsync();
         var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 2 }, Ct);
@@ -27,7 +27,7 @@ public sealed class SoftDeletePageStepTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_WhenTheLastPageIsReplayed_ShouldCountEachItemOnceAndLeaveTheJobInItsWindow()
+    public async Task Soft_delete_page_when_the_last_page_is_replayed_should_count_each_item_once_and_leave_the_job_in_its_window()
     {
         var job = await _h.SubmitAsync();
         var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct);
@@ -44,7 +44,7 @@ public sealed class SoftDeletePageStepTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_ShouldWriteTheManifestOfWhatThisErasureNowHoldsHidden()
+    public async Task Soft_delete_page_should_write_the_manifest_of_what_this_erasure_now_holds_hidden()
     {
         var job = await _h.SubmitAsync();
         var requests = new Lethe.Domain.Requests.RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock);
@@ -58,7 +58,7 @@ public sealed class SoftDeletePageStepTests
     }
 
     [Fact]
-    public async Task SoftDeletePage_WhenPagesPerExecutionAreUsedUp_ShouldAskForAHandOver()
+    public async Task Soft_delete_page_when_pages_per_execution_are_used_up_should_ask_for_a_hand_over()
     {
         var job = await _h.SubmitAsync();
         var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1) { PageSize = 1, PagesPerExecution = 2 }, Ct);

@@ -12,7 +12,7 @@ public sealed class ValidateStepTests
     private readonly ErasureHarness _h = new();
 
     [Fact]
-    public async Task Validate_WhenTheSubjectIsHeld_ShouldRefuseWithLegalHoldAndHideNothing()
+    public async Task Validate_when_the_subject_is_held_should_refuse_with_legal_hold_and_hide_nothing()
     {
         var job = await _h.SubmitAsync();
         _h.Holds.HeldSubjects.Add(ErasureHarness.Subject);
@@ -25,7 +25,7 @@ public sealed class ValidateStepTests
     }
 
     [Fact]
-    public async Task Validate_WhenRunTwice_ShouldMoveTheJobToSoftDeleteAndAuditTheStartOnce()
+    public async Task Validate_when_run_twice_should_move_the_job_to_soft_delete_and_audit_the_start_once()
     {
         var job = await _h.SubmitAsync();
         var state = new ErasureState(ErasureHarness.Tenant, job.Id, 1);
@@ -42,7 +42,7 @@ public sealed class ValidateStepTests
     }
 
     [Fact]
-    public async Task Validate_WhenAHandOverResumesThePurge_ShouldNotCheckOrCountAgain()
+    public async Task Validate_when_a_hand_over_resumes_the_purge_should_not_check_or_count_again()
     {
         var job = await _h.SubmitAsync();
         _h.Holds.HeldSubjects.Add(ErasureHarness.Subject);

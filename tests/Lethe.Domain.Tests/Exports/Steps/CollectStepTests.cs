@@ -12,7 +12,7 @@ public sealed class CollectStepTests
     private readonly ExportHarness _h = new();
 
     [Fact]
-    public async Task Collect_WhenReplayed_ShouldCountTheSubjectsItemsOnceAndMoveTheJobToPackage()
+    public async Task Collect_when_replayed_should_count_the_subjects_items_once_and_move_the_job_to_package()
     {
         var job = await _h.SubmitAsync();
         var state = new ExportState(ExportHarness.Tenant, job.Id, 1);
@@ -30,7 +30,7 @@ public sealed class CollectStepTests
     }
 
     [Fact]
-    public async Task Collect_WhenTheJobIsAnErasure_ShouldRefuseAndChangeNothing()
+    public async Task Collect_when_the_job_is_an_erasure_should_refuse_and_change_nothing()
     {
         var job = await _h.SubmitAsync(JobType.Deletion);
 
@@ -41,7 +41,7 @@ public sealed class CollectStepTests
     }
 
     [Fact]
-    public async Task Collect_WhenTheExportWasCancelled_ShouldDoNothing()
+    public async Task Collect_when_the_export_was_cancelled_should_do_nothing()
     {
         var job = await _h.SubmitAsync();
         await _h.Jobs.TryUpdateAsync(ExportHarness.Tenant, job.Id, JobTransitions.Cancel(job.Type, null, _h.Clock.GetUtcNow()), Ct);

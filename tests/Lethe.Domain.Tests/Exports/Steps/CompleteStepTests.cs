@@ -17,7 +17,7 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_ShouldMakeTheExportReadyWithALinkThatExpiresInSevenDays()
+    public async Task Complete_should_make_the_export_ready_with_a_link_that_expires_in_seven_days()
     {
         var state = await PackagedAsync();
 
@@ -32,7 +32,7 @@ public sealed class CompleteStepTests
     }
 
     [Fact]
-    public async Task Complete_WhenReplayedLater_ShouldKeepTheFirstExpiryAndAuditOnce()
+    public async Task Complete_when_replayed_later_should_keep_the_first_expiry_and_audit_once()
     {
         var state = await PackagedAsync();
         await _h.Steps.Complete.RunAsync(state, Ct);

@@ -20,7 +20,7 @@ public sealed class PackageStepTests
     }
 
     [Fact]
-    public async Task Package_ShouldWriteOneCompleteArchivePerVolumeUntilEveryItemIsIn()
+    public async Task Package_should_write_one_complete_archive_per_volume_until_every_item_is_in()
     {
         var state = await _h.PackageAllAsync(await CollectedAsync());
 
@@ -38,7 +38,7 @@ public sealed class PackageStepTests
     }
 
     [Fact]
-    public async Task Package_WhenAVolumeIsReplayed_ShouldRecordItOnceAndAnswerAsTheFirstRunDid()
+    public async Task Package_when_a_volume_is_replayed_should_record_it_once_and_answer_as_the_first_run_did()
     {
         var collected = await CollectedAsync();
         var first = await _h.Steps.Package.RunAsync(collected, Ct);
@@ -51,7 +51,7 @@ public sealed class PackageStepTests
     }
 
     [Fact]
-    public async Task Package_WhenTheSubjectsErasureIsOpen_ShouldRefuseBeforeWritingAByte()
+    public async Task Package_when_the_subjects_erasure_is_open_should_refuse_before_writing_a_byte()
     {
         var collected = await CollectedAsync();
         _h.ErasureOpen = true;
@@ -63,7 +63,7 @@ public sealed class PackageStepTests
     }
 
     [Fact]
-    public async Task Package_WhenAnErasurePurgedTheVolumeWhileItWasWritten_ShouldDeleteItsObjectAndFail()
+    public async Task Package_when_an_erasure_purged_the_volume_while_it_was_written_should_delete_its_object_and_fail()
     {
         var collected = await CollectedAsync();
         _h.AfterUpload = _ => _h.Volumes[IExportVolumeRegistry.ItemId("exp-1", 1)] = ItemState.Purged;

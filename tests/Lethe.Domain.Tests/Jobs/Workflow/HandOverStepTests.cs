@@ -20,7 +20,7 @@ public sealed class HandOverStepTests
     }
 
     [Fact]
-    public async Task HandOver_ShouldStartTheNextExecutionAtTheCursorInTheJobsPhaseAndEndThisOne()
+    public async Task Hand_over_should_start_the_next_execution_at_the_cursor_in_the_jobs_phase_and_end_this_one()
     {
         var state = await MidSoftDeleteAsync();
 
@@ -38,7 +38,7 @@ public sealed class HandOverStepTests
     }
 
     [Fact]
-    public async Task HandOver_WhenTheNextExecutionContinues_ShouldHideTheRestAndSupersedeTheOldOne()
+    public async Task Hand_over_when_the_next_execution_continues_should_hide_the_rest_and_supersede_the_old_one()
     {
         var state = await MidSoftDeleteAsync();
         await _h.Steps.HandOver.RunAsync(state, Ct);
@@ -53,7 +53,7 @@ public sealed class HandOverStepTests
     }
 
     [Fact]
-    public async Task HandOver_WhenTheJobWasPausedByAHoldMeanwhile_ShouldStartNothing()
+    public async Task Hand_over_when_the_job_was_paused_by_a_hold_meanwhile_should_start_nothing()
     {
         var state = await MidSoftDeleteAsync();
         await new HeldErasures(_h.Jobs, _h.Workflows, _h.Holds, _h.Clock).PauseAsync(ErasureHarness.Tenant, ErasureHarness.Subject, Ct);

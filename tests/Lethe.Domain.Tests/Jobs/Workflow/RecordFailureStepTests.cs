@@ -14,7 +14,7 @@ public sealed class RecordFailureStepTests
     private readonly ErasureHarness _h = new();
 
     [Fact]
-    public async Task RecordFailure_ShouldFailTheErasureWithItsErrorReleaseTheSubjectAndAuditOnce()
+    public async Task Record_failure_should_fail_the_erasure_with_its_error_release_the_subject_and_audit_once()
     {
         var state = await _h.ThroughTheWindowAsync();
         var failed = new FailedStep(ErasureHarness.Tenant, state.JobId, 1, "Lethe.Transient", "DynamoDB throttled after 6 attempts");
@@ -31,7 +31,7 @@ public sealed class RecordFailureStepTests
     }
 
     [Fact]
-    public async Task RecordFailure_WhenTheSubjectWasHeldAtValidate_ShouldSayNothingWasDeleted()
+    public async Task Record_failure_when_the_subject_was_held_at_validate_should_say_nothing_was_deleted()
     {
         var job = await _h.SubmitAsync();
 
@@ -42,7 +42,7 @@ public sealed class RecordFailureStepTests
     }
 
     [Fact]
-    public async Task RecordFailure_WhenTheCauseIsLong_ShouldKeepOnlyItsFirst500Characters()
+    public async Task Record_failure_when_the_cause_is_long_should_keep_only_its_first_500_characters()
     {
         var job = await _h.SubmitAsync();
 
@@ -52,7 +52,7 @@ public sealed class RecordFailureStepTests
     }
 
     [Fact]
-    public async Task RecordFailure_WhenALaterExecutionOwnsTheJob_ShouldLeaveItRunning()
+    public async Task Record_failure_when_a_later_execution_owns_the_job_should_leave_it_running()
     {
         var state = await _h.ThroughTheWindowAsync();
         await _h.Jobs.TryUpdateAsync(ErasureHarness.Tenant, state.JobId, new JobUpdate([JobStatus.Running], _h.Clock.GetUtcNow()) { NextExecution = true }, Ct);
@@ -64,7 +64,7 @@ public sealed class RecordFailureStepTests
     }
 
     [Fact]
-    public async Task RecordFailure_WhenTheJobBelongsToAnotherWorkflow_ShouldLeaveItAlone()
+    public async Task Record_failure_when_the_job_belongs_to_another_workflow_should_leave_it_alone()
     {
         var job = await _h.SubmitAsync();
         var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock);
