@@ -7,8 +7,8 @@ using Lethe.Tests.Integration.Fixtures;
 namespace Lethe.Tests.Integration.LocalCloud;
 
 /// <summary>
-/// The launcher applies a transaction's plain updates itself (patch 6) and caches parsed conditions: what a transaction
-/// writes, refuses and leaves behind must still be what DynamoDB would do.
+/// The launcher reads transaction and batch-write bodies itself, applies a transaction's plain updates itself and caches
+/// parsed conditions (patch 6): what a transaction writes, refuses and leaves behind must still be what DynamoDB would do.
 /// </summary>
 public sealed class MotoTransactionTests(LocalCloudFixture fixture)
 {
@@ -133,5 +133,34 @@ public sealed class MotoTransactionTests(LocalCloudFixture fixture)
         var unchanged = await ReadAsync(dynamo, big);
         unchanged["state"].S.Should().Be("active");
         unchanged.Should().NotContainKey("extra");
+    }
+
+    [Fact]
+    public async Task Binary_values_written_by_a_transaction_or_a_batch_read_back_byte_for_byte()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dynamo = fixture.Cloud.CreateDynamoDbClient();
+        var (byTransaction, byBatch) = (NewPartition(), NewPartition());
+        byte[] sealedBytes = [0, 1, 2, 250, 255, 10, 13];
+        Dictionary<string, AttributeValue> Item(string pk)
+        {
+            var item = Key(pk);
+            item["sealed"] = new() { B = new MemoryStream(sealedBytes) };
+            item["parts"] = new() { BS = [new MemoryStream([7, 8]), new MemoryStream([9])] };
+            item["nested"] = new() { M = new() { ["inner"] = new() { L = [new() { B = new MemoryStream([42, 0, 42]) }, new() { S = "text" }] } } };
+            return item;
+        }
+
+        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = [new() { Put = new Put { TableName = Table, Item = Item(byTransaction) } }] }, ct);
+        await dynamo.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = new() { [Table] = [new WriteRequest { PutRequest = new PutRequest { Item = Item(byBatch) } }] } }, ct);
+
+        foreach (var pk in new[] { byTransaction, byBatch })
+        {
+            var read = await ReadAsync(dynamo, pk);
+            read["sealed"].B.ToArray().Should().Equal(sealedBytes);
+            read["parts"].BS.Select(b => b.ToArray()).Should().BeEquivalentTo(new[] { new byte[] { 7, 8 }, [9] });
+            read["nested"].M["inner"].L[0].B.ToArray().Should().Equal(42, 0, 42);
+            read["nested"].M["inner"].L[1].S.Should().Be("text");
+        }
     }
 }
