@@ -5,10 +5,10 @@ namespace Lethe.Tests.Cdk;
 /// <summary>House rules a reader relies on that no compiler checks, read from the sources of every shipped project.</summary>
 public sealed partial class SourceShapeTests
 {
-    [GeneratedRegex(@"\bpartial\s+class\s+(\w+)\s*:\s*JsonSerializerContext\b")]
+    [GeneratedRegex(@"\bclass\s+(\w+)\s*:\s*(?:global::)?(?:System\.Text\.Json\.Serialization\.)?JsonSerializerContext\b")]
     private static partial Regex JsonContextDeclaration();
 
-    [GeneratedRegex(@"\[(?:Fact|Theory)[^\n]*\]\s*(?:\[[^\n]*\]\s*)*public (?:async Task|void) (\w+)")]
+    [GeneratedRegex(@"\[(?:Fact|Theory)\b[^\n]*\]\s*(?:\[[^\n]*\]\s*)*public\s+(?:async\s+)?(?:Task|ValueTask|void)\s+(\w+)")]
     private static partial Regex TestMethod();
 
     /// <summary>The other style's marks: a PascalCase method name first (<c>PurgePage_…</c>) or a <c>When…</c> / <c>Should…</c> part.</summary>

@@ -113,14 +113,20 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Task.FromResult<IReadOnlySet<string>>(purging);
     }
 
-    public Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Runs once after the next move to purged is written: a test's crash of the step right after its write.</summary>
+    public Action? AfterNextMarkPurged { get; set; }
+
+    public async Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var (itemId, versions) in items.Where(i => Truth[i.ItemId].State == ItemState.Purging))
         {
             Truth[itemId] = Truth[itemId] with { State = ItemState.Purged, VersionsDeleted = versions };
         }
 
-        return Written();
+        await Written();
+        var after = AfterNextMarkPurged;
+        AfterNextMarkPurged = null;
+        after?.Invoke();
     }
 
     public Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken)

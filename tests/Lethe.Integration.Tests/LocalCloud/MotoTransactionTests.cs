@@ -45,10 +45,14 @@ public sealed class MotoTransactionTests(LocalCloudFixture fixture)
         },
     };
 
+    private string InventoryTable => new ResourceNames(v => fixture.Cloud.Environment.TryGetValue(v, out var value) ? value : null).Table(ResourceCatalog.Inventory);
+
     [Fact]
-    public void The_launcher_reports_its_write_cost_patch()
+    public void The_launcher_applies_its_write_cost_patch_to_the_pinned_moto()
     {
-        fixture.Cloud.MotoOutput.Should().MatchRegex("write-costs-patch=(applied|not needed)");
+        // tools/requirements.txt pins moto 5.2.1, whose costs the patch removes: "not needed" there would mean the fast
+        // paths below were never exercised.
+        fixture.Cloud.MotoOutput.Should().Contain("write-costs-patch=applied");
     }
 
     [Fact]
@@ -162,5 +166,53 @@ public sealed class MotoTransactionTests(LocalCloudFixture fixture)
             read["nested"].M["inner"].L[0].B.ToArray().Should().Equal(42, 0, 42);
             read["nested"].M["inner"].L[1].S.Should().Be("text");
         }
+    }
+
+    [Fact]
+    public async Task If_not_exists_reads_the_item_as_it_was_before_the_update()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dynamo = fixture.Cloud.CreateDynamoDbClient();
+        var pk = NewPartition();
+        await PutAsync(dynamo, pk, new() { ["state"] = new() { S = "active" }, ["earlier"] = new() { S = "kept" } });
+
+        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                // REMOVE first and SET after it: both orders read the item as it was.
+                Update(pk, "REMOVE earlier SET #state = :s, fresh = :v, carried = if_not_exists(fresh, :w), moved = if_not_exists(earlier, :w)",
+                    new() { [":s"] = new() { S = "hidden" }, [":v"] = new() { S = "set-now" }, [":w"] = new() { S = "fallback" } }),
+            ],
+        }, ct);
+
+        var item = await ReadAsync(dynamo, pk);
+        item["carried"].S.Should().Be("fallback", "fresh did not exist before the update");
+        item["moved"].S.Should().Be("kept", "earlier existed before the update, though the same update removes it");
+        item.Should().NotContainKey("earlier");
+    }
+
+    [Fact]
+    public async Task Updates_DynamoDB_refuses_are_refused_and_write_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dynamo = fixture.Cloud.CreateDynamoDbClient();
+        var pk = NewPartition();
+        var key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = pk }, ["sk"] = new() { S = "ITEM#moto-tx" } };
+        await dynamo.PutItemAsync(new PutItemRequest { TableName = InventoryTable, Item = new(key) { ["state"] = new() { S = "active" } } }, ct);
+        Func<Task> Refused(string expression, Dictionary<string, AttributeValue> values) => () => dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+        {
+            TransactItems = [new() { Update = new Update { TableName = InventoryTable, Key = key, UpdateExpression = expression, ExpressionAttributeValues = values } }],
+        }, ct);
+
+        // A bare reserved word, an index key of the wrong type, an empty index key, an undefined placeholder, a table key.
+        await Refused("SET status = :v", new() { [":v"] = new() { S = "x" } }).Should().ThrowAsync<AmazonDynamoDBException>();
+        await Refused("SET purgePk = :v", new() { [":v"] = new() { N = "1" } }).Should().ThrowAsync<AmazonDynamoDBException>();
+        await Refused("SET purgePk = :v", new() { [":v"] = new() { S = string.Empty } }).Should().ThrowAsync<AmazonDynamoDBException>();
+        await Refused("SET purgePk = :v, note = :missing", new() { [":v"] = new() { S = "P#1" } }).Should().ThrowAsync<AmazonDynamoDBException>();
+        await Refused("SET sk = :v", new() { [":v"] = new() { S = "ITEM#other" } }).Should().ThrowAsync<AmazonDynamoDBException>();
+
+        var item = (await dynamo.GetItemAsync(new GetItemRequest { TableName = InventoryTable, Key = key, ConsistentRead = true }, ct)).Item;
+        item.Keys.Should().BeEquivalentTo(["pk", "sk", "state"], "no refused update wrote anything");
     }
 }

@@ -174,6 +174,15 @@ def _plan(expression):
     return moves
 
 
+def _reserved_words():
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    return _once(_RESERVED, "words", lambda: frozenset(word.upper() for word in ReservedKeywords.get_reserved_keywords()))
+
+
+_RESERVED = {}
+
+
 def _simple_update(table, item, before, op):
     """
     Applies a plain update (see _update_plan) to an existing item the way moto's executor would, without building, copying and
@@ -185,13 +194,17 @@ def _simple_update(table, item, before, op):
     from moto.dynamodb.models.utilities import bytesize
 
     plan = _update_plan(op["UpdateExpression"])
-    if plan is None or item is None:
+    if plan is None or item is None or before is None:
         return False
     names = op.get("ExpressionAttributeNames") or {}
     values = op.get("ExpressionAttributeValues") or {}
+    reserved = _reserved_words()
 
     def resolve(name):
-        return names.get(name) if name.startswith("#") else name
+        # A bare reserved word (SET status = …) is moto's to refuse, as DynamoDB does.
+        if name.startswith("#"):
+            return names.get(name)
+        return None if name.upper() in reserved else name
 
     keys = {table.hash_key_attr, table.range_key_attr}
     moves = []
@@ -202,23 +215,28 @@ def _simple_update(table, item, before, op):
         if move[0] == "set":
             if move[2] not in values:
                 return False
-            moves.append(("set", target, values[move[2]]))
+            moves.append(("set", target, DynamoType(values[move[2]])))
         elif move[0] == "if_not_exists":
             source = resolve(move[2])
             if source is None or move[3] not in values:
                 return False
-            moves.append(("if_not_exists", target, source, values[move[3]]))
+            # Every operand reads the item as it was before the update, as DynamoDB evaluates it.
+            current = before.attrs.get(source)
+            moves.append(("set", target, copy.deepcopy(current) if current is not None else DynamoType(values[move[3]])))
         else:
             moves.append(("remove", target))
     if len({move[1] for move in moves}) != len(moves):
         return False
+    # An index key must keep its declared type and may not be empty: moto's validators refuse that, so its path runs.
+    key_types = {definition["AttributeName"]: definition["AttributeType"] for definition in table.attr}
+    for move in moves:
+        if move[0] == "set" and move[1] in key_types:
+            if move[2].type != key_types[move[1]] or (move[2].type in ("S", "B") and not move[2].value):
+                return False
     for move in moves:
         # Set in place without moto's per-attribute size sum; the item's size is checked once below.
         if move[0] == "set":
-            dict.__setitem__(item.attrs, move[1], DynamoType(move[2]))
-        elif move[0] == "if_not_exists":
-            current = item.attrs.get(move[2])
-            dict.__setitem__(item.attrs, move[1], copy.deepcopy(current) if current is not None else DynamoType(move[3]))
+            dict.__setitem__(item.attrs, move[1], move[2])
         else:
             item.attrs.pop(move[1], None)
     if sum(bytesize(key) + value.size() for key, value in item.attrs.items()) > 405000:
@@ -407,24 +425,32 @@ def _once(cache, key, build):
 
 
 class _ParsedCondition:
-    """A condition parsed once: what moto's validation reads from its parser (the tree, the names and values it used)."""
+    """
+    A condition parsed once, on its first parse() (where moto's handlers expect a bad expression to fail): what moto's
+    validation reads from its parser, the tree and the names and values it used. A failed parse is not kept.
+    """
 
-    def __init__(self, parser):
-        self._parsed = parser.parse()
-        self._names_found = tuple(parser.expr_attr_names_found)
-        self._values_found = tuple(parser.expr_attr_values_found)
+    def __init__(self, build):
+        self._build = build
+        self._parsed = None
 
     def parse(self):
-        return self._parsed
+        if self._parsed is None:
+            parser = self._build()
+            tree = parser.parse()
+            self._parsed = (tree, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
+        return self._parsed[0]
 
     # New lists each time: a caller extends them with the update expression's names and values.
     @property
     def expr_attr_names_found(self):
-        return list(self._names_found)
+        self.parse()
+        return list(self._parsed[1])
 
     @property
     def expr_attr_values_found(self):
-        return list(self._values_found)
+        self.parse()
+        return list(self._parsed[2])
 
 
 def _attribute_value(value):
@@ -510,7 +536,7 @@ def patch_dynamodb_write_costs() -> str:
             return create_condition_expression_parser(expr, names, values)
         named = _named_values(expr, values)
         key = (expr, repr(sorted((names or {}).items())), repr(sorted((named or {}).items())))
-        return _once(validated_conditions, key, lambda: _ParsedCondition(create_condition_expression_parser(expr, names, named)))
+        return _once(validated_conditions, key, lambda: _ParsedCondition(lambda: create_condition_expression_parser(expr, names, named)))
 
     update_parser = responses.UpdateExpressionParser
     update_trees = {}

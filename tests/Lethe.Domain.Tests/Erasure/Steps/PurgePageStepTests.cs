@@ -67,4 +67,25 @@ public sealed class PurgePageStepTests
         job.Counts.Failed.Should().Be(1);
         job.Counts.Purged.Should().Be(2);
     }
+
+    [Fact]
+    public async Task A_sweep_page_that_crashed_after_its_writes_counts_each_item_once_when_replayed()
+    {
+        var state = await _h.ThroughTheWindowAsync();
+        // No manifests: everything is left to the sweep, whose first page writes its own manifest before it purges.
+        _h.Manifests.Pages.Clear();
+        _h.Inventory.AfterNextMarkPurged = () => throw new TimeoutException("The step's process died after its writes.");
+        var crashed = () => _h.Steps.PurgePage.RunAsync(state, Ct);
+        await crashed.Should().ThrowAsync<TimeoutException>();
+        _h.Inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Purged, "the crash came after the writes");
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!.Counts.Purged.Should().Be(0, "the page was not recorded");
+
+        // Step Functions retries the step with the same input.
+        await _h.PurgeAllAsync(state);
+
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!;
+        job.Counts.Purged.Should().Be(3);
+        job.Counts.Failed.Should().Be(0);
+        _h.Purger.Purged.Should().OnlyHaveUniqueItems().And.HaveCount(3);
+    }
 }
