@@ -19,6 +19,13 @@ if (only == "export")
     return 0;
 }
 
+if (only == "field-encryption")
+{
+    // In process, one thread: no local cloud, no published binaries.
+    await WriteAsync("field-encryption.md", FieldEncryptionBenchmark.Run());
+    return 0;
+}
+
 if (only == "erasure-1m")
 {
     Console.WriteLine("Erasure of 100,000 and 1,000,000 items, simulated: the real step classes over in-memory ports ...");

@@ -30,13 +30,47 @@ public sealed class SubjectKek : IDisposable
 
         KeyId = keyId;
         Key = key;
+        Header = FieldEnvelope.Header(keyId);
     }
 
     public string KeyId { get; }
 
     internal byte[] Key { get; }
 
-    public void Dispose() => CryptographicOperations.ZeroMemory(Key);
+    /// <summary>The envelope header this KEK seals under (it names the KEK), built once.</summary>
+    internal byte[] Header { get; }
+
+    // One AES-GCM instance per KEK: its key schedule is built once, not for every value sealed or opened under it. AesGcm
+    // is not documented as safe for concurrent use, so a short lock guards it (an operation on a 32-byte DEK takes about a
+    // microsecond).
+    private readonly Lock _gate = new();
+    private AesGcm? _cipher;
+
+    internal void WrapDek(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> dek, Span<byte> wrapped, Span<byte> tag, ReadOnlySpan<byte> aad)
+    {
+        lock (_gate)
+        {
+            (_cipher ??= new AesGcm(Key, FieldEnvelope.TagSize)).Encrypt(nonce, dek, wrapped, tag, aad);
+        }
+    }
+
+    internal void UnwrapDek(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> wrapped, ReadOnlySpan<byte> tag, Span<byte> dek, ReadOnlySpan<byte> aad)
+    {
+        lock (_gate)
+        {
+            (_cipher ??= new AesGcm(Key, FieldEnvelope.TagSize)).Decrypt(nonce, wrapped, tag, dek, aad);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _cipher?.Dispose();
+            _cipher = null;
+            CryptographicOperations.ZeroMemory(Key);
+        }
+    }
 }
 
 /// <summary>The envelope cannot be opened: its key is gone, it was altered or moved, or its format is unknown.</summary>
@@ -62,7 +96,7 @@ public static class FieldEnvelope
     public const byte AlgorithmAesGcmWrapped = 1;
     public const int MaxKeyIdLength = 64;
     private const int NonceSize = 12;
-    private const int TagSize = 16;
+    internal const int TagSize = 16;
     private const int DekSize = 32;
     private const int WrappedDekSize = NonceSize + DekSize + TagSize;
     private static readonly byte[] Magic = "LE"u8.ToArray();
@@ -71,32 +105,32 @@ public static class FieldEnvelope
     {
         ArgumentNullException.ThrowIfNull(kek);
         ArgumentNullException.ThrowIfNull(context);
-        var header = Header(kek.KeyId);
+        var header = kek.Header;
         var size = header.Length + WrappedDekSize + NonceSize + TagSize + plaintext.Length;
-        var envelope = new byte[size];
+        // Every byte is written below (header, wrapped DEK, nonce, tag, ciphertext): no need to zero it first.
+        var envelope = GC.AllocateUninitializedArray<byte>(size);
         header.CopyTo(envelope, 0);
         var wrapped = envelope.AsSpan(header.Length, WrappedDekSize);
         var valueNonce = envelope.AsSpan(header.Length + WrappedDekSize, NonceSize);
         var valueTag = envelope.AsSpan(header.Length + WrappedDekSize + NonceSize, TagSize);
         var ciphertext = envelope.AsSpan(header.Length + WrappedDekSize + NonceSize + TagSize);
+        var (dekAad, valueAad) = Aads(header, context);
 
-        Span<byte> dek = stackalloc byte[DekSize];
-        RandomNumberGenerator.Fill(dek);
+        // One draw for the DEK and both nonces.
+        Span<byte> random = stackalloc byte[DekSize + NonceSize + NonceSize];
+        RandomNumberGenerator.Fill(random);
+        var dek = random[..DekSize];
         try
         {
-            RandomNumberGenerator.Fill(wrapped[..NonceSize]);
-            using (var wrap = new AesGcm(kek.Key, TagSize))
-            {
-                wrap.Encrypt(wrapped[..NonceSize], dek, wrapped.Slice(NonceSize, DekSize), wrapped[(NonceSize + DekSize)..], Aad(header, context, "dek"));
-            }
-
-            RandomNumberGenerator.Fill(valueNonce);
+            random.Slice(DekSize, NonceSize).CopyTo(wrapped[..NonceSize]);
+            random.Slice(DekSize + NonceSize, NonceSize).CopyTo(valueNonce);
+            kek.WrapDek(wrapped[..NonceSize], dek, wrapped.Slice(NonceSize, DekSize), wrapped[(NonceSize + DekSize)..], dekAad);
             using var aes = new AesGcm(dek, TagSize);
-            aes.Encrypt(valueNonce, plaintext, ciphertext, valueTag, Aad(header, context, "value"));
+            aes.Encrypt(valueNonce, plaintext, ciphertext, valueTag, valueAad);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(dek);
+            CryptographicOperations.ZeroMemory(random);
         }
 
         return envelope;
@@ -113,7 +147,7 @@ public static class FieldEnvelope
         }
 
         var headerLength = 5 + keyId.Length;
-        var header = envelope[..headerLength].ToArray();
+        var header = envelope[..headerLength];
         var body = envelope[headerLength..];
         if (body.Length < WrappedDekSize + NonceSize + TagSize)
         {
@@ -124,17 +158,14 @@ public static class FieldEnvelope
         var valueNonce = body.Slice(WrappedDekSize, NonceSize);
         var valueTag = body.Slice(WrappedDekSize + NonceSize, TagSize);
         var ciphertext = body[(WrappedDekSize + NonceSize + TagSize)..];
+        var (dekAad, valueAad) = Aads(header, context);
         Span<byte> dek = stackalloc byte[DekSize];
         try
         {
-            using (var unwrap = new AesGcm(kek.Key, TagSize))
-            {
-                unwrap.Decrypt(wrapped[..NonceSize], wrapped.Slice(NonceSize, DekSize), wrapped[(NonceSize + DekSize)..], dek, Aad(header, context, "dek"));
-            }
-
-            var plaintext = new byte[ciphertext.Length];
+            kek.UnwrapDek(wrapped[..NonceSize], wrapped.Slice(NonceSize, DekSize), wrapped[(NonceSize + DekSize)..], dek, dekAad);
+            var plaintext = GC.AllocateUninitializedArray<byte>(ciphertext.Length);
             using var aes = new AesGcm(dek, TagSize);
-            aes.Decrypt(valueNonce, ciphertext, valueTag, plaintext, Aad(header, context, "value"));
+            aes.Decrypt(valueNonce, ciphertext, valueTag, plaintext, valueAad);
             return plaintext;
         }
         catch (AuthenticationTagMismatchException ex)
@@ -186,7 +217,7 @@ public static class FieldEnvelope
         return Encoding.ASCII.GetString(envelope.Slice(5, length));
     }
 
-    private static byte[] Header(string keyId)
+    internal static byte[] Header(string keyId)
     {
         var header = new byte[5 + keyId.Length];
         header[0] = Magic[0];
@@ -204,22 +235,49 @@ public static class FieldEnvelope
     /// </summary>
     internal static byte[] Aad(byte[] header, EnvelopeContext context, string part)
     {
-        var json = new StringBuilder(160).Append("{\"field\":");
-        CanonicalJson.AppendString(json, context.Field);
-        json.Append(",\"part\":");
+        ArgumentNullException.ThrowIfNull(part);
+        var (prefix, suffix) = Binding(context);
+        var json = new StringBuilder(part.Length + 2);
         CanonicalJson.AppendString(json, part);
-        json.Append(",\"record\":");
-        CanonicalJson.AppendString(json, context.RecordId);
-        json.Append(",\"subject\":");
-        CanonicalJson.AppendString(json, context.SubjectRef);
-        json.Append(",\"tenant\":");
-        CanonicalJson.AppendString(json, context.TenantId);
-        json.Append(",\"v\":").Append(FormatVersion).Append('}');
-        var canonical = Encoding.UTF8.GetBytes(json.ToString());
-        var aad = new byte[4 + header.Length + canonical.Length];
-        BinaryPrimitives.WriteInt32BigEndian(aad, header.Length);
-        header.CopyTo(aad, 4);
-        canonical.CopyTo(aad, 4 + header.Length);
+        return Aad(header, prefix, Encoding.UTF8.GetBytes(json.ToString()), suffix);
+    }
+
+    private static readonly byte[] DekPart = "\"dek\""u8.ToArray();
+    private static readonly byte[] ValuePart = "\"value\""u8.ToArray();
+
+    /// <summary>Both AADs of one envelope (the DEK's and the value's), the binding's JSON encoded once.</summary>
+    private static (byte[] Dek, byte[] Value) Aads(ReadOnlySpan<byte> header, EnvelopeContext context)
+    {
+        var (prefix, suffix) = Binding(context);
+        return (Aad(header, prefix, DekPart, suffix), Aad(header, prefix, ValuePart, suffix));
+    }
+
+    /// <summary>The binding's canonical JSON around its part: <c>{"field":…,"part":</c> and <c>,"record":…,"v":1}</c>.</summary>
+    private static (byte[] Prefix, byte[] Suffix) Binding(EnvelopeContext context)
+    {
+        var prefix = new StringBuilder(48).Append("{\"field\":");
+        CanonicalJson.AppendString(prefix, context.Field);
+        prefix.Append(",\"part\":");
+        var suffix = new StringBuilder(160).Append(",\"record\":");
+        CanonicalJson.AppendString(suffix, context.RecordId);
+        suffix.Append(",\"subject\":");
+        CanonicalJson.AppendString(suffix, context.SubjectRef);
+        suffix.Append(",\"tenant\":");
+        CanonicalJson.AppendString(suffix, context.TenantId);
+        suffix.Append(",\"v\":").Append(FormatVersion).Append('}');
+        return (Encoding.UTF8.GetBytes(prefix.ToString()), Encoding.UTF8.GetBytes(suffix.ToString()));
+    }
+
+    private static byte[] Aad(ReadOnlySpan<byte> header, byte[] prefix, byte[] part, byte[] suffix)
+    {
+        var aad = new byte[4 + header.Length + prefix.Length + part.Length + suffix.Length];
+        var at = aad.AsSpan();
+        BinaryPrimitives.WriteInt32BigEndian(at, header.Length);
+        header.CopyTo(at[4..]);
+        at = at[(4 + header.Length)..];
+        prefix.CopyTo(at);
+        part.CopyTo(at[prefix.Length..]);
+        suffix.CopyTo(at[(prefix.Length + part.Length)..]);
         return aad;
     }
 }

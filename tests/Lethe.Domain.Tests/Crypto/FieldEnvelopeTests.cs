@@ -24,6 +24,29 @@ public sealed class FieldEnvelopeTests
     }
 
     [Fact]
+    public async Task Many_threads_sealing_and_opening_under_one_KEK_all_get_their_own_values_back()
+    {
+        // One KEK's cipher is shared by every value sealed under it (a warm API seals for many requests at once).
+        using var kek = NewKek();
+        var workers = Enumerable.Range(0, 8).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                var value = Encoding.UTF8.GetBytes($"worker {worker} value {i}");
+                var context = Here with { RecordId = $"rec-{worker}-{i}" };
+                if (!FieldEnvelope.Open(FieldEnvelope.Seal(value, kek, context), kek, context).AsSpan().SequenceEqual(value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, TestContext.Current.CancellationToken));
+
+        (await Task.WhenAll(workers)).Should().OnlyContain(roundTripped => roundTripped);
+    }
+
+    [Fact]
     public void The_envelope_contains_no_plaintext_and_every_seal_uses_a_fresh_key_and_nonce()
     {
         using var kek = NewKek();
