@@ -46,11 +46,14 @@ public sealed class SubjectKek : IDisposable
     private readonly Lock _gate = new();
     private AesGcm? _cipher;
 
+    /// <summary>Only under <see cref="_gate"/>.</summary>
+    private AesGcm Cipher => _cipher ??= new AesGcm(Key, FieldEnvelope.TagSize);
+
     internal void WrapDek(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> dek, Span<byte> wrapped, Span<byte> tag, ReadOnlySpan<byte> aad)
     {
         lock (_gate)
         {
-            (_cipher ??= new AesGcm(Key, FieldEnvelope.TagSize)).Encrypt(nonce, dek, wrapped, tag, aad);
+            Cipher.Encrypt(nonce, dek, wrapped, tag, aad);
         }
     }
 
@@ -58,7 +61,7 @@ public sealed class SubjectKek : IDisposable
     {
         lock (_gate)
         {
-            (_cipher ??= new AesGcm(Key, FieldEnvelope.TagSize)).Decrypt(nonce, wrapped, tag, dek, aad);
+            Cipher.Decrypt(nonce, wrapped, tag, dek, aad);
         }
     }
 

@@ -126,14 +126,17 @@ def _named_values(expression, values):
     return {name: values[name] for name in set(_PLACEHOLDER.findall(expression)) if name in values}
 
 
-def _condition(get_filter_expression, condition, names, values):
+def _parsed_condition(condition, names, values):
     """
-    The parsed condition, once per distinct (expression, names, values it names): evaluating it does not change it. An
-    action's other values (a soft-delete's per-item keys) do not make its condition another one.
+    The condition parsed once per distinct (expression, names, values it names), shared by the request validation and the
+    transaction's evaluation: evaluating it does not change it, and an action's other values (a soft-delete's per-item
+    keys) do not make its condition another one.
     """
-    values = _named_values(condition, values)
-    key = (condition, repr(sorted((names or {}).items())), repr(sorted((values or {}).items())))
-    return _once(_CONDITIONS, key, lambda: get_filter_expression(condition, names, values))
+    from moto.dynamodb.comparisons import create_condition_expression_parser
+
+    named = _named_values(condition, values)
+    key = (condition, repr(sorted((names or {}).items())), repr(sorted((named or {}).items())))
+    return _once(_CONDITIONS, key, lambda: _ParsedCondition(lambda: create_condition_expression_parser(condition, names, named)))
 
 
 _SET_CLAUSE = re.compile(r"^\s*(#?[A-Za-z0-9_]+)\s*=\s*(?::([A-Za-z0-9_]+)|if_not_exists\(\s*(#?[A-Za-z0-9_]+)\s*,\s*:([A-Za-z0-9_]+)\s*\))\s*$")
@@ -191,7 +194,6 @@ def _simple_update(table, item, before, op):
     """
     from moto.dynamodb.exceptions import ItemSizeToUpdateTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.utilities import bytesize
 
     plan = _update_plan(op["UpdateExpression"])
     if plan is None or item is None or before is None:
@@ -239,7 +241,7 @@ def _simple_update(table, item, before, op):
             dict.__setitem__(item.attrs, move[1], move[2])
         else:
             item.attrs.pop(move[1], None)
-    if sum(bytesize(key) + value.size() for key, value in item.attrs.items()) > 405000:
+    if _too_large(item.attrs):
         # The transaction puts the item back as it was before (its undo), as DynamoDB writes nothing of a failed one.
         raise ItemSizeToUpdateTooLarge()
     if table.stream_shard is not None:
@@ -248,7 +250,6 @@ def _simple_update(table, item, before, op):
 
 
 def _transact_write_items(self, transact_items):
-    from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
         ConditionalCheckFailed,
         MockValidationException,
@@ -289,14 +290,12 @@ def _transact_write_items(self, transact_items):
             current = self.get_item(table_name, key)
             condition = op.get("ConditionExpression")
             if condition is not None:
-                condition_op = _condition(
-                    get_filter_expression, condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                )
+                condition_op = _parsed_condition(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).parse()
                 if not condition_op.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
                     raise ConditionalCheckFailed(item=original_item)
-            touched.append((op_type, op, table, key, copy.deepcopy(current) if op_type == "Update" else current))
+            touched.append((op_type, op, table, key, copy.deepcopy(current) if op_type == "Update" else current, current))
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             raise
@@ -309,9 +308,9 @@ def _transact_write_items(self, transact_items):
 
     # Phase 2: the writes; conditions were checked above and nothing else writes meanwhile (moto holds a lock per request
     # only for some services, so the gateway serializes DynamoDB writes).
-    stream_marks = {id(t): (t, len(t.stream_shard.items)) for _, _, t, _, _ in touched if t.stream_shard is not None}
+    stream_marks = {id(t): (t, len(t.stream_shard.items)) for _, _, t, _, _, _ in touched if t.stream_shard is not None}
     try:
-        for op_type, op, table, key, before in touched:
+        for op_type, op, table, key, before, current in touched:
             names = op.get("ExpressionAttributeNames")
             values = op.get("ExpressionAttributeValues")
             if op_type == "Put":
@@ -319,11 +318,12 @@ def _transact_write_items(self, transact_items):
             elif op_type == "Delete":
                 self.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
             elif op_type == "Update":
-                if not _simple_update(table, self.get_item(op["TableName"], key), before, op):
+                # The item phase 1 read: nothing else writes meanwhile, and one transaction names an item once.
+                if not _simple_update(table, current, before, op):
                     self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
                                      expression_attribute_names=names, expression_attribute_values=values)
     except Exception:
-        for _, _, table, key, before in reversed(touched):
+        for _, _, table, key, before, _ in reversed(touched):
             hash_key, range_key = self.get_keys_value(table, key)
             if range_key is not None:
                 bucket = table.items.setdefault(hash_key, {})
@@ -412,6 +412,13 @@ def patch_s3_key_marker() -> str:
 
     models.S3Backend.list_object_versions = list_object_versions
     return "applied"
+
+
+def _too_large(attrs):
+    """moto's item limit (between DynamoDB's measured 409 and 410 KB), summed once over the whole item."""
+    from moto.dynamodb.models.utilities import bytesize
+
+    return sum(bytesize(key) + value.size() for key, value in attrs.items()) > 405000
 
 
 def _once(cache, key, build):
@@ -514,7 +521,6 @@ def patch_dynamodb_write_costs() -> str:
     from moto.dynamodb.comparisons import create_condition_expression_parser
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models import dynamo_type
-    from moto.dynamodb.models.utilities import bytesize
 
     if "for key, value in attrs.items():\n            self.attrs[key] = DynamoType(value)" not in inspect.getsource(dynamo_type.Item.__init__):
         return "not needed"
@@ -523,20 +529,13 @@ def patch_dynamodb_write_costs() -> str:
         self.hash_key = hash_key
         self.range_key = range_key
         converted = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
-        # moto's limit (between DynamoDB's measured 409 and 410 KB), checked once over the whole item.
-        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:
+        if _too_large(converted):
             raise ItemSizeTooLarge
         self.attrs = dynamo_type.LimitedSizeDict()
         dict.update(self.attrs, converted)
 
-    validated_conditions = {}
-
     def condition_parser(expr, names, values):
-        if expr is None:
-            return create_condition_expression_parser(expr, names, values)
-        named = _named_values(expr, values)
-        key = (expr, repr(sorted((names or {}).items())), repr(sorted((named or {}).items())))
-        return _once(validated_conditions, key, lambda: _ParsedCondition(lambda: create_condition_expression_parser(expr, names, named)))
+        return create_condition_expression_parser(expr, names, values) if expr is None else _parsed_condition(expr, names, values)
 
     update_parser = responses.UpdateExpressionParser
     update_trees = {}
