@@ -19,6 +19,13 @@ if (only == "export")
     return 0;
 }
 
+if (only == "api")
+{
+    Console.WriteLine($"API under load: {ApiLoadBenchmark.Clients} concurrent readers and writers against raw GetItem and PutItem ...");
+    await WriteAsync("api.md", await ApiLoadBenchmark.RunAsync(root));
+    return 0;
+}
+
 if (only == "field-encryption")
 {
     // In process, one thread: no local cloud, no published binaries.
@@ -95,6 +102,7 @@ var report = new StringBuilder()
 await WriteAsync("lambda-init.md", report);
 await WriteAsync("field-encryption.md", FieldEncryptionBenchmark.Run());
 await WriteAsync("record-read.md", await RecordReadBenchmark.RunAsync(root));
+await WriteAsync("api.md", await ApiLoadBenchmark.RunAsync(root));
 Console.WriteLine("Export: packaging ~200 MB and ~2 GB into a file sink, then ~200 MB through the local cloud ...");
 await WriteAsync("export.md", await ExportBenchmark.RunAsync(root));
 Console.WriteLine($"Erasure: 2 × {ErasureBenchmark.Items:N0} items on the local cloud (seeding takes a while) ...");

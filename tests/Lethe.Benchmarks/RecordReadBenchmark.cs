@@ -24,61 +24,36 @@ public static class RecordReadBenchmark
     public static async Task<string> RunAsync(string root)
     {
         const int samples = 300;
-        await using var cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions { ResourcePrefix = "lethe-bench", RepositoryRoot = root });
-        cloud.ApplyToProcessEnvironment();
-        var keyFile = Path.Combine(Path.GetTempPath(), $"lethe-bench-{Guid.NewGuid():N}.key");
-        var port = Lethe.LocalCloud.Moto.MotoServer.FreePort();
-        await using var api = ApiHost.Build([], builder =>
+        await using var bench = await BenchApi.StartAsync(root, "lethe-bench");
+        var http = bench.Http;
+        var created = await http.PostAsJsonAsync("/v1/tenants/bench/subjects/anna/records", new
         {
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-            builder.Configuration["Lethe:Stage"] = "local";
-            builder.Configuration["Lethe:AutoProvisionTenants"] = "true";
-            builder.Configuration["Lethe:Auth:Mode"] = "Local";
-            builder.Configuration["Lethe:Auth:Issuer"] = DevSigningKey.Issuer;
-            builder.Configuration["Lethe:Auth:Audience"] = DevSigningKey.Audience;
-            builder.Configuration["Lethe:Auth:DevKeyFile"] = keyFile;
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            category = "transcript",
+            fields = new Dictionary<string, string> { ["body"] = new string('x', 2000), ["title"] = "Session 1" },
         });
-        await api.StartAsync();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var token = DevSigningKey.IssueToken(DevSigningKey.LoadOrCreate(keyFile), "bench", ["service"], "bench-app", TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            var created = await http.PostAsJsonAsync("/v1/tenants/bench/subjects/anna/records", new
-            {
-                category = "transcript",
-                fields = new Dictionary<string, string> { ["body"] = new string('x', 2000), ["title"] = "Session 1" },
-            });
-            created.EnsureSuccessStatusCode();
-            var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        created.EnsureSuccessStatusCode();
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
 
-            var apiTimes = await TimeAsync(samples, async () => (await http.GetAsync($"/v1/tenants/bench/subjects/anna/records/{id}")).EnsureSuccessStatusCode());
-            using var dynamo = cloud.CreateDynamoDbClient();
-            var table = ResourceNames.FromEnvironment().Table(ResourceCatalog.Records);
-            var key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = "TENANT#bench" }, ["sk"] = new() { S = $"RECORD#{id}" } };
-            var rawTimes = await TimeAsync(samples, () => dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = key, ConsistentRead = true }));
+        var apiTimes = await TimeAsync(samples, async () => (await http.GetAsync($"/v1/tenants/bench/subjects/anna/records/{id}")).EnsureSuccessStatusCode());
+        using var dynamo = bench.Cloud.CreateDynamoDbClient();
+        var table = ResourceNames.FromEnvironment().Table(ResourceCatalog.Records);
+        var key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = "TENANT#bench" }, ["sk"] = new() { S = $"RECORD#{id}" } };
+        var rawTimes = await TimeAsync(samples, () => dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = key, ConsistentRead = true }));
 
-            return new StringBuilder()
-                .AppendLine("# GET …/records/{id} vs raw DynamoDB GetItem (same local cloud)")
-                .AppendLine()
-                .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores; {samples} sequential requests each after 30 warm-up requests.")
-                .AppendLine("The record is a field-encrypted transcript (2 fields, 2 KB). The API path includes JWT validation, the tenant guard, the subject ref,")
-                .AppendLine("the cached KEK, decryption of both fields and the audit journal write for a read of sealed fields.")
-                .AppendLine()
-                .AppendLine("| path | p50 ms | p95 ms | max ms |")
-                .AppendLine("|---|---|---|---|")
-                .AppendLine(Row("API GET record (decrypt + audit)", apiTimes))
-                .AppendLine(Row("raw DynamoDB GetItem", rawTimes))
-                .AppendLine()
-                .AppendLine(CultureInfo.InvariantCulture, $"Ratio p50: {Percentile(apiTimes, 50) / Percentile(rawTimes, 50):0.0}×, p95: {Percentile(apiTimes, 95) / Percentile(rawTimes, 95):0.0}×.")
-                .ToString();
-        }
-        finally
-        {
-            await api.StopAsync();
-            File.Delete(keyFile);
-        }
+        return new StringBuilder()
+            .AppendLine("# GET …/records/{id} vs raw DynamoDB GetItem (same local cloud)")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores; {samples} sequential requests each after 30 warm-up requests.")
+            .AppendLine("The record is a field-encrypted transcript (2 fields, 2 KB). The API path includes JWT validation, the tenant guard, the subject ref,")
+            .AppendLine("the cached KEK, decryption of both fields and the audit journal write for a read of sealed fields.")
+            .AppendLine()
+            .AppendLine("| path | p50 ms | p95 ms | max ms |")
+            .AppendLine("|---|---|---|---|")
+            .AppendLine(Row("API GET record (decrypt + audit)", apiTimes))
+            .AppendLine(Row("raw DynamoDB GetItem", rawTimes))
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Ratio p50: {Percentile(apiTimes, 50) / Percentile(rawTimes, 50):0.0}×, p95: {Percentile(apiTimes, 95) / Percentile(rawTimes, 95):0.0}×.")
+            .ToString();
     }
 
     private static async Task<List<double>> TimeAsync(int samples, Func<Task> call)

@@ -32,7 +32,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["Api"] =
         [
             "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:DeleteItem Tenants", "dynamodb:UpdateItem Tenants",
-            "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys",
+            "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:ConditionCheckItem Keys",
             "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:Query Records", "dynamodb:UpdateItem Records",
             "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory", "dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory",
             "dynamodb:PutItem Audit", "dynamodb:GetItem Audit", "dynamodb:Query Audit",
@@ -97,7 +97,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             "xray:PutTraceSegments *", "xray:PutTelemetryRecords *", "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey",
             "kms:GenerateDataKey* PlatformKey", "kms:DescribeKey PlatformKey", "dynamodb:PutItem Audit", "dynamodb:UpdateItem Audit", "dynamodb:GetItem Audit",
-            "dynamodb:Query Audit", "dynamodb:ConditionCheckItem Audit", "dynamodb:ListStreams *", "dynamodb:DescribeStream Audit", "dynamodb:GetRecords Audit",
+            "dynamodb:BatchGetItem Audit", "dynamodb:Query Audit", "dynamodb:ListStreams *", "dynamodb:DescribeStream Audit", "dynamodb:GetRecords Audit",
             "dynamodb:GetShardIterator Audit",
         ],
         ["AuditAnchor"] =

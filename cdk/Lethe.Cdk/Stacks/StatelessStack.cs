@@ -63,8 +63,9 @@ public sealed class StatelessStack : Stack
         // Tenants: profiles (conditional on their version) and legal holds (the only items it deletes) with each subject's hold
         // marker (updated in the hold's own transaction).
         GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem");
-        // Keys: creates KEKs (never overwrites: conditional puts) and the subject directory, reads both; only the shred step deletes.
-        GrantTable(Api, state, ResourceCatalog.Keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+        // Keys: creates KEKs (never overwrites: conditional puts) and the subject directory, reads both, and checks in a record
+        // write's transaction that its KEK is still the stored one; only the shred step deletes.
+        GrantTable(Api, state, ResourceCatalog.Keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
         // Records and inventory: writes new items, restores soft-deleted ones; never deletes a record or an inventory item.
         GrantTable(Api, state, ResourceCatalog.Records, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem");
         GrantTable(Api, state, ResourceCatalog.Inventory, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem");
@@ -79,10 +80,11 @@ public sealed class StatelessStack : Stack
                 ["LETHE_STAGE"] = "aws",
                 [ResourceCatalog.Audit.NameVariable] = audit.TableName,
             });
-        // The chainer writes chain items and the head, and marks journal events chained: never deletes.
+        // The chainer reads the head, the pending index and a batch's own events (BatchGetItem), writes chain items and the head,
+        // and marks journal events chained, in transactions of Puts and Updates: never deletes.
         AuditChainer.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
-            Actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+            Actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
             Resources = [audit.TableArn, $"{audit.TableArn}/index/*"],
         }));
         state.PlatformKey.GrantEncryptDecrypt(AuditChainer);

@@ -43,7 +43,10 @@ public static class ApiComposition
         services.AddSingleton(sp => sp.GetRequiredService<AwsAdapters>().Dynamo);
         services.AddSingleton(sp => sp.GetRequiredService<AwsAdapters>().Kms);
         services.AddSingleton(sp => sp.GetRequiredService<AwsAdapters>().S3);
-        services.AddSingleton<ITenantRepository>(sp => sp.GetRequiredService<AwsAdapters>().Tenants);
+        // The guard reads the tenant on every request: its profile is reused for a few seconds (Lethe:TenantCacheSeconds).
+        services.AddSingleton<ITenantRepository>(sp => new CachedTenantRepository(
+            sp.GetRequiredService<AwsAdapters>().Tenants, sp.GetRequiredService<TimeProvider>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LetheApiOptions>>().Value.TenantCacheSeconds)));
         services.AddSingleton<IAuditJournal>(sp => sp.GetRequiredService<AwsAdapters>().Journal);
         // Every write for a subject checks its erasure lock inside the write's own transaction (KEKs, records, consents, export volumes).
         services.AddSingleton(sp => sp.GetRequiredService<AwsAdapters>().Locks);

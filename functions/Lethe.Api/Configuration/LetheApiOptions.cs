@@ -33,6 +33,12 @@ public sealed class LetheApiOptions
     /// <summary>The per-tenant rate limit of API.md (token bucket); configurable per stage.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>
+    /// How long a tenant's profile (state, settings, key) read for the guard is reused before it is read again: a change made
+    /// by another process (another API instance, a workflow) shows within this time; 0 reads it on every request.
+    /// </summary>
+    public int TenantCacheSeconds { get; set; } = 5;
+
     public bool IsLocal => string.Equals(Stage, "local", StringComparison.Ordinal);
 }
 
@@ -118,6 +124,11 @@ public sealed class LetheApiOptionsValidator : IValidateOptions<LetheApiOptions>
             {
                 failures.Add("Lethe:Auth:JwksUrl must use https.");
             }
+        }
+
+        if (options.TenantCacheSeconds is < 0 or > 60)
+        {
+            failures.Add("Lethe:TenantCacheSeconds must be 0–60 (a tenant that is offboarded or reconfigured must show within a minute).");
         }
 
         if (options.RateLimit.PermitsPerSecond is < 1 or > 100_000)

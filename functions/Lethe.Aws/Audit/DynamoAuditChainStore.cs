@@ -52,68 +52,100 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         return pending.Count > 0 ? pending[0] : null;
     }
 
-    public async Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, PendingAuditEvent pending, ChainedAuditEvent chained, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PendingAuditEvent>> ReadUnchainedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(expectedHead);
-        ArgumentNullException.ThrowIfNull(pending);
-        ArgumentNullException.ThrowIfNull(chained);
-        var seq = chained.Seq.ToString(CultureInfo.InvariantCulture);
-        var chainItem = Key(tenantId, ChainKey(chained.Seq));
-        foreach (var (name, value) in EventAttributes(chained.Event))
+        ArgumentNullException.ThrowIfNull(journalKeys);
+        var found = new List<PendingAuditEvent>();
+        var keys = journalKeys.Distinct(StringComparer.Ordinal).Select(k => Key(tenantId, k)).ToList();
+        for (var attempt = 0; keys.Count > 0; attempt++)
         {
-            chainItem[name] = value;
+            if (attempt > 0)
+            {
+                // Unprocessed keys (throttling) are asked again after a short, growing pause, as the SDK guide says.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6))), cancellationToken);
+            }
+
+            var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest
+            {
+                RequestItems = new Dictionary<string, KeysAndAttributes> { [tableName] = new() { Keys = keys, ConsistentRead = true } },
+            }, cancellationToken);
+            found.AddRange((response.Responses?.GetValueOrDefault(tableName) ?? [])
+                .Where(i => i.TryGetValue("chained", out var chained) && chained.BOOL == false)
+                .Select(i => new PendingAuditEvent(i[ResourceCatalog.SortKeyName].S, EventFrom(i, tenantId))));
+            keys = response.UnprocessedKeys?.GetValueOrDefault(tableName)?.Keys ?? [];
         }
 
-        chainItem["seq"] = new() { N = seq };
-        chainItem["prevHash"] = new() { S = chained.PrevHash };
-        chainItem["hash"] = new() { S = chained.Hash };
-        chainItem["journalKey"] = new() { S = pending.JournalKey };
-        chainItem["timePk"] = new() { S = Pk(tenantId) };
-        chainItem["timeSk"] = new() { S = TimePosition(chained.Event.At, chained.Seq) };
+        return found;
+    }
+
+    public async Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, IReadOnlyList<AuditLink> links, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(expectedHead);
+        ArgumentNullException.ThrowIfNull(links);
+        if (links.Count is 0 or > AuditChainer.LinksPerWrite)
+        {
+            throw new ArgumentOutOfRangeException(nameof(links), links.Count, $"A write links 1 to {AuditChainer.LinksPerWrite} events.");
+        }
+
+        var actions = new List<TransactWriteItem>(1 + (2 * links.Count));
+        foreach (var (pending, chained) in links)
+        {
+            var seq = chained.Seq.ToString(CultureInfo.InvariantCulture);
+            var chainItem = Key(tenantId, ChainKey(chained.Seq));
+            foreach (var (name, value) in EventAttributes(chained.Event))
+            {
+                chainItem[name] = value;
+            }
+
+            chainItem["seq"] = new() { N = seq };
+            chainItem["prevHash"] = new() { S = chained.PrevHash };
+            chainItem["hash"] = new() { S = chained.Hash };
+            chainItem["journalKey"] = new() { S = pending.JournalKey };
+            chainItem["timePk"] = new() { S = Pk(tenantId) };
+            chainItem["timeSk"] = new() { S = TimePosition(chained.Event.At, chained.Seq) };
+            actions.Add(new TransactWriteItem { Put = new Put { TableName = tableName, Item = chainItem, ConditionExpression = "attribute_not_exists(pk)" } });
+            actions.Add(new TransactWriteItem
+            {
+                Update = new Update
+                {
+                    TableName = tableName,
+                    Key = Key(tenantId, pending.JournalKey),
+                    UpdateExpression = "SET chained = :true, seq = :seq REMOVE unchainedPk",
+                    ConditionExpression = "chained = :false",
+                    ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                    {
+                        [":true"] = new() { BOOL = true },
+                        [":false"] = new() { BOOL = false },
+                        [":seq"] = new() { N = seq },
+                    },
+                },
+            });
+        }
+
+        var last = links[^1].Chained;
+        var lastSeq = last.Seq.ToString(CultureInfo.InvariantCulture);
+        actions.Add(new TransactWriteItem
+        {
+            Update = new Update
+            {
+                TableName = tableName,
+                Key = Key(tenantId, HeadKey),
+                UpdateExpression = "SET seq = :seq, #hash = :hash",
+                ConditionExpression = expectedHead.Seq == 0 ? "attribute_not_exists(pk)" : "seq = :expected",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#hash"] = "hash" },
+                ExpressionAttributeValues = expectedHead.Seq == 0
+                    ? new Dictionary<string, AttributeValue> { [":seq"] = new() { N = lastSeq }, [":hash"] = new() { S = last.Hash } }
+                    : new Dictionary<string, AttributeValue>
+                    {
+                        [":seq"] = new() { N = lastSeq },
+                        [":hash"] = new() { S = last.Hash },
+                        [":expected"] = new() { N = expectedHead.Seq.ToString(CultureInfo.InvariantCulture) },
+                    },
+            },
+        });
         try
         {
-            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
-            {
-                TransactItems =
-                [
-                    new TransactWriteItem { Put = new Put { TableName = tableName, Item = chainItem, ConditionExpression = "attribute_not_exists(pk)" } },
-                    new TransactWriteItem
-                    {
-                        Update = new Update
-                        {
-                            TableName = tableName,
-                            Key = Key(tenantId, HeadKey),
-                            UpdateExpression = "SET seq = :seq, #hash = :hash",
-                            ConditionExpression = expectedHead.Seq == 0 ? "attribute_not_exists(pk)" : "seq = :expected",
-                            ExpressionAttributeNames = new Dictionary<string, string> { ["#hash"] = "hash" },
-                            ExpressionAttributeValues = expectedHead.Seq == 0
-                                ? new Dictionary<string, AttributeValue> { [":seq"] = new() { N = seq }, [":hash"] = new() { S = chained.Hash } }
-                                : new Dictionary<string, AttributeValue>
-                                {
-                                    [":seq"] = new() { N = seq },
-                                    [":hash"] = new() { S = chained.Hash },
-                                    [":expected"] = new() { N = expectedHead.Seq.ToString(CultureInfo.InvariantCulture) },
-                                },
-                        },
-                    },
-                    new TransactWriteItem
-                    {
-                        Update = new Update
-                        {
-                            TableName = tableName,
-                            Key = Key(tenantId, pending.JournalKey),
-                            UpdateExpression = "SET chained = :true, seq = :seq REMOVE unchainedPk",
-                            ConditionExpression = "chained = :false",
-                            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-                            {
-                                [":true"] = new() { BOOL = true },
-                                [":false"] = new() { BOOL = false },
-                                [":seq"] = new() { N = seq },
-                            },
-                        },
-                    },
-                ],
-            }, cancellationToken);
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
             return true;
         }
         catch (TransactionCanceledException)

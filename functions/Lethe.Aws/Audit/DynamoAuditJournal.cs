@@ -9,10 +9,22 @@ namespace Lethe.Aws.Audit;
 /// <summary>
 /// The journal half of the audit trail: one item per event under <c>TENANT#t</c> / <c>EVENT#{time}#{id}</c>, written with a
 /// condition so a replayed write is a no-op. Items start <c>chained = false</c>; the table's stream feeds the chainer.
+/// Events of concurrent requests are group-committed: the first is written at once, and those that arrive while a write is
+/// in flight go together in the next one (one transaction of up to <see cref="EventsPerWrite"/> conditional puts). Every
+/// caller still returns only once its own event is durable.
 /// </summary>
 public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName) : IAuditJournal
 {
     public const string EventPrefix = "EVENT#";
+
+    /// <summary>Events per group write: a transaction's puts, each conditional, so a replayed write still changes nothing.</summary>
+    public const int EventsPerWrite = 25;
+
+    private readonly Lock _gate = new();
+    private readonly List<Waiting> _queue = [];
+    private bool _writing;
+
+    private sealed record Waiting(Put Put, TaskCompletionSource Done);
 
     public static string SortKey(AuditEvent evt)
     {
@@ -52,20 +64,14 @@ public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName)
             ConditionExpression = "attribute_not_exists(#pk)",
             ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName },
         };
+        if (!evt.EventId.Contains(':', StringComparison.Ordinal))
+        {
+            await GroupCommitAsync(put, cancellationToken);
+            return;
+        }
+
         try
         {
-            if (!evt.EventId.Contains(':', StringComparison.Ordinal))
-            {
-                await dynamo.PutItemAsync(new PutItemRequest
-                {
-                    TableName = put.TableName,
-                    Item = put.Item,
-                    ConditionExpression = put.ConditionExpression,
-                    ExpressionAttributeNames = put.ExpressionAttributeNames,
-                }, cancellationToken);
-                return;
-            }
-
             var guard = new Put
             {
                 TableName = tableName,
@@ -83,6 +89,105 @@ public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName)
         catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException)
         {
             // Already journaled (a retried request or handler): the event exists exactly once.
+        }
+    }
+
+    /// <summary>
+    /// Queues the put; the first caller with nothing in flight becomes the writer and writes queued events until none are left.
+    /// A caller that gives up waiting (cancelled) does not cancel the write its event is part of.
+    /// </summary>
+    private Task GroupCommitAsync(Put put, CancellationToken cancellationToken)
+    {
+        var waiting = new Waiting(put, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        bool lead;
+        lock (_gate)
+        {
+            _queue.Add(waiting);
+            lead = !_writing;
+            _writing = true;
+        }
+
+        if (lead)
+        {
+            _ = Task.Run(WriteQueuedAsync, CancellationToken.None);
+        }
+
+        return waiting.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        while (true)
+        {
+            List<Waiting> batch;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+
+                batch = _queue.GetRange(0, Math.Min(EventsPerWrite, _queue.Count));
+                _queue.RemoveRange(0, batch.Count);
+            }
+
+            try
+            {
+                await WriteBatchAsync(batch);
+                batch.ForEach(w => w.Done.TrySetResult());
+            }
+#pragma warning disable CA1031 // The failure belongs to the callers whose events were in the batch: each of them sees it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                batch.ForEach(w => w.Done.TrySetException(ex));
+            }
+        }
+    }
+
+    private async Task WriteBatchAsync(List<Waiting> batch)
+    {
+        if (batch.Count == 1)
+        {
+            await PutOnceAsync(batch[0].Put);
+            return;
+        }
+
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+            {
+                TransactItems = batch.Select(w => new TransactWriteItem { Put = w.Put }).ToList(),
+                // A retry of this very write (a lost response) is recognized by DynamoDB and changes nothing.
+                ClientRequestToken = Guid.NewGuid().ToString("N"),
+            }, CancellationToken.None);
+        }
+        catch (TransactionCanceledException)
+        {
+            // One of them exists already (written by a retry that still landed): the others go one by one, each once.
+            foreach (var waiting in batch)
+            {
+                await PutOnceAsync(waiting.Put);
+            }
+        }
+    }
+
+    private async Task PutOnceAsync(Put put)
+    {
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = put.TableName,
+                Item = put.Item,
+                ConditionExpression = put.ConditionExpression,
+                ExpressionAttributeNames = put.ExpressionAttributeNames,
+            }, CancellationToken.None);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Already journaled: the event exists exactly once.
         }
     }
 }

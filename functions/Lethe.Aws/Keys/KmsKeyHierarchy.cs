@@ -45,18 +45,20 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
     public async Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
     {
         await EnsureTenantKeyUsableAsync(tenantId, tenantKeyArn, cancellationToken);
-        var cacheKey = KekCache.KeyFor(tenantId, subjectRef);
-        var kek = await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct, guardedSubject: subjectRef), cancellationToken);
-        // A write must never seal under a KEK that another process shredded or replaced (an erasure): one small read (no KMS
-        // call) proves the cached KEK is still the stored one.
-        if (await StoredKekIdAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken) == kek.KeyId)
-        {
-            return kek;
-        }
-
-        _cache.Invalidate(cacheKey);
-        return await _cache.GetOrLoadAsync(cacheKey, ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct, guardedSubject: subjectRef), cancellationToken);
+        // No read here: the write that seals under this KEK checks it is still the stored one in its own transaction
+        // (KekCurrentCheck), so a KEK shredded or replaced by another process is never written under.
+        return await _cache.GetOrLoadAsync(
+            KekCache.KeyFor(tenantId, subjectRef), ct => LoadOrCreateAsync(tenantId, tenantKeyArn, SubjectKey(subjectRef), ct, guardedSubject: subjectRef), cancellationToken);
     }
+
+    /// <summary>A transaction's check that the subject's stored KEK is still <paramref name="kekId"/> (fails when it was shredded or replaced).</summary>
+    public static ConditionCheck KekCurrentCheck(string keysTable, string tenantId, string subjectRef, string kekId) => new()
+    {
+        TableName = keysTable,
+        Key = Key(tenantId, SubjectKey(subjectRef).SortKey),
+        ConditionExpression = "kekId = :kekId",
+        ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":kekId"] = new() { S = kekId } },
+    };
 
     public async Task<SubjectKek?> RefreshSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken)
     {
@@ -153,9 +155,6 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
 
     private async Task<string?> TombstoneAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
         (await GetItemAsync(tenantId, $"KEKSHRED#{subjectRef}", cancellationToken))?["kekId"].S;
-
-    private async Task<string?> StoredKekIdAsync(string tenantId, string sortKey, CancellationToken cancellationToken) =>
-        (await GetItemAsync(tenantId, sortKey, cancellationToken))?["kekId"].S;
 
     private async Task<Dictionary<string, AttributeValue>?> GetItemAsync(string tenantId, string sortKey, CancellationToken cancellationToken)
     {

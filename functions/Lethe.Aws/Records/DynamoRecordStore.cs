@@ -4,6 +4,8 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Catalog;
 using Lethe.Aws.Jobs;
+using Lethe.Aws.Keys;
+using Lethe.Domain.Crypto;
 using Lethe.Domain.Classification;
 using Lethe.Domain.Records;
 using Lethe.Domain;
@@ -15,7 +17,8 @@ namespace Lethe.Aws.Records;
 /// transaction so nothing is stored that the inventory does not know. The inventory's <c>bySubject</c> index
 /// (<c>TENANT#t#SUBJECT#ref</c>, createdAt#id) lists a subject's items; <c>byExpiry</c> (<c>TENANT#t#EXPIRY#day#shard</c>,
 /// retainUntil) serves the retention sweep. The same transaction records the subject in the directory (Keys table,
-/// <c>SUBJECT#ref</c>, the id sealed) and checks the subject's erasure lock, so nothing is written for a subject under erasure.
+/// <c>SUBJECT#ref</c>, the id sealed), checks the subject's erasure lock, so nothing is written for a subject under erasure,
+/// and checks that the KEK the fields are sealed under is still the subject's stored KEK.
 /// </summary>
 public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, string keysTable, ErasureLocks locks) : IRecordStore
 {
@@ -25,17 +28,26 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
 
     public static string SubjectPartition(string tenantId, string subjectRef) => $"TENANT#{tenantId}#SUBJECT#{subjectRef}";
 
-    public async Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, CancellationToken cancellationToken)
+    public async Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, string kekId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(sealedSubjectId);
-        await locks.WriteAsync(record.TenantId, record.SubjectRef,
-        [
-            locks.AbsentCheck(record.TenantId, record.SubjectRef),
-            new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
-            new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
-            new TransactWriteItem { Update = DynamoSubjectDirectory.Register(keysTable, record.TenantId, record.SubjectRef, sealedSubjectId, record.CreatedAt) },
-        ], lockIndex: 0, cancellationToken);
+        const int kekCheck = 4;
+        try
+        {
+            await locks.WriteAsync(record.TenantId, record.SubjectRef,
+            [
+                locks.AbsentCheck(record.TenantId, record.SubjectRef),
+                new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+                new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(record), ConditionExpression = "attribute_not_exists(pk)" } },
+                new TransactWriteItem { Update = DynamoSubjectDirectory.Register(keysTable, record.TenantId, record.SubjectRef, sealedSubjectId, record.CreatedAt) },
+                new TransactWriteItem { ConditionCheck = KmsKeyHierarchy.KekCurrentCheck(keysTable, record.TenantId, record.SubjectRef, kekId) },
+            ], lockIndex: 0, cancellationToken);
+        }
+        catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, kekCheck))
+        {
+            throw new KekReplacedException($"The KEK of a subject of tenant {record.TenantId} changed while a record was written; nothing was written.");
+        }
     }
 
     public async Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken)

@@ -6,7 +6,11 @@ namespace Lethe.Domain.Crypto;
 /// </summary>
 public interface IKeyHierarchy
 {
-    /// <summary>The subject's KEK, created on first use. Warm calls are answered from memory (no KMS call).</summary>
+    /// <summary>
+    /// The subject's KEK, created on first use. Warm calls are answered from memory (no KMS call, no read): a writer proves
+    /// the KEK is still the stored one inside its write's own transaction (<see cref="Records.IRecordStore.CreateAsync"/>),
+    /// and on <see cref="KekReplacedException"/> refreshes it and seals again.
+    /// </summary>
     Task<SubjectKek> GetOrCreateSubjectKekAsync(string tenantId, string tenantKeyArn, string subjectRef, CancellationToken cancellationToken);
 
     /// <summary>The subject's KEK, or null when it was shredded (or never existed): its envelopes can no longer be opened.</summary>
@@ -20,6 +24,15 @@ public interface IKeyHierarchy
 
     /// <summary>Crypto-shreds a subject: deletes its wrapped KEK and forgets any cached copy. Idempotent.</summary>
     Task ShredSubjectAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The subject's KEK is no longer the one a write sealed under (another process shredded or replaced it meanwhile): nothing
+/// was written; refresh the KEK and seal again.
+/// </summary>
+public sealed class KekReplacedException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.KekReplaced";
 }
 
 /// <summary>The tenant's key is disabled, pending deletion or otherwise unusable (a revoked BYOK key): 423 in the API.</summary>

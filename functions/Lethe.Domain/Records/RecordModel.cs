@@ -126,9 +126,11 @@ public interface IRecordStore
 {
     /// <summary>
     /// Writes the record, its inventory item and the subject's directory entry (<paramref name="sealedSubjectId"/>, kept from the
-    /// first write) atomically; refused with <see cref="Errors.ErasureInProgressException"/> while the subject's erasure is open.
+    /// first write) atomically; refused with <see cref="Errors.ErasureInProgressException"/> while the subject's erasure is open,
+    /// and with <see cref="Crypto.KekReplacedException"/> when the subject's stored KEK is no longer <paramref name="kekId"/>
+    /// (the one the fields are sealed under), both checked by the write's own transaction.
     /// </summary>
-    Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, CancellationToken cancellationToken);
+    Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, string kekId, CancellationToken cancellationToken);
 
     Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken);
 

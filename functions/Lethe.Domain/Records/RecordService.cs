@@ -26,22 +26,35 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimePr
         var id = $"rec_{Guid.NewGuid():N}";
         var now = clock.GetUtcNow();
         var encrypt = RecordRules.MustEncrypt(category, draft.Sensitive);
-        var sealedFields = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var kek = await keys.GetOrCreateSubjectKekAsync(tenant.Id, tenantKeyArn, subjectRef, cancellationToken);
-        if (encrypt)
+        for (var attempt = 1; ; attempt++)
         {
-            foreach (var (name, value) in fields)
+            var sealedFields = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            if (encrypt)
             {
-                sealedFields[name] = FieldEnvelope.Seal(Encoding.UTF8.GetBytes(value), kek, new EnvelopeContext(tenant.Id, subjectRef, id, name));
+                foreach (var (name, value) in fields)
+                {
+                    sealedFields[name] = FieldEnvelope.Seal(Encoding.UTF8.GetBytes(value), kek, new EnvelopeContext(tenant.Id, subjectRef, id, name));
+                }
+            }
+
+            var record = new StoredRecord(
+                id, tenant.Id, subjectRef, category, draft.Visibility ?? "shared", classification.Level, classification.SpecialCategory, classification.Pii,
+                encrypt, encrypt ? new Dictionary<string, string>() : fields, sealedFields, now,
+                LifecyclePolicy.Deadline(now, tenant.Retention.For(category).ToTimeSpan(), tenant.TimeScale), ItemState.Active, actor);
+            try
+            {
+                await store.CreateAsync(record, FieldEnvelope.Seal(Encoding.UTF8.GetBytes(subjectId), kek, SubjectIdContext(tenant.Id, subjectRef)), kek.KeyId, cancellationToken);
+                return record;
+            }
+            catch (KekReplacedException) when (attempt < 2)
+            {
+                // Another process shredded or replaced the KEK this process held: seal again under the stored one (or a new
+                // one, created under the erasure lock, when it was shredded).
+                kek = await keys.RefreshSubjectKekAsync(tenant.Id, tenantKeyArn, subjectRef, cancellationToken)
+                    ?? await keys.GetOrCreateSubjectKekAsync(tenant.Id, tenantKeyArn, subjectRef, cancellationToken);
             }
         }
-
-        var record = new StoredRecord(
-            id, tenant.Id, subjectRef, category, draft.Visibility ?? "shared", classification.Level, classification.SpecialCategory, classification.Pii,
-            encrypt, encrypt ? new Dictionary<string, string>() : fields, sealedFields, now,
-            LifecyclePolicy.Deadline(now, tenant.Retention.For(category).ToTimeSpan(), tenant.TimeScale), ItemState.Active, actor);
-        await store.CreateAsync(record, FieldEnvelope.Seal(Encoding.UTF8.GetBytes(subjectId), kek, SubjectIdContext(tenant.Id, subjectRef)), cancellationToken);
-        return record;
     }
 
     public async Task<RecordView> OpenAsync(StoredRecord record, string tenantKeyArn, CancellationToken cancellationToken)

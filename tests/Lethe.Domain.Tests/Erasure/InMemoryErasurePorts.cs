@@ -308,7 +308,9 @@ public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenc
 
     public Task<IReadOnlyList<PendingAuditEvent>> ReadPendingAsync(string tenantId, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, PendingAuditEvent pending, ChainedAuditEvent chained, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<IReadOnlyList<PendingAuditEvent>> ReadUnchainedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> TryLinkAsync(string tenantId, ChainHead expectedHead, IReadOnlyList<AuditLink> links, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<PendingAuditEvent?> OldestPendingAsync(string tenantId, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -43,7 +43,9 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var verify = await HttpJson.ReadJsonAsync(await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct));
+            using var response = await auditor.GetAsync($"/v1/tenants/{tenant}/audit/verify{query}", Ct);
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
+            var verify = await HttpJson.ReadJsonAsync(response);
             if (!verify.GetProperty("valid").GetBoolean() || verify.GetProperty("records").GetInt64() >= records || deadline.Elapsed > TimeSpan.FromSeconds(90))
             {
                 return verify;

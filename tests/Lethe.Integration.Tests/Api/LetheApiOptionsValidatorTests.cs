@@ -32,6 +32,17 @@ public sealed class LetheApiOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(-1)]
+    [InlineData(61)]
+    public void A_tenant_cache_longer_than_a_minute_or_negative_is_refused(int seconds)
+    {
+        var options = Aws();
+        options.TenantCacheSeconds = seconds;
+
+        Failures(options).Should().ContainSingle(f => f.Contains("TenantCacheSeconds"));
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("not a url")]
     [InlineData("http://idp.example.com/jwks.json")]

@@ -60,7 +60,7 @@ public sealed class ErasureLockTests(LocalCloudFixture cloud)
         var record = new StoredRecord("rec_late", _tenant, _subjectRef, "note", "shared", ClassificationLevel.Internal, false, [], false,
             new Dictionary<string, string> { ["text"] = "late" }, new Dictionary<string, byte[]>(), now, now.AddDays(730), ItemState.Active, "coaching-app");
 
-        var write = async () => await store.CreateAsync(record, [1, 2, 3], Ct);
+        var write = async () => await store.CreateAsync(record, [1, 2, 3], "kek-none", Ct);
 
         (await write.Should().ThrowAsync<ErasureInProgressException>()).Which.JobId.Should().Be(jobId);
         (await ExistsAsync(ResourceCatalog.Records, "RECORD#rec_late")).Should().BeFalse();

@@ -38,15 +38,6 @@ public sealed class AwsGateway : IAsyncDisposable
     /// <summary>KMS calls seen on their way to moto, by operation and the tenant of their encryption context.</summary>
     public KmsCallCounter KmsCalls { get; } = new();
 
-    private readonly SemaphoreSlim _dynamoWrites = new(1, 1);
-
-    private static bool IsDynamoWrite(string target) => target switch
-    {
-        "DynamoDB_20120810.PutItem" or "DynamoDB_20120810.UpdateItem" or "DynamoDB_20120810.DeleteItem"
-            or "DynamoDB_20120810.TransactWriteItems" or "DynamoDB_20120810.BatchWriteItem" => true,
-        _ => false,
-    };
-
     /// <summary>Every forwarded AWS call, by operation.</summary>
     public AwsCallCounter AwsCalls { get; } = new();
 
@@ -101,28 +92,9 @@ public sealed class AwsGateway : IAsyncDisposable
                 }
             }
 
-            // Fidelity shim: DynamoDB makes every conditional write and transaction atomic; moto checks and then writes without a
-            // lock, so concurrent requests can both pass one condition (measured: 4 jobs for one idempotency key under load).
-            // Writes go to moto one at a time; reads stay concurrent.
-            var serialize = IsDynamoWrite(context.Request.Headers["X-Amz-Target"].ToString());
-            if (serialize)
-            {
-                await gateway._dynamoWrites.WaitAsync(context.RequestAborted);
-            }
-
-            ForwarderError error;
-            try
-            {
-                error = await forwarder.SendAsync(context, gateway._moto.ToString(), client, ForwarderRequestConfig.Empty, HttpTransformer.Empty);
-            }
-            finally
-            {
-                if (serialize)
-                {
-                    gateway._dynamoWrites.Release();
-                }
-            }
-
+            // Every request goes to moto as it comes: conditional writes and transactions are made atomic inside moto, under
+            // per-table locks (launcher patch 7), so unrelated writes never wait on each other here.
+            var error = await forwarder.SendAsync(context, gateway._moto.ToString(), client, ForwarderRequestConfig.Empty, HttpTransformer.Empty);
             if (error != ForwarderError.None)
             {
                 logger.LogWarning("Forwarding {Method} {Path} to moto failed: {Error}", context.Request.Method, path, error);
@@ -180,6 +152,5 @@ public sealed class AwsGateway : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _dynamoWrites.Dispose();
     }
 }

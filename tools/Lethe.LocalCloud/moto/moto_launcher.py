@@ -40,6 +40,14 @@ What stock moto_server does not do, and that the local cloud needs:
    directly, with the same stream record and size check. Any other update, an update of a missing item, or one that names
    an undefined placeholder goes to moto's own code, which reports it as before. These are emulator costs DynamoDB does not
    have; they weighed on Lethe's conditional writes and not on a raw loop's batch deletes.
+7. Atomic conditional writes without a global write lock. moto checks a write's condition and then writes, without a lock,
+   on a threaded server: two concurrent requests can both pass one condition (measured: 4 jobs for one idempotency key
+   under load). DynamoDB makes every conditional write and transaction atomic. The patch gives every table a lock and
+   runs each write request (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) under the locks of the
+   tables it names, taken in name order so two transactions never wait on each other in a circle; reads take no lock.
+   Writes to unrelated tables no longer wait on each other (the local cloud's gateway used to send every write to moto
+   one at a time, and a read-heavy API waited behind its own audit writes). PartiQL statements are not covered (Lethe
+   sends none).
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -565,6 +573,54 @@ def patch_dynamodb_write_costs() -> str:
     return "applied"
 
 
+def patch_dynamodb_write_atomicity() -> str:
+    from moto.dynamodb import responses
+
+    handler = responses.DynamoHandler
+    if getattr(handler, "_lethe_table_locks", None) is not None:
+        return "applied"
+    registry_lock = threading.Lock()
+    table_locks = {}
+
+    def lock_of(name):
+        with registry_lock:
+            return table_locks.setdefault(name, threading.RLock())
+
+    def tables_of(body, operation):
+        if operation == "transact_write_items":
+            names = set()
+            for action in body.get("TransactItems") or []:
+                for request in action.values():
+                    if isinstance(request, dict) and isinstance(request.get("TableName"), str):
+                        names.add(request["TableName"])
+            return sorted(names)
+        if operation == "batch_write_item":
+            return sorted(name for name in (body.get("RequestItems") or {}) if isinstance(name, str))
+        name = body.get("TableName")
+        return [name] if isinstance(name, str) else []
+
+    def atomic(operation, original):
+        def run(self, *args, **kwargs):
+            body = self.body if isinstance(self.body, dict) else {}
+            locks = [lock_of(name) for name in tables_of(body, operation)]
+            for lock in locks:
+                lock.acquire()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                for lock in reversed(locks):
+                    lock.release()
+
+        run.__name__ = original.__name__
+        run.__wrapped__ = original
+        return run
+
+    for operation in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
+        setattr(handler, operation, atomic(operation, getattr(handler, operation)))
+    handler._lethe_table_locks = table_locks
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -577,9 +633,10 @@ def main() -> None:
     stop = patch_stepfunctions_stop()
     key_marker = patch_s3_key_marker()
     write_costs = patch_dynamodb_write_costs()
+    atomic_writes = patch_dynamodb_write_atomicity()
     print(
         f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}"
-        f" key-marker-patch={key_marker} write-costs-patch={write_costs}",
+        f" key-marker-patch={key_marker} write-costs-patch={write_costs} atomic-writes-patch={atomic_writes}",
         flush=True,
     )
 
