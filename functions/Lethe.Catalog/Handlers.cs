@@ -53,6 +53,21 @@ public static class Handlers
     public static string? FromPlaceholder(string placeholder) => All.FirstOrDefault(h => Placeholder(h) == placeholder);
 }
 
+/// <summary>
+/// Which stream records the audit chainer is invoked for: inserts of journal events (<c>EVENT#…</c>). Its own writes (chain
+/// links, the head, journal marks) come back on the same stream and would otherwise invoke it three times per event. The CDK
+/// app puts this filter on the event-source mapping; the local cloud's stream poller applies the same one.
+/// </summary>
+public static class AuditChainerFilter
+{
+    public const string EventName = "INSERT";
+    public const string SortKeyName = "sk";
+    public const string SortKeyPrefix = "EVENT#";
+
+    public static bool Matches(string? eventName, string? sortKey) =>
+        eventName == EventName && sortKey is not null && sortKey.StartsWith(SortKeyPrefix, StringComparison.Ordinal);
+}
+
 /// <summary>The environment variables through which deployed functions learn what the CDK app (or the local cloud) created.</summary>
 public static class Variables
 {

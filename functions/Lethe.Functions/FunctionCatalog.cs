@@ -28,7 +28,9 @@ public static class FunctionCatalog
         // Clients are built once per process (a warm Lambda reuses them), on first use, from the environment the CDK app sets.
         var chainStore = new Lazy<IAuditChainStore>(() => new DynamoAuditChainStore(AwsClients.DynamoDb(), ResourceNames.FromEnvironment().Table(ResourceCatalog.Audit)));
         registry.Add(Handlers.Ping, () => new PingHandler(clock));
-        registry.Add(Handlers.AuditChainer, () => new AuditChainerHandler(new Domain.Audit.AuditChainer(chainStore.Value)));
+        // One chainer per process: it remembers when it last swept each tenant's pending index.
+        var chainer = new Lazy<Domain.Audit.AuditChainer>(() => new Domain.Audit.AuditChainer(chainStore.Value, clock));
+        registry.Add(Handlers.AuditChainer, () => new AuditChainerHandler(chainer.Value));
         var anchorer = new Lazy<(AuditAnchorer, DynamoTenantRepository)>(() =>
         {
             var names = ResourceNames.FromEnvironment();

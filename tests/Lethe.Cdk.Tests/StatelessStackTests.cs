@@ -84,12 +84,15 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     }
 
     [Fact]
-    public void The_chainer_is_fed_by_the_audit_tables_stream_one_batch_at_a_time()
+    public void The_chainer_is_fed_journal_inserts_from_the_audit_tables_stream_one_batch_at_a_time()
     {
         var mapping = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::EventSourceMapping").Single().Properties;
 
         mapping.GetProperty("StartingPosition").GetString().Should().Be("TRIM_HORIZON");
         mapping.GetProperty("ParallelizationFactor").GetInt32().Should().Be(1);
+        using var pattern = JsonDocument.Parse(mapping.GetProperty("FilterCriteria").GetProperty("Filters")[0].GetProperty("Pattern").GetString()!);
+        pattern.RootElement.GetProperty("eventName")[0].GetString().Should().Be("INSERT", "the chainer's own writes do not invoke it");
+        pattern.RootElement.GetProperty("dynamodb").GetProperty("Keys").GetProperty("sk").GetProperty("S")[0].GetProperty("prefix").GetString().Should().Be("EVENT#");
         Function("AuditChainerFunction").GetProperty("Handler").GetString().Should().Be("audit-chainer");
     }
 

@@ -254,7 +254,7 @@ public sealed class LocalCloudHost : IAsyncDisposable
         Environment = arns;
     }
 
-    /// <summary>What AWS wires with event-source mappings: the Audit table's stream feeds the audit chainer.</summary>
+    /// <summary>What AWS wires with event-source mappings: the Audit table's stream feeds the audit chainer its journal inserts.</summary>
     private void StartEventSources()
     {
         var dynamo = CreateDynamoDbClient();
@@ -262,7 +262,7 @@ public sealed class LocalCloudHost : IAsyncDisposable
         var streamsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var streams = new EventSources.DynamoStreamsClient(streamsHttp, Endpoint, Region, Credentials);
         var poller = EventSources.DynamoStreamPoller.Start(
-            dynamo, streams, Environment[Lethe.Catalog.ResourceCatalog.Audit.NameVariable], Handlers.AuditChainer, _invoker,
+            dynamo, streams, Environment[Lethe.Catalog.ResourceCatalog.Audit.NameVariable], Handlers.AuditChainer, AuditChainerFilter.Matches, _invoker,
             _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
         _eventSources.Add(poller);
         _eventSources.Add(new DisposableClients(dynamo, streamsHttp));

@@ -130,6 +130,8 @@ public sealed class StatelessStack : Stack
         {
             StartingPosition = StartingPosition.TRIM_HORIZON,
             BatchSize = 100,
+            // Journal inserts only: the chainer's own writes come back on this stream and need no invocation.
+            Filters = [new Dictionary<string, object> { ["pattern"] = AuditChainerPattern() }],
             RetryAttempts = 10,
             BisectBatchOnError = false,
             ParallelizationFactor = 1,
@@ -207,6 +209,19 @@ public sealed class StatelessStack : Stack
     /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
     /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
     /// </summary>
+    /// <summary>The event filter pattern of <see cref="AuditChainerFilter"/> (what FilterCriteria.Filter writes, as plain JSON for jsii).</summary>
+    private static string AuditChainerPattern() => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["eventName"] = new[] { AuditChainerFilter.EventName },
+        ["dynamodb"] = new Dictionary<string, object>
+        {
+            ["Keys"] = new Dictionary<string, object>
+            {
+                [AuditChainerFilter.SortKeyName] = new Dictionary<string, object> { ["S"] = new[] { new Dictionary<string, string> { ["prefix"] = AuditChainerFilter.SortKeyPrefix } } },
+            },
+        },
+    });
+
     private static void GrantForeignTenantKeys(Function function)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Lethe.Domain.Errors;
 
 namespace Lethe.Domain.Audit;
@@ -23,7 +24,7 @@ public interface IAuditChainStore
 
     /// <summary>
     /// Of the named journal events (at most <see cref="AuditChainer.PageSize"/>), those that exist and are not chained yet, read
-    /// consistently: the pending index may not show an event that was just written, and the chainer must not leave it behind.
+    /// consistently by key (after a conflict, the chainer learns which of a batch's events another chainer linked meanwhile).
     /// </summary>
     Task<IReadOnlyList<PendingAuditEvent>> ReadUnchainedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken);
 
@@ -51,42 +52,100 @@ public interface IAuditChainStore
 }
 
 /// <summary>
-/// Links a tenant's journal events into its hash chain in arrival order. Each write links up to <see cref="LinksPerWrite"/>
-/// events at once, conditional on the head it started from, so a replayed batch changes nothing, concurrent chainers cannot
-/// fork the chain (the loser re-reads the head and goes on), and a page of events costs a bounded number of calls whatever
-/// the chain's length: one read of the pending index, one of the head, one of the hinted events, and a write per 49 events.
+/// Links a tenant's journal events into its hash chain. A stream batch carries the events to link (their new images); the
+/// pending index is swept too, at most once per <see cref="SweepInterval"/> per tenant and process, for events whose batch never
+/// arrived (a batch the event source gave up on). Each write links up to <see cref="LinksPerWrite"/> events, conditional on the
+/// head it started from and on each event being unchained, so a replayed batch changes nothing and concurrent chainers cannot
+/// fork the chain (the loser re-reads the head and the events, and goes on). A batch of n events costs one read of the head and
+/// one write per 49 events, whatever the chain's length; neither the pending index nor the events are read for it.
 /// </summary>
-public sealed class AuditChainer(IAuditChainStore store)
+public sealed class AuditChainer(IAuditChainStore store, TimeProvider clock)
 {
     public const int PageSize = 100;
 
     /// <summary>A DynamoDB transaction holds up to 100 actions: the head's move and two per event (its link and its journal mark).</summary>
     public const int LinksPerWrite = 49;
 
+    /// <summary>How often a process sweeps a tenant's pending index besides linking what its stream batches name.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(5);
+
     private const int MaxConflicts = 50;
 
-    /// <returns>How many events this call linked.</returns>
-    public Task<int> ChainPendingAsync(string tenantId, CancellationToken cancellationToken) =>
-        ChainPendingAsync(tenantId, [], cancellationToken);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _sweptAt = new(StringComparer.Ordinal);
 
-    /// <param name="hinted">Journal keys known to have been written (a stream batch's): linked even before the pending index shows them.</param>
+    /// <summary>Links every pending event of the tenant (the pending index, page by page).</summary>
     /// <returns>How many events this call linked.</returns>
-    public async Task<int> ChainPendingAsync(string tenantId, IReadOnlyCollection<string> hinted, CancellationToken cancellationToken)
+    public async Task<int> ChainPendingAsync(string tenantId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(hinted);
+        _sweptAt[tenantId] = clock.GetUtcNow();
+        return await LinkAllAsync(tenantId, ct => store.ReadPendingAsync(tenantId, PageSize, ct), fixedKeys: false, cancellationToken);
+    }
+
+    /// <param name="arrived">
+    /// The journal events a stream batch carried (its new images): linked unless chained already (a replayed batch), without
+    /// reading them again; only after a conflict are they read back, consistently, by key.
+    /// </param>
+    /// <returns>How many events this call linked.</returns>
+    public async Task<int> ChainArrivedAsync(string tenantId, IReadOnlyList<PendingAuditEvent> arrived, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(arrived);
+        var linked = 0;
+        if (!_sweptAt.TryGetValue(tenantId, out var swept) || clock.GetUtcNow() - swept >= SweepInterval)
+        {
+            // Older stragglers first, so the chain keeps arrival order where it can.
+            linked += await ChainPendingAsync(tenantId, cancellationToken);
+        }
+
+        foreach (var chunk in arrived.DistinctBy(a => a.JournalKey, StringComparer.Ordinal).Order(JournalOrder.Instance).Chunk(PageSize))
+        {
+            var keys = chunk.Select(a => a.JournalKey).ToList();
+            var first = true;
+            linked += await LinkAllAsync(
+                tenantId,
+                ct =>
+                {
+                    if (first)
+                    {
+                        first = false;
+                        return Task.FromResult<IReadOnlyList<PendingAuditEvent>>(chunk);
+                    }
+
+                    return store.ReadUnchainedAsync(tenantId, keys, ct);
+                },
+                fixedKeys: true,
+                cancellationToken);
+        }
+
+        return linked;
+    }
+
+    private sealed class JournalOrder : IComparer<PendingAuditEvent>
+    {
+        public static JournalOrder Instance { get; } = new();
+
+        public int Compare(PendingAuditEvent? x, PendingAuditEvent? y) => StringComparer.Ordinal.Compare(x?.JournalKey, y?.JournalKey);
+    }
+
+    /// <summary>
+    /// Links what <paramref name="readPending"/> returns (unchained events) until it returns none, or, for a fixed set of keys
+    /// (<paramref name="fixedKeys"/>), until one read's events are all linked without a conflict.
+    /// </summary>
+    private async Task<int> LinkAllAsync(
+        string tenantId, Func<CancellationToken, Task<IReadOnlyList<PendingAuditEvent>>> readPending, bool fixedKeys, CancellationToken cancellationToken)
+    {
         var linked = 0;
         var conflicts = 0;
-        var unseen = new HashSet<string>(hinted, StringComparer.Ordinal);
         while (true)
         {
-            var pending = await ReadCandidatesAsync(tenantId, unseen, cancellationToken);
+            var pending = await readPending(cancellationToken);
             if (pending.Count == 0)
             {
                 return linked;
             }
 
             var head = await store.ReadHeadAsync(tenantId, cancellationToken);
-            foreach (var group in pending.Chunk(LinksPerWrite))
+            var conflicted = false;
+            foreach (var group in pending.OrderBy(p => p.JournalKey, StringComparer.Ordinal).Chunk(LinksPerWrite))
             {
                 var links = new List<AuditLink>(group.Length);
                 var at = head;
@@ -101,7 +160,6 @@ public sealed class AuditChainer(IAuditChainStore store)
                 {
                     head = at;
                     linked += links.Count;
-                    unseen.ExceptWith(group.Select(e => e.JournalKey));
                     continue;
                 }
 
@@ -110,25 +168,14 @@ public sealed class AuditChainer(IAuditChainStore store)
                     throw new TransientException($"The audit chain of tenant {tenantId} kept moving under this chainer; retry.");
                 }
 
+                conflicted = true;
                 break; // Re-read head and pending: another chainer linked something.
             }
-        }
-    }
 
-    /// <summary>A page of the pending index, with the hinted events it does not show yet, in journal order.</summary>
-    private async Task<IReadOnlyList<PendingAuditEvent>> ReadCandidatesAsync(string tenantId, HashSet<string> unseen, CancellationToken cancellationToken)
-    {
-        var pending = await store.ReadPendingAsync(tenantId, PageSize, cancellationToken);
-        unseen.ExceptWith(pending.Select(p => p.JournalKey));
-        if (unseen.Count == 0)
-        {
-            return pending;
+            if (fixedKeys && !conflicted)
+            {
+                return linked;
+            }
         }
-
-        var asked = unseen.Take(PageSize).ToList();
-        var hinted = await store.ReadUnchainedAsync(tenantId, asked, cancellationToken);
-        // What is chained already (or was never written) needs no more looking for.
-        unseen.ExceptWith(asked.Except(hinted.Select(p => p.JournalKey), StringComparer.Ordinal));
-        return [.. pending.Concat(hinted).DistinctBy(p => p.JournalKey).OrderBy(p => p.JournalKey, StringComparer.Ordinal)];
     }
 }

@@ -146,8 +146,15 @@ public sealed class AuditChainTests : IClassFixture<LetheApiFactory>
         var tenant = await TenantWithEventsAsync(2);
         using var auditor = _api.ClientWithToken(tenant, Roles.Auditor);
         var before = await VerifiedWithAsync(auditor, tenant, 2);
-        var replay = "{\"Records\":[{\"eventID\":\"1\",\"eventName\":\"INSERT\",\"eventSourceARN\":\"arn:replay\",\"dynamodb\":{\"Keys\":{\"pk\":{\"S\":\"TENANT#"
-            + tenant + "\"},\"sk\":{\"S\":\"EVENT#20261125000000000#x\"}}}}]}";
+        // A stream record as the Audit table sends it (keys and new image) for an event that is not, or no longer, unchained.
+        var image = $$$"""
+            {"pk":{"S":"TENANT#{{{tenant}}}"},"sk":{"S":"EVENT#20261125000000000#x"},"kind":{"S":"event"},"eventId":{"S":"x"},"tenantId":{"S":"{{{tenant}}}"},
+             "at":{"S":"2026-11-25T00:00:00.000Z"},"actorSub":{"S":"admin-1"},"actorRole":{"S":"tenant-admin"},"action":{"S":"legal-hold.create"},
+             "target":{"S":"legal-hold/x"},"outcome":{"S":"success"},"details":{"S":"{}"},"chained":{"BOOL":false},"unchainedPk":{"S":"TENANT#{{{tenant}}}"}}
+            """;
+        var replay = $$$"""
+            {"Records":[{"eventID":"1","eventName":"INSERT","eventSourceARN":"arn:replay","dynamodb":{"Keys":{"pk":{"S":"TENANT#{{{tenant}}}"},"sk":{"S":"EVENT#20261125000000000#x"}},"NewImage":{{{image}}}}}]}
+            """;
         using var http = new HttpClient();
 
         for (var i = 0; i < 3; i++)

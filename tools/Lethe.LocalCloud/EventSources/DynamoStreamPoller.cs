@@ -7,24 +7,38 @@ namespace Lethe.LocalCloud.EventSources;
 
 /// <summary>
 /// The local stand-in for a DynamoDB Streams event-source mapping: reads a table's stream and invokes the same handler AWS
-/// would, with the same event shape, in order per shard. A failed invocation is retried with the same batch (as Lambda does
-/// for stream sources), so nothing is skipped.
+/// would, with the same event shape, in order per shard, for the records the mapping's filter lets through (a batch filtered
+/// empty only moves the position, as Lambda does). A failed invocation is retried with the same batch (as Lambda does for
+/// stream sources), so nothing is skipped.
 /// </summary>
 public sealed class DynamoStreamPoller : IAsyncDisposable
 {
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The event-source mapping's BatchSize (the CDK app's).</summary>
+    private const int BatchSize = 100;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+
+    /// <summary>A record's event name and sort key: what the event-source mapping's filter sees.</summary>
+    public delegate bool RecordFilter(string? eventName, string? sortKey);
 
     private DynamoStreamPoller(Func<CancellationToken, Task> run)
     {
         _loop = Task.Run(() => run(_stop.Token));
     }
 
-    public static DynamoStreamPoller Start(IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, LambdaInvoker invoker, ILogger logger) =>
-        new(stopping => RunAsync(dynamo, streams, tableName, functionName, invoker, logger, stopping));
+    public static DynamoStreamPoller Start(
+        IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, RecordFilter filter, LambdaInvoker invoker, ILogger logger) =>
+        new(stopping => RunAsync(dynamo, streams, tableName, functionName, filter, invoker, logger, stopping));
 
-    private static async Task RunAsync(IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, LambdaInvoker invoker, ILogger logger, CancellationToken stopping)
+    private static bool Passes(RecordFilter filter, JsonElement record) => filter(
+        record.TryGetProperty("eventName", out var name) ? name.GetString() : null,
+        record.TryGetProperty("dynamodb", out var change) && change.TryGetProperty("Keys", out var keys) && keys.TryGetProperty("sk", out var sk)
+            && sk.TryGetProperty("S", out var value) ? value.GetString() : null);
+
+    private static async Task RunAsync(
+        IAmazonDynamoDB dynamo, DynamoStreamsClient streams, string tableName, string functionName, RecordFilter filter, LambdaInvoker invoker, ILogger logger, CancellationToken stopping)
     {
         var lastSequence = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? streamArn = null;
@@ -50,27 +64,49 @@ public sealed class DynamoStreamPoller : IAsyncDisposable
                         continue;
                     }
 
-                    var batch = await streams.GetRecordsAsync(new GetRecordsRequest(iterator, 100), stopping);
+                    // Like the event source: filter first, then batch (up to BatchSize records that pass), from up to the
+                    // 1,000 records one GetRecords returns; the position moves to the last record taken.
+                    var batch = await streams.GetRecordsAsync(new GetRecordsRequest(iterator, 1000), stopping);
                     if (batch.Records.Count == 0)
                     {
                         continue;
                     }
 
+                    var passed = new List<JsonElement>(BatchSize);
+                    var taken = 0;
+                    while (taken < batch.Records.Count && passed.Count < BatchSize)
+                    {
+                        if (Passes(filter, batch.Records[taken]))
+                        {
+                            passed.Add(batch.Records[taken]);
+                        }
+
+                        taken++;
+                    }
+
+                    var batchEnd = batch.Records[taken - 1].GetProperty("dynamodb").GetProperty("SequenceNumber").GetString();
+                    if (passed.Count == 0)
+                    {
+                        lastSequence[shard.ShardId] = batchEnd;
+                        delivered = true;
+                        continue;
+                    }
+
                     var started = System.Diagnostics.Stopwatch.StartNew();
-                    var result = await invoker.InvokeAsync(functionName, Serialize(batch.Records, streamArn), stopping);
+                    var result = await invoker.InvokeAsync(functionName, Serialize(passed, streamArn), stopping);
                     if (started.Elapsed > TimeSpan.FromSeconds(5))
                     {
-                        logger.LogWarning("{Function} took {Seconds:0.0} s for a stream batch of {Count}", functionName, started.Elapsed.TotalSeconds, batch.Records.Count);
+                        logger.LogWarning("{Function} took {Seconds:0.0} s for a stream batch of {Count}", functionName, started.Elapsed.TotalSeconds, passed.Count);
                     }
 
                     if (result.FunctionError is not null)
                     {
                         // The same batch again next round (the position does not move).
-                        logger.LogWarning("{Function} failed on a stream batch of {Count}; retrying it", functionName, batch.Records.Count);
+                        logger.LogWarning("{Function} failed on a stream batch of {Count}; retrying it", functionName, passed.Count);
                         continue;
                     }
 
-                    lastSequence[shard.ShardId] = batch.Records[^1].GetProperty("dynamodb").GetProperty("SequenceNumber").GetString();
+                    lastSequence[shard.ShardId] = batchEnd;
                     delivered = true;
                 }
 

@@ -48,6 +48,17 @@ What stock moto_server does not do, and that the local cloud needs:
    Writes to unrelated tables no longer wait on each other (the local cloud's gateway used to send every write to moto
    one at a time, and a read-heavy API waited behind its own audit writes). PartiQL statements are not covered (Lethe
    sends none).
+8. DynamoDB Streams GetRecords in time linear in the records' JSON. moto 5.2.1 answers GetRecords through its generic
+   response serializer, which walks the service model value by value: about 1 ms per record here (1,000 records took a
+   second, holding the interpreter lock, so every other request waited). Every audit event puts three records on the Audit
+   table's stream (the journal insert, its chained mark, the chain link), so the stream cost more than the API calls it
+   recorded. The records are already in their wire form (moto builds them with the items' to_json); the patch writes them
+   with json.dumps, creation times as epoch seconds, and falls back to moto's serializer for anything json.dumps cannot
+   write.
+9. DynamoDB reads answered in time linear in their JSON. For the same reason as 8, moto 5.2.1 writes GetItem, Query, Scan
+   and BatchGetItem answers value by value through the service model (a page of a thousand audit events took about a
+   second). The items are already in wire form (moto's dynamo_to_dict); the patch writes these four answers with json.dumps,
+   leaves out members without a value as the serializer does, and falls back to it for anything json.dumps cannot write.
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -621,6 +632,71 @@ def patch_dynamodb_write_atomicity() -> str:
     return "applied"
 
 
+def patch_dynamodb_streams_get_records() -> str:
+    import datetime
+    import json
+
+    from moto.core.responses import ActionResult
+    from moto.dynamodbstreams import responses
+
+    handler = responses.DynamoDBStreamsHandler
+    if getattr(handler.get_records, "_lethe_fast", False):
+        return "applied"
+
+    def wire(value):
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        raise TypeError(type(value).__name__)
+
+    def get_records(self):
+        arn = self._get_param("ShardIterator")
+        limit = self._get_param("Limit")
+        result = self.backend.get_records(arn, 1000 if limit is None else limit)
+        try:
+            return json.dumps(result, default=wire)
+        except TypeError:
+            return ActionResult(result)
+
+    get_records._lethe_fast = True
+    handler.get_records = get_records
+    return "applied"
+
+
+_FAST_READ_OUTPUTS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
+
+
+def patch_dynamodb_read_answers() -> str:
+    import datetime
+    import json
+
+    from moto.dynamodb import responses
+
+    handler = responses.DynamoHandler
+    if getattr(handler.serialized, "_lethe_fast", False):
+        return "applied"
+    original = handler.serialized
+
+    def wire(value):
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        raise TypeError(type(value).__name__)
+
+    def serialized(self, action_result):
+        if isinstance(action_result, responses.DynamoResult) and isinstance(action_result.result, dict) and self._get_action() in _FAST_READ_OUTPUTS:
+            try:
+                body = json.dumps({k: v for k, v in action_result.result.items() if v is not None}, default=wire)
+            except TypeError:
+                return original(self, action_result)
+            headers = dict(self.response_headers)
+            headers["Content-Type"] = "application/x-amz-json-1.0"
+            return 200, headers, body
+        return original(self, action_result)
+
+    serialized._lethe_fast = True
+    handler.serialized = serialized
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -634,9 +710,12 @@ def main() -> None:
     key_marker = patch_s3_key_marker()
     write_costs = patch_dynamodb_write_costs()
     atomic_writes = patch_dynamodb_write_atomicity()
+    stream_reads = patch_dynamodb_streams_get_records()
+    read_answers = patch_dynamodb_read_answers()
     print(
         f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}"
-        f" key-marker-patch={key_marker} write-costs-patch={write_costs} atomic-writes-patch={atomic_writes}",
+        f" key-marker-patch={key_marker} write-costs-patch={write_costs} atomic-writes-patch={atomic_writes}"
+        f" stream-reads-patch={stream_reads} read-answers-patch={read_answers}",
         flush=True,
     )
 
