@@ -6,7 +6,7 @@ using Lethe.Tests.Integration.Fixtures;
 namespace Lethe.Tests.Integration.LocalCloud;
 
 /// <summary>
-/// DynamoDB makes every conditional write and transaction atomic; the launcher does the same in moto with per-table locks
+/// DynamoDB makes every conditional write and transaction atomic; the launcher does the same in moto with per-item locks
 /// (patch 7), and the gateway forwards writes concurrently. These races would pass a condition twice or lose an update without it.
 /// </summary>
 public sealed class MotoAtomicWriteTests(LocalCloudFixture fixture)

@@ -93,7 +93,7 @@ public sealed class AwsGateway : IAsyncDisposable
             }
 
             // Every request goes to moto as it comes: conditional writes and transactions are made atomic inside moto, under
-            // per-table locks (launcher patch 7), so unrelated writes never wait on each other here.
+            // per-item locks (launcher patch 7), so unrelated writes never wait on each other here.
             var error = await forwarder.SendAsync(context, gateway._moto.ToString(), client, ForwarderRequestConfig.Empty, HttpTransformer.Empty);
             if (error != ForwarderError.None)
             {

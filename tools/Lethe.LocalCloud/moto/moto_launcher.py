@@ -42,12 +42,12 @@ What stock moto_server does not do, and that the local cloud needs:
    have; they weighed on Lethe's conditional writes and not on a raw loop's batch deletes.
 7. Atomic conditional writes without a global write lock. moto checks a write's condition and then writes, without a lock,
    on a threaded server: two concurrent requests can both pass one condition (measured: 4 jobs for one idempotency key
-   under load). DynamoDB makes every conditional write and transaction atomic. The patch gives every table a lock and
-   runs each write request (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) under the locks of the
-   tables it names, taken in name order so two transactions never wait on each other in a circle; reads take no lock.
-   Writes to unrelated tables no longer wait on each other (the local cloud's gateway used to send every write to moto
-   one at a time, and a read-heavy API waited behind its own audit writes). PartiQL statements are not covered (Lethe
-   sends none).
+   under load). DynamoDB makes every conditional write and transaction atomic per item. The patch runs each write request
+   (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) under the locks of the items it names (1,024 lock
+   stripes picked by table and key), taken in stripe order so two transactions never wait on each other in a circle; reads
+   take no lock. Writes of unrelated items no longer wait on each other (the local cloud's gateway used to send every write
+   to moto one at a time, and a read-heavy API waited behind its own audit writes and the chainer's links). PartiQL
+   statements are not covered (Lethe sends none).
 8. DynamoDB Streams GetRecords in time linear in the records' JSON. moto 5.2.1 answers GetRecords through its generic
    response serializer, which walks the service model value by value: about 1 ms per record here (1,000 records took a
    second, holding the interpreter lock, so every other request waited). Every audit event puts three records on the Audit
@@ -584,36 +584,46 @@ def patch_dynamodb_write_costs() -> str:
     return "applied"
 
 
+_ITEM_LOCK_STRIPES = 1024
+
+
 def patch_dynamodb_write_atomicity() -> str:
+    import json
+
     from moto.dynamodb import responses
 
     handler = responses.DynamoHandler
-    if getattr(handler, "_lethe_table_locks", None) is not None:
+    if getattr(handler, "_lethe_item_locks", None) is not None:
         return "applied"
-    registry_lock = threading.Lock()
-    table_locks = {}
+    stripes = [threading.Lock() for _ in range(_ITEM_LOCK_STRIPES)]
 
-    def lock_of(name):
-        with registry_lock:
-            return table_locks.setdefault(name, threading.RLock())
+    def stripe(self, table_name, attributes):
+        # The item's key attributes pick its lock; a table moto does not know (an error to come) locks by its name alone.
+        try:
+            table = self.dynamodb_backend.get_table(table_name)
+            key = [attributes.get(table.hash_key_attr), attributes.get(table.range_key_attr) if table.range_key_attr else None]
+        except Exception:  # noqa: BLE001 - moto's own code reports the error when the request runs.
+            key = None
+        return hash((table_name, json.dumps(key, sort_keys=True, default=str))) % _ITEM_LOCK_STRIPES
 
-    def tables_of(body, operation):
+    def items_of(body, operation):
         if operation == "transact_write_items":
-            names = set()
             for action in body.get("TransactItems") or []:
-                for request in action.values():
+                for kind, request in action.items():
                     if isinstance(request, dict) and isinstance(request.get("TableName"), str):
-                        names.add(request["TableName"])
-            return sorted(names)
-        if operation == "batch_write_item":
-            return sorted(name for name in (body.get("RequestItems") or {}) if isinstance(name, str))
-        name = body.get("TableName")
-        return [name] if isinstance(name, str) else []
+                        yield request["TableName"], (request.get("Item") if kind == "Put" else request.get("Key")) or {}
+        elif operation == "batch_write_item":
+            for table_name, requests in (body.get("RequestItems") or {}).items():
+                for request in requests or []:
+                    put, delete = request.get("PutRequest") or {}, request.get("DeleteRequest") or {}
+                    yield table_name, put.get("Item") or delete.get("Key") or {}
+        elif isinstance(body.get("TableName"), str):
+            yield body["TableName"], (body.get("Item") if operation == "put_item" else body.get("Key")) or {}
 
     def atomic(operation, original):
         def run(self, *args, **kwargs):
             body = self.body if isinstance(self.body, dict) else {}
-            locks = [lock_of(name) for name in tables_of(body, operation)]
+            locks = [stripes[i] for i in sorted({stripe(self, name, attributes) for name, attributes in items_of(body, operation)})]
             for lock in locks:
                 lock.acquire()
             try:
@@ -628,7 +638,7 @@ def patch_dynamodb_write_atomicity() -> str:
 
     for operation in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
         setattr(handler, operation, atomic(operation, getattr(handler, operation)))
-    handler._lethe_table_locks = table_locks
+    handler._lethe_item_locks = stripes
     return "applied"
 
 
