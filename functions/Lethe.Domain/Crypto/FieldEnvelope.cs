@@ -107,16 +107,39 @@ public static class FieldEnvelope
     public static byte[] Seal(ReadOnlySpan<byte> plaintext, SubjectKek kek, EnvelopeContext context)
     {
         ArgumentNullException.ThrowIfNull(kek);
+        // Every byte is written by the seal (header, wrapped DEK, nonce, tag, ciphertext): no need to zero it first.
+        var envelope = GC.AllocateUninitializedArray<byte>(SealedLength(plaintext.Length, kek));
+        Seal(plaintext, kek, context, envelope);
+        return envelope;
+    }
+
+    /// <summary>The length of the envelope of a <paramref name="plaintextLength"/>-byte value under <paramref name="kek"/>.</summary>
+    public static int SealedLength(int plaintextLength, SubjectKek kek)
+    {
+        ArgumentNullException.ThrowIfNull(kek);
+        ArgumentOutOfRangeException.ThrowIfNegative(plaintextLength);
+        return kek.Header.Length + WrappedDekSize + NonceSize + TagSize + plaintextLength;
+    }
+
+    /// <summary>
+    /// Seals into <paramref name="destination"/> (exactly <see cref="SealedLength"/> bytes), for a caller that owns its buffers
+    /// (a stream writer, a pool): the same envelope as <see cref="Seal(ReadOnlySpan{byte}, SubjectKek, EnvelopeContext)"/>.
+    /// </summary>
+    public static void Seal(ReadOnlySpan<byte> plaintext, SubjectKek kek, EnvelopeContext context, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(kek);
         ArgumentNullException.ThrowIfNull(context);
+        if (destination.Length != SealedLength(plaintext.Length, kek))
+        {
+            throw new ArgumentException($"The envelope of {plaintext.Length} bytes takes exactly {SealedLength(plaintext.Length, kek)} bytes.", nameof(destination));
+        }
+
         var header = kek.Header;
-        var size = header.Length + WrappedDekSize + NonceSize + TagSize + plaintext.Length;
-        // Every byte is written below (header, wrapped DEK, nonce, tag, ciphertext): no need to zero it first.
-        var envelope = GC.AllocateUninitializedArray<byte>(size);
-        header.CopyTo(envelope, 0);
-        var wrapped = envelope.AsSpan(header.Length, WrappedDekSize);
-        var valueNonce = envelope.AsSpan(header.Length + WrappedDekSize, NonceSize);
-        var valueTag = envelope.AsSpan(header.Length + WrappedDekSize + NonceSize, TagSize);
-        var ciphertext = envelope.AsSpan(header.Length + WrappedDekSize + NonceSize + TagSize);
+        header.CopyTo(destination);
+        var wrapped = destination.Slice(header.Length, WrappedDekSize);
+        var valueNonce = destination.Slice(header.Length + WrappedDekSize, NonceSize);
+        var valueTag = destination.Slice(header.Length + WrappedDekSize + NonceSize, TagSize);
+        var ciphertext = destination[(header.Length + WrappedDekSize + NonceSize + TagSize)..];
         var (dekAad, valueAad) = Aads(header, context);
 
         // One draw for the DEK and both nonces.
@@ -135,8 +158,6 @@ public static class FieldEnvelope
         {
             CryptographicOperations.ZeroMemory(random);
         }
-
-        return envelope;
     }
 
     public static byte[] Open(ReadOnlySpan<byte> envelope, SubjectKek kek, EnvelopeContext context)

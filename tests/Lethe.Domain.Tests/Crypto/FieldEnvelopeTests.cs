@@ -24,6 +24,33 @@ public sealed class FieldEnvelopeTests
     }
 
     [Fact]
+    public void A_value_sealed_into_a_callers_buffer_opens_like_any_envelope_and_fills_the_buffer_exactly()
+    {
+        using var kek = NewKek();
+        var value = "Coach: same time next week?"u8.ToArray();
+        var buffer = new byte[FieldEnvelope.SealedLength(value.Length, kek)];
+
+        FieldEnvelope.Seal(value, kek, Here, buffer);
+
+        FieldEnvelope.Open(buffer, kek, Here).Should().Equal(value);
+        buffer.Length.Should().Be(FieldEnvelope.Seal(value, kek, Here).Length);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void Sealing_into_a_buffer_of_the_wrong_length_is_refused_and_writes_nothing(int difference)
+    {
+        using var kek = NewKek();
+        var buffer = new byte[FieldEnvelope.SealedLength(10, kek) + difference];
+
+        var seal = () => FieldEnvelope.Seal(new byte[10], kek, Here, buffer);
+
+        seal.Should().Throw<ArgumentException>();
+        buffer.Should().OnlyContain(b => b == 0);
+    }
+
+    [Fact]
     public async Task Many_threads_sealing_and_opening_under_one_KEK_all_get_their_own_values_back()
     {
         // One KEK's cipher is shared by every value sealed under it (a warm API seals for many requests at once).
