@@ -204,11 +204,6 @@ public sealed class StatelessStack : Stack
         }));
     }
 
-    /// <summary>
-    /// A BYOK key in the tenant's own AWS account needs an allow on both sides: its key policy (the tenant's) and the caller's
-    /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
-    /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
-    /// </summary>
     /// <summary>The event filter pattern of <see cref="AuditChainerFilter"/> (what FilterCriteria.Filter writes, as plain JSON for jsii).</summary>
     private static string AuditChainerPattern() => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
     {
@@ -222,6 +217,11 @@ public sealed class StatelessStack : Stack
         },
     });
 
+    /// <summary>
+    /// A BYOK key in the tenant's own AWS account needs an allow on both sides: its key policy (the tenant's) and the caller's
+    /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
+    /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
+    /// </summary>
     private static void GrantForeignTenantKeys(Function function)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -52,27 +52,6 @@ public sealed class DynamoAuditChainStore(IAmazonDynamoDB dynamo, string tableNa
         return pending.Count > 0 ? pending[0] : null;
     }
 
-    /// <summary>
-    /// A journal event from a stream record's new image (DynamoDB JSON), or null when the image is no unchained journal event
-    /// of <paramref name="tenantId"/>.
-    /// </summary>
-    public static PendingAuditEvent? PendingFromStreamImage(string tenantId, JsonElement image)
-    {
-        string? S(string name) => image.TryGetProperty(name, out var attribute) && attribute.TryGetProperty("S", out var value) ? value.GetString() : null;
-        var journalKey = S(ResourceCatalog.SortKeyName);
-        var chained = image.TryGetProperty("chained", out var flag) && flag.TryGetProperty("BOOL", out var b) && b.GetBoolean();
-        if (chained || journalKey is null || !journalKey.StartsWith(DynamoAuditJournal.EventPrefix, StringComparison.Ordinal) || S("tenantId") != tenantId
-            || S("eventId") is not { } eventId || S("at") is not { } at || S("actorSub") is not { } sub || S("actorRole") is not { } role
-            || S("action") is not { } action || S("target") is not { } target || S("outcome") is not { } outcome)
-        {
-            return null;
-        }
-
-        using var details = JsonDocument.Parse(S("details") ?? "{}");
-        return new PendingAuditEvent(journalKey, new AuditEvent(
-            eventId, tenantId, Timestamps.Parse(at), new AuditActor(sub, role), action, target, outcome, details.RootElement.Clone()));
-    }
-
     public async Task<IReadOnlyList<PendingAuditEvent>> ReadUnchainedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(journalKeys);

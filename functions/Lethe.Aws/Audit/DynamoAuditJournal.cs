@@ -132,43 +132,45 @@ public sealed class DynamoAuditJournal(IAmazonDynamoDB dynamo, string tableName)
                 _queue.RemoveRange(0, batch.Count);
             }
 
-            try
-            {
-                await WriteBatchAsync(batch);
-                batch.ForEach(w => w.Done.TrySetResult());
-            }
-#pragma warning disable CA1031 // The failure belongs to the callers whose events were in the batch: each of them sees it.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                batch.ForEach(w => w.Done.TrySetException(ex));
-            }
+            await WriteBatchAsync(batch);
         }
     }
 
+    /// <summary>One transaction for the batch; if it fails for any reason, each event on its own, each caller told its own outcome.</summary>
     private async Task WriteBatchAsync(List<Waiting> batch)
     {
-        if (batch.Count == 1)
+        if (batch.Count > 1)
         {
-            await PutOnceAsync(batch[0].Put);
-            return;
+            try
+            {
+                await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+                {
+                    TransactItems = batch.Select(w => new TransactWriteItem { Put = w.Put }).ToList(),
+                    // The SDK's own retries of this write send the same token: DynamoDB applies it once.
+                    ClientRequestToken = Guid.NewGuid().ToString("N"),
+                }, CancellationToken.None);
+                batch.ForEach(w => w.Done.TrySetResult());
+                return;
+            }
+#pragma warning disable CA1031 // Whatever failed the group write (a condition, a duplicate, throttling), one event's trouble stays its own.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
 
-        try
+        foreach (var waiting in batch)
         {
-            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
-            {
-                TransactItems = batch.Select(w => new TransactWriteItem { Put = w.Put }).ToList(),
-                // A retry of this very write (a lost response) is recognized by DynamoDB and changes nothing.
-                ClientRequestToken = Guid.NewGuid().ToString("N"),
-            }, CancellationToken.None);
-        }
-        catch (TransactionCanceledException)
-        {
-            // One of them exists already (written by a retry that still landed): the others go one by one, each once.
-            foreach (var waiting in batch)
+            try
             {
                 await PutOnceAsync(waiting.Put);
+                waiting.Done.TrySetResult();
+            }
+#pragma warning disable CA1031 // The caller whose event this is sees the failure; the others are unaffected.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                waiting.Done.TrySetException(ex);
             }
         }
     }

@@ -24,7 +24,7 @@ public interface IAuditChainStore
 
     /// <summary>
     /// Of the named journal events (at most <see cref="AuditChainer.PageSize"/>), those that exist and are not chained yet, read
-    /// consistently by key (after a conflict, the chainer learns which of a batch's events another chainer linked meanwhile).
+    /// consistently by key: the pending index may not show an event that was just written.
     /// </summary>
     Task<IReadOnlyList<PendingAuditEvent>> ReadUnchainedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken);
 
@@ -52,12 +52,13 @@ public interface IAuditChainStore
 }
 
 /// <summary>
-/// Links a tenant's journal events into its hash chain. A stream batch carries the events to link (their new images); the
-/// pending index is swept too, at most once per <see cref="SweepInterval"/> per tenant and process, for events whose batch never
-/// arrived (a batch the event source gave up on). Each write links up to <see cref="LinksPerWrite"/> events, conditional on the
-/// head it started from and on each event being unchained, so a replayed batch changes nothing and concurrent chainers cannot
-/// fork the chain (the loser re-reads the head and the events, and goes on). A batch of n events costs one read of the head and
-/// one write per 49 events, whatever the chain's length; neither the pending index nor the events are read for it.
+/// Links a tenant's journal events into its hash chain. A stream batch names the events to link, which are read back by key;
+/// the pending index is swept too, at most once per <see cref="SweepInterval"/> per tenant and process (on the tenant's next
+/// batch), for events whose batch never arrived (a batch the event source gave up on). Each write links up to
+/// <see cref="LinksPerWrite"/> events, conditional on the head it started from and on each event being unchained, so a replayed
+/// batch changes nothing and concurrent chainers cannot fork the chain (the loser re-reads the head and the events, and goes
+/// on). A batch of n events costs one read of the head, one read of the events per 100 and one write per 49, whatever the
+/// chain's length; the pending index is not read for it.
 /// </summary>
 public sealed class AuditChainer(IAuditChainStore store, TimeProvider clock)
 {
@@ -81,14 +82,14 @@ public sealed class AuditChainer(IAuditChainStore store, TimeProvider clock)
         return await LinkAllAsync(tenantId, ct => store.ReadPendingAsync(tenantId, PageSize, ct), fixedKeys: false, cancellationToken);
     }
 
-    /// <param name="arrived">
-    /// The journal events a stream batch carried (its new images): linked unless chained already (a replayed batch), without
-    /// reading them again; only after a conflict are they read back, consistently, by key.
+    /// <param name="journalKeys">
+    /// The journal events a stream batch named. They are read back by key (consistently, 100 to a read) and linked unless
+    /// chained already (a replayed batch): the chain is built from what the table holds, never from what an invocation says.
     /// </param>
     /// <returns>How many events this call linked.</returns>
-    public async Task<int> ChainArrivedAsync(string tenantId, IReadOnlyList<PendingAuditEvent> arrived, CancellationToken cancellationToken)
+    public async Task<int> ChainArrivedAsync(string tenantId, IReadOnlyCollection<string> journalKeys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(arrived);
+        ArgumentNullException.ThrowIfNull(journalKeys);
         var linked = 0;
         if (!_sweptAt.TryGetValue(tenantId, out var swept) || clock.GetUtcNow() - swept >= SweepInterval)
         {
@@ -96,34 +97,12 @@ public sealed class AuditChainer(IAuditChainStore store, TimeProvider clock)
             linked += await ChainPendingAsync(tenantId, cancellationToken);
         }
 
-        foreach (var chunk in arrived.DistinctBy(a => a.JournalKey, StringComparer.Ordinal).Order(JournalOrder.Instance).Chunk(PageSize))
+        foreach (var chunk in journalKeys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(PageSize))
         {
-            var keys = chunk.Select(a => a.JournalKey).ToList();
-            var first = true;
-            linked += await LinkAllAsync(
-                tenantId,
-                ct =>
-                {
-                    if (first)
-                    {
-                        first = false;
-                        return Task.FromResult<IReadOnlyList<PendingAuditEvent>>(chunk);
-                    }
-
-                    return store.ReadUnchainedAsync(tenantId, keys, ct);
-                },
-                fixedKeys: true,
-                cancellationToken);
+            linked += await LinkAllAsync(tenantId, ct => store.ReadUnchainedAsync(tenantId, chunk, ct), fixedKeys: true, cancellationToken);
         }
 
         return linked;
-    }
-
-    private sealed class JournalOrder : IComparer<PendingAuditEvent>
-    {
-        public static JournalOrder Instance { get; } = new();
-
-        public int Compare(PendingAuditEvent? x, PendingAuditEvent? y) => StringComparer.Ordinal.Compare(x?.JournalKey, y?.JournalKey);
     }
 
     /// <summary>

@@ -25,9 +25,8 @@ public sealed class AuditChainerTests
         }
     }
 
-    /// <summary>What a stream batch carries for journal events <paramref name="from"/>.. (their new images).</summary>
-    private static List<PendingAuditEvent> Arrived(int from, int count) =>
-        [.. Enumerable.Range(from, count).Select(n => new PendingAuditEvent(JournalKey(n), Event(n)))];
+    /// <summary>What a stream batch names for journal events <paramref name="from"/>.. (their keys).</summary>
+    private static List<string> Arrived(int from, int count) => [.. Enumerable.Range(from, count).Select(JournalKey)];
 
     /// <summary>Every link points at the hash of the one before, seqs run 1..n without a gap, each journal event appears once.</summary>
     private static void ShouldBeOneUnbrokenChain(IReadOnlyList<ChainedAuditEvent> chain, int events)
@@ -60,7 +59,7 @@ public sealed class AuditChainerTests
     }
 
     [Fact]
-    public async Task An_event_the_pending_index_does_not_show_yet_is_linked_when_its_stream_batch_carries_it()
+    public async Task An_event_the_pending_index_does_not_show_yet_is_linked_when_its_stream_batch_names_it()
     {
         var store = new InMemoryAuditChainStore();
         Journal(store, 0, 3);
@@ -74,7 +73,7 @@ public sealed class AuditChainerTests
     }
 
     [Fact]
-    public async Task A_stream_batch_is_linked_from_its_images_reading_neither_the_pending_index_nor_the_events_between_sweeps()
+    public async Task A_stream_batch_is_linked_by_key_without_reading_the_pending_index_between_sweeps()
     {
         var store = new InMemoryAuditChainStore();
         var chainer = new AuditChainer(store, _clock);
@@ -85,9 +84,9 @@ public sealed class AuditChainerTests
         var linked = await chainer.ChainArrivedAsync(Tenant, Arrived(0, 130), TestContext.Current.CancellationToken);
 
         linked.Should().Be(130);
-        store.PendingReads.Should().Be(sweeps, "the batch carries its events");
-        (store.HintReads, store.HeadReads, store.LinkWrites).Should().Be((0, 2, 4),
-            "one head read per chunk of 100 and 30 events; writes link 49 + 49 + 2 and 30 events");
+        store.PendingReads.Should().Be(sweeps, "the batch names its events");
+        (store.HintReads, store.HeadReads, store.LinkWrites).Should().Be((2, 2, 4),
+            "one read by key and one head read per chunk of 100 and 30 events; writes link 49 + 49 + 2 and 30 events");
         ShouldBeOneUnbrokenChain(store.Chain, 130);
     }
 
@@ -108,6 +107,20 @@ public sealed class AuditChainerTests
 
         ShouldBeOneUnbrokenChain(store.Chain, 3);
         store.Chain.Select(c => c.Event.EventId).Should().Contain("evt-000000");
+    }
+
+    [Fact]
+    public async Task A_batch_naming_events_that_were_never_written_links_nothing()
+    {
+        var store = new InMemoryAuditChainStore();
+        Journal(store, 0, 2);
+        var chainer = new AuditChainer(store, _clock);
+        await chainer.ChainPendingAsync(Tenant, TestContext.Current.CancellationToken);
+
+        var linked = await chainer.ChainArrivedAsync(Tenant, [JournalKey(7), "EVENT#forged"], TestContext.Current.CancellationToken);
+
+        linked.Should().Be(0, "only what the journal holds is chained");
+        ShouldBeOneUnbrokenChain(store.Chain, 2);
     }
 
     [Fact]

@@ -325,8 +325,8 @@ def _transact_write_items(self, transact_items):
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
 
-    # Phase 2: the writes; conditions were checked above and nothing else writes meanwhile (moto holds a lock per request
-    # only for some services, so the gateway serializes DynamoDB writes).
+    # Phase 2: the writes; conditions were checked above, and nothing else writes these items meanwhile (patch 7 holds the
+    # locks of every item the transaction names). Other items may be written concurrently.
     stream_marks = {id(t): (t, len(t.stream_shard.items)) for _, _, t, _, _, _ in touched if t.stream_shard is not None}
     try:
         for op_type, op, table, key, before, current in touched:
@@ -354,8 +354,17 @@ def _transact_write_items(self, transact_items):
                 table.items.pop(hash_key, None)
             else:
                 table.items[hash_key] = before
+        # Only this transaction's stream records go: concurrent writes of other items appended theirs meanwhile.
+        import json
+
+        mine = {}
+        for _, _, table, key, _, _ in touched:
+            mine.setdefault(id(table), set()).add(json.dumps(key, sort_keys=True))
         for table, length in stream_marks.values():
-            del table.stream_shard.items[length:]
+            ours = mine.get(id(table), set())
+            table.stream_shard.items[length:] = [
+                r for r in table.stream_shard.items[length:] if json.dumps(r.record["dynamodb"]["Keys"], sort_keys=True) not in ours
+            ]
         raise
 
 
@@ -655,7 +664,8 @@ def patch_dynamodb_streams_get_records() -> str:
 
     def wire(value):
         if isinstance(value, datetime.datetime):
-            return value.timestamp()
+            # moto's utcnow() is naive UTC: read as local time it would be off by the machine's offset.
+            return (value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)).timestamp()
         raise TypeError(type(value).__name__)
 
     def get_records(self):
@@ -688,7 +698,8 @@ def patch_dynamodb_read_answers() -> str:
 
     def wire(value):
         if isinstance(value, datetime.datetime):
-            return value.timestamp()
+            # moto's utcnow() is naive UTC: read as local time it would be off by the machine's offset.
+            return (value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)).timestamp()
         raise TypeError(type(value).__name__)
 
     def serialized(self, action_result):
