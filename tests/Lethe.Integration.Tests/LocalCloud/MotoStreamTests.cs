@@ -6,7 +6,7 @@ using Lethe.Tests.Integration.Fixtures;
 
 namespace Lethe.Tests.Integration.LocalCloud;
 
-/// <summary>The launcher writes GetRecords (patch 8) and item reads (patch 9) itself: what they return must still be what moto stored, every attribute type included.</summary>
+/// <summary>The launcher answers GetRecords (patch 8) and item reads (patch 9) itself and queries one partition (patch 10): what they return must still be what moto stored.</summary>
 public sealed class MotoStreamTests(LocalCloudFixture fixture)
 {
     [Fact]
@@ -20,6 +20,48 @@ public sealed class MotoStreamTests(LocalCloudFixture fixture)
     {
         // Every GetItem, Query, Scan and BatchGetItem of the suites goes through it: they are its regression tests.
         fixture.Cloud.MotoOutput.Should().Contain("read-answers-patch=applied");
+    }
+
+    [Fact]
+    public void The_launcher_applies_its_query_partition_patch_to_the_pinned_moto()
+    {
+        fixture.Cloud.MotoOutput.Should().Contain("query-partition-patch=applied");
+    }
+
+    [Fact]
+    public async Task A_paged_query_returns_its_partition_in_key_order_and_nothing_of_its_neighbours()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dynamo = fixture.Cloud.CreateDynamoDbClient();
+        var table = new ResourceNames(v => fixture.Cloud.Environment.TryGetValue(v, out var value) ? value : null).Table(ResourceCatalog.Tenants);
+        var (mine, neighbour) = ($"QUERY#{Guid.NewGuid():N}", $"QUERY#{Guid.NewGuid():N}");
+        foreach (var pk in new[] { mine, neighbour })
+        {
+            foreach (var n in Enumerable.Range(0, 30).Reverse())
+            {
+                await dynamo.PutItemAsync(new PutItemRequest { TableName = table, Item = new() { ["pk"] = new() { S = pk }, ["sk"] = new() { S = $"ITEM#{n:00}" } } }, ct);
+            }
+        }
+
+        var read = new List<string>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = table,
+                KeyConditionExpression = "pk = :pk AND begins_with(sk, :item)",
+                ExpressionAttributeValues = new() { [":pk"] = new() { S = mine }, [":item"] = new() { S = "ITEM#" } },
+                Limit = 7,
+                ExclusiveStartKey = start,
+                ConsistentRead = true,
+            }, ct);
+            read.AddRange(page.Items.Select(i => $"{i["pk"].S}/{i["sk"].S}"));
+            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (start is not null);
+
+        read.Should().Equal(Enumerable.Range(0, 30).Select(n => $"{mine}/ITEM#{n:00}"));
     }
 
     [Fact]

@@ -59,6 +59,13 @@ What stock moto_server does not do, and that the local cloud needs:
    and BatchGetItem answers value by value through the service model (a page of a thousand audit events took about a
    second). The items are already in wire form (moto's dynamo_to_dict); the patch writes these four answers with json.dumps,
    leaves out members without a value as the serializer does, and falls back to it for anything json.dumps cannot write.
+10. Query in time of the partition, not the table. moto 5.2.1 answers every Query page by listing and sorting every item of
+   the table (all tenants), then keeping the partition's: a page of one tenant's audit chain cost a sort of the whole Audit
+   table, and audit/verify reads the chain page by page. The patch gives a main-table Query the items of its partition
+   only, and an index Query every item unsorted (both sort their candidates again themselves); Scan keeps moto's table
+   order. Every listing copies the table's dictionaries with list(): moto's Python loop over the live dictionaries raised
+   "dictionary changed size during iteration" (a 500) when a write landed meanwhile, which writes running concurrently
+   (patch 7) made visible as a rare failed audit/verify.
 
 Usage: python3 moto_launcher.py --port PORT [--host 127.0.0.1]
 """
@@ -718,6 +725,49 @@ def patch_dynamodb_read_answers() -> str:
     return "applied"
 
 
+def patch_dynamodb_query_partition() -> str:
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_lethe_partition", False):
+        return "applied"
+    scope = threading.local()
+    query = Table.query
+
+    def every_item(self):
+        # Copied with list() (one C call each, under the interpreter lock): a Python loop over the live dictionaries raised
+        # "dictionary changed size during iteration", a 500, when a write landed meanwhile.
+        buckets = list(self.items.values())
+        if not self.range_key_attr:
+            return buckets
+        return [item for bucket in buckets for item in list(bucket.values())]
+
+    def items_in_scope(self):
+        current = getattr(scope, "query", None)
+        if current is None or current[0] is not self:
+            # Scan and the rest: moto's order, as before.
+            return sorted(every_item(self), key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+        if current[1] is None:
+            # An index query: every item; it sorts its candidates by the index's keys itself.
+            return every_item(self)
+        bucket = self.items.get(current[1])
+        if bucket is None:
+            return []
+        return list(bucket.values()) if self.range_key_attr else [bucket]
+
+    def partition_query(self, hash_key, *args, **kwargs):
+        index_name = kwargs["index_name"] if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        scope.query = (self, None if index_name or hash_key is None else hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            scope.query = None
+
+    partition_query._lethe_partition = True
+    Table.all_items = items_in_scope
+    Table.query = partition_query
+    return "applied"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -733,10 +783,11 @@ def main() -> None:
     atomic_writes = patch_dynamodb_write_atomicity()
     stream_reads = patch_dynamodb_streams_get_records()
     read_answers = patch_dynamodb_read_answers()
+    query_partition = patch_dynamodb_query_partition()
     print(
         f"lethe-moto-launcher: pid={os.getpid()} stepfunctions-patch={status} transactions-patch={transactions} stop-patch={stop}"
         f" key-marker-patch={key_marker} write-costs-patch={write_costs} atomic-writes-patch={atomic_writes}"
-        f" stream-reads-patch={stream_reads} read-answers-patch={read_answers}",
+        f" stream-reads-patch={stream_reads} read-answers-patch={read_answers} query-partition-patch={query_partition}",
         flush=True,
     )
 
