@@ -1,17 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
-using Lethe.Api;
-using Lethe.Api.Auth;
 using Lethe.Catalog;
 using Lethe.Aws.Configuration;
-using Lethe.LocalCloud;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 
 namespace Lethe.Benchmarks;
 
