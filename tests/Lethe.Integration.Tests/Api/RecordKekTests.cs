@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Aws.Configuration;
 using Lethe.Aws.Jobs;
+using Lethe.Aws.Keys;
 using Lethe.Aws.Records;
 using Lethe.Catalog;
 using Lethe.Domain.Crypto;
@@ -27,6 +28,36 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
         var created = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/subjects/anna/records", new { category = "journal", fields = new { text } }, Ct);
         created.StatusCode.Should().Be(HttpStatusCode.Created);
         return (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
+    }
+
+    [Fact]
+    public async Task A_record_written_after_another_process_replaced_the_cached_KEK_is_sealed_under_the_replacement()
+    {
+        var tenant = $"kek-{Guid.NewGuid():N}"[..20];
+        using var service = api.ClientWithToken(tenant, Roles.Service);
+        await CreateAsync(service, tenant, "first words");
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var keys = Names.Table(ResourceCatalog.Keys);
+        var kekItem = (await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = keys,
+            KeyConditionExpression = "pk = :pk AND begins_with(sk, :kek)",
+            ExpressionAttributeValues = new() { [":pk"] = new() { S = $"TENANT#{tenant}" }, [":kek"] = new() { S = "KEK#" } },
+            ConsistentRead = true,
+        }, Ct)).Items.Should().ContainSingle().Which;
+        // Another process (an erasure's survivor rewrap) replaces the subject's KEK while the API still holds the old one.
+        var elsewhere = new KmsKeyHierarchy(
+            cloud.Cloud.CreateKmsClient(), dynamo, keys, new KekCache(TimeProvider.System, TimeSpan.FromMinutes(1), 10), TimeProvider.System);
+        var subjectRef = kekItem["sk"].S["KEK#".Length..];
+        (await elsewhere.PrepareReplacementAsync(tenant, subjectRef, Ct)).Should().NotBeNull();
+        await elsewhere.CommitReplacementAsync(tenant, subjectRef, Ct);
+
+        var second = await CreateAsync(service, tenant, "second words");
+
+        var stored = await dynamo.GetItemAsync(new GetItemRequest { TableName = keys, Key = DynamoKeys.Of(tenant, kekItem["sk"].S), ConsistentRead = true }, Ct);
+        stored.Item["kekId"].S.Should().NotBe(kekItem["kekId"].S, "the replacement is the subject's KEK now");
+        var store = new DynamoRecordStore(dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), keys, new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)));
+        FieldEnvelope.KeyIdOf((await store.FindAsync(tenant, second, Ct))!.SealedFields["text"]).Should().Be(stored.Item["kekId"].S);
     }
 
     [Fact]
