@@ -30,6 +30,25 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
         return (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
     }
 
+    /// <summary>The tenant's one subject KEK item, as stored.</summary>
+    private static async Task<Dictionary<string, AttributeValue>> OnlyKekItemAsync(Amazon.DynamoDBv2.AmazonDynamoDBClient dynamo, string tenant) =>
+        (await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = Names.Table(ResourceCatalog.Keys),
+            KeyConditionExpression = "pk = :pk AND begins_with(sk, :kek)",
+            ExpressionAttributeValues = new() { [":pk"] = new() { S = $"TENANT#{tenant}" }, [":kek"] = new() { S = "KEK#" } },
+            ConsistentRead = true,
+        }, Ct)).Items.Should().ContainSingle().Which;
+
+    /// <summary>The stored envelope of a record's <c>text</c> field.</summary>
+    private static async Task<byte[]> SealedTextAsync(Amazon.DynamoDBv2.AmazonDynamoDBClient dynamo, string tenant, string recordId)
+    {
+        var store = new DynamoRecordStore(
+            dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), Names.Table(ResourceCatalog.Keys),
+            new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)));
+        return (await store.FindAsync(tenant, recordId, Ct))!.SealedFields["text"];
+    }
+
     [Fact]
     public async Task A_record_written_after_another_process_replaced_the_cached_KEK_is_sealed_under_the_replacement()
     {
@@ -38,13 +57,7 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
         await CreateAsync(service, tenant, "first words");
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
         var keys = Names.Table(ResourceCatalog.Keys);
-        var kekItem = (await dynamo.QueryAsync(new QueryRequest
-        {
-            TableName = keys,
-            KeyConditionExpression = "pk = :pk AND begins_with(sk, :kek)",
-            ExpressionAttributeValues = new() { [":pk"] = new() { S = $"TENANT#{tenant}" }, [":kek"] = new() { S = "KEK#" } },
-            ConsistentRead = true,
-        }, Ct)).Items.Should().ContainSingle().Which;
+        var kekItem = await OnlyKekItemAsync(dynamo, tenant);
         // Another process (an erasure's survivor rewrap) replaces the subject's KEK while the API still holds the old one.
         var elsewhere = new KmsKeyHierarchy(
             cloud.Cloud.CreateKmsClient(), dynamo, keys, new KekCache(TimeProvider.System, TimeSpan.FromMinutes(1), 10), TimeProvider.System);
@@ -56,8 +69,7 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
 
         var stored = await dynamo.GetItemAsync(new GetItemRequest { TableName = keys, Key = DynamoKeys.Of(tenant, kekItem["sk"].S), ConsistentRead = true }, Ct);
         stored.Item["kekId"].S.Should().NotBe(kekItem["kekId"].S, "the replacement is the subject's KEK now");
-        var store = new DynamoRecordStore(dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), keys, new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)));
-        FieldEnvelope.KeyIdOf((await store.FindAsync(tenant, second, Ct))!.SealedFields["text"]).Should().Be(stored.Item["kekId"].S);
+        FieldEnvelope.KeyIdOf(await SealedTextAsync(dynamo, tenant, second)).Should().Be(stored.Item["kekId"].S);
     }
 
     [Fact]
@@ -68,13 +80,7 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
         await CreateAsync(service, tenant, "first words");
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
         var keys = Names.Table(ResourceCatalog.Keys);
-        var kekItem = (await dynamo.QueryAsync(new QueryRequest
-        {
-            TableName = keys,
-            KeyConditionExpression = "pk = :pk AND begins_with(sk, :kek)",
-            ExpressionAttributeValues = new() { [":pk"] = new() { S = $"TENANT#{tenant}" }, [":kek"] = new() { S = "KEK#" } },
-            ConsistentRead = true,
-        }, Ct)).Items.Should().ContainSingle().Which;
+        var kekItem = await OnlyKekItemAsync(dynamo, tenant);
         await dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = keys, Key = DynamoKeys.Of(tenant, kekItem["sk"].S) }, Ct);
 
         var second = await CreateAsync(service, tenant, "second words");
@@ -82,9 +88,7 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
         var stored = await dynamo.GetItemAsync(new GetItemRequest { TableName = keys, Key = DynamoKeys.Of(tenant, kekItem["sk"].S), ConsistentRead = true }, Ct);
         stored.Item.Should().ContainKey("kekId", "the write created the subject's KEK again");
         stored.Item["kekId"].S.Should().NotBe(kekItem["kekId"].S);
-        var store = new DynamoRecordStore(dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), keys, new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)));
-        var record = await store.FindAsync(tenant, second, Ct);
-        FieldEnvelope.KeyIdOf(record!.SealedFields["text"]).Should().Be(stored.Item["kekId"].S);
+        FieldEnvelope.KeyIdOf(await SealedTextAsync(dynamo, tenant, second)).Should().Be(stored.Item["kekId"].S);
         (await (await service.GetAsync($"/v1/tenants/{tenant}/subjects/anna/records/{second}", Ct)).ReadJsonAsync())
             .GetProperty("fields").GetProperty("text").GetString().Should().Be("second words");
     }
