@@ -19,6 +19,23 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void No_function_runs_from_a_memory_snapshot()
+    {
+        // Field envelopes draw DEKs and nonces from a per-thread block of random bytes (KeyMaterialRandom): a snapshot restored
+        // into several instances would hand each the same keys and nonces. provided.al2023 has no SnapStart; hold both.
+        var functions = new[] { synth.StatefulJson, synth.StatelessJson }
+            .SelectMany(template => SynthesizedApp.Resources(template, "AWS::Lambda::Function"))
+            .ToList();
+
+        functions.Should().NotBeEmpty();
+        functions.Where(f => f.Properties.TryGetProperty("SnapStart", out var _)).Select(f => f.LogicalId)
+            .Should().BeEmpty("no function may be restored from a snapshot");
+        functions.Where(f => f.Properties.TryGetProperty("Handler", out var h) && h.GetString() != "index.handler")
+            .Select(f => (f.LogicalId, Runtime: f.Properties.GetProperty("Runtime").GetString()))
+            .Should().NotBeEmpty().And.OnlyContain(f => f.Runtime == "provided.al2023");
+    }
+
+    [Fact]
     public void The_API_runs_behind_the_Lambda_Web_Adapter_with_JWKS_auth_and_an_HTTP_API_in_front()
     {
         var api = Function("ApiFunction");

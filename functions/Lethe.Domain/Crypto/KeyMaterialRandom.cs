@@ -11,7 +11,9 @@ namespace Lethe.Domain.Crypto;
 /// <remarks>
 /// Each thread has its own block (no lock, and no byte is ever seen by two callers). What stays in memory is at most one block of
 /// bytes not yet handed out; they become keys only when handed out, and the process holds the subjects' KEKs in memory anyway,
-/// which are worth more than future DEKs.
+/// which are worth more than future DEKs. The block is pinned, so the garbage collector never leaves a copy of it behind.
+/// A memory snapshot restored into several processes would hand the same bytes to each: no function may run with one
+/// (Lambda SnapStart); a cdk test holds every function to the provided.al2023 runtime, which has none.
 /// </remarks>
 internal static class KeyMaterialRandom
 {
@@ -42,12 +44,17 @@ internal static class KeyMaterialRandom
 internal sealed class RandomBlock
 {
     private readonly byte[] _block;
+    private readonly Action<byte[]> _refill;
     private int _next;
 
-    public RandomBlock(int size)
+    /// <param name="size">Bytes per refill.</param>
+    /// <param name="refill">Fills the whole block: the platform CSPRNG (tests pass a known pattern to see what is served).</param>
+    public RandomBlock(int size, Action<byte[]>? refill = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 64);
-        _block = new byte[size];
+        // Pinned: a block the GC compacted would leave a stale copy of future keys in memory that no zeroing reaches.
+        _block = GC.AllocateArray<byte>(size, pinned: true);
+        _refill = refill ?? (block => RandomNumberGenerator.Fill(block));
         _next = size;
     }
 
@@ -59,7 +66,7 @@ internal sealed class RandomBlock
         ArgumentOutOfRangeException.ThrowIfGreaterThan(destination.Length, _block.Length, nameof(destination));
         if (_block.Length - _next < destination.Length)
         {
-            RandomNumberGenerator.Fill(_block);
+            _refill(_block);
             _next = 0;
         }
 

@@ -4,13 +4,69 @@ namespace Lethe.Domain.Tests.Crypto;
 
 public sealed class KeyMaterialRandomTests
 {
+    /// <summary>A block whose refills write a known, never repeating sequence (1, 2, 3, … as 16-bit counters), to see what is served.</summary>
+    private static (RandomBlock Block, Func<int> Refills) Counting(int size)
+    {
+        var refills = 0;
+        ushort next = 1;
+        var block = new RandomBlock(size, bytes =>
+        {
+            refills++;
+            for (var i = 0; i + 1 < bytes.Length; i += 2)
+            {
+                bytes[i] = (byte)(next >> 8);
+                bytes[i + 1] = (byte)next;
+                next++;
+            }
+        });
+        return (block, () => refills);
+    }
+
     [Fact]
-    public void A_block_never_serves_the_same_bytes_twice_across_its_refills()
+    public void Each_draw_is_the_next_unserved_bytes_of_the_block_and_nothing_is_served_twice()
+    {
+        var (block, _) = Counting(256);
+        var first = new byte[56];
+        var second = new byte[56];
+
+        block.Fill(first);
+        block.Fill(second);
+
+        first.Should().Equal(Enumerable.Range(1, 28).SelectMany(n => new[] { (byte)(n >> 8), (byte)n }));
+        second.Should().Equal(Enumerable.Range(29, 28).SelectMany(n => new[] { (byte)(n >> 8), (byte)n }));
+    }
+
+    [Fact]
+    public void Every_byte_handed_out_is_zeroed_in_the_block_and_the_rest_is_untouched()
+    {
+        var (block, _) = Counting(256);
+
+        block.Fill(new byte[56]);
+        block.Fill(new byte[44]);
+
+        block.InMemory[..100].ToArray().Should().OnlyContain(b => b == 0, "what became keys cannot be read from the block");
+        block.InMemory[100..].ToArray().Should().Contain(b => b != 0, "bytes not yet handed out are still there");
+    }
+
+    [Fact]
+    public void A_draw_that_does_not_fit_what_is_left_is_served_whole_from_a_fresh_block()
+    {
+        var (block, refills) = Counting(100);
+        block.Fill(new byte[60]);
+
+        var next = new byte[60];
+        block.Fill(next);
+
+        refills().Should().Be(2);
+        next.Should().Equal(Enumerable.Range(51, 30).SelectMany(n => new[] { (byte)(n >> 8), (byte)n }), "the fresh block's first bytes, never the wiped rest of the old one");
+    }
+
+    [Fact]
+    public void A_block_of_the_platform_generator_never_serves_the_same_bytes_twice_across_its_refills()
     {
         var block = new RandomBlock(256);
         var served = new HashSet<string>(StringComparer.Ordinal);
 
-        // 1,000 draws of 32 bytes: the block refills 125 times.
         for (var i = 0; i < 1_000; i++)
         {
             var key = new byte[32];
@@ -20,36 +76,9 @@ public sealed class KeyMaterialRandomTests
     }
 
     [Fact]
-    public void Bytes_handed_out_as_a_key_can_no_longer_be_read_from_the_block()
-    {
-        var block = new RandomBlock(256);
-
-        for (var i = 0; i < 40; i++)
-        {
-            var dekAndNonces = new byte[56];
-            block.Fill(dekAndNonces);
-
-            block.InMemory.IndexOf(dekAndNonces).Should().Be(-1, $"draw {i} was handed out and must be wiped from the block");
-            dekAndNonces.Should().Contain(b => b != 0, "the draw is random bytes, not the wiped block");
-        }
-    }
-
-    [Fact]
-    public void A_draw_that_does_not_fit_what_is_left_is_served_whole_from_a_fresh_block()
-    {
-        var block = new RandomBlock(100);
-        block.Fill(new byte[60]);
-
-        var next = new byte[60];
-        block.Fill(next);
-
-        next.Count(b => b == 0).Should().BeLessThan(8, "a draw is never pieced together from wiped bytes");
-    }
-
-    [Fact]
     public void A_draw_larger_than_the_block_is_refused()
     {
-        var block = new RandomBlock(64);
+        var (block, _) = Counting(64);
 
         var act = () => block.Fill(new byte[65]);
 
@@ -57,17 +86,29 @@ public sealed class KeyMaterialRandomTests
     }
 
     [Fact]
-    public async Task Threads_drawing_at_once_never_receive_the_same_bytes()
+    public void Threads_drawing_at_the_same_moment_never_receive_the_same_bytes()
     {
-        var draws = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
-            Enumerable.Range(0, 500).Select(_ =>
+        const int threads = 4;
+        var draws = new List<string>[threads];
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var mine = new List<string>();
+            start.SignalAndWait();
+            for (var i = 0; i < 2_000; i++)
             {
                 var key = new byte[32];
                 KeyMaterialRandom.Fill(key);
-                return Convert.ToHexString(key);
-            }).ToList())));
+                mine.Add(Convert.ToHexString(key));
+            }
 
-        draws.SelectMany(d => d).Should().OnlyHaveUniqueItems();
+            draws[t] = mine;
+        })).ToList();
+
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        draws.SelectMany(d => d).Should().HaveCount(threads * 2_000).And.OnlyHaveUniqueItems();
     }
 
     [Fact]
