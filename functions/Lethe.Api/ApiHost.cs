@@ -309,6 +309,7 @@ public static partial class ApiHost
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();
+        app.MapRetentionEndpoints();
         app.MapCertificateKeyEndpoints();
     }
 

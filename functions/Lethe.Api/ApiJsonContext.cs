@@ -43,6 +43,7 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(RequestAuditDetails))]
 [JsonSerializable(typeof(DownloadAuditDetails))]
 [JsonSerializable(typeof(AuditExportBody))]
+[JsonSerializable(typeof(RetentionRunPage))]
 [JsonSerializable(typeof(AuditExportDetails))]
 [JsonSerializable(typeof(RestoreAuditDetails))]
 [JsonSerializable(typeof(ItemRestoreAuditDetails))]

@@ -23,9 +23,17 @@ public static class Handlers
     public const string ExportPackage = "export-package";
     public const string ExportComplete = "export-complete";
     public const string ExportRecordFailure = "export-record-failure";
+    public const string RetentionBegin = "retention-begin";
+    public const string RetentionSelectPage = "retention-select-page";
+    public const string RetentionPurgePage = "retention-purge-page";
+    public const string RetentionCertify = "retention-certify";
+    public const string RetentionComplete = "retention-complete";
+    public const string RetentionRecordFailure = "retention-record-failure";
+    public const string RetentionHandOver = "retention-hand-over";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
+    public const string RetentionSchedule = "retention-schedule";
 
     /// <summary>The Task states' handlers of workflows/deletion.asl.json.</summary>
     public static IReadOnlyList<string> Deletion { get; } =
@@ -37,10 +45,17 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/export.asl.json.</summary>
     public static IReadOnlyList<string> Export { get; } = [ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure];
 
-    /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep).</summary>
-    public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep];
+    /// <summary>The Task states' handlers of workflows/retention-sweep.asl.json.</summary>
+    public static IReadOnlyList<string> RetentionSweep { get; } =
+        [RetentionBegin, RetentionSelectPage, RetentionPurgePage, RetentionCertify, RetentionComplete, RetentionRecordFailure, RetentionHandOver];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. JobSupport];
+    /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
+    public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
+
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. JobSupport];
+
+    /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)
@@ -77,6 +92,11 @@ public static class Variables
         ArgumentNullException.ThrowIfNull(workflow);
         return $"LETHE_WORKFLOW_{workflow.ToUpperInvariant().Replace('-', '_')}";
     }
+
+    /// <summary>
+    /// Seconds a subject must have gone unwritten before a retention sweep shreds its KEK (default 600: longer than any index lag).
+    /// </summary>
+    public const string ShredQuietSeconds = "LETHE_SHRED_QUIET_SECONDS";
 
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";

@@ -8,6 +8,7 @@ using Lethe.Domain.Errors;
 using Lethe.Functions.Audit;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Exports;
+using Lethe.Domain.Retention;
 using Lethe.Functions.Jobs;
 using Lethe.Functions.Platform;
 using Lethe.Lambda.Runtime;
@@ -57,9 +58,18 @@ public static class FunctionCatalog
         registry.Add(Handlers.ExportPackage, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Package));
         registry.Add(Handlers.ExportComplete, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Complete));
         registry.Add(Handlers.ExportRecordFailure, () => new RecordFailureHandler(export.Value.RecordFailure));
+        var retention = new Lazy<RetentionSteps>(() => workflows.Retention);
+        registry.Add(Handlers.RetentionBegin, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Begin));
+        registry.Add(Handlers.RetentionSelectPage, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.SelectPage));
+        registry.Add(Handlers.RetentionPurgePage, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.PurgePage));
+        registry.Add(Handlers.RetentionCertify, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Certify));
+        registry.Add(Handlers.RetentionComplete, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Complete));
+        registry.Add(Handlers.RetentionHandOver, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.HandOver));
+        registry.Add(Handlers.RetentionRecordFailure, () => new RecordFailureHandler(retention.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));
+        registry.Add(Handlers.RetentionSchedule, () => new RetentionScheduleHandler(workflows));
         return registry;
     }
 }

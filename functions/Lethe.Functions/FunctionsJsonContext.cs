@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Exports;
+using Lethe.Domain.Retention;
 using Lethe.Functions.Audit;
 using Lethe.Functions.Jobs;
 using Lethe.Functions.Platform;
@@ -16,10 +17,12 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(AuditAnchorResult))]
 [JsonSerializable(typeof(ErasureState))]
 [JsonSerializable(typeof(ExportState))]
+[JsonSerializable(typeof(RetentionSweepState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]
 [JsonSerializable(typeof(ReconcileResult))]
 [JsonSerializable(typeof(SweepSummary))]
+[JsonSerializable(typeof(RetentionScheduleResult))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class FunctionsJsonContext : JsonSerializerContext;

@@ -69,7 +69,7 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
     }
 
     [Fact]
-    public void Only_the_purge_steps_may_delete_object_versions_and_only_the_shred_step_may_delete_keys()
+    public void Only_the_purge_steps_may_delete_object_versions_and_only_the_shred_steps_may_delete_keys()
     {
         var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
@@ -77,12 +77,13 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
 
         var versionDeleters = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Contains("s3:DeleteObjectVersion")).Select(s => s.Policy).ToHashSet();
         // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps).
-        versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
+        versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
             || p.Contains("ExportPackage", StringComparison.Ordinal));
-        versionDeleters.Should().HaveCount(3);
+        versionDeleters.Should().HaveCount(4);
         var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
             && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
-        keyDeleters.Should().ContainSingle().Which.Should().Contain("ErasureShred");
+        // The erasure's shred, and the retention purge page's for a subject with nothing left.
+        keyDeleters.Should().HaveCount(2).And.Contain(p => p.Contains("ErasureShred", StringComparison.Ordinal)).And.Contain(p => p.Contains("RetentionPurgePage", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -96,9 +97,9 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         var writers = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a is "s3:PutObject" or "s3:PutObject*")).Select(s => s.Policy).ToHashSet();
         writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
         statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
-            .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
+            .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
                 || p.Contains("ExportPackage", StringComparison.Ordinal))
-            .And.HaveCount(3, "an export is a copy of the person's data: the erasure purge removes it, and the package step a volume it finished after that purge");
+            .And.HaveCount(4, "an export is a copy of the person's data: the erasure purge removes it, and the package step a volume it finished after that purge");
     }
 
     [Fact]

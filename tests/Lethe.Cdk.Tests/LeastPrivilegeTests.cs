@@ -41,6 +41,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             .. ForeignKeys,
             "states:StartExecution deletion", "states:StopExecution deletion", "states:DescribeExecution deletion",
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
+            "states:StartExecution retention-sweep", "states:StopExecution retention-sweep", "states:DescribeExecution retention-sweep",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
             "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
@@ -77,16 +78,36 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Tenants",
             "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
+            "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
         ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests"],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
+        // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
+        ["RetentionSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep"],
         ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
         ["ExportCollect"] = ["dynamodb:Query Inventory"],
         ["ExportComplete"] = ["dynamodb:GetItem Tenants"],
         ["ExportRecordFailure"] = [],
+        ["RetentionBegin"] = ["dynamodb:GetItem Tenants"],
+        ["RetentionSelectPage"] = ["dynamodb:Query Inventory", "dynamodb:GetItem Tenants", "dynamodb:PutItem Manifests"],
+        // The erasure's purge moves, plus deferral, the leftover check and the shred of a subject with nothing left.
+        ["RetentionPurgePage"] =
+        [
+            .. Purge, "dynamodb:PutItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:GetItem Manifests", "dynamodb:GetItem Jobs",
+            "dynamodb:GetItem Keys", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
+        ],
+        ["RetentionCertify"] =
+        [
+            "dynamodb:GetItem Audit", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey", "kms:DescribeKey PlatformKey",
+            "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
+            "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
+        ],
+        ["RetentionComplete"] = ["dynamodb:DeleteItem Jobs", "dynamodb:Query Manifests", "dynamodb:DeleteItem Manifests"],
+        ["RetentionHandOver"] = ["states:StartExecution retention-sweep"],
+        ["RetentionRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
     };
 
     /// <summary>Functions outside the workflows: each its own list, without the workflow base.</summary>
@@ -143,7 +164,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

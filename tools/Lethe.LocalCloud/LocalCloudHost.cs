@@ -230,6 +230,8 @@ public sealed class LocalCloudHost : IAsyncDisposable
             ["LETHE_STAGE"] = "local",
             ["LETHE_RESOURCE_PREFIX"] = _options.ResourcePrefix,
             ["LETHE_TIME_SCALE"] = _options.TimeScale.ToString(CultureInfo.InvariantCulture),
+            // moto updates an index in the write that changes its item: no index lag for a retention shred to wait out.
+            [Lethe.Catalog.Variables.ShredQuietSeconds] = "0",
         };
         Environment = environment;
     }
@@ -269,6 +271,15 @@ public sealed class LocalCloudHost : IAsyncDisposable
         // What the status-change rule does in AWS: every job follows its execution (a stop, a failure) within a second or so.
         _eventSources.Add(EventSources.PeriodicInvoker.Start(
             Handlers.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));
+        if (_options.RunDailySchedules)
+        {
+            // What EventBridge's daily rules do in AWS, on the scaled interval (tests leave these off and invoke them on demand).
+            foreach (var daily in new[] { Handlers.SoftDeleteSweep, Handlers.RetentionSchedule })
+            {
+                _eventSources.Add(EventSources.PeriodicInvoker.Start(
+                    daily, "{}"u8.ToArray(), _options.DailyScheduleInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Schedules")));
+            }
+        }
     }
 
     private sealed class DisposableClients(params IDisposable[] clients) : IAsyncDisposable

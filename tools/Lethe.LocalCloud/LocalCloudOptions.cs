@@ -33,6 +33,18 @@ public sealed class LocalCloudOptions
 
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Fires the daily schedules (the soft-delete sweep and the retention schedule) every day divided by <see cref="TimeScale"/>
+    /// (at least every <see cref="MinimumScheduleInterval"/>), as EventBridge does in AWS: on under <c>./lethe up</c>, off in tests,
+    /// which start them on demand.
+    /// </summary>
+    public bool RunDailySchedules { get; set; }
+
+    public static readonly TimeSpan MinimumScheduleInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the daily schedules fire locally.</summary>
+    public TimeSpan DailyScheduleInterval => TimeSpan.FromTicks(Math.Max(MinimumScheduleInterval.Ticks, TimeSpan.FromDays(1).Ticks / Math.Max(1, TimeScale)));
+
     public void Validate()
     {
         if (GatewayPort is < 0 or > 65535)

@@ -139,6 +139,20 @@ public abstract partial class AslWorkflow : Construct
     /// </summary>
     protected void GrantErasureLock(Function function, params string[] actions) => GrantTable(function, Table(ResourceCatalog.Jobs), actions);
 
+    /// <summary>
+    /// What a purge does to stored objects: lists a key's versions and deletes every one, in the data bucket and the exports
+    /// bucket (export volumes are inventory items of their subject too).
+    /// </summary>
+    protected void GrantObjectPurge(Function function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        foreach (var bucket in new[] { Bucket(ResourceCatalog.Data), Bucket(ResourceCatalog.Exports) })
+        {
+            function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [bucket.BucketArn] }));
+            function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [bucket.ArnForObjects("*")] }));
+        }
+    }
+
     // Tenant keys are used through their own key policies (TenantKeyPolicy names this stage's shred and package roles), never
     // through IAM: no function holds a kms action on key/*.
 
@@ -154,6 +168,12 @@ public abstract partial class AslWorkflow : Construct
         foreach (var table in ResourceCatalog.Tables)
         {
             variables[table.NameVariable] = state.Tables[table.LogicalName].TableName;
+        }
+
+        // Every workflow's ARN (fixed names, so no dependency cycle): the reconciler and the daily schedule start jobs of any type.
+        foreach (var workflow in Handlers.Workflows)
+        {
+            variables[Variables.Workflow(workflow)] = ArnOf(state.Stage, workflow);
         }
 
         foreach (var bucket in buckets)

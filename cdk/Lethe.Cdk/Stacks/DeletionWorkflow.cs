@@ -97,11 +97,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                 }
 
                 // Stored files, and the export volumes made of them (inventory items of the subject too).
-                foreach (var bucket in new[] { Bucket(ResourceCatalog.Data), Bucket(ResourceCatalog.Exports) })
-                {
-                    target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [bucket.BucketArn] }));
-                    target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [bucket.ArnForObjects("*")] }));
-                }
+                GrantObjectPurge(target);
 
                 break;
             case Handlers.ErasureShred:

@@ -56,6 +56,7 @@ public sealed class StatelessStack : Stack
                 [ResourceCatalog.Certificates.NameVariable] = state.Buckets[ResourceCatalog.Certificates.LogicalName].BucketName,
                 [Variables.Workflow("deletion")] = AslWorkflow.ArnOf(state.Stage, "deletion"),
                 [Variables.Workflow("export")] = AslWorkflow.ArnOf(state.Stage, "export"),
+                [Variables.Workflow("retention-sweep")] = AslWorkflow.ArnOf(state.Stage, "retention-sweep"),
                 [ResourceCatalog.Exports.NameVariable] = state.Buckets[ResourceCatalog.Exports.LogicalName].BucketName,
             },
             layers: [LayerVersion.FromLayerVersionArn(this, "WebAdapterLayer", settings.WebAdapterLayerArn)]);
@@ -143,8 +144,11 @@ public sealed class StatelessStack : Stack
         Function WorkflowFunction(string name, string description, string handler, Dictionary<string, string> environment) =>
             LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment);
         Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
-        Deletion = new DeletionWorkflow(this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn]);
+        RetentionSweep = new RetentionSweepWorkflow(this, "RetentionSweep", state, Path.Combine(settings.WorkflowsFolder, "retention-sweep.asl.json"), WorkflowFunction);
+        Deletion = new DeletionWorkflow(
+            this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn, RetentionSweep.StateMachineArn]);
         Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step and the package step through each key's own policy (TenantKeyPolicy),
@@ -168,6 +172,7 @@ public sealed class StatelessStack : Stack
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
         Export.GrantExecutions(Api);
+        RetentionSweep.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
 
@@ -184,6 +189,8 @@ public sealed class StatelessStack : Stack
     public DeletionWorkflow Deletion { get; }
 
     public ExportWorkflow Export { get; }
+
+    public RetentionSweepWorkflow RetentionSweep { get; }
 
     public Function AuditChainer { get; }
 

@@ -120,5 +120,7 @@ public static class ApiComposition
         services.AddSingleton(sp => new RequestService(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<IHoldCheck>(),
             sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Domain.Retention.RetentionSweepRequests(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
     }
 }

@@ -32,9 +32,9 @@ public static partial class RequestEndpoints
         requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("GetCertificate").WithSummary("The signed deletion certificate; 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status409Conflict);
+            .WithName("GetCertificate").WithSummary("The signed deletion certificate (or a retention run's retention certificate); 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("ListCertificates").WithSummary("The deletion certificate and the supplemental backup-scrub one.").Produces<CertificateList>();
+            .WithName("ListCertificates").WithSummary("The deletion certificate and the supplemental backup-scrub one (a retention run: its retention certificate).").Produces<CertificateList>();
         // Who may download depends on what: a subject's export (the subject, admins) or an audit export (auditors, admins).
         requests.MapGet("/{requestId}/download", DownloadAsync).RequireTenantAccess(Capability.ReadRequests)
             .WithName("DownloadExport").WithSummary("Redirects (302) to the export volume ?part=N through a URL valid 5 minutes; every download is audited.")
@@ -130,7 +130,7 @@ public static partial class RequestEndpoints
 
         if (type is not null && JobTypes.Parse(type) is null)
         {
-            errors["type"] = ["deletion, export or audit-export."];
+            errors["type"] = ["deletion, export, audit-export or retention-sweep."];
         }
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))

@@ -34,9 +34,10 @@ public sealed partial class DynamoJobStore
             } });
         }
 
-        // A deletion takes the subject's erasure lock; an export of a subject checks it in the same transaction (API.md: an export
-        // requested during an erasure is refused with 409). The lock action is always last.
-        if (job.Type == JobType.Deletion)
+        // A deletion takes the subject's erasure lock (a retention sweep its tenant's sweep lock, under the tenant-wide subject);
+        // an export of a subject checks it in the same transaction (API.md: an export requested during an erasure is refused with
+        // 409). The lock action is always last.
+        if (JobTypes.Locks(job.Type))
         {
             var lockItem = DynamoKeys.Of(job.TenantId, LockKey(job.SubjectRef));
             lockItem["jobId"] = new() { S = job.Id };
@@ -74,7 +75,7 @@ public sealed partial class DynamoJobStore
                     }
                 }
 
-                if (job.Type is JobType.Deletion or JobType.Export && Failed(reasons, items.Count - 1)
+                if ((JobTypes.Locks(job.Type) || job.Type == JobType.Export) && Failed(reasons, items.Count - 1)
                     && await OpenErasureAsync(job.TenantId, job.SubjectRef, cancellationToken) is { } open)
                 {
                     return new ErasureAlreadyOpen(open);

@@ -148,8 +148,25 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
     public async Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
         await GetAsync(tenantId, LockKey(subjectRef), cancellationToken) is { } item ? item["jobId"].S : null;
 
-    public async Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
+    public async Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, IReadOnlyList<string> fromPhases, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(fromPhases);
+        if (fromPhases.Count == 0)
+        {
+            return false;
+        }
+
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":current"] = new() { N = current.ToString(CultureInfo.InvariantCulture) },
+            [":next"] = new() { N = (current + 1).ToString(CultureInfo.InvariantCulture) },
+            [":running"] = new() { S = JobStatuses.Name(JobStatus.Running) },
+        };
+        for (var i = 0; i < fromPhases.Count; i++)
+        {
+            values[$":phase{i}"] = new() { S = fromPhases[i] };
+        }
+
         try
         {
             await dynamo.UpdateItemAsync(new UpdateItemRequest
@@ -157,16 +174,9 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
                 TableName = jobsTable,
                 Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
                 UpdateExpression = "SET execution = :next REMOVE executionArn",
-                ConditionExpression = "execution = :current AND #status = :running AND #phase IN (:softDelete, :purge)",
+                ConditionExpression = $"execution = :current AND #status = :running AND #phase IN ({string.Join(", ", fromPhases.Select((_, i) => $":phase{i}"))})",
                 ExpressionAttributeNames = new() { ["#status"] = "status", ["#phase"] = "phase" },
-                ExpressionAttributeValues = new()
-                {
-                    [":current"] = new() { N = current.ToString(CultureInfo.InvariantCulture) },
-                    [":next"] = new() { N = (current + 1).ToString(CultureInfo.InvariantCulture) },
-                    [":running"] = new() { S = JobStatuses.Name(JobStatus.Running) },
-                    [":softDelete"] = new() { S = JobPhases.SoftDelete },
-                    [":purge"] = new() { S = JobPhases.Purge },
-                },
+                ExpressionAttributeValues = values,
             }, cancellationToken);
             return true;
         }

@@ -15,7 +15,7 @@ namespace Lethe.Aws.Keys;
 /// <see cref="KekCache"/>. Deleting the item is crypto-shredding. The tenant's subject-ref key is kept the same way
 /// (<c>SUBJECTREFKEY</c>, context {tenant, purpose: subject-ref}).
 /// </summary>
-public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder
+public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder, Lethe.Domain.Retention.IRetentionKeyShredder
 {
     private readonly IAmazonKeyManagementService _kms;
     private readonly IAmazonDynamoDB _dynamo;
@@ -85,6 +85,52 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
                 new TransactWriteItem { Put = new Put { TableName = _table, Item = Tombstone(tenantId, subjectRef, kekId) } },
             ],
         }, cancellationToken);
+        _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
+        return kekId;
+    }
+
+    public async Task<string?> ShredIfQuietAsync(string tenantId, string subjectRef, DateTimeOffset quietSince, CancellationToken cancellationToken)
+    {
+        var current = await GetItemAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken);
+        if (current is null)
+        {
+            return null;
+        }
+
+        var kekId = current["kekId"].S;
+        var since = new AttributeValue { S = Records.DynamoSubjectDirectory.Time(quietSince) };
+        try
+        {
+            await _dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+            {
+                TransactItems =
+                [
+                    new TransactWriteItem { Delete = new Delete
+                    {
+                        TableName = _table,
+                        Key = Key(tenantId, SubjectKey(subjectRef).SortKey),
+                        ConditionExpression = "kekId = :kekId",
+                        ExpressionAttributeValues = new() { [":kekId"] = new() { S = kekId } },
+                    } },
+                    new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, PendingKey(subjectRef).SortKey) } },
+                    // Nothing written for the subject since quietSince (every record write stamps the entry in its own
+                    // transaction): a write the subject index may not show yet keeps the key.
+                    new TransactWriteItem { Delete = new Delete
+                    {
+                        TableName = _table,
+                        Key = Key(tenantId, Records.DynamoSubjectDirectory.SortKey(subjectRef)),
+                        ConditionExpression = "attribute_not_exists(pk) OR lastWriteAt < :since OR (attribute_not_exists(lastWriteAt) AND firstSeenAt < :since)",
+                        ExpressionAttributeValues = new() { [":since"] = since },
+                    } },
+                    new TransactWriteItem { Put = new Put { TableName = _table, Item = Tombstone(tenantId, subjectRef, kekId) } },
+                ],
+            }, cancellationToken);
+        }
+        catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code == "ConditionalCheckFailed") == true)
+        {
+            return null;
+        }
+
         _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
         return kekId;
     }

@@ -13,17 +13,23 @@ public static class DynamoSubjectDirectory
 {
     public static string SortKey(string subjectRef) => $"SUBJECT#{subjectRef}";
 
-    /// <summary>The transaction action that records the subject once: a later write keeps the first sealed id and time.</summary>
+    /// <summary>How the directory writes its times (sortable text, as conditions compare them).</summary>
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The transaction action that records the subject once (a later write keeps the first sealed id and time) and stamps
+    /// every write's time: a retention shred refuses to delete the KEK of a subject written to since its quiet period began.
+    /// </summary>
     public static Update Register(string keysTable, string tenantId, string subjectRef, byte[] sealedSubjectId, DateTimeOffset at) => new()
     {
         TableName = keysTable,
         Key = DynamoKeys.Of(tenantId, SortKey(subjectRef)),
-        UpdateExpression = "SET subjectRef = :ref, sealedSubjectId = if_not_exists(sealedSubjectId, :sealed), firstSeenAt = if_not_exists(firstSeenAt, :at)",
+        UpdateExpression = "SET subjectRef = :ref, sealedSubjectId = if_not_exists(sealedSubjectId, :sealed), firstSeenAt = if_not_exists(firstSeenAt, :at), lastWriteAt = :at",
         ExpressionAttributeValues = new()
         {
             [":ref"] = new() { S = subjectRef },
             [":sealed"] = new() { B = new MemoryStream(sealedSubjectId) },
-            [":at"] = new() { S = at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) },
+            [":at"] = new() { S = Time(at) },
         },
     };
 }

@@ -84,6 +84,13 @@ public static class DeletionCertificate
             ["auditHead"] = new JsonObject { ["seq"] = facts.AuditHead.Seq, ["hash"] = facts.AuditHead.Hash },
             ["signingKeyId"] = facts.SigningKeyId,
         };
+        return Canonical(body);
+    }
+
+    /// <summary>The RFC 8785 bytes of a certificate body, refused when KMS could not sign them as one RAW message.</summary>
+    internal static byte[] Canonical(JsonObject body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
         using var document = JsonDocument.Parse(body.ToJsonString());
         var payload = CanonicalJson.SerializeToUtf8(document.RootElement);
         if (payload.Length > MaxPayloadBytes)
@@ -94,7 +101,8 @@ public static class DeletionCertificate
         return payload;
     }
 
-    private static JsonObject Categories(IReadOnlyDictionary<string, long> byCategory)
+    /// <summary>Counts per category, the largest <see cref="MaxCategories"/> named and the rest summed under <c>other</c>.</summary>
+    internal static JsonObject Categories(IReadOnlyDictionary<string, long> byCategory)
     {
         var ordered = byCategory.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
         var named = ordered.Take(MaxCategories).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
@@ -107,7 +115,7 @@ public static class DeletionCertificate
         return ToObject(named);
     }
 
-    private static JsonObject ToObject(IReadOnlyDictionary<string, long> values)
+    internal static JsonObject ToObject(IReadOnlyDictionary<string, long> values)
     {
         var result = new JsonObject();
         foreach (var (key, value) in values.OrderBy(v => v.Key, StringComparer.Ordinal))

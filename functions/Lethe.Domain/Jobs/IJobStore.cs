@@ -101,10 +101,11 @@ public interface IJobStore
     Task<bool> RecordVolumeAsync(string tenantId, string jobId, ExportVolumeRecord volume, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Raises the execution number from <paramref name="current"/> to current+1 (a hand-over of a running erasure's soft-delete
-    /// or purge loop); false if another writer did, or the job is no longer running in those phases (paused by a hold, cancelled).
+    /// Raises the execution number from <paramref name="current"/> to current+1 (a hand-over of a running job's page loop, in one
+    /// of <paramref name="fromPhases"/>: its workflow's hand-over phases); false if another writer did, or the job is no longer
+    /// running in those phases (paused by a hold, cancelled).
     /// </summary>
-    Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken);
+    Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, IReadOnlyList<string> fromPhases, CancellationToken cancellationToken);
 
     Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken);
 

@@ -9,6 +9,7 @@ public enum JobType
     Deletion,
     Export,
     AuditExport,
+    RetentionSweep,
 }
 
 public static class JobTypes
@@ -18,6 +19,7 @@ public static class JobTypes
         JobType.Deletion => "deletion",
         JobType.Export => "export",
         JobType.AuditExport => "audit-export",
+        JobType.RetentionSweep => "retention-sweep",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -26,11 +28,23 @@ public static class JobTypes
         "deletion" => JobType.Deletion,
         "export" => JobType.Export,
         "audit-export" => JobType.AuditExport,
+        "retention-sweep" => JobType.RetentionSweep,
         _ => null,
     };
 
     /// <summary>The workflow (workflows/{name}.asl.json) that runs a job of this type: audit exports share the export machinery.</summary>
-    public static string Workflow(JobType type) => type == JobType.Deletion ? "deletion" : "export";
+    public static string Workflow(JobType type) => type switch
+    {
+        JobType.Deletion => "deletion",
+        JobType.RetentionSweep => "retention-sweep",
+        _ => "export",
+    };
+
+    /// <summary>
+    /// Jobs that hold a lock while open (in the same writes that open and close them): an erasure its subject's, a retention
+    /// sweep its tenant's (under the tenant-wide subject ref), so two never run at once.
+    /// </summary>
+    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep;
 
     /// <summary>Jobs that end in a download.</summary>
     public static bool IsExport(JobType type) => type is JobType.Export or JobType.AuditExport;

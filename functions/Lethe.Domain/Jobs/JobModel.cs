@@ -17,6 +17,9 @@ public static class JobPhases
     public const string Notify = "notify";
     public const string Collect = "collect";
     public const string Package = "package";
+
+    /// <summary>A retention sweep's page loop over the due items.</summary>
+    public const string Sweep = "sweep";
     public const string Done = "done";
 
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
@@ -126,7 +129,9 @@ public sealed record Job
         $"job_{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
 
     /// <summary>Progress of the current phase (API.md <c>progress</c>).</summary>
-    public JobProgress Progress => Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
+    public JobProgress Progress => Type == JobType.RetentionSweep
+        ? new JobProgress(Counts.Total, Counts.Purged + Counts.Held, Counts.Failed)
+        : Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
         JobPhases.SoftDelete or JobPhases.RecoveryWindow => new JobProgress(Counts.Total, Counts.SoftDeleted, 0),

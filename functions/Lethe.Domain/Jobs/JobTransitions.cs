@@ -51,23 +51,23 @@ public static class JobTransitions
             Phase = JobPhases.Done,
             CompletedAt = at,
             DownloadExpiresAt = downloadExpiresAt,
-            ReleaseErasureLock = type == JobType.Deletion,
+            ReleaseErasureLock = JobTypes.Locks(type),
         };
 
     /// <summary>An open job ends failed with the reason; an erasure's lock ends with it.</summary>
     public static JobUpdate Fail(JobType type, string message, DateTimeOffset at) =>
-        new(Open, at) { Status = JobStatus.Failed, Error = new JobError("-", message, at), ReleaseErasureLock = type == JobType.Deletion };
+        new(Open, at) { Status = JobStatus.Failed, Error = new JobError("-", message, at), ReleaseErasureLock = JobTypes.Locks(type) };
 
     /// <summary>
     /// An open job is cancelled: through the API (<paramref name="whenPhase"/> limits an erasure to the phases before its purge),
     /// or because its execution was stopped where a cancel was allowed.
     /// </summary>
     public static JobUpdate Cancel(JobType type, IReadOnlyList<string>? whenPhase, DateTimeOffset at) =>
-        new(Open, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = type == JobType.Deletion };
+        new(Open, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = JobTypes.Locks(type) };
 
     /// <summary>A failed job runs again because its execution was redriven (in the console); an erasure takes its lock again.</summary>
     public static JobUpdate Redrive(JobType type, DateTimeOffset at) =>
-        new([JobStatus.Failed], at) { Status = JobStatus.Running, AcquireErasureLock = type == JobType.Deletion };
+        new([JobStatus.Failed], at) { Status = JobStatus.Running, AcquireErasureLock = JobTypes.Locks(type) };
 
     /// <summary>
     /// A failed erasure is retried in <c>{jobId}-{n+1}</c>: from its purge when it had reached it (its outcome counted again),

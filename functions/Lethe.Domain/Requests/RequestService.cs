@@ -111,7 +111,10 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         return await StartAsync(created is JobCreated stored ? stored.Job : job, cancellationToken);
     }
 
-    public const string AuditExportSubject = "-";
+    /// <summary>The subject ref of jobs that name no subject (audit exports, retention sweeps): no subject token ever sees them.</summary>
+    public const string TenantWideSubject = "-";
+
+    public const string AuditExportSubject = TenantWideSubject;
 
     /// <summary>Starts the job's current execution; a failure leaves the job queued for reconciliation.</summary>
     public async Task<Job> StartAsync(Job job, CancellationToken cancellationToken)

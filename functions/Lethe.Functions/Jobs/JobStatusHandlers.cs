@@ -73,9 +73,7 @@ public sealed class SoftDeleteSweepHandler(WorkflowComposition composition)
 {
     protected override async Task<SweepSummary> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
     {
-        var ids = input.ValueKind == JsonValueKind.Object && input.TryGetProperty("tenantIds", out var chosen) && chosen.ValueKind == JsonValueKind.Array
-            ? chosen.EnumerateArray().Select(e => e.GetString()).Where(TenantId.IsWellFormed).Select(id => id!).ToList()
-            : await composition.Tenants.ListIdsAsync(cancellationToken);
+        var ids = await ScheduledTenants.IdsAsync(input, composition, cancellationToken);
         var results = new List<Domain.Erasure.SweepResult>();
         foreach (var tenant in ids)
         {
@@ -84,4 +82,40 @@ public sealed class SoftDeleteSweepHandler(WorkflowComposition composition)
 
         return new SweepSummary(ids.Count, results.Sum(r => r.Purged), results.Sum(r => r.Held), results.Sum(r => r.Failed));
     }
+}
+
+/// <summary>What the daily retention schedule did: the tenants it looked at and the sweeps it started.</summary>
+public sealed record RetentionScheduleResult(int Tenants, int Started);
+
+/// <summary>
+/// The daily retention schedule (EventBridge in AWS; the local cloud fires it on the scaled interval under <c>./lethe up</c>, tests
+/// invoke it on demand): starts a retention sweep (workflows/retention-sweep.asl.json) for every active tenant that has none
+/// running. Input: the schedule event, or <c>{"tenantIds":[…]}</c>.
+/// </summary>
+public sealed class RetentionScheduleHandler(WorkflowComposition composition)
+    : LambdaHandler<JsonElement, RetentionScheduleResult>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.RetentionScheduleResult)
+{
+    protected override async Task<RetentionScheduleResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var ids = await ScheduledTenants.IdsAsync(input, composition, cancellationToken);
+        var tenants = new List<Domain.Tenancy.Tenant>();
+        foreach (var id in ids)
+        {
+            if (await composition.Tenants.FindAsync(id, cancellationToken) is { } tenant)
+            {
+                tenants.Add(tenant);
+            }
+        }
+
+        return new RetentionScheduleResult(tenants.Count, await composition.RetentionSweeps.SubmitForEachAsync(tenants, cancellationToken));
+    }
+}
+
+/// <summary>The tenants a daily schedule runs for: those an on-demand call names (<c>{"tenantIds":[…]}</c>), else every tenant.</summary>
+internal static class ScheduledTenants
+{
+    public static async Task<IReadOnlyList<string>> IdsAsync(JsonElement input, WorkflowComposition composition, CancellationToken cancellationToken) =>
+        input.ValueKind == JsonValueKind.Object && input.TryGetProperty("tenantIds", out var chosen) && chosen.ValueKind == JsonValueKind.Array
+            ? chosen.EnumerateArray().Select(e => e.GetString()).Where(TenantId.IsWellFormed).Select(id => id!).ToList()
+            : await composition.Tenants.ListIdsAsync(cancellationToken);
 }

@@ -15,6 +15,8 @@ using Lethe.Domain.Exports;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
 using Lethe.Domain.Records;
+using Lethe.Domain.Retention;
+using Lethe.Aws.Retention;
 
 namespace Lethe.Functions.Jobs;
 
@@ -38,9 +40,28 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public JobReconciler Reconciler => _built.Value.Reconciler;
 
+    public RetentionSteps Retention => _built.Value.Retention;
+
+    public RetentionSweepRequests RetentionSweeps => _built.Value.RetentionSweeps;
+
     public SoftDeleteSweep Sweep => _built.Value.Sweep;
 
-    private sealed record Built(AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+    private sealed record Built(
+        AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+
+    /// <summary>The retention shred's quiet period from <see cref="Variables.ShredQuietSeconds"/> (0–86,400; default 600).</summary>
+    public static TimeSpan ShredQuietPeriodFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(Variables.ShredQuietSeconds);
+        if (string.IsNullOrEmpty(text))
+        {
+            return RetentionSweepWorkflow.DefaultShredQuietPeriod;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 86_400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new InvalidOperationException($"{Variables.ShredQuietSeconds} must be a whole number of seconds from 0 to 86400, not '{text}'.");
+    }
 
     public static ExportLimits LimitsFromEnvironment()
     {
@@ -112,9 +133,28 @@ public sealed class WorkflowComposition(TimeProvider clock)
             LimitsFromEnvironment(),
             clock);
 
-        var reconciler = new JobReconciler(jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition]);
+        var retention = new RetentionPorts(
+            jobs,
+            new DynamoRetentionInventory(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Jobs), shared.Tenants),
+            inventory,
+            erasure.Manifests,
+            purger,
+            shared.Keys,
+            holds,
+            shared.Journal,
+            chain,
+            erasure.Signer,
+            erasure.Certificates,
+            shared.Tenants,
+            clock)
+        {
+            ShredQuietPeriod = ShredQuietPeriodFromEnvironment(),
+        };
+
+        var reconciler = new JobReconciler(
+            jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition]);
         return new Built(
-            shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), reconciler,
+            shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock), reconciler,
             new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }

@@ -19,12 +19,12 @@ public sealed class InMemoryJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(job);
         var lockKey = $"{job.TenantId}/{job.SubjectRef}";
-        if (job.Type is JobType.Deletion or JobType.Export && _locks.TryGetValue(lockKey, out var open))
+        if ((JobTypes.Locks(job.Type) || job.Type == JobType.Export) && _locks.TryGetValue(lockKey, out var open))
         {
             return Task.FromResult<JobCreation>(new ErasureAlreadyOpen(open));
         }
 
-        if (job.Type == JobType.Deletion)
+        if (JobTypes.Locks(job.Type))
         {
             _locks[lockKey] = job.Id;
         }
@@ -145,9 +145,9 @@ public sealed class InMemoryJobStore : IJobStore
         return Task.FromResult(true);
     }
 
-    public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, CancellationToken cancellationToken)
+    public Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, IReadOnlyList<string> fromPhases, CancellationToken cancellationToken)
     {
-        if (!_jobs.TryGetValue(jobId, out var job) || job.Execution != current || job.Status != JobStatus.Running || job.Phase is not (JobPhases.SoftDelete or JobPhases.Purge))
+        if (!_jobs.TryGetValue(jobId, out var job) || job.Execution != current || job.Status != JobStatus.Running || !fromPhases.Contains(job.Phase))
         {
             return Task.FromResult(false);
         }

@@ -160,7 +160,7 @@ public sealed class ErasureEndToEndTests : IClassFixture<LetheApiFactory>
     }
 
     /// <summary>Runs <c>lethe verify-certificate FILE --public-key PEM</c> (the real CLI) and returns its exit code and first line.</summary>
-    private static async Task<(int ExitCode, string Output)> VerifyWithCliAsync(string certificateJson, string pem)
+    internal static async Task<(int ExitCode, string Output)> VerifyWithCliAsync(string certificateJson, string pem)
     {
         var folder = Directory.CreateTempSubdirectory("lethe-verify-");
         try

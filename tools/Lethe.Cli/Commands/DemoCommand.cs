@@ -41,7 +41,7 @@ public static class DemoCommand
         using var loggers = LoggerFactory.Create(b => b.AddPowertoolsJsonConsole(o => o.Service = "lethe-demo").SetMinimumLevel(LogLevel.Error));
         var port = UpCommand.FreePort();
         Say("Starting a local cloud (moto + our gateway) and the Lethe API for this demo ...");
-        var (cloud, api) = await UpCommand.StartAsync(port, UpCommand.FreePort(), 1, root, loggers, cancellationToken);
+        var (cloud, api) = await UpCommand.StartAsync(port, UpCommand.FreePort(), 1, root, loggers, cancellationToken, runDailySchedules: false);
         await using (cloud)
         await using (api)
         {

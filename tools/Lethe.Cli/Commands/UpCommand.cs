@@ -92,14 +92,17 @@ public static class UpCommand
     }
 
     /// <summary>The local cloud and the API on the given ports (shared by <c>up</c> and a self-started <c>demo</c>).</summary>
+    /// <param name="runDailySchedules">Fire the daily schedules on the scaled interval (<c>up</c>); a demo's own cloud runs none, so
+    /// nothing but the demo's steps touches its data.</param>
     public static async Task<(LocalCloudHost Cloud, WebApplication Api)> StartAsync(
-        int port, int awsPort, int timeScale, string root, ILoggerFactory loggers, CancellationToken cancellationToken)
+        int port, int awsPort, int timeScale, string root, ILoggerFactory loggers, CancellationToken cancellationToken, bool runDailySchedules = true)
     {
         var cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
         {
             GatewayPort = awsPort,
             TimeScale = timeScale,
             RepositoryRoot = root,
+            RunDailySchedules = runDailySchedules,
         }, loggers, cancellationToken);
         try
         {

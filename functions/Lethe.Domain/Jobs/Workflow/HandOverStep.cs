@@ -26,7 +26,7 @@ public sealed class HandOverStep<TState>(WorkflowDefinition workflow, IJobStore 
     public override async Task<TState> RunAsync(TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        await Jobs.AdvanceExecutionAsync(state.TenantId, state.JobId, state.Execution, cancellationToken);
+        await Jobs.AdvanceExecutionAsync(state.TenantId, state.JobId, state.Execution, Workflow.HandOverPhases, cancellationToken);
         var job = await Jobs.FindAsync(state.TenantId, state.JobId, cancellationToken);
         if (job is not { Status: JobStatus.Running } || !Workflow.Runs(job.Type) || !Workflow.HandOverPhases.Contains(job.Phase, StringComparer.Ordinal) || job.Execution != state.Execution + 1)
         {

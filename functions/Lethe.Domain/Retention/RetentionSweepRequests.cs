@@ -1,0 +1,63 @@
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Requests;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Domain.Retention;
+
+/// <summary>
+/// Starts retention sweeps: one for a tenant on request (API.md, POST …/retention/sweep), or one for each tenant from the daily
+/// schedule. One runs at a time per tenant: the job takes the tenant's sweep lock in the transaction that stores it, so a second
+/// submission while one is open gets <see cref="ErasureOpen"/> naming the open run, and nothing is stored.
+/// </summary>
+public sealed class RetentionSweepRequests(IJobStore jobs, IWorkflowStarter workflows, TimeProvider clock)
+{
+    public static readonly Audit.AuditActor Schedule = new("lethe-retention-schedule", "system");
+
+    public async Task<SubmitOutcome> SubmitAsync(Tenant tenant, string requestedBy, string role, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = Job.NewId(now),
+            TenantId = tenant.Id,
+            Type = JobType.RetentionSweep,
+            SubjectRef = RequestService.TenantWideSubject,
+            Status = JobStatus.Queued,
+            Phase = JobPhases.Validate,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RequestedBy = requestedBy,
+            RequestedByRole = role,
+        };
+        switch (await jobs.CreateAsync(job, null, cancellationToken))
+        {
+            case JobCreated created:
+                // A start that fails leaves the job queued: reconciliation starts it (same execution name, so once).
+                var arn = await workflows.StartAsync(created.Job, new WorkflowInput(created.Job.TenantId, created.Job.Id, created.Job.Execution), cancellationToken);
+                await jobs.SetExecutionArnAsync(created.Job.TenantId, created.Job.Id, created.Job.Execution, arn, cancellationToken);
+                return new Accepted(created.Job with { ExecutionArn = arn }, Replayed: false);
+            case ErasureAlreadyOpen open:
+                return new ErasureOpen(open.JobId);
+            default:
+                throw new InvalidOperationException("A retention sweep job could not be stored.");
+        }
+    }
+
+    /// <summary>The daily schedule: a sweep for each active tenant that has none open. Returns how many were started.</summary>
+    public async Task<int> SubmitForEachAsync(IEnumerable<Tenant> tenants, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenants);
+        var started = 0;
+        foreach (var tenant in tenants.Where(t => t.State == TenantState.Active))
+        {
+            if (await SubmitAsync(tenant, Schedule.Sub, Schedule.Role, cancellationToken) is Accepted)
+            {
+                started++;
+            }
+        }
+
+        return started;
+    }
+}
