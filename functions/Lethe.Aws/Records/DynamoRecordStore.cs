@@ -28,6 +28,18 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
 
     public static string SubjectPartition(string tenantId, string subjectRef) => $"TENANT#{tenantId}#SUBJECT#{subjectRef}";
 
+    /// <summary>
+    /// Places an inventory item in the <c>byExpiry</c> index: its retention date's day bucket, sharded by id, sorted by the date
+    /// (the retention sweep reads these buckets; every stored thing with a retention carries them).
+    /// </summary>
+    public static void AddExpiry(Dictionary<string, AttributeValue> item, string tenantId, string itemId, DateTimeOffset retainUntil)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        item["retainUntil"] = new() { S = Time(retainUntil) };
+        item["expiryPk"] = new() { S = Retention.DynamoRetentionInventory.DayPartition(tenantId, DateOnly.FromDateTime(retainUntil.UtcDateTime), DynamoKeys.Shard(itemId, ExpiryShards)) };
+        item["expirySk"] = new() { S = $"{Time(retainUntil)}#{itemId}" };
+    }
+
     public async Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, string kekId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -193,7 +205,6 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
     private static Dictionary<string, AttributeValue> InventoryItem(StoredRecord record)
     {
         var item = Key(record.TenantId, ItemPrefix + record.Id);
-        var shard = DynamoKeys.Shard(record.Id, ExpiryShards);
         item["itemId"] = new() { S = record.Id };
         item["kind"] = new() { S = "record" };
         item["encrypted"] = new() { BOOL = record.Encrypted };
@@ -203,7 +214,6 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         item["state"] = new() { S = ItemStates.Name(record.State) };
         item["classification"] = new() { S = record.Classification.ToString().ToLowerInvariant() };
         item["visibility"] = new() { S = record.Visibility };
-        item["retainUntil"] = new() { S = Time(record.RetainUntil) };
         item["location"] = new()
         {
             M = new Dictionary<string, AttributeValue>
@@ -224,8 +234,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         };
         item["subjectPk"] = new() { S = SubjectPartition(record.TenantId, record.SubjectRef) };
         item["subjectSk"] = new() { S = $"{Time(record.CreatedAt)}#{record.Id}" };
-        item["expiryPk"] = new() { S = $"TENANT#{record.TenantId}#EXPIRY#{record.RetainUntil.UtcDateTime:yyyy-MM-dd}#{shard}" };
-        item["expirySk"] = new() { S = $"{Time(record.RetainUntil)}#{record.Id}" };
+        AddExpiry(item, record.TenantId, record.Id, record.RetainUntil);
         return item;
     }
 

@@ -20,8 +20,10 @@ public sealed record StoredFile(string ItemId, string Bucket, string Key, string
 /// </summary>
 public sealed class S3SubjectFiles(IAmazonS3 s3, IAmazonDynamoDB dynamo, string dataBucket, string inventoryTable, TimeProvider clock)
 {
+    /// <param name="retainUntil">When the file's retention ends: the item is placed in the <c>byExpiry</c> index for the retention sweep.</param>
     public async Task<StoredFile> PutAsync(
-        string tenantId, string tenantKeyArn, string subjectRef, string itemId, string fileName, string category, byte[] content, string contentType, CancellationToken cancellationToken)
+        string tenantId, string tenantKeyArn, string subjectRef, string itemId, string fileName, string category, byte[] content, string contentType,
+        CancellationToken cancellationToken, DateTimeOffset? retainUntil = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         var key = $"{tenantId}/{subjectRef}/{itemId}/{fileName}";
@@ -57,6 +59,10 @@ public sealed class S3SubjectFiles(IAmazonS3 s3, IAmazonDynamoDB dynamo, string 
         };
         item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
         item["subjectSk"] = new() { S = $"{Timestamps.Format(now)}#{itemId}" };
+        if (retainUntil is { } until)
+        {
+            DynamoRecordStore.AddExpiry(item, tenantId, itemId, until);
+        }
         try
         {
             await dynamo.PutItemAsync(new PutItemRequest { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, cancellationToken);
