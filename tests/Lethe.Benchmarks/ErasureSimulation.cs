@@ -248,6 +248,9 @@ internal sealed class ByTheMegabyte(IErasureInventory inner) : IErasureInventory
     public Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.MarkPurgedAsync(tenantId, items, jobId, now, cancellationToken);
 
+    public Task UnhideAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, CancellationToken cancellationToken) =>
+        inner.UnhideAsync(tenantId, items, jobId, cancellationToken);
+
     public Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken) => inner.RestoreAsync(tenantId, itemId, now, cancellationToken);
 
     public Task<InventoryItem?> FindAsync(string tenantId, string itemId, CancellationToken cancellationToken) => inner.FindAsync(tenantId, itemId, cancellationToken);

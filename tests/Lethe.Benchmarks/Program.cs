@@ -26,6 +26,13 @@ if (only == "api")
     return 0;
 }
 
+if (only == "retention")
+{
+    Console.WriteLine($"Retention sweep: {RetentionBenchmark.Due:N0} due items out of {RetentionBenchmark.Items:N0}, against a raw loop (seeding takes a few minutes) ...");
+    await WriteAsync("retention.md", await RetentionBenchmark.RunAsync(root));
+    return 0;
+}
+
 if (only == "field-encryption")
 {
     // In process, one thread: no local cloud, no published binaries.

@@ -230,8 +230,9 @@ public sealed class LocalCloudHost : IAsyncDisposable
             ["LETHE_STAGE"] = "local",
             ["LETHE_RESOURCE_PREFIX"] = _options.ResourcePrefix,
             ["LETHE_TIME_SCALE"] = _options.TimeScale.ToString(CultureInfo.InvariantCulture),
-            // moto updates an index in the write that changes its item: no index lag for a retention shred to wait out.
-            [Lethe.Catalog.Variables.ShredQuietSeconds] = "0",
+            // moto updates an index in the write that changes its item: no index lag for a retention shred to wait out, only a
+            // record write whose time was taken before its KEK and sealing (well under 2 s).
+            [Lethe.Catalog.Variables.ShredQuietSeconds] = "2",
         };
         Environment = environment;
     }

@@ -176,7 +176,7 @@ public static partial class RequestEndpoints
                 return ProblemTypes.NotFound(http, "request");
             case JobChange.Conflict:
                 return ProblemTypes.Conflict(http, "not-cancellable", "Request can no longer be cancelled",
-                    job!.Type == JobType.Deletion
+                    job!.Type is JobType.Deletion or JobType.RetentionSweep
                         ? $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}: cancel is possible only until the purge starts."
                         : $"The request is {JobStatuses.Name(job.Status)}: only an open request can be cancelled.", job.Id);
             default:

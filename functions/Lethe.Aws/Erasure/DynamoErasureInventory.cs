@@ -212,6 +212,30 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         ], cancellationToken);
     }
 
+    public Task UnhideAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, CancellationToken cancellationToken) =>
+        MoveAsync(items, guard: null, item =>
+        {
+            var actions = new List<TransactWriteItem>
+            {
+                new() { Update = new Update
+                {
+                    TableName = inventoryTable,
+                    Key = ItemKey(tenantId, item.ItemId),
+                    UpdateExpression = "SET #state = :to REMOVE purgeAt, erasureJobId, softDeletedAt, purgePk, purgeSk",
+                    ConditionExpression = "#state = :from AND erasureJobId = :job",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":to"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                        [":job"] = new() { S = jobId },
+                    },
+                } },
+            };
+            AddRecordMirror(actions, tenantId, item, ItemState.Active);
+            return actions;
+        }, cancellationToken);
+
     public async Task<bool> RestoreAsync(string tenantId, string itemId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var item = await FindAsync(tenantId, itemId, cancellationToken);

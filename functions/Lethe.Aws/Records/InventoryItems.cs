@@ -26,6 +26,7 @@ public static class InventoryItems
             Text("restoredFrom"),
             Text("classification"),
             Text("visibility"),
-            Text("retainUntil") is { } retainUntil ? Timestamps.Parse(retainUntil) : null);
+            Text("retainUntil") is { } retainUntil ? Timestamps.Parse(retainUntil) : null,
+            Text("purgedBy"));
     }
 }

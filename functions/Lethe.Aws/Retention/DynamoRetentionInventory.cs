@@ -45,7 +45,8 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                 TableName = inventoryTable,
                 IndexName = ExpiryIndex,
                 KeyConditionExpression = "expiryPk = :p AND expirySk <= :due",
-                FilterExpression = "#state IN (:active, :purging)",
+                // Hidden items too: an erasure's or a single delete's may come back (restored), and must then still meet its end.
+                FilterExpression = "#state IN (:active, :purging, :hidden)",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
                 {
@@ -53,6 +54,7 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                     [":due"] = new() { S = DueBound(asOf) },
                     [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
                     [":purging"] = new() { S = ItemStates.Name(ItemState.Purging) },
+                    [":hidden"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                 },
                 ExclusiveStartKey = position.LastSortKey is null ? null : StartKey(tenantId, partition, position),
             }, limit - items.Count, cancellationToken);
@@ -85,8 +87,8 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                     TableName = inventoryTable,
                     Key = DynamoKeys.Of(tenantId, $"ITEM#{item.ItemId}"),
                     UpdateExpression = "SET expiryPk = :p, expirySk = :s",
-                    // Only an item still due: one that was purged or restored meanwhile must not come back into the index.
-                    ConditionExpression = "#state IN (:active, :purging)",
+                    // Only an item not purged meanwhile: a purged one must not come back into the index.
+                    ConditionExpression = "#state IN (:active, :purging, :hidden)",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
                     {
@@ -95,6 +97,7 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                         [":s"] = new() { S = $"{DueBound(asOf)}#{item.ItemId}" },
                         [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
                         [":purging"] = new() { S = ItemStates.Name(ItemState.Purging) },
+                        [":hidden"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                     },
                 }, cancellationToken);
             }

@@ -41,6 +41,12 @@ public interface IErasureInventory
     /// </summary>
     Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// soft_deleted by <paramref name="jobId"/> → active again (the record visible in the same write), as if never hidden: what a
+    /// retention run hid before a legal hold stopped it. Conditional per item; anything else is left as it is.
+    /// </summary>
+    Task UnhideAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, CancellationToken cancellationToken);
+
     /// <summary>purging → purged, with the number of object versions deleted; a purged item leaves the subject index.</summary>
     Task MarkPurgedAsync(string tenantId, IReadOnlyList<(string ItemId, long Versions)> items, string jobId, DateTimeOffset now, CancellationToken cancellationToken);
 

@@ -33,6 +33,24 @@ public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger pur
                 break;
             }
 
+            // Hidden by a job that is still running (a retention run between its hide and its purge): that job purges them,
+            // counts them and certifies them.
+            var running = new List<Records.InventoryItem>();
+            foreach (var byJob in due.Where(i => i.ErasureJobId is not null).GroupBy(i => i.ErasureJobId!, StringComparer.Ordinal))
+            {
+                if (await jobs.FindAsync(tenantId, byJob.Key, cancellationToken) is { } owner && Jobs.JobStatuses.IsOpen(owner.Status))
+                {
+                    running.AddRange(byJob);
+                }
+            }
+
+            skipped.UnionWith(running.Select(i => i.ItemId));
+            due = due.Except(running).ToList();
+            if (due.Count == 0)
+            {
+                continue;
+            }
+
             var heldSubjects = new HashSet<string>(StringComparer.Ordinal);
             foreach (var subject in due.Select(i => i.SubjectRef ?? string.Empty).Distinct(StringComparer.Ordinal))
             {

@@ -142,7 +142,13 @@ public sealed record Job
         JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge or JobPhases.Package ? Progress.Eta(started, now) : null;
 
     /// <summary>An erasure until its purge starts; an export while it runs (a cancelled export never offers a download).</summary>
-    public bool IsCancellable => JobStatuses.IsOpen(Status) && (Type != JobType.Deletion || JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge);
+    public bool IsCancellable => JobStatuses.IsOpen(Status) && Type switch
+    {
+        JobType.Deletion => JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge,
+        // Once a run purges, it runs to its certificate: a cancel would leave purges no certificate covers.
+        JobType.RetentionSweep => Phase == JobPhases.Validate,
+        _ => true,
+    };
 
     /// <summary>Paused by a legal hold before its purge ever started: still cancellable.</summary>
     public bool IsHeldBeforePurge => Phase == JobPhases.Held && PurgeStartedAt is null;

@@ -19,7 +19,8 @@ public sealed record InventoryItem(
     string? RestoredFrom = null,
     string? Classification = null,
     string? Visibility = null,
-    DateTimeOffset? RetainUntil = null)
+    DateTimeOffset? RetainUntil = null,
+    string? PurgedBy = null)
 {
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 

@@ -140,7 +140,12 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var now = clock.GetUtcNow();
-        var whenPhase = job.Type != JobType.Deletion ? null : job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable;
+        IReadOnlyList<string>? whenPhase = job.Type switch
+        {
+            JobType.Deletion => job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
+            JobType.RetentionSweep => [JobPhases.Validate],
+            _ => null,
+        };
         var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Cancel(job.Type, whenPhase, now), cancellationToken);
         if (cancelled is null)
         {

@@ -59,14 +59,14 @@ public sealed record RetentionSweepState(string TenantId, string JobId, int Exec
 public interface IRetentionInventory
 {
     /// <summary>
-    /// Up to <paramref name="limit"/> items due at <paramref name="asOf"/> (retainUntil before it; active, or left purging by a
-    /// failed purge), from <paramref name="cursor"/> on; the same cursor gives the same page while nothing moves them. A null
+    /// Up to <paramref name="limit"/> items due at <paramref name="asOf"/> (retainUntil before it; active, left purging by a
+    /// failed purge, or hidden by an erasure or a single delete), from <paramref name="cursor"/> on; the same cursor gives the same page while nothing moves them. A null
     /// next cursor: none are left.
     /// </summary>
     Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> DuePageAsync(string tenantId, DateTimeOffset asOf, string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Items this run leaves (their subject is held, or its erasure is open, or their purge failed) move to the bucket every
+    /// Items this run leaves (their subject is held, its erasure is open, another job hid them, or their purge failed) move to the bucket every
     /// later run reads first, placed after <paramref name="asOf"/> so this run does not read them again.
     /// </summary>
     Task DeferAsync(string tenantId, IReadOnlyList<InventoryItem> items, DateTimeOffset asOf, CancellationToken cancellationToken);
@@ -113,6 +113,9 @@ public sealed record RetentionPorts(
     /// takes to show a write (DynamoDB's GSIs lag by well under a second; the local cloud's not at all).
     /// </summary>
     public TimeSpan ShredQuietPeriod { get; init; } = RetentionSweepWorkflow.DefaultShredQuietPeriod;
+
+    /// <summary>Subjects of a page swept at once (their moves are independent); in-memory test ports take one at a time.</summary>
+    public int SubjectConcurrency { get; init; } = 4;
 }
 
 /// <summary>workflows/retention-sweep.asl.json as the kernel sees it.</summary>
@@ -128,6 +131,8 @@ public static class RetentionSweepWorkflow
     public static WorkflowDefinition Definition { get; } = new("retention-sweep", [JobType.RetentionSweep], Actor, "retention")
     {
         HandOverPhases = [JobPhases.Sweep],
+        // A restart in sweep selects from the start again: what earlier executions purged has left the index, and page marks
+        // are kept per execution, so nothing is counted twice or dropped.
         RestartPhases = [JobPhases.Validate, JobPhases.Sweep],
     };
 }

@@ -50,14 +50,24 @@ public sealed class RetentionSweepRequests(IJobStore jobs, IWorkflowStarter work
     {
         ArgumentNullException.ThrowIfNull(tenants);
         var started = 0;
+        var failures = new List<Exception>();
         foreach (var tenant in tenants.Where(t => t.State == TenantState.Active))
         {
-            if (await SubmitAsync(tenant, Schedule.Sub, Schedule.Role, cancellationToken) is Accepted)
+            try
             {
-                started++;
+                if (await SubmitAsync(tenant, Schedule.Sub, Schedule.Role, cancellationToken) is Accepted)
+                {
+                    started++;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One tenant's trouble never keeps the others' runs from starting; the schedule's retry tries it again (the
+                // tenants started meanwhile answer "open" then).
+                failures.Add(new InvalidOperationException($"The retention sweep of tenant {tenant.Id} could not start: {ex.Message}", ex));
             }
         }
 
-        return started;
+        return failures.Count == 0 ? started : throw new AggregateException($"{failures.Count} retention sweep(s) could not start ({started} did).", failures);
     }
 }

@@ -78,7 +78,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
             var current = Truth[item.ItemId];
             if (current.IsDue(now) && current.ErasureJobId == jobId)
             {
-                Truth[item.ItemId] = current with { State = ItemState.Purged, VersionsDeleted = 0 };
+                Truth[item.ItemId] = current with { State = ItemState.Purged, VersionsDeleted = 0, PurgedBy = jobId };
                 Data?.Purged.Add(item.ItemId);
                 purged.Add(item.ItemId);
             }
@@ -113,6 +113,16 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Task.FromResult<IReadOnlySet<string>>(purging);
     }
 
+    public Task UnhideAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, CancellationToken cancellationToken)
+    {
+        foreach (var item in items.Where(i => Truth[i.ItemId] is { State: ItemState.SoftDeleted } current && current.ErasureJobId == jobId))
+        {
+            Truth[item.ItemId] = Truth[item.ItemId] with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null };
+        }
+
+        return Written();
+    }
+
     /// <summary>Runs once after the next move to purged is written: a test's crash of the step right after its write.</summary>
     public Action? AfterNextMarkPurged { get; set; }
 
@@ -120,7 +130,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     {
         foreach (var (itemId, versions) in items.Where(i => Truth[i.ItemId].State == ItemState.Purging))
         {
-            Truth[itemId] = Truth[itemId] with { State = ItemState.Purged, VersionsDeleted = versions };
+            Truth[itemId] = Truth[itemId] with { State = ItemState.Purged, VersionsDeleted = versions, PurgedBy = jobId };
         }
 
         await Written();

@@ -23,7 +23,7 @@ public sealed class InMemoryRetention(InMemoryErasureInventory inventory) : IRet
     public Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> DuePageAsync(string tenantId, DateTimeOffset asOf, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var due = inventory.Truth.Values
-            .Where(i => i.State is ItemState.Active or ItemState.Purging && i.RetainUntil is { } until && until <= asOf)
+            .Where(i => i.State is ItemState.Active or ItemState.Purging or ItemState.SoftDeleted && i.RetainUntil is { } until && until <= asOf)
             .Where(i => !_deferredBy.TryGetValue(i.ItemId, out var by) || by < asOf)
             .OrderBy(i => i.ItemId, StringComparer.Ordinal)
             .Where(i => cursor is null || string.CompareOrdinal(i.ItemId, cursor) > 0)
@@ -35,7 +35,7 @@ public sealed class InMemoryRetention(InMemoryErasureInventory inventory) : IRet
 
     public Task DeferAsync(string tenantId, IReadOnlyList<InventoryItem> items, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
-        foreach (var item in items.Where(i => inventory.Truth[i.ItemId].State is ItemState.Active or ItemState.Purging))
+        foreach (var item in items.Where(i => inventory.Truth[i.ItemId].State is ItemState.Active or ItemState.Purging or ItemState.SoftDeleted))
         {
             _deferredBy[item.ItemId] = asOf;
             Deferred.Add(item.ItemId);

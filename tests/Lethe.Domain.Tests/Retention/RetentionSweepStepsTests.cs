@@ -36,6 +36,8 @@ public sealed class RetentionSweepStepsTests
             new RetentionPorts(_jobs, _retention, _inventory, new InMemoryManifests(), _purger, _retention, _holds, _evidence, _evidence, _evidence, _evidence, tenants, _clock)
             {
                 ShredQuietPeriod = TimeSpan.FromMinutes(10),
+                // The in-memory ports are plain dictionaries: one subject at a time.
+                SubjectConcurrency = 1,
             },
             _workflows);
     }
@@ -143,8 +145,9 @@ public sealed class RetentionSweepStepsTests
 
         await RunAsync(new RetentionSweepState(Tenant, job.Id, 1));
 
-        _inventory.Truth.Values.Should().NotContain(i => i.State == ItemState.Purged, "every purge move is conditional on no hold");
+        _inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Active, "nothing is purged, and what the run hid comes back: a hold keeps data readable");
         JobOf(job.Id).Counts.Held.Should().Be(2);
+        _retention.Deferred.Should().BeEquivalentTo(["r1", "f1"], "both wait for a run after the release");
         _retention.Keks.Should().Contain("eve");
     }
 
@@ -268,5 +271,65 @@ public sealed class RetentionSweepStepsTests
         await act.Should().ThrowAsync<Lethe.Domain.Jobs.Workflow.JobNotActiveException>();
         _inventory.Truth["r1"].State.Should().Be(ItemState.Active);
         (await _jobs.OpenErasureAsync(Tenant, Requests.RequestService.TenantWideSubject, Ct)).Should().BeNull("the cancel ended the tenant's sweep lock");
+    }
+
+    [Fact]
+    public async Task An_item_another_job_hid_is_left_to_it_and_once_restored_is_purged_by_the_next_run()
+    {
+        Stored("r1", "nia", daysAgo: 3);
+        _inventory.Truth["r1"] = _inventory.Truth["r1"] with { State = ItemState.SoftDeleted, ErasureJobId = "job_cancelled_erasure", PurgeAt = Start.AddDays(20) };
+        var first = await SubmitAsync();
+
+        await RunAsync(new RetentionSweepState(Tenant, first.Id, 1));
+
+        _inventory.Truth["r1"].State.Should().Be(ItemState.SoftDeleted, "the erasure that hid it decides");
+        _retention.Deferred.Should().Equal("r1");
+        (await _inventory.RestoreAsync(Tenant, "r1", _clock.GetUtcNow(), Ct)).Should().BeTrue();
+        _clock.Advance(TimeSpan.FromDays(1));
+        var second = await SubmitAsync();
+        await RunAsync(new RetentionSweepState(Tenant, second.Id, 1));
+        _inventory.Truth["r1"].State.Should().Be(ItemState.Purged, "a restored item past its retention still meets its end");
+        JobOf(second.Id).Counts.Purged.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_object_another_run_left_purging_and_purged_by_a_crashed_attempt_is_counted_on_the_replay()
+    {
+        Stored("f1", "ola", daysAgo: 3, store: "s3");
+        _inventory.Truth["f1"] = _inventory.Truth["f1"] with { State = ItemState.Purging, ErasureJobId = "job_failed_run" };
+        var job = await SubmitAsync();
+        var state = await _steps.SelectPage.RunAsync(await _steps.Begin.RunAsync(new RetentionSweepState(Tenant, job.Id, 1), Ct), Ct);
+        _inventory.AfterNextMarkPurged = () => throw new TimeoutException("the Lambda died after its write");
+
+        var crash = () => _steps.PurgePage.RunAsync(state, Ct);
+        await crash.Should().ThrowAsync<TimeoutException>();
+        await _steps.PurgePage.RunAsync(state, Ct);
+
+        _inventory.Truth["f1"].State.Should().Be(ItemState.Purged);
+        JobOf(job.Id).Counts.Purged.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_run_can_be_cancelled_before_it_purges_and_not_after()
+    {
+        var job = await SubmitAsync();
+        JobOf(job.Id).IsCancellable.Should().BeTrue();
+
+        await _steps.Begin.RunAsync(new RetentionSweepState(Tenant, job.Id, 1), Ct);
+
+        JobOf(job.Id).IsCancellable.Should().BeFalse("a cancelled run would leave purges no certificate covers");
+    }
+
+    [Fact]
+    public async Task The_soft_delete_sweep_leaves_what_a_running_retention_run_has_hidden_to_that_run()
+    {
+        Stored("r1", "pia", daysAgo: 3);
+        var job = await SubmitAsync();
+        await _inventory.SoftDeleteAsync(Tenant, [_inventory.Truth["r1"]], job.Id, Start, Start, Ct);
+
+        var swept = await new Lethe.Domain.Erasure.SoftDeleteSweep(_inventory, _purger, _holds, _jobs, _evidence, _clock).SweepAsync(Tenant, Ct);
+
+        swept.Purged.Should().Be(0);
+        _inventory.Truth["r1"].State.Should().Be(ItemState.SoftDeleted);
     }
 }

@@ -5,7 +5,11 @@ using Lethe.Domain.Jobs.Workflow;
 
 namespace Lethe.Domain.Retention.Steps;
 
-/// <summary>Begin: the job is open and its tenant exists; the sweep starts, due as of the moment it was requested.</summary>
+/// <summary>
+/// Begin: the job is open and its tenant exists; the sweep starts, due as of the moment it was requested. Every execution starts
+/// here: a hand-over or a restart (its job already in <c>sweep</c>) passes straight through with its cursor, as the move to
+/// <c>sweep</c> is done already.
+/// </summary>
 public sealed class BeginStep(RetentionPorts ports) : RetentionStep(ports)
 {
     public override async Task<RetentionSweepState> RunAsync(RetentionSweepState state, CancellationToken cancellationToken)

@@ -26,15 +26,19 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             ?? throw new InvalidOperationException($"Page {state.Page} of retention sweep {job.Id} has no manifest.");
         var current = await Ports.Inventory.CurrentAsync(job.TenantId, listed.Select(i => i.ItemId).ToList(), cancellationToken);
         var tally = new RetentionTally();
-        foreach (var subject in current.GroupBy(i => i.SubjectRef ?? string.Empty, StringComparer.Ordinal))
-        {
-            await SweepSubjectAsync(job, subject.Key, subject.ToList(), tally, cancellationToken);
-        }
+        // Subjects are independent (each move is per item, each hold guard per subject): a few at once, so a page of many
+        // subjects' items costs the time of its longest share, not the sum of its round trips.
+        await Parallel.ForEachAsync(
+            current.GroupBy(i => i.SubjectRef ?? string.Empty, StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = Ports.SubjectConcurrency, CancellationToken = cancellationToken },
+            async (subject, ct) => await SweepSubjectAsync(job, subject.Key, subject.ToList(), tally, ct));
 
         var earned = ErasureCounts.None with { Total = tally.Purged + tally.Held + tally.Failed, Purged = tally.Purged, Held = tally.Held, Failed = tally.Failed };
         earned = earned with { PurgedByCategory = tally.ByCategory, PurgedByStore = tally.ByStore, VersionsDeleted = tally.Versions };
-        await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.Sweep, state.Page, earned, tally.Errors, Now, cancellationToken);
-        await AuditOnceAsync(job, $"page:{state.Page}", "retention.page", tally.Failed > 0 ? "partial" : AuditActions.Success, new JsonObject
+        // Page marks per execution: a restarted execution selects from the start again (what earlier ones purged is gone from
+        // the index) and numbers its pages from 1 again, without its counts being taken for replays of the earlier pages.
+        await Jobs.RecordPageAsync(job.TenantId, job.Id, $"{JobPhases.Sweep}-{state.Execution}", state.Page, earned, tally.Errors, Now, cancellationToken);
+        await AuditOnceAsync(job, $"page:{state.Execution}:{state.Page}", "retention.page", tally.Failed > 0 ? "partial" : AuditActions.Success, new JsonObject
         {
             ["page"] = state.Page,
             ["purged"] = tally.Purged,
@@ -58,11 +62,14 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
     {
         var asOf = job.CreatedAt;
         // Purged by an earlier attempt of this page: counted now, as the attempt that purged them never recorded the page.
-        foreach (var done in items.Where(i => i.State == ItemState.Purged && i.ErasureJobId == job.Id))
+        foreach (var done in items.Where(i => i.State == ItemState.Purged && i.PurgedBy == job.Id))
         {
             tally.AddPurged(done, done.VersionsDeleted);
         }
 
+        // Hidden by an erasure or a single delete: theirs to purge or restore. A restored one must still meet its end, so it
+        // waits in the deferred bucket, where every later run looks first.
+        await LeaveAsync(job, items.Where(i => i.State == ItemState.SoftDeleted && i.ErasureJobId != job.Id).ToList(), cancellationToken);
         var mine = items.Where(i => IsToPurge(i, job.Id, asOf)).ToList();
         if (mine.Count == 0)
         {
@@ -71,8 +78,7 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
 
         if (await Ports.Holds.IsHeldAsync(job.TenantId, subjectRef, cancellationToken))
         {
-            await LeaveAsync(job, mine, cancellationToken);
-            tally.Held += mine.Count;
+            await KeepUnderHoldAsync(job, mine, tally, cancellationToken);
             return;
         }
 
@@ -80,7 +86,7 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
         {
             // The open erasure hides and purges them itself, and certifies; a cancelled one leaves them to a later run.
             await LeaveAsync(job, mine, cancellationToken);
-            tally.LeftToErasure += mine.Count;
+            tally.AddLeftToErasure(mine.Count);
             return;
         }
 
@@ -110,25 +116,29 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             }
 
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
-            tally.Failed += failed.Count;
-            tally.Errors.AddRange(failed.Select(o => new JobError(o.ItemId, o.Failure!, now)));
+            tally.AddFailed(failed.Select(o => new JobError(o.ItemId, o.Failure!, now)).ToList());
             // A failed purge leaves its item purging: later runs find it in the deferred bucket and try again.
             await LeaveAsync(job, targets.Where(i => failed.Any(o => o.ItemId == i.ItemId)).ToList(), cancellationToken);
         }
         catch (LegalHoldException)
         {
-            // A hold placed since the check: every move is conditional on none, so what was not purged yet stays. Hidden items
-            // stay hidden and intact (nothing deletes them while the hold stands); the rest wait for a later run.
-            var kept = mine.Where(i => !purged.Contains(i.ItemId)).ToList();
-            await LeaveAsync(job, kept.Where(i => i.State != ItemState.SoftDeleted).ToList(), cancellationToken);
-            tally.Held += kept.Count;
+            // A hold placed since the check: every purge move is conditional on none, so what was not purged yet stays. Where
+            // this page got to is read back (a guarded write of many items may have gone through before the one that failed).
+            var after = await Ports.Inventory.CurrentAsync(job.TenantId, mine.Select(i => i.ItemId).ToList(), cancellationToken);
+            foreach (var gone in after.Where(i => i.State == ItemState.Purged && i.PurgedBy == job.Id && !purged.Contains(i.ItemId)))
+            {
+                purged.Add(gone.ItemId);
+                tally.AddPurged(gone, gone.VersionsDeleted);
+            }
+
+            await KeepUnderHoldAsync(job, after.Where(i => !purged.Contains(i.ItemId)).ToList(), tally, cancellationToken);
             return;
         }
 
         if (purged.Count > 0 && !await Ports.Due.HasItemsLeftAsync(job.TenantId, subjectRef, cancellationToken)
             && await Ports.Keys.ShredIfQuietAsync(job.TenantId, subjectRef, now - Ports.ShredQuietPeriod, cancellationToken) is not null)
         {
-            tally.KeysShredded++;
+            tally.AddKeyShredded();
         }
     }
 
@@ -141,27 +151,43 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
         _ => false,
     };
 
+    /// <summary>
+    /// A held subject's due items: counted, and left as they were before this run: what this run hid comes back (a hold keeps
+    /// data readable as well as undeleted), and all of them wait in the deferred bucket for a run after the release.
+    /// </summary>
+    private async Task KeepUnderHoldAsync(Job job, List<InventoryItem> items, RetentionTally tally, CancellationToken cancellationToken)
+    {
+        var hiddenByThisRun = items.Where(i => i.State == ItemState.SoftDeleted && i.ErasureJobId == job.Id).ToList();
+        await Ports.Inventory.UnhideAsync(job.TenantId, hiddenByThisRun, job.Id, cancellationToken);
+        await LeaveAsync(job, items.Select(i => hiddenByThisRun.Contains(i) ? i with { State = ItemState.Active } : i).ToList(), cancellationToken);
+        tally.AddHeld(items.Count);
+    }
+
     private Task LeaveAsync(Job job, List<InventoryItem> items, CancellationToken cancellationToken) =>
         items.Count == 0 ? Task.CompletedTask : Ports.Due.DeferAsync(job.TenantId, items, job.CreatedAt, cancellationToken);
 
+    /// <summary>What a page did, added to by its subjects (several at once, so every change is under one lock).</summary>
     private sealed class RetentionTally
     {
+        private readonly Lock _gate = new();
         private readonly Dictionary<string, long> _byCategory = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _byStore = new(StringComparer.Ordinal);
+        private readonly List<JobError> _errors = [];
+        private long _purged, _versions, _held, _failed, _leftToErasure, _keysShredded;
 
-        public long Purged { get; private set; }
+        public long Purged => _purged;
 
-        public long Versions { get; private set; }
+        public long Versions => _versions;
 
-        public long Held { get; set; }
+        public long Held => _held;
 
-        public long Failed { get; set; }
+        public long Failed => _failed;
 
-        public long LeftToErasure { get; set; }
+        public long LeftToErasure => _leftToErasure;
 
-        public long KeysShredded { get; set; }
+        public long KeysShredded => _keysShredded;
 
-        public List<JobError> Errors { get; } = [];
+        public IReadOnlyList<JobError> Errors => _errors;
 
         public IReadOnlyDictionary<string, long> ByCategory => _byCategory;
 
@@ -169,10 +195,28 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
 
         public void AddPurged(InventoryItem item, long versions)
         {
-            Purged++;
-            Versions += versions;
-            _byCategory[item.Category] = _byCategory.GetValueOrDefault(item.Category) + 1;
-            _byStore[item.Store] = _byStore.GetValueOrDefault(item.Store) + 1;
+            lock (_gate)
+            {
+                _purged++;
+                _versions += versions;
+                _byCategory[item.Category] = _byCategory.GetValueOrDefault(item.Category) + 1;
+                _byStore[item.Store] = _byStore.GetValueOrDefault(item.Store) + 1;
+            }
+        }
+
+        public void AddHeld(long count) => Interlocked.Add(ref _held, count);
+
+        public void AddLeftToErasure(long count) => Interlocked.Add(ref _leftToErasure, count);
+
+        public void AddKeyShredded() => Interlocked.Increment(ref _keysShredded);
+
+        public void AddFailed(List<JobError> errors)
+        {
+            lock (_gate)
+            {
+                _failed += errors.Count;
+                _errors.AddRange(errors);
+            }
         }
     }
 }

@@ -13,7 +13,8 @@ public sealed class SelectPageStep(RetentionPorts ports) : RetentionStep(ports)
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
-        var (items, next) = await Ports.Due.DuePageAsync(job.TenantId, job.CreatedAt, state.Cursor, state.PageSize, cancellationToken);
+        var (items, next) = await Ports.Due.DuePageAsync(
+            job.TenantId, job.CreatedAt, state.Cursor, Math.Clamp(state.PageSize, 1, RetentionSweepWorkflow.PageSize), cancellationToken);
         if (items.Count == 0)
         {
             return state with { Selected = false, More = false, HandOver = false };
