@@ -26,12 +26,22 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             ?? throw new InvalidOperationException($"Page {state.Page} of retention sweep {job.Id} has no manifest.");
         var current = await Ports.Inventory.CurrentAsync(job.TenantId, listed.Select(i => i.ItemId).ToList(), cancellationToken);
         var tally = new RetentionTally();
-        // Subjects are independent (each move is per item, each hold guard per subject): a few at once, so a page of many
-        // subjects' items costs the time of its longest share, not the sum of its round trips.
-        await Parallel.ForEachAsync(
-            current.GroupBy(i => i.SubjectRef ?? string.Empty, StringComparer.Ordinal),
-            new ParallelOptions { MaxDegreeOfParallelism = Ports.SubjectConcurrency, CancellationToken = cancellationToken },
-            async (subject, ct) => await SweepSubjectAsync(job, subject.Key, subject.ToList(), tally, ct));
+        var subjects = current.GroupBy(i => i.SubjectRef ?? string.Empty, StringComparer.Ordinal).ToList();
+        // Subjects are independent (each move is per item, each hold guard per subject): a few at once. First each subject's
+        // decision (held, under erasure, or to purge), then one hide of everything to purge (the hide is unguarded, so it
+        // batches across subjects into few transactions), then each subject's guarded purge.
+        var toPurge = new System.Collections.Concurrent.ConcurrentDictionary<string, List<InventoryItem>>(StringComparer.Ordinal);
+        await ForEachSubjectAsync(subjects, async (subject, ct) =>
+        {
+            if (await DecideAsync(job, subject.Key, subject.ToList(), tally, ct) is { Count: > 0 } mine)
+            {
+                toPurge[subject.Key] = mine;
+            }
+        }, cancellationToken);
+        var now = Now;
+        await Ports.Inventory.SoftDeleteAsync(
+            job.TenantId, toPurge.Values.SelectMany(m => m).Where(i => i.State == ItemState.Active).ToList(), job.Id, now, now, cancellationToken);
+        await ForEachSubjectAsync(toPurge, (subject, ct) => new ValueTask(PurgeSubjectAsync(job, subject.Key, subject.Value, now, tally, ct)), cancellationToken);
 
         var earned = ErasureCounts.None with { Total = tally.Purged + tally.Held + tally.Failed, Purged = tally.Purged, Held = tally.Held, Failed = tally.Failed };
         earned = earned with { PurgedByCategory = tally.ByCategory, PurgedByStore = tally.ByStore, VersionsDeleted = tally.Versions };
@@ -58,7 +68,14 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
         };
     }
 
-    private async Task SweepSubjectAsync(Job job, string subjectRef, List<InventoryItem> items, RetentionTally tally, CancellationToken cancellationToken)
+    private Task ForEachSubjectAsync<T>(IEnumerable<T> subjects, Func<T, CancellationToken, ValueTask> sweep, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(subjects, new ParallelOptions { MaxDegreeOfParallelism = Ports.SubjectConcurrency, CancellationToken = cancellationToken }, sweep);
+
+    /// <summary>
+    /// One subject's share of the page: counts what an earlier attempt purged, defers what other jobs hid, keeps a held
+    /// subject's items, leaves an erasing subject's to its erasure; returns the items this run is to purge (none otherwise).
+    /// </summary>
+    private async Task<List<InventoryItem>?> DecideAsync(Job job, string subjectRef, List<InventoryItem> items, RetentionTally tally, CancellationToken cancellationToken)
     {
         var asOf = job.CreatedAt;
         // Purged by an earlier attempt of this page: counted now, as the attempt that purged them never recorded the page.
@@ -73,13 +90,13 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
         var mine = items.Where(i => IsToPurge(i, job.Id, asOf)).ToList();
         if (mine.Count == 0)
         {
-            return;
+            return null;
         }
 
         if (await Ports.Holds.IsHeldAsync(job.TenantId, subjectRef, cancellationToken))
         {
             await KeepUnderHoldAsync(job, mine, tally, cancellationToken);
-            return;
+            return null;
         }
 
         if (await Jobs.OpenErasureAsync(job.TenantId, subjectRef, cancellationToken) is not null)
@@ -87,14 +104,21 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             // The open erasure hides and purges them itself, and certifies; a cancelled one leaves them to a later run.
             await LeaveAsync(job, mine, cancellationToken);
             tally.AddLeftToErasure(mine.Count);
-            return;
+            return null;
         }
 
-        var now = Now;
+        return mine;
+    }
+
+    /// <summary>
+    /// One subject's purge, after the page hid its items: records with their tombstones and objects through purging, each move
+    /// conditional on no legal hold; a hold that came meanwhile stops the rest; a subject with nothing left loses its KEK.
+    /// </summary>
+    private async Task PurgeSubjectAsync(Job job, string subjectRef, List<InventoryItem> mine, DateTimeOffset now, RetentionTally tally, CancellationToken cancellationToken)
+    {
         var purged = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            await Ports.Inventory.SoftDeleteAsync(job.TenantId, mine.Where(i => i.State == ItemState.Active).ToList(), job.Id, now, now, cancellationToken);
             var hidden = mine.Select(i => i.State == ItemState.Active ? i with { State = ItemState.SoftDeleted, ErasureJobId = job.Id } : i).ToList();
             var single = hidden.Where(i => i.IsSingleTableItem && i.State == ItemState.SoftDeleted).ToList();
             foreach (var id in await Ports.Inventory.PurgeSingleTableItemsAsync(job.TenantId, subjectRef, job.Id, single, now, cancellationToken))
