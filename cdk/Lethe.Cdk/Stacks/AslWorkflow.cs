@@ -140,6 +140,20 @@ public abstract partial class AslWorkflow : Construct
     protected void GrantErasureLock(Function function, params string[] actions) => GrantTable(function, Table(ResourceCatalog.Jobs), actions);
 
     /// <summary>
+    /// What issuing a certificate takes: the KMS signing key, a write-once object in the Object-Lock certificates bucket (read
+    /// first, so a replay finds the one issued), and the audit chain head it names.
+    /// </summary>
+    protected void GrantCertificateSigning(Function function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        var certificates = Bucket(ResourceCatalog.Certificates);
+        certificates.GrantPut(function);
+        certificates.GrantRead(function);
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:Sign", "kms:GetPublicKey"], Resources = [State.SigningKey.KeyArn] }));
+        GrantTable(function, Table(ResourceCatalog.Audit), "dynamodb:GetItem");
+    }
+
+    /// <summary>
     /// What a purge does to stored objects: lists a key's versions and deletes every one, in the data bucket and the exports
     /// bucket (export volumes are inventory items of their subject too).
     /// </summary>

@@ -107,12 +107,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                 GrantTable(target, keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
                 break;
             case Handlers.ErasureCertify:
-                var certificates = Bucket(ResourceCatalog.Certificates);
-                certificates.GrantPut(target);
-                certificates.GrantRead(target);
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:Sign", "kms:GetPublicKey"], Resources = [State.SigningKey.KeyArn] }));
-                // The certificate names the audit chain head at completion.
-                GrantTable(target, Table(ResourceCatalog.Audit), "dynamodb:GetItem");
+                GrantCertificateSigning(target);
                 break;
             case Handlers.ErasureScheduleScrub:
                 GrantTable(target, tenants, "dynamodb:GetItem");

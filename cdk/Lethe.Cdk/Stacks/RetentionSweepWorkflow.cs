@@ -57,11 +57,7 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
 
                 break;
             case Handlers.RetentionCertify:
-                var certificates = Bucket(ResourceCatalog.Certificates);
-                certificates.GrantPut(target);
-                certificates.GrantRead(target);
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:Sign", "kms:GetPublicKey"], Resources = [State.SigningKey.KeyArn] }));
-                GrantTable(target, Table(ResourceCatalog.Audit), "dynamodb:GetItem");
+                GrantCertificateSigning(target);
                 break;
             case Handlers.RetentionComplete:
                 // Where this run stopped (beside the jobs), the tenant's sweep lock ended, the page manifests deleted.
