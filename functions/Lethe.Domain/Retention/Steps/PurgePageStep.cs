@@ -141,8 +141,9 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
 
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
             tally.AddFailed(failed.Select(o => new JobError(o.ItemId, o.Failure!, now)).ToList());
-            // A failed purge leaves its item purging: later runs find it in the deferred bucket and try again.
-            await LeaveAsync(job, targets.Where(i => failed.Any(o => o.ItemId == i.ItemId)).ToList(), cancellationToken);
+            // A failed purge leaves its item purging, and an item whose move did not apply (it changed meanwhile) is where it
+            // was: both wait in the deferred bucket, so a later run decides about them again (a purged one never comes back).
+            await LeaveAsync(job, mine.Where(i => !purged.Contains(i.ItemId)).ToList(), cancellationToken);
         }
         catch (LegalHoldException)
         {
