@@ -47,7 +47,8 @@ public sealed class RetentionSweepTests(LetheApiFactory api, LocalCloudFixture c
         }
     }
 
-    private static async Task<JsonElement> SweepAsync(ErasureScenario scenario)
+    /// <summary>Starts a run through the API and waits until it has completed (shared by the retention tests).</summary>
+    internal static async Task<JsonElement> SweepAsync(ErasureScenario scenario)
     {
         var started = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/retention/sweep", null, Ct);
         started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync(Ct));

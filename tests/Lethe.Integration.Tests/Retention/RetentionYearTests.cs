@@ -59,7 +59,7 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
                 wroteMidYear = true;
             }
 
-            var run = await SweepAsync(scenario);
+            var run = await RetentionSweepTests.SweepAsync(scenario);
             var asOf = run.GetProperty("createdAt").GetDateTimeOffset();
             foreach (var item in stored)
             {
@@ -89,14 +89,5 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
             HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
         var verify = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit/verify?from=0", Ct)).ReadJsonAsync();
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.ToString());
-    }
-
-    private static async Task<JsonElement> SweepAsync(ErasureScenario scenario)
-    {
-        var started = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/retention/sweep", null, Ct);
-        started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync(Ct));
-        var (done, _) = await scenario.WaitForJobAsync((await started.ReadJsonAsync()).GetProperty("id").GetString()!, ErasureScenario.IsClosed);
-        done.GetProperty("status").GetString().Should().Be("completed", done.ToString());
-        return done;
     }
 }
