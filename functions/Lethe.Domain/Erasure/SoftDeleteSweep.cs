@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
@@ -95,7 +93,7 @@ public sealed class SoftDeleteSweep(IErasureInventory inventory, IDataPurger pur
                 ["purged"] = done.Count,
                 ["held"] = keep.Count,
                 ["failed"] = pageFailed,
-                ["manifestSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', ids)))),
+                ["manifestSha256"] = Jobs.Workflow.WorkflowAudit.ManifestSha256(ids),
             };
             using var document = JsonDocument.Parse(details.ToJsonString());
             await audit.AppendAsync(new AuditEvent(Guid.NewGuid().ToString("N"), tenantId, now, Actor, "sweep.purge", $"tenant/{tenantId}",

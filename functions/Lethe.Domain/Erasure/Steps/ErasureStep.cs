@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
@@ -55,7 +53,7 @@ public abstract class ErasureStep(ErasurePorts ports) : WorkflowStep<ErasureStat
         {
             ["page"] = page,
             ["items"] = ids.Count,
-            ["manifestSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', ids)))),
+            ["manifestSha256"] = WorkflowAudit.ManifestSha256(ids),
         };
     }
 

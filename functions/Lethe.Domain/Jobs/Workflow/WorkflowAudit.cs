@@ -19,4 +19,15 @@ public static class WorkflowAudit
         using var document = JsonDocument.Parse(details.ToJsonString());
         return new AuditEvent($"{job.Id}:{step}", job.TenantId, at, actor, action, $"request/{job.Id}", outcome, document.RootElement.Clone());
     }
+
+    /// <summary>
+    /// The hashed manifest a bulk event names instead of its items (DESIGN.md: one event per page, never one per item): the
+    /// lowercase hex SHA-256 of the ids sorted ordinally, one per line.
+    /// </summary>
+    public static string ManifestSha256(IEnumerable<string> itemIds)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        var sorted = itemIds.Order(StringComparer.Ordinal);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', sorted))));
+    }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Erasure;
@@ -56,7 +54,7 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             ["leftToErasure"] = tally.LeftToErasure,
             ["failed"] = tally.Failed,
             ["keysShredded"] = tally.KeysShredded,
-            ["manifestSha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', listed.Select(i => i.ItemId).Order(StringComparer.Ordinal))))),
+            ["manifestSha256"] = Lethe.Domain.Jobs.Workflow.WorkflowAudit.ManifestSha256(listed.Select(i => i.ItemId)),
         }, cancellationToken);
 
         var inExecution = state.PagesInExecution + 1;
