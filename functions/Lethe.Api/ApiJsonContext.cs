@@ -10,6 +10,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(PutTenantRequest))]
 [JsonSerializable(typeof(RetentionRequest))]
 [JsonSerializable(typeof(RetentionView))]
+[JsonSerializable(typeof(ArchiveRequest))]
+[JsonSerializable(typeof(ArchiveView))]
 [JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(LegalHoldRequest))]
 [JsonSerializable(typeof(LegalHoldCreated))]

@@ -39,4 +39,5 @@ namespace Lethe.Aws;
 [JsonSerializable(typeof(WorkflowInput))]
 [JsonSerializable(typeof(CertificateDocument))]
 [JsonSerializable(typeof(AnchorDocument))]
+[JsonSerializable(typeof(Lethe.Aws.Retention.ArchivedRecordObject))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext;

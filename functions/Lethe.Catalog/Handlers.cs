@@ -98,6 +98,12 @@ public static class Variables
     /// </summary>
     public const string ShredQuietSeconds = "LETHE_SHRED_QUIET_SECONDS";
 
+    /// <summary>
+    /// <c>at-once</c>: the archive also moves a tagged file to its storage class itself, standing in for the data bucket's
+    /// lifecycle rule (the local cloud, which runs no lifecycle); unset in AWS, where the rule acts on the <c>lethe:tier</c> tag.
+    /// </summary>
+    public const string ArchiveTransition = "LETHE_ARCHIVE_TRANSITION";
+
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";
     public const string TenantKeyRetirers = "LETHE_TENANT_KEY_RETIRERS";

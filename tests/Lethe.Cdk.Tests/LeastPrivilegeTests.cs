@@ -98,6 +98,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             .. Purge, "dynamodb:PutItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:GetItem Manifests", "dynamodb:GetItem Jobs",
             "dynamodb:GetItem Keys", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
+            .. ForeignKeys, "dynamodb:BatchGetItem Records", "s3:PutObject Data", "s3:PutObjectTagging Data", "s3:GetObjectTagging Data",
         ],
         ["RetentionCertify"] =
         [

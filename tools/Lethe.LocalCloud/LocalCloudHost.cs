@@ -233,6 +233,8 @@ public sealed class LocalCloudHost : IAsyncDisposable
             // moto updates an index in the write that changes its item: no index lag for a retention shred to wait out, only a
             // record write whose time was taken before its KEK and sealing (well under 2 s).
             [Lethe.Catalog.Variables.ShredQuietSeconds] = "2",
+            // moto runs no bucket lifecycle: the archive moves a tagged file to its storage class itself.
+            [Lethe.Catalog.Variables.ArchiveTransition] = "at-once",
         };
         Environment = environment;
     }

@@ -54,7 +54,15 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
                 // since the quiet period began) and a tombstone put.
                 GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem");
                 GrantObjectPurge(target);
-
+                // The archive: a subject's records read in one call, written (sealed) into an archived object of the tier's
+                // storage class with its tags, each row deleted in the move's transaction; files tagged lethe:tier for the
+                // lifecycle rule (their other tags kept). SSE-KMS under the tenant key comes from the key's own policy.
+                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:BatchGetItem");
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+                {
+                    Actions = ["s3:PutObject", "s3:PutObjectTagging", "s3:GetObjectTagging"],
+                    Resources = [Bucket(ResourceCatalog.Data).ArnForObjects("*")],
+                }));
                 break;
             case Handlers.RetentionCertify:
                 GrantCertificateSigning(target);
@@ -85,7 +93,7 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
     {
         Handlers.RetentionBegin => "Retention sweep: starts a run, due as of the moment it was requested.",
         Handlers.RetentionSelectPage => "Retention sweep: selects the next page of due items from the byExpiry index and writes its manifest.",
-        Handlers.RetentionPurgePage => "Retention sweep: purges one page of due items (held subjects skipped, counted and deferred), shredding the KEK of a subject with nothing left.",
+        Handlers.RetentionPurgePage => "Retention sweep: archives or purges one page of due items (held subjects skipped, counted and deferred), shredding the KEK of a subject with nothing left.",
         Handlers.RetentionCertify => "Retention sweep: signs the run's retention certificate (KMS, P-256) into the Object-Lock bucket, once.",
         Handlers.RetentionComplete => "Retention sweep: records where the run stopped and completes the job.",
         Handlers.RetentionHandOver => "Retention sweep: continues a long run in a fresh execution before the history limit.",

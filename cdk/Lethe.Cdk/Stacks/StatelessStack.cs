@@ -151,14 +151,15 @@ public sealed class StatelessStack : Stack
         RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
-        // Tenant keys are used by the API, the shred step and the package step through each key's own policy (TenantKeyPolicy),
+        // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
+        // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",",
-            Api.Role!.RoleArn, Deletion.Functions[Handlers.ErasureShred].Role!.RoleArn, Export.Functions[Handlers.ExportPackage].Role!.RoleArn));
+        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], RetentionSweep.Functions[Handlers.RetentionPurgePage] };
+        Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
         Api.AddEnvironment(Variables.TenantKeyBuckets, string.Join(",",
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
-        foreach (var keyUser in new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] })
+        foreach (var keyUser in tenantKeyUsers)
         {
             GrantForeignTenantKeys(keyUser);
         }
@@ -167,7 +168,7 @@ public sealed class StatelessStack : Stack
         _ = new CfnOutput(this, "TenantKeyUserRoles", new CfnOutputProps
         {
             Description = "The roles a BYOK key policy must allow kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey.",
-            Value = string.Join(",", Api.Role!.RoleArn, Deletion.Functions[Handlers.ErasureShred].Role!.RoleArn, Export.Functions[Handlers.ExportPackage].Role!.RoleArn),
+            Value = string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)),
         });
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);

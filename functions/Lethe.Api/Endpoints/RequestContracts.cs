@@ -6,7 +6,8 @@ public sealed record SubmitRequestBody(string? Type, string? SubjectId, string? 
 
 public sealed record ProgressView(long Total, long Processed, long Failed, int Percent);
 
-public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held);
+/// <summary>A job's counts; <c>archived</c> is a retention sweep's (items moved to their archive tier), 0 for other jobs.</summary>
+public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held, long Archived);
 
 public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset At);
 

@@ -287,7 +287,7 @@ public static partial class RequestEndpoints
             job.Id, job.TenantId, JobTypes.Name(job.Type), subjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
             new ProgressView(p.Total, p.Processed, p.Failed, job.Status == JobStatus.Completed ? 100 : p.Percent), job.Eta(now),
             job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
-            new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held),
+            new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held, c.Archived),
             job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format,
             JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed
                 ? new DownloadView($"/v1/tenants/{job.TenantId}/requests/{job.Id}/download", job.DownloadExpiresAt, job.ExportParts, job.ExportBytes)

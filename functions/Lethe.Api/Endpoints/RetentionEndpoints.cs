@@ -65,6 +65,6 @@ public static class RetentionEndpoints
 
     private static RetentionRunView View(Job job) => new(
         job.Id, JobStatuses.Name(job.Status), job.Phase, job.CreatedAt, job.CompletedAt,
-        new RetentionRunCounts(Archived: 0, job.Counts.Purged, job.Counts.Held, job.Counts.Failed), job.CertificateId,
+        new RetentionRunCounts(job.Counts.Archived, job.Counts.Purged, job.Counts.Held, job.Counts.Failed), job.CertificateId,
         job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList());
 }

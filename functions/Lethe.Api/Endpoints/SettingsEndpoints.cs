@@ -21,7 +21,13 @@ public sealed record RetentionView(string Default, IReadOnlyDictionary<string, s
 
 public sealed record KeyView(string? Arn, string ManagedBy);
 
-public sealed record ArchiveView(IReadOnlyList<string> Tiers);
+/// <summary>One category's archive rule: its archive period after retention ends, and its tier (GLACIER or DEEP_ARCHIVE).</summary>
+public sealed record ArchiveRuleView(string? After, string? Tier);
+
+public sealed record ArchiveRequest(Dictionary<string, ArchiveRuleView?>? Categories);
+
+/// <summary>The categories that archive when their retention ends, and the tiers an archive rule may name.</summary>
+public sealed record ArchiveView(IReadOnlyDictionary<string, ArchiveRuleView> Categories, IReadOnlyList<string> Tiers);
 
 public sealed record SettingsResponse(RetentionView Retention, ArchiveView Archive, string RecoveryWindow, string HardDeleteDeadline, KeyView Key, string State);
 
@@ -50,6 +56,10 @@ public static partial class SettingsEndpoints
         tenant.MapPut("/settings/retention", PutRetentionAsync).RequireTenantAccess(Capability.ManageSettings)
             .WithName("PutRetention").WithSummary("Sets retention per category (P90D to P7Y); a rejected request changes nothing.")
             .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        tenant.MapPut("/settings/archive", PutArchiveAsync).RequireTenantAccess(Capability.ManageSettings)
+            .WithName("PutArchive")
+            .WithSummary("Sets the categories that archive when their retention ends: tier GLACIER or DEEP_ARCHIVE, kept archived for `after` (P90D, P180D for DEEP_ARCHIVE, to P7Y), then purged. {} archives nothing; a rejected request changes nothing.")
+            .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         tenant.MapPost("/legal-holds", PostLegalHoldAsync).RequireTenantAccess(Capability.ManageLegalHolds)
             .WithName("CreateLegalHold").WithSummary("Places a legal hold on a subject: nothing of theirs is deleted while it stands.")
             .Produces<LegalHoldCreated>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
@@ -198,6 +208,39 @@ public static partial class SettingsEndpoints
         return ConcurrentChange(http);
     }
 
+    private static async Task<IResult> PutArchiveAsync(string tenantId, ArchiveRequest? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
+    {
+        var (archive, errors) = ArchiveSettings.Validate(body?.Categories?.ToDictionary(
+            c => c.Key, c => c.Value is null ? ((string?, string?)?)null : (c.Value.After, c.Value.Tier), StringComparer.Ordinal));
+        if (archive is null)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var current = http.Tenant()!;
+        for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
+        {
+            var view = ArchiveViewOf(archive);
+            if (Same(ArchiveViewOf(current.Archive), view))
+            {
+                return TypedResults.Ok(Settings(current));
+            }
+
+            var tenant = current with { Archive = archive };
+            if (await tenants.TrySaveAsync(tenant, http.RequestAborted))
+            {
+                await audit.RecordAsync(http, tenantId, AuditActions.ArchiveUpdate, $"tenant/{tenantId}/settings/archive", AuditActions.Success,
+                    JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ArchiveView));
+                return TypedResults.Ok(Settings(tenant));
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
+            current = await tenants.FindAsync(tenantId, http.RequestAborted) ?? current;
+        }
+
+        return ConcurrentChange(http);
+    }
+
     private static async Task<IResult> PostLegalHoldAsync(
         string tenantId, LegalHoldRequest? body, HttpContext http, ILegalHoldRepository holds, SubjectRefs subjectRefs, Domain.Requests.RequestService requests,
         AuditRecorder audit, TimeProvider clock, ILoggerFactory loggers)
@@ -281,7 +324,7 @@ public static partial class SettingsEndpoints
 
     private static SettingsResponse Settings(Tenant tenant) => new(
         RetentionViewOf(tenant.Retention),
-        new ArchiveView(["archive", "deep-archive"]),
+        ArchiveViewOf(tenant.Archive),
         IsoDuration.FromDays(LifecyclePolicy.RecoveryWindow.Days).ToString(),
         IsoDuration.FromDays(LifecyclePolicy.HardDeleteDeadline.Days).ToString(),
         new KeyView(tenant.KeyArn, tenant.ByokKey ? "tenant" : "platform"),
@@ -290,6 +333,13 @@ public static partial class SettingsEndpoints
     private static bool Same(RetentionView a, RetentionView b) =>
         a.Default == b.Default && a.Categories.Count == b.Categories.Count
         && a.Categories.All(c => b.Categories.TryGetValue(c.Key, out var other) && other == c.Value);
+
+    private static bool Same(ArchiveView a, ArchiveView b) =>
+        a.Categories.Count == b.Categories.Count && a.Categories.All(c => b.Categories.TryGetValue(c.Key, out var other) && other == c.Value);
+
+    private static ArchiveView ArchiveViewOf(ArchiveSettings archive) => new(
+        archive.Categories.ToDictionary(c => c.Key, c => new ArchiveRuleView(c.Value.After.ToString(), ArchiveTiers.Name(c.Value.Tier)), StringComparer.Ordinal),
+        [ArchiveTiers.Name(ArchiveTier.Glacier), ArchiveTiers.Name(ArchiveTier.DeepArchive)]);
 
     private static RetentionView RetentionViewOf(RetentionSettings retention) =>
         new(retention.Default.ToString(), retention.Categories.ToDictionary(c => c.Key, c => c.Value.ToString(), StringComparer.Ordinal));

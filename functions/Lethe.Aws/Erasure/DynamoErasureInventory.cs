@@ -84,21 +84,24 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     public Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
         MoveAsync(items, guard: null, item =>
         {
+            var archived = item.State == ItemState.Archived;
             var actions = new List<TransactWriteItem>
             {
                 new() { Update = new Update
                 {
                     TableName = inventoryTable,
                     Key = ItemKey(tenantId, item.ItemId),
-                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = if_not_exists(softDeletedAt, :now), purgePk = :purgePk, purgeSk = :purgeSk",
-                    // Active and not kept by this erasure (restored from it), or hidden by another one (cancelled) or a single
-                    // delete, which this erasure takes over.
+                    UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = if_not_exists(softDeletedAt, :now), purgePk = :purgePk, purgeSk = :purgeSk"
+                        + (archived ? ", hiddenFrom = :from" : ""),
+                    // Active (or archived) and not kept by this erasure (restored from it), or hidden by another one (cancelled)
+                    // or a single delete, which this erasure takes over. An archived item remembers it was, so a restore
+                    // returns it to the archive.
                     ConditionExpression = "(#state = :from AND (attribute_not_exists(restoredFrom) OR restoredFrom <> :job)) OR (#state = :to AND erasureJobId <> :job)",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
                     {
                         [":to"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
-                        [":from"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":from"] = new() { S = ItemStates.Name(archived ? ItemState.Archived : ItemState.Active) },
                         [":purgeAt"] = new() { S = Time(purgeAt) },
                         [":job"] = new() { S = jobId },
                         [":now"] = new() { S = Time(now) },
@@ -107,9 +110,25 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                     },
                 } },
             };
-            AddRecordMirror(actions, tenantId, item, ItemState.SoftDeleted);
+            if (archived)
+            {
+                EndRetrieval(actions, tenantId, item);
+            }
+            else
+            {
+                AddRecordMirror(actions, tenantId, item, ItemState.SoftDeleted);
+            }
+
             return actions;
         }, cancellationToken);
+
+    /// <summary>
+    /// Moves of the retention sweep's archive through the same chunked transactions, each guarded by the subject's hold marker
+    /// (<see cref="LegalHoldException"/> when a hold stands). Returns the ids moved.
+    /// </summary>
+    public Task<IReadOnlySet<string>> MoveUnlessHeldAsync(
+        string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, Func<InventoryItem, List<TransactWriteItem>> actionsFor, CancellationToken cancellationToken) =>
+        MoveAsync(items, new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) }, actionsFor, cancellationToken);
 
     public async Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -215,24 +234,29 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     public Task UnhideAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, CancellationToken cancellationToken) =>
         MoveAsync(items, guard: null, item =>
         {
+            var back = item.HiddenFrom ?? ItemState.Active;
             var actions = new List<TransactWriteItem>
             {
                 new() { Update = new Update
                 {
                     TableName = inventoryTable,
                     Key = ItemKey(tenantId, item.ItemId),
-                    UpdateExpression = "SET #state = :to REMOVE purgeAt, erasureJobId, softDeletedAt, purgePk, purgeSk",
+                    UpdateExpression = "SET #state = :to REMOVE purgeAt, erasureJobId, softDeletedAt, purgePk, purgeSk, hiddenFrom",
                     ConditionExpression = "#state = :from AND erasureJobId = :job",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
                     {
-                        [":to"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":to"] = new() { S = ItemStates.Name(back) },
                         [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                         [":job"] = new() { S = jobId },
                     },
                 } },
             };
-            AddRecordMirror(actions, tenantId, item, ItemState.Active);
+            if (back == ItemState.Active)
+            {
+                AddRecordMirror(actions, tenantId, item, ItemState.Active);
+            }
+
             return actions;
         }, cancellationToken);
 
@@ -244,25 +268,31 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             return false;
         }
 
+        // An archived item that an erasure hid goes back to the archive (still unreadable until retrieved).
+        var back = item.HiddenFrom ?? ItemState.Active;
         var actions = new List<TransactWriteItem>
         {
             new() { Update = new Update
             {
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, itemId),
-                UpdateExpression = "SET #state = :to, restoredAt = :now, restoredFrom = :job REMOVE purgeAt, erasureJobId, purgePk, purgeSk",
+                UpdateExpression = "SET #state = :to, restoredAt = :now, restoredFrom = :job REMOVE purgeAt, erasureJobId, purgePk, purgeSk, hiddenFrom",
                 ConditionExpression = "#state = :from AND purgeAt > :now",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
                 {
-                    [":to"] = new() { S = ItemStates.Name(ItemState.Active) },
+                    [":to"] = new() { S = ItemStates.Name(back) },
                     [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
                     [":now"] = new() { S = Time(now) },
                     [":job"] = new() { S = item.ErasureJobId ?? "-" },
                 },
             } },
         };
-        AddRecordMirror(actions, tenantId, item, ItemState.Active);
+        if (back == ItemState.Active)
+        {
+            AddRecordMirror(actions, tenantId, item, ItemState.Active);
+        }
+
         try
         {
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
@@ -403,9 +433,21 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return failed;
     }
 
+    /// <summary>
+    /// An archived record read back by a retrieval has a readable copy in the Records table (location <c>row</c>): hiding the
+    /// item ends the retrieval, so the copy goes in the same write (a delete of a row that is not there changes nothing).
+    /// </summary>
+    private void EndRetrieval(List<TransactWriteItem> actions, string tenantId, InventoryItem item)
+    {
+        if (item.Location.TryGetValue("row", out var row))
+        {
+            actions.Add(new() { Delete = new Delete { TableName = recordsTable, Key = DynamoKeys.Of(tenantId, row) } });
+        }
+    }
+
     private void AddRecordMirror(List<TransactWriteItem> actions, string tenantId, InventoryItem item, ItemState state)
     {
-        if (item.Kind != "record" || !item.Location.TryGetValue("key", out var recordKey))
+        if (item.Kind != "record" || item.Store != "dynamodb" || !item.Location.TryGetValue("key", out var recordKey))
         {
             return;
         }

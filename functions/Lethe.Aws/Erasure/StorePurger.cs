@@ -33,6 +33,8 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         {
             await DeleteTableItemsAsync(tenantId, items.Where(i => i.Store == "dynamodb").ToList(), failures, cancellationToken);
             await DeleteObjectVersionsAsync(items.Where(i => i.Store == "s3").ToList(), versions, failures, cancellationToken);
+            // An archived record that a retrieval made readable has a copy in its table: it goes too.
+            await DeleteTableItemsAsync(tenantId, items.Where(i => i.Store == "s3" && i.Location.ContainsKey("row")).ToList(), failures, cancellationToken);
         }
         catch (AmazonServiceException ex) when (ex.StatusCode is System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests
             || ex.ErrorCode is "ThrottlingException" or "ProvisionedThroughputExceededException" or "RequestLimitExceeded" or "SlowDown" or "InternalError")
@@ -53,7 +55,8 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         var deletes = new List<(string Owner, string Table, Dictionary<string, AttributeValue> Key)>();
         foreach (var item in items)
         {
-            if (!item.Location.TryGetValue("table", out var logical) || !item.Location.TryGetValue("key", out var key))
+            var key = item.Store == "s3" ? item.Location.GetValueOrDefault("row") : item.Location.GetValueOrDefault("key");
+            if (!item.Location.TryGetValue("table", out var logical) || key is null)
             {
                 failures[item.ItemId] = "The inventory item names no table key.";
                 continue;
@@ -142,9 +145,11 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         }
 
         // One listing per folder of the page's objects (a subject's files share {tenant}/{subjectRef}/), not one per object.
+        // Several items can share one object (the records of one archived object): its versions count for the first of them,
+        // and the object's deletion for all.
         foreach (var folder in wanted.GroupBy(w => (w.Bucket, Folder: Folder(w.Key))))
         {
-            var owners = folder.ToDictionary(w => w.Key, w => w.Owner, StringComparer.Ordinal);
+            var owners = folder.GroupBy(w => w.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(w => w.Owner).ToList(), StringComparer.Ordinal);
             var list = byBucket.TryGetValue(folder.Key.Bucket, out var existing) ? existing : byBucket[folder.Key.Bucket] = [];
             var keys = owners.Keys.ToHashSet(StringComparer.Ordinal);
             // A few objects: list each by its own key; many: list their folder from just before the page's first key to its last
@@ -160,7 +165,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
                     // One key's prefix can cover another's (a/x and a/x.bak): each version once.
                     if (seen.Add((key, versionId)))
                     {
-                        list.Add((owners[key], key, versionId));
+                        list.Add((owners[key][0], key, versionId));
                     }
                 }
             }

@@ -164,6 +164,7 @@ public sealed partial class DynamoJobStore
                 PurgedByCategory = Tallies(item, CategoryTallyPrefix),
                 PurgedByStore = Tallies(item, StoreTallyPrefix),
                 VersionsDeleted = Number(VersionsAttribute),
+                Archived = Number("archived"),
             },
             Errors = errors,
             CreatedAt = When("createdAt")!.Value,

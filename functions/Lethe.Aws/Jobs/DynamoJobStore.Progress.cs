@@ -40,6 +40,7 @@ public sealed partial class DynamoJobStore
         Add("failed", earned.Failed);
         Add("restored", earned.Restored);
         Add("held", earned.Held);
+        Add("archived", earned.Archived);
         Add(VersionsAttribute, earned.VersionsDeleted);
         // The certificate's tally moves in this same conditional write: one attribute per category and per store.
         var tallied = 0;

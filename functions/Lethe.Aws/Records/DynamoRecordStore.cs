@@ -36,9 +36,13 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
     {
         ArgumentNullException.ThrowIfNull(item);
         item["retainUntil"] = new() { S = Time(retainUntil) };
-        item["expiryPk"] = new() { S = Retention.DynamoRetentionInventory.DayPartition(tenantId, DateOnly.FromDateTime(retainUntil.UtcDateTime), DynamoKeys.Shard(itemId, ExpiryShards)) };
-        item["expirySk"] = new() { S = $"{Time(retainUntil)}#{itemId}" };
+        (item["expiryPk"], item["expirySk"]) = ExpiryKeys(tenantId, itemId, retainUntil);
     }
+
+    /// <summary>The <c>byExpiry</c> keys of an item that is next due at <paramref name="due"/> (its retention date, or its archive's end).</summary>
+    public static (AttributeValue Pk, AttributeValue Sk) ExpiryKeys(string tenantId, string itemId, DateTimeOffset due) =>
+        (new() { S = Retention.DynamoRetentionInventory.DayPartition(tenantId, DateOnly.FromDateTime(due.UtcDateTime), DynamoKeys.Shard(itemId, ExpiryShards)) },
+         new() { S = $"{Time(due)}#{itemId}" });
 
     public async Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, string kekId, CancellationToken cancellationToken)
     {
@@ -176,7 +180,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
 
     private static string Time(DateTimeOffset at) => Timestamps.Format(at);
 
-    private static Dictionary<string, AttributeValue> RecordItem(StoredRecord record)
+    internal static Dictionary<string, AttributeValue> RecordItem(StoredRecord record)
     {
         var item = Key(record.TenantId, RecordPrefix + record.Id);
         item["recordId"] = new() { S = record.Id };

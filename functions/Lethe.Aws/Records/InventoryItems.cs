@@ -27,6 +27,11 @@ public static class InventoryItems
             Text("classification"),
             Text("visibility"),
             Text("retainUntil") is { } retainUntil ? Timestamps.Parse(retainUntil) : null,
-            Text("purgedBy"));
+            Text("purgedBy"))
+        {
+            ArchivedUntil = Text("archivedUntil") is { } archivedUntil ? Timestamps.Parse(archivedUntil) : null,
+            ArchivedBy = Text("archivedBy"),
+            HiddenFrom = Text("hiddenFrom") is { } hiddenFrom ? ItemStates.Parse(hiddenFrom) : null,
+        };
     }
 }

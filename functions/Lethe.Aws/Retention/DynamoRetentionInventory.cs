@@ -46,7 +46,8 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                 IndexName = ExpiryIndex,
                 KeyConditionExpression = "expiryPk = :p AND expirySk <= :due",
                 // Hidden items too: an erasure's or a single delete's may come back (restored), and must then still meet its end.
-                FilterExpression = "#state IN (:active, :purging, :hidden)",
+                // Archived ones are here at the end of their archive period.
+                FilterExpression = "#state IN (:active, :purging, :hidden, :archived)",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
                 {
@@ -55,6 +56,7 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                     [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
                     [":purging"] = new() { S = ItemStates.Name(ItemState.Purging) },
                     [":hidden"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                    [":archived"] = new() { S = ItemStates.Name(ItemState.Archived) },
                 },
                 ExclusiveStartKey = position.LastSortKey is null ? null : StartKey(tenantId, partition, position),
             }, limit - items.Count, cancellationToken);
@@ -88,7 +90,7 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                     Key = DynamoKeys.Of(tenantId, $"ITEM#{item.ItemId}"),
                     UpdateExpression = "SET expiryPk = :p, expirySk = :s",
                     // Only an item not purged meanwhile: a purged one must not come back into the index.
-                    ConditionExpression = "#state IN (:active, :purging, :hidden)",
+                    ConditionExpression = "#state IN (:active, :purging, :hidden, :archived)",
                     ExpressionAttributeNames = new() { ["#state"] = "state" },
                     ExpressionAttributeValues = new()
                     {
@@ -98,6 +100,7 @@ public sealed class DynamoRetentionInventory(IAmazonDynamoDB dynamo, string inve
                         [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
                         [":purging"] = new() { S = ItemStates.Name(ItemState.Purging) },
                         [":hidden"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                        [":archived"] = new() { S = ItemStates.Name(ItemState.Archived) },
                     },
                 }, cancellationToken);
             }

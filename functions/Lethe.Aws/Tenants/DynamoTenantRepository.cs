@@ -123,8 +123,28 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             M = tenant.Retention.Categories.ToDictionary(c => c.Key, c => new AttributeValue { S = c.Value.ToString() }),
             IsMSet = true,
         };
+        item["archiveCategories"] = new AttributeValue
+        {
+            M = tenant.Archive.Categories.ToDictionary(c => c.Key, c => new AttributeValue
+            {
+                M = new Dictionary<string, AttributeValue>
+                {
+                    ["after"] = new() { S = c.Value.After.ToString() },
+                    ["tier"] = new() { S = ArchiveTiers.Name(c.Value.Tier) },
+                },
+            }),
+            IsMSet = true,
+        };
         return item;
     }
+
+    private static ArchiveSettings ArchiveOf(Dictionary<string, AttributeValue> item) =>
+        item.TryGetValue("archiveCategories", out var a) && a.M is { Count: > 0 } categories
+            ? new ArchiveSettings(categories.ToDictionary(
+                p => p.Key,
+                p => new ArchiveRule(IsoDuration.Parse(p.Value.M["after"].S), ArchiveTiers.Parse(p.Value.M["tier"].S) ?? ArchiveTier.Glacier),
+                StringComparer.Ordinal))
+            : ArchiveSettings.None;
 
     private static Tenant FromItem(Dictionary<string, AttributeValue> item) => new(
         item["tenantId"].S,
@@ -141,5 +161,6 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             item.TryGetValue("retentionCategories", out var c) && c.M is { } categories
                 ? categories.ToDictionary(p => p.Key, p => IsoDuration.Parse(p.Value.S), StringComparer.Ordinal)
                 : new Dictionary<string, IsoDuration>()),
+        Archive = ArchiveOf(item),
     };
 }

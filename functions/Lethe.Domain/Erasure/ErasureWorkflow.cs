@@ -116,15 +116,15 @@ public static class ErasureWorkflow
 public static class ErasureItems
 {
     /// <summary>
-    /// Active items not restored from this erasure, and items another erasure (cancelled) or a single delete left hidden,
-    /// which this erasure takes over. Restored-from-this-erasure items were kept on purpose and stay.
+    /// Active and archived items not restored from this erasure, and items another erasure (cancelled) or a single delete left
+    /// hidden, which this erasure takes over. Restored-from-this-erasure items were kept on purpose and stay.
     /// </summary>
     public static bool IsToHide(InventoryItem item, string jobId)
     {
         ArgumentNullException.ThrowIfNull(item);
         return item.State switch
         {
-            ItemState.Active => item.RestoredFrom != jobId,
+            ItemState.Active or ItemState.Archived => item.RestoredFrom != jobId,
             ItemState.SoftDeleted => item.ErasureJobId != jobId,
             _ => false,
         };

@@ -46,6 +46,9 @@ public sealed record ErasureCounts(long Total, long SoftDeleted, long Purged, lo
 
     /// <summary>Object versions the purge deleted (every version of every purged file).</summary>
     public long VersionsDeleted { get; init; }
+
+    /// <summary>Items a retention sweep moved to their archive tier.</summary>
+    public long Archived { get; init; }
 }
 
 /// <summary>A data subject request and everything the API shows about it (API.md, Job).</summary>

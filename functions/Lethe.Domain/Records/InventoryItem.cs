@@ -22,6 +22,15 @@ public sealed record InventoryItem(
     DateTimeOffset? RetainUntil = null,
     string? PurgedBy = null)
 {
+    /// <summary>An archived item's end: when its archive period is over and the retention sweep purges it.</summary>
+    public DateTimeOffset? ArchivedUntil { get; init; }
+
+    /// <summary>The retention sweep run that archived the item.</summary>
+    public string? ArchivedBy { get; init; }
+
+    /// <summary>A hidden item's state before it was hidden (archived ones return to the archive, not to active).</summary>
+    public ItemState? HiddenFrom { get; init; }
+
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 
     /// <summary>Where the item's data is: <c>dynamodb</c> or <c>s3</c>.</summary>

@@ -3,6 +3,7 @@ using Lethe.Domain.Certificates;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Policies;
 using Lethe.Domain.Records;
 using Lethe.Domain.Tenancy;
 
@@ -92,6 +93,36 @@ public interface IRetentionKeyShredder
     Task<string?> ShredIfQuietAsync(string tenantId, string subjectRef, DateTimeOffset quietSince, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// One subject's due items of one archiving category, to be archived by one sweep page. <paramref name="Attempt"/> names the page
+/// (run, execution, page) so that a replay writes to the same place.
+/// </summary>
+public sealed record ArchiveBatch(
+    Tenant Tenant,
+    string SubjectRef,
+    string Category,
+    ArchiveRule Rule,
+    IReadOnlyList<InventoryItem> Items,
+    string JobId,
+    string Attempt,
+    DateTimeOffset ArchivedAt,
+    DateTimeOffset ArchivedUntil);
+
+/// <summary>What an archive did: the ids archived now, and the ids that failed with why (both retried by a later run).</summary>
+public sealed record ArchiveOutcome(IReadOnlyList<string> Archived, IReadOnlyList<(string ItemId, string Failure)> Failed);
+
+/// <summary>
+/// Moves due items of archiving categories to their archive tier. A port (S3 and the Records and Inventory tables). Files get
+/// the <c>lethe:tier</c> tag the data bucket's lifecycle rules act on; records are written, still field-encrypted, into one
+/// archived object (of the tier's storage class) and leave the Records table. Each item's move is conditional on it being
+/// active and its subject not held, in the move's own transaction.
+/// </summary>
+public interface IRetentionArchiver
+{
+    /// <exception cref="LegalHoldException">A hold names the subject: what was not archived yet stays as it was.</exception>
+    Task<ArchiveOutcome> ArchiveAsync(ArchiveBatch batch, CancellationToken cancellationToken);
+}
+
 /// <summary>The ports the retention sweep's steps work through (the purge moves are the erasure's own).</summary>
 public sealed record RetentionPorts(
     IJobStore Jobs,
@@ -99,6 +130,7 @@ public sealed record RetentionPorts(
     IErasureInventory Inventory,
     IErasureManifests Manifests,
     IDataPurger Purger,
+    IRetentionArchiver Archiver,
     IRetentionKeyShredder Keys,
     IHoldCheck Holds,
     IAuditJournal Audit,

@@ -18,6 +18,9 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
 
     public Policies.RetentionSettings Retention { get; init; } = Policies.RetentionSettings.Initial;
 
+    /// <summary>The categories whose items are archived, not purged, when their retention ends (none by default).</summary>
+    public Policies.ArchiveSettings Archive { get; init; } = Policies.ArchiveSettings.None;
+
     /// <summary>The stored version this copy was read at (0: not stored yet); every save is conditional on it.</summary>
     public long Version { get; init; }
 

@@ -139,6 +139,9 @@ public sealed class WorkflowComposition(TimeProvider clock)
             inventory,
             erasure.Manifests,
             purger,
+            new S3RetentionArchiver(
+                s3, dynamo, records, inventory, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Bucket(ResourceCatalog.Data),
+                Environment.GetEnvironmentVariable(Variables.ArchiveTransition) == "at-once"),
             shared.Keys,
             holds,
             shared.Journal,

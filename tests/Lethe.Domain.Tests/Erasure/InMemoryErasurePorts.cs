@@ -53,7 +53,11 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     {
         foreach (var item in items.Where(i => ErasureItems.IsToHide(Truth[i.ItemId], jobId)))
         {
-            Truth[item.ItemId] = Truth[item.ItemId] with { State = ItemState.SoftDeleted, PurgeAt = purgeAt, ErasureJobId = jobId };
+            var current = Truth[item.ItemId];
+            Truth[item.ItemId] = current with
+            {
+                State = ItemState.SoftDeleted, PurgeAt = purgeAt, ErasureJobId = jobId, HiddenFrom = current.State == ItemState.Archived ? ItemState.Archived : current.HiddenFrom,
+            };
         }
 
         return Written();
@@ -117,7 +121,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
     {
         foreach (var item in items.Where(i => Truth[i.ItemId] is { State: ItemState.SoftDeleted } current && current.ErasureJobId == jobId))
         {
-            Truth[item.ItemId] = Truth[item.ItemId] with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null };
+            Truth[item.ItemId] = Truth[item.ItemId] with { State = Truth[item.ItemId].HiddenFrom ?? ItemState.Active, PurgeAt = null, ErasureJobId = null, HiddenFrom = null };
         }
 
         return Written();
@@ -146,7 +150,7 @@ public sealed class InMemoryErasureInventory : IErasureInventory
             return Task.FromResult(false);
         }
 
-        Truth[itemId] = item with { State = ItemState.Active, PurgeAt = null, ErasureJobId = null, RestoredFrom = item.ErasureJobId };
+        Truth[itemId] = item with { State = item.HiddenFrom ?? ItemState.Active, PurgeAt = null, ErasureJobId = null, RestoredFrom = item.ErasureJobId, HiddenFrom = null };
         Written();
         return Task.FromResult(true);
     }

@@ -110,6 +110,7 @@ public sealed class InMemoryJobStore : IJobStore
                 PurgedByCategory = Sum(c.PurgedByCategory, earned.PurgedByCategory),
                 PurgedByStore = Sum(c.PurgedByStore, earned.PurgedByStore),
                 VersionsDeleted = c.VersionsDeleted + earned.VersionsDeleted,
+                Archived = c.Archived + earned.Archived,
             },
         };
         return Task.FromResult(true);

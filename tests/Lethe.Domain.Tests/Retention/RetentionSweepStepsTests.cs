@@ -1,4 +1,5 @@
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Policies;
 using Lethe.Domain.Records;
 using Lethe.Domain.Retention;
 using Lethe.Domain.Tenancy;
@@ -23,17 +24,20 @@ public sealed class RetentionSweepStepsTests
     private readonly InMemoryEvidence _evidence = new();
     private readonly InMemoryWorkflows _workflows = new();
     private readonly InMemoryRetention _retention;
+    private readonly InMemoryArchiver _archiver;
+    private readonly InMemoryTenants _tenants = new();
     private readonly RetentionSteps _steps;
 
     public RetentionSweepStepsTests()
     {
         _retention = new InMemoryRetention(_inventory);
-        var tenants = new InMemoryTenants();
+        _archiver = new InMemoryArchiver(_inventory, _holds);
+        var tenants = _tenants;
         tenants.Items[Tenant] = new Tenant(Tenant, "Acme", TenantState.Active, Start.AddYears(-3), 1);
         _inventory.Holds = _holds;
         _inventory.Data = _purger;
         _steps = new RetentionSteps(
-            new RetentionPorts(_jobs, _retention, _inventory, new InMemoryManifests(), _purger, _retention, _holds, _evidence, _evidence, _evidence, _evidence, tenants, _clock)
+            new RetentionPorts(_jobs, _retention, _inventory, new InMemoryManifests(), _purger, _archiver, _retention, _holds, _evidence, _evidence, _evidence, _evidence, tenants, _clock)
             {
                 ShredQuietPeriod = TimeSpan.FromMinutes(10),
                 // The in-memory ports are plain dictionaries: one subject at a time.
@@ -331,5 +335,113 @@ public sealed class RetentionSweepStepsTests
 
         swept.Purged.Should().Be(0);
         _inventory.Truth["r1"].State.Should().Be(ItemState.SoftDeleted);
+    }
+
+    private void ArchiveCategory(string category, int days, ArchiveTier tier = ArchiveTier.Glacier) =>
+        _tenants.Items[Tenant] = _tenants.Items[Tenant] with
+        {
+            Archive = new ArchiveSettings(new Dictionary<string, ArchiveRule>(_tenants.Items[Tenant].Archive.Categories) { [category] = new(IsoDuration.FromDays(days), tier) }),
+        };
+
+    [Fact]
+    public async Task Due_items_of_an_archiving_category_are_archived_until_the_runs_moment_plus_the_archive_period_and_the_rest_purged()
+    {
+        ArchiveCategory("transcript", 180, ArchiveTier.DeepArchive);
+        Stored("t1", "jon", daysAgo: 2, category: "transcript");
+        Stored("f1", "jon", daysAgo: 2, category: "transcript", store: "s3");
+        Stored("n1", "jon", daysAgo: 2);
+        Stored("t2", "jon", daysAgo: -3, category: "transcript");
+        var job = await SubmitAsync();
+
+        await RunAsync(new RetentionSweepState(Tenant, job.Id, 1));
+
+        _inventory.Truth["t1"].State.Should().Be(ItemState.Archived);
+        _inventory.Truth["f1"].State.Should().Be(ItemState.Archived);
+        _inventory.Truth["n1"].State.Should().Be(ItemState.Purged, "its category does not archive");
+        _inventory.Truth["t2"].State.Should().Be(ItemState.Active, "its retention has not ended");
+        _inventory.Truth["t1"].ArchivedUntil.Should().Be(job.CreatedAt.AddDays(180));
+        _archiver.Batches.Should().ContainSingle().Which.Should().Match<ArchiveBatch>(b => b.Category == "transcript" && b.Rule.Tier == ArchiveTier.DeepArchive && b.Items.Count == 2);
+        var done = JobOf(job.Id);
+        done.Counts.Archived.Should().Be(2);
+        done.Counts.Purged.Should().Be(1);
+        System.Text.Encoding.UTF8.GetString(_evidence.Certificates.Values.Should().ContainSingle().Which.Payload).Should().Contain("\"archived\":2");
+        _retention.Keks.Should().Contain("jon", "archived records are still sealed under it");
+    }
+
+    [Fact]
+    public async Task An_archived_item_is_purged_by_the_first_run_after_its_archive_period_and_not_before()
+    {
+        ArchiveCategory("transcript", 90);
+        Stored("t1", "kim", daysAgo: 1, category: "transcript");
+        await RunAsync(new RetentionSweepState(Tenant, (await SubmitAsync()).Id, 1));
+        _inventory.Truth["t1"].State.Should().Be(ItemState.Archived);
+
+        _clock.Advance(TimeSpan.FromDays(89));
+        var early = await SubmitAsync();
+        await RunAsync(new RetentionSweepState(Tenant, early.Id, 1));
+        _inventory.Truth["t1"].State.Should().Be(ItemState.Archived, "its archive period has a day left");
+
+        _clock.Advance(TimeSpan.FromDays(2));
+        var late = await SubmitAsync();
+        await RunAsync(new RetentionSweepState(Tenant, late.Id, 1));
+
+        _inventory.Truth["t1"].State.Should().Be(ItemState.Purged);
+        JobOf(late.Id).Counts.Should().Match<ErasureCounts>(c => c.Purged == 1 && c.Archived == 0);
+        _retention.Keks.Should().NotContain("kim", "nothing of the subject is left");
+    }
+
+    [Fact]
+    public async Task A_held_subjects_items_of_an_archiving_category_are_neither_archived_nor_purged()
+    {
+        ArchiveCategory("transcript", 90);
+        Stored("t1", "lou", daysAgo: 2, category: "transcript");
+        _holds.HeldSubjects.Add("lou");
+        var job = await SubmitAsync();
+
+        await RunAsync(new RetentionSweepState(Tenant, job.Id, 1));
+
+        _inventory.Truth["t1"].State.Should().Be(ItemState.Active);
+        JobOf(job.Id).Counts.Should().Match<ErasureCounts>(c => c.Held == 1 && c.Archived == 0);
+        _retention.Deferred.Should().Equal("t1");
+    }
+
+    [Fact]
+    public async Task A_failed_archive_is_counted_listed_and_archived_by_a_later_run()
+    {
+        ArchiveCategory("transcript", 90);
+        Stored("f1", "max", daysAgo: 2, category: "transcript", store: "s3");
+        _archiver.Failing.Add("f1");
+        var first = await SubmitAsync();
+        await RunAsync(new RetentionSweepState(Tenant, first.Id, 1));
+        JobOf(first.Id).Counts.Failed.Should().Be(1);
+        JobOf(first.Id).Errors.Should().ContainSingle(e => e.ItemId == "f1");
+        _inventory.Truth["f1"].State.Should().Be(ItemState.Active);
+
+        _archiver.Failing.Clear();
+        _clock.Advance(TimeSpan.FromDays(1));
+        var second = await SubmitAsync();
+        await RunAsync(new RetentionSweepState(Tenant, second.Id, 1));
+
+        _inventory.Truth["f1"].State.Should().Be(ItemState.Archived);
+        JobOf(second.Id).Counts.Archived.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_page_run_again_after_its_archive_counts_the_archived_items_once()
+    {
+        ArchiveCategory("transcript", 90);
+        Stored("t1", "ned", daysAgo: 2, category: "transcript");
+        Stored("t2", "ned", daysAgo: 2, category: "transcript");
+        var job = await SubmitAsync();
+        var state = await _steps.SelectPage.RunAsync(await _steps.Begin.RunAsync(new RetentionSweepState(Tenant, job.Id, 1), Ct), Ct);
+        _archiver.AfterNextArchive = () => throw new TimeoutException("the Lambda died after its write");
+        var crash = () => _steps.PurgePage.RunAsync(state, Ct);
+        await crash.Should().ThrowAsync<TimeoutException>();
+        JobOf(job.Id).Counts.Archived.Should().Be(0, "the crashed attempt recorded nothing");
+
+        await _steps.PurgePage.RunAsync(state, Ct);
+
+        JobOf(job.Id).Counts.Archived.Should().Be(2, "the replay finds both archived by this run and counts them once");
+        _archiver.Batches.Should().HaveCount(1, "nothing is archived twice");
     }
 }

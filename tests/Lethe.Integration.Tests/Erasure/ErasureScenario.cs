@@ -89,6 +89,26 @@ public sealed class ErasureScenario
         }
     }
 
+    /// <summary>A file of the subject with <paramref name="versions"/> versions, due for the retention sweep at <paramref name="retainUntil"/>.</summary>
+    public async Task<StoredFile> PutFileAsync(string subjectRef, int versions, DateTimeOffset retainUntil, string category = "recording")
+    {
+        var names = ResourceNames.FromEnvironment();
+        using var s3 = _cloud.Cloud.CreateS3Client();
+        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
+        using var kms = _cloud.Cloud.CreateKmsClient();
+        var tenantKey = await new KmsTenantKeys(kms, ResourceNames.KeyAliasPrefix()).GetOrCreateAsync(Tenant, Ct);
+        var files = new S3SubjectFiles(s3, dynamo, names.Bucket(ResourceCatalog.Data), names.Table(ResourceCatalog.Inventory), TimeProvider.System);
+        var itemId = $"file_{Guid.NewGuid():N}";
+        StoredFile? stored = null;
+        for (var version = 1; version <= versions; version++)
+        {
+            stored = await files.PutAsync(Tenant, tenantKey, subjectRef, itemId, "recording.txt", category,
+                System.Text.Encoding.UTF8.GetBytes($"version {version}"), "text/plain", Ct, retainUntil);
+        }
+
+        return stored!;
+    }
+
     /// <summary>The subject's ref, as the inventory of this tenant lists it.</summary>
     public async Task<string> SubjectRefAsync(string subject)
     {

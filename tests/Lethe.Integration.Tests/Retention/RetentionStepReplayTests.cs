@@ -39,7 +39,7 @@ public sealed class RetentionStepReplayTests(LetheApiFactory api, LocalCloudFixt
 
         scenario.Records["ivo"] = notes.Select(n => n.Id).ToList();
         var subjectRef = await scenario.SubjectRefAsync("ivo");
-        var file = await PutFileAsync(scenario, subjectRef, versions: 2, retainUntil: notes.Max(n => n.Until));
+        var file = await scenario.PutFileAsync(subjectRef, versions: 2, retainUntil: notes.Max(n => n.Until));
         var wait = notes.Max(n => n.Until) - DateTimeOffset.UtcNow;
         await Task.Delay(wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(50) : TimeSpan.Zero, Ct);
         var jobId = await CreateRunWithoutExecutionAsync(scenario.Tenant);
@@ -92,25 +92,6 @@ public sealed class RetentionStepReplayTests(LetheApiFactory api, LocalCloudFixt
     }
 
     private static bool Flag(string state, string name) => JsonDocument.Parse(state).RootElement.TryGetProperty(name, out var value) && value.GetBoolean();
-
-    private async Task<StoredFile> PutFileAsync(ErasureScenario scenario, string subjectRef, int versions, DateTimeOffset retainUntil)
-    {
-        var names = ResourceNames.FromEnvironment();
-        using var s3 = cloud.Cloud.CreateS3Client();
-        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        using var kms = cloud.Cloud.CreateKmsClient();
-        var tenantKey = await new KmsTenantKeys(kms, ResourceNames.KeyAliasPrefix()).GetOrCreateAsync(scenario.Tenant, Ct);
-        var files = new S3SubjectFiles(s3, dynamo, names.Bucket(ResourceCatalog.Data), names.Table(ResourceCatalog.Inventory), TimeProvider.System);
-        var itemId = $"file_{Guid.NewGuid():N}";
-        StoredFile? stored = null;
-        for (var version = 1; version <= versions; version++)
-        {
-            stored = await files.PutAsync(scenario.Tenant, tenantKey, subjectRef, itemId, "recording.txt", "recording",
-                System.Text.Encoding.UTF8.GetBytes($"version {version}"), "text/plain", Ct, retainUntil);
-        }
-
-        return stored!;
-    }
 
     /// <summary>A run's job as the API stores it (with the tenant's sweep lock), but with no execution: the test drives the steps.</summary>
     private async Task<string> CreateRunWithoutExecutionAsync(string tenant)

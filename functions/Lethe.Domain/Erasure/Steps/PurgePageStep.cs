@@ -121,8 +121,8 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
             outcome.Tally.Purged(purged, purged.VersionsDeleted);
         }
 
-        outcome.Restored += current.LongCount(c => c.State == ItemState.Active && c.RestoredFrom == job.Id);
-        var toHide = current.Where(c => (c.State == ItemState.Active && c.RestoredFrom != job.Id) || (c.State == ItemState.SoftDeleted && c.ErasureJobId != job.Id)).ToList();
+        outcome.Restored += current.LongCount(c => c.State is ItemState.Active or ItemState.Archived && c.RestoredFrom == job.Id);
+        var toHide = current.Where(c => ErasureItems.IsToHide(c, job.Id)).ToList();
         // This erasure's own items that a manifest page failed are listed on the job already: retrying the request retries them.
         var reported = job.Errors.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
         var ours = current.Where(c => c.State is ItemState.SoftDeleted or ItemState.Purging && c.ErasureJobId == job.Id && !reported.Contains(c.ItemId)).ToList();

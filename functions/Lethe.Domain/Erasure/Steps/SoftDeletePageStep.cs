@@ -32,7 +32,7 @@ public sealed class SoftDeletePageStep(ErasurePorts ports) : ErasureStep(ports)
         var manifest = items.Where(i => ErasureItems.IsToHide(i, job.Id) || (i.State is ItemState.SoftDeleted or ItemState.Purging && i.ErasureJobId == job.Id)).ToList();
         await Ports.Manifests.WriteAsync(job.TenantId, job.Id, page, manifest, Now, cancellationToken);
         // Earned by this page: what it read and what it leaves soft-deleted (the same on a replay, which the store then ignores).
-        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + hiding.Count(i => i.State == ItemState.Active);
+        var hidden = items.Count(i => i.State == ItemState.SoftDeleted) + hiding.Count(i => i.State is ItemState.Active or ItemState.Archived);
         var earned = ErasureCounts.None with { Total = items.Count(i => i.State != ItemState.Purged), SoftDeleted = hidden };
         if (await Jobs.RecordPageAsync(job.TenantId, job.Id, JobPhases.SoftDelete, page, earned, [], Now, cancellationToken))
         {

@@ -28,7 +28,7 @@ public sealed class CertifyStep(RetentionPorts ports) : RetentionStep(ports)
         var counts = job.Counts;
         var tally = new ErasureTally(counts.Purged, counts.PurgedByCategory, counts.PurgedByStore, counts.VersionsDeleted, Restored: 0, counts.Held);
         var head = await Ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
-        var payload = RetentionCertificate.Payload(new RetentionFacts(job.TenantId, job.Id, job.CreatedAt, Now, tally, Archived: 0, counts.Failed, head, Ports.Signer.KeyId));
+        var payload = RetentionCertificate.Payload(new RetentionFacts(job.TenantId, job.Id, job.CreatedAt, Now, tally, counts.Archived, counts.Failed, head, Ports.Signer.KeyId));
         var signature = await Ports.Signer.SignAsync(payload, cancellationToken);
         var certificate = new SignedCertificate(DeletionCertificate.IdFor(job.Id), job.Id, job.TenantId, RetentionCertificate.Type, payload, signature, Ports.Signer.KeyId);
         return await Ports.Certificates.PutOnceAsync(certificate, cancellationToken);

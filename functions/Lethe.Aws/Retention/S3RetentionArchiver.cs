@@ -1,0 +1,261 @@
+using System.Text.Json;
+using Amazon.DynamoDBv2.Model;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Delete = Amazon.DynamoDBv2.Model.Delete;
+using Tag = Amazon.S3.Model.Tag;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Erasure;
+using Lethe.Aws.Records;
+using Lethe.Catalog;
+using Lethe.Domain;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Records;
+using Lethe.Domain.Retention;
+
+namespace Lethe.Aws.Retention;
+
+/// <summary>
+/// The retention sweep's archive in S3 and DynamoDB. Records: the page's records of one subject and category are written, as
+/// stored (sealed fields stay sealed), into one object <c>{tenant}/{subjectRef}/archive/{run}/{attempt}/{category}.json</c> of
+/// the tier's storage class, SSE-KMS under the tenant key; then each item moves to <c>archived</c> (pointing at that object
+/// version) and its row leaves the Records table, in hold-guarded transactions. Files: tagged <c>lethe:tier</c> (the data
+/// bucket's lifecycle rule moves them), then moved to <c>archived</c> the same way. An archived item waits in the
+/// <c>byExpiry</c> index for the end of its archive period.
+/// </summary>
+public sealed class S3RetentionArchiver(
+    IAmazonS3 s3, Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, DynamoRecordStore records, DynamoErasureInventory moves, string inventoryTable, string recordsTable, string dataBucket, bool transitionAtOnce) : IRetentionArchiver
+{
+    public const string TierTag = "lethe:tier";
+
+    public async Task<ArchiveOutcome> ArchiveAsync(ArchiveBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var archived = new List<string>();
+        var failed = new List<(string, string)>();
+        if (batch.Items.Where(i => i.Kind == "record").ToList() is { Count: > 0 } recordItems)
+        {
+            archived.AddRange(await ArchiveRecordsAsync(batch, recordItems, cancellationToken));
+        }
+
+        if (batch.Items.Where(i => i.Kind == "file").ToList() is { Count: > 0 } fileItems)
+        {
+            archived.AddRange(await ArchiveFilesAsync(batch, fileItems, failed, cancellationToken));
+        }
+
+        return new ArchiveOutcome(archived, failed);
+    }
+
+    private async Task<IReadOnlyCollection<string>> ArchiveRecordsAsync(ArchiveBatch batch, List<InventoryItem> items, CancellationToken cancellationToken)
+    {
+        var tenantId = batch.Tenant.Id;
+        var rows = (await records.FindManyAsync(tenantId, items.Select(i => i.ItemId).ToList(), cancellationToken)).Where(r => r.State == ItemState.Active).ToList();
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var key = $"{tenantId}/{batch.SubjectRef}/archive/{batch.JobId}/{batch.Attempt}/{batch.Category}.json";
+        var version = await PutArchiveAsync(batch, key, rows, cancellationToken);
+        var byId = items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+        IReadOnlySet<string> moved;
+        try
+        {
+            moved = await MoveAsync(batch, rows.Select(r => byId[r.Id]).ToList(), item => new Dictionary<string, AttributeValue>
+            {
+                ["store"] = new() { S = "s3" },
+                ["bucket"] = new() { S = ResourceCatalog.Data.LogicalName },
+                ["key"] = new() { S = key },
+                ["versionId"] = new() { S = version },
+                ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
+                ["row"] = new() { S = $"RECORD#{item.ItemId}" },
+            }, deleteRow: true, cancellationToken);
+        }
+        catch (Domain.Erasure.LegalHoldException)
+        {
+            await DeleteVersionAsync(key, version, cancellationToken);
+            throw;
+        }
+
+        if (moved.Count < rows.Count)
+        {
+            // Records that changed meanwhile stay where they are: no copy of them may outlive them in this object. The ones that
+            // moved get an object of their own (a new version of the key), and the first version goes.
+            if (moved.Count > 0)
+            {
+                var own = await PutArchiveAsync(batch, key, rows.Where(r => moved.Contains(r.Id)).ToList(), cancellationToken);
+                await RepointAsync(tenantId, moved, version, own, cancellationToken);
+            }
+
+            await DeleteVersionAsync(key, version, cancellationToken);
+        }
+
+        return moved;
+    }
+
+    private async Task<IReadOnlyCollection<string>> ArchiveFilesAsync(ArchiveBatch batch, List<InventoryItem> items, List<(string, string)> failed, CancellationToken cancellationToken)
+    {
+        var tagged = new List<InventoryItem>();
+        foreach (var item in items)
+        {
+            try
+            {
+                await TagAsync(item, ArchiveTiers.Tag(batch.Rule.Tier), batch.Tenant.Id, cancellationToken);
+                tagged.Add(item);
+            }
+            catch (AmazonS3Exception ex)
+            {
+                failed.Add((item.ItemId, $"S3 refused to tag the file for {ArchiveTiers.Name(batch.Rule.Tier)}: {ex.ErrorCode}."));
+            }
+        }
+
+        var moved = await MoveAsync(batch, tagged, item => item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }), deleteRow: false, cancellationToken);
+        foreach (var item in tagged)
+        {
+            if (!moved.Contains(item.ItemId))
+            {
+                // Changed meanwhile (hidden, say): it stays readable where it is, so the lifecycle rule must not take it.
+                await TagAsync(item, null, batch.Tenant.Id, cancellationToken);
+            }
+            else if (transitionAtOnce)
+            {
+                await TransitionAsync(item, batch.Rule.Tier, batch.Tenant.KeyArn, cancellationToken);
+            }
+        }
+
+        return moved;
+    }
+
+    /// <summary>The items' moves to archived, conditional on each being active and the subject not held.</summary>
+    private Task<IReadOnlySet<string>> MoveAsync(
+        ArchiveBatch batch, List<InventoryItem> items, Func<InventoryItem, Dictionary<string, AttributeValue>> location, bool deleteRow, CancellationToken cancellationToken)
+    {
+        var tenantId = batch.Tenant.Id;
+        return moves.MoveUnlessHeldAsync(tenantId, batch.SubjectRef, items, item =>
+        {
+            var (expiryPk, expirySk) = DynamoRecordStore.ExpiryKeys(tenantId, item.ItemId, batch.ArchivedUntil);
+            var actions = new List<TransactWriteItem>
+            {
+                new() { Update = new Update
+                {
+                    TableName = inventoryTable,
+                    Key = DynamoKeys.Of(tenantId, $"ITEM#{item.ItemId}"),
+                    UpdateExpression = "SET #state = :to, archivedAt = :at, archivedUntil = :until, archivedBy = :job, archiveTier = :tier, #location = :location, expiryPk = :pk, expirySk = :sk",
+                    ConditionExpression = "#state = :from",
+                    ExpressionAttributeNames = new() { ["#state"] = "state", ["#location"] = "location" },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":to"] = new() { S = ItemStates.Name(ItemState.Archived) },
+                        [":from"] = new() { S = ItemStates.Name(ItemState.Active) },
+                        [":at"] = new() { S = Timestamps.Format(batch.ArchivedAt) },
+                        [":until"] = new() { S = Timestamps.Format(batch.ArchivedUntil) },
+                        [":job"] = new() { S = batch.JobId },
+                        [":tier"] = new() { S = ArchiveTiers.Name(batch.Rule.Tier) },
+                        [":location"] = new() { M = location(item), IsMSet = true },
+                        [":pk"] = expiryPk,
+                        [":sk"] = expirySk,
+                    },
+                } },
+            };
+            if (deleteRow)
+            {
+                actions.Add(new() { Delete = new Delete
+                {
+                    TableName = recordsTable,
+                    Key = DynamoKeys.Of(tenantId, $"RECORD#{item.ItemId}"),
+                    ConditionExpression = "#state = :active",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } },
+                } });
+            }
+
+            return actions;
+        }, cancellationToken);
+    }
+
+    private async Task<string> PutArchiveAsync(ArchiveBatch batch, string key, List<StoredRecord> rows, CancellationToken cancellationToken)
+    {
+        var document = new ArchivedRecordObject(
+            ArchivedRecordObject.CurrentVersion, batch.Tenant.Id, batch.SubjectRef, batch.Category, batch.JobId, batch.ArchivedAt, rows.Select(ArchivedRecord.From).ToList());
+        var put = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = dataBucket,
+            Key = key,
+            InputStream = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(document, AwsJsonContext.Default.ArchivedRecordObject)),
+            ContentType = "application/json",
+            StorageClass = StorageClassOf(batch.Rule.Tier),
+            ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
+            ServerSideEncryptionKeyManagementServiceKeyId = batch.Tenant.KeyArn,
+            TagSet = [new Tag { Key = "lethe:tenant", Value = batch.Tenant.Id }, new Tag { Key = TierTag, Value = ArchiveTiers.Tag(batch.Rule.Tier) }],
+        }, cancellationToken);
+        return put.VersionId ?? "null";
+    }
+
+    /// <summary>Points the moved items at the version that holds them alone (only items still archived there by this write).</summary>
+    private async Task RepointAsync(string tenantId, IReadOnlySet<string> itemIds, string from, string to, CancellationToken cancellationToken)
+    {
+        foreach (var itemId in itemIds)
+        {
+            try
+            {
+                await dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = inventoryTable,
+                    Key = DynamoKeys.Of(tenantId, $"ITEM#{itemId}"),
+                    UpdateExpression = "SET #location.versionId = :to",
+                    ConditionExpression = "#state = :archived AND #location.versionId = :from",
+                    ExpressionAttributeNames = new() { ["#state"] = "state", ["#location"] = "location" },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":to"] = new() { S = to },
+                        [":from"] = new() { S = from },
+                        [":archived"] = new() { S = ItemStates.Name(ItemState.Archived) },
+                    },
+                }, cancellationToken);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // Moved on already (hidden by an erasure, say): every version of the key goes with it.
+            }
+        }
+    }
+
+    private async Task DeleteVersionAsync(string key, string version, CancellationToken cancellationToken) =>
+        await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = dataBucket, Key = key, VersionId = version }, cancellationToken);
+
+    /// <summary>Sets (or, with null, removes) the file's tier tag, keeping its other tags.</summary>
+    private async Task TagAsync(InventoryItem item, string? tier, string tenantId, CancellationToken cancellationToken)
+    {
+        var key = item.Location["key"];
+        var current = await s3.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = dataBucket, Key = key }, cancellationToken);
+        var tags = (current.Tagging ?? []).Where(t => t.Key != TierTag).ToList();
+        if (!tags.Any(t => t.Key == "lethe:tenant"))
+        {
+            tags.Add(new Tag { Key = "lethe:tenant", Value = tenantId });
+        }
+
+        if (tier is not null)
+        {
+            tags.Add(new Tag { Key = TierTag, Value = tier });
+        }
+
+        await s3.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = dataBucket, Key = key, Tagging = new Tagging { TagSet = tags } }, cancellationToken);
+    }
+
+    /// <summary>What the lifecycle rule does in AWS, at once: the file's current version copied onto itself in the tier's class.</summary>
+    private async Task TransitionAsync(InventoryItem item, ArchiveTier tier, string? tenantKeyArn, CancellationToken cancellationToken) =>
+        await s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = dataBucket,
+            SourceKey = item.Location["key"],
+            DestinationBucket = dataBucket,
+            DestinationKey = item.Location["key"],
+            StorageClass = StorageClassOf(tier),
+            MetadataDirective = S3MetadataDirective.COPY,
+            TaggingDirective = TaggingDirective.COPY,
+            ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
+            ServerSideEncryptionKeyManagementServiceKeyId = tenantKeyArn,
+        }, cancellationToken);
+
+    public static S3StorageClass StorageClassOf(ArchiveTier tier) => tier == ArchiveTier.DeepArchive ? S3StorageClass.DeepArchive : S3StorageClass.Glacier;
+}
