@@ -253,6 +253,8 @@ public static class ExportBenchmark
 
         public IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<ChainedAuditEvent>();
 
+        public IAsyncEnumerable<ExportArchivedItem> ArchivedAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<ExportArchivedItem>();
+
         private static byte[] RandomBlock()
         {
             var block = new byte[64 * 1024];

@@ -69,6 +69,37 @@ public sealed class DynamoExportInventory(IAmazonDynamoDB dynamo, string invento
 
     public IExportSource Open(Tenant tenant, string subjectRef, VolumePlan plan, bool first) => new Volume(this, tenant, subjectRef, plan, first);
 
+    /// <summary>The subject's archived items through the <c>bySubject</c> index, in its order.</summary>
+    private async IAsyncEnumerable<InventoryItem> ArchivedItemsAsync(string tenantId, string subjectRef, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = inventoryTable,
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+                KeyConditionExpression = "subjectPk = :p",
+                FilterExpression = "#state = :archived",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":p"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) },
+                    [":archived"] = new() { S = ItemStates.Name(ItemState.Archived) },
+                },
+                ExclusiveStartKey = start,
+                Limit = PageSize,
+            }, cancellationToken);
+            foreach (var item in page.Items)
+            {
+                yield return InventoryItems.FromItem(item);
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+    }
+
     /// <summary>Active records and files of the subject after <paramref name="after"/> up to <paramref name="last"/>, optionally of one kind and category.</summary>
     private async IAsyncEnumerable<Dictionary<string, AttributeValue>> ItemsAsync(
         string tenantId, string subjectRef, string? after, string? last, (string Kind, string? Category)? only, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -188,6 +219,19 @@ public sealed class DynamoExportInventory(IAmazonDynamoDB dynamo, string invento
             foreach (var consent in await Readers.Consents.ListAsync(tenant.Id, subjectRef, cancellationToken))
             {
                 yield return consent;
+            }
+        }
+
+        public async IAsyncEnumerable<ExportArchivedItem> ArchivedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (!first)
+            {
+                yield break;
+            }
+
+            await foreach (var item in inventory.ArchivedItemsAsync(tenant.Id, subjectRef, cancellationToken))
+            {
+                yield return new ExportArchivedItem(item.ItemId, item.Kind, item.Category, item.ArchivedUntil);
             }
         }
 

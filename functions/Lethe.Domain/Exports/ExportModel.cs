@@ -37,6 +37,12 @@ public sealed record ExportRecord(string Id, string Category, DateTimeOffset Cre
 /// <summary>A stored file of the subject; its bytes are streamed from the store when the packager reaches it.</summary>
 public sealed record ExportFile(string ItemId, string FileName, string Category);
 
+/// <summary>
+/// An item of the subject that sits in the archive: an export lists it by id (its content needs a retrieval first, API.md
+/// <c>POST …/items/{id}/retrieve</c>), so the right of access shows everything that is kept.
+/// </summary>
+public sealed record ExportArchivedItem(string ItemId, string Kind, string Category, DateTimeOffset? ArchivedUntil);
+
 /// <summary>One entry of <c>manifest.json</c>: its path in the archive, its uncompressed size and the hex SHA-256 of its bytes.</summary>
 public sealed record ManifestEntry(string Path, long Size, string Sha256);
 
@@ -65,6 +71,9 @@ public interface IExportSource
     IAsyncEnumerable<ConsentState> ConsentsAsync(CancellationToken cancellationToken);
 
     IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken);
+
+    /// <summary>The subject's archived items, listed by id (volume 1 only; none in later volumes).</summary>
+    IAsyncEnumerable<ExportArchivedItem> ArchivedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>

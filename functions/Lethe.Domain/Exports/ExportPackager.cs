@@ -111,6 +111,7 @@ public static class ExportPackager
             {
                 await Entry("files.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], files.Select(f => (IEnumerable<string?>)[f.Path, Number(f.Size), f.Sha256]), cancellationToken));
                 await Entry("consents.csv", s => WriteLinesAsync(s, ["purpose", "granted", "updatedAt"], Consents(source, counts, cancellationToken), cancellationToken));
+                await Entry("archived.csv", s => WriteLinesAsync(s, ["id", "kind", "category", "archivedUntil"], Archived(source, cancellationToken), cancellationToken));
                 await Entry("audit.csv", s => WriteLinesAsync(s, AuditCsvHeader, Audit(source, counts, cancellationToken), cancellationToken));
                 var listed = entries.ToList();
                 await Entry("manifest.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], listed.Select(e => (IEnumerable<string?>)[e.Path, Number(e.Size), e.Sha256]), cancellationToken));
@@ -118,6 +119,7 @@ public static class ExportPackager
             else
             {
                 await Entry("consents.json", s => WriteJsonAsync(s, w => WriteConsentsAsync(w, source, counts, cancellationToken), cancellationToken));
+                await Entry("archived.json", s => WriteJsonAsync(s, w => WriteArchivedAsync(w, source, cancellationToken), cancellationToken));
                 await Entry("audit.json", s => WriteJsonAsync(s, w => WriteAuditAsync(w, source, counts, cancellationToken), cancellationToken));
                 var listed = entries.ToList();
                 await Entry("manifest.json", s => WriteJsonAsync(s, w => { WriteManifest(w, header, listed); return Task.CompletedTask; }, cancellationToken));
@@ -146,6 +148,8 @@ public static class ExportPackager
             await WriteConsentsAsync(w, source, counts, cancellationToken);
             w.WritePropertyName("audit");
             await WriteAuditAsync(w, source, counts, cancellationToken);
+            w.WritePropertyName("archived");
+            await WriteArchivedAsync(w, source, cancellationToken);
             await foreach (var file in source.FilesAsync(cancellationToken))
             {
                 await using var content = await source.OpenFileAsync(file, cancellationToken);
@@ -284,6 +288,36 @@ public static class ExportPackager
         ArgumentNullException.ThrowIfNull(chained);
         var e = chained.Event;
         return [Number(chained.Seq), AuditChain.FormatTime(e.At), e.Actor.Sub, e.Actor.Role, e.Action, e.Target, e.Outcome, e.Details.GetRawText(), chained.PrevHash, chained.Hash];
+    }
+
+    private static async IAsyncEnumerable<IEnumerable<string?>> Archived(IExportSource source, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in source.ArchivedAsync(cancellationToken))
+        {
+            yield return [item.ItemId, item.Kind, item.Category, item.ArchivedUntil is { } until ? AuditChain.FormatTime(until) : null];
+        }
+    }
+
+    /// <summary>The subject's archived items by id: kept, but readable only after a retrieval.</summary>
+    private static async Task WriteArchivedAsync(Utf8JsonWriter w, IExportSource source, CancellationToken cancellationToken)
+    {
+        w.WriteStartArray();
+        await foreach (var item in source.ArchivedAsync(cancellationToken))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", item.ItemId);
+            w.WriteString("kind", item.Kind);
+            w.WriteString("category", item.Category);
+            if (item.ArchivedUntil is { } until)
+            {
+                w.WriteString("archivedUntil", AuditChain.FormatTime(until));
+            }
+
+            w.WriteEndObject();
+            await FlushIfFullAsync(w, cancellationToken);
+        }
+
+        w.WriteEndArray();
     }
 
     private static async Task WriteConsentsAsync(Utf8JsonWriter w, IExportSource source, Counts counts, CancellationToken cancellationToken)

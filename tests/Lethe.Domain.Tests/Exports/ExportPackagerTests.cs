@@ -36,9 +36,12 @@ public sealed class ExportPackagerTests
 
         entries.Keys.Should().BeEquivalentTo(
             "records.json", "records/note.csv", "records/transcript.csv", "files/file_1/session-audio.txt", "files/file_2/.._.._etc_passwd",
-            "consents.json", "audit.json", "manifest.json");
+            "consents.json", "archived.json", "audit.json", "manifest.json");
         using var records = JsonDocument.Parse(entries["records.json"]);
         records.RootElement.GetArrayLength().Should().Be(3);
+        using var archived = JsonDocument.Parse(entries["archived.json"]);
+        archived.RootElement[0].GetProperty("id").GetString().Should().Be("rec_old");
+        archived.RootElement[0].GetProperty("kind").GetString().Should().Be("record");
         records.RootElement[0].GetProperty("fields").GetProperty("text").GetString().Should().Be("We talked, \"openly\", about\r\nthe move.");
         Encoding.UTF8.GetString(entries["files/file_1/session-audio.txt"]).Should().Be("audio bytes");
         (summary.Records, summary.Files, summary.Consents, summary.AuditEvents).Should().Be((3, 2, 1, 1));
@@ -82,7 +85,9 @@ public sealed class ExportPackagerTests
         var (entries, summary) = await ZipAsync(ExportFormat.Csv, InMemoryExportSource.Sample());
 
         entries.Keys.Should().OnlyContain(k => k.EndsWith(".csv", StringComparison.Ordinal));
-        entries.Keys.Should().Contain(["records/transcript.csv", "records/note.csv", "consents.csv", "audit.csv", "files.csv", "manifest.csv"]);
+        entries.Keys.Should().Contain(["records/transcript.csv", "records/note.csv", "consents.csv", "archived.csv", "audit.csv", "files.csv", "manifest.csv"]);
+        Parse(entries["archived.csv"]).Should().BeEquivalentTo(new[] { new[] { "id", "kind", "category", "archivedUntil" }, ["rec_old", "record", "transcript", "2027-02-18T10:00:00.000Z"] },
+            o => o.WithStrictOrdering());
         Parse(entries["files.csv"]).Skip(1).Select(r => r[2]).Should().Contain(Convert.ToHexStringLower(SHA256.HashData("audio bytes"u8.ToArray())));
         Parse(entries["audit.csv"])[1][4].Should().Be("record.create");
         summary.Records.Should().Be(3);
@@ -100,6 +105,7 @@ public sealed class ExportPackagerTests
         var root = document.RootElement;
         root.GetProperty("records").GetArrayLength().Should().Be(3);
         root.GetProperty("consents")[0].GetProperty("purpose").GetString().Should().Be("ai-processing");
+        root.GetProperty("archived")[0].GetProperty("id").GetString().Should().Be("rec_old", "an archived item is listed by id, its content needs a retrieval");
         root.GetProperty("audit")[0].GetProperty("action").GetString().Should().Be("record.create");
         var file = root.GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == "files/file_1/session-audio.txt");
         file.GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData("audio bytes"u8.ToArray())));
@@ -112,8 +118,9 @@ public sealed class ExportPackagerTests
     {
         var (entries, summary) = await ZipAsync(ExportFormat.Zip, new InMemoryExportSource());
 
-        entries.Keys.Should().BeEquivalentTo("records.json", "consents.json", "audit.json", "manifest.json");
+        entries.Keys.Should().BeEquivalentTo("records.json", "consents.json", "archived.json", "audit.json", "manifest.json");
         Encoding.UTF8.GetString(entries["records.json"]).Should().Be("[]");
+        Encoding.UTF8.GetString(entries["archived.json"]).Should().Be("[]");
         summary.Records.Should().Be(0);
     }
 

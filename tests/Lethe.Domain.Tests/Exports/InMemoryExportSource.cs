@@ -17,6 +17,8 @@ internal sealed class InMemoryExportSource : IExportSource
 
     public List<ChainedAuditEvent> Audit { get; } = [];
 
+    public List<ExportArchivedItem> Archived { get; } = [];
+
     public int RecordPasses { get; private set; }
 
     public async IAsyncEnumerable<ExportRecord> RecordsAsync(string? category, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -38,6 +40,8 @@ internal sealed class InMemoryExportSource : IExportSource
 
     public IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken) => Audit.ToAsyncEnumerable();
 
+    public IAsyncEnumerable<ExportArchivedItem> ArchivedAsync(CancellationToken cancellationToken) => Archived.ToAsyncEnumerable();
+
     public static InMemoryExportSource Sample()
     {
         var at = new DateTimeOffset(2026, 11, 20, 10, 0, 0, TimeSpan.Zero);
@@ -48,6 +52,7 @@ internal sealed class InMemoryExportSource : IExportSource
         source.Files[new ExportFile("file_1", "session-audio.txt", "recording")] = Encoding.UTF8.GetBytes("audio bytes");
         source.Files[new ExportFile("file_2", "../../etc/passwd", "upload")] = Encoding.UTF8.GetBytes("not a zip slip");
         source.Consents.Add(new ConsentState("ai-processing", true, at, "user-1"));
+        source.Archived.Add(new ExportArchivedItem("rec_old", "record", "transcript", at.AddDays(90)));
         using var details = JsonDocument.Parse("""{"subjectRef":"abc"}""");
         source.Audit.Add(new ChainedAuditEvent(
             new AuditEvent("evt-1", "acme", at, new AuditActor("user-1", "subject"), "record.create", "record/rec_1", "success", details.RootElement.Clone()),

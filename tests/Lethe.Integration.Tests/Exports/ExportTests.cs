@@ -363,7 +363,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     private static async Task<HttpResponseMessage> SubmitExportAsync(ErasureScenario scenario, string subject, string format) =>
         await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/requests", new { type = "export", subjectId = subject, format }, Ct);
 
-    private static async Task<JsonElement> SubmitAndCompleteAsync(ErasureScenario scenario, string subject, string format)
+    internal static async Task<JsonElement> SubmitAndCompleteAsync(ErasureScenario scenario, string subject, string format)
     {
         var submitted = await SubmitExportAsync(scenario, subject, format);
         submitted.StatusCode.Should().Be(HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync(Ct));

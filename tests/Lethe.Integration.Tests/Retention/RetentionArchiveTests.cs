@@ -4,6 +4,7 @@ using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Lethe.Aws.Configuration;
+using Lethe.Aws.Exports;
 using Lethe.Catalog;
 using Lethe.Tests.Integration.Api;
 using Lethe.Tests.Integration.Erasure;
@@ -108,6 +109,15 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         await s3.RestoreObjectAsync(new RestoreObjectRequest { BucketName = file.Bucket, Key = file.Key, Days = 1 }, Ct);
         var tags = await s3.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = file.Bucket, Key = file.Key }, Ct);
         tags.Tagging.Should().Contain(t => t.Key == "lethe:tier" && t.Value == "deep-archive").And.Contain(t => t.Key == "lethe:tenant" && t.Value == scenario.Tenant);
+
+        var export = await Exports.ExportTests.SubmitAndCompleteAsync(scenario, "ann", "json");
+        // Read from the exports bucket itself: at this time scale the 7-day link lasts a fraction of a second.
+        var exportKey = S3ExportStore.KeyFor(scenario.Tenant, export.GetProperty("id").GetString()!, 1, Domain.Exports.ExportFormat.Json);
+        using var exportObject = await s3.GetObjectAsync(ResourceNames.FromEnvironment().Bucket(ResourceCatalog.Exports), exportKey, Ct);
+        using var exported = await JsonDocument.ParseAsync(exportObject.ResponseStream, cancellationToken: Ct);
+        exported.RootElement.GetProperty("archived").EnumerateArray().Select(a => a.GetProperty("id").GetString())
+            .Should().BeEquivalentTo([transcript.Id, file.ItemId], "an export lists archived items by id: their content needs a retrieval first");
+        exported.RootElement.GetProperty("records").GetArrayLength().Should().Be(0, "nothing of ann is readable: the note is purged, the transcript archived");
 
         var runs = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/retention/runs", Ct)).ReadJsonAsync();
         runs.GetProperty("items")[0].GetProperty("counts").GetProperty("archived").GetInt64().Should().Be(2);
