@@ -310,6 +310,7 @@ public static partial class ApiHost
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();
         app.MapRetentionEndpoints();
+        app.MapArchiveEndpoints();
         app.MapCertificateKeyEndpoints();
     }
 

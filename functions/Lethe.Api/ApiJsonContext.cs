@@ -12,6 +12,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(RetentionView))]
 [JsonSerializable(typeof(ArchiveRequest))]
 [JsonSerializable(typeof(ArchiveView))]
+[JsonSerializable(typeof(RetrieveRequest))]
+[JsonSerializable(typeof(ItemAuditDetails))]
 [JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(LegalHoldRequest))]
 [JsonSerializable(typeof(LegalHoldCreated))]

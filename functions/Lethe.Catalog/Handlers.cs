@@ -30,6 +30,11 @@ public static class Handlers
     public const string RetentionComplete = "retention-complete";
     public const string RetentionRecordFailure = "retention-record-failure";
     public const string RetentionHandOver = "retention-hand-over";
+    public const string RetrievalBegin = "retrieval-begin";
+    public const string RetrievalCheckRestore = "retrieval-check-restore";
+    public const string RetrievalMakeReadable = "retrieval-make-readable";
+    public const string RetrievalRearchive = "retrieval-rearchive";
+    public const string RetrievalRecordFailure = "retrieval-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -49,13 +54,17 @@ public static class Handlers
     public static IReadOnlyList<string> RetentionSweep { get; } =
         [RetentionBegin, RetentionSelectPage, RetentionPurgePage, RetentionCertify, RetentionComplete, RetentionRecordFailure, RetentionHandOver];
 
+    /// <summary>The Task states' handlers of workflows/archive-retrieval.asl.json.</summary>
+    public static IReadOnlyList<string> ArchiveRetrieval { get; } =
+        [RetrievalBegin, RetrievalCheckRestore, RetrievalMakeReadable, RetrievalRearchive, RetrievalRecordFailure];
+
     /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. JobSupport];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. JobSupport];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)

@@ -66,6 +66,13 @@ public static class FunctionCatalog
         registry.Add(Handlers.RetentionComplete, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Complete));
         registry.Add(Handlers.RetentionHandOver, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.HandOver));
         registry.Add(Handlers.RetentionRecordFailure, () => new RecordFailureHandler(retention.Value.RecordFailure));
+        var retrieval = new Lazy<Domain.Archive.ArchiveRetrievalSteps>(() => workflows.Retrieval);
+        var retrievalState = FunctionsJsonContext.Default.ArchiveRetrievalState;
+        registry.Add(Handlers.RetrievalBegin, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.Begin));
+        registry.Add(Handlers.RetrievalCheckRestore, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.CheckRestore));
+        registry.Add(Handlers.RetrievalMakeReadable, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.MakeReadable));
+        registry.Add(Handlers.RetrievalRearchive, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.Rearchive));
+        registry.Add(Handlers.RetrievalRecordFailure, () => new RecordFailureHandler(retrieval.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

@@ -18,6 +18,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(ErasureState))]
 [JsonSerializable(typeof(ExportState))]
 [JsonSerializable(typeof(RetentionSweepState))]
+[JsonSerializable(typeof(Lethe.Domain.Archive.ArchiveRetrievalState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

@@ -42,6 +42,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution deletion", "states:StopExecution deletion", "states:DescribeExecution deletion",
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:StopExecution retention-sweep", "states:DescribeExecution retention-sweep",
+            "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
+            "s3:GetObject Data",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
             "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
@@ -79,6 +81,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Tenants",
             "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep",
+            "states:StartExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
@@ -109,6 +112,16 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["RetentionComplete"] = ["dynamodb:DeleteItem Jobs", "dynamodb:Query Manifests", "dynamodb:DeleteItem Manifests"],
         ["RetentionHandOver"] = ["states:StartExecution retention-sweep"],
         ["RetentionRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
+        ["RetrievalBegin"] = ["dynamodb:GetItem Tenants", "dynamodb:GetItem Inventory", "s3:GetObject Data", "s3:GetObjectVersion Data", "s3:RestoreObject Data"],
+        ["RetrievalCheckRestore"] = ["dynamodb:GetItem Tenants", "dynamodb:GetItem Inventory", "s3:GetObject Data", "s3:GetObjectVersion Data"],
+        // Reads a record's archived object (under the tenant key's own policy) and puts the record back beside the item's window.
+        ["RetrievalMakeReadable"] =
+        [
+            .. ForeignKeys, "dynamodb:GetItem Tenants", "dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:PutItem Records",
+            "s3:GetObject Data", "s3:GetObjectVersion Data",
+        ],
+        ["RetrievalRearchive"] = ["dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:DeleteItem Records", "dynamodb:DeleteItem Jobs"],
+        ["RetrievalRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
     };
 
     /// <summary>Functions outside the workflows: each its own list, without the workflow base.</summary>
@@ -165,7 +178,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

@@ -145,17 +145,24 @@ public sealed class StatelessStack : Stack
             LetheFunction(name, description, handler, functionsCode, memoryMb: 512, Duration.Minutes(15), environment);
         Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
         RetentionSweep = new RetentionSweepWorkflow(this, "RetentionSweep", state, Path.Combine(settings.WorkflowsFolder, "retention-sweep.asl.json"), WorkflowFunction);
+        ArchiveRetrieval = new ArchiveRetrievalWorkflow(this, "ArchiveRetrieval", state, Path.Combine(settings.WorkflowsFolder, "archive-retrieval.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(
-            this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction, [Export.StateMachineArn, RetentionSweep.StateMachineArn]);
+            this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
+            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn]);
         Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], RetentionSweep.Functions[Handlers.RetentionPurgePage] };
+        var tenantKeyUsers = new[]
+        {
+            Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], RetentionSweep.Functions[Handlers.RetentionPurgePage],
+            ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable],
+        };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
         Api.AddEnvironment(Variables.TenantKeyBuckets, string.Join(",",
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
@@ -174,8 +181,16 @@ public sealed class StatelessStack : Stack
         Deletion.GrantExecutions(Api);
         Export.GrantExecutions(Api);
         RetentionSweep.GrantExecutions(Api);
+        ArchiveRetrieval.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
+        // A retrieved archived file is downloaded through a URL the API presigns (GET …/items/{id}/download, only inside the
+        // file's readable window): the API may read the data bucket's objects, and nothing more of it.
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:GetObject"],
+            Resources = [state.Buckets[ResourceCatalog.Data.LogicalName].ArnForObjects("*")],
+        }));
 
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
         {
@@ -192,6 +207,8 @@ public sealed class StatelessStack : Stack
     public ExportWorkflow Export { get; }
 
     public RetentionSweepWorkflow RetentionSweep { get; }
+
+    public ArchiveRetrievalWorkflow ArchiveRetrieval { get; }
 
     public Function AuditChainer { get; }
 

@@ -39,7 +39,7 @@ public sealed partial class DynamoJobStore
         // 409). The lock action is always last.
         if (JobTypes.Locks(job.Type))
         {
-            var lockItem = DynamoKeys.Of(job.TenantId, LockKey(job.SubjectRef));
+            var lockItem = DynamoKeys.Of(job.TenantId, LockKey(JobTypes.LockName(job)));
             lockItem["jobId"] = new() { S = job.Id };
             items.Add(new() { Put = new Put { TableName = jobsTable, Item = lockItem, ConditionExpression = "attribute_not_exists(pk)" } });
         }
@@ -76,7 +76,7 @@ public sealed partial class DynamoJobStore
                 }
 
                 if ((JobTypes.Locks(job.Type) || job.Type == JobType.Export) && Failed(reasons, items.Count - 1)
-                    && await OpenErasureAsync(job.TenantId, job.SubjectRef, cancellationToken) is { } open)
+                    && await OpenErasureAsync(job.TenantId, JobTypes.Locks(job.Type) ? JobTypes.LockName(job) : job.SubjectRef, cancellationToken) is { } open)
                 {
                     return new ErasureAlreadyOpen(open);
                 }

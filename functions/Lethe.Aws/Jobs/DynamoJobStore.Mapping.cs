@@ -110,6 +110,8 @@ public sealed partial class DynamoJobStore
         }
 
         Put("format", job.Format);
+        Put("itemId", job.ItemId);
+        Put("retrievalTier", job.RetrievalTier);
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
         Put("createdAt", Time(job.CreatedAt));
@@ -181,6 +183,8 @@ public sealed partial class DynamoJobStore
             ExportCursor = Text("exportCursor"),
             ExportMore = item.TryGetValue("exportMore", out var more) && more.BOOL == true,
             DownloadExpiresAt = When("downloadExpiresAt"),
+            ItemId = Text("itemId"),
+            RetrievalTier = Text("retrievalTier"),
             RangeFrom = When("rangeFrom"),
             RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),

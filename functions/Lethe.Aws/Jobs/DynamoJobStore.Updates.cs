@@ -152,7 +152,7 @@ public sealed partial class DynamoJobStore
             transaction.Add(new() { Delete = new Delete
             {
                 TableName = jobsTable,
-                Key = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef)),
+                Key = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current))),
                 ConditionExpression = "attribute_not_exists(pk) OR jobId = :job",
                 ExpressionAttributeValues = lockCondition,
             } });
@@ -160,7 +160,7 @@ public sealed partial class DynamoJobStore
 
         if (update.AcquireErasureLock)
         {
-            var lockItem = DynamoKeys.Of(tenantId, LockKey(current.SubjectRef));
+            var lockItem = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current)));
             lockItem["jobId"] = new() { S = jobId };
             transaction.Add(new() { Put = new Put
             {

@@ -31,6 +31,9 @@ public static class InventoryItems
         {
             ArchivedUntil = Text("archivedUntil") is { } archivedUntil ? Timestamps.Parse(archivedUntil) : null,
             ArchivedBy = Text("archivedBy"),
+            RetrievedUntil = Text("retrievedUntil") is { } retrievedUntil ? Timestamps.Parse(retrievedUntil) : null,
+            RetrievedBy = Text("retrievedBy"),
+            FileName = Text("fileName"),
             HiddenFrom = Text("hiddenFrom") is { } hiddenFrom ? ItemStates.Parse(hiddenFrom) : null,
         };
     }

@@ -10,6 +10,7 @@ public enum JobType
     Export,
     AuditExport,
     RetentionSweep,
+    ArchiveRetrieval,
 }
 
 public static class JobTypes
@@ -20,6 +21,7 @@ public static class JobTypes
         JobType.Export => "export",
         JobType.AuditExport => "audit-export",
         JobType.RetentionSweep => "retention-sweep",
+        JobType.ArchiveRetrieval => "archive-retrieval",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -29,6 +31,7 @@ public static class JobTypes
         "export" => JobType.Export,
         "audit-export" => JobType.AuditExport,
         "retention-sweep" => JobType.RetentionSweep,
+        "archive-retrieval" => JobType.ArchiveRetrieval,
         _ => null,
     };
 
@@ -37,14 +40,25 @@ public static class JobTypes
     {
         JobType.Deletion => "deletion",
         JobType.RetentionSweep => "retention-sweep",
+        JobType.ArchiveRetrieval => "archive-retrieval",
         _ => "export",
     };
 
     /// <summary>
     /// Jobs that hold a lock while open (in the same writes that open and close them): an erasure its subject's, a retention
-    /// sweep its tenant's (under the tenant-wide subject ref), so two never run at once.
+    /// sweep its tenant's (under the tenant-wide subject ref), an archive retrieval its item's, so two never run at once.
     /// </summary>
-    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep;
+    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval;
+
+    /// <summary>
+    /// The name of the lock an open job holds: its subject ref (an erasure's lock is what every write for the subject checks),
+    /// or, for a retrieval, its item (<c>retrieval:{itemId}</c>, never a subject ref, which is hex).
+    /// </summary>
+    public static string LockName(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.Type == JobType.ArchiveRetrieval ? $"retrieval:{job.ItemId}" : job.SubjectRef;
+    }
 
     /// <summary>Jobs that end in a download.</summary>
     public static bool IsExport(JobType type) => type is JobType.Export or JobType.AuditExport;

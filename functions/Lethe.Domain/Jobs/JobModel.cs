@@ -20,6 +20,10 @@ public static class JobPhases
 
     /// <summary>A retention sweep's page loop over the due items.</summary>
     public const string Sweep = "sweep";
+
+    /// <summary>An archive retrieval waits for S3 to restore the item's object, then keeps it readable until its window ends.</summary>
+    public const string Restore = "restore";
+    public const string Readable = "readable";
     public const string Done = "done";
 
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
@@ -112,8 +116,16 @@ public sealed record Job
 
     public DateTimeOffset? RangeTo { get; init; }
 
-    /// <summary>Export: the download link stops working then (7 days after completion, scaled); 410 after.</summary>
+    /// <summary>
+    /// Export: the download link stops working then (7 days after completion, scaled); 410 after. Archive retrieval: the end
+    /// of the item's readable window.
+    /// </summary>
     public DateTimeOffset? DownloadExpiresAt { get; init; }
+
+    /// <summary>Archive retrieval: the archived item it reads back, and the S3 restore tier (<c>Standard</c> or <c>Bulk</c>).</summary>
+    public string? ItemId { get; init; }
+
+    public string? RetrievalTier { get; init; }
 
     /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
     public int Execution { get; init; } = 1;
@@ -133,7 +145,9 @@ public sealed record Job
 
     /// <summary>Progress of the current phase (API.md <c>progress</c>).</summary>
     public JobProgress Progress => Type == JobType.RetentionSweep
-        ? new JobProgress(Counts.Total, Counts.Purged + Counts.Held, Counts.Failed)
+        ? new JobProgress(Counts.Total, Counts.Archived + Counts.Purged + Counts.Held, Counts.Failed)
+        : Type == JobType.ArchiveRetrieval
+        ? new JobProgress(2, Phase switch { JobPhases.Readable => 1, JobPhases.Done => 2, _ => 0 }, 0)
         : Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),

@@ -39,6 +39,10 @@ public static class JobTransitions
             NextExecution = true,
         };
 
+    /// <summary>An archive retrieval's item is readable: the job waits in <c>readable</c> until <paramref name="until"/>.</summary>
+    public static JobUpdate Readable(DateTimeOffset until, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = [JobPhases.Restore], Phase = JobPhases.Readable, DownloadExpiresAt = until };
+
     /// <summary>A running job names its signed certificate.</summary>
     public static JobUpdate AttachCertificate(string certificateId, DateTimeOffset at) => new(Running, at) { CertificateId = certificateId };
 

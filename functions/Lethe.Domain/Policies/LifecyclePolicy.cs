@@ -44,6 +44,9 @@ public static class LifecyclePolicy
 
     public static readonly TimeSpan ArchiveRetrievalMaximum = TimeSpan.FromHours(48);
 
+    /// <summary>A retrieved archived item is readable (records) or downloadable (files) this long, then archived again.</summary>
+    public static readonly TimeSpan RetrievedReadableWindow = TimeSpan.FromDays(7);
+
     /// <summary>Export download links expire after this time; every download is audited.</summary>
     public static readonly TimeSpan ExportLinkLifetime = TimeSpan.FromDays(7);
 

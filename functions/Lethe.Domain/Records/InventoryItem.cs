@@ -28,6 +28,14 @@ public sealed record InventoryItem(
     /// <summary>The retention sweep run that archived the item.</summary>
     public string? ArchivedBy { get; init; }
 
+    /// <summary>A file's own name (files only).</summary>
+    public string? FileName { get; init; }
+
+    /// <summary>An archived item that a retrieval made readable: until when, and which retrieval.</summary>
+    public DateTimeOffset? RetrievedUntil { get; init; }
+
+    public string? RetrievedBy { get; init; }
+
     /// <summary>A hidden item's state before it was hidden (archived ones return to the archive, not to active).</summary>
     public ItemState? HiddenFrom { get; init; }
 

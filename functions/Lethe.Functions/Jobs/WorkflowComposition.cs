@@ -44,10 +44,13 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public RetentionSweepRequests RetentionSweeps => _built.Value.RetentionSweeps;
 
+    public Domain.Archive.ArchiveRetrievalSteps Retrieval => _built.Value.Retrieval;
+
     public SoftDeleteSweep Sweep => _built.Value.Sweep;
 
     private sealed record Built(
-        AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
+        Domain.Archive.ArchiveRetrievalSteps Retrieval, JobReconciler Reconciler, SoftDeleteSweep Sweep);
 
     /// <summary>The retention shred's quiet period from <see cref="Variables.ShredQuietSeconds"/> (0–86,400; default 600).</summary>
     public static TimeSpan ShredQuietPeriodFromEnvironment()
@@ -154,10 +157,19 @@ public sealed class WorkflowComposition(TimeProvider clock)
             ShredQuietPeriod = ShredQuietPeriodFromEnvironment(),
         };
 
+        var retrieval = new Domain.Archive.ArchiveRetrievalPorts(
+            jobs,
+            inventory,
+            new S3ArchiveRestorer(s3, dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), logical => names.Bucket(ResourceCatalog.BucketNamed(logical))),
+            shared.Tenants,
+            shared.Journal,
+            clock);
+
         var reconciler = new JobReconciler(
-            jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition]);
+            jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition]);
         return new Built(
-            shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock), reconciler,
-            new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
+            new Domain.Archive.ArchiveRetrievalSteps(retrieval), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }

@@ -18,7 +18,7 @@ public sealed class InMemoryJobStore : IJobStore
     public Task<JobCreation> CreateAsync(Job job, IdempotencyReservation? reservation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var lockKey = $"{job.TenantId}/{job.SubjectRef}";
+        var lockKey = $"{job.TenantId}/{(JobTypes.Locks(job.Type) ? JobTypes.LockName(job) : job.SubjectRef)}";
         if ((JobTypes.Locks(job.Type) || job.Type == JobType.Export) && _locks.TryGetValue(lockKey, out var open))
         {
             return Task.FromResult<JobCreation>(new ErasureAlreadyOpen(open));
@@ -51,7 +51,7 @@ public sealed class InMemoryJobStore : IJobStore
             return Task.FromResult<Job?>(null);
         }
 
-        var lockKey = $"{tenantId}/{job.SubjectRef}";
+        var lockKey = $"{tenantId}/{JobTypes.LockName(job)}";
         if (update.AcquireErasureLock && _locks.TryGetValue(lockKey, out var holder) && holder != jobId)
         {
             return Task.FromResult<Job?>(null);
