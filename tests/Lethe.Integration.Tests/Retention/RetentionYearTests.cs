@@ -9,10 +9,12 @@ using Lethe.Tests.Integration.Fixtures;
 namespace Lethe.Tests.Integration.Retention;
 
 /// <summary>
-/// Issue 14's year: a fast tenant (a week lasts <see cref="WeekSeconds"/> s) with notes kept 90 days, journals 180 days and
-/// everything else a year, items written at the start and in the middle, one subject under a legal hold, swept over and over.
-/// After every run, everything due at the run's moment is gone, nothing is gone before its retention, the held subject keeps
-/// all; every run's certificate verifies with the published key, and the audit chain verifies at the end.
+/// Issue 14's year: a fast tenant (a week lasts <see cref="WeekSeconds"/> s) with notes kept 90 days then archived (Glacier) for
+/// 90 more, journals kept 180 days, recordings (files) kept 90 days then archived (Deep Archive) for 180, everything else a year;
+/// items written at the start and in the middle, one subject under a legal hold, swept over and over. After every run: every
+/// item due at the run's moment is archived (its category archives) or purged, an archived one is purged once its archive
+/// period is over, nothing moves before its retention ends, the held subject keeps all; every run's certificate verifies
+/// with the published key and counts what was archived and purged once; the audit chain verifies at the end.
 /// </summary>
 public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cloud) : IClassFixture<LetheApiFactory>
 {
@@ -21,7 +23,9 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed record Stored(string Id, string Subject, DateTimeOffset RetainUntil);
+    private sealed record Stored(string Id, string Subject, DateTimeOffset RetainUntil, TimeSpan? ArchivedFor, bool IsFile = false);
+
+    private static TimeSpan ScaledDays(int days) => TimeSpan.FromDays(days) / Scale;
 
     [Fact]
     public async Task Over_a_simulated_year_every_item_goes_at_the_first_run_after_its_retention_never_before_and_never_a_held_one()
@@ -29,6 +33,11 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "ryr", Scale);
         (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/retention",
             new { @default = "P1Y", categories = new { note = "P90D", journal = "P180D" } }, Ct)).EnsureSuccessStatusCode();
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/archive", new
+        {
+            categories = new { note = new { after = "P90D", tier = "GLACIER" }, recording = new { after = "P180D", tier = "DEEP_ARCHIVE" } },
+        }, Ct)).EnsureSuccessStatusCode();
+        var archivedFor = new Dictionary<string, TimeSpan> { ["note"] = ScaledDays(90), ["recording"] = ScaledDays(180) };
         (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "hold-ida", reason = "litigation" }, Ct)).EnsureSuccessStatusCode();
         var stored = new List<Stored>();
         async Task WriteBatchAsync(int round)
@@ -41,7 +50,17 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
                         new { category, fields = new Dictionary<string, string> { ["text"] = $"{category} of {subject}" } }, Ct);
                     created.StatusCode.Should().Be(HttpStatusCode.Created);
                     var body = await created.ReadJsonAsync();
-                    stored.Add(new Stored(body.GetProperty("id").GetString()!, subject, body.GetProperty("retainUntil").GetDateTimeOffset()));
+                    var id = body.GetProperty("id").GetString()!;
+                    stored.Add(new Stored(id, subject, body.GetProperty("retainUntil").GetDateTimeOffset(), archivedFor.TryGetValue(category, out var period) ? period : null));
+                    scenario.Records.TryAdd(subject, []);
+                    scenario.Records[subject].Add(id);
+                }
+
+                if (round == 0)
+                {
+                    var until = DateTimeOffset.UtcNow + ScaledDays(90);
+                    var file = await scenario.PutFileAsync(await scenario.SubjectRefAsync(subject), versions: 1, until);
+                    stored.Add(new Stored(file.ItemId, subject, until, archivedFor["recording"], IsFile: true));
                 }
             }
         }
@@ -49,6 +68,7 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
         var start = DateTimeOffset.UtcNow;
         await WriteBatchAsync(0);
         var certificates = new List<JsonElement>();
+        var archivedUntil = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var wroteMidYear = false;
         // A little over half a (scaled) year: notes of both batches and journals of the first reach their end, transcripts do not.
         while (DateTimeOffset.UtcNow - start < TimeSpan.FromSeconds(26 * WeekSeconds + 8))
@@ -61,16 +81,33 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
 
             var run = await RetentionSweepTests.SweepAsync(scenario);
             var asOf = run.GetProperty("createdAt").GetDateTimeOffset();
+            var states = await ItemStatesAsync(scenario);
             foreach (var item in stored)
             {
-                var exists = await scenario.RecordItemExistsAsync(item.Id);
+                var state = states[item.Id];
+                var because = $"{item.Id} ({item.Subject}, retained until {item.RetainUntil:O}) at the run of {asOf:O}";
                 if (item.Subject == "hold-ida" || item.RetainUntil > asOf)
                 {
-                    exists.Should().BeTrue($"{item.Id} ({item.Subject}) is held or not due at {asOf:O} (retained until {item.RetainUntil:O})");
+                    state.Should().Be("active", $"{because} is held or not due");
+                }
+                else if (item.ArchivedFor is { } period)
+                {
+                    // Archived by the first run after its retention ended, until that run's moment plus the archive period.
+                    if (!archivedUntil.TryGetValue(item.Id, out var end))
+                    {
+                        archivedUntil[item.Id] = end = asOf + period;
+                    }
+
+                    state.Should().Be(end > asOf ? "archived" : "purged", $"{because} archives until {end:O}");
                 }
                 else
                 {
-                    exists.Should().BeFalse($"{item.Id} was due at {item.RetainUntil:O}, before the run of {asOf:O}");
+                    state.Should().Be("purged", $"{because} was due");
+                }
+
+                if (!item.IsFile)
+                {
+                    (await scenario.RecordItemExistsAsync(item.Id)).Should().Be(state == "active", $"{because} is readable only while active");
                 }
             }
 
@@ -78,9 +115,11 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
         }
 
         wroteMidYear.Should().BeTrue();
-        stored.Where(i => i.Subject != "hold-ida" && i.RetainUntil <= DateTimeOffset.UtcNow.AddSeconds(-WeekSeconds)).Should().HaveCountGreaterThanOrEqualTo(6, "notes of both batches and the first journals reached their end");
-        certificates.Sum(c => c.GetProperty("certificate").GetProperty("counts").GetProperty("itemsPurged").GetInt64())
-            .Should().Be(stored.Count(i => i.Subject != "hold-ida" && i.RetainUntil <= certificates[^1].GetProperty("certificate").GetProperty("dueAsOf").GetDateTimeOffset()), "each purge is certified once");
+        var final = await ItemStatesAsync(scenario);
+        stored.Count(i => final[i.Id] == "archived").Should().BeGreaterThanOrEqualTo(4, "mid-year notes and the recordings sit in the archive");
+        stored.Count(i => final[i.Id] == "purged").Should().BeGreaterThanOrEqualTo(4, "the first notes (after their archive period) and the first journals reached their end");
+        CertificateCount(certificates, "itemsPurged").Should().Be(stored.Count(i => final[i.Id] == "purged"), "each purge is certified once");
+        CertificateCount(certificates, "archived").Should().Be(archivedUntil.Count, "each archive is certified once");
         using var anonymous = api.CreateClient();
         using var key = ECDsa.Create();
         key.ImportFromPem(await anonymous.GetStringAsync("/v1/certificates/public-key", Ct));
@@ -89,5 +128,15 @@ public sealed class RetentionYearTests(LetheApiFactory api, LocalCloudFixture cl
             HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
         var verify = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit/verify?from=0", Ct)).ReadJsonAsync();
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.ToString());
+    }
+
+    private static long CertificateCount(List<JsonElement> certificates, string counter) =>
+        certificates.Sum(c => c.GetProperty("certificate").GetProperty("counts").GetProperty(counter).GetInt64());
+
+    /// <summary>Every item of the tenant and its state, as the inventory lists it (purged ones included).</summary>
+    private static async Task<Dictionary<string, string>> ItemStatesAsync(ErasureScenario scenario)
+    {
+        var items = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/items?limit=500", Ct)).ReadJsonAsync();
+        return items.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("id").GetString()!, i => i.GetProperty("state").GetString()!, StringComparer.Ordinal);
     }
 }
