@@ -109,7 +109,8 @@ public static class RecordEndpoints
     }
 
     private static async Task<IResult> GetAsync(
-        string tenantId, string subjectId, string recordId, HttpContext http, IRecordStore store, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit)
+        string tenantId, string subjectId, string recordId, HttpContext http, IRecordStore store, RecordService records, SubjectRefs subjectRefs, AuditRecorder audit,
+        TimeProvider clock)
     {
         if (Refuse(http, subjectId) is { } refused)
         {
@@ -120,7 +121,7 @@ public static class RecordEndpoints
         var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
         var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted) : null;
         var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
-        if (stored is null || stored.SubjectRef != subjectRef || stored.State != ItemState.Active || !VisibleTo(http, stored))
+        if (stored is null || stored.SubjectRef != subjectRef || !stored.IsReadableAt(clock.GetUtcNow()) || !VisibleTo(http, stored))
         {
             return ProblemTypes.NotFound(http, "record");
         }

@@ -203,6 +203,11 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         item["retainUntil"] = new() { S = Time(record.RetainUntil) };
         item["state"] = new() { S = ItemStates.Name(record.State) };
         item["createdBy"] = new() { S = record.CreatedBy };
+        if (record.ReadableUntil is { } readableUntil)
+        {
+            item["readableUntil"] = new() { S = Time(readableUntil) };
+        }
+
         return item;
     }
 
@@ -261,7 +266,10 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
             Timestamps.Parse(item["createdAt"].S),
             Timestamps.Parse(item["retainUntil"].S),
             ItemStates.Parse(item["state"].S),
-            item["createdBy"].S);
+            item["createdBy"].S)
+        {
+            ReadableUntil = item.TryGetValue("readableUntil", out var readable) && readable.S is { } until ? Timestamps.Parse(until) : null,
+        };
     }
 }
 

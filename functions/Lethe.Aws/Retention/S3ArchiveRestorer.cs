@@ -78,7 +78,7 @@ public sealed class S3ArchiveRestorer(IAmazonS3 s3, IAmazonDynamoDB dynamo, stri
         if (item.Kind == "record")
         {
             var record = await ArchivedRecordAsync(item, cancellationToken);
-            actions.Add(new() { Put = new Put { TableName = recordsTable, Item = DynamoRecordStore.RecordItem(record.ToStored(tenant.Id, item.SubjectRef!, item.Category)) } });
+            actions.Add(new() { Put = new Put { TableName = recordsTable, Item = DynamoRecordStore.RecordItem(record.ToStored(tenant.Id, item.SubjectRef!, item.Category) with { ReadableUntil = until }) } });
         }
 
         try

@@ -55,7 +55,17 @@ public sealed record StoredRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset RetainUntil,
     ItemState State,
-    string CreatedBy);
+    string CreatedBy)
+{
+    /// <summary>
+    /// A retrieved archived record's copy is readable until then and not after, whatever else happens (a re-archive that
+    /// never ran leaves nothing readable).
+    /// </summary>
+    public DateTimeOffset? ReadableUntil { get; init; }
+
+    /// <summary>Whether a read at <paramref name="now"/> may return the record: active, and inside a retrieval's window if it has one.</summary>
+    public bool IsReadableAt(DateTimeOffset now) => State == ItemState.Active && (ReadableUntil is not { } end || now < end);
+}
 
 /// <summary>The rules of a record draft: names, sizes and what must be encrypted.</summary>
 public static partial class RecordRules

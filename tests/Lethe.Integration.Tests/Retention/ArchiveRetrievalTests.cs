@@ -147,44 +147,4 @@ public sealed class ArchiveRetrievalTests(LetheApiFactory api, LocalCloudFixture
         var retrievals = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests?type=archive-retrieval", Ct)).ReadJsonAsync();
         retrievals.GetProperty("items").GetArrayLength().Should().Be(1, "the refused requests stored nothing");
     }
-
-    /// <summary>An SQS queue subscribed to the notifications topic (raw delivery): what subscribers of the topic receive.</summary>
-    private sealed class NoticeInbox(Amazon.SQS.AmazonSQSClient sqs, string queueUrl) : IAsyncDisposable
-    {
-        public static async Task<NoticeInbox> SubscribeAsync(LocalCloudFixture cloud)
-        {
-            var sqs = cloud.Cloud.CreateSqsClient();
-            var queueUrl = (await sqs.CreateQueueAsync($"notices-{Guid.NewGuid():N}", Ct)).QueueUrl;
-            var attributes = await sqs.GetQueueAttributesAsync(queueUrl, ["QueueArn"], Ct);
-            var topicArn = Environment.GetEnvironmentVariable(Catalog.ResourceCatalog.Notifications.ArnVariable)
-                ?? throw new InvalidOperationException("The local cloud named no notifications topic.");
-            await cloud.Cloud.Sns.SubscribeQueueAsync(topicArn, attributes.QueueARN, Ct);
-            return new NoticeInbox(sqs, queueUrl);
-        }
-
-        /// <summary>The first notice that matches, waiting for it (other tests' notices share the topic and are skipped).</summary>
-        public async Task<JsonElement> NextAsync(Func<JsonElement, bool> wanted)
-        {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(TimeSpan.FromSeconds(30));
-            while (true)
-            {
-                var received = await sqs.ReceiveMessageAsync(new Amazon.SQS.Model.ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, deadline.Token);
-                foreach (var message in received.Messages ?? [])
-                {
-                    var notice = JsonDocument.Parse(message.Body).RootElement.Clone();
-                    if (wanted(notice))
-                    {
-                        return notice;
-                    }
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await sqs.DeleteQueueAsync(queueUrl, CancellationToken.None);
-            sqs.Dispose();
-        }
-    }
 }

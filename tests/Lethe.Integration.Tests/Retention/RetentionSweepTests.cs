@@ -73,6 +73,7 @@ public sealed class RetentionSweepTests(LetheApiFactory api, LocalCloudFixture c
         (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "cal", reason = "litigation" }, Ct)).EnsureSuccessStatusCode();
         annTranscript.RetainUntil.Should().BeAfter(DateTimeOffset.UtcNow.AddSeconds(20), "a transcript is kept two (scaled) years");
         await PassAsync(new[] { annNotes[0].RetainUntil, annNotes[1].RetainUntil, benNote.RetainUntil, calNote.RetainUntil }.Max());
+        await using var inbox = await NoticeInbox.SubscribeAsync(cloud);
 
         var run = await SweepAsync(scenario);
 
@@ -110,6 +111,9 @@ public sealed class RetentionSweepTests(LetheApiFactory api, LocalCloudFixture c
         var verify = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit/verify?from=0", Ct)).ReadJsonAsync();
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.ToString());
         (await cloud.JournalActionsAsync(scenario.Tenant, Ct)).Should().Contain(["retention.start", "retention.page", "retention.certificate", "retention.complete"]);
+        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == scenario.Tenant && n.GetProperty("type").GetString() == "retention.run");
+        notice.GetProperty("requestId").GetString().Should().Be(run.GetProperty("id").GetString());
+        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["type", "tenantId", "requestId"], "a notice carries ids, never content");
     }
 
     [Fact]

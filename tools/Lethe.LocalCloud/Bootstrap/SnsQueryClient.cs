@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Lethe.LocalCloud.Bootstrap;
 
 /// <summary>
-/// The few SNS calls the local cloud needs (create a topic, subscribe a queue), over SNS's query protocol. The AWS SDK package
+/// The few SNS calls the local cloud needs (create a topic, subscribe a queue and unsubscribe it), over SNS's query protocol. The AWS SDK package
 /// for SNS is not on our feed; the emulator does not check signatures, only the credential scope's region.
 /// </summary>
 public sealed partial class SnsQueryClient(HttpClient http, Uri endpoint, string region)
@@ -22,6 +22,10 @@ public sealed partial class SnsQueryClient(HttpClient http, Uri endpoint, string
             ["Attributes.entry.1.key"] = "RawMessageDelivery",
             ["Attributes.entry.1.value"] = "true",
         }, cancellationToken), "SubscriptionArn");
+
+    /// <summary>Ends a subscription (moto fails every later publish to the topic once a subscribed queue is gone).</summary>
+    public Task UnsubscribeAsync(string subscriptionArn, CancellationToken cancellationToken) =>
+        CallAsync(new() { ["Action"] = "Unsubscribe", ["SubscriptionArn"] = subscriptionArn }, cancellationToken);
 
     private async Task<string> CallAsync(Dictionary<string, string> form, CancellationToken cancellationToken)
     {
