@@ -40,4 +40,5 @@ namespace Lethe.Aws;
 [JsonSerializable(typeof(CertificateDocument))]
 [JsonSerializable(typeof(AnchorDocument))]
 [JsonSerializable(typeof(Lethe.Aws.Retention.ArchivedRecordObject))]
+[JsonSerializable(typeof(Lethe.Aws.Retention.ArchivedRecord))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext;

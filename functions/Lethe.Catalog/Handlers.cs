@@ -115,6 +115,9 @@ public static class Variables
 
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";
+
+    /// <summary>Roles that use a tenant key only through S3 (objects they write or read), never to unwrap a subject's KEK.</summary>
+    public const string TenantKeyObjectUsers = "LETHE_TENANT_KEY_OBJECT_USERS";
     public const string TenantKeyRetirers = "LETHE_TENANT_KEY_RETIRERS";
     public const string TenantKeyBuckets = "LETHE_TENANT_KEY_BUCKETS";
 }

@@ -26,6 +26,9 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     /// <summary>BYOK keys of other accounts (never this one: a condition on aws:ResourceAccount), for the three key users.</summary>
     private static readonly string[] ForeignKeys = ["kms:GenerateDataKey foreign-keys", "kms:Decrypt foreign-keys", "kms:DescribeKey foreign-keys"];
 
+    /// <summary>The same for roles that use a tenant key only through S3 (a kms:ViaService condition).</summary>
+    private static readonly string[] ForeignKeysThroughS3 = ["kms:GenerateDataKey foreign-keys", "kms:Decrypt foreign-keys"];
+
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
     private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
     {
@@ -101,7 +104,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             .. Purge, "dynamodb:PutItem Inventory", "dynamodb:UpdateItem Records", "dynamodb:GetItem Manifests", "dynamodb:GetItem Jobs",
             "dynamodb:GetItem Keys", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
-            .. ForeignKeys, "dynamodb:BatchGetItem Records", "s3:PutObject Data", "s3:PutObjectTagging Data", "s3:GetObjectTagging Data",
+            .. ForeignKeysThroughS3, "dynamodb:BatchGetItem Records", "s3:PutObject Data", "s3:PutObjectTagging Data", "s3:GetObjectTagging Data",
         ],
         ["RetentionCertify"] =
         [
@@ -117,7 +120,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         // Reads a record's archived object (under the tenant key's own policy) and puts the record back beside the item's window.
         ["RetrievalMakeReadable"] =
         [
-            .. ForeignKeys, "dynamodb:GetItem Tenants", "dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:PutItem Records",
+            .. ForeignKeysThroughS3, "dynamodb:GetItem Tenants", "dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:PutItem Records",
             "s3:GetObject Data", "s3:GetObjectVersion Data",
         ],
         ["RetrievalRearchive"] = ["dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:DeleteItem Records", "dynamodb:DeleteItem Jobs"],
@@ -270,6 +273,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         var users = variables.GetProperty(Lethe.Catalog.Variables.TenantKeyUsers).GetRawText();
 
         users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage");
+        users.Should().NotContain("RetentionPurgePage").And.NotContain("RetrievalMakeReadable", "they use tenant keys through S3 only");
+        variables.GetProperty(Lethe.Catalog.Variables.TenantKeyObjectUsers).GetRawText().Should().Contain("RetentionPurgePage").And.Contain("RetrievalMakeReadable");
         variables.GetProperty(Lethe.Catalog.Variables.TenantKeyAdministrator).GetRawText().Should().Contain(":root");
     }
 

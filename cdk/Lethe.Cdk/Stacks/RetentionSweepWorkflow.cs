@@ -60,7 +60,12 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
                 GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:BatchGetItem");
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
                 {
-                    Actions = ["s3:PutObject", "s3:PutObjectTagging", "s3:GetObjectTagging"],
+                    Actions = ["s3:PutObject"],
+                    Resources = [Bucket(ResourceCatalog.Data).ArnForObjects("*/archive/*")],
+                }));
+                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+                {
+                    Actions = ["s3:PutObjectTagging", "s3:GetObjectTagging"],
                     Resources = [Bucket(ResourceCatalog.Data).ArnForObjects("*")],
                 }));
                 break;

@@ -158,24 +158,27 @@ public sealed class StatelessStack : Stack
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        var tenantKeyUsers = new[]
-        {
-            Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], RetentionSweep.Functions[Handlers.RetentionPurgePage],
-            ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable],
-        };
+        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
-        Api.AddEnvironment(Variables.TenantKeyBuckets, string.Join(",",
-            state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
+        // The retention archive (archived objects written under the tenant key) and a retrieval (one read back) use the key
+        // only through S3: named where objects are, never where a subject's KEK is unwrapped.
+        var tenantKeyObjectUsers = new[] { RetentionSweep.Functions[Handlers.RetentionPurgePage], ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable] };
+        Api.AddEnvironment(Variables.TenantKeyObjectUsers, string.Join(",", tenantKeyObjectUsers.Select(f => f.Role!.RoleArn)));
         foreach (var keyUser in tenantKeyUsers)
         {
             GrantForeignTenantKeys(keyUser);
+        }
+
+        foreach (var objectUser in tenantKeyObjectUsers)
+        {
+            GrantForeignTenantKeysThroughS3(objectUser);
         }
 
         // What a BYOK tenant's key policy must name (README, Deploying).
         _ = new CfnOutput(this, "TenantKeyUserRoles", new CfnOutputProps
         {
             Description = "The roles a BYOK key policy must allow kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey.",
-            Value = string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)),
+            Value = string.Join(",", tenantKeyUsers.Concat(tenantKeyObjectUsers).Select(f => f.Role!.RoleArn)),
         });
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
@@ -190,6 +193,7 @@ public sealed class StatelessStack : Stack
         {
             Actions = ["s3:GetObject"],
             Resources = [state.Buckets[ResourceCatalog.Data.LogicalName].ArnForObjects("*")],
+            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["s3:ExistingObjectTag/lethe:tier"] = "*" } },
         }));
 
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
@@ -247,6 +251,21 @@ public sealed class StatelessStack : Stack
     /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
     /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
     /// </summary>
+    /// <summary>The IAM side of a BYOK key of another account for a role that uses it only through S3 (kms:ViaService).</summary>
+    private static void GrantForeignTenantKeysThroughS3(Function function)
+    {
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringNotEquals"] = new Dictionary<string, object> { ["aws:ResourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID },
+                ["StringEquals"] = new Dictionary<string, object> { ["kms:ViaService"] = $"s3.{Amazon.CDK.Aws.REGION}.amazonaws.com" },
+            },
+        }));
+    }
+
     private static void GrantForeignTenantKeys(Function function)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -50,18 +50,23 @@ public static class ArchiveEndpoints
         }
 
         var principal = http.Principal();
-        switch (await retrievals.SubmitAsync(http.Tenant()!, itemId, tier, principal.AuditName, principal.PrimaryRole, http.RequestAborted))
+        var outcome = await retrievals.SubmitAsync(http.Tenant()!, itemId, tier, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
+        // Granted and refused retrievals alike are audited (with the item's ref and kind, never content).
+        Task AuditAsync(InventoryItem item, string result, string? jobId) => audit.RecordAsync(http, tenantId, "archive.retrieve", $"item/{itemId}", result,
+            JsonSerializer.SerializeToElement(new ItemAuditDetails(item.ItemId, item.Kind, item.SubjectRef, jobId), ApiJsonContext.Default.ItemAuditDetails));
+        switch (outcome)
         {
             case RetrievalAccepted accepted:
-                await audit.RecordAsync(http, tenantId, "archive.retrieve", $"item/{itemId}", Domain.Audit.AuditActions.Success,
-                    JsonSerializer.SerializeToElement(new ItemAuditDetails(itemId, "-", accepted.Job.SubjectRef, accepted.Job.Id), ApiJsonContext.Default.ItemAuditDetails));
+                await AuditAsync(accepted.Item, Domain.Audit.AuditActions.Success, accepted.Job.Id);
                 return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{accepted.Job.Id}", RequestEndpoints.View(accepted.Job, http, subjectId: null));
             case RetrievalItemUnknown:
                 return ProblemTypes.NotFound(http, "item");
             case RetrievalItemNotArchived notArchived:
+                await AuditAsync(notArchived.Item, Domain.Audit.AuditActions.Denied, null);
                 return ProblemTypes.Create(http, StatusCodes.Status409Conflict, "item-not-archived", "Item not archived",
-                    $"The item is {ItemStates.Name(notArchived.State)}: only archived items are retrieved. Nothing was started.");
+                    $"The item is {ItemStates.Name(notArchived.Item.State)}: only archived items are retrieved. Nothing was started.");
             case RetrievalInProgress open:
+                await AuditAsync(open.Item, Domain.Audit.AuditActions.Denied, open.JobId);
                 return ProblemTypes.Conflict(http, "retrieval-in-progress", "Retrieval in progress",
                     "A retrieval of this item is open (jobId): restoring, or readable until its window ends. Nothing was started.", open.JobId);
             default:

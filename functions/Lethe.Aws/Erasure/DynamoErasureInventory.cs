@@ -92,7 +92,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                     TableName = inventoryTable,
                     Key = ItemKey(tenantId, item.ItemId),
                     UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = if_not_exists(softDeletedAt, :now), purgePk = :purgePk, purgeSk = :purgeSk"
-                        + (archived ? ", hiddenFrom = :from" : ""),
+                        + (archived ? ", hiddenFrom = :from REMOVE retrievedUntil, retrievedBy" : ""),
                     // Active (or archived) and not kept by this erasure (restored from it), or hidden by another one (cancelled)
                     // or a single delete, which this erasure takes over. An archived item remembers it was, so a restore
                     // returns it to the archive.
@@ -215,8 +215,9 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             {
                 TableName = inventoryTable,
                 Key = ItemKey(tenantId, item.ItemId),
-                // Leaving the expiry, purge and subject indexes: nothing is left to decide about a purged item.
-                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk",
+                // Leaving the expiry, purge and subject indexes: nothing is left to decide about a purged item. An archived
+                // record's key goes with it: its entry in an archived object that outlives it can never be opened again.
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk, archiveKey, retrievedUntil, retrievedBy",
                 ConditionExpression = "#state = :from",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()

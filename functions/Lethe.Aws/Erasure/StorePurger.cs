@@ -32,7 +32,7 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         try
         {
             await DeleteTableItemsAsync(tenantId, items.Where(i => i.Store == "dynamodb").ToList(), failures, cancellationToken);
-            await DeleteObjectVersionsAsync(items.Where(i => i.Store == "s3").ToList(), versions, failures, cancellationToken);
+            await DeleteObjectVersionsAsync(tenantId, items.Where(i => i.Store == "s3").ToList(), versions, failures, cancellationToken);
             // An archived record that a retrieval made readable has a copy in its table: it goes too.
             await DeleteTableItemsAsync(tenantId, items.Where(i => i.Store == "s3" && i.Location.ContainsKey("row")).ToList(), failures, cancellationToken);
         }
@@ -129,15 +129,23 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         return keys;
     }
 
-    private async Task DeleteObjectVersionsAsync(List<InventoryItem> items, Dictionary<string, long> versions, Dictionary<string, string> failures, CancellationToken cancellationToken)
+    private async Task DeleteObjectVersionsAsync(string tenantId, List<InventoryItem> items, Dictionary<string, long> versions, Dictionary<string, string> failures, CancellationToken cancellationToken)
     {
         var byBucket = new Dictionary<string, List<(string Owner, string Key, string VersionId)>>(StringComparer.Ordinal);
         var wanted = new List<(string Bucket, string Key, string Owner)>();
+        var purgedNow = items.Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
         foreach (var item in items)
         {
             if (!item.Location.TryGetValue("bucket", out var logical) || !item.Location.TryGetValue("key", out var key))
             {
                 failures[item.ItemId] = "The inventory item names no object.";
+                continue;
+            }
+
+            // An archived object shared with records still kept (in a later page, held, restored): it stays for them. This
+            // record's entry in it is unreadable from now on, as its key leaves the item with the purge.
+            if (item.Location.ContainsKey("row") && await SharedWithLiveItemsAsync(tenantId, item, key, purgedNow, cancellationToken))
+            {
                 continue;
             }
 
@@ -220,6 +228,41 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
         while (more);
 
         return found;
+    }
+
+    /// <summary>Whether another item of the subject, outside this purge and not purged, is archived in the same object.</summary>
+    private async Task<bool> SharedWithLiveItemsAsync(string tenantId, InventoryItem item, string key, HashSet<string> batch, CancellationToken cancellationToken)
+    {
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName(ResourceCatalog.Inventory.LogicalName),
+                IndexName = ResourceCatalog.Inventory.GlobalIndexes[0].Name,
+                KeyConditionExpression = "subjectPk = :s",
+                FilterExpression = "#location.#key = :key AND #state <> :purged",
+                ExpressionAttributeNames = new() { ["#location"] = "location", ["#key"] = "key", ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    // The object's own key names its subject ({tenant}/{subjectRef}/archive/…): a manifest's copy of the item may not.
+                    [":s"] = new() { S = Records.DynamoRecordStore.SubjectPartition(tenantId, item.SubjectRef is { Length: > 0 } subjectRef ? subjectRef : key.Split('/')[1]) },
+                    [":key"] = new() { S = key },
+                    [":purged"] = new() { S = Domain.Records.ItemStates.Name(Domain.Records.ItemState.Purged) },
+                },
+                ProjectionExpression = "itemId",
+                ExclusiveStartKey = start,
+            }, cancellationToken);
+            if (page.Items.Any(i => !batch.Contains(i["itemId"].S)))
+            {
+                return true;
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } more ? more : null;
+        }
+        while (start is not null);
+
+        return false;
     }
 
     /// <summary>S3's key order: UTF-8 bytes, compared one by one.</summary>

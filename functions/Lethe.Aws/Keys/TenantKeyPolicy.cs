@@ -15,6 +15,7 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
 {
     public const string AdministratorVariable = Variables.TenantKeyAdministrator;
     public const string UsersVariable = Variables.TenantKeyUsers;
+    public const string ObjectUsersVariable = Variables.TenantKeyObjectUsers;
     public const string RetirersVariable = Variables.TenantKeyRetirers;
     public const string BucketsVariable = Variables.TenantKeyBuckets;
 
@@ -33,6 +34,12 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
     public string Account => AdministratorArn.Split(':') is { Length: > 4 } parts ? parts[4] : string.Empty;
 
     public static readonly IReadOnlyList<string> DataKeyActions = ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
+
+    /// <summary>
+    /// Roles that use the key only through S3, for the tenant's objects in Lethe's buckets (the retention archive writing
+    /// archived objects, a retrieval reading one back): never named where the key unwraps a subject's KEK.
+    /// </summary>
+    public IReadOnlyList<string> ObjectUserRoleArns { get; init; } = [];
 
     /// <summary>
     /// The configuration the CDK app sets on the API. Under the local cloud (nothing set) the local account stands in; outside
@@ -56,7 +63,10 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
             users.Count > 0 ? users : [administrator],
             List(lookup(RetirersVariable)),
             List(lookup(BucketsVariable)),
-            lookup("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1");
+            lookup("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1")
+        {
+            ObjectUserRoleArns = List(lookup(ObjectUsersVariable)),
+        };
     }
 
     /// <summary>The key policy document of <paramref name="tenantId"/>'s key.</summary>
@@ -70,7 +80,7 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
             Statement("DescribeAndNameTheKey", UserRoleArns, ["kms:DescribeKey", "kms:CreateAlias", "kms:EnableKeyRotation"], null));
         if (BucketArns.Count > 0)
         {
-            statements.Add((JsonNode)Statement("TenantObjectsThroughS3", UserRoleArns, ["kms:GenerateDataKey", "kms:Decrypt"], new JsonObject
+            statements.Add((JsonNode)Statement("TenantObjectsThroughS3", [.. UserRoleArns, .. ObjectUserRoleArns.Except(UserRoleArns)], ["kms:GenerateDataKey", "kms:Decrypt"], new JsonObject
             {
                 ["StringEquals"] = new JsonObject { ["kms:ViaService"] = $"s3.{Region}.amazonaws.com" },
                 // With S3 Bucket Keys the context is the bucket; without, the object under the tenant's prefix.

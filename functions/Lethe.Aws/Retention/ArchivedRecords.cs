@@ -4,15 +4,20 @@ using Lethe.Domain.Records;
 namespace Lethe.Aws.Retention;
 
 /// <summary>
-/// One archived object: a subject's records of one category that one sweep page archived, each as the Records table held it
-/// (sealed fields stay sealed under the subject's KEK, base64 here), so a retrieval puts back exactly what was there.
+/// One archived object: a subject's records of one category that one sweep page archived. Each entry is the record as the
+/// Records table held it (<see cref="ArchivedRecord"/>; sealed fields stay sealed under the subject's KEK), sealed again under
+/// a key of its own that only the record's inventory item holds (<see cref="Domain.Crypto.ArchiveEntry"/>), so a retrieval
+/// puts back exactly what was there and a purged record is unreadable in an object that outlives it.
 /// </summary>
-public sealed record ArchivedRecordObject(int Version, string TenantId, string SubjectRef, string Category, string ArchivedBy, DateTimeOffset ArchivedAt, List<ArchivedRecord> Records)
+public sealed record ArchivedRecordObject(int Version, string TenantId, string SubjectRef, string Category, string ArchivedBy, DateTimeOffset ArchivedAt, List<ArchivedEntry> Entries)
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 }
 
-/// <summary>One record of an archived object.</summary>
+/// <summary>One record's entry: its id and its sealed <see cref="ArchivedRecord"/> (base64).</summary>
+public sealed record ArchivedEntry(string Id, string Sealed);
+
+/// <summary>One record of an archived object, as its entry holds it once opened.</summary>
 public sealed record ArchivedRecord(
     string Id,
     string Visibility,

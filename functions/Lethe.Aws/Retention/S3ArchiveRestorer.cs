@@ -8,6 +8,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Aws.Records;
 using Lethe.Domain;
 using Lethe.Domain.Archive;
+using Lethe.Domain.Crypto;
 using Lethe.Domain.Records;
 using Lethe.Domain.Tenancy;
 
@@ -38,7 +39,8 @@ public sealed class S3ArchiveRestorer(IAmazonS3 s3, IAmazonDynamoDB dynamo, stri
                 BucketName = Bucket(item),
                 Key = item.Location["key"],
                 VersionId = item.Location.GetValueOrDefault("versionId"),
-                Days = Math.Max(1, (int)Math.Ceiling(keepFor.TotalDays)),
+                // One day more than the window: the copy must outlast the poll that finds it and the window after it.
+                Days = Math.Max(1, (int)Math.Ceiling(keepFor.TotalDays)) + 1,
                 Tier = tier == "Bulk" ? GlacierJobTier.Bulk : GlacierJobTier.Standard,
             }, cancellationToken);
         }
@@ -77,7 +79,7 @@ public sealed class S3ArchiveRestorer(IAmazonS3 s3, IAmazonDynamoDB dynamo, stri
         };
         if (item.Kind == "record")
         {
-            var record = await ArchivedRecordAsync(item, cancellationToken);
+            var record = await ArchivedRecordAsync(tenant.Id, item, cancellationToken);
             actions.Add(new() { Put = new Put { TableName = recordsTable, Item = DynamoRecordStore.RecordItem(record.ToStored(tenant.Id, item.SubjectRef!, item.Category) with { ReadableUntil = until }) } });
         }
 
@@ -129,8 +131,22 @@ public sealed class S3ArchiveRestorer(IAmazonS3 s3, IAmazonDynamoDB dynamo, stri
     /// <summary>The Records table key of an archived record's readable copy.</summary>
     private static string? RowOf(InventoryItem item) => item.Kind == "record" ? item.Location.GetValueOrDefault("row") : null;
 
-    private async Task<ArchivedRecord> ArchivedRecordAsync(InventoryItem item, CancellationToken cancellationToken)
+    /// <summary>
+    /// The item's record from its archived object: the object must be the item's own (tenant, subject, category), and its entry
+    /// opens only with the key the item holds (gone once the item is purged).
+    /// </summary>
+    private async Task<ArchivedRecord> ArchivedRecordAsync(string tenantId, InventoryItem item, CancellationToken cancellationToken)
     {
+        var holder = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = inventoryTable,
+            Key = DynamoKeys.Of(tenantId, $"ITEM#{item.ItemId}"),
+            ProjectionExpression = "archiveKey",
+            ConsistentRead = true,
+        }, cancellationToken);
+        var entryKey = holder.Item is { } found && found.TryGetValue("archiveKey", out var k) && k.B is { } bytes
+            ? bytes.ToArray()
+            : throw new InvalidDataException($"Item {item.ItemId} holds no archive key: its archived record cannot be opened.");
         using var response = await s3.GetObjectAsync(new GetObjectRequest
         {
             BucketName = Bucket(item),
@@ -139,8 +155,16 @@ public sealed class S3ArchiveRestorer(IAmazonS3 s3, IAmazonDynamoDB dynamo, stri
         }, cancellationToken);
         var document = await JsonSerializer.DeserializeAsync(response.ResponseStream, AwsJsonContext.Default.ArchivedRecordObject, cancellationToken)
             ?? throw new InvalidDataException($"The archived object of item {item.ItemId} is empty.");
-        return document.Records.SingleOrDefault(r => r.Id == item.ItemId)
+        if (document.TenantId != tenantId || document.SubjectRef != item.SubjectRef || document.Category != item.Category)
+        {
+            throw new InvalidDataException($"The archived object named by item {item.ItemId} belongs to another tenant, subject or category.");
+        }
+
+        var entry = document.Entries.SingleOrDefault(e => e.Id == item.ItemId)
             ?? throw new InvalidDataException($"The archived object of item {item.ItemId} does not hold it.");
+        var opened = ArchiveEntry.Open(Convert.FromBase64String(entry.Sealed), entryKey, tenantId, item.SubjectRef!, item.ItemId);
+        return JsonSerializer.Deserialize(opened, AwsJsonContext.Default.ArchivedRecord)
+            ?? throw new InvalidDataException($"The archived entry of item {item.ItemId} is empty.");
     }
 
     private Task<GetObjectMetadataResponse> HeadAsync(InventoryItem item, CancellationToken cancellationToken) =>

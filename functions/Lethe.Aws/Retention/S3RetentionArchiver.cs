@@ -9,6 +9,7 @@ using Lethe.Aws.Erasure;
 using Lethe.Aws.Records;
 using Lethe.Catalog;
 using Lethe.Domain;
+using Lethe.Domain.Crypto;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Records;
 using Lethe.Domain.Retention;
@@ -16,15 +17,18 @@ using Lethe.Domain.Retention;
 namespace Lethe.Aws.Retention;
 
 /// <summary>
-/// The retention sweep's archive in S3 and DynamoDB. Records: the page's records of one subject and category are written, as
-/// stored (sealed fields stay sealed), into one object <c>{tenant}/{subjectRef}/archive/{run}/{attempt}/{category}.json</c> of
-/// the tier's storage class, SSE-KMS under the tenant key; then each item moves to <c>archived</c> (pointing at that object
-/// version) and its row leaves the Records table, in hold-guarded transactions. Files: tagged <c>lethe:tier</c> (the data
-/// bucket's lifecycle rule moves them), then moved to <c>archived</c> the same way. An archived item waits in the
+/// The retention sweep's archive in S3 and DynamoDB. Records: the page's records of one subject and category are written into
+/// one new object <c>{tenant}/{subjectRef}/archive/{run}/{attempt}/{category}-{nonce}.json</c> of the tier's storage class,
+/// SSE-KMS under the tenant key, each record sealed under a key of its own (<see cref="ArchiveEntry"/>); then each item moves
+/// to <c>archived</c>, pointing at that object and holding its record's key, and its row leaves the Records table, in
+/// hold-guarded transactions. A record that did not move has its key nowhere: its entry is unreadable, so no copy outlives it,
+/// and an object no item moved into is deleted. Files: tagged <c>lethe:tier</c> (the data bucket's lifecycle rule moves them),
+/// then moved to <c>archived</c> the same way; a tag whose move did not apply is taken off again. S3 refusing a write fails
+/// the batch's items (listed on the run, tried again by the next one), never the page. An archived item waits in the
 /// <c>byExpiry</c> index for the end of its archive period.
 /// </summary>
 public sealed class S3RetentionArchiver(
-    IAmazonS3 s3, Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, DynamoRecordStore records, DynamoErasureInventory moves, string inventoryTable, string recordsTable, string dataBucket, bool transitionAtOnce) : IRetentionArchiver
+    IAmazonS3 s3, DynamoRecordStore records, DynamoErasureInventory moves, string inventoryTable, string recordsTable, string dataBucket, bool transitionAtOnce) : IRetentionArchiver
 {
     public const string TierTag = "lethe:tier";
 
@@ -35,7 +39,7 @@ public sealed class S3RetentionArchiver(
         var failed = new List<(string, string)>();
         if (batch.Items.Where(i => i.Kind == "record").ToList() is { Count: > 0 } recordItems)
         {
-            archived.AddRange(await ArchiveRecordsAsync(batch, recordItems, cancellationToken));
+            archived.AddRange(await ArchiveRecordsAsync(batch, recordItems, failed, cancellationToken));
         }
 
         if (batch.Items.Where(i => i.Kind == "file").ToList() is { Count: > 0 } fileItems)
@@ -46,7 +50,7 @@ public sealed class S3RetentionArchiver(
         return new ArchiveOutcome(archived, failed);
     }
 
-    private async Task<IReadOnlyCollection<string>> ArchiveRecordsAsync(ArchiveBatch batch, List<InventoryItem> items, CancellationToken cancellationToken)
+    private async Task<IReadOnlyCollection<string>> ArchiveRecordsAsync(ArchiveBatch batch, List<InventoryItem> items, List<(string, string)> failed, CancellationToken cancellationToken)
     {
         var tenantId = batch.Tenant.Id;
         var rows = (await records.FindManyAsync(tenantId, items.Select(i => i.ItemId).ToList(), cancellationToken)).Where(r => r.State == ItemState.Active).ToList();
@@ -55,8 +59,21 @@ public sealed class S3RetentionArchiver(
             return [];
         }
 
-        var key = $"{tenantId}/{batch.SubjectRef}/archive/{batch.JobId}/{batch.Attempt}/{batch.Category}.json";
-        var version = await PutArchiveAsync(batch, key, rows, cancellationToken);
+        // A new key every time: a replay never turns an object that items point at into a noncurrent version (which the
+        // bucket's lifecycle expires).
+        var key = $"{tenantId}/{batch.SubjectRef}/archive/{batch.JobId}/{batch.Attempt}/{batch.Category}-{Guid.NewGuid():N}.json";
+        var entryKeys = rows.ToDictionary(r => r.Id, _ => ArchiveEntry.NewKey(), StringComparer.Ordinal);
+        string version;
+        try
+        {
+            version = await PutArchiveAsync(batch, key, rows, entryKeys, cancellationToken);
+        }
+        catch (AmazonS3Exception ex)
+        {
+            failed.AddRange(rows.Select(r => (r.Id, $"S3 refused the archived object ({ex.ErrorCode}): the record stays where it is until a later run.")));
+            return [];
+        }
+
         var byId = items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
         IReadOnlySet<string> moved;
         try
@@ -69,25 +86,24 @@ public sealed class S3RetentionArchiver(
                 ["versionId"] = new() { S = version },
                 ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
                 ["row"] = new() { S = $"RECORD#{item.ItemId}" },
-            }, deleteRow: true, cancellationToken);
+            }, item => entryKeys[item.ItemId], cancellationToken);
         }
         catch (Domain.Erasure.LegalHoldException)
         {
-            await DeleteVersionAsync(key, version, cancellationToken);
+            // Chunks written before the hold came are archived in this object: it stays for them. Only an object nobody
+            // moved into goes.
+            var now = await moves.CurrentAsync(tenantId, rows.Select(r => r.Id).ToList(), cancellationToken);
+            if (!now.Any(i => i.State == ItemState.Archived && i.Location.GetValueOrDefault("key") == key))
+            {
+                await DeleteObjectAsync(key, version, cancellationToken);
+            }
+
             throw;
         }
 
-        if (moved.Count < rows.Count)
+        if (moved.Count == 0)
         {
-            // Records that changed meanwhile stay where they are: no copy of them may outlive them in this object. The ones that
-            // moved get an object of their own (a new version of the key), and the first version goes.
-            if (moved.Count > 0)
-            {
-                var own = await PutArchiveAsync(batch, key, rows.Where(r => moved.Contains(r.Id)).ToList(), cancellationToken);
-                await RepointAsync(tenantId, moved, version, own, cancellationToken);
-            }
-
-            await DeleteVersionAsync(key, version, cancellationToken);
+            await DeleteObjectAsync(key, version, cancellationToken);
         }
 
         return moved;
@@ -109,15 +125,24 @@ public sealed class S3RetentionArchiver(
             }
         }
 
-        var moved = await MoveAsync(batch, tagged, item => item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }), deleteRow: false, cancellationToken);
-        foreach (var item in tagged)
+        IReadOnlySet<string> moved = new HashSet<string>(StringComparer.Ordinal);
+        try
         {
-            if (!moved.Contains(item.ItemId))
+            moved = await MoveAsync(batch, tagged, item => item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }), entryKey: null, cancellationToken);
+        }
+        finally
+        {
+            // A file whose move did not apply (changed meanwhile, or a hold came) stays readable where it is: the lifecycle
+            // rule must not take it.
+            foreach (var item in tagged.Where(t => !moved.Contains(t.ItemId)))
             {
-                // Changed meanwhile (hidden, say): it stays readable where it is, so the lifecycle rule must not take it.
-                await TagAsync(item, null, batch.Tenant.Id, cancellationToken);
+                await TagAsync(item, null, batch.Tenant.Id, CancellationToken.None);
             }
-            else if (transitionAtOnce)
+        }
+
+        if (transitionAtOnce)
+        {
+            foreach (var item in tagged.Where(t => moved.Contains(t.ItemId)))
             {
                 await TransitionAsync(item, batch.Rule.Tier, batch.Tenant.KeyArn, cancellationToken);
             }
@@ -128,8 +153,10 @@ public sealed class S3RetentionArchiver(
 
     /// <summary>The items' moves to archived, conditional on each being active and the subject not held.</summary>
     private Task<IReadOnlySet<string>> MoveAsync(
-        ArchiveBatch batch, List<InventoryItem> items, Func<InventoryItem, Dictionary<string, AttributeValue>> location, bool deleteRow, CancellationToken cancellationToken)
+        ArchiveBatch batch, List<InventoryItem> items, Func<InventoryItem, Dictionary<string, AttributeValue>> location, Func<InventoryItem, byte[]>? entryKey,
+        CancellationToken cancellationToken)
     {
+        var deleteRow = entryKey is not null;
         var tenantId = batch.Tenant.Id;
         return moves.MoveUnlessHeldAsync(tenantId, batch.SubjectRef, items, item =>
         {
@@ -140,7 +167,8 @@ public sealed class S3RetentionArchiver(
                 {
                     TableName = inventoryTable,
                     Key = DynamoKeys.Of(tenantId, $"ITEM#{item.ItemId}"),
-                    UpdateExpression = "SET #state = :to, archivedAt = :at, archivedUntil = :until, archivedBy = :job, archiveTier = :tier, #location = :location, expiryPk = :pk, expirySk = :sk",
+                    UpdateExpression = "SET #state = :to, archivedAt = :at, archivedUntil = :until, archivedBy = :job, archiveTier = :tier, #location = :location, expiryPk = :pk, expirySk = :sk"
+                        + (entryKey is null ? string.Empty : ", archiveKey = :entryKey"),
                     ConditionExpression = "#state = :from",
                     ExpressionAttributeNames = new() { ["#state"] = "state", ["#location"] = "location" },
                     ExpressionAttributeValues = new()
@@ -157,6 +185,11 @@ public sealed class S3RetentionArchiver(
                     },
                 } },
             };
+            if (entryKey is not null)
+            {
+                actions[0].Update.ExpressionAttributeValues[":entryKey"] = new() { B = new MemoryStream(entryKey(item)) };
+            }
+
             if (deleteRow)
             {
                 actions.Add(new() { Delete = new Delete
@@ -173,10 +206,11 @@ public sealed class S3RetentionArchiver(
         }, cancellationToken);
     }
 
-    private async Task<string> PutArchiveAsync(ArchiveBatch batch, string key, List<StoredRecord> rows, CancellationToken cancellationToken)
+    private async Task<string> PutArchiveAsync(ArchiveBatch batch, string key, List<StoredRecord> rows, Dictionary<string, byte[]> entryKeys, CancellationToken cancellationToken)
     {
-        var document = new ArchivedRecordObject(
-            ArchivedRecordObject.CurrentVersion, batch.Tenant.Id, batch.SubjectRef, batch.Category, batch.JobId, batch.ArchivedAt, rows.Select(ArchivedRecord.From).ToList());
+        var entries = rows.Select(r => new ArchivedEntry(r.Id, Convert.ToBase64String(ArchiveEntry.Seal(
+            JsonSerializer.SerializeToUtf8Bytes(ArchivedRecord.From(r), AwsJsonContext.Default.ArchivedRecord), entryKeys[r.Id], batch.Tenant.Id, batch.SubjectRef, r.Id)))).ToList();
+        var document = new ArchivedRecordObject(ArchivedRecordObject.CurrentVersion, batch.Tenant.Id, batch.SubjectRef, batch.Category, batch.JobId, batch.ArchivedAt, entries);
         var put = await s3.PutObjectAsync(new PutObjectRequest
         {
             BucketName = dataBucket,
@@ -191,36 +225,8 @@ public sealed class S3RetentionArchiver(
         return put.VersionId ?? "null";
     }
 
-    /// <summary>Points the moved items at the version that holds them alone (only items still archived there by this write).</summary>
-    private async Task RepointAsync(string tenantId, IReadOnlySet<string> itemIds, string from, string to, CancellationToken cancellationToken)
-    {
-        foreach (var itemId in itemIds)
-        {
-            try
-            {
-                await dynamo.UpdateItemAsync(new UpdateItemRequest
-                {
-                    TableName = inventoryTable,
-                    Key = DynamoKeys.Of(tenantId, $"ITEM#{itemId}"),
-                    UpdateExpression = "SET #location.versionId = :to",
-                    ConditionExpression = "#state = :archived AND #location.versionId = :from",
-                    ExpressionAttributeNames = new() { ["#state"] = "state", ["#location"] = "location" },
-                    ExpressionAttributeValues = new()
-                    {
-                        [":to"] = new() { S = to },
-                        [":from"] = new() { S = from },
-                        [":archived"] = new() { S = ItemStates.Name(ItemState.Archived) },
-                    },
-                }, cancellationToken);
-            }
-            catch (ConditionalCheckFailedException)
-            {
-                // Moved on already (hidden by an erasure, say): every version of the key goes with it.
-            }
-        }
-    }
-
-    private async Task DeleteVersionAsync(string key, string version, CancellationToken cancellationToken) =>
+    /// <summary>An object no item moved into (its entries are unreadable anyway: their keys were never stored).</summary>
+    private async Task DeleteObjectAsync(string key, string version, CancellationToken cancellationToken) =>
         await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = dataBucket, Key = key, VersionId = version }, cancellationToken);
 
     /// <summary>Sets (or, with null, removes) the file's tier tag, keeping its other tags.</summary>

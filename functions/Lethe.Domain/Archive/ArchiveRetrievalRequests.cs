@@ -10,16 +10,16 @@ namespace Lethe.Domain.Archive;
 /// <summary>What a retrieval request found: started (<see cref="Accepted"/>), or why not.</summary>
 public abstract record RetrievalOutcome;
 
-public sealed record RetrievalAccepted(Job Job) : RetrievalOutcome;
+public sealed record RetrievalAccepted(Job Job, InventoryItem Item) : RetrievalOutcome;
 
 /// <summary>The tenant's inventory has no such item.</summary>
 public sealed record RetrievalItemUnknown : RetrievalOutcome;
 
 /// <summary>The item is not archived (active, hidden, purging or purged): there is nothing to retrieve.</summary>
-public sealed record RetrievalItemNotArchived(ItemState State) : RetrievalOutcome;
+public sealed record RetrievalItemNotArchived(InventoryItem Item) : RetrievalOutcome;
 
 /// <summary>A retrieval of the item is open already (restoring, or readable): the new one would only repeat it.</summary>
-public sealed record RetrievalInProgress(string JobId) : RetrievalOutcome;
+public sealed record RetrievalInProgress(string JobId, InventoryItem Item) : RetrievalOutcome;
 
 /// <summary>
 /// Starts archive retrievals (API.md, POST …/items/{id}/retrieve). One is open per item at a time: the job takes the item's lock
@@ -41,7 +41,7 @@ public sealed class ArchiveRetrievalRequests(IJobStore jobs, IErasureInventory i
 
         if (item.State != ItemState.Archived)
         {
-            return new RetrievalItemNotArchived(item.State);
+            return new RetrievalItemNotArchived(item);
         }
 
         var now = clock.GetUtcNow();
@@ -66,9 +66,9 @@ public sealed class ArchiveRetrievalRequests(IJobStore jobs, IErasureInventory i
                 // A start that fails leaves the job queued: reconciliation starts it (same execution name, so once).
                 var arn = await workflows.StartAsync(created.Job, new WorkflowInput(created.Job.TenantId, created.Job.Id, created.Job.Execution), cancellationToken);
                 await jobs.SetExecutionArnAsync(created.Job.TenantId, created.Job.Id, created.Job.Execution, arn, cancellationToken);
-                return new RetrievalAccepted(created.Job with { ExecutionArn = arn });
+                return new RetrievalAccepted(created.Job with { ExecutionArn = arn }, item);
             case ErasureAlreadyOpen open:
-                return new RetrievalInProgress(open.JobId);
+                return new RetrievalInProgress(open.JobId, item);
             default:
                 throw new InvalidOperationException("An archive retrieval job could not be stored.");
         }

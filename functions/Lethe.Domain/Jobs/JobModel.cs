@@ -158,12 +158,17 @@ public sealed record Job
     public DateTimeOffset? Eta(DateTimeOffset now) =>
         JobStatuses.IsOpen(Status) && PhaseStartedAt is { } started && Phase is JobPhases.SoftDelete or JobPhases.Purge or JobPhases.Package ? Progress.Eta(started, now) : null;
 
-    /// <summary>An erasure until its purge starts; an export while it runs (a cancelled export never offers a download).</summary>
+    /// <summary>
+    /// An erasure until its purge starts; an export while it runs (a cancelled export never offers a download); a retrieval until
+    /// its item is readable.
+    /// </summary>
     public bool IsCancellable => JobStatuses.IsOpen(Status) && Type switch
     {
         JobType.Deletion => JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge,
         // Once a run purges, it runs to its certificate: a cancel would leave purges no certificate covers.
         JobType.RetentionSweep => Phase == JobPhases.Validate,
+        // Once readable, it runs to its re-archive: a stopped execution would leave the copy readable until its window ends.
+        JobType.ArchiveRetrieval => Phase is JobPhases.Validate or JobPhases.Restore,
         _ => true,
     };
 

@@ -41,6 +41,9 @@ public sealed record ArchiveSettings(IReadOnlyDictionary<string, ArchiveRule> Ca
 {
     public static ArchiveSettings None { get; } = new(new Dictionary<string, ArchiveRule>(StringComparer.Ordinal));
 
+    /// <summary>Archiving categories a tenant may name (the settings live on the tenant's one item).</summary>
+    public const int MaxCategories = 100;
+
     public ArchiveRule? For(string category) => Categories.TryGetValue(category, out var rule) ? rule : null;
 
     /// <summary>
@@ -54,6 +57,12 @@ public sealed record ArchiveSettings(IReadOnlyDictionary<string, ArchiveRule> Ca
         if (categories is null)
         {
             errors["categories"] = ["Give categories, e.g. {\"transcript\":{\"after\":\"P90D\",\"tier\":\"GLACIER\"}} ({} archives nothing)."];
+            return (null, errors);
+        }
+
+        if (categories.Count > MaxCategories)
+        {
+            errors["categories"] = [$"At most {MaxCategories} categories archive; {categories.Count} were given."];
             return (null, errors);
         }
 

@@ -143,7 +143,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             erasure.Manifests,
             purger,
             new S3RetentionArchiver(
-                s3, dynamo, records, inventory, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Bucket(ResourceCatalog.Data),
+                s3, records, inventory, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Bucket(ResourceCatalog.Data),
                 Environment.GetEnvironmentVariable(Variables.ArchiveTransition) == "at-once"),
             shared.Keys,
             holds,

@@ -11,7 +11,10 @@ public sealed class TenantKeyPolicyTests
         ["arn:aws:iam::111122223333:role/api", "arn:aws:iam::111122223333:role/shred"],
         [],
         ["arn:aws:s3:::lethe-prod-exports"],
-        "eu-west-1");
+        "eu-west-1")
+    {
+        ObjectUserRoleArns = ["arn:aws:iam::111122223333:role/archive"],
+    };
 
     private static List<JsonElement> Statements(string tenant) =>
         JsonDocument.Parse(Policy.DocumentFor(tenant)).RootElement.GetProperty("Statement").EnumerateArray().Select(s => s.Clone()).ToList();
@@ -48,6 +51,18 @@ public sealed class TenantKeyPolicyTests
         s3.GetProperty("Condition").GetProperty("StringEquals").GetProperty("kms:ViaService").GetString().Should().Be("s3.eu-west-1.amazonaws.com");
         Strings(s3.GetProperty("Condition").GetProperty("StringLike").GetProperty("kms:EncryptionContext:aws:s3:arn"))
             .Should().BeEquivalentTo("arn:aws:s3:::lethe-prod-exports", "arn:aws:s3:::lethe-prod-exports/acme/*");
+    }
+
+    [Fact]
+    public void Document_for_should_let_an_object_user_use_the_key_through_S3_only_never_for_data_keys_of_its_own()
+    {
+        var statements = Statements("acme");
+
+        Strings(statements.Single(s => s.GetProperty("Sid").GetString() == "TenantObjectsThroughS3").GetProperty("Principal").GetProperty("AWS"))
+            .Should().Contain("arn:aws:iam::111122223333:role/archive");
+        statements.Where(s => s.GetProperty("Sid").GetString() != "TenantObjectsThroughS3")
+            .SelectMany(s => Strings(s.GetProperty("Principal").GetProperty("AWS")))
+            .Should().NotContain("arn:aws:iam::111122223333:role/archive", "the archive never unwraps a subject's KEK");
     }
 
     [Fact]

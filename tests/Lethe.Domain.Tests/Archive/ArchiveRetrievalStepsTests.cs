@@ -128,12 +128,25 @@ public sealed class ArchiveRetrievalStepsTests
     }
 
     [Fact]
+    public async Task A_retrieval_is_cancellable_while_it_restores_and_not_once_its_item_is_readable()
+    {
+        Stored("r1");
+        var job = await SubmitAsync("r1");
+        var state = await _steps.Begin.RunAsync(new ArchiveRetrievalState(Tenant, job.Id, 1), Ct);
+        _jobs.Items[job.Id].IsCancellable.Should().BeTrue();
+        _clock.Advance(TimeSpan.FromHours(5));
+        await _steps.MakeReadable.RunAsync(await _steps.CheckRestore.RunAsync(state, Ct), Ct);
+
+        _jobs.Items[job.Id].IsCancellable.Should().BeFalse("a stopped execution would leave the copy readable until its window ends");
+    }
+
+    [Fact]
     public async Task Only_an_archived_item_of_the_tenant_is_retrieved()
     {
         Stored("a1", ItemState.Active);
 
         (await _requests.SubmitAsync(_tenants.Items[Tenant], "a1", "Standard", "admin", "tenant-admin", Ct)).Should().BeOfType<RetrievalItemNotArchived>()
-            .Which.State.Should().Be(ItemState.Active);
+            .Which.Item.State.Should().Be(ItemState.Active);
         (await _requests.SubmitAsync(_tenants.Items[Tenant], "nope", "Standard", "admin", "tenant-admin", Ct)).Should().BeOfType<RetrievalItemUnknown>();
         _jobs.Items.Should().BeEmpty();
     }
@@ -178,7 +191,7 @@ public sealed class ArchiveRetrievalStepsTests
     }
 
     [Fact]
-    public async Task Make_readable_run_again_keeps_the_window_it_set_first()
+    public async Task Make_readable_run_again_after_a_crash_before_the_job_moved_keeps_the_window_it_set_first()
     {
         Stored("r1");
         var job = await SubmitAsync("r1");
@@ -186,11 +199,14 @@ public sealed class ArchiveRetrievalStepsTests
         _clock.Advance(TimeSpan.FromHours(5));
         state = await _steps.CheckRestore.RunAsync(state, Ct);
         var first = await _steps.MakeReadable.RunAsync(state, Ct);
+        // The crash: the item was made readable, the job never moved to readable.
+        _jobs.Items[job.Id] = _jobs.Items[job.Id] with { Phase = JobPhases.Restore, DownloadExpiresAt = null };
         _clock.Advance(TimeSpan.FromMinutes(10));
 
         var again = await _steps.MakeReadable.RunAsync(state, Ct);
 
         again.ReadableUntil.Should().Be(first.ReadableUntil);
         _restorer.Readable["r1"].Should().Be(Start.AddHours(5).AddDays(7));
+        _jobs.Items[job.Id].DownloadExpiresAt.Should().Be(Start.AddHours(5).AddDays(7));
     }
 }

@@ -195,6 +195,51 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
     }
 
     [Fact]
+    public async Task An_archived_record_kept_through_an_erasure_keeps_its_object_and_its_subjects_key_while_the_purged_ones_entry_loses_its_key()
+    {
+        var scenario = await TenantAsync("rak");
+        var kept = await WriteAsync(scenario, "fay", "transcript", "Coach: kept words");
+        var gone = await WriteAsync(scenario, "fay", "transcript", "Coach: erased words");
+        var subjectRef = await scenario.SubjectRefAsync("fay");
+        await PassAsync(new[] { kept.RetainUntil, gone.RetainUntil }.Max());
+        (await RetentionSweepTests.SweepAsync(scenario)).GetProperty("counts").GetProperty("archived").GetInt64().Should().Be(2);
+        (await ArchiveVersionsAsync(scenario, subjectRef)).Should().ContainSingle("both records share the page's archived object");
+        // A slower clock for the erasure, so that its recovery window (29 days) lasts ten seconds.
+        using (var platform = api.PlatformAdmin())
+        {
+            (await platform.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}", new { name = "Erasure test tenant", timeScale = 29 * 86_400 / 10 }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var jobId = await scenario.SubmitAndWaitForWindowAsync("fay");
+        (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/items/{kept.Id}/restore", null, Ct)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var (done, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed, TimeSpan.FromSeconds(60));
+
+        done.GetProperty("status").GetString().Should().Be("completed", done.ToString());
+        var items = await ItemsAsync(scenario);
+        items[kept.Id].GetProperty("state").GetString().Should().Be("archived", "a restored archived record goes back to the archive");
+        items[gone.Id].GetProperty("state").GetString().Should().Be("purged");
+        (await ArchiveVersionsAsync(scenario, subjectRef)).Should().ContainSingle("the object stays for the record still kept in it");
+        (await ArchiveKeyAsync(scenario, gone.Id)).Should().BeFalse("the purged record's entry can never be opened again");
+        (await ArchiveKeyAsync(scenario, kept.Id)).Should().BeTrue();
+        (await scenario.KekExistsAsync(subjectRef)).Should().BeTrue("the kept record is sealed under it inside the archive");
+        var certificate = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/certificate", Ct)).ReadJsonAsync();
+        certificate.GetProperty("certificate").GetProperty("methods").GetProperty("cryptoShred").GetString().Should().Be("kek-kept");
+    }
+
+    /// <summary>Whether the item still holds the key of its entry in an archived object (raw read of the Inventory table).</summary>
+    private async Task<bool> ArchiveKeyAsync(ErasureScenario scenario, string itemId)
+    {
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var item = await dynamo.GetItemAsync(new Amazon.DynamoDBv2.Model.GetItemRequest
+        {
+            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Inventory),
+            Key = Lethe.Aws.Catalog.DynamoKeys.Of(scenario.Tenant, $"ITEM#{itemId}"),
+            ConsistentRead = true,
+        }, Ct);
+        return item.Item.ContainsKey("archiveKey");
+    }
+
+    [Fact]
     public async Task Archive_settings_name_every_bad_field_and_a_rejected_request_changes_nothing()
     {
         var scenario = await TenantAsync("rav");

@@ -23,7 +23,10 @@ public sealed class MakeReadableStep(ArchiveRetrievalPorts ports) : ArchiveRetri
         var tenant = await TenantAsync(job, cancellationToken);
         var item = await ItemAsync(job, cancellationToken)
             ?? throw new ItemNotArchivedException($"Item {job.ItemId} is no longer in the inventory: there is nothing to retrieve.");
-        var until = LifecyclePolicy.Deadline(Now, LifecyclePolicy.RetrievedReadableWindow, tenant.TimeScale);
+        // A replay after the item was made readable but before the job moved keeps the window it set then.
+        var until = item.RetrievedBy == job.Id && item.RetrievedUntil is { } earlier
+            ? earlier
+            : LifecyclePolicy.Deadline(Now, LifecyclePolicy.RetrievedReadableWindow, tenant.TimeScale);
         if (!await Ports.Archive.MakeReadableAsync(tenant, item, job.Id, until, cancellationToken))
         {
             throw new ItemNotArchivedException($"Item {item.ItemId} left the archive while it was restored (an erasure or the end of its archive period): it stays unreadable.");
