@@ -278,6 +278,8 @@ public static partial class ApiHost
             using var scope = logger.BeginScope(LogScope.ForCorrelation(correlation));
             await next(context);
         });
+        // Denied and refused requests (401, 403, 429) to the 12-month security log, whichever part of the pipeline answered.
+        app.Use(app.Services.GetRequiredService<SecurityLog>().RecordAsync);
         // A body that cannot be read (malformed JSON, wrong types, too large) is the caller's error, not ours.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

@@ -13,6 +13,7 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(ArchiveRequest))]
 [JsonSerializable(typeof(ArchiveView))]
 [JsonSerializable(typeof(RetrieveRequest))]
+[JsonSerializable(typeof(Lethe.Api.Auditing.SecurityEvent))]
 [JsonSerializable(typeof(ItemAuditDetails))]
 [JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(LegalHoldRequest))]

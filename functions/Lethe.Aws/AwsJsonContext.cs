@@ -40,5 +40,11 @@ namespace Lethe.Aws;
 [JsonSerializable(typeof(CertificateDocument))]
 [JsonSerializable(typeof(AnchorDocument))]
 [JsonSerializable(typeof(Lethe.Aws.Retention.ArchivedRecordObject))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.CreateLogGroupRequest))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.PutRetentionPolicyRequest))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.CreateLogStreamRequest))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.PutLogEventsRequest))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.FilterLogEventsRequest))]
+[JsonSerializable(typeof(Lethe.Aws.Logs.FilterLogEventsResponse))]
 [JsonSerializable(typeof(Lethe.Aws.Retention.ArchivedRecord))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext;

@@ -52,6 +52,9 @@ public sealed record KmsKeyDefinition(string LogicalName, string IdVariable, Key
 /// <summary>An SNS topic; subscribers (the tenant's app) get notices that carry ids and links, never personal data.</summary>
 public sealed record TopicDefinition(string LogicalName, string ArnVariable);
 
+/// <summary>A log group of Lethe's own with a fixed retention class (DESIGN.md, Policy figures), its name in <paramref name="NameVariable"/>.</summary>
+public sealed record LogGroupDefinition(string LogicalName, string NameVariable, int RetentionDays);
+
 public sealed record QueueDefinition(string LogicalName, string UrlVariable, int VisibilityTimeoutSeconds, int MaxReceiveCount, string DeadLetterLogicalName);
 
 /// <summary>
@@ -148,6 +151,11 @@ public static class ResourceCatalog
     public static TopicDefinition Notifications { get; } = new("Notifications", "LETHE_TOPIC_NOTIFICATIONS");
 
     public static IReadOnlyList<TopicDefinition> Topics { get; } = [Notifications];
+
+    /// <summary>Denied and refused requests (401, 403, 429), kept 12 months (the security log class), apart from the 90-day application logs.</summary>
+    public static LogGroupDefinition SecurityLog { get; } = new("SecurityLog", "LETHE_LOG_GROUP_SECURITY", 365);
+
+    public static IReadOnlyList<LogGroupDefinition> LogGroups { get; } = [SecurityLog];
 
     /// <summary>A table by its logical name, as inventory locations name it.</summary>
     public static TableDefinition TableNamed(string logicalName) =>

@@ -46,7 +46,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:StopExecution retention-sweep", "states:DescribeExecution retention-sweep",
             "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
-            "s3:GetObject Data",
+            "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
             "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",
@@ -160,7 +160,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     private static readonly string[] Catalog =
     [
         "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys", "Manifests",
-        "SigningKey", "PlatformKey", "Notifications",
+        "SigningKey", "PlatformKey", "Notifications", "SecurityLog",
     ];
 
     private static string ResourceName(JsonElement resource)

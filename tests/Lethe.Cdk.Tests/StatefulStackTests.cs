@@ -1,3 +1,4 @@
+using Lethe.Domain.Policies;
 using System.Text.Json;
 using Amazon.CDK.Assertions;
 using Lethe.Catalog;
@@ -121,5 +122,19 @@ public sealed class StatefulStackTests(SynthesizedApp synth)
         });
         SynthesizedApp.Resources(synth.StatefulJson, "AWS::SQS::Queue").Select(q => q.Properties.TryGetProperty("KmsMasterKeyId", out var key) && key.ValueKind != JsonValueKind.Null)
             .Should().Equal(true, true);
+    }
+
+    [Fact]
+    public void The_fixed_retention_classes_hold_security_logs_a_year_application_logs_90_days_and_the_audit_archive_7_years()
+    {
+        var security = SynthesizedApp.Resources(synth.StatefulJson, "AWS::Logs::LogGroup").Should().ContainSingle().Subject;
+        security.Properties.GetProperty("RetentionInDays").GetInt32().Should().Be((int)LifecyclePolicy.SecurityLogRetention.TotalDays);
+        synth.StatefulJson.GetProperty("Resources").GetProperty(security.LogicalId).GetProperty("DeletionPolicy").GetString().Should().Be("Retain");
+        ResourceCatalog.SecurityLog.RetentionDays.Should().Be((int)LifecyclePolicy.SecurityLogRetention.TotalDays, "the catalog's class is the policy's");
+        SynthesizedApp.Resources(synth.StatelessJson, "AWS::Logs::LogGroup").Select(g => g.Properties.GetProperty("RetentionInDays").GetInt32())
+            .Should().NotBeEmpty().And.OnlyContain(days => days == (int)LifecyclePolicy.ApplicationLogRetention.TotalDays);
+        var (_, audit) = Bucket(ResourceCatalog.AuditArchive);
+        audit.GetProperty("ObjectLockConfiguration").GetProperty("Rule").GetProperty("DefaultRetention").GetProperty("Days").GetInt32()
+            .Should().Be((int)LifecyclePolicy.AuditLogRetention.TotalDays);
     }
 }

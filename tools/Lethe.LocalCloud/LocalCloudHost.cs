@@ -219,7 +219,8 @@ public sealed class LocalCloudHost : IAsyncDisposable
         using var s3 = CreateS3Client();
         using var kms = CreateKmsClient();
         using var sqs = CreateSqsClient();
-        var names = await new ResourceBootstrapper(dynamo, s3, kms, sqs, _options.ResourcePrefix) { Sns = Sns }.CreateAllAsync(cancellationToken);
+        var logs = new Lethe.Aws.Logs.CloudWatchLogsClient(_http, Endpoint, Region, _ => ValueTask.FromResult(Credentials));
+        var names = await new ResourceBootstrapper(dynamo, s3, kms, sqs, _options.ResourcePrefix) { Sns = Sns, Logs = logs }.CreateAllAsync(cancellationToken);
         var environment = new Dictionary<string, string>(names, StringComparer.Ordinal)
         {
             ["AWS_ENDPOINT_URL"] = Endpoint.ToString().TrimEnd('/'),

@@ -62,6 +62,22 @@ public sealed class StatefulStack : Stack
                 EnforceSSL = true,
             });
         }
+
+        foreach (var definition in ResourceCatalog.LogGroups)
+        {
+            // A fixed retention class of its own (the security log: 12 months), kept when the stack goes.
+            LogGroups[definition.LogicalName] = new Amazon.CDK.AWS.Logs.LogGroup(this, definition.LogicalName, new Amazon.CDK.AWS.Logs.LogGroupProps
+            {
+                LogGroupName = $"/lethe/{stage}/{definition.LogicalName.ToLowerInvariant()}",
+                Retention = definition.RetentionDays switch
+                {
+                    365 => Amazon.CDK.AWS.Logs.RetentionDays.ONE_YEAR,
+                    90 => Amazon.CDK.AWS.Logs.RetentionDays.THREE_MONTHS,
+                    _ => throw new InvalidOperationException($"Log group {definition.LogicalName}: no CloudWatch retention class of {definition.RetentionDays} days."),
+                },
+                RemovalPolicy = RemovalPolicy.RETAIN,
+            });
+        }
     }
 
     public string Stage { get; }
@@ -77,6 +93,8 @@ public sealed class StatefulStack : Stack
     public Dictionary<string, Queue> Queues { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, Amazon.CDK.AWS.SNS.Topic> Topics { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Amazon.CDK.AWS.Logs.LogGroup> LogGroups { get; } = new(StringComparer.Ordinal);
 
     private static Attribute ToAttribute(KeyAttribute key) => new()
     {

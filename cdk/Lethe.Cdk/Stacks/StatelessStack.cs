@@ -187,6 +187,14 @@ public sealed class StatelessStack : Stack
         ArchiveRetrieval.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
+        // Denied and refused requests go to the security log (12 months), a stream per API instance.
+        var securityLog = state.LogGroups[ResourceCatalog.SecurityLog.LogicalName];
+        Api.AddEnvironment(ResourceCatalog.SecurityLog.NameVariable, securityLog.LogGroupName);
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resources = [securityLog.LogGroupArn],
+        }));
         // A retrieved archived file is downloaded through a URL the API presigns (GET …/items/{id}/download, only inside the
         // file's readable window): the API may read the data bucket's objects, and nothing more of it.
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -18,12 +18,17 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
     public const string TenantItem = "lethe.tenant";
     public const string PrincipalItem = "lethe.principal";
 
+    /// <summary>The caller as its token says, set before any check (<see cref="PrincipalItem"/> is set only once access is granted).</summary>
+    public const string CallerItem = "lethe.caller";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var http = context.HttpContext;
         var principal = ReadPrincipal(http.User);
+        // Who asked, whatever the guard decides (the security log names the caller of a refused request too).
+        http.Items[CallerItem] = principal;
         var routeTenant = http.Request.RouteValues["tenantId"] as string ?? string.Empty;
 
         var early = AccessGuard.Evaluate(principal, routeTenant, capability, tenant: PlaceholderTenant(routeTenant));

@@ -68,6 +68,8 @@ public static class ApiComposition
     {
         services.AddSingleton<ILegalHoldRepository>(sp => new DynamoLegalHoldRepository(Dynamo(sp), Names(sp).Table(ResourceCatalog.Tenants)));
         services.AddSingleton<AuditRecorder>();
+        services.AddSingleton<SecurityLog>();
+        services.AddHostedService<SecurityLogWriter>();
         services.AddSingleton(sp => new DynamoAuditChainStore(Dynamo(sp), Names(sp).Table(ResourceCatalog.Audit)));
         services.AddSingleton<IAuditChainStore>(sp => sp.GetRequiredService<DynamoAuditChainStore>());
         services.AddSingleton(sp => new KmsEvidenceSigner(

@@ -37,6 +37,9 @@ public sealed class ResourceBootstrapper
     /// <summary>SNS through its query API (AWSSDK.SimpleNotificationService is not on our feed).</summary>
     public SnsQueryClient? Sns { get; init; }
 
+    /// <summary>Creates Lethe's own log groups (the security log) with their retention.</summary>
+    public Lethe.Aws.Logs.CloudWatchLogsClient? Logs { get; init; }
+
     public static string PhysicalName(string prefix, string logicalName)
     {
         ArgumentNullException.ThrowIfNull(logicalName);
@@ -93,6 +96,16 @@ public sealed class ResourceBootstrapper
             foreach (var topic in ResourceCatalog.Topics)
             {
                 variables[topic.ArnVariable] = await Sns.CreateTopicAsync(PhysicalName(_prefix, topic.LogicalName), cancellationToken);
+            }
+        }
+
+        if (Logs is not null)
+        {
+            foreach (var group in ResourceCatalog.LogGroups)
+            {
+                var name = PhysicalName(_prefix, group.LogicalName);
+                await Logs.CreateLogGroupAsync(name, group.RetentionDays, cancellationToken);
+                variables[group.NameVariable] = name;
             }
         }
 
