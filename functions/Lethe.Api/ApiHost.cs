@@ -86,6 +86,7 @@ public static partial class ApiHost
         builder.Services.AddHttpClient();
         // A slow identity provider must not hold requests for the default 100 s: the cached keys serve meanwhile.
         builder.Services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddHttpClient(Auditing.SecurityLog.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(3));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<LetheApiOptions>, IHttpClientFactory, TimeProvider>(ConfigureJwt);

@@ -275,6 +275,9 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage");
         users.Should().NotContain("RetentionPurgePage").And.NotContain("RetrievalMakeReadable", "they use tenant keys through S3 only");
         variables.GetProperty(Lethe.Catalog.Variables.TenantKeyObjectUsers).GetRawText().Should().Contain("RetentionPurgePage").And.Contain("RetrievalMakeReadable");
+        // Without the buckets, a key's policy has no statement for S3: no archive, retrieval or export could use the tenant key.
+        var buckets = variables.GetProperty(Lethe.Catalog.Variables.TenantKeyBuckets).GetRawText();
+        buckets.Should().Contain("Data").And.Contain("Exports");
         variables.GetProperty(Lethe.Catalog.Variables.TenantKeyAdministrator).GetRawText().Should().Contain(":root");
     }
 

@@ -164,6 +164,8 @@ public sealed class StatelessStack : Stack
         // only through S3: named where objects are, never where a subject's KEK is unwrapped.
         var tenantKeyObjectUsers = new[] { RetentionSweep.Functions[Handlers.RetentionPurgePage], ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable] };
         Api.AddEnvironment(Variables.TenantKeyObjectUsers, string.Join(",", tenantKeyObjectUsers.Select(f => f.Role!.RoleArn)));
+        Api.AddEnvironment(Variables.TenantKeyBuckets, string.Join(",",
+            state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
         foreach (var keyUser in tenantKeyUsers)
         {
             GrantForeignTenantKeys(keyUser);
@@ -171,7 +173,7 @@ public sealed class StatelessStack : Stack
 
         foreach (var objectUser in tenantKeyObjectUsers)
         {
-            GrantForeignTenantKeysThroughS3(objectUser);
+            GrantForeignTenantKeysThroughS3(objectUser, [state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn]);
         }
 
         // What a BYOK tenant's key policy must name (README, Deploying).
@@ -255,12 +257,10 @@ public sealed class StatelessStack : Stack
     });
 
     /// <summary>
-    /// A BYOK key in the tenant's own AWS account needs an allow on both sides: its key policy (the tenant's) and the caller's
-    /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
-    /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
+    /// The IAM side of a BYOK key of another account for a role that uses it only through S3 (kms:ViaService), for objects of
+    /// Lethe's own buckets only.
     /// </summary>
-    /// <summary>The IAM side of a BYOK key of another account for a role that uses it only through S3 (kms:ViaService).</summary>
-    private static void GrantForeignTenantKeysThroughS3(Function function)
+    private static void GrantForeignTenantKeysThroughS3(Function function, IReadOnlyList<string> buckets)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
@@ -270,10 +270,16 @@ public sealed class StatelessStack : Stack
             {
                 ["StringNotEquals"] = new Dictionary<string, object> { ["aws:ResourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID },
                 ["StringEquals"] = new Dictionary<string, object> { ["kms:ViaService"] = $"s3.{Amazon.CDK.Aws.REGION}.amazonaws.com" },
+                ["StringLike"] = new Dictionary<string, object> { ["kms:EncryptionContext:aws:s3:arn"] = buckets.SelectMany(b => new[] { b, $"{b}/*" }).ToArray() },
             },
         }));
     }
 
+    /// <summary>
+    /// A BYOK key in the tenant's own AWS account needs an allow on both sides: its key policy (the tenant's) and the caller's
+    /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
+    /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
+    /// </summary>
     private static void GrantForeignTenantKeys(Function function)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Lethe.Api.Auth;
 using Lethe.Aws.Logs;
+using Lethe.Aws.Protocol;
 using Lethe.Catalog;
 using Lethe.Domain;
 
@@ -13,16 +14,20 @@ public sealed record SecurityEvent(string At, int Status, string Reason, string 
 /// <summary>
 /// The security log (DESIGN.md, Policy figures: 12 months): every denied (401, 403) or refused (429) request goes to its own log
 /// group (<c>LETHE_LOG_GROUP_SECURITY</c>), kept apart from the 90-day application logs. The route is the endpoint's template
-/// (a raw path can carry a subject id); the actor is the audit name (never a subject's id). Under Lambda, whose process is
-/// frozen between requests, the event is sent before the response completes; elsewhere it is queued and
-/// <see cref="SecurityLogWriter"/> sends the queue in batches. Without a group the events go to the application log, so none
-/// is lost silently; a send that fails is logged with the event.
+/// (a raw path can carry a subject id); the actor is the audit name (never a subject's id); a tenant id only when well formed.
+/// A request never waits for the log: its event is queued (at most 10,000; what a flood adds beyond that is counted and the
+/// count logged, the earlier evidence kept) and <see cref="SecurityLogWriter"/> sends the queue in batches with a short
+/// timeout and no retries. Without a group the events go to the application log; a send that fails is logged with its events.
+/// Under Lambda the queue is sent while the function runs (a frozen process sends it on its next request).
 /// </summary>
 public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILogger<SecurityLog> logger) : IDisposable
 {
     private const int Capacity = 10_000;
+
+    /// <summary>The HTTP client the writer uses: a short timeout, so a slow CloudWatch never holds the queue for long.</summary>
+    public const string HttpClientName = "security-log";
     private readonly string? _group = Environment.GetEnvironmentVariable(ResourceCatalog.SecurityLog.NameVariable);
-    private readonly bool _inline = Environment.GetEnvironmentVariable("AWS_LAMBDA_FUNCTION_NAME") is { Length: > 0 };
+    private long _dropped;
     private readonly string _stream = $"api-{DateTime.UtcNow:yyyy-MM-dd}-{Guid.NewGuid():N}";
     private readonly SemaphoreSlim _streamGate = new(1, 1);
     private CloudWatchLogsClient? _client;
@@ -30,7 +35,7 @@ public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILo
 
     private readonly Channel<SecurityEvent> _events = Channel.CreateBounded<SecurityEvent>(new BoundedChannelOptions(Capacity)
     {
-        FullMode = BoundedChannelFullMode.DropOldest,
+        FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
     });
 
@@ -58,17 +63,16 @@ public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILo
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
         var denied = new SecurityEvent(
             Timestamps.Format(clock.GetUtcNow()), http.Response.StatusCode, reason, http.Request.Method, route,
-            http.Request.RouteValues.TryGetValue("tenantId", out var tenant) ? tenant as string : null,
+            http.Request.RouteValues.TryGetValue("tenantId", out var tenant) && tenant is string id ? (Domain.Tenancy.TenantId.IsWellFormed(id) ? id : "(malformed)") : null,
             principal?.AuditName, principal?.PrimaryRole, http.Items[ApiHost.CorrelationHeader] as string);
-        if (_inline)
+        if (!_events.Writer.TryWrite(denied))
         {
-            await SendOrLogAsync([denied], CancellationToken.None);
-        }
-        else
-        {
-            _events.Writer.TryWrite(denied);
+            Interlocked.Increment(ref _dropped);
         }
     }
+
+    /// <summary>How many events a full queue refused since the last call (and resets the count).</summary>
+    public long TakeDropped() => Interlocked.Exchange(ref _dropped, 0);
 
     /// <summary>Sends events to the log group (or, without one, to the application log); a failure is logged with the events.</summary>
     public async Task SendOrLogAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
@@ -86,7 +90,7 @@ public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILo
                 return;
             }
 
-            _client ??= CloudWatchLogsClient.FromEnvironment(http.CreateClient("logs"));
+            _client ??= CloudWatchLogsClient.FromEnvironment(http.CreateClient(HttpClientName), AwsRetryPolicy.Once);
             if (!_streamReady)
             {
                 await _streamGate.WaitAsync(cancellationToken);
@@ -107,7 +111,7 @@ public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILo
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             await _client.PutLogEventsAsync(_group, _stream, events.Select(e => new InputLogEvent(now, Serialize(e))).ToList(), cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             foreach (var denied in events)
             {
@@ -122,7 +126,7 @@ public sealed class SecurityLog(IHttpClientFactory http, TimeProvider clock, ILo
 }
 
 /// <summary>Sends the security log's queue (outside Lambda) up to 500 events at a time, as they come.</summary>
-public sealed class SecurityLogWriter(SecurityLog log) : BackgroundService
+public sealed class SecurityLogWriter(SecurityLog log, ILogger<SecurityLogWriter> logger) : BackgroundService
 {
     private const int BatchSize = 500;
 
@@ -140,6 +144,10 @@ public sealed class SecurityLogWriter(SecurityLog log) : BackgroundService
 
                 await log.SendOrLogAsync(batch, stoppingToken);
                 batch.Clear();
+                if (log.TakeDropped() is > 0 and var dropped)
+                {
+                    logger.LogWarning("{Dropped} security event(s) were dropped: the security log's queue was full (a flood of refused requests).", dropped);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -49,9 +49,11 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
     public static TenantKeyPolicy FromEnvironment(Func<string, string?>? lookup = null, bool requireConfigured = false)
     {
         lookup ??= Environment.GetEnvironmentVariable;
-        if (requireConfigured && (string.IsNullOrWhiteSpace(lookup(AdministratorVariable)) || string.IsNullOrWhiteSpace(lookup(UsersVariable))))
+        if (requireConfigured && (string.IsNullOrWhiteSpace(lookup(AdministratorVariable)) || string.IsNullOrWhiteSpace(lookup(UsersVariable))
+            || string.IsNullOrWhiteSpace(lookup(BucketsVariable))))
         {
-            throw new InvalidOperationException($"{AdministratorVariable} and {UsersVariable} must be set outside the local stage (the CDK app sets them).");
+            throw new InvalidOperationException(
+                $"{AdministratorVariable}, {UsersVariable} and {BucketsVariable} must be set outside the local stage (the CDK app sets them): without the buckets no tenant key could be used through S3.");
         }
 
         static IReadOnlyList<string> List(string? text) =>

@@ -2,7 +2,6 @@ using System.Net;
 using Amazon;
 using Amazon.Runtime;
 using Lethe.Aws.Protocol;
-using Lethe.Aws.StepFunctions;
 
 namespace Lethe.Aws.Logs;
 
@@ -40,21 +39,22 @@ public sealed class CloudWatchLogsClient
 
     private readonly AwsJsonClient _client;
 
-    public CloudWatchLogsClient(HttpClient http, Uri endpoint, RegionEndpoint region, Func<CancellationToken, ValueTask<AWSCredentials>>? credentials = null)
+    public CloudWatchLogsClient(
+        HttpClient http, Uri endpoint, RegionEndpoint region, Func<CancellationToken, ValueTask<AWSCredentials>>? credentials = null, AwsRetryPolicy? retry = null)
     {
         _client = new AwsJsonClient(
-            http, endpoint, region, Service, AwsRetryPolicy.Default,
+            http, endpoint, region, Service, retry ?? AwsRetryPolicy.Default,
             (code, message, status) => new CloudWatchLogsException(code, message, status),
             (message, inner) => new InvalidOperationException(message, inner),
             credentials);
     }
 
     /// <summary>The endpoint from <c>AWS_ENDPOINT_URL_LOGS</c>, <c>AWS_ENDPOINT_URL</c>, else the regional one.</summary>
-    public static CloudWatchLogsClient FromEnvironment(HttpClient http)
+    public static CloudWatchLogsClient FromEnvironment(HttpClient http, AwsRetryPolicy? retry = null)
     {
         var region = RegionEndpoint.GetBySystemName(Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1");
         var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_LOGS") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-        return new CloudWatchLogsClient(http, endpoint is null ? new Uri($"https://logs.{region.SystemName}.amazonaws.com/") : new Uri(endpoint), region);
+        return new CloudWatchLogsClient(http, endpoint is null ? new Uri($"https://logs.{region.SystemName}.amazonaws.com/") : new Uri(endpoint), region, retry: retry);
     }
 
     /// <summary>Creates the group with its retention (an existing group keeps its events; its retention is set again).</summary>

@@ -14,6 +14,9 @@ public sealed record AwsJsonService(string TargetPrefix, string SigningName, str
 public sealed record AwsRetryPolicy(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
 {
     public static AwsRetryPolicy Default { get; } = new(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
+
+    /// <summary>One attempt: for a best-effort call that must never hold its caller (the security log).</summary>
+    public static AwsRetryPolicy Once { get; } = new(1, TimeSpan.Zero, TimeSpan.Zero);
 }
 
 /// <summary>

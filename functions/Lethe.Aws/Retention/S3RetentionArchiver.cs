@@ -125,20 +125,22 @@ public sealed class S3RetentionArchiver(
             }
         }
 
-        IReadOnlySet<string> moved = new HashSet<string>(StringComparer.Ordinal);
+        IReadOnlySet<string> moved;
         try
         {
             moved = await MoveAsync(batch, tagged, item => item.Location.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value }), entryKey: null, cancellationToken);
         }
-        finally
+        catch (Domain.Erasure.LegalHoldException)
         {
-            // A file whose move did not apply (changed meanwhile, or a hold came) stays readable where it is: the lifecycle
-            // rule must not take it.
-            foreach (var item in tagged.Where(t => !moved.Contains(t.ItemId)))
-            {
-                await TagAsync(item, null, batch.Tenant.Id, CancellationToken.None);
-            }
+            // Chunks written before the hold came are archived: they keep their tag. The rest stays readable where it is.
+            var now = await moves.CurrentAsync(batch.Tenant.Id, tagged.Select(t => t.ItemId).ToList(), cancellationToken);
+            var archived = now.Where(i => i.State == ItemState.Archived && i.ArchivedBy == batch.JobId).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
+            await UntagAsync(batch, tagged.Where(t => !archived.Contains(t.ItemId)));
+            throw;
         }
+
+        // A file whose move did not apply (changed meanwhile) stays readable where it is: the lifecycle rule must not take it.
+        await UntagAsync(batch, tagged.Where(t => !moved.Contains(t.ItemId)));
 
         if (transitionAtOnce)
         {
@@ -228,6 +230,14 @@ public sealed class S3RetentionArchiver(
     /// <summary>An object no item moved into (its entries are unreadable anyway: their keys were never stored).</summary>
     private async Task DeleteObjectAsync(string key, string version, CancellationToken cancellationToken) =>
         await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = dataBucket, Key = key, VersionId = version }, cancellationToken);
+
+    private async Task UntagAsync(ArchiveBatch batch, IEnumerable<InventoryItem> files)
+    {
+        foreach (var file in files)
+        {
+            await TagAsync(file, null, batch.Tenant.Id, CancellationToken.None);
+        }
+    }
 
     /// <summary>Sets (or, with null, removes) the file's tier tag, keeping its other tags.</summary>
     private async Task TagAsync(InventoryItem item, string? tier, string tenantId, CancellationToken cancellationToken)

@@ -90,4 +90,18 @@ public sealed class TenantKeyPolicyTests
         (policy.AdministratorArn, policy.Region).Should().Be(("arn:aws:iam::1:root", "eu-central-1"));
         policy.UserRoleArns.Should().Equal("arn:a", "arn:b");
     }
+
+    [Fact]
+    public void From_environment_outside_the_local_stage_should_refuse_to_start_without_the_buckets()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            [TenantKeyPolicy.AdministratorVariable] = "arn:aws:iam::1:root",
+            [TenantKeyPolicy.UsersVariable] = "arn:a",
+        };
+
+        var start = () => TenantKeyPolicy.FromEnvironment(variables.GetValueOrDefault, requireConfigured: true);
+
+        start.Should().Throw<InvalidOperationException>().WithMessage($"*{TenantKeyPolicy.BucketsVariable}*");
+    }
 }

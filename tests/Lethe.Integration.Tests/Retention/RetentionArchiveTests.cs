@@ -142,7 +142,22 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         await s3.RestoreObjectAsync(new RestoreObjectRequest { BucketName = DataBucket, Key = version.Key, VersionId = version.VersionId, Days = 1 }, Ct);
         using var body = await s3.GetObjectAsync(new GetObjectRequest { BucketName = DataBucket, Key = version.Key, VersionId = version.VersionId }, Ct);
         var text = await new StreamReader(body.ResponseStream).ReadToEndAsync(Ct);
-        text.Should().Contain(transcript.Id).And.NotContain("secret plans", "a transcript's fields stay sealed under the subject's key in the archive");
+        text.Should().Contain(transcript.Id).And.NotContain("secret plans");
+        // Opened with the key only its item holds, the entry is the record as its row was: fields still sealed under the subject's KEK.
+        var entry = JsonDocument.Parse(text).RootElement.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("id").GetString() == transcript.Id);
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var item = await dynamo.GetItemAsync(new Amazon.DynamoDBv2.Model.GetItemRequest
+        {
+            TableName = ResourceNames.FromEnvironment().Table(ResourceCatalog.Inventory),
+            Key = Lethe.Aws.Catalog.DynamoKeys.Of(scenario.Tenant, $"ITEM#{transcript.Id}"),
+            ConsistentRead = true,
+        }, Ct);
+        var subjectRef = await scenario.SubjectRefAsync("bea");
+        var opened = Lethe.Domain.Crypto.ArchiveEntry.Open(
+            Convert.FromBase64String(entry.GetProperty("sealed").GetString()!), item.Item["archiveKey"].B.ToArray(), scenario.Tenant, subjectRef, transcript.Id);
+        var field = JsonDocument.Parse(opened).RootElement.GetProperty("fields").GetProperty("text").GetString()!;
+        Lethe.Domain.Crypto.FieldEnvelope.IsEnvelope(Convert.FromBase64String(field)).Should().BeTrue("a transcript's fields stay sealed under the subject's key in the archive");
+        System.Text.Encoding.UTF8.GetString(opened).Should().NotContain("secret plans");
     }
 
     [Fact]
