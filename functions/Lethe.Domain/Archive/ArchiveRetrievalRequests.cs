@@ -63,10 +63,7 @@ public sealed class ArchiveRetrievalRequests(IJobStore jobs, IErasureInventory i
         switch (await jobs.CreateAsync(job, null, cancellationToken))
         {
             case JobCreated created:
-                // A start that fails leaves the job queued: reconciliation starts it (same execution name, so once).
-                var arn = await workflows.StartAsync(created.Job, new WorkflowInput(created.Job.TenantId, created.Job.Id, created.Job.Execution), cancellationToken);
-                await jobs.SetExecutionArnAsync(created.Job.TenantId, created.Job.Id, created.Job.Execution, arn, cancellationToken);
-                return new RetrievalAccepted(created.Job with { ExecutionArn = arn }, item);
+                return new RetrievalAccepted(await workflows.StartCurrentAsync(jobs, created.Job, cancellationToken), item);
             case ErasureAlreadyOpen open:
                 return new RetrievalInProgress(open.JobId, item);
             default:

@@ -117,13 +117,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
     public const string AuditExportSubject = TenantWideSubject;
 
     /// <summary>Starts the job's current execution; a failure leaves the job queued for reconciliation.</summary>
-    public async Task<Job> StartAsync(Job job, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
-        await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
-        return job with { ExecutionArn = arn };
-    }
+    public Task<Job> StartAsync(Job job, CancellationToken cancellationToken) => workflows.StartCurrentAsync(jobs, job, cancellationToken);
 
     /// <summary>Cancel: allowed while the job is open and its purge has not started; stops the execution, undoes nothing.</summary>
     public async Task<(JobChange Change, Job? Job)> CancelAsync(string tenantId, string jobId, CancellationToken cancellationToken)

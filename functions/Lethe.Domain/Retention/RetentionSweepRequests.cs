@@ -34,10 +34,7 @@ public sealed class RetentionSweepRequests(IJobStore jobs, IWorkflowStarter work
         switch (await jobs.CreateAsync(job, null, cancellationToken))
         {
             case JobCreated created:
-                // A start that fails leaves the job queued: reconciliation starts it (same execution name, so once).
-                var arn = await workflows.StartAsync(created.Job, new WorkflowInput(created.Job.TenantId, created.Job.Id, created.Job.Execution), cancellationToken);
-                await jobs.SetExecutionArnAsync(created.Job.TenantId, created.Job.Id, created.Job.Execution, arn, cancellationToken);
-                return new Accepted(created.Job with { ExecutionArn = arn }, Replayed: false);
+                return new Accepted(await workflows.StartCurrentAsync(jobs, created.Job, cancellationToken), Replayed: false);
             case ErasureAlreadyOpen open:
                 return new ErasureOpen(open.JobId);
             default:

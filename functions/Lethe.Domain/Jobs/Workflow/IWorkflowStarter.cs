@@ -12,3 +12,21 @@ public interface IWorkflowStarter
     /// <summary>The status of the execution <c>{jobId}-{n}</c>, or null when it does not exist.</summary>
     Task<string?> StatusAsync(Job job, CancellationToken cancellationToken);
 }
+
+/// <summary>The one way a stored job's current execution starts.</summary>
+public static class WorkflowStarts
+{
+    /// <summary>
+    /// Starts the job's current execution (<c>{jobId}-{n}</c>) and records its ARN on the job. A start that fails leaves the job
+    /// queued: reconciliation starts it (same execution name, so once).
+    /// </summary>
+    public static async Task<Job> StartCurrentAsync(this IWorkflowStarter workflows, IJobStore jobs, Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(workflows);
+        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentNullException.ThrowIfNull(job);
+        var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+        await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+        return job with { ExecutionArn = arn };
+    }
+}
