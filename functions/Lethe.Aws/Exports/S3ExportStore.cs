@@ -21,22 +21,9 @@ public sealed class S3ExportStore(IAmazonS3 s3, string exportsBucket) : IExportS
         $"{tenantId}/{jobId}/part-{volume:D4}.{ExportFormats.Extension(format)}";
 
     /// <summary>A GET URL for one volume, valid until <paramref name="expires"/>, that saves as a named file.</summary>
-    public Task<string> PresignAsync(string tenantId, string jobId, int volume, ExportFormat format, DateTimeOffset expires, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var request = new GetPreSignedUrlRequest
-        {
-            BucketName = exportsBucket,
-            Key = KeyFor(tenantId, jobId, volume, format),
-            Verb = HttpVerb.GET,
-            // The SDK presigns https unless told; the local cloud's endpoint is plain http.
-            Protocol = s3.Config.ServiceURL is { } endpoint && endpoint.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS,
-            // The SDK rounds the lifetime up to whole seconds: a second less keeps the URL inside "at most 5 minutes".
-            Expires = expires.UtcDateTime.AddSeconds(-1),
-        };
-        request.ResponseHeaderOverrides.ContentDisposition = $"attachment; filename=\"lethe-export-{jobId}-part-{volume}.{ExportFormats.Extension(format)}\"";
-        return s3.GetPreSignedURLAsync(request);
-    }
+    public Task<string> PresignAsync(string tenantId, string jobId, int volume, ExportFormat format, DateTimeOffset expires, CancellationToken cancellationToken) =>
+        IO.PresignedDownloads.GetAsync(s3, exportsBucket, KeyFor(tenantId, jobId, volume, format),
+            $"lethe-export-{jobId}-part-{volume}.{ExportFormats.Extension(format)}", expires, cancellationToken);
 
     public async Task<IExportUpload> BeginAsync(Tenant tenant, string jobId, int volume, ExportFormat format, CancellationToken cancellationToken)
     {

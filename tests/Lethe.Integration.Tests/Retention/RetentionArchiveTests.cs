@@ -52,15 +52,6 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         return (id, body.GetProperty("retainUntil").GetDateTimeOffset());
     }
 
-    private static async Task PassAsync(DateTimeOffset moment)
-    {
-        var left = moment - DateTimeOffset.UtcNow;
-        if (left > TimeSpan.Zero)
-        {
-            await Task.Delay(left + TimeSpan.FromMilliseconds(50), Ct);
-        }
-    }
-
     private static async Task<Dictionary<string, JsonElement>> ItemsAsync(ErasureScenario scenario)
     {
         var items = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/items?limit=500", Ct)).ReadJsonAsync();
@@ -86,7 +77,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         var note = await WriteAsync(scenario, "ann", "note", "a note of ann");
         var subjectRef = await scenario.SubjectRefAsync("ann");
         var file = await scenario.PutFileAsync(subjectRef, versions: 2, retainUntil: transcript.RetainUntil);
-        await PassAsync(new[] { transcript.RetainUntil, note.RetainUntil }.Max());
+        await RetentionSweepTests.PassAsync(new[] { transcript.RetainUntil, note.RetainUntil }.Max());
 
         var run = await RetentionSweepTests.SweepAsync(scenario);
 
@@ -133,7 +124,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
     {
         var scenario = await TenantAsync("ras");
         var transcript = await WriteAsync(scenario, "bea", "transcript", "Client: my secret plans");
-        await PassAsync(transcript.RetainUntil);
+        await RetentionSweepTests.PassAsync(transcript.RetainUntil);
         await RetentionSweepTests.SweepAsync(scenario);
 
         // Read the object as S3 holds it, past the Glacier guard: a restore (moto restores at once).
@@ -166,7 +157,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         var scenario = await TenantAsync("rap");
         var transcript = await WriteAsync(scenario, "cy", "transcript", "Coach: words of cy");
         var subjectRef = await scenario.SubjectRefAsync("cy");
-        await PassAsync(transcript.RetainUntil);
+        await RetentionSweepTests.PassAsync(transcript.RetainUntil);
         var first = await RetentionSweepTests.SweepAsync(scenario);
         first.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(0);
         var archivedUntil = first.GetProperty("createdAt").GetDateTimeOffset().AddSeconds(NinetyDaysSeconds);
@@ -178,7 +169,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
             (await ArchiveVersionsAsync(scenario, subjectRef)).Should().NotBeEmpty();
         }
 
-        await PassAsync(archivedUntil);
+        await RetentionSweepTests.PassAsync(archivedUntil);
         var late = await RetentionSweepTests.SweepAsync(scenario);
 
         late.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(1);
@@ -194,7 +185,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         var transcript = await WriteAsync(scenario, "dee", "transcript", "Coach: words of dee");
         var subjectRef = await scenario.SubjectRefAsync("dee");
         var file = await scenario.PutFileAsync(subjectRef, versions: 2, retainUntil: transcript.RetainUntil);
-        await PassAsync(transcript.RetainUntil);
+        await RetentionSweepTests.PassAsync(transcript.RetainUntil);
         (await RetentionSweepTests.SweepAsync(scenario)).GetProperty("counts").GetProperty("archived").GetInt64().Should().Be(2);
 
         var jobId = await scenario.SubmitAndWaitForWindowAsync("dee");
@@ -216,7 +207,7 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         var kept = await WriteAsync(scenario, "fay", "transcript", "Coach: kept words");
         var gone = await WriteAsync(scenario, "fay", "transcript", "Coach: erased words");
         var subjectRef = await scenario.SubjectRefAsync("fay");
-        await PassAsync(new[] { kept.RetainUntil, gone.RetainUntil }.Max());
+        await RetentionSweepTests.PassAsync(new[] { kept.RetainUntil, gone.RetainUntil }.Max());
         (await RetentionSweepTests.SweepAsync(scenario)).GetProperty("counts").GetProperty("archived").GetInt64().Should().Be(2);
         (await ArchiveVersionsAsync(scenario, subjectRef)).Should().ContainSingle("both records share the page's archived object");
         // A slower clock for the erasure, so that its recovery window (29 days) lasts ten seconds.

@@ -38,7 +38,7 @@ public sealed class RetentionSweepTests(LetheApiFactory api, LocalCloudFixture c
     }
 
     /// <summary>Waits until the moment has passed on this machine's clock (a deadline, not a guess).</summary>
-    private static async Task PassAsync(DateTimeOffset moment)
+    internal static async Task PassAsync(DateTimeOffset moment)
     {
         var left = moment - DateTimeOffset.UtcNow;
         if (left > TimeSpan.Zero)
