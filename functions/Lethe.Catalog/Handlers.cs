@@ -15,7 +15,7 @@ public static class Handlers
     public const string ErasurePurgePage = "erasure-purge-page";
     public const string ErasureShred = "erasure-shred";
     public const string ErasureCertify = "erasure-certify";
-    public const string ErasureScheduleScrub = "erasure-schedule-scrub";
+    public const string ErasureStartBackupScrub = "erasure-start-backup-scrub";
     public const string ErasureComplete = "erasure-complete";
     public const string ErasureRecordFailure = "erasure-record-failure";
     public const string ErasureHandOver = "erasure-hand-over";
@@ -27,6 +27,7 @@ public static class Handlers
     public const string RetentionSelectPage = "retention-select-page";
     public const string RetentionPurgePage = "retention-purge-page";
     public const string RetentionCertify = "retention-certify";
+    public const string RetentionStartBackupScrub = "retention-start-backup-scrub";
     public const string RetentionComplete = "retention-complete";
     public const string RetentionRecordFailure = "retention-record-failure";
     public const string RetentionHandOver = "retention-hand-over";
@@ -35,6 +36,11 @@ public static class Handlers
     public const string RetrievalMakeReadable = "retrieval-make-readable";
     public const string RetrievalRearchive = "retrieval-rearchive";
     public const string RetrievalRecordFailure = "retrieval-record-failure";
+    public const string ScrubBegin = "scrub-begin";
+    public const string ScrubPage = "scrub-page";
+    public const string ScrubCertify = "scrub-certify";
+    public const string ScrubHandOver = "scrub-hand-over";
+    public const string ScrubRecordFailure = "scrub-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -43,7 +49,7 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/deletion.asl.json.</summary>
     public static IReadOnlyList<string> Deletion { get; } =
     [
-        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureScheduleScrub,
+        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureStartBackupScrub,
         ErasureComplete, ErasureRecordFailure, ErasureHandOver,
     ];
 
@@ -52,19 +58,22 @@ public static class Handlers
 
     /// <summary>The Task states' handlers of workflows/retention-sweep.asl.json.</summary>
     public static IReadOnlyList<string> RetentionSweep { get; } =
-        [RetentionBegin, RetentionSelectPage, RetentionPurgePage, RetentionCertify, RetentionComplete, RetentionRecordFailure, RetentionHandOver];
+        [RetentionBegin, RetentionSelectPage, RetentionPurgePage, RetentionCertify, RetentionStartBackupScrub, RetentionComplete, RetentionRecordFailure, RetentionHandOver];
 
     /// <summary>The Task states' handlers of workflows/archive-retrieval.asl.json.</summary>
     public static IReadOnlyList<string> ArchiveRetrieval { get; } =
         [RetrievalBegin, RetrievalCheckRestore, RetrievalMakeReadable, RetrievalRearchive, RetrievalRecordFailure];
 
+    /// <summary>The Task states' handlers of workflows/backup-scrub.asl.json.</summary>
+    public static IReadOnlyList<string> BackupScrub { get; } = [ScrubBegin, ScrubPage, ScrubCertify, ScrubHandOver, ScrubRecordFailure];
+
     /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. JobSupport];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. JobSupport];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)
@@ -112,6 +121,13 @@ public static class Variables
     /// lifecycle rule (the local cloud, which runs no lifecycle); unset in AWS, where the rule acts on the <c>lethe:tier</c> tag.
     /// </summary>
     public const string ArchiveTransition = "LETHE_ARCHIVE_TRANSITION";
+
+    /// <summary>
+    /// The data bucket's replica (a bucket S3 replication copies into, usually in another region), and its region when not
+    /// this one: the backup scrub deletes every copy of a purged key there too. Unset: no replica.
+    /// </summary>
+    public const string DataReplicaBucket = "LETHE_BUCKET_DATA_REPLICA";
+    public const string DataReplicaRegion = "LETHE_BUCKET_DATA_REPLICA_REGION";
 
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";

@@ -91,6 +91,9 @@ public static class ResourceCatalog
             new IndexDefinition("byExpiry", new KeyAttribute("expiryPk", KeyAttributeType.String), new KeyAttribute("expirySk", KeyAttributeType.String)),
             // Sparse: only soft-deleted items carry purgePk, so the sweep finds what a cancelled erasure left without a scan.
             new IndexDefinition("byPurge", new KeyAttribute("purgePk", KeyAttributeType.String), new KeyAttribute("purgeSk", KeyAttributeType.String)),
+            // Sparse: deletion tombstones by the job that purged them (TENANT#t#JOB#id / itemId), for the backup scrub and the
+            // replay of erasures after a restore.
+            new IndexDefinition("byPurger", new KeyAttribute("purgerPk", KeyAttributeType.String), new KeyAttribute("purgerSk", KeyAttributeType.String)),
         ]);
 
     public static TableDefinition Records { get; } = new("Records", "LETHE_TABLE_RECORDS", Pk, Sk, []);

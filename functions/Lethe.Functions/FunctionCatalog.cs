@@ -50,7 +50,7 @@ public static class FunctionCatalog
         registry.Add(Handlers.ErasurePurgePage, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.PurgePage));
         registry.Add(Handlers.ErasureShred, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Shred));
         registry.Add(Handlers.ErasureCertify, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Certify));
-        registry.Add(Handlers.ErasureScheduleScrub, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.ScheduleBackupScrub));
+        registry.Add(Handlers.ErasureStartBackupScrub, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.StartBackupScrub));
         registry.Add(Handlers.ErasureComplete, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Complete));
         registry.Add(Handlers.ErasureHandOver, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.HandOver));
         registry.Add(Handlers.ErasureRecordFailure, () => new RecordFailureHandler(erasure.Value.RecordFailure));
@@ -63,6 +63,7 @@ public static class FunctionCatalog
         registry.Add(Handlers.RetentionSelectPage, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.SelectPage));
         registry.Add(Handlers.RetentionPurgePage, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.PurgePage));
         registry.Add(Handlers.RetentionCertify, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Certify));
+        registry.Add(Handlers.RetentionStartBackupScrub, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.StartBackupScrub));
         registry.Add(Handlers.RetentionComplete, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.Complete));
         registry.Add(Handlers.RetentionHandOver, () => new WorkflowStepHandler<RetentionSweepState>(FunctionsJsonContext.Default.RetentionSweepState, retention.Value.HandOver));
         registry.Add(Handlers.RetentionRecordFailure, () => new RecordFailureHandler(retention.Value.RecordFailure));
@@ -73,6 +74,13 @@ public static class FunctionCatalog
         registry.Add(Handlers.RetrievalMakeReadable, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.MakeReadable));
         registry.Add(Handlers.RetrievalRearchive, () => new WorkflowStepHandler<Domain.Archive.ArchiveRetrievalState>(retrievalState, retrieval.Value.Rearchive));
         registry.Add(Handlers.RetrievalRecordFailure, () => new RecordFailureHandler(retrieval.Value.RecordFailure));
+        var scrub = new Lazy<Domain.BackupScrub.BackupScrubSteps>(() => workflows.Scrub);
+        var scrubState = FunctionsJsonContext.Default.BackupScrubState;
+        registry.Add(Handlers.ScrubBegin, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.Begin));
+        registry.Add(Handlers.ScrubPage, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.ScrubPage));
+        registry.Add(Handlers.ScrubCertify, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.Certify));
+        registry.Add(Handlers.ScrubHandOver, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.HandOver));
+        registry.Add(Handlers.ScrubRecordFailure, () => new RecordFailureHandler(scrub.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

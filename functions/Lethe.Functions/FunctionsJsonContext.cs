@@ -19,6 +19,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(ExportState))]
 [JsonSerializable(typeof(RetentionSweepState))]
 [JsonSerializable(typeof(Lethe.Domain.Archive.ArchiveRetrievalState))]
+[JsonSerializable(typeof(Lethe.Domain.BackupScrub.BackupScrubState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

@@ -97,7 +97,10 @@ public static class ErasureSimulation
             calls.Counted<IJobStore>(jobs), calls.Counted<IErasureInventory>(new ByTheMegabyte(inventory)), calls.Counted<IErasureManifests>(new InMemoryManifests()),
             calls.Counted<IDataPurger>(purger), calls.Counted<ISubjectKeyShredder>(keys), calls.Counted<ISurvivorRewrapper>(keys), calls.Counted<IHoldCheck>(new InMemoryHolds()),
             calls.Counted<Domain.Audit.IAuditJournal>(evidence), calls.Counted<Domain.Audit.IAuditChainStore>(evidence), calls.Counted<Domain.Audit.IEvidenceSigner>(evidence),
-            calls.Counted<Domain.Certificates.ICertificateStore>(evidence), calls.Counted<IBackupScrubSchedule>(evidence), calls.Counted<Domain.Tenancy.ITenantRepository>(new InMemoryTenants()), clock);
+            calls.Counted<Domain.Certificates.ICertificateStore>(evidence),
+            // The scrub's start costs what its ports cost: its job stored, its execution started and named on the job.
+            new Domain.BackupScrub.BackupScrubRequests(calls.Counted<IJobStore>(jobs), calls.Counted<IWorkflowStarter>(workflows), calls.Counted<Domain.Tenancy.ITenantRepository>(new InMemoryTenants()), clock),
+            calls.Counted<Domain.Tenancy.ITenantRepository>(new InMemoryTenants()), clock);
         var steps = new ErasureSteps(ports, calls.Counted<IWorkflowStarter>(workflows));
         var now = clock.GetUtcNow();
         var job = new Job
@@ -206,7 +209,7 @@ public static class ErasureSimulation
                 while (state.More);
 
                 state = await TaskAsync(steps.Certify, state, cancellationToken);
-                state = await TaskAsync(steps.ScheduleBackupScrub, state, cancellationToken);
+                state = await TaskAsync(steps.StartBackupScrub, state, cancellationToken);
                 _events += PassEvents + TaskEvents; // PrepareNotice, Notify (an SNS publish of the ASL itself)
                 calls.Add("SNS.Publish", 1);
                 await TaskAsync(steps.Complete, state, cancellationToken);
@@ -342,7 +345,6 @@ internal sealed class CallModel
             case ("IEvidenceSigner", "SignAsync"): Add("KMS.Sign", 1); break;
             case ("ICertificateStore", "FindAsync"): Add("S3.GetObject", 1); break;
             case ("ICertificateStore", "PutOnceAsync"): Add("S3.PutObject", 1); break;
-            case ("IBackupScrubSchedule", _): Add("DynamoDB.PutItem", 1); break;
             case ("ITenantRepository", _): Add("DynamoDB.GetItem", 1); break;
             case ("ISubjectKeyShredder", "ShredAsync" or "CommitReplacementAsync"): Add("DynamoDB.GetItem", 1); Add("DynamoDB.TransactWriteItems", 1); break;
             case ("ISubjectKeyShredder", "PrepareReplacementAsync"): Add("DynamoDB.GetItem", 1); Add("KMS.GenerateDataKey", 1); Add("DynamoDB.UpdateItem", 1); break;

@@ -76,10 +76,11 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
             .ToList();
 
         var versionDeleters = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Contains("s3:DeleteObjectVersion")).Select(s => s.Policy).ToHashSet();
-        // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps).
+        // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps); the
+        // backup scrub deletes what is left of keys a certified erasure or retention run purged.
         versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-            || p.Contains("ExportPackage", StringComparison.Ordinal));
-        versionDeleters.Should().HaveCount(4);
+            || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal));
+        versionDeleters.Should().HaveCount(5);
         var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
             && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
         // The erasure's shred, and the retention purge page's for a subject with nothing left.
@@ -98,8 +99,8 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
         statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
             .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-                || p.Contains("ExportPackage", StringComparison.Ordinal))
-            .And.HaveCount(4, "an export is a copy of the person's data: the erasure purge removes it, and the package step a volume it finished after that purge");
+                || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal))
+            .And.HaveCount(5, "an export is a copy of the person's data: the erasure purge removes it, the package step a volume it finished after that purge, the backup scrub what is left of a purged one");
     }
 
     [Fact]

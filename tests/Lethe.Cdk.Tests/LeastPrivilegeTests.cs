@@ -29,6 +29,16 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     /// <summary>The same for roles that use a tenant key only through S3 (a kms:ViaService condition).</summary>
     private static readonly string[] ForeignKeysThroughS3 = ["kms:GenerateDataKey foreign-keys", "kms:Decrypt foreign-keys"];
 
+    private static readonly string[] CertificateRead = ["s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates"];
+
+    /// <summary>The backup scrub's look at the backups: every table's PITR setting, and the account's backup list (IAM: "*" only).</summary>
+    private static readonly string[] BackupInspection =
+    [
+        "dynamodb:DescribeContinuousBackups Tenants", "dynamodb:DescribeContinuousBackups Jobs", "dynamodb:DescribeContinuousBackups Inventory",
+        "dynamodb:DescribeContinuousBackups Records", "dynamodb:DescribeContinuousBackups Audit", "dynamodb:DescribeContinuousBackups Keys",
+        "dynamodb:DescribeContinuousBackups Manifests", "dynamodb:ListBackups *",
+    ];
+
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
     private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
     {
@@ -46,6 +56,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:StopExecution retention-sweep", "states:DescribeExecution retention-sweep",
             "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
+            "states:StartExecution backup-scrub", "states:StopExecution backup-scrub", "states:DescribeExecution backup-scrub",
             "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -85,6 +96,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep",
             "states:StartExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
+            "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
@@ -92,7 +104,25 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
         ["RetentionSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep"],
-        ["ErasureScheduleScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs"],
+        // Stores the scrub's job and starts its execution (and names it on the job).
+        ["ErasureStartBackupScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
+        ["RetentionStartBackupScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
+        ["ScrubBegin"] = [.. CertificateRead, "kms:DescribeKey PlatformKey", .. BackupInspection],
+        // The source's tombstones, the purge's object deletion (a retrieved record's copy row deleted again), no replica configured.
+        ["ScrubPage"] =
+        [
+            "dynamodb:Query Inventory", "dynamodb:BatchWriteItem Records",
+            "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
+            "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+        ],
+        ["ScrubCertify"] =
+        [
+            .. BackupInspection, "dynamodb:GetItem Audit", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey", "kms:DescribeKey PlatformKey",
+            "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
+            "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", .. CertificateRead,
+        ],
+        ["ScrubHandOver"] = ["states:StartExecution backup-scrub"],
+        ["ScrubRecordFailure"] = [],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
         ["ExportCollect"] = ["dynamodb:Query Inventory"],
         ["ExportComplete"] = ["dynamodb:GetItem Tenants"],
@@ -181,7 +211,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

@@ -109,10 +109,8 @@ public sealed class DeletionWorkflow : AslWorkflow
             case Handlers.ErasureCertify:
                 GrantCertificateSigning(target);
                 break;
-            case Handlers.ErasureScheduleScrub:
-                GrantTable(target, tenants, "dynamodb:GetItem");
-                // The backup-scrub marker (SCRUB#jobId) beside the job.
-                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
+            case Handlers.ErasureStartBackupScrub:
+                // The scrub's job and execution: granted by the backup-scrub workflow (StatelessStack), whose machine this names.
                 break;
             case Handlers.ErasureHandOver:
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
@@ -150,7 +148,7 @@ public sealed class DeletionWorkflow : AslWorkflow
         Handlers.ErasurePurgePage => "Deletion workflow: purges one page (every object version, every table item), skipping restored and held items.",
         Handlers.ErasureShred => "Deletion workflow: crypto-shreds the subject's KEK (survivors are rewrapped under a fresh KEK first).",
         Handlers.ErasureCertify => "Deletion workflow: signs the deletion certificate (KMS, P-256) into the Object-Lock bucket, once.",
-        Handlers.ErasureScheduleScrub => "Deletion workflow: records that backups must be scrubbed of the subject within 30 days.",
+        Handlers.ErasureStartBackupScrub => "Deletion workflow: starts the backup scrub of the certified erasure (its supplemental certificate within 30 days).",
         Handlers.ErasureComplete => "Deletion workflow: completes the job and ends the subject's erasure lock.",
         Handlers.ErasureRecordFailure => "Deletion workflow: records a failure on the job and in the audit (the Catch of every Task).",
         Handlers.ErasureHandOver => "Deletion workflow: continues a long erasure in a fresh execution before the history limit.",

@@ -72,6 +72,9 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
             case Handlers.RetentionCertify:
                 GrantCertificateSigning(target);
                 break;
+            case Handlers.RetentionStartBackupScrub:
+                // The scrub's job and execution: granted by the backup-scrub workflow (StatelessStack), whose machine this names.
+                break;
             case Handlers.RetentionComplete:
                 // Where this run stopped (beside the jobs), the tenant's sweep lock ended, the page manifests deleted.
                 GrantErasureLock(target, "dynamodb:DeleteItem");
@@ -100,6 +103,7 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
         Handlers.RetentionSelectPage => "Retention sweep: selects the next page of due items from the byExpiry index and writes its manifest.",
         Handlers.RetentionPurgePage => "Retention sweep: archives or purges one page of due items (held subjects skipped, counted and deferred), shredding the KEK of a subject with nothing left.",
         Handlers.RetentionCertify => "Retention sweep: signs the run's retention certificate (KMS, P-256) into the Object-Lock bucket, once.",
+        Handlers.RetentionStartBackupScrub => "Retention sweep: starts the backup scrub of a certified run that purged something.",
         Handlers.RetentionComplete => "Retention sweep: records where the run stopped and completes the job.",
         Handlers.RetentionHandOver => "Retention sweep: continues a long run in a fresh execution before the history limit.",
         Handlers.RetentionRecordFailure => "Retention sweep: records a failure on the job and in the audit (the Catch of every Task).",

@@ -146,12 +146,17 @@ public sealed class StatelessStack : Stack
         Export = new ExportWorkflow(this, "Export", state, Path.Combine(settings.WorkflowsFolder, "export.asl.json"), WorkflowFunction);
         RetentionSweep = new RetentionSweepWorkflow(this, "RetentionSweep", state, Path.Combine(settings.WorkflowsFolder, "retention-sweep.asl.json"), WorkflowFunction);
         ArchiveRetrieval = new ArchiveRetrievalWorkflow(this, "ArchiveRetrieval", state, Path.Combine(settings.WorkflowsFolder, "archive-retrieval.asl.json"), WorkflowFunction);
+        BackupScrub = new BackupScrubWorkflow(this, "BackupScrub", state, Path.Combine(settings.WorkflowsFolder, "backup-scrub.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
-            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn]);
+            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn]);
+        // A certified erasure and a retention run that purged something start their backup scrub.
+        BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
+        BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
         Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        BackupScrub.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
@@ -187,6 +192,8 @@ public sealed class StatelessStack : Stack
         Export.GrantExecutions(Api);
         RetentionSweep.GrantExecutions(Api);
         ArchiveRetrieval.GrantExecutions(Api);
+        // The API retries a failed scrub (POST …/requests/{id}/retry).
+        BackupScrub.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.
@@ -223,6 +230,8 @@ public sealed class StatelessStack : Stack
     public RetentionSweepWorkflow RetentionSweep { get; }
 
     public ArchiveRetrievalWorkflow ArchiveRetrieval { get; }
+
+    public BackupScrubWorkflow BackupScrub { get; }
 
     public Function AuditChainer { get; }
 

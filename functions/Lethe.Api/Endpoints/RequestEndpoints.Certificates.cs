@@ -12,42 +12,45 @@ namespace Lethe.Api.Endpoints;
 /// <summary>The signed certificates of a request (deletion and its backup scrub, or a retention sweep's run).</summary>
 public static partial class RequestEndpoints
 {
-    /// <summary>The certificate type a job ends with, or null for jobs that end without one (exports).</summary>
-    private static string? CertificateType(Job job) => job.Type switch
+    /// <summary>
+    /// The certificate a job ends with, by the request it is stored under: a deletion's and a retention run's under their own id, a
+    /// backup scrub's (the supplemental one) under the job it supplements; null for jobs that end without one (exports).
+    /// </summary>
+    private static (string RequestId, string Type)? CertificateOf(Job job) => job.Type switch
     {
-        JobType.Deletion => "deletion",
-        JobType.RetentionSweep => RetentionCertificate.Type,
+        JobType.Deletion => (job.Id, "deletion"),
+        JobType.RetentionSweep => (job.Id, RetentionCertificate.Type),
+        JobType.BackupScrub when job.SourceJobId is { } source => (source, BackupScrubCertificate.Type),
         _ => null,
     };
 
     private static async Task<IResult> CertificateAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
     {
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateType(job) is not { } type)
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateOf(job) is not { } of)
         {
-            return ProblemTypes.NotFound(http, "deletion request or retention run");
+            return ProblemTypes.NotFound(http, "deletion request, retention run or backup scrub");
         }
 
-        return await certificates.FindAsync(tenantId, job.Id, type, http.RequestAborted) is { } certificate
+        var (owner, type) = of;
+
+        return await certificates.FindAsync(tenantId, owner, type, http.RequestAborted) is { } certificate
             ? TypedResults.Ok(Response(certificate))
             : ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
                 $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when it completes.", job.Id);
     }
 
+    /// <summary>The request's certificates: its own and, once issued, the supplemental backup-scrub one (a scrub lists only its own).</summary>
     private static async Task<IResult> CertificatesAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
     {
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateType(job) is not { } type)
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateOf(job) is not { } of)
         {
-            return ProblemTypes.NotFound(http, "deletion request or retention run");
+            return ProblemTypes.NotFound(http, "deletion request, retention run or backup scrub");
         }
 
-        if (job.Type == JobType.RetentionSweep)
-        {
-            var run = await certificates.FindAsync(tenantId, job.Id, type, http.RequestAborted);
-            return TypedResults.Ok(new CertificateList(run is null ? [] : [Response(run)]));
-        }
+        var (owner, type) = of;
 
-        var all = await certificates.ListAsync(tenantId, job.Id, http.RequestAborted);
-        return TypedResults.Ok(new CertificateList(all.Select(Response).ToList()));
+        var all = await certificates.ListAsync(tenantId, owner, http.RequestAborted);
+        return TypedResults.Ok(new CertificateList(all.Where(c => job.Type != JobType.BackupScrub || c.Type == type).Select(Response).ToList()));
     }
 
     public static CertificateResponse Response(SignedCertificate certificate)

@@ -130,7 +130,7 @@ public static partial class RequestEndpoints
 
         if (type is not null && JobTypes.Parse(type) is null)
         {
-            errors["type"] = ["deletion, export, audit-export or retention-sweep."];
+            errors["type"] = ["deletion, export, audit-export, retention-sweep, archive-retrieval or backup-scrub."];
         }
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))

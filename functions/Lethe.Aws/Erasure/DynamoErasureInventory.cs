@@ -186,6 +186,9 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         ], cancellationToken);
     }
 
+    /// <summary>The <c>byPurger</c> partition of a job's tombstones.</summary>
+    public static string PurgerPartition(string tenantId, string jobId) => $"{DynamoKeys.TenantPartition(tenantId)}#JOB#{jobId}";
+
     private static Dictionary<string, AttributeValue> Tombstone(string tenantId, string subjectRef, string jobId, InventoryItem item, DateTimeOffset now)
     {
         var tombstone = ItemKey(tenantId, item.ItemId);
@@ -200,6 +203,8 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         tombstone["erasureJobId"] = new() { S = jobId };
         tombstone["purgedAt"] = new() { S = Time(now) };
         tombstone["purgedBy"] = new() { S = jobId };
+        tombstone["purgerPk"] = new() { S = PurgerPartition(tenantId, jobId) };
+        tombstone["purgerSk"] = new() { S = item.ItemId };
         tombstone["versionsDeleted"] = new() { N = "0" };
         return tombstone;
     }
@@ -217,7 +222,7 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                 Key = ItemKey(tenantId, item.ItemId),
                 // Leaving the expiry, purge and subject indexes: nothing is left to decide about a purged item. An archived
                 // record's key goes with it: its entry in an archived object that outlives it can never be opened again.
-                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk, archiveKey, retrievedUntil, retrievedBy",
+                UpdateExpression = "SET #state = :to, purgedAt = :now, purgedBy = :job, purgerPk = :purger, purgerSk = :item, versionsDeleted = :versions REMOVE expiryPk, expirySk, purgePk, purgeSk, subjectPk, subjectSk, archiveKey, retrievedUntil, retrievedBy",
                 ConditionExpression = "#state = :from",
                 ExpressionAttributeNames = new() { ["#state"] = "state" },
                 ExpressionAttributeValues = new()
@@ -227,6 +232,8 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
                     [":now"] = new() { S = Time(now) },
                     [":job"] = new() { S = jobId },
                     [":versions"] = new() { N = versions[item.ItemId].ToString(CultureInfo.InvariantCulture) },
+                    [":purger"] = new() { S = PurgerPartition(tenantId, jobId) },
+                    [":item"] = new() { S = item.ItemId },
                 },
             } },
         ], cancellationToken);

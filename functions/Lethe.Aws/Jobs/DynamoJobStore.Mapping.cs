@@ -112,6 +112,7 @@ public sealed partial class DynamoJobStore
         Put("format", job.Format);
         Put("itemId", job.ItemId);
         Put("retrievalTier", job.RetrievalTier);
+        Put("sourceJobId", job.SourceJobId);
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
         Put("createdAt", Time(job.CreatedAt));
@@ -185,6 +186,7 @@ public sealed partial class DynamoJobStore
             DownloadExpiresAt = When("downloadExpiresAt"),
             ItemId = Text("itemId"),
             RetrievalTier = Text("retrievalTier"),
+            SourceJobId = Text("sourceJobId"),
             RangeFrom = When("rangeFrom"),
             RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),

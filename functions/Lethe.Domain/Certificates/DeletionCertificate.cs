@@ -135,6 +135,6 @@ public interface ICertificateStore
 
     Task<SignedCertificate?> FindAsync(string tenantId, string requestId, string type, CancellationToken cancellationToken);
 
-    /// <summary>The request's certificates: the deletion certificate and, once issued, the supplemental backup-scrub one.</summary>
+    /// <summary>The request's certificates: its deletion or retention certificate and, once issued, the supplemental backup-scrub one.</summary>
     Task<IReadOnlyList<SignedCertificate>> ListAsync(string tenantId, string requestId, CancellationToken cancellationToken);
 }

@@ -23,7 +23,7 @@ public sealed class ErasureSteps(ErasurePorts ports, IWorkflowStarter starter)
 
     public CertifyStep Certify { get; } = new(ports);
 
-    public ScheduleBackupScrubStep ScheduleBackupScrub { get; } = new(ports);
+    public StartBackupScrubStep StartBackupScrub { get; } = new(ports);
 
     public CompleteStep Complete { get; } = new(ports);
 

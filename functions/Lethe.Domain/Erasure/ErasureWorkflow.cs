@@ -85,15 +85,9 @@ public sealed record ErasurePorts(
     IAuditChainStore Chain,
     IEvidenceSigner Signer,
     ICertificateStore Certificates,
-    IBackupScrubSchedule Scrubs,
+    BackupScrub.IBackupScrubStarter Scrubs,
     ITenantRepository Tenants,
     TimeProvider Clock);
-
-/// <summary>Records that a backup scrub is due for a completed deletion (the scrub workflow picks it up). A port.</summary>
-public interface IBackupScrubSchedule
-{
-    Task ScheduleAsync(string tenantId, string jobId, DateTimeOffset dueAt, CancellationToken cancellationToken);
-}
 
 /// <summary>workflows/deletion.asl.json as the kernel sees it.</summary>
 public static class ErasureWorkflow

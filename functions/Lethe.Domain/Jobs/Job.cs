@@ -11,6 +11,7 @@ public enum JobType
     AuditExport,
     RetentionSweep,
     ArchiveRetrieval,
+    BackupScrub,
 }
 
 public static class JobTypes
@@ -22,6 +23,7 @@ public static class JobTypes
         JobType.AuditExport => "audit-export",
         JobType.RetentionSweep => "retention-sweep",
         JobType.ArchiveRetrieval => "archive-retrieval",
+        JobType.BackupScrub => "backup-scrub",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -32,6 +34,7 @@ public static class JobTypes
         "audit-export" => JobType.AuditExport,
         "retention-sweep" => JobType.RetentionSweep,
         "archive-retrieval" => JobType.ArchiveRetrieval,
+        "backup-scrub" => JobType.BackupScrub,
         _ => null,
     };
 
@@ -41,6 +44,7 @@ public static class JobTypes
         JobType.Deletion => "deletion",
         JobType.RetentionSweep => "retention-sweep",
         JobType.ArchiveRetrieval => "archive-retrieval",
+        JobType.BackupScrub => "backup-scrub",
         _ => "export",
     };
 

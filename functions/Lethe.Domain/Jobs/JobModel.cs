@@ -26,6 +26,10 @@ public static class JobPhases
     public const string Readable = "readable";
     public const string Done = "done";
 
+    /// <summary>A backup scrub waits until no backup or PITR window from before the deletion can be left, then scrubs and certifies.</summary>
+    public const string BackupWindow = "backup-window";
+    public const string Scrub = "scrub";
+
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
     public static readonly IReadOnlyList<string> Cancellable = [Validate, SoftDelete, RecoveryWindow];
 }
@@ -127,6 +131,9 @@ public sealed record Job
 
     public string? RetrievalTier { get; init; }
 
+    /// <summary>Backup scrub: the deletion, retention run or offboarding whose purged keys it scrubs and whose certificate it supplements.</summary>
+    public string? SourceJobId { get; init; }
+
     /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
     public int Execution { get; init; } = 1;
 
@@ -148,6 +155,8 @@ public sealed record Job
         ? new JobProgress(Counts.Total, Counts.Archived + Counts.Purged + Counts.Held, Counts.Failed)
         : Type == JobType.ArchiveRetrieval
         ? new JobProgress(2, Phase switch { JobPhases.Readable => 1, JobPhases.Done => 2, _ => 0 }, 0)
+        : Type == JobType.BackupScrub
+        ? new JobProgress(3, Phase switch { JobPhases.BackupWindow => 1, JobPhases.Scrub or JobPhases.Certify => 2, JobPhases.Done => 3, _ => 0 }, Counts.Failed)
         : Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
@@ -169,6 +178,8 @@ public sealed record Job
         JobType.RetentionSweep => Phase == JobPhases.Validate,
         // Once readable, it runs to its re-archive: a stopped execution would leave the copy readable until its window ends.
         JobType.ArchiveRetrieval => Phase is JobPhases.Validate or JobPhases.Restore,
+        // A scrub is owed for every deletion: nobody cancels it.
+        JobType.BackupScrub => false,
         _ => true,
     };
 

@@ -73,6 +73,10 @@ public static class JobTransitions
     public static JobUpdate Redrive(JobType type, DateTimeOffset at) =>
         new([JobStatus.Failed], at) { Status = JobStatus.Running, AcquireErasureLock = JobTypes.Locks(type) };
 
+    /// <summary>A failed backup scrub runs again from its start in <c>{jobId}-{n+1}</c>, its counts taken afresh (it holds no lock).</summary>
+    public static JobUpdate RetryScrub(DateTimeOffset at) =>
+        new([JobStatus.Failed], at) { Status = JobStatus.Running, Phase = JobPhases.Validate, ResetPurge = true, NextExecution = true };
+
     /// <summary>
     /// A failed erasure is retried in <c>{jobId}-{n+1}</c>: from its purge when it had reached it (its outcome counted again),
     /// else from the start; its lock is taken again in the same write.

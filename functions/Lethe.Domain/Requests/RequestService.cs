@@ -211,7 +211,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
     public async Task<(JobChange Change, Job? Job)> RetryAsync(string tenantId, string jobId, CancellationToken cancellationToken)
     {
         var job = await jobs.FindAsync(tenantId, jobId, cancellationToken);
-        if (job is not { Type: JobType.Deletion })
+        if (job is not { Type: JobType.Deletion or JobType.BackupScrub })
         {
             return (JobChange.NotFound, null);
         }
@@ -219,6 +219,15 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         if (job.Status != JobStatus.Failed)
         {
             return (JobChange.Conflict, job);
+        }
+
+        if (job.Type == JobType.BackupScrub)
+        {
+            // From the start: the backups are looked at again, the window (over by now) passes, every tombstone is scrubbed again.
+            var again = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.RetryScrub(clock.GetUtcNow()), cancellationToken);
+            return again is null
+                ? (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken))
+                : (JobChange.Done, await workflows.StartCurrentAsync(jobs, again, cancellationToken));
         }
 
         var purgeReached = job.Phase is JobPhases.Purge or JobPhases.Shred or JobPhases.Certify or JobPhases.Notify;

@@ -17,6 +17,8 @@ public sealed class RetentionSteps(RetentionPorts ports, IWorkflowStarter starte
 
     public CertifyStep Certify { get; } = new(ports);
 
+    public StartBackupScrubStep StartBackupScrub { get; } = new(ports);
+
     public CompleteStep Complete { get; } = new(ports);
 
     public HandOverStep<RetentionSweepState> HandOver { get; } =

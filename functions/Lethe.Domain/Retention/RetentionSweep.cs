@@ -137,6 +137,7 @@ public sealed record RetentionPorts(
     IAuditChainStore Chain,
     IEvidenceSigner Signer,
     ICertificateStore Certificates,
+    BackupScrub.IBackupScrubStarter Scrubs,
     ITenantRepository Tenants,
     TimeProvider Clock)
 {

@@ -17,6 +17,8 @@ using Lethe.Domain.Jobs.Workflow;
 using Lethe.Domain.Records;
 using Lethe.Domain.Retention;
 using Lethe.Aws.Retention;
+using Lethe.Aws.BackupScrub;
+using Lethe.Domain.BackupScrub;
 
 namespace Lethe.Functions.Jobs;
 
@@ -48,9 +50,27 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public SoftDeleteSweep Sweep => _built.Value.Sweep;
 
+    public BackupScrubSteps Scrub => _built.Value.Scrub;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
-        Domain.Archive.ArchiveRetrievalSteps Retrieval, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+
+    /// <summary>The purge's object deletion, aimed at the data bucket's replica when <see cref="Variables.DataReplicaBucket"/> names one.</summary>
+    private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Amazon.S3.IAmazonS3 s3, Func<string, string> tableName)
+    {
+        if (Environment.GetEnvironmentVariable(Variables.DataReplicaBucket) is not { Length: > 0 } replica)
+        {
+            return null;
+        }
+
+        var client = Environment.GetEnvironmentVariable(Variables.DataReplicaRegion) is { Length: > 0 } region
+            ? new Amazon.S3.AmazonS3Client(Amazon.RegionEndpoint.GetBySystemName(region))
+            : s3;
+        return new StorePurger(dynamo, client, tableName, logical => logical == ResourceCatalog.Data.LogicalName
+            ? replica
+            : throw new InvalidOperationException($"Only the data bucket has a replica, not {logical}."));
+    }
 
     /// <summary>The retention shred's quiet period from <see cref="Variables.ShredQuietSeconds"/> (0–86,400; default 600).</summary>
     public static TimeSpan ShredQuietPeriodFromEnvironment()
@@ -101,6 +121,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var workflows = new StepFunctionsWorkflowStarter(
             new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
             type => names.Workflow(JobTypes.Workflow(type)));
+        var scrubs = new BackupScrubRequests(jobs, workflows, shared.Tenants, clock);
         var erasure = new ErasurePorts(
             jobs,
             inventory,
@@ -113,7 +134,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             chain,
             new KmsEvidenceSigner(shared.Kms, names.Key(ResourceCatalog.SigningKey)),
             new S3CertificateStore(s3, names.Bucket(ResourceCatalog.Certificates)),
-            new DynamoBackupScrubSchedule(dynamo, names.Table(ResourceCatalog.Jobs)),
+            scrubs,
             shared.Tenants,
             clock);
 
@@ -151,6 +172,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             chain,
             erasure.Signer,
             erasure.Certificates,
+            scrubs,
             shared.Tenants,
             clock)
         {
@@ -165,11 +187,23 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Journal,
             clock);
 
+        var scrub = new BackupScrubPorts(
+            jobs,
+            new DynamoDeletionTombstones(dynamo, names.Table(ResourceCatalog.Inventory)),
+            new S3ObjectScrubber(purger, ReplicaPurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)))),
+            new DynamoBackupInspector(dynamo, ResourceCatalog.Tables.Select(names.Table).ToList()),
+            shared.Journal,
+            chain,
+            erasure.Signer,
+            erasure.Certificates,
+            shared.Tenants,
+            clock);
+
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition]);
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition]);
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
-            new Domain.Archive.ArchiveRetrievalSteps(retrieval), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }

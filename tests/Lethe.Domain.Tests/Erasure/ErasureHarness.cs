@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lethe.Domain.BackupScrub;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Records;
@@ -43,7 +44,9 @@ public sealed class ErasureHarness
 
     public ErasureHarness()
     {
-        Steps = new ErasureSteps(new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, Evidence, Tenants, Clock), Workflows);
+        Steps = new ErasureSteps(
+            new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, new BackupScrubRequests(Jobs, Workflows, Tenants, Clock), Tenants, Clock),
+            Workflows);
         Inventory.Holds = Holds;
         Inventory.Data = Purger;
         Inventory.Add(Item("rec-1", "record", "transcript", "dynamodb"));
@@ -98,7 +101,7 @@ public sealed class ErasureHarness
 
     public async Task<JsonElement> CertificateAsync()
     {
-        var stored = Evidence.Certificates["job-1"];
+        var stored = Evidence.Certificates[("job-1", "deletion")];
         using var document = JsonDocument.Parse(stored.Payload);
         return document.RootElement.Clone();
     }

@@ -292,16 +292,13 @@ public sealed class InMemoryHolds : IHoldCheck
     public Task<bool> IsHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) => Task.FromResult(HeldSubjects.Contains(subjectRef));
 }
 
-/// <summary>The journal, the chain head, the signer, the certificate store and the scrub schedule in memory.</summary>
-public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenceSigner, ICertificateStore, IBackupScrubSchedule
+/// <summary>The journal, the chain head, the signer and the certificate store in memory.</summary>
+public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenceSigner, ICertificateStore
 {
     public Dictionary<string, AuditEvent> Events { get; } = new(StringComparer.Ordinal);
 
-    public Dictionary<string, SignedCertificate> Certificates { get; } = new(StringComparer.Ordinal);
-
-    public List<string> Scrubs { get; } = [];
-
-    public Dictionary<string, DateTimeOffset> ScrubsDue { get; } = new(StringComparer.Ordinal);
+    /// <summary>Certificates by request id and type (a deletion's and its backup scrub's share the request id).</summary>
+    public Dictionary<(string RequestId, string Type), SignedCertificate> Certificates { get; } = [];
 
     public string KeyId => "signing-key-1";
 
@@ -337,21 +334,16 @@ public sealed class InMemoryEvidence : IAuditJournal, IAuditChainStore, IEvidenc
     public Task<SignedCertificate> PutOnceAsync(SignedCertificate certificate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        return Task.FromResult(Certificates.TryAdd(certificate.RequestId, certificate) ? certificate : Certificates[certificate.RequestId]);
+        var key = (certificate.RequestId, certificate.Type);
+        return Task.FromResult(Certificates.TryAdd(key, certificate) ? certificate : Certificates[key]);
     }
 
     public Task<SignedCertificate?> FindAsync(string tenantId, string requestId, string type, CancellationToken cancellationToken) =>
-        Task.FromResult(Certificates.TryGetValue(requestId, out var certificate) ? certificate : null);
+        Task.FromResult(Certificates.TryGetValue((requestId, type), out var certificate) ? certificate : null);
 
     public Task<IReadOnlyList<SignedCertificate>> ListAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<SignedCertificate>>(Certificates.Values.Where(c => c.RequestId == requestId).ToList());
 
-    public Task ScheduleAsync(string tenantId, string jobId, DateTimeOffset dueAt, CancellationToken cancellationToken)
-    {
-        Scrubs.Add(jobId);
-        ScrubsDue[jobId] = dueAt;
-        return Task.CompletedTask;
-    }
 }
 
 /// <summary>Tenants kept in a dictionary; a tenant not added reads as missing.</summary>

@@ -37,7 +37,9 @@ public sealed class RetentionSweepStepsTests
         _inventory.Holds = _holds;
         _inventory.Data = _purger;
         _steps = new RetentionSteps(
-            new RetentionPorts(_jobs, _retention, _inventory, new InMemoryManifests(), _purger, _archiver, _retention, _holds, _evidence, _evidence, _evidence, _evidence, tenants, _clock)
+            new RetentionPorts(
+                _jobs, _retention, _inventory, new InMemoryManifests(), _purger, _archiver, _retention, _holds, _evidence, _evidence, _evidence, _evidence,
+                new Lethe.Domain.BackupScrub.BackupScrubRequests(_jobs, _workflows, tenants, _clock), tenants, _clock)
             {
                 ShredQuietPeriod = TimeSpan.FromMinutes(10),
                 // The in-memory ports are plain dictionaries: one subject at a time.
@@ -92,7 +94,37 @@ public sealed class RetentionSweepStepsTests
         }
 
         state = await _steps.Certify.RunAsync(state, Ct);
+        state = await _steps.StartBackupScrub.RunAsync(state, Ct);
         return await _steps.Complete.RunAsync(state, Ct);
+    }
+
+    private List<Job> Scrubs => _jobs.Items.Values.Where(j => j.Type == JobType.BackupScrub).ToList();
+
+    [Fact]
+    public async Task A_run_that_purged_something_starts_its_backup_scrub_once_even_when_the_step_is_replayed()
+    {
+        Stored("r1", "ann", daysAgo: 3);
+        var job = await SubmitAsync();
+        var state = await RunAsync(new RetentionSweepState(Tenant, job.Id, 1));
+
+        var scrub = Scrubs.Should().ContainSingle().Subject;
+        scrub.SourceJobId.Should().Be(job.Id);
+        scrub.SubjectRef.Should().Be(Requests.RequestService.TenantWideSubject, "a run covers many subjects");
+        _workflows.Started.Should().Contain(Job.ExecutionNameOf(scrub.Id, 1));
+        await FluentActions.Awaiting(() => _steps.StartBackupScrub.RunAsync(state, Ct)).Should().ThrowAsync<Lethe.Domain.Jobs.Workflow.JobNotActiveException>("the run has completed");
+        Scrubs.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_run_that_purged_nothing_owes_no_backup_scrub()
+    {
+        Stored("r1", "ann", daysAgo: -3);
+        var job = await SubmitAsync();
+
+        await RunAsync(new RetentionSweepState(Tenant, job.Id, 1));
+
+        JobOf(job.Id).Status.Should().Be(JobStatus.Completed);
+        Scrubs.Should().BeEmpty();
     }
 
     private Job JobOf(string id) => _jobs.Items[id];

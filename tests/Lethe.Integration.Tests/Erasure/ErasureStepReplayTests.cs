@@ -50,7 +50,7 @@ public sealed class ErasureStepReplayTests : IClassFixture<LetheApiFactory>
         }
         while (JsonDocument.Parse(state).RootElement.GetProperty("more").GetBoolean());
 
-        foreach (var step in new[] { "erasure-shred", "erasure-certify", "erasure-schedule-scrub", "erasure-complete" })
+        foreach (var step in new[] { "erasure-shred", "erasure-certify", "erasure-start-backup-scrub", "erasure-complete" })
         {
             state = await TwiceAsync(scenario, jobId, step, state);
         }

@@ -86,6 +86,12 @@ public sealed class ResourceBootstrapper
             variables[bucket.NameVariable] = name;
         }
 
+        // The data bucket's replica (in AWS an optional bucket S3 replication copies into): the local cloud always has one, so
+        // the backup scrub's replica path runs in every test. Nothing replicates into it here; tests put copies themselves.
+        var replica = PhysicalName(_prefix, ResourceCatalog.Data.LogicalName + "Replica");
+        await CreateBucketAsync(ResourceCatalog.Data, replica, keyIds[ResourceCatalog.PlatformKey.LogicalName], cancellationToken);
+        variables[Variables.DataReplicaBucket] = replica;
+
         foreach (var queue in ResourceCatalog.Queues)
         {
             variables[queue.UrlVariable] = await CreateQueueAsync(queue, cancellationToken);

@@ -10,9 +10,6 @@ namespace Lethe.Domain.Erasure.Steps;
 /// </summary>
 public sealed class BeginPurgeStep(ErasurePorts ports) : ErasureStep(ports)
 {
-    /// <summary>A Wait wakes on whole seconds (an emulator may truncate): a remainder up to this long is waited out here.</summary>
-    public static readonly TimeSpan ShortRemainder = TimeSpan.FromSeconds(10);
-
     public override async Task<ErasureState> RunAsync(ErasureState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -23,15 +20,9 @@ public sealed class BeginPurgeStep(ErasurePorts ports) : ErasureStep(ports)
         }
 
         job = await OpenJobAsync(state, cancellationToken);
-        var remaining = job.PurgeAt!.Value - Now;
-        if (remaining > ShortRemainder)
+        if (!await WaitStates.WaitOutRemainderAsync(job.PurgeAt!.Value, Clock, cancellationToken))
         {
             throw new TransientException($"The recovery window of job {job.Id} ends at {Time(job.PurgeAt.Value)}; it is not over yet.");
-        }
-
-        if (remaining > TimeSpan.Zero)
-        {
-            await Task.Delay(remaining + TimeSpan.FromMilliseconds(5), Clock, cancellationToken);
         }
 
         if (await Ports.Holds.IsHeldAsync(job.TenantId, job.SubjectRef, cancellationToken))

@@ -23,7 +23,7 @@ public sealed class CertifyStepTests
 
         _h.Evidence.Certificates.Should().ContainSingle();
         var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, state.JobId, Ct))!;
-        job.CertificateId.Should().Be(_h.Evidence.Certificates["job-1"].CertificateId);
+        job.CertificateId.Should().Be(_h.Evidence.Certificates[("job-1", "deletion")].CertificateId);
         job.Phase.Should().Be(JobPhases.Certify);
         _h.Evidence.Events.Values.Count(e => e.Action == "erasure.certificate").Should().Be(1);
     }

@@ -13,7 +13,7 @@ public sealed class CompleteStepTests
     private async Task<ErasureState> ScheduledAsync()
     {
         var state = await _h.ShredAllAsync(await _h.PurgeAllAsync(await _h.ThroughTheWindowAsync()));
-        return await _h.Steps.ScheduleBackupScrub.RunAsync(await _h.Steps.Certify.RunAsync(state, Ct), Ct);
+        return await _h.Steps.StartBackupScrub.RunAsync(await _h.Steps.Certify.RunAsync(state, Ct), Ct);
     }
 
     [Fact]

@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Certificates;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Jobs.Workflow;
+
+namespace Lethe.Domain.BackupScrub.Steps;
+
+/// <summary>
+/// Certify: every tombstone was scrubbed without failure, no table keeps PITR longer than 30 days and no on-demand backup from
+/// before the deletion is left; then the supplemental <c>backup-scrub</c> certificate,
+/// naming the original by id and payload hash, is signed and written once under the source's request id, and the job completes.
+/// </summary>
+public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
+{
+    /// <summary>Backups a failure names (the job's message stays short; the audit has the count).</summary>
+    private const int NamedBackups = 5;
+
+    public override async Task<BackupScrubState> RunAsync(BackupScrubState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var job = await CurrentJobAsync(state, cancellationToken);
+        if (job.Status != JobStatus.Completed)
+        {
+            if (!JobStatuses.IsOpen(job.Status))
+            {
+                throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot be certified.");
+            }
+
+            job = await MoveAsync(job, JobTransitions.Advance(JobPhases.Scrub, JobPhases.Certify, Now), cancellationToken);
+            job = await CertifyAsync(job, cancellationToken);
+        }
+
+        await AuditOnceAsync(job, "certify", "backup-scrub.certificate", AuditActions.Success, new JsonObject { ["certificateId"] = job.CertificateId, ["sourceJobId"] = job.SourceJobId }, cancellationToken);
+        return state with { More = false, HandOver = false };
+    }
+
+    private async Task<Job> CertifyAsync(Job job, CancellationToken cancellationToken)
+    {
+        if (job.Counts.Failed > 0)
+        {
+            throw new ScrubSourceException($"{job.Counts.Failed} purged key(s) could not be scrubbed; they are listed on the job.");
+        }
+
+        var (source, original) = await SourceAsync(job, cancellationToken);
+
+        var report = await InspectBackupsAsync(job, cancellationToken);
+        var windowEnd = await WindowEndAsync(job, report, cancellationToken);
+        if (!await WaitStates.WaitOutRemainderAsync(windowEnd, Clock, cancellationToken))
+        {
+            // A table's recovery period grew since Begin: its window from before the deletion is still open.
+            throw new BackupWindowTooLongException($"Point-in-time recovery now keeps {report.LongestRecoveryDays} days: the window from before the deletion ends at {Timestamps.Format(windowEnd)}. Retry the scrub after that.");
+        }
+
+        if (report.BackupsBefore.Count > 0)
+        {
+            throw new BackupOutlivesDeletionException(
+                $"{report.BackupsBefore.Count} on-demand backup(s) taken before the deletion still exist and hold what it deleted: {string.Join(", ", report.BackupsBefore.Take(NamedBackups))}. Delete them (or restore, replay the erasures, and back up again), then retry the scrub.");
+        }
+
+        var certificate = await Ports.Certificates.FindAsync(job.TenantId, source.Id, BackupScrubCertificate.Type, cancellationToken)
+            ?? await IssueAsync(job, source, original, report, windowEnd, cancellationToken);
+        await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.AttachCertificate(certificate.CertificateId, Now), cancellationToken);
+        if (await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Certify, Now), cancellationToken) is { } completed)
+        {
+            return completed;
+        }
+
+        // A replay that completed it already, or a job closed meanwhile.
+        var current = await Jobs.FindAsync(job.TenantId, job.Id, cancellationToken);
+        return current is { Status: JobStatus.Completed } ? current : throw new JobNotActiveException($"Job {job.Id} could not complete: it is {(current is null ? "gone" : JobStatuses.Name(current.Status))}.");
+    }
+
+    private async Task<SignedCertificate> IssueAsync(Job job, Job source, SignedCertificate original, BackupReport report, DateTimeOffset windowEnd, CancellationToken cancellationToken)
+    {
+        var head = await Ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
+        var byStore = job.Counts.PurgedByStore;
+        var facts = new BackupScrubFacts(
+            job.TenantId, source.Id, original.Type, source.SubjectRef == Requests.RequestService.TenantWideSubject ? null : source.SubjectRef, original, job.Id,
+            job.CreatedAt, windowEnd, Now, job.Deadline ?? windowEnd,
+            job.Counts.Purged, byStore.GetValueOrDefault(BackupScrubWorkflow.DataVersions), byStore.GetValueOrDefault(BackupScrubWorkflow.ReplicaVersions), Ports.Objects.HasReplica,
+            report.Tables.Count, report.LongestRecoveryDays, head, Ports.Signer.KeyId);
+        var payload = BackupScrubCertificate.Payload(facts);
+        var signature = await Ports.Signer.SignAsync(payload, cancellationToken);
+        var certificate = new SignedCertificate(BackupScrubCertificate.IdFor(source.Id), source.Id, job.TenantId, BackupScrubCertificate.Type, payload, signature, Ports.Signer.KeyId);
+        return await Ports.Certificates.PutOnceAsync(certificate, cancellationToken);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amazon.DynamoDBv2.Model;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Lethe.Aws.BackupScrub;
+using Lethe.Catalog;
+using Lethe.Tests.Integration.Api;
+using Lethe.Tests.Integration.Erasure;
+using Lethe.Tests.Integration.Fixtures;
+
+namespace Lethe.Tests.Integration.BackupScrub;
+
+/// <summary>
+/// The backup scrub of issue 15 end to end: a completed erasure starts workflows/backup-scrub.asl.json in moto, which waits out
+/// the 30-day backup window on the tenant's fast time scale, deletes what is left of the purged keys in the data bucket and its
+/// replica, and issues the supplemental certificate.
+/// </summary>
+public sealed class BackupScrubTests(LetheApiFactory api, LocalCloudFixture cloud) : IClassFixture<LetheApiFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static DateTimeOffset Time(JsonElement element, string name) => DateTimeOffset.Parse(element.GetProperty(name).GetString()!, CultureInfo.InvariantCulture);
+
+    private static string Replica => Environment.GetEnvironmentVariable(Variables.DataReplicaBucket)!;
+
+    /// <summary>Copies of a key in the replica bucket, as S3 replication would have made them (two versions).</summary>
+    private static async Task ReplicateAsync(AmazonS3Client s3, string key)
+    {
+        foreach (var body in new[] { "replicated v1", "replicated v2" })
+        {
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = Replica, Key = key, ContentBody = body }, Ct);
+        }
+    }
+
+    private static async Task<int> VersionsAsync(AmazonS3Client s3, string bucket, string key)
+    {
+        var listed = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = key }, Ct);
+        return (listed.Versions ?? []).Count(v => v.Key == key);
+    }
+
+    [Fact]
+    public async Task An_erasures_backup_scrub_deletes_what_is_left_of_its_keys_and_certifies_within_thirty_scaled_days_naming_the_original()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "scrub");
+        await scenario.SeedAsync("anna", fileVersions: 2);
+        await scenario.SeedAsync("bruno", fileVersions: 1);
+        using var s3 = cloud.Cloud.CreateS3Client();
+        var annaFile = scenario.Files["anna"];
+        await ReplicateAsync(s3, annaFile.Key);
+        await ReplicateAsync(s3, scenario.Files["bruno"].Key);
+        var erasureId = (await (await scenario.SubmitErasureAsync("anna")).ReadJsonAsync()).GetProperty("id").GetString()!;
+        var (erasure, _) = await scenario.WaitForJobAsync(erasureId, ErasureScenario.IsClosed);
+        erasure.GetProperty("status").GetString().Should().Be("completed", erasure.ToString());
+        // A version that escaped the purge (a write racing it, a copy replicated back): put and deleted, so only a noncurrent
+        // version and a delete marker are left at the purged key.
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = annaFile.Bucket, Key = annaFile.Key, ContentBody = "late copy" }, Ct);
+        await s3.DeleteObjectAsync(annaFile.Bucket, annaFile.Key, Ct);
+
+        var scrubs = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests?type=backup-scrub", Ct)).ReadJsonAsync();
+        var scrubId = scrubs.GetProperty("items").EnumerateArray().Should().ContainSingle().Subject.GetProperty("id").GetString()!;
+        var (scrub, seen) = await scenario.WaitForJobAsync(scrubId, ErasureScenario.IsClosed);
+
+        scrub.GetProperty("status").GetString().Should().Be("completed", scrub.ToString());
+        seen.Select(s => s.Phase).Should().Contain("backup-window");
+        (await VersionsAsync(s3, annaFile.Bucket, annaFile.Key)).Should().Be(0);
+        var markers = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = annaFile.Bucket, Prefix = annaFile.Key }, Ct);
+        markers.Versions.Should().BeNullOrEmpty("the delete marker went with the version it hid");
+        (await VersionsAsync(s3, Replica, annaFile.Key)).Should().Be(0, "the replica's copies of the purged key are gone");
+        (await VersionsAsync(s3, Replica, scenario.Files["bruno"].Key)).Should().Be(2, "another subject's replica copies stay");
+
+        var listed = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{erasureId}/certificates", Ct)).ReadJsonAsync();
+        var certificates = listed.GetProperty("items").EnumerateArray().ToList();
+        certificates.Select(c => c.GetProperty("certificate").GetProperty("type").GetString()).Should().BeEquivalentTo(["deletion", "backup-scrub"]);
+        var deletion = certificates.Single(c => c.GetProperty("certificate").GetProperty("type").GetString() == "deletion");
+        var supplemental = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests/{scrubId}/certificate", Ct)).ReadJsonAsync();
+        var claims = supplemental.GetProperty("certificate");
+        claims.GetProperty("requestId").GetString().Should().Be(erasureId);
+        claims.GetProperty("supplements").GetProperty("certificateId").GetString().Should().Be(deletion.GetProperty("certificate").GetProperty("certificateId").GetString());
+        claims.GetProperty("supplements").GetProperty("payloadSha256").GetString().Should()
+            .Be(Convert.ToHexStringLower(SHA256.HashData(Convert.FromBase64String(deletion.GetProperty("payload").GetString()!))));
+        claims.GetProperty("counts").GetProperty("purgedKeysScrubbed").GetInt64().Should().Be(erasure.GetProperty("counts").GetProperty("purged").GetInt64());
+        claims.GetProperty("counts").GetProperty("objectVersionsDeleted").GetInt64().Should().Be(2, "the escaped version and its delete marker");
+        claims.GetProperty("counts").GetProperty("replicaVersionsDeleted").GetInt64().Should().Be(2);
+        claims.GetProperty("backups").GetProperty("pointInTimeRecoveryDaysMax").GetInt32().Should().Be(30);
+        claims.GetProperty("backups").GetProperty("replica").GetString().Should().Be("scrubbed");
+        // Within thirty scaled days of the deletion, and never before the window from before it had ended.
+        var thirtyDays = TimeSpan.FromDays(30) / ErasureScenario.FastScale;
+        Time(claims, "backupWindowEndedAt").Should().BeOnOrBefore(Time(claims, "deadline"));
+        Time(claims, "deadline").Should().BeOnOrBefore(Time(erasure, "completedAt") + thirtyDays);
+        Time(claims, "completedAt").Should().BeOnOrAfter(Time(claims, "backupWindowEndedAt"));
+        claims.GetProperty("deadlineMet").GetString().Should().Be("yes");
+
+        using var anonymous = api.CreateClient();
+        var pem = await anonymous.GetStringAsync("/v1/certificates/public-key", Ct);
+        (await ErasureEndToEndTests.VerifyWithCliAsync(supplemental.GetRawText(), pem)).Should().Be((0, "valid"));
+        using var key = ECDsa.Create();
+        key.ImportFromPem(pem);
+        key.VerifyData(Convert.FromBase64String(supplemental.GetProperty("payload").GetString()!), Convert.FromBase64String(supplemental.GetProperty("signature").GetString()!),
+            HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_backup_scrub_cannot_be_cancelled_and_a_running_one_cannot_be_retried()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "scrubc");
+        await scenario.SeedAsync("carl", fileVersions: 1);
+        var erasureId = (await (await scenario.SubmitErasureAsync("carl")).ReadJsonAsync()).GetProperty("id").GetString()!;
+        await scenario.WaitForJobAsync(erasureId, ErasureScenario.IsClosed);
+        var scrubs = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests?type=backup-scrub", Ct)).ReadJsonAsync();
+        var scrubId = scrubs.GetProperty("items")[0].GetProperty("id").GetString()!;
+        var before = await scenario.JobAsync(scrubId);
+
+        var cancel = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{scrubId}/cancel", null, Ct);
+        var retry = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{scrubId}/retry", null, Ct);
+
+        cancel.StatusCode.Should().Be(HttpStatusCode.Conflict, "a scrub is owed for every deletion");
+        if (before.GetProperty("status").GetString() != "completed")
+        {
+            retry.StatusCode.Should().Be(HttpStatusCode.Conflict, "only a failed scrub is retried");
+        }
+
+        (await scenario.WaitForJobAsync(scrubId, ErasureScenario.IsClosed)).Job.GetProperty("status").GetString().Should().Be("completed");
+    }
+
+    [Fact]
+    public async Task The_backup_inspector_reads_each_tables_recovery_period_and_the_on_demand_backups_taken_before_a_moment()
+    {
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var table = $"scrub-probe-{Guid.NewGuid():N}";
+        await dynamo.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            KeySchema = [new KeySchemaElement("pk", Amazon.DynamoDBv2.KeyType.HASH)],
+            AttributeDefinitions = [new AttributeDefinition("pk", Amazon.DynamoDBv2.ScalarAttributeType.S)],
+            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
+        }, Ct);
+        try
+        {
+            await dynamo.UpdateContinuousBackupsAsync(new UpdateContinuousBackupsRequest
+            {
+                TableName = table,
+                PointInTimeRecoverySpecification = new PointInTimeRecoverySpecification { PointInTimeRecoveryEnabled = true, RecoveryPeriodInDays = 35 },
+            }, Ct);
+            var backup = await dynamo.CreateBackupAsync(new CreateBackupRequest { TableName = table, BackupName = "before-the-deletion" }, Ct);
+            var inspector = new DynamoBackupInspector(dynamo, [table]);
+
+            var after = await inspector.InspectAsync(DateTimeOffset.UtcNow.AddMinutes(1), Ct);
+            var before = await inspector.InspectAsync(DateTimeOffset.UtcNow.AddMinutes(-10), Ct);
+
+            after.Tables.Should().ContainSingle().Which.Should().Be(new Domain.BackupScrub.TableBackupWindow(table, true, 35));
+            after.TooLong(30).Should().ContainSingle();
+            after.BackupsBefore.Should().ContainSingle().Which.Should().Be(backup.BackupDetails.BackupArn);
+            before.BackupsBefore.Should().BeEmpty("the backup was taken after that moment");
+        }
+        finally
+        {
+            foreach (var summary in (await dynamo.ListBackupsAsync(new ListBackupsRequest { TableName = table }, Ct)).BackupSummaries ?? [])
+            {
+                await dynamo.DeleteBackupAsync(new DeleteBackupRequest { BackupArn = summary.BackupArn }, Ct);
+            }
+
+            await dynamo.DeleteTableAsync(table, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task The_catalog_tables_of_the_local_cloud_keep_point_in_time_backups_thirty_days()
+    {
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var names = Lethe.Aws.Configuration.ResourceNames.FromEnvironment();
+        var report = await new DynamoBackupInspector(dynamo, ResourceCatalog.Tables.Select(names.Table).ToList()).InspectAsync(DateTimeOffset.UtcNow, Ct);
+
+        report.Tables.Should().HaveCount(ResourceCatalog.Tables.Count).And.OnlyContain(t => t.PointInTimeRecovery && t.RecoveryPeriodDays == 30);
+    }
+}
