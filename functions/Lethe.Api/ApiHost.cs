@@ -313,6 +313,7 @@ public static partial class ApiHost
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();
         app.MapRetentionEndpoints();
+        app.MapReplayEndpoints();
         app.MapArchiveEndpoints();
         app.MapCertificateKeyEndpoints();
     }

@@ -41,6 +41,10 @@ public static class Handlers
     public const string ScrubCertify = "scrub-certify";
     public const string ScrubHandOver = "scrub-hand-over";
     public const string ScrubRecordFailure = "scrub-record-failure";
+    public const string ReplayPage = "replay-page";
+    public const string ReplayComplete = "replay-complete";
+    public const string ReplayHandOver = "replay-hand-over";
+    public const string ReplayRecordFailure = "replay-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -67,13 +71,16 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/backup-scrub.asl.json.</summary>
     public static IReadOnlyList<string> BackupScrub { get; } = [ScrubBegin, ScrubPage, ScrubCertify, ScrubHandOver, ScrubRecordFailure];
 
+    /// <summary>The Task states' handlers of workflows/erasure-replay.asl.json.</summary>
+    public static IReadOnlyList<string> ErasureReplay { get; } = [ReplayPage, ReplayComplete, ReplayHandOver, ReplayRecordFailure];
+
     /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. JobSupport];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. JobSupport];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)

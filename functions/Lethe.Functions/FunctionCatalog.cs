@@ -81,6 +81,12 @@ public static class FunctionCatalog
         registry.Add(Handlers.ScrubCertify, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.Certify));
         registry.Add(Handlers.ScrubHandOver, () => new WorkflowStepHandler<Domain.BackupScrub.BackupScrubState>(scrubState, scrub.Value.HandOver));
         registry.Add(Handlers.ScrubRecordFailure, () => new RecordFailureHandler(scrub.Value.RecordFailure));
+        var replay = new Lazy<Domain.Replay.ErasureReplaySteps>(() => workflows.Replay);
+        var replayState = FunctionsJsonContext.Default.ErasureReplayState;
+        registry.Add(Handlers.ReplayPage, () => new WorkflowStepHandler<Domain.Replay.ErasureReplayState>(replayState, replay.Value.ReplayPage));
+        registry.Add(Handlers.ReplayComplete, () => new WorkflowStepHandler<Domain.Replay.ErasureReplayState>(replayState, replay.Value.Complete));
+        registry.Add(Handlers.ReplayHandOver, () => new WorkflowStepHandler<Domain.Replay.ErasureReplayState>(replayState, replay.Value.HandOver));
+        registry.Add(Handlers.ReplayRecordFailure, () => new RecordFailureHandler(replay.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

@@ -20,6 +20,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(RetentionSweepState))]
 [JsonSerializable(typeof(Lethe.Domain.Archive.ArchiveRetrievalState))]
 [JsonSerializable(typeof(Lethe.Domain.BackupScrub.BackupScrubState))]
+[JsonSerializable(typeof(Lethe.Domain.Replay.ErasureReplayState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

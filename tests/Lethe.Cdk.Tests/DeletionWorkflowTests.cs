@@ -71,7 +71,7 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
     [Fact]
     public void Only_the_purge_steps_may_delete_object_versions_and_only_the_shred_steps_may_delete_keys()
     {
-        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+        var statements = SynthesizedApp.Policies(synth.StatelessJson)
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
             .ToList();
 
@@ -79,18 +79,19 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps); the
         // backup scrub deletes what is left of keys a certified erasure or retention run purged.
         versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-            || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal));
-        versionDeleters.Should().HaveCount(5);
+            || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal));
+        versionDeleters.Should().HaveCount(6, "the replay deletes again what a restore brought back");
         var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
             && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
-        // The erasure's shred, and the retention purge page's for a subject with nothing left.
-        keyDeleters.Should().HaveCount(2).And.Contain(p => p.Contains("ErasureShred", StringComparison.Ordinal)).And.Contain(p => p.Contains("RetentionPurgePage", StringComparison.Ordinal));
+        // The erasure's shred, the retention purge page's for a subject with nothing left, and the replay's for a KEK a restore brought back.
+        keyDeleters.Should().HaveCount(3).And.Contain(p => p.Contains("ErasureShred", StringComparison.Ordinal)).And.Contain(p => p.Contains("RetentionPurgePage", StringComparison.Ordinal))
+            .And.Contain(p => p.Contains("ReplayPage", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Only_the_export_package_step_may_write_the_exports_bucket_and_only_the_purge_steps_and_it_may_delete_from_it()
     {
-        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+        var statements = SynthesizedApp.Policies(synth.StatelessJson)
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
             .Where(s => ExportsBucket().IsMatch(s.Statement.GetProperty("Resource").GetRawText()))
             .ToList();
@@ -99,14 +100,14 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
         statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
             .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-                || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal))
-            .And.HaveCount(5, "an export is a copy of the person's data: the erasure purge removes it, the package step a volume it finished after that purge, the backup scrub what is left of a purged one");
+                || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal))
+            .And.HaveCount(6, "an export is a copy of the person's data: the erasure purge removes it, the package step a volume it finished after that purge, the backup scrub and the replay what is left of a purged one");
     }
 
     [Fact]
     public void The_API_may_start_stop_and_describe_deletion_executions_and_nothing_else_in_Step_Functions()
     {
-        var api = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy").Single(p => p.LogicalId.StartsWith("ApiFunctionServiceRoleDefaultPolicy", StringComparison.Ordinal));
+        var api = SynthesizedApp.Policies(synth.StatelessJson).Single(p => p.LogicalId.StartsWith("ApiFunctionServiceRoleDefaultPolicy", StringComparison.Ordinal));
         var states = api.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray()
             .SelectMany(s => Strings(s.GetProperty("Action"))).Where(a => a.StartsWith("states:", StringComparison.Ordinal)).ToHashSet();
 

@@ -49,7 +49,7 @@ public sealed partial class HandlerCatalogTests(SynthesizedApp synth)
     [Fact]
     public void Every_deployed_handler_has_a_role_policy_of_its_own()
     {
-        var policies = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy").Select(p => p.LogicalId).ToList();
+        var policies = SynthesizedApp.Policies(synth.StatelessJson).Select(p => p.LogicalId).ToList();
 
         foreach (var (handler, logicalId) in DeployedHandlers().Where(d => Handlers.All.Contains(d.Key)))
         {

@@ -54,7 +54,7 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     public void No_IAM_statement_grants_a_wildcard_data_action_or_a_data_action_on_every_resource()
     {
         var dataServices = new[] { "dynamodb:", "s3:", "kms:", "sqs:", "states:", "sns:" };
-        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+        var statements = SynthesizedApp.Policies(synth.StatelessJson)
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
             .ToList();
         statements.Should().NotBeEmpty();
@@ -78,7 +78,7 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     [Fact]
     public void Nobody_may_change_or_delete_audit_events_and_only_the_chainer_may_update()
     {
-        var statements = SynthesizedApp.Resources(synth.StatelessJson, "AWS::IAM::Policy")
+        var statements = SynthesizedApp.Policies(synth.StatelessJson)
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray()
                 .Select(s => (Policy: p.LogicalId, Statement: s)))
             .Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Audit", StringComparison.Ordinal)

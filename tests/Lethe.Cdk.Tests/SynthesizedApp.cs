@@ -67,6 +67,13 @@ public sealed class SynthesizedApp : IDisposable
             .Where(r => r.Value.GetProperty("Type").GetString() == type)
             .Select(r => (r.Name, r.Value.TryGetProperty("Properties", out var p) ? p : default));
 
+    /// <summary>
+    /// Every IAM policy of a template: the roles' inline default policies and the managed policies CDK moves statements into when
+    /// a role's inline policy would pass IAM's size limit (<c>…ServiceRoleOverflowPolicy1…</c>), so no grant escapes a check.
+    /// </summary>
+    public static IEnumerable<(string LogicalId, JsonElement Properties)> Policies(JsonElement template) =>
+        Resources(template, "AWS::IAM::Policy").Concat(Resources(template, "AWS::IAM::ManagedPolicy"));
+
     public void Dispose()
     {
         try

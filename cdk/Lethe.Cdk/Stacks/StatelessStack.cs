@@ -147,9 +147,10 @@ public sealed class StatelessStack : Stack
         RetentionSweep = new RetentionSweepWorkflow(this, "RetentionSweep", state, Path.Combine(settings.WorkflowsFolder, "retention-sweep.asl.json"), WorkflowFunction);
         ArchiveRetrieval = new ArchiveRetrievalWorkflow(this, "ArchiveRetrieval", state, Path.Combine(settings.WorkflowsFolder, "archive-retrieval.asl.json"), WorkflowFunction);
         BackupScrub = new BackupScrubWorkflow(this, "BackupScrub", state, Path.Combine(settings.WorkflowsFolder, "backup-scrub.asl.json"), WorkflowFunction);
+        ErasureReplay = new ErasureReplayWorkflow(this, "ErasureReplay", state, Path.Combine(settings.WorkflowsFolder, "erasure-replay.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
-            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn]);
+            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn]);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
@@ -157,6 +158,7 @@ public sealed class StatelessStack : Stack
         RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         BackupScrub.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
@@ -194,6 +196,8 @@ public sealed class StatelessStack : Stack
         ArchiveRetrieval.GrantExecutions(Api);
         // The API retries a failed scrub (POST …/requests/{id}/retry).
         BackupScrub.GrantExecutions(Api);
+        // A platform admin starts (and may cancel) a replay of a tenant's erasures after a restore.
+        ErasureReplay.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.
@@ -232,6 +236,8 @@ public sealed class StatelessStack : Stack
     public ArchiveRetrievalWorkflow ArchiveRetrieval { get; }
 
     public BackupScrubWorkflow BackupScrub { get; }
+
+    public ErasureReplayWorkflow ErasureReplay { get; }
 
     public Function AuditChainer { get; }
 

@@ -124,6 +124,8 @@ public static class ApiComposition
             sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.Retention.RetentionSweepRequests(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Domain.Replay.ErasureReplayRequests(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.Archive.ArchiveRetrievalRequests(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new S3FileLinks(sp.GetRequiredService<IAmazonS3>(), logical => Names(sp).Bucket(ResourceCatalog.BucketNamed(logical))));

@@ -36,20 +36,10 @@ public static class RetentionEndpoints
     private static async Task<IResult> SweepAsync(string tenantId, HttpContext http, RetentionSweepRequests sweeps, AuditRecorder audit)
     {
         var principal = http.Principal();
-        switch (await sweeps.SubmitAsync(http.Tenant()!, principal.AuditName, principal.PrimaryRole, http.RequestAborted))
-        {
-            case Accepted accepted:
-                await audit.RecordAsync(http, tenantId, "retention.sweep", $"request/{accepted.Job.Id}", Domain.Audit.AuditActions.Success,
-                    System.Text.Json.JsonSerializer.SerializeToElement(
-                        new RequestAuditDetails(accepted.Job.Id, JobTypes.Name(accepted.Job.Type), accepted.Job.SubjectRef, JobStatuses.Name(accepted.Job.Status)),
-                        ApiJsonContext.Default.RequestAuditDetails));
-                return TypedResults.Accepted($"/v1/tenants/{tenantId}/requests/{accepted.Job.Id}", RequestEndpoints.View(accepted.Job, http, subjectId: null));
-            case ErasureOpen open:
-                return ProblemTypes.Conflict(http, "sweep-in-progress", "Retention sweep in progress",
-                    "A retention sweep of this tenant is running (jobId); it covers everything due now. Nothing was started.", open.JobId);
-            default:
-                throw new InvalidOperationException("Unknown sweep outcome.");
-        }
+        return await TenantJobResults.StartedAsync(
+            http, tenantId, await sweeps.SubmitAsync(http.Tenant()!, principal.AuditName, principal.PrimaryRole, http.RequestAborted), audit,
+            "retention.sweep", "sweep-in-progress", "Retention sweep in progress",
+            "A retention sweep of this tenant is running (jobId); it covers everything due now. Nothing was started.");
     }
 
     private static async Task<IResult> RunsAsync(string tenantId, int? limit, string? cursor, HttpContext http, IJobStore jobs)

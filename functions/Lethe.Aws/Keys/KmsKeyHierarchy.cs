@@ -15,7 +15,7 @@ namespace Lethe.Aws.Keys;
 /// <see cref="KekCache"/>. Deleting the item is crypto-shredding. The tenant's subject-ref key is kept the same way
 /// (<c>SUBJECTREFKEY</c>, context {tenant, purpose: subject-ref}).
 /// </summary>
-public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder, Lethe.Domain.Retention.IRetentionKeyShredder
+public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder, Lethe.Domain.Retention.IRetentionKeyShredder, Lethe.Domain.Replay.IKekReshredder
 {
     private readonly IAmazonKeyManagementService _kms;
     private readonly IAmazonDynamoDB _dynamo;
@@ -89,6 +89,10 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         return kekId;
     }
 
+    public async Task<bool> ReshredAsync(string tenantId, string subjectRef, string kekId, CancellationToken cancellationToken) =>
+        // Only the very key the erasure destroyed: a KEK the subject got after it (new data) is not touched.
+        await DestroyAsync(tenantId, subjectRef, kekId, new Delete { TableName = _table, Key = Key(tenantId, Records.DynamoSubjectDirectory.SortKey(subjectRef)) }, cancellationToken);
+
     public async Task<string?> ShredIfQuietAsync(string tenantId, string subjectRef, DateTimeOffset quietSince, CancellationToken cancellationToken)
     {
         var current = await GetItemAsync(tenantId, SubjectKey(subjectRef).SortKey, cancellationToken);
@@ -98,7 +102,24 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         }
 
         var kekId = current["kekId"].S;
-        var since = new AttributeValue { S = Records.DynamoSubjectDirectory.Time(quietSince) };
+        // Nothing written for the subject since quietSince (every record write stamps the entry in its own transaction): a
+        // write the subject index may not show yet keeps the key.
+        var directory = new Delete
+        {
+            TableName = _table,
+            Key = Key(tenantId, Records.DynamoSubjectDirectory.SortKey(subjectRef)),
+            ConditionExpression = "attribute_not_exists(pk) OR lastWriteAt < :since OR (attribute_not_exists(lastWriteAt) AND firstSeenAt < :since)",
+            ExpressionAttributeValues = new() { [":since"] = new AttributeValue { S = Records.DynamoSubjectDirectory.Time(quietSince) } },
+        };
+        return await DestroyAsync(tenantId, subjectRef, kekId, directory, cancellationToken) ? kekId : null;
+    }
+
+    /// <summary>
+    /// Deletes the subject's KEK if it is still <paramref name="kekId"/>, its pending replacement and its directory entry (as
+    /// <paramref name="directory"/> says), and puts the shred tombstone, in one transaction; false when a condition failed.
+    /// </summary>
+    private async Task<bool> DestroyAsync(string tenantId, string subjectRef, string kekId, Delete directory, CancellationToken cancellationToken)
+    {
         try
         {
             await _dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -113,26 +134,18 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
                         ExpressionAttributeValues = new() { [":kekId"] = new() { S = kekId } },
                     } },
                     new TransactWriteItem { Delete = new Delete { TableName = _table, Key = Key(tenantId, PendingKey(subjectRef).SortKey) } },
-                    // Nothing written for the subject since quietSince (every record write stamps the entry in its own
-                    // transaction): a write the subject index may not show yet keeps the key.
-                    new TransactWriteItem { Delete = new Delete
-                    {
-                        TableName = _table,
-                        Key = Key(tenantId, Records.DynamoSubjectDirectory.SortKey(subjectRef)),
-                        ConditionExpression = "attribute_not_exists(pk) OR lastWriteAt < :since OR (attribute_not_exists(lastWriteAt) AND firstSeenAt < :since)",
-                        ExpressionAttributeValues = new() { [":since"] = since },
-                    } },
+                    new TransactWriteItem { Delete = directory },
                     new TransactWriteItem { Put = new Put { TableName = _table, Item = Tombstone(tenantId, subjectRef, kekId) } },
                 ],
             }, cancellationToken);
         }
         catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code == "ConditionalCheckFailed") == true)
         {
-            return null;
+            return false;
         }
 
         _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
-        return kekId;
+        return true;
     }
 
     public async Task<(SubjectKek Current, SubjectKek Fresh)?> PrepareReplacementAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)

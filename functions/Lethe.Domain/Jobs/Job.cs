@@ -12,6 +12,7 @@ public enum JobType
     RetentionSweep,
     ArchiveRetrieval,
     BackupScrub,
+    ErasureReplay,
 }
 
 public static class JobTypes
@@ -24,6 +25,7 @@ public static class JobTypes
         JobType.RetentionSweep => "retention-sweep",
         JobType.ArchiveRetrieval => "archive-retrieval",
         JobType.BackupScrub => "backup-scrub",
+        JobType.ErasureReplay => "erasure-replay",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -35,6 +37,7 @@ public static class JobTypes
         "retention-sweep" => JobType.RetentionSweep,
         "archive-retrieval" => JobType.ArchiveRetrieval,
         "backup-scrub" => JobType.BackupScrub,
+        "erasure-replay" => JobType.ErasureReplay,
         _ => null,
     };
 
@@ -45,14 +48,16 @@ public static class JobTypes
         JobType.RetentionSweep => "retention-sweep",
         JobType.ArchiveRetrieval => "archive-retrieval",
         JobType.BackupScrub => "backup-scrub",
+        JobType.ErasureReplay => "erasure-replay",
         _ => "export",
     };
 
     /// <summary>
     /// Jobs that hold a lock while open (in the same writes that open and close them): an erasure its subject's, a retention
-    /// sweep its tenant's (under the tenant-wide subject ref), an archive retrieval its item's, so two never run at once.
+    /// sweep its tenant's (under the tenant-wide subject ref), an archive retrieval its item's, an erasure replay its tenant's
+    /// replay lock, so two never run at once.
     /// </summary>
-    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval;
+    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval or JobType.ErasureReplay;
 
     /// <summary>
     /// The name of the lock an open job holds: its subject ref (an erasure's lock is what every write for the subject checks),
@@ -61,7 +66,13 @@ public static class JobTypes
     public static string LockName(Job job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return job.Type == JobType.ArchiveRetrieval ? $"retrieval:{job.ItemId}" : job.SubjectRef;
+        return job.Type switch
+        {
+            JobType.ArchiveRetrieval => $"retrieval:{job.ItemId}",
+            // One replay per tenant at a time, beside (not against) its retention sweep's tenant-wide lock.
+            JobType.ErasureReplay => "erasure-replay",
+            _ => job.SubjectRef,
+        };
     }
 
     /// <summary>Jobs that end in a download.</summary>

@@ -30,6 +30,9 @@ public static class JobPhases
     public const string BackupWindow = "backup-window";
     public const string Scrub = "scrub";
 
+    /// <summary>An erasure replay walks the tenant's completed erasures and retention runs, deleting again what a restore brought back.</summary>
+    public const string Replay = "replay";
+
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
     public static readonly IReadOnlyList<string> Cancellable = [Validate, SoftDelete, RecoveryWindow];
 }
@@ -155,6 +158,8 @@ public sealed record Job
         ? new JobProgress(Counts.Total, Counts.Archived + Counts.Purged + Counts.Held, Counts.Failed)
         : Type == JobType.ArchiveRetrieval
         ? new JobProgress(2, Phase switch { JobPhases.Readable => 1, JobPhases.Done => 2, _ => 0 }, 0)
+        : Type == JobType.ErasureReplay
+        ? (Phase == JobPhases.Done ? new JobProgress(Counts.Total, Counts.Total - Counts.Failed, Counts.Failed) : new JobProgress(0, Counts.Total, Counts.Failed))
         : Type == JobType.BackupScrub
         ? new JobProgress(3, Phase switch { JobPhases.BackupWindow => 1, JobPhases.Scrub or JobPhases.Certify => 2, JobPhases.Done => 3, _ => 0 }, Counts.Failed)
         : Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch

@@ -14,33 +14,8 @@ public sealed class RetentionSweepRequests(IJobStore jobs, IWorkflowStarter work
 {
     public static readonly Audit.AuditActor Schedule = new("lethe-retention-schedule", "system");
 
-    public async Task<SubmitOutcome> SubmitAsync(Tenant tenant, string requestedBy, string role, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tenant);
-        var now = clock.GetUtcNow();
-        var job = new Job
-        {
-            Id = Job.NewId(now),
-            TenantId = tenant.Id,
-            Type = JobType.RetentionSweep,
-            SubjectRef = RequestService.TenantWideSubject,
-            Status = JobStatus.Queued,
-            Phase = JobPhases.Validate,
-            CreatedAt = now,
-            UpdatedAt = now,
-            RequestedBy = requestedBy,
-            RequestedByRole = role,
-        };
-        switch (await jobs.CreateAsync(job, null, cancellationToken))
-        {
-            case JobCreated created:
-                return new Accepted(await workflows.StartCurrentAsync(jobs, created.Job, cancellationToken), Replayed: false);
-            case ErasureAlreadyOpen open:
-                return new ErasureOpen(open.JobId);
-            default:
-                throw new InvalidOperationException("A retention sweep job could not be stored.");
-        }
-    }
+    public Task<SubmitOutcome> SubmitAsync(Tenant tenant, string requestedBy, string role, CancellationToken cancellationToken) =>
+        TenantJobs.SubmitAsync(jobs, workflows, tenant, JobType.RetentionSweep, clock.GetUtcNow(), requestedBy, role, cancellationToken);
 
     /// <summary>The daily schedule: a sweep for each active tenant that has none open. Returns how many were started.</summary>
     public async Task<int> SubmitForEachAsync(IEnumerable<Tenant> tenants, CancellationToken cancellationToken)

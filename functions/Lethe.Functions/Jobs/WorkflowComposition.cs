@@ -52,9 +52,11 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public BackupScrubSteps Scrub => _built.Value.Scrub;
 
+    public Domain.Replay.ErasureReplaySteps Replay => _built.Value.Replay;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
-        Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay, JobReconciler Reconciler, SoftDeleteSweep Sweep);
 
     /// <summary>The purge's object deletion, aimed at the data bucket's replica when <see cref="Variables.DataReplicaBucket"/> names one.</summary>
     private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Amazon.S3.IAmazonS3 s3, Func<string, string> tableName)
@@ -199,11 +201,20 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Tenants,
             clock);
 
+        var replay = new Domain.Replay.ErasureReplayPorts(
+            jobs,
+            scrub.Tombstones,
+            new Aws.Replay.DynamoReplayPurger(dynamo, purger, logical => names.Table(ResourceCatalog.TableNamed(logical))),
+            shared.Keys,
+            erasure.Certificates,
+            shared.Journal,
+            clock);
+
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition]);
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition]);
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
-            new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }

@@ -36,8 +36,19 @@ public sealed class InMemoryJobStore : IJobStore
     public Task<Job?> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken) =>
         Task.FromResult(_jobs.TryGetValue(jobId, out var job) && job.TenantId == tenantId ? job : null);
 
-    public Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult<(IReadOnlyList<Job>, string?)>((_jobs.Values.Where(j => j.TenantId == tenantId).ToList(), null));
+    /// <summary>Newest first, filtered as the store filters; the cursor is the offset of the next page.</summary>
+    public Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenantId, JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var all = _jobs.Values
+            .Where(j => j.TenantId == tenantId && (query.Status is null || j.Status == query.Status) && (query.Type is null || j.Type == query.Type)
+                && (query.SubjectRef is null || j.SubjectRef == query.SubjectRef))
+            .OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal).ToList();
+        var from = query.Cursor is null ? 0 : int.Parse(query.Cursor, System.Globalization.CultureInfo.InvariantCulture);
+        var page = all.Skip(from).Take(query.Limit).ToList();
+        var next = from + page.Count < all.Count ? (from + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return Task.FromResult<(IReadOnlyList<Job>, string?)>((page, next));
+    }
 
     public Task<string?> OpenErasureAsync(string tenantId, string subjectRef, CancellationToken cancellationToken) =>
         Task.FromResult(_locks.TryGetValue($"{tenantId}/{subjectRef}", out var jobId) ? jobId : null);
