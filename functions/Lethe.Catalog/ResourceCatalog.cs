@@ -122,6 +122,12 @@ public static class ResourceCatalog
 
     public static IReadOnlyList<TableDefinition> Tables { get; } = [Tenants, Jobs, Inventory, Records, Audit, Keys, Manifests];
 
+    /// <summary>
+    /// The tables an erasure changes (records deleted, KEKs shredded, items purged, free-text reasons forgotten): a backup of them
+    /// from before a deletion holds what it removed, so the backup scrub checks these (the audit keeps only refs, for seven years).
+    /// </summary>
+    public static IReadOnlyList<TableDefinition> ErasedDataTables { get; } = [Records, Keys, Inventory, Jobs];
+
     public static BucketDefinition Ingest { get; } = new("Ingest", "LETHE_BUCKET_INGEST", Versioned: false, ObjectLock: false, ExpireAfterDays: 1);
 
     public static BucketDefinition Data { get; } = new(

@@ -34,9 +34,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     /// <summary>The backup scrub's look at the backups: every table's PITR setting, and the account's backup list (IAM: "*" only).</summary>
     private static readonly string[] BackupInspection =
     [
-        "dynamodb:DescribeContinuousBackups Tenants", "dynamodb:DescribeContinuousBackups Jobs", "dynamodb:DescribeContinuousBackups Inventory",
-        "dynamodb:DescribeContinuousBackups Records", "dynamodb:DescribeContinuousBackups Audit", "dynamodb:DescribeContinuousBackups Keys",
-        "dynamodb:DescribeContinuousBackups Manifests", "dynamodb:ListBackups *",
+        "dynamodb:DescribeContinuousBackups Jobs", "dynamodb:DescribeContinuousBackups Inventory", "dynamodb:DescribeContinuousBackups Records",
+        "dynamodb:DescribeContinuousBackups Keys", "dynamodb:ListBackups *", "dynamodb:GetItem Tenants",
     ];
 
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
@@ -56,8 +55,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution export", "states:StopExecution export", "states:DescribeExecution export",
             "states:StartExecution retention-sweep", "states:StopExecution retention-sweep", "states:DescribeExecution retention-sweep",
             "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
-            "states:StartExecution backup-scrub", "states:StopExecution backup-scrub", "states:DescribeExecution backup-scrub",
-            "states:StartExecution erasure-replay", "states:StopExecution erasure-replay", "states:DescribeExecution erasure-replay",
+            "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
+            "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
             "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -128,8 +127,9 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         // The completed jobs, a deletion's certificate, the tombstones; rows read back and deleted again; a restored KEK deleted again.
         ["ReplayPage"] =
         [
-            "dynamodb:Query Jobs", .. CertificateRead, "kms:DescribeKey PlatformKey", "dynamodb:Query Inventory",
-            "dynamodb:GetItem Records", "dynamodb:Query Records", "dynamodb:BatchWriteItem Records", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
+            "dynamodb:Query Jobs", .. CertificateRead, "kms:DescribeKey PlatformKey", "dynamodb:Query Inventory", "dynamodb:BatchGetItem Inventory",
+            "dynamodb:ConditionCheckItem Inventory", "dynamodb:GetItem Records", "dynamodb:Query Records", "dynamodb:BatchWriteItem Records",
+            "dynamodb:DeleteItem Records", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
             "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
             "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
         ],

@@ -22,8 +22,10 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
         switch (handler)
         {
             case Handlers.ScrubBegin:
-                // The source's certificate is read; every table's PITR window and its on-demand backups are looked at.
+                // The source's certificate is read; the tenant's time scale; every erased-data table's PITR window and its
+                // on-demand backups are looked at.
                 GrantCertificateRead(target);
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
                 GrantBackupInspection(target);
                 break;
             case Handlers.ScrubPage:
@@ -36,6 +38,7 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
                 break;
             case Handlers.ScrubCertify:
                 GrantCertificateSigning(target);
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
                 GrantBackupInspection(target);
                 break;
             case Handlers.ScrubHandOver:
@@ -62,7 +65,7 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
 
     private void GrantBackupInspection(Function function)
     {
-        foreach (var table in ResourceCatalog.Tables)
+        foreach (var table in ResourceCatalog.ErasedDataTables)
         {
             GrantTable(function, Table(table), "dynamodb:DescribeContinuousBackups");
         }

@@ -23,8 +23,9 @@ public sealed class ErasureReplayWorkflow(Construct scope, string id, StatefulSt
                 // through the purge's own deletion; the KEK deleted again with its directory entry and a tombstone put.
                 GrantErasureLock(target, "dynamodb:Query");
                 Bucket(ResourceCatalog.Certificates).GrantRead(target);
-                GrantTable(target, Table(ResourceCatalog.Inventory), "dynamodb:Query");
-                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem");
+                // Tombstones read again consistently; a row deleted in a transaction that checks its tombstone still names the purge.
+                GrantTable(target, Table(ResourceCatalog.Inventory), "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem");
+                GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem");
                 GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:DeleteItem", "dynamodb:PutItem");
                 GrantObjectPurge(target);
                 break;

@@ -194,10 +194,10 @@ public sealed class StatelessStack : Stack
         Export.GrantExecutions(Api);
         RetentionSweep.GrantExecutions(Api);
         ArchiveRetrieval.GrantExecutions(Api);
-        // The API retries a failed scrub (POST …/requests/{id}/retry).
-        BackupScrub.GrantExecutions(Api);
-        // A platform admin starts (and may cancel) a replay of a tenant's erasures after a restore.
-        ErasureReplay.GrantExecutions(Api);
+        // The API retries a failed scrub (POST …/requests/{id}/retry); nobody stops one.
+        BackupScrub.GrantStartAndDescribe(Api);
+        // A platform admin starts a replay of a tenant's erasures after a restore; nobody stops one halfway.
+        ErasureReplay.GrantStartAndDescribe(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.

@@ -15,7 +15,11 @@ public sealed record JobView(
     string Id, string TenantId, string Type, string? SubjectId, string SubjectRef, string Status, string Phase, ProgressView Progress,
     DateTimeOffset? Eta, IReadOnlyList<JobErrorView> Errors, CountsView Counts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     DateTimeOffset? CompletedAt, DateTimeOffset? PurgeAt, DateTimeOffset? Deadline, string? CertificateId, string ExecutionName, string? Reason, string? Format,
-    DownloadView? Download);
+    DownloadView? Download)
+{
+    /// <summary>A backup scrub: the deletion or retention run it supplements (null for every other type).</summary>
+    public string? SourceJobId { get; init; }
+}
 
 /// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>
 public sealed record DownloadView(string Url, DateTimeOffset? ExpiresAt, int Parts, long Bytes);

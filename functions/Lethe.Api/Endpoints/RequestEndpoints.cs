@@ -30,11 +30,11 @@ public static partial class RequestEndpoints
         requests.MapPost("/{requestId}/restore", RestoreAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("RestoreRequest").WithSummary("Restores every item of this erasure still inside its recovery window.").Produces<RestoreResult>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
-            .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+            .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase, or a failed backup scrub again from its start.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("GetCertificate").WithSummary("The signed deletion certificate (or a retention run's retention certificate); 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status409Conflict);
+            .WithName("GetCertificate").WithSummary("The signed certificate the request ends with: a deletion's, a retention run's, or a backup scrub's supplemental one; 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("ListCertificates").WithSummary("The deletion certificate and the supplemental backup-scrub one (a retention run: its retention certificate).").Produces<CertificateList>();
+            .WithName("ListCertificates").WithSummary("The request's certificate and, once issued, the supplemental backup-scrub one (a deletion or a retention run); a backup scrub lists its own.").Produces<CertificateList>().ProducesProblem(StatusCodes.Status404NotFound);
         // Who may download depends on what: a subject's export (the subject, admins) or an audit export (auditors, admins).
         requests.MapGet("/{requestId}/download", DownloadAsync).RequireTenantAccess(Capability.ReadRequests)
             .WithName("DownloadExport").WithSummary("Redirects (302) to the export volume ?part=N through a URL valid 5 minutes; every download is audited.")
@@ -130,7 +130,7 @@ public static partial class RequestEndpoints
 
         if (type is not null && JobTypes.Parse(type) is null)
         {
-            errors["type"] = ["deletion, export, audit-export, retention-sweep, archive-retrieval or backup-scrub."];
+            errors["type"] = ["deletion, export, audit-export, retention-sweep, archive-retrieval, backup-scrub or erasure-replay."];
         }
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))
@@ -176,9 +176,14 @@ public static partial class RequestEndpoints
                 return ProblemTypes.NotFound(http, "request");
             case JobChange.Conflict:
                 return ProblemTypes.Conflict(http, "not-cancellable", "Request can no longer be cancelled",
-                    job!.Type is JobType.Deletion or JobType.RetentionSweep
-                        ? $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}: cancel is possible only until the purge starts."
-                        : $"The request is {JobStatuses.Name(job.Status)}: only an open request can be cancelled.", job.Id);
+                    job!.Type switch
+                    {
+                        JobType.Deletion or JobType.RetentionSweep => $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}: cancel is possible only until the purge starts.",
+                        JobType.BackupScrub => "A backup scrub is owed for every deletion and cannot be cancelled.",
+                        JobType.ErasureReplay => "An erasure replay runs to its end once started: stopping it halfway would leave restored erased data in place.",
+                        _ when JobStatuses.IsOpen(job.Status) => $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}, past the point where it can be cancelled.",
+                        _ => $"The request is {JobStatuses.Name(job.Status)}: only an open request can be cancelled.",
+                    }, job.Id);
             default:
                 await audit.RecordAsync(http, tenantId, "request.cancel", $"request/{job!.Id}", "success", Details(job));
                 return TypedResults.Ok(await subjects.ViewAsync(job, http));
@@ -291,7 +296,10 @@ public static partial class RequestEndpoints
             job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format,
             JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed
                 ? new DownloadView($"/v1/tenants/{job.TenantId}/requests/{job.Id}/download", job.DownloadExpiresAt, job.ExportParts, job.ExportBytes)
-                : null);
+                : null)
+        {
+            SourceJobId = job.SourceJobId,
+        };
     }
 
     private static JsonElement Details(Job job) => JsonSerializer.SerializeToElement(

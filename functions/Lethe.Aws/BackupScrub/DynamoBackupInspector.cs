@@ -44,7 +44,7 @@ public sealed class DynamoBackupInspector(IAmazonDynamoDB dynamo, IReadOnlyList<
             }, cancellationToken);
             // The bound is checked here too: not every implementation applies it.
             found.AddRange((page.BackupSummaries ?? [])
-                .Where(b => b.BackupStatus != BackupStatus.DELETED && b.BackupCreationDateTime is { } at && Utc(at) < createdBefore)
+                .Where(b => (b.BackupStatus == BackupStatus.AVAILABLE || b.BackupStatus == BackupStatus.CREATING) && b.BackupCreationDateTime is { } at && Utc(at) < createdBefore)
                 .Select(b => b.BackupArn));
             start = page.LastEvaluatedBackupArn is { Length: > 0 } more ? more : null;
         }

@@ -21,7 +21,7 @@ public sealed class S3ObjectScrubber(StorePurger primary, StorePurger? replica) 
         var objects = purged.Where(i => i.Store == "s3").ToList();
         if (objects.Count == 0)
         {
-            return new ObjectScrubOutcome(0, 0, []);
+            return new ObjectScrubOutcome(0, 0, 0, []);
         }
 
         var failed = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ public sealed class S3ObjectScrubber(StorePurger primary, StorePurger? replica) 
             replicaVersions = Tally(await replica.PurgeAsync(tenantId, replicated, cancellationToken), failed, where: "replica");
         }
 
-        return new ObjectScrubOutcome(versions, replicaVersions, failed.Select(f => (f.Key, f.Value)).ToList());
+        return new ObjectScrubOutcome(objects.Count(o => !failed.ContainsKey(o.ItemId)), versions, replicaVersions, failed.Select(f => (f.Key, f.Value)).ToList());
     }
 
     private static long Tally(IReadOnlyList<Domain.Erasure.PurgeOutcome> outcomes, Dictionary<string, string> failed, string? where)

@@ -73,6 +73,9 @@ public sealed class StorePurger(IAmazonDynamoDB dynamo, IAmazonS3 s3, Func<strin
             }
         }
 
+        // Items can share rows (every consent purpose of a subject shares its history prefix): each row is deleted once, as
+        // DynamoDB refuses a batch that names one key twice.
+        deletes = deletes.DistinctBy(d => (d.Table, d.Key[ResourceCatalog.SortKeyName].S)).ToList();
         foreach (var batch in deletes.Chunk(BatchWriteLimit))
         {
             var pending = batch.GroupBy(d => d.Table).ToDictionary(

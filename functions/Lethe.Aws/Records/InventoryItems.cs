@@ -31,6 +31,7 @@ public static class InventoryItems
         {
             ArchivedUntil = Text("archivedUntil") is { } archivedUntil ? Timestamps.Parse(archivedUntil) : null,
             ArchivedBy = Text("archivedBy"),
+            PurgedAt = Text("purgedAt") is { } purgedAt ? Timestamps.Parse(purgedAt) : null,
             RetrievedUntil = Text("retrievedUntil") is { } retrievedUntil ? Timestamps.Parse(retrievedUntil) : null,
             RetrievedBy = Text("retrievedBy"),
             FileName = Text("fileName"),

@@ -15,6 +15,12 @@ public sealed record BackupScrubState(string TenantId, string JobId, int Executi
 {
     public string? Resume { get; init; }
 
+    /// <summary>When the tombstone index has caught up with the purge and the scrub reads it (the WaitForIndex state's timestamp).</summary>
+    public string? ScrubAt { get; init; }
+
+    /// <summary>The keys are scrubbed already (a restart after the scrub goes straight to the window).</summary>
+    public bool Scrubbed { get; init; }
+
     /// <summary>When every backup and PITR window from before the deletion has ended (the WaitForBackupWindow state's timestamp).</summary>
     public string? WaitUntil { get; init; }
 
@@ -59,8 +65,11 @@ public interface IDeletionTombstones
     Task<(IReadOnlyList<InventoryItem> Items, string? NextCursor)> PurgedByAsync(string tenantId, string jobId, string? cursor, int limit, CancellationToken cancellationToken);
 }
 
-/// <summary>What scrubbing a page of purged keys deleted: versions in the data buckets, copies in the replica, and what failed.</summary>
-public sealed record ObjectScrubOutcome(long Versions, long ReplicaVersions, IReadOnlyList<(string ItemId, string Failure)> Failed);
+/// <summary>
+/// What scrubbing a page of purged keys did: object keys gone over, versions deleted in the data buckets and copies in the
+/// replica, and what failed.
+/// </summary>
+public sealed record ObjectScrubOutcome(long Keys, long Versions, long ReplicaVersions, IReadOnlyList<(string ItemId, string Failure)> Failed);
 
 /// <summary>
 /// Deletes whatever is left of purged objects: every version and delete marker of each purged key (an archived object still
@@ -119,6 +128,15 @@ public static class BackupScrubWorkflow
     /// <summary>No backup or PITR window may keep deleted data longer than this after the deletion (DESIGN.md).</summary>
     public const int MaxBackupDays = 30;
 
+    /// <summary>How long after the purge the tombstone index (a GSI, lagging by well under a second) is read: a minute, scaled.</summary>
+    public static readonly TimeSpan IndexSettle = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How soon after the backup window the final check must run for the deadline to count as met: a check on day 60 (after a
+    /// backup that outlived the deletion was removed by hand) proves nothing about day 30.
+    /// </summary>
+    public static readonly TimeSpan CheckTolerance = TimeSpan.FromDays(1);
+
     /// <summary>A scrub's job counts versions per place (its <c>PurgedByStore</c>): the data buckets, and the replica.</summary>
     public const string DataVersions = "versions";
     public const string ReplicaVersions = "replicaVersions";
@@ -126,8 +144,8 @@ public static class BackupScrubWorkflow
     public static WorkflowDefinition Definition { get; } = new("backup-scrub", [JobType.BackupScrub], Actor, "backup-scrub")
     {
         HandOverPhases = [JobPhases.Scrub],
-        // A restart in scrub pages from the first tombstone again: deleting what is gone already deletes nothing.
-        RestartPhases = [JobPhases.Validate, JobPhases.BackupWindow, JobPhases.Scrub],
+        // A restart in scrub pages from the first tombstone again (its counts cleared): deleting what is gone deletes nothing.
+        RestartPhases = [JobPhases.Validate, JobPhases.Scrub, JobPhases.BackupWindow],
     };
 
     /// <summary>The certificate a source job ends with, which the scrub supplements.</summary>

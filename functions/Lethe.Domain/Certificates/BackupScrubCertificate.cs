@@ -13,10 +13,13 @@ public sealed record BackupScrubFacts(
     SignedCertificate Original,
     string ScrubJobId,
     DateTimeOffset DeletedAt,
+    DateTimeOffset ScrubbedAt,
     DateTimeOffset BackupWindowEndedAt,
     DateTimeOffset CompletedAt,
     DateTimeOffset Deadline,
-    long KeysScrubbed,
+    TimeSpan CheckTolerance,
+    long TombstonesRead,
+    long ObjectKeysScrubbed,
     long VersionsDeleted,
     long ReplicaVersionsDeleted,
     bool ReplicaConfigured,
@@ -40,6 +43,17 @@ public static class BackupScrubCertificate
     /// <summary>Lower-case hex SHA-256 of a signed payload: what a verifier recomputes from the original certificate's <c>payload</c>.</summary>
     public static string PayloadSha256(byte[] payload) => Convert.ToHexStringLower(SHA256.HashData(payload));
 
+    /// <summary>
+    /// The promise is that nothing deleted outlives the deadline in a copy or a backup: the copies were gone by it, the last PITR
+    /// window from before the deletion ended by it, and the check that no other backup was left ran right after that window (a
+    /// check long after, say once a forgotten backup was removed by hand, proves nothing about the deadline).
+    /// </summary>
+    public static bool DeadlineMet(BackupScrubFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        return facts.ScrubbedAt <= facts.Deadline && facts.BackupWindowEndedAt <= facts.Deadline && facts.CompletedAt <= facts.BackupWindowEndedAt + facts.CheckTolerance;
+    }
+
     public static byte[] Payload(BackupScrubFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
@@ -58,15 +72,16 @@ public static class BackupScrubCertificate
                 ["payloadSha256"] = PayloadSha256(facts.Original.Payload),
             },
             ["deletedAt"] = AuditChain.FormatTime(facts.DeletedAt),
+            ["scrubbedAt"] = AuditChain.FormatTime(facts.ScrubbedAt),
             ["backupWindowEndedAt"] = AuditChain.FormatTime(facts.BackupWindowEndedAt),
+            ["backupsCheckedAt"] = AuditChain.FormatTime(facts.CompletedAt),
             ["completedAt"] = AuditChain.FormatTime(facts.CompletedAt),
             ["deadline"] = AuditChain.FormatTime(facts.Deadline),
-            // The promise is that no backup holds what was deleted past the deadline: met when the last window ended by then
-            // (the certificate itself follows a moment later).
-            ["deadlineMet"] = facts.BackupWindowEndedAt <= facts.Deadline ? "yes" : "no",
+            ["deadlineMet"] = DeadlineMet(facts) ? "yes" : "no",
             ["counts"] = new JsonObject
             {
-                ["purgedKeysScrubbed"] = facts.KeysScrubbed,
+                ["tombstonesRead"] = facts.TombstonesRead,
+                ["objectKeysScrubbed"] = facts.ObjectKeysScrubbed,
                 ["objectVersionsDeleted"] = facts.VersionsDeleted,
                 ["replicaVersionsDeleted"] = facts.ReplicaVersionsDeleted,
                 ["tablesChecked"] = facts.TablesChecked,

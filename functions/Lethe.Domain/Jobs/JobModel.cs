@@ -26,9 +26,9 @@ public static class JobPhases
     public const string Readable = "readable";
     public const string Done = "done";
 
-    /// <summary>A backup scrub waits until no backup or PITR window from before the deletion can be left, then scrubs and certifies.</summary>
-    public const string BackupWindow = "backup-window";
+    /// <summary>A backup scrub deletes what is left of the purged keys, then waits until no PITR window from before the deletion is left, then certifies.</summary>
     public const string Scrub = "scrub";
+    public const string BackupWindow = "backup-window";
 
     /// <summary>An erasure replay walks the tenant's completed erasures and retention runs, deleting again what a restore brought back.</summary>
     public const string Replay = "replay";
@@ -161,7 +161,7 @@ public sealed record Job
         : Type == JobType.ErasureReplay
         ? (Phase == JobPhases.Done ? new JobProgress(Counts.Total, Counts.Total - Counts.Failed, Counts.Failed) : new JobProgress(0, Counts.Total, Counts.Failed))
         : Type == JobType.BackupScrub
-        ? new JobProgress(3, Phase switch { JobPhases.BackupWindow => 1, JobPhases.Scrub or JobPhases.Certify => 2, JobPhases.Done => 3, _ => 0 }, Counts.Failed)
+        ? new JobProgress(3, Phase switch { JobPhases.Scrub => 1, JobPhases.BackupWindow or JobPhases.Certify => 2, JobPhases.Done => 3, _ => 0 }, Counts.Failed)
         : Type != JobType.Deletion ? new JobProgress(Counts.Total, Exported, 0) : Phase switch
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
@@ -185,6 +185,8 @@ public sealed record Job
         JobType.ArchiveRetrieval => Phase is JobPhases.Validate or JobPhases.Restore,
         // A scrub is owed for every deletion: nobody cancels it.
         JobType.BackupScrub => false,
+        // Started by a platform admin after a restore: stopping it halfway would leave restored erased data in place.
+        JobType.ErasureReplay => false,
         _ => true,
     };
 

@@ -75,7 +75,14 @@ public static class JobTransitions
 
     /// <summary>A failed backup scrub runs again from its start in <c>{jobId}-{n+1}</c>, its counts taken afresh (it holds no lock).</summary>
     public static JobUpdate RetryScrub(DateTimeOffset at) =>
-        new([JobStatus.Failed], at) { Status = JobStatus.Running, Phase = JobPhases.Validate, ResetPurge = true, NextExecution = true };
+        new([JobStatus.Failed], at) { Status = JobStatus.Running, Phase = JobPhases.Validate, ResetPurge = true, Total = 0, NextExecution = true };
+
+    /// <summary>
+    /// A page loop restarted from its first page (its execution was lost and the reconciler started a fresh one without a
+    /// cursor): the counts of the earlier pages are cleared, so nothing is counted twice.
+    /// </summary>
+    public static JobUpdate Recount(string phase, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = [phase], ResetPurge = true, Total = 0 };
 
     /// <summary>
     /// A failed erasure is retried in <c>{jobId}-{n+1}</c>: from its purge when it had reached it (its outcome counted again),

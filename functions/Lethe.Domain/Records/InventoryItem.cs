@@ -25,6 +25,9 @@ public sealed record InventoryItem(
     /// <summary>An archived item's end: when its archive period is over and the retention sweep purges it.</summary>
     public DateTimeOffset? ArchivedUntil { get; init; }
 
+    /// <summary>When a purged item was purged (its tombstone's time).</summary>
+    public DateTimeOffset? PurgedAt { get; init; }
+
     /// <summary>The retention sweep run that archived the item.</summary>
     public string? ArchivedBy { get; init; }
 

@@ -48,13 +48,14 @@ public sealed record ErasureReplayState(string TenantId, string JobId, int Execu
 
 /// <summary>
 /// Where a replay stands: which kind of completed job it walks (erasures, then retention runs), where that listing continues,
-/// the job whose tombstones it is reading, and where they continue.
+/// the job whose tombstones it is reading, where they continue, and how many of that job's tombstones it has read so far.
 /// </summary>
-public sealed record ReplayCursor(JobType Walking, string? JobsCursor, string? SourceJobId, string? TombstonesCursor)
+public sealed record ReplayCursor(JobType Walking, string? JobsCursor, string? SourceJobId, string? TombstonesCursor, long SourceTombstones = 0)
 {
     public static ReplayCursor Start { get; } = new(JobType.Deletion, null, null, null);
 
-    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Join('\n', JobTypes.Name(Walking), JobsCursor ?? "", SourceJobId ?? "", TombstonesCursor ?? "")));
+    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Join(
+        '\n', JobTypes.Name(Walking), JobsCursor ?? "", SourceJobId ?? "", TombstonesCursor ?? "", SourceTombstones.ToString(System.Globalization.CultureInfo.InvariantCulture))));
 
     public static ReplayCursor Decode(string? cursor)
     {
@@ -65,8 +66,9 @@ public sealed record ReplayCursor(JobType Walking, string? JobsCursor, string? S
 
         var parts = Encoding.UTF8.GetString(Convert.FromBase64String(cursor)).Split('\n');
         static string? Field(string value) => value.Length == 0 ? null : value;
-        return parts.Length == 4 && JobTypes.Parse(parts[0]) is JobType.Deletion or JobType.RetentionSweep
-            ? new ReplayCursor(JobTypes.Parse(parts[0])!.Value, Field(parts[1]), Field(parts[2]), Field(parts[3]))
+        return parts.Length == 5 && JobTypes.Parse(parts[0]) is JobType.Deletion or JobType.RetentionSweep
+            && long.TryParse(parts[4], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var read)
+            ? new ReplayCursor(JobTypes.Parse(parts[0])!.Value, Field(parts[1]), Field(parts[2]), Field(parts[3]), read)
             : throw new FormatException("Not a replay cursor.");
     }
 }
@@ -75,12 +77,14 @@ public sealed record ReplayCursor(JobType Walking, string? JobsCursor, string? S
 public sealed record ReplayOutcome(IReadOnlyList<string> RemovedAgain, IReadOnlyDictionary<string, long> RemovedByStore, long Versions, IReadOnlyList<(string ItemId, string Failure)> Failed);
 
 /// <summary>
-/// Deletes again what a tombstone says was purged, if a restore brought it back: a table item (and its history) found in its
-/// table, every version of an object. A port (DynamoDB and S3, through the purge's own deletion).
+/// Deletes again what a tombstone says was purged, if a restore brought it back: a table item found in its table (and its
+/// history rows from before the purge), every version of an object. Only tombstones that are still purged
+/// by <c>sourceJobId</c> when read consistently count (the index may lag; newer data may have taken a key over), and a row is
+/// deleted only in a transaction that checks its tombstone still says so. A port (DynamoDB and S3).
 /// </summary>
 public interface IReplayPurger
 {
-    Task<ReplayOutcome> RemoveAgainAsync(string tenantId, IReadOnlyList<InventoryItem> tombstones, CancellationToken cancellationToken);
+    Task<ReplayOutcome> RemoveAgainAsync(string tenantId, string sourceJobId, IReadOnlyList<InventoryItem> tombstones, CancellationToken cancellationToken);
 }
 
 /// <summary>Deletes a subject's KEK again when a restore brought back the very key an erasure shredded. A port (the Keys table).</summary>

@@ -193,7 +193,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             jobs,
             new DynamoDeletionTombstones(dynamo, names.Table(ResourceCatalog.Inventory)),
             new S3ObjectScrubber(purger, ReplicaPurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)))),
-            new DynamoBackupInspector(dynamo, ResourceCatalog.Tables.Select(names.Table).ToList()),
+            new DynamoBackupInspector(dynamo, ResourceCatalog.ErasedDataTables.Select(names.Table).ToList()),
             shared.Journal,
             chain,
             erasure.Signer,
@@ -204,7 +204,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var replay = new Domain.Replay.ErasureReplayPorts(
             jobs,
             scrub.Tombstones,
-            new Aws.Replay.DynamoReplayPurger(dynamo, purger, logical => names.Table(ResourceCatalog.TableNamed(logical))),
+            new Aws.Replay.DynamoReplayPurger(dynamo, inventory, names.Table(ResourceCatalog.Inventory), purger, logical => names.Table(ResourceCatalog.TableNamed(logical))),
             shared.Keys,
             erasure.Certificates,
             shared.Journal,

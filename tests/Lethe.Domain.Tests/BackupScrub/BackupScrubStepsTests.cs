@@ -40,7 +40,7 @@ internal sealed class InMemoryObjectScrubber : IObjectScrubber
 
     public Task<ObjectScrubOutcome> ScrubAsync(string tenantId, IReadOnlyList<InventoryItem> purged, CancellationToken cancellationToken)
     {
-        long versions = 0, replica = 0;
+        long versions = 0, replica = 0, keys = 0;
         var failed = new List<(string, string)>();
         foreach (var item in purged.Where(i => i.Store == "s3"))
         {
@@ -50,11 +50,12 @@ internal sealed class InMemoryObjectScrubber : IObjectScrubber
                 continue;
             }
 
+            keys++;
             versions += Versions.Remove(item.ItemId, out var v) ? v : 0;
             replica += ReplicaCopies.Remove(item.ItemId, out var r) ? r : 0;
         }
 
-        return Task.FromResult(new ObjectScrubOutcome(versions, replica, failed));
+        return Task.FromResult(new ObjectScrubOutcome(keys, versions, replica, failed));
     }
 }
 
@@ -121,22 +122,32 @@ public sealed class BackupScrubStepsTests
         return await new BackupScrubRequests(_jobs, _workflows, _tenants, _clock).StartAsync(source, Ct);
     }
 
-    /// <summary>Runs the ASL: Begin, the wait (the clock moves to its timestamp), the page loop, Certify.</summary>
-    private async Task<BackupScrubState> RunAsync(Job scrub, int pageSize = 2)
+    /// <summary>Moves the clock to a Wait state's timestamp, as the state machine would wait.</summary>
+    private void WaitFor(string? timestamp)
     {
-        var state = await _steps.Begin.RunAsync(new BackupScrubState(Tenant, scrub.Id, scrub.Execution) { PageSize = pageSize }, Ct);
-        var until = Timestamps.Parse(state.WaitUntil!);
+        var until = Timestamps.Parse(timestamp!);
         if (until > _clock.GetUtcNow())
         {
             _clock.SetUtcNow(until);
         }
+    }
 
-        do
+    /// <summary>Runs the ASL: Begin, the index wait, the page loop, the backup window's wait (plus <paramref name="late"/>), Certify.</summary>
+    private async Task<BackupScrubState> RunAsync(Job scrub, int pageSize = 2, TimeSpan late = default)
+    {
+        var state = await _steps.Begin.RunAsync(new BackupScrubState(Tenant, scrub.Id, scrub.Execution) { PageSize = pageSize }, Ct);
+        if (!state.Scrubbed)
         {
-            state = await _steps.ScrubPage.RunAsync(state, Ct);
+            WaitFor(state.ScrubAt);
+            do
+            {
+                state = await _steps.ScrubPage.RunAsync(state, Ct);
+            }
+            while (state.More);
         }
-        while (state.More);
 
+        WaitFor(state.WaitUntil);
+        _clock.Advance(late);
         return await _steps.Certify.RunAsync(state, Ct);
     }
 
@@ -152,6 +163,7 @@ public sealed class BackupScrubStepsTests
         var done = JobOf(scrub.Id);
         done.Status.Should().Be(JobStatus.Completed);
         done.CompletedAt.Should().Be(scrub.CreatedAt.AddDays(30), "the PITR window from before the deletion is waited out, no longer");
+        _objects.Versions.Should().BeEmpty("the copies went a minute after the deletion, long before the window ended");
         var certificate = _evidence.Certificates[(SourceId, BackupScrubCertificate.Type)];
         done.CertificateId.Should().Be(certificate.CertificateId);
         using var payload = JsonDocument.Parse(certificate.Payload);
@@ -161,7 +173,9 @@ public sealed class BackupScrubStepsTests
         root.GetProperty("supplements").GetProperty("certificateId").GetString().Should().Be($"cert_{SourceId}");
         root.GetProperty("supplements").GetProperty("payloadSha256").GetString().Should()
             .Be(Convert.ToHexStringLower(SHA256.HashData(_evidence.Certificates[(SourceId, "deletion")].Payload)));
-        root.GetProperty("counts").GetProperty("purgedKeysScrubbed").GetInt64().Should().Be(3);
+        root.GetProperty("counts").GetProperty("tombstonesRead").GetInt64().Should().Be(3);
+        root.GetProperty("counts").GetProperty("objectKeysScrubbed").GetInt64().Should().Be(1, "the two records have no versions to scrub");
+        Timestamps.Parse(root.GetProperty("scrubbedAt").GetString()!).Should().Be(scrub.CreatedAt.AddMinutes(1));
         root.GetProperty("counts").GetProperty("objectVersionsDeleted").GetInt64().Should().Be(1);
         root.GetProperty("counts").GetProperty("replicaVersionsDeleted").GetInt64().Should().Be(2);
         root.GetProperty("backups").GetProperty("pointInTimeRecoveryDaysMax").GetInt32().Should().Be(30);
@@ -180,7 +194,8 @@ public sealed class BackupScrubStepsTests
         var state = await _steps.Begin.RunAsync(new BackupScrubState(Tenant, scrub.Id, 1), Ct);
 
         Timestamps.Parse(state.WaitUntil!).Should().Be(scrub.CreatedAt.AddSeconds(30));
-        JobOf(scrub.Id).Phase.Should().Be(JobPhases.BackupWindow);
+        Timestamps.Parse(state.ScrubAt!).Should().BeCloseTo(scrub.CreatedAt.AddMilliseconds(60_000.0 / 86_400), TimeSpan.FromMilliseconds(1));
+        JobOf(scrub.Id).Phase.Should().Be(JobPhases.Scrub);
     }
 
     [Fact]
@@ -220,6 +235,32 @@ public sealed class BackupScrubStepsTests
     }
 
     [Fact]
+    public async Task A_certificate_whose_final_check_ran_more_than_a_day_after_the_window_says_the_deadline_was_missed()
+    {
+        var scrub = await ErasedAndScrubStartedAsync();
+
+        await RunAsync(scrub, late: TimeSpan.FromDays(2));
+
+        using var payload = JsonDocument.Parse(_evidence.Certificates[(SourceId, BackupScrubCertificate.Type)].Payload);
+        payload.RootElement.GetProperty("deadlineMet").GetString().Should().Be("no");
+    }
+
+    [Fact]
+    public async Task A_restart_in_scrub_pages_from_the_first_tombstone_again_without_counting_twice()
+    {
+        var scrub = await ErasedAndScrubStartedAsync();
+        var state = await _steps.Begin.RunAsync(new BackupScrubState(Tenant, scrub.Id, 1) { PageSize = 2 }, Ct);
+        WaitFor(state.ScrubAt);
+        await _steps.ScrubPage.RunAsync(state, Ct);
+        await _jobs.AdvanceExecutionAsync(Tenant, scrub.Id, 1, [JobPhases.Scrub], Ct);
+
+        await RunAsync(JobOf(scrub.Id));
+
+        JobOf(scrub.Id).Counts.Total.Should().Be(3, "the restart cleared the first execution's page");
+        JobOf(scrub.Id).Status.Should().Be(JobStatus.Completed);
+    }
+
+    [Fact]
     public async Task A_scrub_without_point_in_time_recovery_still_waits_a_day_before_it_reads_the_tombstones()
     {
         _backups.Tables.Clear();
@@ -251,16 +292,19 @@ public sealed class BackupScrubStepsTests
     {
         var scrub = await ErasedAndScrubStartedAsync();
         var state = await _steps.Begin.RunAsync(new BackupScrubState(Tenant, scrub.Id, 1) { PageSize = 2 }, Ct);
-        _clock.SetUtcNow(Timestamps.Parse(state.WaitUntil!));
+        WaitFor(state.ScrubAt);
         var first = await _steps.ScrubPage.RunAsync(state, Ct);
         await _steps.ScrubPage.RunAsync(state, Ct);
         var last = await _steps.ScrubPage.RunAsync(first, Ct);
+        await _steps.ScrubPage.RunAsync(first, Ct);
+        WaitFor(last.WaitUntil);
         await _steps.Certify.RunAsync(last, Ct);
         var issued = _evidence.Certificates[(SourceId, BackupScrubCertificate.Type)];
 
         await _steps.Certify.RunAsync(last, Ct);
 
-        JobOf(scrub.Id).Counts.Purged.Should().Be(3);
+        JobOf(scrub.Id).Counts.Total.Should().Be(3);
+        JobOf(scrub.Id).Counts.Purged.Should().Be(1);
         _evidence.Certificates[(SourceId, BackupScrubCertificate.Type)].Should().BeSameAs(issued);
     }
 
@@ -280,6 +324,8 @@ public sealed class BackupScrubStepsTests
         retried!.Execution.Should().Be(2);
         await RunAsync(retried);
         JobOf(scrub.Id).Status.Should().Be(JobStatus.Completed);
-        JobOf(scrub.Id).Counts.Purged.Should().Be(3, "the retry counts afresh");
+        JobOf(scrub.Id).Counts.Total.Should().Be(3, "the retry counts afresh");
+        using var payload = JsonDocument.Parse(_evidence.Certificates[(SourceId, BackupScrubCertificate.Type)].Payload);
+        payload.RootElement.GetProperty("deadlineMet").GetString().Should().Be("no", "the backup outlived the deadline until it was removed by hand");
     }
 }

@@ -20,7 +20,7 @@ internal sealed class RestoredStore : IReplayPurger, IKekReshredder
 
     public HashSet<string> Refused { get; } = new(StringComparer.Ordinal);
 
-    public Task<ReplayOutcome> RemoveAgainAsync(string tenantId, IReadOnlyList<InventoryItem> tombstones, CancellationToken cancellationToken)
+    public Task<ReplayOutcome> RemoveAgainAsync(string tenantId, string sourceJobId, IReadOnlyList<InventoryItem> tombstones, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
         var failed = new List<(string, string)>();
@@ -67,13 +67,17 @@ public sealed class ErasureReplayStepsTests
         _steps = new ErasureReplaySteps(new ErasureReplayPorts(_jobs, _tombstones, _store, _store, _evidence, _evidence, _clock), _workflows);
     }
 
-    private async Task<Job> CompletedAsync(string id, JobType type, string subjectRef, params InventoryItem[] tombstones)
+    private async Task<Job> CompletedAsync(string id, JobType type, string subjectRef, params InventoryItem[] tombstones) =>
+        await CompletedAsync(id, type, subjectRef, tombstones.Length, tombstones);
+
+    private async Task<Job> CompletedAsync(string id, JobType type, string subjectRef, long certifiedPurged, params InventoryItem[] tombstones)
     {
         _clock.Advance(TimeSpan.FromMinutes(1));
         var job = new Job
         {
             Id = id, TenantId = Tenant, Type = type, SubjectRef = subjectRef, Status = JobStatus.Completed, Phase = JobPhases.Done,
             CreatedAt = _clock.GetUtcNow(), UpdatedAt = _clock.GetUtcNow(), RequestedBy = "admin",
+            Counts = ErasureCounts.None with { Purged = certifiedPurged },
         };
         await _jobs.CreateAsync(job, null, Ct);
         _jobs.Items[id] = job;
@@ -208,6 +212,39 @@ public sealed class ErasureReplayStepsTests
     }
 
     [Fact]
+    public async Task A_job_that_certified_more_purges_than_its_tombstones_name_is_listed_for_review_and_the_replay_still_completes()
+    {
+        await CompletedAsync("job-e1", JobType.Deletion, "ref-anna", certifiedPurged: 3, Tombstone("a1", "ref-anna"));
+
+        var job = await ReplayAsync();
+
+        job.Status.Should().Be(JobStatus.Completed);
+        job.Counts.Failed.Should().Be(0);
+        job.Errors.Should().ContainSingle(e => e.ItemId == "job-e1" && e.Message.Contains("certified 3 purged item(s), but 1 tombstone(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_restarted_replay_walks_from_the_first_job_again_without_counting_twice()
+    {
+        await CompletedAsync("job-e1", JobType.Deletion, "ref-anna", Tombstone("a1", "ref-anna"), Tombstone("a2", "ref-anna"), Tombstone("a3", "ref-anna"));
+        var outcome = await new ErasureReplayRequests(_jobs, _workflows, _clock).SubmitAsync(
+            new Tenant(Tenant, "Acme", TenantState.Active, _clock.GetUtcNow(), 1), "platform", "platform-admin", Ct);
+        var replay = ((Accepted)outcome).Job;
+        await _steps.ReplayPage.RunAsync(new ErasureReplayState(Tenant, replay.Id, 1) { PageSize = 2 }, Ct);
+        await _jobs.AdvanceExecutionAsync(Tenant, replay.Id, 1, [JobPhases.Replay], Ct);
+
+        var state = new ErasureReplayState(Tenant, replay.Id, 2) { PageSize = 2 };
+        do
+        {
+            state = await _steps.ReplayPage.RunAsync(state, Ct);
+        }
+        while (state.More);
+
+        await _steps.Complete.RunAsync(state, Ct);
+        _jobs.Items[replay.Id].Counts.Total.Should().Be(3);
+    }
+
+    [Fact]
     public async Task A_second_replay_while_one_is_open_is_refused_naming_it()
     {
         var requests = new ErasureReplayRequests(_jobs, _workflows, _clock);
@@ -222,7 +259,7 @@ public sealed class ErasureReplayStepsTests
     [Fact]
     public void A_replay_cursor_survives_its_round_trip_through_the_state()
     {
-        var cursor = new ReplayCursor(JobType.RetentionSweep, "jobs-page-2", "job-r9", "tomb-17");
+        var cursor = new ReplayCursor(JobType.RetentionSweep, "jobs-page-2", "job-r9", "tomb-17", 42);
 
         ReplayCursor.Decode(cursor.Encode()).Should().Be(cursor);
         ReplayCursor.Decode(null).Should().Be(ReplayCursor.Start);

@@ -73,6 +73,8 @@ public sealed class InMemoryJobStore : IJobStore
             UpdatedAt = update.At,
             Status = update.Status ?? job.Status,
             Phase = update.Phase ?? job.Phase,
+            // As the store does: a phase move stamps when the phase began.
+            PhaseStartedAt = update.Phase is not null ? update.At : job.PhaseStartedAt,
             CompletedAt = update.CompletedAt ?? job.CompletedAt,
             CertificateId = update.CertificateId ?? job.CertificateId,
             Errors = update.Error is { } error ? [.. job.Errors, error] : job.Errors,

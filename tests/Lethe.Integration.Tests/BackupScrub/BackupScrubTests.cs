@@ -54,20 +54,16 @@ public sealed class BackupScrubTests(LetheApiFactory api, LocalCloudFixture clou
         var erasureId = (await (await scenario.SubmitErasureAsync("anna")).ReadJsonAsync()).GetProperty("id").GetString()!;
         var (erasure, _) = await scenario.WaitForJobAsync(erasureId, ErasureScenario.IsClosed);
         erasure.GetProperty("status").GetString().Should().Be("completed", erasure.ToString());
-        // A version that escaped the purge (a write racing it, a copy replicated back): put and deleted, so only a noncurrent
-        // version and a delete marker are left at the purged key.
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = annaFile.Bucket, Key = annaFile.Key, ContentBody = "late copy" }, Ct);
-        await s3.DeleteObjectAsync(annaFile.Bucket, annaFile.Key, Ct);
-
         var scrubs = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests?type=backup-scrub", Ct)).ReadJsonAsync();
         var scrubId = scrubs.GetProperty("items").EnumerateArray().Should().ContainSingle().Subject.GetProperty("id").GetString()!;
         var (scrub, seen) = await scenario.WaitForJobAsync(scrubId, ErasureScenario.IsClosed);
 
         scrub.GetProperty("status").GetString().Should().Be("completed", scrub.ToString());
+        scrub.GetProperty("sourceJobId").GetString().Should().Be(erasureId);
         seen.Select(s => s.Phase).Should().Contain("backup-window");
         (await VersionsAsync(s3, annaFile.Bucket, annaFile.Key)).Should().Be(0);
         var markers = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = annaFile.Bucket, Prefix = annaFile.Key }, Ct);
-        markers.Versions.Should().BeNullOrEmpty("the delete marker went with the version it hid");
+        markers.Versions.Should().BeNullOrEmpty("no version or delete marker of the purged key is left");
         (await VersionsAsync(s3, Replica, annaFile.Key)).Should().Be(0, "the replica's copies of the purged key are gone");
         (await VersionsAsync(s3, Replica, scenario.Files["bruno"].Key)).Should().Be(2, "another subject's replica copies stay");
 
@@ -81,13 +77,15 @@ public sealed class BackupScrubTests(LetheApiFactory api, LocalCloudFixture clou
         claims.GetProperty("supplements").GetProperty("certificateId").GetString().Should().Be(deletion.GetProperty("certificate").GetProperty("certificateId").GetString());
         claims.GetProperty("supplements").GetProperty("payloadSha256").GetString().Should()
             .Be(Convert.ToHexStringLower(SHA256.HashData(Convert.FromBase64String(deletion.GetProperty("payload").GetString()!))));
-        claims.GetProperty("counts").GetProperty("purgedKeysScrubbed").GetInt64().Should().Be(erasure.GetProperty("counts").GetProperty("purged").GetInt64());
-        claims.GetProperty("counts").GetProperty("objectVersionsDeleted").GetInt64().Should().Be(2, "the escaped version and its delete marker");
+        claims.GetProperty("counts").GetProperty("tombstonesRead").GetInt64().Should().Be(erasure.GetProperty("counts").GetProperty("purged").GetInt64());
+        claims.GetProperty("counts").GetProperty("objectKeysScrubbed").GetInt64().Should().Be(1, "the file (records have no versions)");
+        claims.GetProperty("counts").GetProperty("objectVersionsDeleted").GetInt64().Should().Be(0, "the purge had deleted every version in the data bucket already");
         claims.GetProperty("counts").GetProperty("replicaVersionsDeleted").GetInt64().Should().Be(2);
         claims.GetProperty("backups").GetProperty("pointInTimeRecoveryDaysMax").GetInt32().Should().Be(30);
         claims.GetProperty("backups").GetProperty("replica").GetString().Should().Be("scrubbed");
         // Within thirty scaled days of the deletion, and never before the window from before it had ended.
         var thirtyDays = TimeSpan.FromDays(30) / ErasureScenario.FastScale;
+        Time(claims, "scrubbedAt").Should().BeBefore(Time(claims, "backupWindowEndedAt"), "the copies went first, then the window was waited out");
         Time(claims, "backupWindowEndedAt").Should().BeOnOrBefore(Time(claims, "deadline"));
         Time(claims, "deadline").Should().BeOnOrBefore(Time(erasure, "completedAt") + thirtyDays);
         Time(claims, "completedAt").Should().BeOnOrAfter(Time(claims, "backupWindowEndedAt"));
@@ -117,12 +115,42 @@ public sealed class BackupScrubTests(LetheApiFactory api, LocalCloudFixture clou
         var retry = await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{scrubId}/retry", null, Ct);
 
         cancel.StatusCode.Should().Be(HttpStatusCode.Conflict, "a scrub is owed for every deletion");
-        if (before.GetProperty("status").GetString() != "completed")
-        {
-            retry.StatusCode.Should().Be(HttpStatusCode.Conflict, "only a failed scrub is retried");
-        }
+        retry.StatusCode.Should().Be(HttpStatusCode.Conflict, "only a failed scrub is retried");
+        before.GetProperty("type").GetString().Should().Be("backup-scrub");
 
         (await scenario.WaitForJobAsync(scrubId, ErasureScenario.IsClosed)).Job.GetProperty("status").GetString().Should().Be("completed");
+    }
+
+    [Fact]
+    public async Task The_object_scrubber_deletes_every_version_and_delete_marker_left_of_a_purged_key_and_its_replica_copies()
+    {
+        using var s3 = cloud.Cloud.CreateS3Client();
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var names = Lethe.Aws.Configuration.ResourceNames.FromEnvironment();
+        var data = names.Bucket(ResourceCatalog.Data);
+        var tenant = $"scrubobj-{Guid.NewGuid():N}"[..20];
+        var purgedKey = $"{tenant}/ref-x/file_1/late.txt";
+        var keptKey = $"{tenant}/ref-y/file_2/kept.txt";
+        // What a write racing the purge left: a version, then a delete marker over it; the replica's copies of both files.
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = data, Key = purgedKey, ContentBody = "late copy" }, Ct);
+        await s3.DeleteObjectAsync(data, purgedKey, Ct);
+        await ReplicateAsync(s3, purgedKey);
+        await ReplicateAsync(s3, keptKey);
+        Func<string, string> table = logical => names.Table(ResourceCatalog.TableNamed(logical));
+        var scrubber = new S3ObjectScrubber(
+            new Lethe.Aws.Erasure.StorePurger(dynamo, s3, table, logical => names.Bucket(ResourceCatalog.BucketNamed(logical))),
+            new Lethe.Aws.Erasure.StorePurger(dynamo, s3, table, _ => Replica));
+        var tombstone = new Domain.Records.InventoryItem("file_1", "file", "recording", Domain.Records.ItemState.Purged,
+            new Dictionary<string, string> { ["store"] = "s3", ["bucket"] = ResourceCatalog.Data.LogicalName, ["key"] = purgedKey });
+
+        var outcome = await scrubber.ScrubAsync(tenant, [tombstone], Ct);
+
+        outcome.Should().Be(outcome with { Keys = 1, Versions = 2, ReplicaVersions = 2 });
+        outcome.Failed.Should().BeEmpty();
+        var left = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = data, Prefix = purgedKey }, Ct);
+        left.Versions.Should().BeNullOrEmpty();
+        (await VersionsAsync(s3, Replica, purgedKey)).Should().Be(0);
+        (await VersionsAsync(s3, Replica, keptKey)).Should().Be(2, "a key nobody purged keeps its copies");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Configuration;
@@ -121,5 +122,27 @@ public sealed class ErasureReplayTests(LetheApiFactory api, LocalCloudFixture cl
         second.StatusCode.Should().Be(HttpStatusCode.Accepted, "the first is done, so a second may run");
         var again = await scenario.WaitForJobAsync((await second.ReadJsonAsync()).GetProperty("id").GetString()!, ErasureScenario.IsClosed);
         again.Job.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(0, "nothing was back the second time");
+    }
+
+    [Fact]
+    public async Task A_replay_leaves_the_consent_a_returning_subject_granted_again_and_its_history()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "replayc");
+        await scenario.SeedAsync("carla", fileVersions: 1);
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/carla/consents/marketing", new { granted = true }, Ct)).EnsureSuccessStatusCode();
+        var erasureId = (await (await scenario.SubmitErasureAsync("carla")).ReadJsonAsync()).GetProperty("id").GetString()!;
+        (await scenario.WaitForJobAsync(erasureId, ErasureScenario.IsClosed)).Job.GetProperty("status").GetString().Should().Be("completed");
+        // Carla comes back and grants one of her two purposes again: its item starts afresh, the other stays a tombstone.
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/carla/consents/ai-processing", new { granted = true }, Ct)).EnsureSuccessStatusCode();
+        using var platform = api.PlatformAdmin();
+
+        var started = await platform.PostAsync($"/v1/tenants/{scenario.Tenant}/replay-erasures", null, Ct);
+        var (done, _) = await scenario.WaitForJobAsync((await started.ReadJsonAsync()).GetProperty("id").GetString()!, ErasureScenario.IsClosed);
+
+        done.GetProperty("status").GetString().Should().Be("completed", done.ToString());
+        done.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(0, "nothing of the erasure was back");
+        var consents = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/subjects/carla/consents", Ct)).ReadJsonAsync();
+        consents.GetProperty("items").EnumerateArray().Should().ContainSingle(c => c.GetProperty("purpose").GetString() == "ai-processing" && c.GetProperty("granted").GetBoolean());
+        consents.GetProperty("history").GetArrayLength().Should().Be(1, "the new grant's history is live data, not the erased one's");
     }
 }

@@ -6,8 +6,9 @@ namespace Lethe.Domain.BackupScrub.Steps;
 
 /// <summary>
 /// Begin: the source job is certified, and every table's point-in-time recovery keeps at most 30 days (recorded in the audit);
-/// the job waits in <c>backup-window</c> until the longest of those windows from before the deletion has ended (at the latest its
-/// deadline, 30 days after it). A hand-over or restart in <c>scrub</c> passes straight through with its cursor.
+/// the job moves to <c>scrub</c>, which starts a minute (scaled) later, when the tombstone index has caught up. A restart in
+/// <c>scrub</c> pages from the first tombstone again with its counts cleared (a hand-over carries its cursor); a restart in
+/// <c>backup-window</c> goes straight to the window.
 /// </summary>
 public sealed class BeginStep(BackupScrubPorts ports) : BackupScrubStep(ports)
 {
@@ -15,15 +16,26 @@ public sealed class BeginStep(BackupScrubPorts ports) : BackupScrubStep(ports)
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
+        var report = await InspectBackupsAsync(job, cancellationToken);
+        var windowEnd = Timestamps.Format(await WindowEndAsync(job, report, cancellationToken));
+        var now = Timestamps.Format(Now);
+        if (job.Status == JobStatus.Running && job.Phase is JobPhases.BackupWindow or JobPhases.Certify)
+        {
+            return state with { ScrubAt = now, Scrubbed = true, WaitUntil = windowEnd, More = false, HandOver = false };
+        }
+
         if (job.Status == JobStatus.Running && job.Phase == JobPhases.Scrub)
         {
-            return state with { WaitUntil = Timestamps.Format(Now), More = true, HandOver = false };
+            if (state.Cursor is null)
+            {
+                await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Recount(JobPhases.Scrub, Now), cancellationToken);
+            }
+
+            return state with { ScrubAt = now, Scrubbed = false, WaitUntil = windowEnd, More = true, HandOver = false };
         }
 
         var (source, certificate) = await SourceAsync(job, cancellationToken);
-        var report = await InspectBackupsAsync(job, cancellationToken);
-        var windowEnd = Timestamps.Format(await WindowEndAsync(job, report, cancellationToken));
-        job = await MoveAsync(job, JobTransitions.Start(JobPhases.Validate, JobPhases.BackupWindow, Now), cancellationToken);
+        job = await MoveAsync(job, JobTransitions.Start(JobPhases.Validate, JobPhases.Scrub, Now), cancellationToken);
         await AuditOnceAsync(job, "begin", "backup-scrub.start", AuditActions.Success, new JsonObject
         {
             ["sourceJobId"] = source.Id,
@@ -33,6 +45,17 @@ public sealed class BeginStep(BackupScrubPorts ports) : BackupScrubStep(ports)
             ["backupsBeforeDeletion"] = report.BackupsBefore.Count,
             ["windowEndsAt"] = windowEnd,
         }, cancellationToken);
-        return state with { WaitUntil = windowEnd, Cursor = null, Page = 0, PagesInExecution = 0, More = true, HandOver = false };
+        var scale = (await Ports.Tenants.FindAsync(job.TenantId, cancellationToken))?.TimeScale ?? 1;
+        return state with
+        {
+            ScrubAt = Timestamps.Format(Now + Policies.LifecyclePolicy.Scaled(BackupScrubWorkflow.IndexSettle, scale)),
+            Scrubbed = false,
+            WaitUntil = windowEnd,
+            Cursor = null,
+            Page = 0,
+            PagesInExecution = 0,
+            More = true,
+            HandOver = false,
+        };
     }
 }

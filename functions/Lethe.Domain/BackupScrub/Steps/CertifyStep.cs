@@ -13,8 +13,12 @@ namespace Lethe.Domain.BackupScrub.Steps;
 /// </summary>
 public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
 {
-    /// <summary>Backups a failure names (the job's message stays short; the audit has the count).</summary>
+    /// <summary>Tables a failure names (the job's message stays short).</summary>
     private const int NamedBackups = 5;
+
+    /// <summary>The table a backup ARN belongs to (<c>arn:…:table/{name}/backup/{id}</c>).</summary>
+    private static string TableOf(string backupArn) =>
+        backupArn.Split('/') is { Length: >= 2 } parts && parts[0].EndsWith(":table", StringComparison.Ordinal) ? parts[1] : "a table";
 
     public override async Task<BackupScrubState> RunAsync(BackupScrubState state, CancellationToken cancellationToken)
     {
@@ -27,15 +31,17 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
                 throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot be certified.");
             }
 
-            job = await MoveAsync(job, JobTransitions.Advance(JobPhases.Scrub, JobPhases.Certify, Now), cancellationToken);
-            job = await CertifyAsync(job, cancellationToken);
+            // When the copies were gone: the moment the last scrub page moved the job to its window (kept through a replay here).
+            var scrubbedAt = job.PhaseStartedAt ?? Now;
+            job = await MoveAsync(job, JobTransitions.Advance(JobPhases.BackupWindow, JobPhases.Certify, Now), cancellationToken);
+            job = await CertifyAsync(job, scrubbedAt, cancellationToken);
         }
 
         await AuditOnceAsync(job, "certify", "backup-scrub.certificate", AuditActions.Success, new JsonObject { ["certificateId"] = job.CertificateId, ["sourceJobId"] = job.SourceJobId }, cancellationToken);
         return state with { More = false, HandOver = false };
     }
 
-    private async Task<Job> CertifyAsync(Job job, CancellationToken cancellationToken)
+    private async Task<Job> CertifyAsync(Job job, DateTimeOffset scrubbedAt, CancellationToken cancellationToken)
     {
         if (job.Counts.Failed > 0)
         {
@@ -59,7 +65,7 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
         }
 
         var certificate = await Ports.Certificates.FindAsync(job.TenantId, source.Id, BackupScrubCertificate.Type, cancellationToken)
-            ?? await IssueAsync(job, source, original, report, windowEnd, cancellationToken);
+            ?? await IssueAsync(job, source, original, report, scrubbedAt, windowEnd, cancellationToken);
         await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.AttachCertificate(certificate.CertificateId, Now), cancellationToken);
         if (await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Certify, Now), cancellationToken) is { } completed)
         {
@@ -71,15 +77,17 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
         return current is { Status: JobStatus.Completed } ? current : throw new JobNotActiveException($"Job {job.Id} could not complete: it is {(current is null ? "gone" : JobStatuses.Name(current.Status))}.");
     }
 
-    private async Task<SignedCertificate> IssueAsync(Job job, Job source, SignedCertificate original, BackupReport report, DateTimeOffset windowEnd, CancellationToken cancellationToken)
+    private async Task<SignedCertificate> IssueAsync(
+        Job job, Job source, SignedCertificate original, BackupReport report, DateTimeOffset scrubbedAt, DateTimeOffset windowEnd, CancellationToken cancellationToken)
     {
         var head = await Ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
         var byStore = job.Counts.PurgedByStore;
+        var scale = (await Ports.Tenants.FindAsync(job.TenantId, cancellationToken))?.TimeScale ?? 1;
         var facts = new BackupScrubFacts(
             job.TenantId, source.Id, original.Type, source.SubjectRef == Requests.RequestService.TenantWideSubject ? null : source.SubjectRef, original, job.Id,
-            job.CreatedAt, windowEnd, Now, job.Deadline ?? windowEnd,
-            job.Counts.Purged, byStore.GetValueOrDefault(BackupScrubWorkflow.DataVersions), byStore.GetValueOrDefault(BackupScrubWorkflow.ReplicaVersions), Ports.Objects.HasReplica,
-            report.Tables.Count, report.LongestRecoveryDays, head, Ports.Signer.KeyId);
+            job.CreatedAt, scrubbedAt, windowEnd, Now, job.Deadline ?? windowEnd, Policies.LifecyclePolicy.Scaled(BackupScrubWorkflow.CheckTolerance, scale),
+            job.Counts.Total, job.Counts.Purged, byStore.GetValueOrDefault(BackupScrubWorkflow.DataVersions), byStore.GetValueOrDefault(BackupScrubWorkflow.ReplicaVersions),
+            Ports.Objects.HasReplica, report.Tables.Count, report.LongestRecoveryDays, head, Ports.Signer.KeyId);
         var payload = BackupScrubCertificate.Payload(facts);
         var signature = await Ports.Signer.SignAsync(payload, cancellationToken);
         var certificate = new SignedCertificate(BackupScrubCertificate.IdFor(source.Id), source.Id, job.TenantId, BackupScrubCertificate.Type, payload, signature, Ports.Signer.KeyId);
