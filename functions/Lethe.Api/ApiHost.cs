@@ -314,6 +314,7 @@ public static partial class ApiHost
         app.MapRequestEndpoints();
         app.MapRetentionEndpoints();
         app.MapReplayEndpoints();
+        app.MapKeyEndpoints();
         app.MapArchiveEndpoints();
         app.MapCertificateKeyEndpoints();
     }

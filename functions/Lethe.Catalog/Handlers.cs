@@ -45,6 +45,12 @@ public static class Handlers
     public const string ReplayComplete = "replay-complete";
     public const string ReplayHandOver = "replay-hand-over";
     public const string ReplayRecordFailure = "replay-record-failure";
+    public const string RotationBegin = "rotation-begin";
+    public const string RotationRewrapPage = "rotation-rewrap-page";
+    public const string RotationSwitch = "rotation-switch";
+    public const string RotationRetire = "rotation-retire";
+    public const string RotationHandOver = "rotation-hand-over";
+    public const string RotationRecordFailure = "rotation-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -74,13 +80,17 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/erasure-replay.asl.json.</summary>
     public static IReadOnlyList<string> ErasureReplay { get; } = [ReplayPage, ReplayComplete, ReplayHandOver, ReplayRecordFailure];
 
+    /// <summary>The Task states' handlers of workflows/key-rotation.asl.json.</summary>
+    public static IReadOnlyList<string> KeyRotation { get; } =
+        [RotationBegin, RotationRewrapPage, RotationSwitch, RotationRetire, RotationHandOver, RotationRecordFailure];
+
     /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. JobSupport];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. JobSupport];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)
@@ -135,6 +145,12 @@ public static class Variables
     /// </summary>
     public const string DataReplicaBucket = "LETHE_BUCKET_DATA_REPLICA";
     public const string DataReplicaRegion = "LETHE_BUCKET_DATA_REPLICA_REGION";
+
+    /// <summary>
+    /// Seconds the API keeps a tenant it read (its <c>Lethe:TenantCacheSeconds</c>, 0–60, default 5): a key rotation waits this
+    /// long (and a second) before it rewraps, so every writer seals under the new key by then.
+    /// </summary>
+    public const string TenantCacheSeconds = "Lethe__TenantCacheSeconds";
 
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";

@@ -87,6 +87,14 @@ public static class FunctionCatalog
         registry.Add(Handlers.ReplayComplete, () => new WorkflowStepHandler<Domain.Replay.ErasureReplayState>(replayState, replay.Value.Complete));
         registry.Add(Handlers.ReplayHandOver, () => new WorkflowStepHandler<Domain.Replay.ErasureReplayState>(replayState, replay.Value.HandOver));
         registry.Add(Handlers.ReplayRecordFailure, () => new RecordFailureHandler(replay.Value.RecordFailure));
+        var rotation = new Lazy<Domain.KeyRotation.KeyRotationSteps>(() => workflows.Rotation);
+        var rotationState = FunctionsJsonContext.Default.KeyRotationState;
+        registry.Add(Handlers.RotationBegin, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.Begin));
+        registry.Add(Handlers.RotationRewrapPage, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.RewrapPage));
+        registry.Add(Handlers.RotationSwitch, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.Switch));
+        registry.Add(Handlers.RotationRetire, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.Retire));
+        registry.Add(Handlers.RotationHandOver, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.HandOver));
+        registry.Add(Handlers.RotationRecordFailure, () => new RecordFailureHandler(rotation.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

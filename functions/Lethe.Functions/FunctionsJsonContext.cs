@@ -21,6 +21,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(Lethe.Domain.Archive.ArchiveRetrievalState))]
 [JsonSerializable(typeof(Lethe.Domain.BackupScrub.BackupScrubState))]
 [JsonSerializable(typeof(Lethe.Domain.Replay.ErasureReplayState))]
+[JsonSerializable(typeof(Lethe.Domain.KeyRotation.KeyRotationState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

@@ -57,6 +57,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
             "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
+            "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
             "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -98,6 +99,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
             "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
+            "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
@@ -134,6 +136,17 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
         ],
         ["ReplayComplete"] = ["dynamodb:DeleteItem Jobs"],
+        // ReEncrypt and ScheduleKeyDeletion come from the tenant keys' own policies (rewrap: a key user; retire: a retirer).
+        ["RotationBegin"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants"],
+        ["RotationRewrapPage"] = [.. ForeignKeys, "kms:ReEncryptFrom foreign-keys", "kms:ReEncryptTo foreign-keys", "dynamodb:Query Keys", "dynamodb:UpdateItem Keys"],
+        ["RotationSwitch"] = ["dynamodb:Query Keys", "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants"],
+        ["RotationRetire"] =
+        [
+            "dynamodb:Query Keys", "dynamodb:DeleteItem Jobs", "s3:ListBucketVersions Data", "s3:GetObject Data", "s3:GetObjectVersion Data",
+            "s3:ListBucketVersions Exports", "s3:GetObject Exports", "s3:GetObjectVersion Exports",
+        ],
+        ["RotationHandOver"] = ["states:StartExecution key-rotation"],
+        ["RotationRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["ReplayHandOver"] = ["states:StartExecution erasure-replay"],
         ["ReplayRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
@@ -224,7 +237,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

@@ -148,9 +148,10 @@ public sealed class StatelessStack : Stack
         ArchiveRetrieval = new ArchiveRetrievalWorkflow(this, "ArchiveRetrieval", state, Path.Combine(settings.WorkflowsFolder, "archive-retrieval.asl.json"), WorkflowFunction);
         BackupScrub = new BackupScrubWorkflow(this, "BackupScrub", state, Path.Combine(settings.WorkflowsFolder, "backup-scrub.asl.json"), WorkflowFunction);
         ErasureReplay = new ErasureReplayWorkflow(this, "ErasureReplay", state, Path.Combine(settings.WorkflowsFolder, "erasure-replay.asl.json"), WorkflowFunction);
+        KeyRotation = new KeyRotationWorkflow(this, "KeyRotation", state, Path.Combine(settings.WorkflowsFolder, "key-rotation.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
-            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn]);
+            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn, KeyRotation.StateMachineArn]);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
@@ -159,14 +160,18 @@ public sealed class StatelessStack : Stack
         ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         BackupScrub.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        KeyRotation.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] };
+        // The rotation's rewrap step ReEncrypts wrapped keys from one tenant key to another under the tenant's context.
+        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], KeyRotation.Functions[Handlers.RotationRewrapPage] };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
+        // Only the rotation's retire step may schedule a tenant key's deletion (the key policy's retirer statement; offboarding joins it).
+        Api.AddEnvironment(Variables.TenantKeyRetirers, KeyRotation.Functions[Handlers.RotationRetire].Role!.RoleArn);
         // The retention archive (archived objects written under the tenant key) and a retrieval (one read back) use the key
         // only through S3: named where objects are, never where a subject's KEK is unwrapped.
         var tenantKeyObjectUsers = new[] { RetentionSweep.Functions[Handlers.RetentionPurgePage], ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable] };
@@ -175,7 +180,8 @@ public sealed class StatelessStack : Stack
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
         foreach (var keyUser in tenantKeyUsers)
         {
-            GrantForeignTenantKeys(keyUser);
+            // The rewrap moves wrapped keys from and to a BYOK key of another account too (ReEncrypt, under the tenant's context).
+            GrantForeignTenantKeys(keyUser, keyUser == KeyRotation.Functions[Handlers.RotationRewrapPage] ? ["kms:ReEncryptFrom", "kms:ReEncryptTo"] : []);
         }
 
         foreach (var objectUser in tenantKeyObjectUsers)
@@ -198,6 +204,8 @@ public sealed class StatelessStack : Stack
         BackupScrub.GrantStartAndDescribe(Api);
         // A platform admin starts a replay of a tenant's erasures after a restore; nobody stops one halfway.
         ErasureReplay.GrantStartAndDescribe(Api);
+        // A rotation is started by the API; once it has begun it runs to its switch (cancel only before: a job update).
+        KeyRotation.GrantStartAndDescribe(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.
@@ -238,6 +246,8 @@ public sealed class StatelessStack : Stack
     public BackupScrubWorkflow BackupScrub { get; }
 
     public ErasureReplayWorkflow ErasureReplay { get; }
+
+    public KeyRotationWorkflow KeyRotation { get; }
 
     public Function AuditChainer { get; }
 
@@ -295,11 +305,11 @@ public sealed class StatelessStack : Stack
     /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
     /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
     /// </summary>
-    private static void GrantForeignTenantKeys(Function function)
+    private static void GrantForeignTenantKeys(Function function, params string[] alsoActions)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
-            Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
+            Actions = ["kms:GenerateDataKey", "kms:Decrypt", .. alsoActions],
             Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
             Conditions = new Dictionary<string, object>
             {

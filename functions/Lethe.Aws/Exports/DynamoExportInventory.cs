@@ -175,7 +175,7 @@ public sealed class DynamoExportInventory(IAmazonDynamoDB dynamo, string invento
 
         public async IAsyncEnumerable<ExportRecord> RecordsAsync(string? category, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            var keyArn = tenant.KeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key.");
+            var keyArn = tenant.SealingKeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key.");
             await foreach (var items in Items("record", category, cancellationToken).Chunk(100).WithCancellation(cancellationToken))
             {
                 foreach (var record in await Readers.Records.FindManyAsync(tenant.Id, items.Select(i => i["itemId"].S).ToList(), cancellationToken))

@@ -35,7 +35,7 @@ public sealed class S3ExportStore(IAmazonS3 s3, string exportsBucket) : IExportS
             Key = key,
             ContentType = ExportFormats.ContentType(format),
             ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
-            ServerSideEncryptionKeyManagementServiceKeyId = tenant.KeyArn,
+            ServerSideEncryptionKeyManagementServiceKeyId = tenant.SealingKeyArn,
         }, cancellationToken);
         return new MultipartUpload(s3, exportsBucket, key, started.UploadId);
     }

@@ -113,6 +113,17 @@ public sealed partial class DynamoJobStore
         Put("itemId", job.ItemId);
         Put("retrievalTier", job.RetrievalTier);
         Put("sourceJobId", job.SourceJobId);
+        Put("targetKeyArn", job.TargetKeyArn);
+        Put("previousKeyArn", job.PreviousKeyArn);
+        if (job.TargetKeyByok)
+        {
+            item["targetKeyByok"] = new() { BOOL = true };
+        }
+
+        if (job.PreviousKeyByok)
+        {
+            item["previousKeyByok"] = new() { BOOL = true };
+        }
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
         Put("createdAt", Time(job.CreatedAt));
@@ -187,6 +198,10 @@ public sealed partial class DynamoJobStore
             ItemId = Text("itemId"),
             RetrievalTier = Text("retrievalTier"),
             SourceJobId = Text("sourceJobId"),
+            TargetKeyArn = Text("targetKeyArn"),
+            PreviousKeyArn = Text("previousKeyArn"),
+            TargetKeyByok = item.TryGetValue("targetKeyByok", out var targetByok) && targetByok.BOOL == true,
+            PreviousKeyByok = item.TryGetValue("previousKeyByok", out var previousByok) && previousByok.BOOL == true,
             RangeFrom = When("rangeFrom"),
             RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),

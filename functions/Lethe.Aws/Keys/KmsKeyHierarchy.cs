@@ -15,7 +15,7 @@ namespace Lethe.Aws.Keys;
 /// <see cref="KekCache"/>. Deleting the item is crypto-shredding. The tenant's subject-ref key is kept the same way
 /// (<c>SUBJECTREFKEY</c>, context {tenant, purpose: subject-ref}).
 /// </summary>
-public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder, Lethe.Domain.Retention.IRetentionKeyShredder, Lethe.Domain.Replay.IKekReshredder
+public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubjectKeyShredder, Lethe.Domain.Retention.IRetentionKeyShredder, Lethe.Domain.Replay.IKekReshredder, Lethe.Domain.KeyRotation.IKeyRewrapper
 {
     private readonly IAmazonKeyManagementService _kms;
     private readonly IAmazonDynamoDB _dynamo;
@@ -277,6 +277,108 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         await _dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = _table, Key = Key(tenantId, SubjectKey(subjectRef).SortKey) }, cancellationToken);
         _cache.Invalidate(KekCache.KeyFor(tenantId, subjectRef));
     }
+
+    public async Task<Lethe.Domain.KeyRotation.RewrapPage> RewrapPageAsync(string tenantId, string targetKeyArn, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var (items, next) = await WrappedPageAsync(tenantId, cursor, limit, cancellationToken);
+        long rewrapped = 0;
+        foreach (var item in items)
+        {
+            var recorded = item.TryGetValue("tenantKeyArn", out var arn) ? arn.S : null;
+            if (recorded == targetKeyArn || SlotOf(item["sk"].S) is not { } slot)
+            {
+                continue;
+            }
+
+            var context = Context(tenantId, slot);
+            ReEncryptResponse moved;
+            try
+            {
+                // KMS decrypts under the recorded key and encrypts under the target inside the service: the KEK is never in the clear here.
+                moved = await _kms.ReEncryptAsync(new ReEncryptRequest
+                {
+                    CiphertextBlob = new MemoryStream(item["wrappedKek"].B.ToArray()),
+                    SourceKeyId = recorded,
+                    SourceEncryptionContext = context,
+                    DestinationKeyId = targetKeyArn,
+                    DestinationEncryptionContext = context,
+                }, cancellationToken);
+            }
+            catch (Exception ex) when (IsKeyUnusable(ex))
+            {
+                throw new TenantKeyUnavailableException($"A key of tenant {tenantId} cannot be used for the rotation: {ex.Message}", ex);
+            }
+
+            try
+            {
+                await _dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = _table,
+                    Key = Key(tenantId, item["sk"].S),
+                    UpdateExpression = "SET wrappedKek = :wrapped, tenantKeyArn = :target",
+                    // Unchanged since read: a KEK shredded or replaced meanwhile is not brought back (a replacement is born
+                    // under the target already, or the switch's pass finds it).
+                    ConditionExpression = recorded is null ? "kekId = :kekId AND attribute_not_exists(tenantKeyArn)" : "kekId = :kekId AND tenantKeyArn = :recorded",
+                    ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                    {
+                        [":wrapped"] = new() { B = new MemoryStream(moved.CiphertextBlob.ToArray()) },
+                        [":target"] = new() { S = targetKeyArn },
+                        [":kekId"] = new() { S = item["kekId"].S },
+                    }.Concat(recorded is null ? [] : [new KeyValuePair<string, AttributeValue>(":recorded", new() { S = recorded })]).ToDictionary(),
+                }, cancellationToken);
+                rewrapped++;
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // Changed meanwhile: the switch's verification pass decides.
+            }
+        }
+
+        return new Lethe.Domain.KeyRotation.RewrapPage(items.Count, rewrapped, next);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> WrappedKeysAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        string? cursor = null;
+        do
+        {
+            var (items, next) = await WrappedPageAsync(tenantId, cursor, 1000, cancellationToken);
+            foreach (var item in items)
+            {
+                var key = item.TryGetValue("tenantKeyArn", out var arn) ? arn.S : "unrecorded";
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+
+            cursor = next;
+        }
+        while (cursor is not null);
+
+        return counts;
+    }
+
+    /// <summary>A page of the tenant's wrapped keys (every item of its Keys partition that holds one), read consistently.</summary>
+    private async Task<(List<Dictionary<string, AttributeValue>> Items, string? Next)> WrappedPageAsync(string tenantId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var response = await _dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = _table,
+            KeyConditionExpression = "pk = :p",
+            ExpressionAttributeValues = new() { [":p"] = new() { S = DynamoKeys.TenantPartition(tenantId) } },
+            ConsistentRead = true,
+            Limit = limit,
+            ExclusiveStartKey = cursor is null ? null : Key(tenantId, System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(cursor))),
+        }, cancellationToken);
+        var next = response.LastEvaluatedKey is { Count: > 0 } last ? Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(last["sk"].S)) : null;
+        return (response.Items.Where(i => i.ContainsKey("wrappedKek")).ToList(), next);
+    }
+
+    /// <summary>The data key slot a Keys item holds (its KMS context), or null for items that hold none.</summary>
+    private static DataKeySlot? SlotOf(string sortKey) =>
+        sortKey == SubjectRefKey.SortKey ? SubjectRefKey
+        : sortKey.StartsWith("KEK#", StringComparison.Ordinal) ? SubjectKey(sortKey["KEK#".Length..])
+        : sortKey.StartsWith("KEKNEXT#", StringComparison.Ordinal) ? PendingKey(sortKey["KEKNEXT#".Length..])
+        : null;
 
     /// <summary>The KMS encryption context a subject's KEK is bound to.</summary>
     public static Dictionary<string, string> EncryptionContext(string tenantId, string subjectRef) => Context(tenantId, SubjectKey(subjectRef));

@@ -35,7 +35,8 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
     public async Task<string> TenantKeyArnAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        if (tenant.KeyArn is { } arn)
+        // While a rotation runs, what is written is sealed under its target already (a KEK created now is never left behind).
+        if (tenant.SealingKeyArn is { } arn)
         {
             return arn;
         }
@@ -96,7 +97,7 @@ public sealed class KmsKeyProbe(IAmazonKeyManagementService kms, string tenantAl
             }
 
             var aliases = await kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyArn }, cancellationToken);
-            if ((aliases.Aliases ?? []).Any(a => a.AliasName.StartsWith(tenantAliasPrefix, StringComparison.Ordinal) && a.AliasName != tenantAliasPrefix + tenantId))
+            if ((aliases.Aliases ?? []).Any(a => KmsTenantKeys.TenantOfAlias(a.AliasName, tenantAliasPrefix) is { } owner && owner != tenantId))
             {
                 return "the key is another tenant's key";
             }

@@ -146,7 +146,7 @@ public sealed class S3RetentionArchiver(
         {
             foreach (var item in tagged.Where(t => moved.Contains(t.ItemId)))
             {
-                await TransitionAsync(item, batch.Rule.Tier, batch.Tenant.KeyArn, cancellationToken);
+                await TransitionAsync(item, batch.Rule.Tier, batch.Tenant.SealingKeyArn, cancellationToken);
             }
         }
 
@@ -221,7 +221,7 @@ public sealed class S3RetentionArchiver(
             ContentType = "application/json",
             StorageClass = StorageClassOf(batch.Rule.Tier),
             ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS,
-            ServerSideEncryptionKeyManagementServiceKeyId = batch.Tenant.KeyArn,
+            ServerSideEncryptionKeyManagementServiceKeyId = batch.Tenant.SealingKeyArn,
             TagSet = [new Tag { Key = "lethe:tenant", Value = batch.Tenant.Id }, new Tag { Key = TierTag, Value = ArchiveTiers.Tag(batch.Rule.Tier) }],
         }, cancellationToken);
         return put.VersionId ?? "null";

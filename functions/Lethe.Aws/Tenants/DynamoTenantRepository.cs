@@ -117,6 +117,12 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             item["byokKey"] = new AttributeValue { BOOL = tenant.ByokKey };
         }
 
+        if (tenant.NextKeyArn is { } next)
+        {
+            item["nextKeyArn"] = new AttributeValue { S = next };
+            item["nextKeyByok"] = new AttributeValue { BOOL = tenant.NextKeyByok };
+        }
+
         item["retentionDefault"] = new AttributeValue { S = tenant.Retention.Default.ToString() };
         item["retentionCategories"] = new AttributeValue
         {
@@ -155,6 +161,8 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
     {
         KeyArn = item.TryGetValue("keyArn", out var key) ? key.S : null,
         ByokKey = item.TryGetValue("byokKey", out var byok) && byok.BOOL == true,
+        NextKeyArn = item.TryGetValue("nextKeyArn", out var next) ? next.S : null,
+        NextKeyByok = item.TryGetValue("nextKeyByok", out var nextByok) && nextByok.BOOL == true,
         Version = item.TryGetValue("version", out var version) ? long.Parse(version.N, CultureInfo.InvariantCulture) : 0,
         Retention = new RetentionSettings(
             item.TryGetValue("retentionDefault", out var d) ? IsoDuration.Parse(d.S) : LifecyclePolicy.DefaultRetention,

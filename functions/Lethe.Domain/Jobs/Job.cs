@@ -13,6 +13,7 @@ public enum JobType
     ArchiveRetrieval,
     BackupScrub,
     ErasureReplay,
+    KeyRotation,
 }
 
 public static class JobTypes
@@ -26,6 +27,7 @@ public static class JobTypes
         JobType.ArchiveRetrieval => "archive-retrieval",
         JobType.BackupScrub => "backup-scrub",
         JobType.ErasureReplay => "erasure-replay",
+        JobType.KeyRotation => "key-rotation",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -38,6 +40,7 @@ public static class JobTypes
         "archive-retrieval" => JobType.ArchiveRetrieval,
         "backup-scrub" => JobType.BackupScrub,
         "erasure-replay" => JobType.ErasureReplay,
+        "key-rotation" => JobType.KeyRotation,
         _ => null,
     };
 
@@ -49,15 +52,16 @@ public static class JobTypes
         JobType.ArchiveRetrieval => "archive-retrieval",
         JobType.BackupScrub => "backup-scrub",
         JobType.ErasureReplay => "erasure-replay",
+        JobType.KeyRotation => "key-rotation",
         _ => "export",
     };
 
     /// <summary>
     /// Jobs that hold a lock while open (in the same writes that open and close them): an erasure its subject's, a retention
     /// sweep its tenant's (under the tenant-wide subject ref), an archive retrieval its item's, an erasure replay its tenant's
-    /// replay lock, so two never run at once.
+    /// replay lock, a key rotation its tenant's rotation lock, so two never run at once.
     /// </summary>
-    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval or JobType.ErasureReplay;
+    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval or JobType.ErasureReplay or JobType.KeyRotation;
 
     /// <summary>
     /// The name of the lock an open job holds: its subject ref (an erasure's lock is what every write for the subject checks),
@@ -71,6 +75,7 @@ public static class JobTypes
             JobType.ArchiveRetrieval => $"retrieval:{job.ItemId}",
             // One replay per tenant at a time, beside (not against) its retention sweep's tenant-wide lock.
             JobType.ErasureReplay => "erasure-replay",
+            JobType.KeyRotation => "key-rotation",
             _ => job.SubjectRef,
         };
     }

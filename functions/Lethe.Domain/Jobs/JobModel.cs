@@ -33,6 +33,10 @@ public static class JobPhases
     /// <summary>An erasure replay walks the tenant's completed erasures and retention runs, deleting again what a restore brought back.</summary>
     public const string Replay = "replay";
 
+    /// <summary>A key rotation rewraps every wrapped key under the new tenant key, switches the tenant, then retires the old key.</summary>
+    public const string Rewrap = "rewrap";
+    public const string Switch = "switch";
+
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
     public static readonly IReadOnlyList<string> Cancellable = [Validate, SoftDelete, RecoveryWindow];
 }
@@ -137,6 +141,15 @@ public sealed record Job
     /// <summary>Backup scrub: the deletion, retention run or offboarding whose purged keys it scrubs and whose certificate it supplements.</summary>
     public string? SourceJobId { get; init; }
 
+    /// <summary>Key rotation: the key the tenant moves to (a fresh platform key, or the tenant's own), and the key it leaves.</summary>
+    public string? TargetKeyArn { get; init; }
+
+    public bool TargetKeyByok { get; init; }
+
+    public string? PreviousKeyArn { get; init; }
+
+    public bool PreviousKeyByok { get; init; }
+
     /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
     public int Execution { get; init; } = 1;
 
@@ -158,6 +171,8 @@ public sealed record Job
         ? new JobProgress(Counts.Total, Counts.Archived + Counts.Purged + Counts.Held, Counts.Failed)
         : Type == JobType.ArchiveRetrieval
         ? new JobProgress(2, Phase switch { JobPhases.Readable => 1, JobPhases.Done => 2, _ => 0 }, 0)
+        : Type == JobType.KeyRotation
+        ? new JobProgress(3, Phase switch { JobPhases.Rewrap => 1, JobPhases.Switch => 2, JobPhases.Done => 3, _ => 0 }, 0)
         : Type == JobType.ErasureReplay
         ? (Phase == JobPhases.Done ? new JobProgress(Counts.Total, Counts.Total - Counts.Failed, Counts.Failed) : new JobProgress(0, Counts.Total, Counts.Failed))
         : Type == JobType.BackupScrub
@@ -187,6 +202,8 @@ public sealed record Job
         JobType.BackupScrub => false,
         // Started by a platform admin after a restore: stopping it halfway would leave restored erased data in place.
         JobType.ErasureReplay => false,
+        // Until it has begun: once keys are rewrapped, it runs to its switch.
+        JobType.KeyRotation => Phase == JobPhases.Validate,
         _ => true,
     };
 

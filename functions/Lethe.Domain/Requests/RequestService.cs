@@ -139,6 +139,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             JobType.Deletion => job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
             JobType.RetentionSweep => [JobPhases.Validate],
             JobType.ArchiveRetrieval => [JobPhases.Validate, JobPhases.Restore],
+            JobType.KeyRotation => [JobPhases.Validate],
             _ => null,
         };
         var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Cancel(job.Type, whenPhase, now), cancellationToken);

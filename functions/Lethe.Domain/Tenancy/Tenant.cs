@@ -16,6 +16,17 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
     /// <summary>True when <see cref="KeyArn"/> is the tenant's own key (BYOK), not one Lethe created.</summary>
     public bool ByokKey { get; init; }
 
+    /// <summary>
+    /// A key rotation under way: the key new data is sealed under from its start (every KEK written meanwhile is born under it),
+    /// until the rotation switches <see cref="KeyArn"/> to it. Reads never need it: each wrapped key records its own key.
+    /// </summary>
+    public string? NextKeyArn { get; init; }
+
+    public bool NextKeyByok { get; init; }
+
+    /// <summary>The key new data is sealed under: the rotation's target while one runs, else the tenant key.</summary>
+    public string? SealingKeyArn => NextKeyArn ?? KeyArn;
+
     public Policies.RetentionSettings Retention { get; init; } = Policies.RetentionSettings.Initial;
 
     /// <summary>The categories whose items are archived, not purged, when their retention ends (none by default).</summary>

@@ -54,9 +54,22 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.Replay.ErasureReplaySteps Replay => _built.Value.Replay;
 
+    public Domain.KeyRotation.KeyRotationSteps Rotation => _built.Value.Rotation;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
-        Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
+        Domain.KeyRotation.KeyRotationSteps Rotation, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+
+    /// <summary>How long writers may keep a tenant they read (<see cref="Variables.TenantCacheSeconds"/>, 0–60, default 5), plus a second.</summary>
+    public static TimeSpan WriterCacheAgeFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(Variables.TenantCacheSeconds);
+        var seconds = string.IsNullOrEmpty(text) ? 5
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed <= 60 ? parsed
+            : throw new InvalidOperationException($"{Variables.TenantCacheSeconds} must be a whole number of seconds from 0 to 60, not '{text}'.");
+        return TimeSpan.FromSeconds(seconds + 1);
+    }
 
     /// <summary>The purge's object deletion, aimed at the data bucket's replica when <see cref="Variables.DataReplicaBucket"/> names one.</summary>
     private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Amazon.S3.IAmazonS3 s3, Func<string, string> tableName)
@@ -210,11 +223,23 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Journal,
             clock);
 
+        var rotation = new Domain.KeyRotation.KeyRotationPorts(
+            jobs,
+            shared.Tenants,
+            shared.Keys,
+            new Aws.KeyRotation.S3TenantKeyRetirement(s3, shared.Kms, [names.Bucket(ResourceCatalog.Data), names.Bucket(ResourceCatalog.Exports)]),
+            shared.Journal,
+            clock)
+        {
+            WriterCacheAge = WriterCacheAgeFromEnvironment(),
+        };
+
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition]);
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition]);
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
-            new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
+            new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }
