@@ -152,6 +152,12 @@ public static class Variables
     /// </summary>
     public const string TenantCacheSeconds = "Lethe__TenantCacheSeconds";
 
+    /// <summary>Seconds after a key rotation's switch before the old key is looked at (default 960: longer than any step runs).</summary>
+    public const string KeyRetireDelaySeconds = "LETHE_KEY_RETIRE_DELAY_SECONDS";
+
+    /// <summary>Roles that may only move a tenant's wrapped keys between tenant keys (ReEncrypt), never unwrap one.</summary>
+    public const string TenantKeyRewrappers = "LETHE_TENANT_KEY_REWRAPPERS";
+
     public const string TenantKeyAdministrator = "LETHE_TENANT_KEY_ADMIN";
     public const string TenantKeyUsers = "LETHE_TENANT_KEY_USERS";
 

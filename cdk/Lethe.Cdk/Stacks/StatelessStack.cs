@@ -167,9 +167,21 @@ public sealed class StatelessStack : Stack
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        // The rotation's rewrap step ReEncrypts wrapped keys from one tenant key to another under the tenant's context.
-        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], KeyRotation.Functions[Handlers.RotationRewrapPage] };
+        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
+        // The rotation's rewrap step only ReEncrypts wrapped keys between tenant keys under the tenant's context: no data key use.
+        var rewrap = KeyRotation.Functions[Handlers.RotationRewrapPage];
+        Api.AddEnvironment(Variables.TenantKeyRewrappers, rewrap.Role!.RoleArn);
+        rewrap.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:ReEncryptFrom", "kms:ReEncryptTo"],
+            Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringNotEquals"] = new Dictionary<string, object> { ["aws:ResourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID },
+                ["Null"] = new Dictionary<string, object> { ["kms:EncryptionContext:tenant"] = "false" },
+            },
+        }));
         // Only the rotation's retire step may schedule a tenant key's deletion (the key policy's retirer statement; offboarding joins it).
         Api.AddEnvironment(Variables.TenantKeyRetirers, KeyRotation.Functions[Handlers.RotationRetire].Role!.RoleArn);
         // The retention archive (archived objects written under the tenant key) and a retrieval (one read back) use the key
@@ -180,8 +192,7 @@ public sealed class StatelessStack : Stack
             state.Buckets[ResourceCatalog.Data.LogicalName].BucketArn, state.Buckets[ResourceCatalog.Exports.LogicalName].BucketArn));
         foreach (var keyUser in tenantKeyUsers)
         {
-            // The rewrap moves wrapped keys from and to a BYOK key of another account too (ReEncrypt, under the tenant's context).
-            GrantForeignTenantKeys(keyUser, keyUser == KeyRotation.Functions[Handlers.RotationRewrapPage] ? ["kms:ReEncryptFrom", "kms:ReEncryptTo"] : []);
+            GrantForeignTenantKeys(keyUser);
         }
 
         foreach (var objectUser in tenantKeyObjectUsers)
@@ -194,6 +205,11 @@ public sealed class StatelessStack : Stack
         {
             Description = "The roles a BYOK key policy must allow kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey.",
             Value = string.Join(",", tenantKeyUsers.Concat(tenantKeyObjectUsers).Select(f => f.Role!.RoleArn)),
+        });
+        _ = new CfnOutput(this, "TenantKeyRewrapperRole", new CfnOutputProps
+        {
+            Description = "The role a BYOK key policy must allow kms:ReEncryptFrom and kms:ReEncryptTo (under the tenant's encryption context) for key rotation.",
+            Value = rewrap.Role!.RoleArn,
         });
         state.Buckets[ResourceCatalog.Certificates.LogicalName].GrantRead(Api);
         Deletion.GrantExecutions(Api);
@@ -305,11 +321,11 @@ public sealed class StatelessStack : Stack
     /// IAM. This grants the IAM side for keys of other accounts only (aws:ResourceAccount is never this account), always with
     /// a tenant encryption context, so no key of Lethe's own account becomes usable through IAM.
     /// </summary>
-    private static void GrantForeignTenantKeys(Function function, params string[] alsoActions)
+    private static void GrantForeignTenantKeys(Function function)
     {
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
-            Actions = ["kms:GenerateDataKey", "kms:Decrypt", .. alsoActions],
+            Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
             Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:kms:*:*:key/*"],
             Conditions = new Dictionary<string, object>
             {

@@ -306,7 +306,12 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
             }
             catch (Exception ex) when (IsKeyUnusable(ex))
             {
-                throw new TenantKeyUnavailableException($"A key of tenant {tenantId} cannot be used for the rotation: {ex.Message}", ex);
+                // The error code only: a message could name resources of a BYOK key's account.
+                throw new TenantKeyUnavailableException($"A key of tenant {tenantId} cannot be used for the rotation: {(ex as AmazonKeyManagementServiceException)?.ErrorCode ?? ex.GetType().Name}.", ex);
+            }
+            catch (AmazonKeyManagementServiceException ex) when (ex.ErrorCode is "ThrottlingException" or "KMSInternalException" or "DependencyTimeoutException")
+            {
+                throw new Lethe.Domain.Errors.TransientException($"KMS answered {ex.ErrorCode} while the keys of tenant {tenantId} were rewrapped.", ex);
             }
 
             try
@@ -355,6 +360,15 @@ public sealed class KmsKeyHierarchy : IKeyHierarchy, Lethe.Domain.Erasure.ISubje
         while (cursor is not null);
 
         return counts;
+    }
+
+    public async Task EnsureUsableAsync(string tenantId, string? keyArn, CancellationToken cancellationToken)
+    {
+        if (keyArn is not null)
+        {
+            _keyVerifiedAt.TryRemove(keyArn, out _);
+            await EnsureTenantKeyUsableAsync(tenantId, keyArn, cancellationToken);
+        }
     }
 
     /// <summary>A page of the tenant's wrapped keys (every item of its Keys partition that holds one), read consistently.</summary>

@@ -82,7 +82,7 @@ public sealed class KmsTenantKeys(IAmazonKeyManagementService kms, string aliasP
         var rest = aliasName[tenantAliasPrefix.Length..];
         var rotated = rest.LastIndexOf(RotatedSeparator, StringComparison.Ordinal);
         // A key id is a GUID (36 characters with single dashes): only such a suffix marks a rotated key's alias.
-        return rotated > 0 && Guid.TryParse(rest[(rotated + RotatedSeparator.Length)..], out _) ? rest[..rotated] : rest;
+        return rotated > 0 && Guid.TryParseExact(rest[(rotated + RotatedSeparator.Length)..], "D", out _) ? rest[..rotated] : rest;
     }
 
     private async Task<string?> FindAsync(string alias, CancellationToken cancellationToken)

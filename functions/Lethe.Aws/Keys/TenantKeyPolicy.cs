@@ -42,6 +42,14 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
     public IReadOnlyList<string> ObjectUserRoleArns { get; init; } = [];
 
     /// <summary>
+    /// Roles that only move the tenant's wrapped keys from one tenant key to another (KMS ReEncrypt, the plaintext staying in
+    /// KMS), under the tenant's own encryption context: the key rotation's rewrap step. Never a data-key user.
+    /// </summary>
+    public IReadOnlyList<string> RewrapperRoleArns { get; init; } = [];
+
+    public const string RewrappersVariable = Variables.TenantKeyRewrappers;
+
+    /// <summary>
     /// The configuration the CDK app sets on the API. Under the local cloud (nothing set) the local account stands in; outside
     /// it (<paramref name="requireConfigured"/>) a missing variable stops the API at start-up rather than create keys whose
     /// policy would hand their use to IAM.
@@ -68,6 +76,7 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
             lookup("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1")
         {
             ObjectUserRoleArns = List(lookup(ObjectUsersVariable)),
+            RewrapperRoleArns = List(lookup(RewrappersVariable)),
         };
     }
 
@@ -91,6 +100,12 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
                     ["kms:EncryptionContext:aws:s3:arn"] = new JsonArray([.. BucketArns.SelectMany(b => new[] { b, $"{b}/{tenantId}/*" }).Select(v => (JsonNode)v!)]),
                 },
             }));
+        }
+
+        if (RewrapperRoleArns.Count > 0)
+        {
+            statements.Add((JsonNode)Statement("RewrapWrappedKeysUnderTheTenantsContext", RewrapperRoleArns, ["kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                new JsonObject { ["StringEquals"] = new JsonObject { ["kms:EncryptionContext:tenant"] = tenantId } }));
         }
 
         if (RetiringRoleArns.Count > 0)

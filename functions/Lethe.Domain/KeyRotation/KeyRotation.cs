@@ -36,6 +36,9 @@ public sealed record KeyRotationState(string TenantId, string JobId, int Executi
     /// <summary>The tenant now names the new key.</summary>
     public bool Switched { get; init; }
 
+    /// <summary>When the old key is looked at (the WaitForStragglers state's timestamp).</summary>
+    public string? RetireAt { get; init; }
+
     public static KeyRotationState From(WorkflowInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -64,15 +67,24 @@ public interface IKeyRewrapper
 
     /// <summary>How many wrapped keys each KMS key holds, from one full consistent pass.</summary>
     Task<IReadOnlyDictionary<string, long>> WrappedKeysAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Throws <c>TenantKeyUnavailable</c> unless <paramref name="keyArn"/> (null: the tenant has none yet) is enabled.</summary>
+    Task EnsureUsableAsync(string tenantId, string? keyArn, CancellationToken cancellationToken);
 }
 
 /// <summary>Retires a tenant key nobody needs any more. A port (S3 for the objects still sealed under it; KMS).</summary>
 public interface ITenantKeyRetirement
 {
-    /// <summary>How many of the tenant's stored objects (every version) S3 still keeps under <paramref name="keyArn"/>.</summary>
-    Task<long> ObjectsUnderAsync(string tenantId, string keyArn, CancellationToken cancellationToken);
+    /// <summary>
+    /// Whether any of the tenant's stored objects (every version) is sealed under another key than <paramref name="targetKeyArn"/>
+    /// (or under one S3 does not name): such an object may need the old key, so it is kept. Stops at the first.
+    /// </summary>
+    Task<bool> AnyObjectNotUnderAsync(string tenantId, string targetKeyArn, CancellationToken cancellationToken);
 
-    /// <summary>Schedules the key's deletion with the longest waiting period KMS allows; the key is unusable from now on.</summary>
+    /// <summary>
+    /// Schedules the key's deletion with the longest waiting period KMS allows; the key is unusable from now on. A key pending
+    /// deletion already is done (a replay).
+    /// </summary>
     Task ScheduleDeletionAsync(string keyArn, CancellationToken cancellationToken);
 }
 
@@ -84,6 +96,12 @@ public sealed record KeyRotationPorts(IJobStore Jobs, ITenantRepository Tenants,
     /// under the rotation's target, so nothing new is born under the old key.
     /// </summary>
     public TimeSpan WriterCacheAge { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long after the switch the old key is looked at: longer than any writer works on a tenant it read before the rotation
+    /// began (a workflow step runs up to 15 minutes; an export volume or an archive written under the old key lands by then).
+    /// </summary>
+    public TimeSpan RetireDelay { get; init; } = TimeSpan.FromMinutes(16);
 }
 
 /// <summary>workflows/key-rotation.asl.json as the kernel sees it.</summary>

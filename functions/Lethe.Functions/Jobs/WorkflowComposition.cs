@@ -61,6 +61,18 @@ public sealed class WorkflowComposition(TimeProvider clock)
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
         Domain.KeyRotation.KeyRotationSteps Rotation, JobReconciler Reconciler, SoftDeleteSweep Sweep);
 
+    /// <summary>
+    /// How long after a key rotation's switch the old key is looked at (<see cref="Variables.KeyRetireDelaySeconds"/>, 0–3600,
+    /// default 960: longer than a workflow step runs). Tests set it short.
+    /// </summary>
+    public static TimeSpan RetireDelayFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(Variables.KeyRetireDelaySeconds);
+        return string.IsNullOrEmpty(text) ? TimeSpan.FromSeconds(960)
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 3600 ? TimeSpan.FromSeconds(seconds)
+            : throw new InvalidOperationException($"{Variables.KeyRetireDelaySeconds} must be a whole number of seconds from 0 to 3600, not '{text}'.");
+    }
+
     /// <summary>How long writers may keep a tenant they read (<see cref="Variables.TenantCacheSeconds"/>, 0–60, default 5), plus a second.</summary>
     public static TimeSpan WriterCacheAgeFromEnvironment()
     {
@@ -232,6 +244,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             clock)
         {
             WriterCacheAge = WriterCacheAgeFromEnvironment(),
+            RetireDelay = RetireDelayFromEnvironment(),
         };
 
         var reconciler = new JobReconciler(

@@ -104,4 +104,15 @@ public sealed class TenantKeyPolicyTests
 
         start.Should().Throw<InvalidOperationException>().WithMessage($"*{TenantKeyPolicy.BucketsVariable}*");
     }
+
+    [Fact]
+    public void Document_for_should_let_rewrappers_only_reencrypt_under_the_tenants_context()
+    {
+        var policy = Policy with { RewrapperRoleArns = ["arn:aws:iam::111122223333:role/rewrap"] };
+        var statements = JsonDocument.Parse(policy.DocumentFor("acme")).RootElement.GetProperty("Statement").EnumerateArray().ToList();
+
+        var rewrap = statements.Single(s => Strings(s.GetProperty("Principal").GetProperty("AWS")).Contains("arn:aws:iam::111122223333:role/rewrap"));
+        Strings(rewrap.GetProperty("Action")).Should().BeEquivalentTo("kms:ReEncryptFrom", "kms:ReEncryptTo");
+        rewrap.GetProperty("Condition").GetProperty("StringEquals").GetProperty("kms:EncryptionContext:tenant").GetString().Should().Be("acme");
+    }
 }

@@ -40,7 +40,13 @@ internal sealed class InMemoryKeyStore : IKeyRewrapper, ITenantKeyRetirement, IT
     public Task<IReadOnlyDictionary<string, long>> WrappedKeysAsync(string tenantId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, long>>(Wrapped.Values.GroupBy(v => v).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal));
 
-    public Task<long> ObjectsUnderAsync(string tenantId, string keyArn, CancellationToken cancellationToken) => Task.FromResult(ObjectsByKey.GetValueOrDefault(keyArn));
+    public Task<bool> AnyObjectNotUnderAsync(string tenantId, string targetKeyArn, CancellationToken cancellationToken) =>
+        Task.FromResult(ObjectsByKey.Any(o => o.Key != targetKeyArn && o.Value > 0));
+
+    public HashSet<string> Disabled { get; } = new(StringComparer.Ordinal);
+
+    public Task EnsureUsableAsync(string tenantId, string? keyArn, CancellationToken cancellationToken) =>
+        keyArn is not null && Disabled.Contains(keyArn) ? throw new Lethe.Domain.Crypto.TenantKeyUnavailableException($"{keyArn} is Disabled.") : Task.CompletedTask;
 
     public Task ScheduleDeletionAsync(string keyArn, CancellationToken cancellationToken)
     {
@@ -107,6 +113,7 @@ public sealed class KeyRotationStepsTests
         }
         while (!state.Switched);
 
+        _clock.SetUtcNow(Timestamps.Parse(state.RetireAt!));
         return await _steps.Retire.RunAsync(state, Ct);
     }
 
@@ -158,13 +165,13 @@ public sealed class KeyRotationStepsTests
         await RunAsync(job);
 
         _keys.Scheduled.Should().BeEmpty();
-        _evidence.Events.Values.Should().Contain(e => e.Action == "key-rotation.complete" && e.Details.GetProperty("objectsUnderPreviousKey").GetInt64() == 4);
+        _evidence.Events.Values.Should().Contain(e => e.Action == "key-rotation.complete" && e.Details.GetProperty("previousKeyOutcome").GetString() == "kept: stored objects are sealed under it");
     }
 
     [Fact]
     public async Task A_rotation_to_the_tenants_own_key_uses_it_and_never_schedules_a_byok_key_it_leaves()
     {
-        const string own = "arn:aws:kms:eu-west-1:444455556666:key/customer";
+        const string own = "arn:aws:kms:eu-west-1:111122223333:key/customer";
         var first = await SubmitAsync(own);
         await RunAsync(first);
         _tenants.Items[Tenant].ByokKey.Should().BeTrue();
@@ -176,6 +183,45 @@ public sealed class KeyRotationStepsTests
         _keys.Scheduled.Should().Equal(OldKey);
         _tenants.Items[Tenant].ByokKey.Should().BeFalse();
         _evidence.Events.Values.Should().Contain(e => e.Action == "key-rotation.complete" && e.Details.GetProperty("previousKeyOutcome").GetString()!.StartsWith("tenant-owned", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_replay_of_begin_whose_first_run_died_before_the_tenant_was_saved_names_the_target_and_waits_for_the_writers()
+    {
+        var job = await SubmitAsync();
+        await _jobs.TryUpdateAsync(Tenant, job.Id, JobTransitions.Start(JobPhases.Validate, JobPhases.Rewrap, _clock.GetUtcNow()), Ct);
+
+        var state = await _steps.Begin.RunAsync(new KeyRotationState(Tenant, job.Id, 1), Ct);
+
+        _tenants.Items[Tenant].NextKeyArn.Should().Be(job.TargetKeyArn);
+        Timestamps.Parse(state.WaitUntil!).Should().Be(_clock.GetUtcNow().AddSeconds(6));
+    }
+
+    [Fact]
+    public async Task Begin_refuses_a_tenant_whose_key_is_revoked_and_moves_nothing()
+    {
+        _keys.Disabled.Add(OldKey);
+        var job = await SubmitAsync();
+
+        await FluentActions.Awaiting(() => _steps.Begin.RunAsync(new KeyRotationState(Tenant, job.Id, 1), Ct)).Should().ThrowAsync<Lethe.Domain.Crypto.TenantKeyUnavailableException>();
+        _tenants.Items[Tenant].NextKeyArn.Should().BeNull("writes do not resume under another key behind the tenant's back");
+        _jobs.Items[job.Id].Phase.Should().Be(JobPhases.Validate);
+    }
+
+    [Fact]
+    public async Task The_old_key_is_looked_at_long_after_the_switch_and_a_key_for_another_account_never_retires_the_platform_key()
+    {
+        const string foreign = "arn:aws:kms:eu-west-1:999988887777:key/elsewhere";
+        var job = await SubmitAsync(foreign);
+        var state = await _steps.Begin.RunAsync(new KeyRotationState(Tenant, job.Id, 1) { PageSize = 10 }, Ct);
+        _clock.SetUtcNow(Timestamps.Parse(state.WaitUntil!));
+        state = await _steps.Switch.RunAsync(await _steps.RewrapPage.RunAsync(state, Ct), Ct);
+
+        Timestamps.Parse(state.RetireAt!).Should().Be(_clock.GetUtcNow().AddMinutes(16));
+        _clock.SetUtcNow(Timestamps.Parse(state.RetireAt!));
+        await _steps.Retire.RunAsync(state, Ct);
+        _keys.Scheduled.Should().BeEmpty();
+        _jobs.Items[job.Id].Status.Should().Be(JobStatus.Completed);
     }
 
     [Fact]
@@ -197,6 +243,5 @@ public sealed class KeyRotationStepsTests
 
         second.Should().BeOfType<ErasureOpen>().Which.JobId.Should().Be(first.Id);
         _keys.Created.Should().ContainSingle();
-        first.IsCancellable.Should().BeTrue("until it has begun");
     }
 }

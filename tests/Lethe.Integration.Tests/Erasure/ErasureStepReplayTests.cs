@@ -141,7 +141,8 @@ public sealed class ErasureStepReplayTests : IClassFixture<LetheApiFactory>
         var job = await scenario.JobAsync(jobId);
         var items = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/items?limit=500", Ct)).ReadJsonAsync();
         var states = string.Join(",", items.GetProperty("items").EnumerateArray().Select(i => $"{i.GetProperty("id").GetString()}={i.GetProperty("state").GetString()}").Order(StringComparer.Ordinal));
-        var audit = string.Join(",", await AuditActionsAsync(scenario.Tenant));
+        // The backup scrub the erasure starts runs as a job of its own, at its own pace: its events are not this step's state.
+        var audit = string.Join(",", (await AuditActionsAsync(scenario.Tenant)).Where(a => !a.StartsWith("backup-scrub.", StringComparison.Ordinal)));
         return $"{job.GetProperty("status")}|{job.GetProperty("phase")}|{job.GetProperty("counts")}|{job.GetProperty("errors").GetArrayLength()}|{job.GetProperty("certificateId")}|{states}|{audit}";
     }
 

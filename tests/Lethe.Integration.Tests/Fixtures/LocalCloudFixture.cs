@@ -22,6 +22,8 @@ public sealed class LocalCloudFixture : IAsyncLifetime
         _loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(new ErrorLogFile()));
         // Three items per export volume: every export test with more than three items sees several volumes (DESIGN.md cuts at 2 GB).
         Environment.SetEnvironmentVariable("LETHE_EXPORT_VOLUME_ITEMS", "3");
+        // A key rotation looks at the old key a second after its switch, not 16 minutes (no writer here outlasts the test).
+        Environment.SetEnvironmentVariable("LETHE_KEY_RETIRE_DELAY_SECONDS", "1");
         _cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
         {
             ResourcePrefix = "lethe-it",

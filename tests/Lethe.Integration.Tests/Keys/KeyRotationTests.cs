@@ -172,4 +172,24 @@ public sealed class KeyRotationTests(LetheApiFactory api, LocalCloudFixture clou
         var read = await service.GetAsync($"/v1/tenants/{tenant}/subjects/anna/records/{id}", Ct);
         (await read.Content.ReadAsStringAsync(Ct)).Should().Contain("kept across the rotation");
     }
+
+    [Fact]
+    public async Task An_old_platform_key_that_a_stored_file_is_sealed_under_stays_enabled_after_the_rotation()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "rotf");
+        await scenario.SeedAsync("anna", fileVersions: 1);
+        var oldKey = (await WrappedUnderAsync(scenario.Tenant)).Distinct().Should().ContainSingle().Subject;
+        using var platform = api.PlatformAdmin();
+
+        var started = await platform.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/key/rotate", new { keyArn = (string?)null }, Ct);
+        var job = await WaitForAsync(platform, scenario.Tenant, (await started.ReadJsonAsync()).GetProperty("id").GetString()!);
+
+        job.GetProperty("status").GetString().Should().Be("completed", job.ToString());
+        (await WrappedUnderAsync(scenario.Tenant)).Should().NotContain(oldKey);
+        using var kms = cloud.Cloud.CreateKmsClient();
+        (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = oldKey }, Ct)).KeyMetadata.KeyState.Value.Should().Be("Enabled",
+            "S3 keeps the file's data key under the old key: deleting it would lose the file");
+        var download = await scenario.Service.GetAsync($"/v1/tenants/{scenario.Tenant}/subjects/anna/records", Ct);
+        download.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
 }

@@ -70,6 +70,7 @@ public sealed class RetentionStepReplayTests(LetheApiFactory api, LocalCloudFixt
         }
 
         state = await TwiceAsync(scenario, jobId, "retention-certify", state);
+        state = await TwiceAsync(scenario, jobId, "retention-start-backup-scrub", state);
         await TwiceAsync(scenario, jobId, "retention-complete", state);
 
         var job = await scenario.JobAsync(jobId);

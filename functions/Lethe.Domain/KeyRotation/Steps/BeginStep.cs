@@ -15,20 +15,31 @@ public sealed class BeginStep(KeyRotationPorts ports) : KeyRotationStep(ports)
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
-        if (job.Status == JobStatus.Running && job.Phase is JobPhases.Rewrap or JobPhases.Switch)
+        var target = job.TargetKeyArn ?? throw new KeyChangedException($"Key rotation {job.Id} names no target key.");
+        if (job.Status == JobStatus.Running && job.Phase is JobPhases.Switch)
         {
-            return state with { WaitUntil = Timestamps.Format(Now), More = true, HandOver = false };
+            return state with { WaitUntil = Timestamps.Format(Now), More = false, HandOver = false };
         }
 
-        var target = job.TargetKeyArn ?? throw new KeyChangedException($"Key rotation {job.Id} names no target key.");
+        if (job.Status == JobStatus.Running && job.Phase is JobPhases.Rewrap)
+        {
+            // A restart, a hand-over, or a replay of this step after the move: the tenant must name the target (a replay whose
+            // first run died between the move and the save sets it now, and waits for the writers as the first run would have).
+            var named = await NameTargetAsync(job, target, cancellationToken);
+            return state with { WaitUntil = Timestamps.Format(named ? Now + Ports.WriterCacheAge : Now), More = true, HandOver = false };
+        }
+
         var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken) ?? throw new Jobs.Workflow.JobNotActiveException($"Tenant {job.TenantId} does not exist.");
         if (tenant.KeyArn != job.PreviousKeyArn)
         {
             throw new KeyChangedException($"The key of tenant {job.TenantId} is no longer the one this rotation started from: nothing was changed.");
         }
 
+        // A revoked key (a BYOK tenant disabled its key) stops the rotation before anything moves: writes must not resume under
+        // another key behind the tenant's back, and nothing could be rewrapped from it anyway.
+        await Ports.Keys.EnsureUsableAsync(job.TenantId, tenant.KeyArn, cancellationToken);
         job = await MoveAsync(job, JobTransitions.Start(JobPhases.Validate, JobPhases.Rewrap, Now), cancellationToken);
-        await ChangeTenantAsync(job, t => t.NextKeyArn == target ? null : t with { NextKeyArn = target, NextKeyByok = job.TargetKeyByok }, cancellationToken);
+        await NameTargetAsync(job, target, cancellationToken);
         await AuditOnceAsync(job, "begin", "key-rotation.begin", AuditActions.Success, new JsonObject
         {
             ["fromKey"] = job.PreviousKeyArn,
@@ -36,5 +47,22 @@ public sealed class BeginStep(KeyRotationPorts ports) : KeyRotationStep(ports)
             ["byok"] = job.TargetKeyByok,
         }, cancellationToken);
         return state with { WaitUntil = Timestamps.Format(Now + Ports.WriterCacheAge), Cursor = null, Page = 0, PagesInExecution = 0, More = true, HandOver = false };
+    }
+
+    /// <summary>The tenant seals under the target from now on; true when this call had to set it.</summary>
+    private async Task<bool> NameTargetAsync(Job job, string target, CancellationToken cancellationToken)
+    {
+        var named = false;
+        await ChangeTenantAsync(job, t =>
+        {
+            if (t.NextKeyArn == target || t.KeyArn == target)
+            {
+                return null;
+            }
+
+            named = true;
+            return t with { NextKeyArn = target, NextKeyByok = job.TargetKeyByok };
+        }, cancellationToken);
+        return named;
     }
 }

@@ -6,10 +6,11 @@ using Lethe.Domain.Jobs.Workflow;
 namespace Lethe.Domain.KeyRotation.Steps;
 
 /// <summary>
-/// Retire: the key the tenant left. A platform key that no wrapped key and no stored object refers to any more is scheduled for
-/// deletion (the longest waiting period KMS allows; unusable from now on); one that objects still need stays enabled (they are
-/// sealed under it by S3) and the audit says how many; a BYOK key is the tenant's own to retire. Then the job completes and
-/// the tenant's rotation lock ends in the same write.
+/// Retire, well after the switch (every writer that read the tenant before the rotation has finished): the key the tenant
+/// left. A platform key that no wrapped key and no stored object may need any more (every object version sealed under the
+/// target) is scheduled for deletion (the longest waiting period KMS allows; unusable from now on); otherwise it stays enabled
+/// and the audit says why; a BYOK key is the tenant's own to retire; a platform key left for a key in another account stays.
+/// Then the job completes and the tenant's rotation lock ends in the same write.
 /// </summary>
 public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
 {
@@ -24,44 +25,69 @@ public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
                 throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
             }
 
-            var (outcome, objects) = await RetireAsync(job, cancellationToken);
-            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Switch, Now), cancellationToken)
-                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer switching.");
+            var outcome = await RetireAsync(job, cancellationToken);
+            // Written before the completion (a deterministic id): a replay that finds the job completed has it already.
             await AuditOnceAsync(job, "retire", "key-rotation.complete", AuditActions.Success, new JsonObject
             {
                 ["previousKey"] = job.PreviousKeyArn,
                 ["previousKeyOutcome"] = outcome,
-                ["objectsUnderPreviousKey"] = objects,
             }, cancellationToken);
+            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Switch, Now), cancellationToken)
+                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer switching.");
         }
 
         return state;
     }
 
-    private async Task<(string Outcome, long Objects)> RetireAsync(Job job, CancellationToken cancellationToken)
+    private async Task<string> RetireAsync(Job job, CancellationToken cancellationToken)
     {
         if (job.PreviousKeyArn is not { } previous || previous == job.TargetKeyArn)
         {
-            return ("none", 0);
+            return "none";
         }
 
         if (job.PreviousKeyByok)
         {
-            return ("tenant-owned: the tenant may disable it once it needs it for nothing else", 0);
+            return "tenant-owned: the tenant may disable it once it needs it for nothing else";
         }
 
-        if ((await Ports.Keys.WrappedKeysAsync(job.TenantId, cancellationToken)).GetValueOrDefault(previous) is > 0 and var keys)
+        if (job.TargetKeyByok && IsOtherAccount(job.TargetKeyArn!, previous))
         {
-            return ($"kept: {keys} wrapped key(s) still under it", 0);
+            // The tenant's data now hangs on a key in an account Lethe does not control: the platform key stays, so a key the
+            // tenant (or whoever holds its admin token) deletes can never take everything with it.
+            return "kept: the new key is in another account; a platform admin retires the platform key";
         }
 
-        var objects = await Ports.Retirement.ObjectsUnderAsync(job.TenantId, previous, cancellationToken);
-        if (objects > 0)
+        var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken);
+        if (tenant?.KeyArn != job.TargetKeyArn || tenant?.NextKeyArn is not null)
         {
-            return ("kept: stored objects are sealed under it", objects);
+            return "kept: the tenant's key changed after the switch";
+        }
+
+        if (await KeysElsewhereAsync(job, cancellationToken) is > 0 and var before)
+        {
+            return $"kept: {before} wrapped key(s) are under another key";
+        }
+
+        if (await Ports.Retirement.AnyObjectNotUnderAsync(job.TenantId, job.TargetKeyArn!, cancellationToken))
+        {
+            return "kept: stored objects are sealed under it";
+        }
+
+        // Looked at again right before: a KEK born under it while the objects were read keeps it.
+        if (await KeysElsewhereAsync(job, cancellationToken) is > 0 and var after)
+        {
+            return $"kept: {after} wrapped key(s) are under another key";
         }
 
         await Ports.Retirement.ScheduleDeletionAsync(previous, cancellationToken);
-        return ("deletion-scheduled", 0);
+        return "deletion-scheduled";
     }
+
+    /// <summary>Wrapped keys under anything but the target (an unrecorded key counts: it may be the old one).</summary>
+    private async Task<long> KeysElsewhereAsync(Job job, CancellationToken cancellationToken) =>
+        (await Ports.Keys.WrappedKeysAsync(job.TenantId, cancellationToken)).Where(w => w.Key != job.TargetKeyArn).Sum(w => w.Value);
+
+    private static bool IsOtherAccount(string keyArn, string ownKeyArn) =>
+        keyArn.Split(':') is { Length: > 4 } a && ownKeyArn.Split(':') is { Length: > 4 } b && a[4] != b[4];
 }

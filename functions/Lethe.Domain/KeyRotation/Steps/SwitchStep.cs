@@ -40,6 +40,6 @@ public sealed class SwitchStep(KeyRotationPorts ports) : KeyRotationStep(ports)
             }, cancellationToken);
         }
 
-        return state with { More = false, HandOver = false, Switched = true };
+        return state with { More = false, HandOver = false, Switched = true, RetireAt = Timestamps.Format((job.PhaseStartedAt ?? Now) + Ports.RetireDelay) };
     }
 }
