@@ -98,6 +98,10 @@ public abstract partial class AslWorkflow : Construct
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StopExecution"], Resources = [ExecutionsArn] }));
     }
 
+    /// <summary>What a hand-over (or a step that starts this workflow's job) needs: starting an execution of this machine, nothing else.</summary>
+    protected void GrantStartExecution(Function function) =>
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+
     /// <summary>What reconciliation needs: start a job's execution that never started, and read an execution's status.</summary>
     public void GrantStartAndDescribe(IGrantable grantee)
     {

@@ -42,7 +42,7 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
                 GrantBackupInspection(target);
                 break;
             case Handlers.ScrubHandOver:
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+                GrantStartExecution(target);
                 break;
             case Handlers.ScrubRecordFailure:
                 // A scrub holds no lock: its failure is the job's and the journal's alone.
@@ -58,7 +58,7 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
         ArgumentNullException.ThrowIfNull(function);
         GrantTable(function, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
         GrantTable(function, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+        GrantStartExecution(function);
     }
 
     private void GrantCertificateRead(Function function) => Bucket(ResourceCatalog.Certificates).GrantRead(function);

@@ -1,7 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.Events;
 using Amazon.CDK.AWS.Events.Targets;
-using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
 using Lethe.Catalog;
@@ -113,7 +112,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                 // The scrub's job and execution: granted by the backup-scrub workflow (StatelessStack), whose machine this names.
                 break;
             case Handlers.ErasureHandOver:
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+                GrantStartExecution(target);
                 break;
             case Handlers.ErasureComplete:
                 // Ends the subject's lock, forgets the free-text reasons of the subject's jobs (their bySubject index), and deletes

@@ -1,4 +1,3 @@
-using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
 using Lethe.Catalog;
@@ -35,7 +34,7 @@ public sealed class ErasureReplayWorkflow(Construct scope, string id, StatefulSt
                 GrantErasureLock(target, "dynamodb:DeleteItem");
                 break;
             case Handlers.ReplayHandOver:
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+                GrantStartExecution(target);
                 break;
             default:
                 throw new InvalidOperationException($"The erasure replay workflow names a handler without grants: {handler}. Add its grants to ErasureReplayWorkflow.");

@@ -44,7 +44,7 @@ public sealed class KeyRotationWorkflow(Construct scope, string id, StatefulStac
 
                 break;
             case Handlers.RotationHandOver:
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+                GrantStartExecution(target);
                 break;
             case Handlers.RotationRecordFailure:
                 GrantErasureLock(target, "dynamodb:DeleteItem");

@@ -81,7 +81,7 @@ public sealed class RetentionSweepWorkflow : AslWorkflow
                 GrantTable(target, manifests, "dynamodb:Query", "dynamodb:DeleteItem");
                 break;
             case Handlers.RetentionHandOver:
-                target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+                GrantStartExecution(target);
                 break;
             case Handlers.RetentionRecordFailure:
                 GrantErasureLock(target, "dynamodb:DeleteItem");
