@@ -117,6 +117,11 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             item["byokKey"] = new AttributeValue { BOOL = tenant.ByokKey };
         }
 
+        if (tenant.RetainedKeyArns.Count > 0)
+        {
+            item["retainedKeyArns"] = new AttributeValue { SS = [.. tenant.RetainedKeyArns] };
+        }
+
         if (tenant.NextKeyArn is { } next)
         {
             item["nextKeyArn"] = new AttributeValue { S = next };
@@ -162,6 +167,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         KeyArn = item.TryGetValue("keyArn", out var key) ? key.S : null,
         ByokKey = item.TryGetValue("byokKey", out var byok) && byok.BOOL == true,
         NextKeyArn = item.TryGetValue("nextKeyArn", out var next) ? next.S : null,
+        RetainedKeyArns = item.TryGetValue("retainedKeyArns", out var retained) && retained.SS is { Count: > 0 } arns ? [.. arns.Order(StringComparer.Ordinal)] : [],
         NextKeyByok = item.TryGetValue("nextKeyByok", out var nextByok) && nextByok.BOOL == true,
         Version = item.TryGetValue("version", out var version) ? long.Parse(version.N, CultureInfo.InvariantCulture) : 0,
         Retention = new RetentionSettings(

@@ -24,6 +24,12 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
 
     public bool NextKeyByok { get; init; }
 
+    /// <summary>
+    /// Platform keys a rotation left that stored objects still need (S3 keeps each object's data key under the key it was
+    /// written with): still the tenant's, so offboarding schedules their deletion with the tenant key's.
+    /// </summary>
+    public IReadOnlyList<string> RetainedKeyArns { get; init; } = [];
+
     /// <summary>The key new data is sealed under: the rotation's target while one runs, else the tenant key.</summary>
     public string? SealingKeyArn => NextKeyArn ?? KeyArn;
 

@@ -166,6 +166,7 @@ public sealed class KeyRotationStepsTests
 
         _keys.Scheduled.Should().BeEmpty();
         _evidence.Events.Values.Should().Contain(e => e.Action == "key-rotation.complete" && e.Details.GetProperty("previousKeyOutcome").GetString() == "kept: stored objects are sealed under it");
+        _tenants.Items[Tenant].RetainedKeyArns.Should().Equal(OldKey);
     }
 
     [Fact]

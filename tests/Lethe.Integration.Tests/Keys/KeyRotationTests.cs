@@ -189,6 +189,9 @@ public sealed class KeyRotationTests(LetheApiFactory api, LocalCloudFixture clou
         using var kms = cloud.Cloud.CreateKmsClient();
         (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = oldKey }, Ct)).KeyMetadata.KeyState.Value.Should().Be("Enabled",
             "S3 keeps the file's data key under the old key: deleting it would lose the file");
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var stored = await new Lethe.Aws.Tenants.DynamoTenantRepository(dynamo, ResourceNames.FromEnvironment().Table(ResourceCatalog.Tenants)).FindAsync(scenario.Tenant, Ct);
+        stored!.RetainedKeyArns.Should().Equal(oldKey);
         var download = await scenario.Service.GetAsync($"/v1/tenants/{scenario.Tenant}/subjects/anna/records", Ct);
         download.StatusCode.Should().Be(HttpStatusCode.OK);
     }

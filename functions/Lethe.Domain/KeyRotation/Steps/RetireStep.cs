@@ -9,7 +9,8 @@ namespace Lethe.Domain.KeyRotation.Steps;
 /// Retire, well after the switch (every writer that read the tenant before the rotation has finished): the key the tenant
 /// left. A platform key that no wrapped key and no stored object may need any more (every object version sealed under the
 /// target) is scheduled for deletion (the longest waiting period KMS allows; unusable from now on); otherwise it stays enabled
-/// and the audit says why; a BYOK key is the tenant's own to retire; a platform key left for a key in another account stays.
+/// and the audit says why, and the tenant lists it among its retained keys; a BYOK key is the tenant's own to retire; a
+/// platform key left for a key in another account stays (retained too).
 /// Then the job completes and the tenant's rotation lock ends in the same write.
 /// </summary>
 public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
@@ -26,6 +27,12 @@ public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
             }
 
             var outcome = await RetireAsync(job, cancellationToken);
+            if (outcome.StartsWith("kept", StringComparison.Ordinal) && job.PreviousKeyArn is { } kept)
+            {
+                // Still the tenant's: offboarding (and a later look) finds it on the tenant, not only in the audit.
+                await ChangeTenantAsync(job, t => t.RetainedKeyArns.Contains(kept, StringComparer.Ordinal) ? null : t with { RetainedKeyArns = [.. t.RetainedKeyArns, kept] }, cancellationToken);
+            }
+
             // Written before the completion (a deterministic id): a replay that finds the job completed has it already.
             await AuditOnceAsync(job, "retire", "key-rotation.complete", AuditActions.Success, new JsonObject
             {
