@@ -14,23 +14,13 @@ public sealed class RearchiveStep(ArchiveRetrievalPorts ports) : ArchiveRetrieva
     public override async Task<ArchiveRetrievalState> RunAsync(ArchiveRetrievalState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var job = await CurrentJobAsync(state, cancellationToken);
-        if (job.Status != JobStatus.Completed)
+        var job = await CompleteOnceAsync(state, JobPhases.Readable, async open =>
         {
-            if (!JobStatuses.IsOpen(job.Status))
+            if (await ItemAsync(open, cancellationToken) is { } item)
             {
-                throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
+                await Ports.Archive.RearchiveAsync(open.TenantId, item, open.Id, cancellationToken);
             }
-
-            if (await ItemAsync(job, cancellationToken) is { } item)
-            {
-                await Ports.Archive.RearchiveAsync(job.TenantId, item, job.Id, cancellationToken);
-            }
-
-            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Readable, Now), cancellationToken)
-                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer readable.");
-        }
-
+        }, cancellationToken);
         await AuditOnceAsync(job, "rearchive", "archive.rearchive", AuditActions.Success, new JsonObject { ["itemId"] = job.ItemId }, cancellationToken);
         return state;
     }

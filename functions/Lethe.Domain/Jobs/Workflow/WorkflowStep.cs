@@ -73,6 +73,30 @@ public abstract class WorkflowStep<TState>(WorkflowDefinition workflow, IJobStor
         throw new JobNotActiveException($"Job {job.Id} could not move to {toPhase}: it is {(current is null ? "gone" : $"{JobStatuses.Name(current.Status)}/{current.Phase}")}.");
     }
 
+    /// <summary>
+    /// The last step's completion, once: a job completed already (a replay) is returned as it is; a closed one ends the step;
+    /// otherwise <paramref name="finishing"/> runs, then the job completes from <paramref name="fromPhase"/> (an erasure-style
+    /// lock ending in the same write). Returns the completed job.
+    /// </summary>
+    protected async Task<Job> CompleteOnceAsync(TState state, string fromPhase, Func<Job, Task> finishing, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(finishing);
+        var job = await CurrentJobAsync(state, cancellationToken);
+        if (job.Status == JobStatus.Completed)
+        {
+            return job;
+        }
+
+        if (!JobStatuses.IsOpen(job.Status))
+        {
+            throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
+        }
+
+        await finishing(job);
+        return await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, fromPhase, Now), cancellationToken)
+            ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer in {fromPhase}.");
+    }
+
     /// <summary>One audit event per step and job (<c>{jobId}:{step}</c>): the journal writes a replay once.</summary>
     protected Task AuditOnceAsync(Job job, string step, string action, string outcome, JsonObject details, CancellationToken cancellationToken) =>
         audit.AppendAsync(WorkflowAudit.Event(job, Workflow.Actor, step, action, outcome, details, Now), cancellationToken);

@@ -18,14 +18,8 @@ public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
     public override async Task<KeyRotationState> RunAsync(KeyRotationState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var job = await CurrentJobAsync(state, cancellationToken);
-        if (job.Status != JobStatus.Completed)
+        await CompleteOnceAsync(state, JobPhases.Switch, async job =>
         {
-            if (!JobStatuses.IsOpen(job.Status))
-            {
-                throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
-            }
-
             var outcome = await RetireAsync(job, cancellationToken);
             if (outcome.StartsWith("kept", StringComparison.Ordinal) && job.PreviousKeyArn is { } kept)
             {
@@ -39,10 +33,7 @@ public sealed class RetireStep(KeyRotationPorts ports) : KeyRotationStep(ports)
                 ["previousKey"] = job.PreviousKeyArn,
                 ["previousKeyOutcome"] = outcome,
             }, cancellationToken);
-            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Switch, Now), cancellationToken)
-                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer switching.");
-        }
-
+        }, cancellationToken);
         return state;
     }
 

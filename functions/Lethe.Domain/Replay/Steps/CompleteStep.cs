@@ -15,23 +15,9 @@ public sealed class CompleteStep(ErasureReplayPorts ports)
     public override async Task<ErasureReplayState> RunAsync(ErasureReplayState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var job = await CurrentJobAsync(state, cancellationToken);
-        if (job.Status != JobStatus.Completed)
-        {
-            if (!JobStatuses.IsOpen(job.Status))
-            {
-                throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
-            }
-
-            if (job.Counts.Failed > 0)
-            {
-                throw new ReplayIncompleteException($"{job.Counts.Failed} item(s) could not be removed again; they are listed on the job. Start the replay again once the cause is fixed.");
-            }
-
-            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Replay, Now), cancellationToken)
-                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer replaying.");
-        }
-
+        var job = await CompleteOnceAsync(state, JobPhases.Replay, open => open.Counts.Failed > 0
+            ? throw new ReplayIncompleteException($"{open.Counts.Failed} item(s) could not be removed again; they are listed on the job. Start the replay again once the cause is fixed.")
+            : Task.CompletedTask, cancellationToken);
         await AuditOnceAsync(job, "complete", "erasure-replay.complete", AuditActions.Success, new JsonObject
         {
             ["tombstones"] = job.Counts.Total,

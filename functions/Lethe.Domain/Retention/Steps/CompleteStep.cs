@@ -14,19 +14,7 @@ public sealed class CompleteStep(RetentionPorts ports) : RetentionStep(ports)
     public override async Task<RetentionSweepState> RunAsync(RetentionSweepState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var job = await CurrentJobAsync(state, cancellationToken);
-        if (job.Status != JobStatus.Completed)
-        {
-            if (!JobStatuses.IsOpen(job.Status))
-            {
-                throw new JobNotActiveException($"Job {job.Id} is {JobStatuses.Name(job.Status)}; it cannot complete.");
-            }
-
-            await Ports.Due.CompleteThroughAsync(job.TenantId, job.CreatedAt, cancellationToken);
-            job = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Complete(job.Type, JobPhases.Certify, Now), cancellationToken)
-                ?? throw new JobNotActiveException($"Job {job.Id} could not complete: it is no longer certifying.");
-        }
-
+        var job = await CompleteOnceAsync(state, JobPhases.Certify, open => Ports.Due.CompleteThroughAsync(open.TenantId, open.CreatedAt, cancellationToken), cancellationToken);
         await Ports.Manifests.DeleteAsync(job.TenantId, job.Id, cancellationToken);
         await AuditOnceAsync(job, "complete", "retention.complete", AuditActions.Success, new JsonObject
         {
