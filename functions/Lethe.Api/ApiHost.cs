@@ -315,6 +315,7 @@ public static partial class ApiHost
         app.MapRetentionEndpoints();
         app.MapReplayEndpoints();
         app.MapKeyEndpoints();
+        app.MapOffboardingEndpoints();
         app.MapArchiveEndpoints();
         app.MapCertificateKeyEndpoints();
     }

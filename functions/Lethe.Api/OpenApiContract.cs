@@ -53,12 +53,12 @@ public static class OpenApiContract
 
         foreach (var (path, item) in document.Paths)
         {
-            foreach (var (_, operation) in item.Operations ?? [])
+            foreach (var (method, operation) in item.Operations ?? [])
             {
                 DeclarePathParameters(path, operation);
                 if (path.StartsWith(TenantRoutes, StringComparison.Ordinal))
                 {
-                    GuardedOperation(document, operation);
+                    GuardedOperation(document, operation, method);
                 }
                 else
                 {
@@ -94,7 +94,7 @@ public static class OpenApiContract
         }
     }
 
-    private static void GuardedOperation(OpenApiDocument document, OpenApiOperation operation)
+    private static void GuardedOperation(OpenApiDocument document, OpenApiOperation operation, HttpMethod method)
     {
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
         operation.Responses ??= [];
@@ -107,6 +107,12 @@ public static class OpenApiContract
         }
 
         Problem(document, operation, "410", "The tenant was terminated.");
+        if (method != HttpMethod.Get && method != HttpMethod.Head)
+        {
+            // Besides the route's own conflicts: a tenant being offboarded refuses every change (type …/tenant-offboarding).
+            Problem(document, operation, "409", "A conflict with the request's current state; also when the tenant is being offboarded and accepts no changes.");
+        }
+
         Problem(document, operation, "423", "The tenant's encryption key is disabled or unusable (a revoked BYOK key); nothing was read or written.");
         var limited = Problem(document, operation, "429", "Over the tenant's rate limit; retry after Retry-After seconds.");
         limited.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);

@@ -51,6 +51,15 @@ public static class Handlers
     public const string RotationRetire = "rotation-retire";
     public const string RotationHandOver = "rotation-hand-over";
     public const string RotationRecordFailure = "rotation-record-failure";
+    public const string OffboardingBegin = "offboarding-begin";
+    public const string OffboardingDrain = "offboarding-drain";
+    public const string OffboardingExportPage = "offboarding-export-page";
+    public const string OffboardingPurgePage = "offboarding-purge-page";
+    public const string OffboardingRetireKeys = "offboarding-retire-keys";
+    public const string OffboardingCertify = "offboarding-certify";
+    public const string OffboardingTerminate = "offboarding-terminate";
+    public const string OffboardingHandOver = "offboarding-hand-over";
+    public const string OffboardingRecordFailure = "offboarding-record-failure";
     public const string JobStatus = "job-status";
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
@@ -84,13 +93,20 @@ public static class Handlers
     public static IReadOnlyList<string> KeyRotation { get; } =
         [RotationBegin, RotationRewrapPage, RotationSwitch, RotationRetire, RotationHandOver, RotationRecordFailure];
 
+    /// <summary>The Task states' handlers of workflows/tenant-offboarding.asl.json.</summary>
+    public static IReadOnlyList<string> TenantOffboarding { get; } =
+    [
+        OffboardingBegin, OffboardingDrain, OffboardingExportPage, OffboardingPurgePage, OffboardingRetireKeys, OffboardingCertify, OffboardingTerminate,
+        OffboardingHandOver, OffboardingRecordFailure,
+    ];
+
     /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. JobSupport];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)

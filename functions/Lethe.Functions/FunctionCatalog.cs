@@ -95,6 +95,17 @@ public static class FunctionCatalog
         registry.Add(Handlers.RotationRetire, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.Retire));
         registry.Add(Handlers.RotationHandOver, () => new WorkflowStepHandler<Domain.KeyRotation.KeyRotationState>(rotationState, rotation.Value.HandOver));
         registry.Add(Handlers.RotationRecordFailure, () => new RecordFailureHandler(rotation.Value.RecordFailure));
+        var offboarding = new Lazy<Domain.Offboarding.TenantOffboardingSteps>(() => workflows.Offboarding);
+        var offboardingState = FunctionsJsonContext.Default.TenantOffboardingState;
+        registry.Add(Handlers.OffboardingBegin, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.Begin));
+        registry.Add(Handlers.OffboardingDrain, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.Drain));
+        registry.Add(Handlers.OffboardingExportPage, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.ExportPage));
+        registry.Add(Handlers.OffboardingPurgePage, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.PurgePage));
+        registry.Add(Handlers.OffboardingRetireKeys, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.RetireKeys));
+        registry.Add(Handlers.OffboardingCertify, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.Certify));
+        registry.Add(Handlers.OffboardingTerminate, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.Terminate));
+        registry.Add(Handlers.OffboardingHandOver, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.HandOver));
+        registry.Add(Handlers.OffboardingRecordFailure, () => new RecordFailureHandler(offboarding.Value.RecordFailure));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

@@ -22,6 +22,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(Lethe.Domain.BackupScrub.BackupScrubState))]
 [JsonSerializable(typeof(Lethe.Domain.Replay.ErasureReplayState))]
 [JsonSerializable(typeof(Lethe.Domain.KeyRotation.KeyRotationState))]
+[JsonSerializable(typeof(Lethe.Domain.Offboarding.TenantOffboardingState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

@@ -79,17 +79,19 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
         // The export package step deletes only a volume it completed after its subject's erasure purged it (ExportSteps); the
         // backup scrub deletes what is left of keys a certified erasure or retention run purged.
         versionDeleters.Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-            || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal));
-        versionDeleters.Should().HaveCount(6, "the replay deletes again what a restore brought back");
+            || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal)
+            || p.Contains("OffboardingPurgePage", StringComparison.Ordinal));
+        versionDeleters.Should().HaveCount(7, "the replay deletes again what a restore brought back, the offboarding everything of its tenant");
         var keyDeleters = statements.Where(s => s.Statement.GetProperty("Resource").GetRawText().Contains("Keys", StringComparison.Ordinal)
-            && Strings(s.Statement.GetProperty("Action")).Contains("dynamodb:DeleteItem")).Select(s => s.Policy).ToHashSet();
-        // The erasure's shred, the retention purge page's for a subject with nothing left, and the replay's for a KEK a restore brought back.
-        keyDeleters.Should().HaveCount(3).And.Contain(p => p.Contains("ErasureShred", StringComparison.Ordinal)).And.Contain(p => p.Contains("RetentionPurgePage", StringComparison.Ordinal))
-            .And.Contain(p => p.Contains("ReplayPage", StringComparison.Ordinal));
+            && Strings(s.Statement.GetProperty("Action")).Any(a => a is "dynamodb:DeleteItem" or "dynamodb:BatchWriteItem")).Select(s => s.Policy).ToHashSet();
+        // The erasure's shred, the retention purge page's for a subject with nothing left, the replay's for a KEK a restore brought
+        // back, and the offboarding's purge of a whole tenant (in batches).
+        keyDeleters.Should().HaveCount(4).And.Contain(p => p.Contains("ErasureShred", StringComparison.Ordinal)).And.Contain(p => p.Contains("RetentionPurgePage", StringComparison.Ordinal))
+            .And.Contain(p => p.Contains("ReplayPage", StringComparison.Ordinal)).And.Contain(p => p.Contains("OffboardingPurgePage", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Only_the_export_package_step_may_write_the_exports_bucket_and_only_the_purge_steps_and_it_may_delete_from_it()
+    public void Only_the_export_steps_may_write_the_exports_bucket_and_only_the_purge_steps_and_the_package_step_may_delete_from_it()
     {
         var statements = SynthesizedApp.Policies(synth.StatelessJson)
             .SelectMany(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray().Select(s => (Policy: p.LogicalId, Statement: s)))
@@ -97,11 +99,13 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
             .ToList();
 
         var writers = statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a is "s3:PutObject" or "s3:PutObject*")).Select(s => s.Policy).ToHashSet();
-        writers.Should().ContainSingle().Which.Should().Contain("ExportPackage");
+        // The export package step, and the offboarding's export page (the tenant's final export).
+        writers.Should().HaveCount(2).And.Contain(p => p.Contains("ExportPackage", StringComparison.Ordinal)).And.Contain(p => p.Contains("OffboardingExportPage", StringComparison.Ordinal));
         statements.Where(s => Strings(s.Statement.GetProperty("Action")).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).Select(s => s.Policy)
             .Should().OnlyContain(p => p.Contains("ErasurePurgePage", StringComparison.Ordinal) || p.Contains("RetentionPurgePage", StringComparison.Ordinal) || p.Contains("SoftDeleteSweep", StringComparison.Ordinal)
-                || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal))
-            .And.HaveCount(6, "an export is a copy of the person's data: the erasure purge removes it, the package step a volume it finished after that purge, the backup scrub and the replay what is left of a purged one");
+                || p.Contains("ExportPackage", StringComparison.Ordinal) || p.Contains("ScrubPage", StringComparison.Ordinal) || p.Contains("ReplayPage", StringComparison.Ordinal)
+                || p.Contains("OffboardingPurgePage", StringComparison.Ordinal))
+            .And.HaveCount(7, "an export is a copy of the person's data: the erasure purge removes it, the package step a volume it finished after that purge, the backup scrub and the replay what is left of a purged one, the offboarding everything of its tenant");
     }
 
     [Fact]

@@ -57,7 +57,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution archive-retrieval", "states:StopExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
             "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
-            "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
+            "states:StartExecution key-rotation", "states:StopExecution key-rotation", "states:DescribeExecution key-rotation",
+            "states:StartExecution tenant-offboarding", "states:StopExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
             "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -100,6 +101,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
             "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
+            "states:StartExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
@@ -147,6 +149,39 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ],
         ["RotationHandOver"] = ["states:StartExecution key-rotation"],
         ["RotationRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
+        // The offboarding: the tenant saved (offboarding, active again, terminated); holds and open jobs listed, jobs cancelled and
+        // their executions stopped; the final export read as a subject export reads, written to the exports bucket; every
+        // item of the tenant's partitions and every version under its prefix deleted; the certificate signed; its scrub started.
+        // ScheduleKeyDeletion comes from the tenant keys' own policies (retire keys: a retirer).
+        ["OffboardingBegin"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants"],
+        ["OffboardingDrain"] =
+        [
+            "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:Query Jobs", "dynamodb:DeleteItem Jobs",
+            .. new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding" }
+                .Select(w => $"states:StopExecution {w}"),
+        ],
+        ["OffboardingExportPage"] =
+        [
+            .. ForeignKeys,
+            "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:Query Manifests", "dynamodb:BatchWriteItem Manifests",
+            "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:Query Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants",
+            "dynamodb:Query Audit", "s3:GetObject Data", "s3:PutObject Exports", "s3:AbortMultipartUpload Exports", "s3:ListMultipartUploadParts Exports",
+        ],
+        ["OffboardingPurgePage"] =
+        [
+            .. new[] { "Keys", "Records", "Inventory", "Manifests", "Tenants", "Jobs" }.SelectMany(t => new[] { $"dynamodb:Query {t}", $"dynamodb:BatchWriteItem {t}" }),
+            .. new[] { "Data", "Exports", "Ingest", "Quarantine" }.SelectMany(b => new[] { $"s3:ListBucketVersions {b}", $"s3:ListBucket {b}", $"s3:DeleteObject {b}", $"s3:DeleteObjectVersion {b}" }),
+        ],
+        ["OffboardingRetireKeys"] = ["dynamodb:GetItem Tenants"],
+        ["OffboardingCertify"] =
+        [
+            "dynamodb:GetItem Tenants", "dynamodb:GetItem Audit", "kms:Sign SigningKey", "kms:GetPublicKey SigningKey", "kms:DescribeKey PlatformKey",
+            "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
+            "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", .. CertificateRead,
+        ],
+        ["OffboardingTerminate"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
+        ["OffboardingHandOver"] = ["states:StartExecution tenant-offboarding"],
+        ["OffboardingRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["ReplayHandOver"] = ["states:StartExecution erasure-replay"],
         ["ReplayRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["ErasureHandOver"] = ["states:StartExecution deletion"],
@@ -237,7 +272,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

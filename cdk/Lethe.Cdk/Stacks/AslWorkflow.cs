@@ -171,6 +171,29 @@ public abstract partial class AslWorkflow : Construct
         }
     }
 
+    /// <summary>
+    /// The data bucket's replica, when context <c>lethe:dataReplicaBucket</c> names one (and <c>lethe:dataReplicaRegion</c> its
+    /// region): its name in the function's environment, and listing and deleting its versions.
+    /// </summary>
+    protected void GrantReplicaPurge(Function function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        if (Node.TryGetContext(BackupScrubWorkflow.ReplicaBucketContext) is not string { Length: > 0 } replica)
+        {
+            return;
+        }
+
+        function.AddEnvironment(Variables.DataReplicaBucket, replica);
+        if (Node.TryGetContext(BackupScrubWorkflow.ReplicaRegionContext) is string { Length: > 0 } region)
+        {
+            function.AddEnvironment(Variables.DataReplicaRegion, region);
+        }
+
+        var arn = $"arn:{Amazon.CDK.Aws.PARTITION}:s3:::{replica}";
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [arn] }));
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [$"{arn}/*"] }));
+    }
+
     // Tenant keys are used through their own key policies (TenantKeyPolicy names this stage's shred and package roles), never
     // through IAM: no function holds a kms action on key/*.
 

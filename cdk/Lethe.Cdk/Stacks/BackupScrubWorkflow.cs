@@ -34,7 +34,7 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
                 GrantTable(target, Table(ResourceCatalog.Inventory), "dynamodb:Query");
                 GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:BatchWriteItem");
                 GrantObjectPurge(target);
-                GrantReplica(target);
+                GrantReplicaPurge(target);
                 break;
             case Handlers.ScrubCertify:
                 GrantCertificateSigning(target);
@@ -72,24 +72,6 @@ public sealed class BackupScrubWorkflow(Construct scope, string id, StatefulStac
 
         // ListBackups names no resource (IAM: "*" only); it lists, never reads a backup's content.
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["dynamodb:ListBackups"], Resources = ["*"] }));
-    }
-
-    private void GrantReplica(Function function)
-    {
-        if (Node.TryGetContext(ReplicaBucketContext) is not string { Length: > 0 } replica)
-        {
-            return;
-        }
-
-        function.AddEnvironment(Variables.DataReplicaBucket, replica);
-        if (Node.TryGetContext(ReplicaRegionContext) is string { Length: > 0 } region)
-        {
-            function.AddEnvironment(Variables.DataReplicaRegion, region);
-        }
-
-        var arn = $"arn:{Amazon.CDK.Aws.PARTITION}:s3:::{replica}";
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [arn] }));
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [$"{arn}/*"] }));
     }
 
     protected override string Describe(string handler) => handler switch

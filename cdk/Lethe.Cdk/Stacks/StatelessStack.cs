@@ -149,25 +149,28 @@ public sealed class StatelessStack : Stack
         BackupScrub = new BackupScrubWorkflow(this, "BackupScrub", state, Path.Combine(settings.WorkflowsFolder, "backup-scrub.asl.json"), WorkflowFunction);
         ErasureReplay = new ErasureReplayWorkflow(this, "ErasureReplay", state, Path.Combine(settings.WorkflowsFolder, "erasure-replay.asl.json"), WorkflowFunction);
         KeyRotation = new KeyRotationWorkflow(this, "KeyRotation", state, Path.Combine(settings.WorkflowsFolder, "key-rotation.asl.json"), WorkflowFunction);
+        TenantOffboarding = new TenantOffboardingWorkflow(this, "TenantOffboarding", state, Path.Combine(settings.WorkflowsFolder, "tenant-offboarding.asl.json"), WorkflowFunction);
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
-            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn, KeyRotation.StateMachineArn]);
+            [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn, KeyRotation.StateMachineArn, TenantOffboarding.StateMachineArn]);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
+        BackupScrub.GrantStart(TenantOffboarding.Functions[Handlers.OffboardingTerminate]);
         Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         BackupScrub.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         KeyRotation.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        TenantOffboarding.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage] };
+        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], TenantOffboarding.Functions[Handlers.OffboardingExportPage] };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
         // The rotation's rewrap step only ReEncrypts wrapped keys between tenant keys under the tenant's context: no data key use.
         var rewrap = KeyRotation.Functions[Handlers.RotationRewrapPage];
@@ -182,8 +185,10 @@ public sealed class StatelessStack : Stack
                 ["Null"] = new Dictionary<string, object> { ["kms:EncryptionContext:tenant"] = "false" },
             },
         }));
-        // Only the rotation's retire step may schedule a tenant key's deletion (the key policy's retirer statement; offboarding joins it).
-        Api.AddEnvironment(Variables.TenantKeyRetirers, KeyRotation.Functions[Handlers.RotationRetire].Role!.RoleArn);
+        // Only the rotation's retire step and the offboarding's retire-keys step may schedule a tenant key's deletion (the key
+        // policy's retirer statement).
+        Api.AddEnvironment(Variables.TenantKeyRetirers, string.Join(",",
+            KeyRotation.Functions[Handlers.RotationRetire].Role!.RoleArn, TenantOffboarding.Functions[Handlers.OffboardingRetireKeys].Role!.RoleArn));
         // The retention archive (archived objects written under the tenant key) and a retrieval (one read back) use the key
         // only through S3: named where objects are, never where a subject's KEK is unwrapped.
         var tenantKeyObjectUsers = new[] { RetentionSweep.Functions[Handlers.RetentionPurgePage], ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable] };
@@ -220,8 +225,9 @@ public sealed class StatelessStack : Stack
         BackupScrub.GrantStartAndDescribe(Api);
         // A platform admin starts a replay of a tenant's erasures after a restore; nobody stops one halfway.
         ErasureReplay.GrantStartAndDescribe(Api);
-        // A rotation is started by the API; once it has begun it runs to its switch (cancel only before: a job update).
-        KeyRotation.GrantStartAndDescribe(Api);
+        // A rotation and an offboarding are started by the API, and cancelled (their execution stopped) only before they begin.
+        KeyRotation.GrantExecutions(Api);
+        TenantOffboarding.GrantExecutions(Api);
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.
@@ -264,6 +270,8 @@ public sealed class StatelessStack : Stack
     public ErasureReplayWorkflow ErasureReplay { get; }
 
     public KeyRotationWorkflow KeyRotation { get; }
+
+    public TenantOffboardingWorkflow TenantOffboarding { get; }
 
     public Function AuditChainer { get; }
 

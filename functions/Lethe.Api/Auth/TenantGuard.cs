@@ -13,7 +13,7 @@ namespace Lethe.Api.Auth;
 /// this filter gathers its inputs and turns the outcome into a problem response. The loaded tenant is left in
 /// <see cref="HttpContext.Items"/> for the endpoint.
 /// </summary>
-public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing = false) : IEndpointFilter
+public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing = false, TenantStateAccess stateAccess = TenantStateAccess.Normal) : IEndpointFilter
 {
     public const string TenantItem = "lethe.tenant";
     public const string PrincipalItem = "lethe.principal";
@@ -52,7 +52,9 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
             }
         }
 
-        var outcome = AccessGuard.Evaluate(principal, routeTenant, capability, tenant);
+        // The offboarding itself is the one change a tenant being offboarded takes (a failed one is started again).
+        var changes = !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) && stateAccess != TenantStateAccess.Offboarding;
+        var outcome = AccessGuard.Evaluate(principal, routeTenant, capability, tenant, changes, stateAccess == TenantStateAccess.Evidence);
         if (outcome == AccessOutcome.NotFound && tenantMayBeMissing)
         {
             outcome = AccessOutcome.Allowed;
@@ -117,6 +119,8 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
         AccessOutcome.Forbidden => ProblemTypes.Forbidden(http),
         AccessOutcome.Gone => ProblemTypes.TenantGone(http),
         AccessOutcome.NotFound => ProblemTypes.NotFound(http, "tenant"),
+        AccessOutcome.Offboarding => ProblemTypes.Conflict(http, "tenant-offboarding", "Tenant is being offboarded",
+            "This tenant is being offboarded: it accepts no changes, and its data is purged once its offboarding job gets there.", null),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 
@@ -129,12 +133,38 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
 
 public sealed record DeniedAuditDetails(string Method, string Capability);
 
+/// <summary>What a route may do with a tenant that is being offboarded or was terminated.</summary>
+public enum TenantStateAccess
+{
+    /// <summary>Changes are refused while the tenant is offboarding (409); everything answers 410 once it is terminated.</summary>
+    Normal,
+
+    /// <summary>A read of the evidence a terminated tenant leaves (its offboarding request and certificates): a platform admin still may.</summary>
+    Evidence,
+
+    /// <summary>The offboarding route: taken while the tenant is offboarding (a failed offboarding is started again).</summary>
+    Offboarding,
+}
+
 public static class TenantGuardExtensions
 {
     /// <summary>Puts the tenant guard in front of an endpoint for one capability of the roles table.</summary>
     public static TBuilder RequireTenantAccess<TBuilder>(this TBuilder builder, Capability capability, bool tenantMayBeMissing = false)
         where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(new TenantGuard(capability, tenantMayBeMissing));
+
+    /// <summary>
+    /// The guard for a read of what a terminated tenant leaves behind as evidence (its offboarding request, its certificates):
+    /// a platform admin still reads it after termination; everyone else gets 410 as on every other route.
+    /// </summary>
+    public static TBuilder RequireTenantAccessToEvidence<TBuilder>(this TBuilder builder, Capability capability)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(new TenantGuard(capability, stateAccess: TenantStateAccess.Evidence));
+
+    /// <summary>The guard of the offboarding route: the one change a tenant being offboarded accepts (starting a failed offboarding again).</summary>
+    public static TBuilder RequireTenantAccessToOffboard<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(new TenantGuard(Capability.ManageTenants, stateAccess: TenantStateAccess.Offboarding));
 
     public static Tenant? Tenant(this HttpContext http)
     {

@@ -126,6 +126,8 @@ public static class ApiComposition
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.KeyRotation.KeyRotationRequests(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<KmsTenantKeys>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Domain.Offboarding.TenantOffboardingRequests(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.Replay.ErasureReplayRequests(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.Archive.ArchiveRetrievalRequests(

@@ -20,6 +20,7 @@ public static partial class RequestEndpoints
     {
         JobType.Deletion => (job.Id, "deletion"),
         JobType.RetentionSweep => (job.Id, RetentionCertificate.Type),
+        JobType.TenantOffboarding => (job.Id, TenantOffboardingCertificate.Type),
         JobType.BackupScrub when job.SourceJobId is { } source => (source, BackupScrubCertificate.Type),
         _ => null,
     };
@@ -28,7 +29,7 @@ public static partial class RequestEndpoints
     {
         if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateOf(job) is not { } of)
         {
-            return ProblemTypes.NotFound(http, "deletion request, retention run or backup scrub");
+            return ProblemTypes.NotFound(http, "deletion request, retention run, offboarding or backup scrub");
         }
 
         var (owner, type) = of;
@@ -44,7 +45,7 @@ public static partial class RequestEndpoints
     {
         if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateOf(job) is not { } of)
         {
-            return ProblemTypes.NotFound(http, "deletion request, retention run or backup scrub");
+            return ProblemTypes.NotFound(http, "deletion request, retention run, offboarding or backup scrub");
         }
 
         var (owner, type) = of;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lethe.Api.Auditing;
+using Lethe.Api.Auth;
 using Lethe.Api.Problems;
 using Lethe.Aws.Exports;
 using Lethe.Aws.Keys;
@@ -22,9 +23,14 @@ public static partial class RequestEndpoints
             return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["part"] = ["part is a volume number from 1 to download.parts."] });
         }
 
-        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !JobTypes.IsExport(job.Type))
+        if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !(JobTypes.IsExport(job.Type) || job is { Type: JobType.TenantOffboarding, FinalExport: true }))
         {
             return ProblemTypes.NotFound(http, "export request");
+        }
+
+        if (job.Type == JobType.TenantOffboarding)
+        {
+            return await FinalExportAsync(tenantId, job, number, http, exports, clock, audit);
         }
 
         // Seeing a request is not downloading it: the download is checked against the export's own subject, whatever other
@@ -65,6 +71,41 @@ public static partial class RequestEndpoints
 
         await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
         var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
+        return TypedResults.Redirect(url);
+    }
+
+    /// <summary>
+    /// An offboarding's final export: the whole tenant's data, so a platform admin's alone, downloadable while the job waits in
+    /// its download window (after that the purge deletes it).
+    /// </summary>
+    private static async Task<IResult> FinalExportAsync(string tenantId, Job job, int number, HttpContext http, S3ExportStore exports, TimeProvider clock, AuditRecorder audit)
+    {
+        if (!http.Principal().IsPlatformAdmin)
+        {
+            return ProblemTypes.Forbidden(http);
+        }
+
+        var now = clock.GetUtcNow();
+        if (job.Phase != JobPhases.DownloadWindow || job.DownloadExpiresAt is not { } expires || now >= expires)
+        {
+            if (job.Phase is JobPhases.Validate or JobPhases.Drain or JobPhases.Package)
+            {
+                return ProblemTypes.Conflict(http, "export-not-ready", "Export not ready",
+                    $"The offboarding is in phase {job.Phase}: its final export can be downloaded once it is packaged.", job.Id);
+            }
+
+            await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", Domain.Audit.AuditActions.Denied, DownloadDetails(job, number));
+            return ProblemTypes.Create(http, StatusCodes.Status410Gone, "export-expired", "Export link expired",
+                "The final export's download window is over: it was deleted with the rest of the tenant.");
+        }
+
+        if (number > job.ExportParts)
+        {
+            return ProblemTypes.NotFound(http, $"part {number} (this export has {job.ExportParts})");
+        }
+
+        await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportFormat.Zip, now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
         return TypedResults.Redirect(url);
     }
 

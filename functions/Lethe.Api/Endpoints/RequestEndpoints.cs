@@ -23,7 +23,7 @@ public static partial class RequestEndpoints
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRequests)
             .WithName("ListRequests").WithSummary("Requests of the tenant, newest first, by status, type and subject.").Produces<JobPage>();
-        requests.MapGet("/{requestId}", GetAsync).RequireTenantAccess(Capability.ReadRequests)
+        requests.MapGet("/{requestId}", GetAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetRequest").WithSummary("One request: status, phase, progress, ETA, errors.").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
         requests.MapPost("/{requestId}/cancel", CancelAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("CancelRequest").WithSummary("Cancels until the purge starts; nothing done is undone.").Produces<JobView>().ProducesProblem(StatusCodes.Status409Conflict);
@@ -31,9 +31,9 @@ public static partial class RequestEndpoints
             .WithName("RestoreRequest").WithSummary("Restores every item of this erasure still inside its recovery window.").Produces<RestoreResult>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase, or a failed backup scrub again from its start.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
-        requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccess(Capability.ReadRequests)
+        requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetCertificate").WithSummary("The signed certificate the request ends with: a deletion's, a retention run's, or a backup scrub's supplemental one; 409 before it is issued.").Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccess(Capability.ReadRequests)
+        requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("ListCertificates").WithSummary("The request's certificate and, once issued, the supplemental backup-scrub one (a deletion or a retention run); a backup scrub lists its own.").Produces<CertificateList>().ProducesProblem(StatusCodes.Status404NotFound);
         // Who may download depends on what: a subject's export (the subject, admins) or an audit export (auditors, admins).
         requests.MapGet("/{requestId}/download", DownloadAsync).RequireTenantAccess(Capability.ReadRequests)
@@ -294,7 +294,8 @@ public static partial class RequestEndpoints
             job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
             new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held, c.Archived),
             job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format,
-            JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed
+            // An offboarding's final export: while it waits in its download window, then gone with the tenant.
+            (JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed) || (job.Type == JobType.TenantOffboarding && job.Phase == JobPhases.DownloadWindow && job.ExportParts > 0)
                 ? new DownloadView($"/v1/tenants/{job.TenantId}/requests/{job.Id}/download", job.DownloadExpiresAt, job.ExportParts, job.ExportBytes)
                 : null)
         {

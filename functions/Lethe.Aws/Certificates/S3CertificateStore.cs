@@ -68,7 +68,7 @@ public sealed class S3CertificateStore(IAmazonS3 s3, string bucket) : ICertifica
     public async Task<IReadOnlyList<SignedCertificate>> ListAsync(string tenantId, string requestId, CancellationToken cancellationToken)
     {
         var found = new List<SignedCertificate>();
-        foreach (var type in new[] { "deletion", RetentionCertificate.Type, BackupScrubCertificate.Type })
+        foreach (var type in new[] { "deletion", RetentionCertificate.Type, TenantOffboardingCertificate.Type, BackupScrubCertificate.Type })
         {
             if (await FindAsync(tenantId, requestId, type, cancellationToken) is { } certificate)
             {

@@ -124,6 +124,11 @@ public sealed partial class DynamoJobStore
         {
             item["previousKeyByok"] = new() { BOOL = true };
         }
+
+        if (job.FinalExport)
+        {
+            item["finalExport"] = new() { BOOL = true };
+        }
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
         Put("createdAt", Time(job.CreatedAt));
@@ -202,6 +207,7 @@ public sealed partial class DynamoJobStore
             PreviousKeyArn = Text("previousKeyArn"),
             TargetKeyByok = item.TryGetValue("targetKeyByok", out var targetByok) && targetByok.BOOL == true,
             PreviousKeyByok = item.TryGetValue("previousKeyByok", out var previousByok) && previousByok.BOOL == true,
+            FinalExport = item.TryGetValue("finalExport", out var finalExport) && finalExport.BOOL == true,
             RangeFrom = When("rangeFrom"),
             RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),

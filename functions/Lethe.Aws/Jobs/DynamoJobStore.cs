@@ -21,6 +21,10 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
 {
     public const int MaxErrorsKept = 100;
     private const string JobPrefix = "JOB#";
+
+    /// <summary>The sort key of a job's item (<c>JOB#id</c>).</summary>
+    public static string JobSortKey(string jobId) => JobPrefix + jobId;
+
     private const int ConflictAttempts = 8;
     private const string OpenPartition = "OPEN";
 

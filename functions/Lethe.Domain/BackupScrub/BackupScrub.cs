@@ -153,6 +153,7 @@ public static class BackupScrubWorkflow
     {
         JobType.Deletion => "deletion",
         JobType.RetentionSweep => RetentionCertificate.Type,
+        JobType.TenantOffboarding => TenantOffboardingCertificate.Type,
         _ => null,
     };
 }

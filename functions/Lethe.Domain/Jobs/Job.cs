@@ -14,6 +14,7 @@ public enum JobType
     BackupScrub,
     ErasureReplay,
     KeyRotation,
+    TenantOffboarding,
 }
 
 public static class JobTypes
@@ -28,6 +29,7 @@ public static class JobTypes
         JobType.BackupScrub => "backup-scrub",
         JobType.ErasureReplay => "erasure-replay",
         JobType.KeyRotation => "key-rotation",
+        JobType.TenantOffboarding => "tenant-offboarding",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -41,6 +43,7 @@ public static class JobTypes
         "backup-scrub" => JobType.BackupScrub,
         "erasure-replay" => JobType.ErasureReplay,
         "key-rotation" => JobType.KeyRotation,
+        "tenant-offboarding" => JobType.TenantOffboarding,
         _ => null,
     };
 
@@ -53,6 +56,7 @@ public static class JobTypes
         JobType.BackupScrub => "backup-scrub",
         JobType.ErasureReplay => "erasure-replay",
         JobType.KeyRotation => "key-rotation",
+        JobType.TenantOffboarding => "tenant-offboarding",
         _ => "export",
     };
 
@@ -61,7 +65,7 @@ public static class JobTypes
     /// sweep its tenant's (under the tenant-wide subject ref), an archive retrieval its item's, an erasure replay its tenant's
     /// replay lock, a key rotation its tenant's rotation lock, so two never run at once.
     /// </summary>
-    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval or JobType.ErasureReplay or JobType.KeyRotation;
+    public static bool Locks(JobType type) => type is JobType.Deletion or JobType.RetentionSweep or JobType.ArchiveRetrieval or JobType.ErasureReplay or JobType.KeyRotation or JobType.TenantOffboarding;
 
     /// <summary>
     /// The name of the lock an open job holds: its subject ref (an erasure's lock is what every write for the subject checks),
@@ -76,6 +80,7 @@ public static class JobTypes
             // One replay per tenant at a time, beside (not against) its retention sweep's tenant-wide lock.
             JobType.ErasureReplay => "erasure-replay",
             JobType.KeyRotation => "key-rotation",
+            JobType.TenantOffboarding => "tenant-offboarding",
             _ => job.SubjectRef,
         };
     }

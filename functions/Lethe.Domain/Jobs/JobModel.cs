@@ -37,6 +37,14 @@ public static class JobPhases
     public const string Rewrap = "rewrap";
     public const string Switch = "switch";
 
+    /// <summary>
+    /// A tenant offboarding waits for the tenant's other jobs to close (cancelling those it may), packages the optional final
+    /// export and keeps it downloadable for its window, then purges (<see cref="Purge"/>), shreds the tenant keys (<see cref="Shred"/>)
+    /// and certifies (<see cref="Certify"/>).
+    /// </summary>
+    public const string Drain = "drain";
+    public const string DownloadWindow = "download-window";
+
     /// <summary>Cancel is allowed until the purge starts (DESIGN.md): in these phases, and only while the job is open.</summary>
     public static readonly IReadOnlyList<string> Cancellable = [Validate, SoftDelete, RecoveryWindow];
 }
@@ -150,6 +158,9 @@ public sealed record Job
 
     public bool PreviousKeyByok { get; init; }
 
+    /// <summary>A tenant offboarding packages a tenant-wide export first, downloadable by a platform admin until it purges.</summary>
+    public bool FinalExport { get; init; }
+
     /// <summary>n of the current execution <c>{jobId}-{n}</c>; raised by a conditional write for each hand-over or retry.</summary>
     public int Execution { get; init; } = 1;
 
@@ -204,6 +215,8 @@ public sealed record Job
         JobType.ErasureReplay => false,
         // Until it has begun: once keys are rewrapped, it runs to its switch.
         JobType.KeyRotation => Phase == JobPhases.Validate,
+        // Until it has begun: from then on the tenant refuses writes, and a half-offboarded tenant is nobody's to keep.
+        JobType.TenantOffboarding => Phase == JobPhases.Validate,
         _ => true,
     };
 

@@ -43,6 +43,17 @@ public static class JobTransitions
     public static JobUpdate Readable(DateTimeOffset until, DateTimeOffset at) =>
         new(Running, at) { WhenPhase = [JobPhases.Restore], Phase = JobPhases.Readable, DownloadExpiresAt = until };
 
+    /// <summary>
+    /// An offboarding's final export is packaged: it waits in <c>download-window</c> until <paramref name="until"/>, downloadable
+    /// by a platform admin, then purges.
+    /// </summary>
+    public static JobUpdate OpenDownloadWindow(DateTimeOffset until, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = [JobPhases.Package], Phase = JobPhases.DownloadWindow, DownloadExpiresAt = until };
+
+    /// <summary>A running job moves to <paramref name="toPhase"/> from whichever of <paramref name="fromPhases"/> it is in.</summary>
+    public static JobUpdate AdvanceFromAny(IReadOnlyList<string> fromPhases, string toPhase, DateTimeOffset at) =>
+        new(Running, at) { WhenPhase = fromPhases, Status = JobStatus.Running, Phase = toPhase };
+
     /// <summary>A running job names its signed certificate.</summary>
     public static JobUpdate AttachCertificate(string certificateId, DateTimeOffset at) => new(Running, at) { CertificateId = certificateId };
 
@@ -68,6 +79,23 @@ public static class JobTransitions
     /// </summary>
     public static JobUpdate Cancel(JobType type, IReadOnlyList<string>? whenPhase, DateTimeOffset at) =>
         new(Open, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = JobTypes.Locks(type) };
+
+    /// <summary>
+    /// The cancel of <paramref name="job"/> as it stands (<see cref="Job.IsCancellable"/>), conditional on the phases it may be
+    /// cancelled in, so a job that moved on meanwhile is left running: the API's cancel, and an offboarding's drain.
+    /// </summary>
+    public static JobUpdate CancelNow(Job job, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        IReadOnlyList<string>? whenPhase = job.Type switch
+        {
+            JobType.Deletion => job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
+            JobType.RetentionSweep or JobType.KeyRotation or JobType.TenantOffboarding => [JobPhases.Validate],
+            JobType.ArchiveRetrieval => [JobPhases.Validate, JobPhases.Restore],
+            _ => null,
+        };
+        return Cancel(job.Type, whenPhase, at);
+    }
 
     /// <summary>A failed job runs again because its execution was redriven (in the console); an erasure takes its lock again.</summary>
     public static JobUpdate Redrive(JobType type, DateTimeOffset at) =>

@@ -133,16 +133,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             return (JobChange.Conflict, job);
         }
 
-        var now = clock.GetUtcNow();
-        IReadOnlyList<string>? whenPhase = job.Type switch
-        {
-            JobType.Deletion => job.IsHeldBeforePurge ? [JobPhases.Held] : JobPhases.Cancellable,
-            JobType.RetentionSweep => [JobPhases.Validate],
-            JobType.ArchiveRetrieval => [JobPhases.Validate, JobPhases.Restore],
-            JobType.KeyRotation => [JobPhases.Validate],
-            _ => null,
-        };
-        var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Cancel(job.Type, whenPhase, now), cancellationToken);
+        var cancelled = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.CancelNow(job, clock.GetUtcNow()), cancellationToken);
         if (cancelled is null)
         {
             return (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken));

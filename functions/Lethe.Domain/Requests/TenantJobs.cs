@@ -12,7 +12,8 @@ namespace Lethe.Domain.Requests;
 public static class TenantJobs
 {
     public static async Task<SubmitOutcome> SubmitAsync(
-        IJobStore jobs, IWorkflowStarter workflows, Tenant tenant, JobType type, DateTimeOffset now, string requestedBy, string role, CancellationToken cancellationToken)
+        IJobStore jobs, IWorkflowStarter workflows, Tenant tenant, JobType type, DateTimeOffset now, string requestedBy, string role, CancellationToken cancellationToken,
+        Func<Job, Job>? shape = null)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(tenant);
@@ -29,6 +30,7 @@ public static class TenantJobs
             RequestedBy = requestedBy,
             RequestedByRole = role,
         };
+        job = shape?.Invoke(job) ?? job;
         return await jobs.CreateAsync(job, null, cancellationToken) switch
         {
             JobCreated created => new Accepted(await workflows.StartCurrentAsync(jobs, created.Job, cancellationToken), Replayed: false),

@@ -26,16 +26,28 @@ public enum AccessOutcome
     Forbidden,
     Gone,
     NotFound,
+
+    /// <summary>The tenant is being offboarded: it refuses every change (409), reads go on until it is terminated.</summary>
+    Offboarding,
 }
 
 /// <summary>
 /// The guard of API.md, checks in this order: no token → 401; foreign tenant or a role that may not → 403;
-/// terminated tenant → 410; unknown tenant → 404. The order matters: a caller without rights must not
-/// learn whether a tenant exists or was terminated.
+/// terminated tenant → 410; unknown tenant → 404; a change to a tenant being offboarded → 409. The order matters: a caller
+/// without rights must not learn whether a tenant exists or was terminated.
 /// </summary>
 public static class AccessGuard
 {
-    public static AccessOutcome Evaluate(Principal? principal, string routeTenant, Capability capability, Tenant? tenant)
+    /// <param name="principal">The caller, as its validated token says (null: no valid token).</param>
+    /// <param name="routeTenant">The tenant the route names.</param>
+    /// <param name="capability">What the route does, in the roles table's terms.</param>
+    /// <param name="tenant">The tenant as stored (null: unknown).</param>
+    /// <param name="changes">The request changes something (any method but GET/HEAD): refused while the tenant is offboarding.</param>
+    /// <param name="evidenceOfTermination">
+    /// The route reads what a terminated tenant leaves as evidence (its offboarding request and certificates): a platform admin
+    /// may still read it; everyone else, and every other route, gets 410.
+    /// </param>
+    public static AccessOutcome Evaluate(Principal? principal, string routeTenant, Capability capability, Tenant? tenant, bool changes = false, bool evidenceOfTermination = false)
     {
         if (principal is null)
         {
@@ -53,6 +65,12 @@ public static class AccessGuard
             return AccessOutcome.NotFound;
         }
 
-        return tenant.State == TenantState.Terminated ? AccessOutcome.Gone : AccessOutcome.Allowed;
+        return tenant.State switch
+        {
+            TenantState.Terminated when evidenceOfTermination && !changes && principal.IsPlatformAdmin => AccessOutcome.Allowed,
+            TenantState.Terminated => AccessOutcome.Gone,
+            TenantState.Offboarding when changes => AccessOutcome.Offboarding,
+            _ => AccessOutcome.Allowed,
+        };
     }
 }

@@ -56,10 +56,12 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.KeyRotation.KeyRotationSteps Rotation => _built.Value.Rotation;
 
+    public Domain.Offboarding.TenantOffboardingSteps Offboarding => _built.Value.Offboarding;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
-        Domain.KeyRotation.KeyRotationSteps Rotation, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep);
 
     /// <summary>
     /// How long after a key rotation's switch the old key is looked at (<see cref="Variables.KeyRetireDelaySeconds"/>, 0–3600,
@@ -83,8 +85,14 @@ public sealed class WorkflowComposition(TimeProvider clock)
         return TimeSpan.FromSeconds(seconds + 1);
     }
 
-    /// <summary>The purge's object deletion, aimed at the data bucket's replica when <see cref="Variables.DataReplicaBucket"/> names one.</summary>
-    private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Amazon.S3.IAmazonS3 s3, Func<string, string> tableName)
+    /// <summary>The purge's object deletion, aimed at the data bucket's replica when there is one.</summary>
+    private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Aws.Offboarding.PurgedBucket? replica, Func<string, string> tableName) =>
+        replica is null ? null : new StorePurger(dynamo, replica.Client, tableName, logical => logical == ResourceCatalog.Data.LogicalName
+            ? replica.Name
+            : throw new InvalidOperationException($"Only the data bucket has a replica, not {logical}."));
+
+    /// <summary>The data bucket's replica as the offboarding empties it (its own region's client), when <see cref="Variables.DataReplicaBucket"/> names one.</summary>
+    private static Aws.Offboarding.PurgedBucket? ReplicaBucket(Amazon.S3.IAmazonS3 s3)
     {
         if (Environment.GetEnvironmentVariable(Variables.DataReplicaBucket) is not { Length: > 0 } replica)
         {
@@ -94,9 +102,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var client = Environment.GetEnvironmentVariable(Variables.DataReplicaRegion) is { Length: > 0 } region
             ? new Amazon.S3.AmazonS3Client(Amazon.RegionEndpoint.GetBySystemName(region))
             : s3;
-        return new StorePurger(dynamo, client, tableName, logical => logical == ResourceCatalog.Data.LogicalName
-            ? replica
-            : throw new InvalidOperationException($"Only the data bucket has a replica, not {logical}."));
+        return new Aws.Offboarding.PurgedBucket(ResourceCatalog.Data.LogicalName + "Replica", replica, client);
     }
 
     /// <summary>The retention shred's quiet period from <see cref="Variables.ShredQuietSeconds"/> (0–86,400; default 600).</summary>
@@ -214,10 +220,11 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Journal,
             clock);
 
+        var replica = ReplicaBucket(s3);
         var scrub = new BackupScrubPorts(
             jobs,
             new DynamoDeletionTombstones(dynamo, names.Table(ResourceCatalog.Inventory)),
-            new S3ObjectScrubber(purger, ReplicaPurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)))),
+            new S3ObjectScrubber(purger, ReplicaPurger(dynamo, replica, logical => names.Table(ResourceCatalog.TableNamed(logical)))),
             new DynamoBackupInspector(dynamo, ResourceCatalog.ErasedDataTables.Select(names.Table).ToList()),
             shared.Journal,
             chain,
@@ -247,12 +254,42 @@ public sealed class WorkflowComposition(TimeProvider clock)
             RetireDelay = RetireDelayFromEnvironment(),
         };
 
+        var offboarding = new Domain.Offboarding.TenantOffboardingPorts(
+            jobs,
+            shared.Tenants,
+            new DynamoLegalHoldRepository(dynamo, names.Table(ResourceCatalog.Tenants)),
+            workflows,
+            new Aws.Offboarding.DynamoTenantSubjects(dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Manifests), clock),
+            export.Inventory,
+            export.Store,
+            new Aws.Offboarding.TenantStorePurger(
+                dynamo,
+                // The Keys table first: every KEK and the subject-ref key go before anything else is touched.
+                [.. new[] { ResourceCatalog.Keys, ResourceCatalog.Records, ResourceCatalog.Inventory, ResourceCatalog.Manifests, ResourceCatalog.Tenants, ResourceCatalog.Jobs }
+                    .Select(t => new Aws.Offboarding.PurgedTable(t.LogicalName, names.Table(t)))],
+                [
+                    .. new[] { ResourceCatalog.Data, ResourceCatalog.Exports, ResourceCatalog.Ingest, ResourceCatalog.Quarantine }
+                        .Select(b => new Aws.Offboarding.PurgedBucket(b.LogicalName, names.Bucket(b), s3)),
+                    .. replica is null ? [] : new[] { replica },
+                ]),
+            rotation.Retirement,
+            shared.Journal,
+            chain,
+            erasure.Signer,
+            erasure.Certificates,
+            scrubs,
+            LimitsFromEnvironment(),
+            clock)
+        {
+            WriterCacheAge = WriterCacheAgeFromEnvironment(),
+        };
+
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition]);
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition, Domain.Offboarding.TenantOffboardingWorkflow.Definition]);
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
-            new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
     }
 }

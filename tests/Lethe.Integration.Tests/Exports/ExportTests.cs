@@ -375,7 +375,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     }
 
     /// <summary>GET …/download answers 302 to a presigned URL valid 5 minutes; the bytes come from S3 (the local cloud) directly.</summary>
-    private static async Task<byte[]> DownloadAsync(HttpClient client, string tenant, string jobId, int part)
+    internal static async Task<byte[]> DownloadAsync(HttpClient client, string tenant, string jobId, int part)
     {
         var redirect = await client.GetAsync($"/v1/tenants/{tenant}/requests/{jobId}/download?part={part}", Ct);
         redirect.StatusCode.Should().Be(HttpStatusCode.Redirect, await redirect.Content.ReadAsStringAsync(Ct));
@@ -386,7 +386,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         return await s3.GetByteArrayAsync(location, Ct);
     }
 
-    private static Dictionary<string, byte[]> Unzip(byte[] archive)
+    internal static Dictionary<string, byte[]> Unzip(byte[] archive)
     {
         using var zip = new ZipArchive(new MemoryStream(archive), ZipArchiveMode.Read);
         return zip.Entries.ToDictionary(e => e.FullName, e =>

@@ -8,31 +8,12 @@ namespace Lethe.Domain.KeyRotation.Steps;
 public abstract class KeyRotationStep(KeyRotationPorts ports)
     : WorkflowStep<KeyRotationState>(KeyRotationWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock)
 {
-    private const int SaveAttempts = 8;
-
     protected KeyRotationPorts Ports { get; } = ports;
 
     /// <summary>
     /// Applies <paramref name="change"/> to the tenant as stored now, conditional on the version read (a concurrent settings
     /// change is re-read and kept, never undone). <paramref name="change"/> returns null when nothing is left to change.
     /// </summary>
-    protected async Task<Tenant> ChangeTenantAsync(Job job, Func<Tenant, Tenant?> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < SaveAttempts; attempt++)
-        {
-            var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken)
-                ?? throw new JobNotActiveException($"Tenant {job.TenantId} of job {job.Id} does not exist.");
-            if (change(tenant) is not { } changed)
-            {
-                return tenant;
-            }
-
-            if (await Ports.Tenants.TrySaveAsync(changed, cancellationToken))
-            {
-                return changed;
-            }
-        }
-
-        throw new Errors.TransientException($"Tenant {job.TenantId} kept changing while the key rotation {job.Id} saved it.");
-    }
+    protected Task<Tenant> ChangeTenantAsync(Job job, Func<Tenant, Tenant?> change, CancellationToken cancellationToken) =>
+        TenantChanges.ApplyAsync(Ports.Tenants, job.TenantId, job.Id, change, cancellationToken);
 }

@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Domain.Offboarding.Steps;
+
+/// <summary>
+/// Terminate: the tenant becomes <c>terminated</c> (410 everywhere, but for a platform admin's read of this request and its
+/// certificates), its backup scrub starts (the offboarding's deletion is owed one like any other), and the job completes with
+/// its lock ending in the same write. The notice that follows carries ids and the key action only.
+/// </summary>
+public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingStep(ports)
+{
+    public override async Task<TenantOffboardingState> RunAsync(TenantOffboardingState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Tenant? tenant = null;
+        var job = await CompleteOnceAsync(state, JobPhases.Certify, async open =>
+        {
+            tenant = await ChangeTenantAsync(open, t => t.State == TenantState.Terminated ? null : t with { State = TenantState.Terminated }, cancellationToken);
+            await Ports.Scrubs.StartAsync(open, cancellationToken);
+            await AuditOnceAsync(open, "terminate", "tenant-offboarding.complete", AuditActions.Success, new JsonObject
+            {
+                ["certificateId"] = open.CertificateId,
+                ["itemsDeleted"] = open.Counts.Purged,
+                ["objectVersionsDeleted"] = open.Counts.VersionsDeleted,
+                ["tenantKey"] = TenantKeyActions.Of(tenant),
+            }, cancellationToken);
+        }, cancellationToken);
+        tenant ??= await TenantAsync(job, cancellationToken);
+        return state with { CertificateId = job.CertificateId, TenantKeyAction = TenantKeyActions.Of(tenant), More = false, HandOver = false };
+    }
+}
