@@ -121,6 +121,10 @@ public static partial class ApiHost
                     (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("tenant-key-unavailable"), "Tenant key unavailable",
                         "The tenant's encryption key is disabled or unusable; nothing was read or written. It works again once the key is re-enabled.");
                     break;
+                case TenantNotActiveException:
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("tenant-offboarding"), "Tenant is being offboarded",
+                        "This tenant is being offboarded: it accepts no changes and its subjects' data is no longer served.");
+                    break;
                 case EnvelopeException { Reason: "key-shredded" }:
                     (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("subject-key-shredded"), "Data crypto-shredded",
                         "The subject's key was destroyed: this data can no longer be read by anyone.");
@@ -291,6 +295,7 @@ public static partial class ApiHost
                 BadHttpRequestException bad => bad.StatusCode,
                 InvalidCursorException => StatusCodes.Status400BadRequest,
                 TenantKeyUnavailableException => StatusCodes.Status423Locked,
+                TenantNotActiveException => StatusCodes.Status409Conflict,
                 EnvelopeException { Reason: "key-shredded" } => StatusCodes.Status410Gone,
                 _ => StatusCodes.Status500InternalServerError,
             },

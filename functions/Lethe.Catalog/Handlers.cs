@@ -168,7 +168,19 @@ public static class Variables
     /// </summary>
     public const string TenantCacheSeconds = "Lethe__TenantCacheSeconds";
 
-    /// <summary>Seconds after a key rotation's switch before the old key is looked at (default 960: longer than any step runs).</summary>
+    /// <summary>
+    /// Seconds an API request may still be in flight after it passed the tenant guard (default 29: the API function's timeout).
+    /// An offboarding waits this long after the tenant's cache age before it checks holds and drains, so no change lands behind it.
+    /// </summary>
+    public const string ApiRequestSeconds = "LETHE_API_REQUEST_SECONDS";
+
+    /// <summary>The API function's timeout, in seconds: the longest a request is in flight (the CDK app's API function).</summary>
+    public const int ApiTimeoutSeconds = 29;
+
+    /// <summary>
+    /// Seconds after a key rotation's switch before the old key is looked at, and an offboarding's drain waits after it cancelled
+    /// jobs (default 960: longer than any step runs).
+    /// </summary>
     public const string KeyRetireDelaySeconds = "LETHE_KEY_RETIRE_DELAY_SECONDS";
 
     /// <summary>Roles that may only move a tenant's wrapped keys between tenant keys (ReEncrypt), never unwrap one.</summary>

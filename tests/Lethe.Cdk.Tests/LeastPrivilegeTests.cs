@@ -157,6 +157,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["OffboardingDrain"] =
         [
             "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:Query Jobs", "dynamodb:DeleteItem Jobs",
+            "dynamodb:PutItem Manifests",
             .. new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding" }
                 .Select(w => $"states:StopExecution {w}"),
         ],
@@ -164,11 +165,13 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             .. ForeignKeys,
             "dynamodb:Query Inventory", "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:Query Manifests", "dynamodb:BatchWriteItem Manifests",
+            "dynamodb:GetItem Manifests",
             "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:Query Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants",
             "dynamodb:Query Audit", "s3:GetObject Data", "s3:PutObject Exports", "s3:AbortMultipartUpload Exports", "s3:ListMultipartUploadParts Exports",
         ],
         ["OffboardingPurgePage"] =
         [
+            "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants",
             .. new[] { "Keys", "Records", "Inventory", "Manifests", "Tenants", "Jobs" }.SelectMany(t => new[] { $"dynamodb:Query {t}", $"dynamodb:BatchWriteItem {t}" }),
             .. new[] { "Data", "Exports", "Ingest", "Quarantine" }.SelectMany(b => new[] { $"s3:ListBucketVersions {b}", $"s3:ListBucket {b}", $"s3:DeleteObject {b}", $"s3:DeleteObjectVersion {b}" }),
         ],

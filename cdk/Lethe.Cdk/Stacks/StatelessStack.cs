@@ -32,7 +32,7 @@ public sealed class StatelessStack : Stack
             });
 
         Api = LetheFunction("Api", "The Lethe HTTP API (ASP.NET Core, Native AOT) behind the AWS Lambda Web Adapter.",
-            handler: "bootstrap", Code.FromAsset(settings.ApiAsset), memoryMb: 512, Duration.Seconds(29), new Dictionary<string, string>
+            handler: "bootstrap", Code.FromAsset(settings.ApiAsset), memoryMb: 512, Duration.Seconds(Variables.ApiTimeoutSeconds), new Dictionary<string, string>
             {
                 ["AWS_LAMBDA_EXEC_WRAPPER"] = "/opt/bootstrap",
                 ["AWS_LWA_PORT"] = "8080",

@@ -37,6 +37,8 @@ public sealed class TenantOffboardingWorkflow(Construct scope, string id, Statef
                 // (their locks ending in the same write), each execution stopped.
                 GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query");
                 GrantErasureLock(target, "dynamodb:Query", "dynamodb:DeleteItem");
+                // The subject of an open erasure is kept out of the final export (a marker in the Manifests table).
+                GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:PutItem");
                 target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
                 {
                     Actions = ["states:StopExecution"],
@@ -47,7 +49,7 @@ public sealed class TenantOffboardingWorkflow(Construct scope, string id, Statef
                 // The subjects collected from the Inventory into the Manifests table; each subject's items, records, consents, KEK,
                 // files and audit events read as a subject export reads them; volumes written to the exports bucket.
                 GrantTable(target, Table(ResourceCatalog.Inventory), "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem");
-                GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:Query", "dynamodb:BatchWriteItem");
+                GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem");
                 GrantTable(target, Table(ResourceCatalog.Records), "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query");
                 GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:GetItem");
                 GrantTable(target, tenants, "dynamodb:GetItem");
@@ -60,6 +62,8 @@ public sealed class TenantOffboardingWorkflow(Construct scope, string id, Statef
                 }));
                 break;
             case Handlers.OffboardingPurgePage:
+                // The tenant's legal holds looked at before each pass (and the tenant made active again if one landed before any deletion).
+                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query");
                 // Every item of the tenant's partition in each purged table, read by key and deleted in batches; every version
                 // under the tenant's prefix in each purged bucket and the data bucket's replica.
                 foreach (var table in PurgedTables)

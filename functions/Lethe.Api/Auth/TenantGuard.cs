@@ -120,7 +120,7 @@ public sealed class TenantGuard(Capability capability, bool tenantMayBeMissing =
         AccessOutcome.Gone => ProblemTypes.TenantGone(http),
         AccessOutcome.NotFound => ProblemTypes.NotFound(http, "tenant"),
         AccessOutcome.Offboarding => ProblemTypes.Conflict(http, "tenant-offboarding", "Tenant is being offboarded",
-            "This tenant is being offboarded: it accepts no changes, and its data is purged once its offboarding job gets there.", null),
+            "This tenant is being offboarded: it accepts no changes (GET …/requests?type=tenant-offboarding shows the offboarding).", null),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 

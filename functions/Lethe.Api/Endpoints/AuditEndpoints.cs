@@ -32,10 +32,11 @@ public static partial class AuditEndpoints
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder routes)
     {
         var audit = routes.MapGroup("/v1/tenants/{tenantId}/audit").WithTags("Audit");
-        audit.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadAudit)
+        // The audit trail outlives the tenant (pseudonymous evidence): a platform admin still lists and verifies it after termination.
+        audit.MapGet("/", ListAsync).RequireTenantAccessToEvidence(Capability.ReadAudit)
             .WithName("ListAudit").WithSummary("The chained audit events in seq order, as JSON or CSV (next cursor in X-Next-Cursor).")
             .Produces<AuditPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
-        audit.MapGet("/verify", VerifyAsync).RequireTenantAccess(Capability.ReadAudit)
+        audit.MapGet("/verify", VerifyAsync).RequireTenantAccessToEvidence(Capability.ReadAudit)
             .WithName("VerifyAudit").WithSummary("Recomputes every hash from the given seq (default: the latest anchor) and reports the first break.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status403Forbidden);
         audit.MapPost("/exports", ExportAsync).RequireTenantAccess(Capability.ReadAudit)

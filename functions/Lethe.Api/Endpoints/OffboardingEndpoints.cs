@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Lethe.Api.Auditing;
 using Lethe.Api.Auth;
 using Lethe.Api.Problems;
@@ -6,7 +7,11 @@ using Lethe.Domain.Tenancy;
 
 namespace Lethe.Api.Endpoints;
 
-/// <summary>POST …/offboard: whether a tenant-wide export is packaged (and kept downloadable for its window) before the purge.</summary>
+/// <summary>
+/// POST …/offboard: whether a tenant-wide export is packaged (and kept downloadable for its window) before the purge. A field it
+/// does not know is refused (400): a misspelt <c>finalExport</c> must not start an irreversible purge without the export.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record OffboardRequest(bool? FinalExport);
 
 /// <summary>The offboarding of a tenant (API.md, Tenant settings: offboard).</summary>
@@ -32,9 +37,17 @@ public static class OffboardingEndpoints
                 $"{standing.Count} legal hold(s) of this tenant stand: a tenant under a legal hold cannot be offboarded. Release the holds first. Nothing was started.");
         }
 
+        var tenant = http.Tenant()!;
+        if (body?.FinalExport == true && tenant.State == TenantState.Offboarding)
+        {
+            // An offboarding started again after one failed: its purge may have begun, so an export now would be partial.
+            return ProblemTypes.Conflict(http, "final-export-unavailable", "Final export unavailable",
+                "This tenant is being offboarded already: an earlier offboarding may have purged part of it, so a final export now would be incomplete. Offboard with finalExport false.");
+        }
+
         var principal = http.Principal();
         return await TenantJobResults.StartedAsync(
-            http, tenantId, await offboardings.SubmitAsync(http.Tenant()!, body?.FinalExport ?? false, principal.AuditName, principal.PrimaryRole, http.RequestAborted), audit,
+            http, tenantId, await offboardings.SubmitAsync(tenant, body?.FinalExport ?? false, principal.AuditName, principal.PrimaryRole, http.RequestAborted), audit,
             "tenant-offboarding.start", "offboarding-in-progress", "Offboarding in progress",
             "An offboarding of this tenant is open (jobId). Nothing was started.");
     }

@@ -167,8 +167,14 @@ public static partial class RequestEndpoints
     private static async Task<IResult> GetAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, JobSubjects subjects) =>
         await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is { } job ? TypedResults.Ok(await subjects.ViewAsync(job, http)) : ProblemTypes.NotFound(http, "request");
 
-    private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, JobSubjects subjects, AuditRecorder audit)
+    private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, IJobStore jobs, JobSubjects subjects, AuditRecorder audit)
     {
+        if (!http.Principal().IsPlatformAdmin && await jobs.FindAsync(tenantId, requestId, http.RequestAborted) is { Type: JobType.TenantOffboarding })
+        {
+            // An offboarding is a platform admin's, to start and to cancel.
+            return ProblemTypes.Forbidden(http);
+        }
+
         var (change, job) = await requests.CancelAsync(tenantId, requestId, http.RequestAborted);
         switch (change)
         {

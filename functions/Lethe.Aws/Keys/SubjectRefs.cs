@@ -14,6 +14,7 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
     public async Task<string> ForAsync(Tenant tenant, string subjectId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
+        EnsureActive(tenant);
         return await ForAsync(tenant.Id, await TenantKeyArnAsync(tenant, cancellationToken), subjectId, cancellationToken);
     }
 
@@ -41,6 +42,7 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
             return arn;
         }
 
+        EnsureActive(tenant);
         var created = await tenantKeys.GetOrCreateAsync(tenant.Id, cancellationToken);
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -57,6 +59,18 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
         }
 
         throw new Domain.Errors.TransientException($"Tenant {tenant.Id} kept changing while its key was recorded.");
+    }
+
+    /// <summary>
+    /// A tenant being offboarded gets no new key material (its subject-ref key or tenant key made again behind the purge), so
+    /// nothing that resolves a subject runs for it any more.
+    /// </summary>
+    private static void EnsureActive(Tenant tenant)
+    {
+        if (tenant.State != TenantState.Active)
+        {
+            throw new TenantNotActiveException($"Tenant {tenant.Id} is {Tenant.StateName(tenant.State)}: its subjects are no longer resolved.");
+        }
     }
 }
 

@@ -110,7 +110,8 @@ public sealed record TenantKeyPolicy(string AdministratorArn, IReadOnlyList<stri
 
         if (RetiringRoleArns.Count > 0)
         {
-            statements.Add((JsonNode)Statement("RetireOnlyByOffboardingAndRotation", RetiringRoleArns, ["kms:DisableKey", "kms:ScheduleKeyDeletion"], null));
+            // DescribeKey: a retirer's replayed step finds the key pending deletion already, and is done.
+            statements.Add((JsonNode)Statement("RetireOnlyByOffboardingAndRotation", RetiringRoleArns, ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:DescribeKey"], null));
         }
 
         return new JsonObject { ["Version"] = "2012-10-17", ["Id"] = $"lethe-tenant-key-{tenantId}", ["Statement"] = statements }.ToJsonString();

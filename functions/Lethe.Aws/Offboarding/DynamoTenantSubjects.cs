@@ -19,6 +19,15 @@ public sealed class DynamoTenantSubjects(IAmazonDynamoDB dynamo, string inventor
 
     private static string Prefix(string jobId) => $"OFFBOARD#{jobId}#SUBJECT#";
 
+    private static string Excluded(string jobId, string subjectRef) => $"OFFBOARD#{jobId}#EXCLUDE#{subjectRef}";
+
+    public async Task ExcludeAsync(string tenantId, string jobId, string subjectRef, CancellationToken cancellationToken)
+    {
+        var item = DynamoKeys.Of(tenantId, Excluded(jobId, subjectRef));
+        item["expiresAt"] = new() { N = (clock.GetUtcNow() + Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) };
+        await dynamo.PutItemAsync(new PutItemRequest { TableName = manifestsTable, Item = item }, cancellationToken);
+    }
+
     public async Task<string?> CollectPageAsync(string tenantId, string jobId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var page = await dynamo.QueryAsync(new QueryRequest
@@ -62,16 +71,31 @@ public sealed class DynamoTenantSubjects(IAmazonDynamoDB dynamo, string inventor
 
     public async Task<string?> NextAsync(string tenantId, string jobId, string? afterSubjectRef, CancellationToken cancellationToken)
     {
-        var page = await dynamo.QueryAsync(new QueryRequest
+        var after = afterSubjectRef;
+        while (true)
         {
-            TableName = manifestsTable,
-            KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)",
-            ExpressionAttributeNames = new() { ["#pk"] = ResourceCatalog.PartitionKeyName, ["#sk"] = ResourceCatalog.SortKeyName },
-            ExpressionAttributeValues = new() { [":pk"] = new() { S = DynamoKeys.TenantPartition(tenantId) }, [":prefix"] = new() { S = Prefix(jobId) } },
-            ConsistentRead = true,
-            Limit = 1,
-            ExclusiveStartKey = afterSubjectRef is null ? null : DynamoKeys.Of(tenantId, Prefix(jobId) + afterSubjectRef),
-        }, cancellationToken);
-        return page.Items.FirstOrDefault()?[ResourceCatalog.SortKeyName].S[Prefix(jobId).Length..];
+            var page = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = manifestsTable,
+                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)",
+                ExpressionAttributeNames = new() { ["#pk"] = ResourceCatalog.PartitionKeyName, ["#sk"] = ResourceCatalog.SortKeyName },
+                ExpressionAttributeValues = new() { [":pk"] = new() { S = DynamoKeys.TenantPartition(tenantId) }, [":prefix"] = new() { S = Prefix(jobId) } },
+                ConsistentRead = true,
+                Limit = 1,
+                ExclusiveStartKey = after is null ? null : DynamoKeys.Of(tenantId, Prefix(jobId) + after),
+            }, cancellationToken);
+            if (page.Items.FirstOrDefault()?[ResourceCatalog.SortKeyName].S[Prefix(jobId).Length..] is not { } next)
+            {
+                return null;
+            }
+
+            var excluded = await dynamo.GetItemAsync(new GetItemRequest { TableName = manifestsTable, Key = DynamoKeys.Of(tenantId, Excluded(jobId, next)), ConsistentRead = true }, cancellationToken);
+            if (!excluded.IsItemSet || excluded.Item is not { Count: > 0 })
+            {
+                return next;
+            }
+
+            after = next;
+        }
     }
 }

@@ -172,8 +172,10 @@ public sealed class TenantStorePurger(IAmazonDynamoDB dynamo, IReadOnlyList<Purg
             return (null, null);
         }
 
-        var parts = position.Split('\n', 2);
-        return (parts[0].Length == 0 ? null : parts[0], parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null);
+        // The version marker never holds a newline; a key may: split at the last one.
+        var split = position.LastIndexOf('\n');
+        var (key, version) = split < 0 ? (position, "") : (position[..split], position[(split + 1)..]);
+        return (key.Length == 0 ? null : key, version.Length == 0 ? null : version);
     }
 
     private static string Encode(int store, string? position) => $"{store.ToString(CultureInfo.InvariantCulture)}\t{position}";

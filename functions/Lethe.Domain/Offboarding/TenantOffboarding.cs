@@ -167,8 +167,14 @@ public interface ITenantSubjects
     /// <summary>Adds the subjects of one inventory page to the job's list; returns where the inventory continues (null: done).</summary>
     Task<string?> CollectPageAsync(string tenantId, string jobId, string? cursor, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The first subject of the job's list after <paramref name="afterSubjectRef"/> (null: from the start), or null at its end.</summary>
+    /// <summary>
+    /// The first subject of the job's list after <paramref name="afterSubjectRef"/> (null: from the start) that is not excluded,
+    /// or null at its end.
+    /// </summary>
     Task<string?> NextAsync(string tenantId, string jobId, string? afterSubjectRef, CancellationToken cancellationToken);
+
+    /// <summary>Keeps a subject out of the job's export (an erasure of it was open when the offboarding drained the tenant).</summary>
+    Task ExcludeAsync(string tenantId, string jobId, string subjectRef, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -216,8 +222,17 @@ public sealed record TenantOffboardingPorts(
     ExportLimits Limits,
     TimeProvider Clock)
 {
-    /// <summary>How long a writer may keep a tenant it read (the API's tenant cache): after this, every writer sees it offboarding.</summary>
-    public TimeSpan WriterCacheAge { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long a writer may keep a tenant it read (the API's tenant cache) plus the longest an API request may still be in
+    /// flight: after this, every change that was not refused has landed.
+    /// </summary>
+    public TimeSpan WriterCacheAge { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// How long a step of a stopped execution may still run (a Lambda invocation outlives the stop): after cancelling a job,
+    /// the drain waits this long before it calls the tenant drained, so nothing lands behind the purge.
+    /// </summary>
+    public TimeSpan StragglerDelay { get; init; } = TimeSpan.FromMinutes(16);
 }
 
 /// <summary>workflows/tenant-offboarding.asl.json as the kernel sees it.</summary>

@@ -32,3 +32,12 @@ public static class TenantChanges
         throw new Errors.TransientException($"Tenant {tenantId} kept changing while job {jobId} saved it.");
     }
 }
+
+/// <summary>
+/// The tenant is being offboarded or was terminated: nothing may create key material for it (a subject-ref key, a tenant key),
+/// or the offboarding's purge would find it again. The API answers 409 <c>tenant-offboarding</c>.
+/// </summary>
+public sealed class TenantNotActiveException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.TenantNotActive";
+}

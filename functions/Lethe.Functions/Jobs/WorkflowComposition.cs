@@ -85,6 +85,15 @@ public sealed class WorkflowComposition(TimeProvider clock)
         return TimeSpan.FromSeconds(seconds + 1);
     }
 
+    /// <summary>How long an API request may still be in flight (<see cref="Variables.ApiRequestSeconds"/>, 0–900, default the API's timeout).</summary>
+    public static TimeSpan ApiRequestAgeFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(Variables.ApiRequestSeconds);
+        return string.IsNullOrEmpty(text) ? TimeSpan.FromSeconds(Variables.ApiTimeoutSeconds)
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 900 ? TimeSpan.FromSeconds(seconds)
+            : throw new InvalidOperationException($"{Variables.ApiRequestSeconds} must be a whole number of seconds from 0 to 900, not '{text}'.");
+    }
+
     /// <summary>The purge's object deletion, aimed at the data bucket's replica when there is one.</summary>
     private static StorePurger? ReplicaPurger(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, Aws.Offboarding.PurgedBucket? replica, Func<string, string> tableName) =>
         replica is null ? null : new StorePurger(dynamo, replica.Client, tableName, logical => logical == ResourceCatalog.Data.LogicalName
@@ -281,7 +290,8 @@ public sealed class WorkflowComposition(TimeProvider clock)
             LimitsFromEnvironment(),
             clock)
         {
-            WriterCacheAge = WriterCacheAgeFromEnvironment(),
+            WriterCacheAge = WriterCacheAgeFromEnvironment() + ApiRequestAgeFromEnvironment(),
+            StragglerDelay = RetireDelayFromEnvironment(),
         };
 
         var reconciler = new JobReconciler(

@@ -75,6 +75,21 @@ public sealed class TenantKeyPolicyTests
     }
 
     [Fact]
+    public void Document_for_should_let_the_rotation_and_offboarding_retirers_schedule_deletion_and_look_at_the_key_but_never_use_it()
+    {
+        var retiring = Policy with { RetiringRoleArns = ["arn:aws:iam::111122223333:role/rotation-retire", "arn:aws:iam::111122223333:role/offboarding-retire-keys"] };
+        var statements = JsonDocument.Parse(retiring.DocumentFor("acme")).RootElement.GetProperty("Statement").EnumerateArray().ToList();
+
+        var retire = statements.Single(s => s.GetProperty("Sid").GetString() == "RetireOnlyByOffboardingAndRotation");
+
+        Strings(retire.GetProperty("Principal").GetProperty("AWS")).Should().BeEquivalentTo("arn:aws:iam::111122223333:role/rotation-retire", "arn:aws:iam::111122223333:role/offboarding-retire-keys");
+        Strings(retire.GetProperty("Action")).Should().BeEquivalentTo("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:DescribeKey");
+        statements.Where(s => Strings(s.GetProperty("Principal").GetProperty("AWS")).Contains("arn:aws:iam::111122223333:role/offboarding-retire-keys"))
+            .SelectMany(s => Strings(s.GetProperty("Action"))).Should().NotContain(a => a.StartsWith("kms:Decrypt", StringComparison.Ordinal) || a.StartsWith("kms:GenerateDataKey", StringComparison.Ordinal),
+                "a retirer never unwraps anything");
+    }
+
+    [Fact]
     public void From_environment_should_read_the_roles_the_CDK_app_sets()
     {
         var variables = new Dictionary<string, string>

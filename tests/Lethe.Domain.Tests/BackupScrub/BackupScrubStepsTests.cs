@@ -245,6 +245,21 @@ public sealed class BackupScrubStepsTests
         payload.RootElement.GetProperty("deadlineMet").GetString().Should().Be("no");
     }
 
+    [Theory]
+    [InlineData(3, "yes")]
+    [InlineData(30, "no")]
+    public async Task On_a_fast_time_scale_a_final_check_a_few_seconds_after_the_window_still_counts_as_right_after_it(int lateSeconds, string deadlineMet)
+    {
+        // A scaled day is a second here: a Wait's whole-second wake-up and a step's start take longer than that.
+        _tenants.Items[Tenant] = _tenants.Items[Tenant] with { TimeScale = 86_400 };
+        var scrub = await ErasedAndScrubStartedAsync();
+
+        await RunAsync(scrub, late: TimeSpan.FromSeconds(lateSeconds));
+
+        using var payload = JsonDocument.Parse(_evidence.Certificates[(SourceId, BackupScrubCertificate.Type)].Payload);
+        payload.RootElement.GetProperty("deadlineMet").GetString().Should().Be(deadlineMet);
+    }
+
     [Fact]
     public async Task A_restart_in_scrub_pages_from_the_first_tombstone_again_without_counting_twice()
     {

@@ -30,6 +30,31 @@ public sealed class AccessGuardTests
             .Should().Be(AccessOutcome.Gone);
 
     [Fact]
+    public void Evaluate_when_a_tenant_being_offboarded_is_changed_should_be_offboarding() =>
+        AccessGuard.Evaluate(Token("t1-acme", Roles.TenantAdmin), "t1-acme", Capability.ManageSettings, ActiveT1 with { State = TenantState.Offboarding }, changes: true)
+            .Should().Be(AccessOutcome.Offboarding);
+
+    [Fact]
+    public void Evaluate_when_a_tenant_being_offboarded_is_read_should_be_allowed() =>
+        AccessGuard.Evaluate(Token("t1-acme", Roles.TenantAdmin), "t1-acme", Capability.ReadRequests, ActiveT1 with { State = TenantState.Offboarding }, changes: false)
+            .Should().Be(AccessOutcome.Allowed);
+
+    [Fact]
+    public void Evaluate_when_a_platform_admin_reads_the_evidence_of_a_terminated_tenant_should_be_allowed() =>
+        AccessGuard.Evaluate(Token("platform", Roles.PlatformAdmin), "t1-acme", Capability.ReadRequests, TerminatedT1, changes: false, evidenceOfTermination: true)
+            .Should().Be(AccessOutcome.Allowed);
+
+    [Fact]
+    public void Evaluate_when_a_tenant_admin_reads_the_evidence_of_its_terminated_tenant_should_be_gone() =>
+        AccessGuard.Evaluate(Token("t1-acme", Roles.TenantAdmin), "t1-acme", Capability.ReadRequests, TerminatedT1, changes: false, evidenceOfTermination: true)
+            .Should().Be(AccessOutcome.Gone);
+
+    [Fact]
+    public void Evaluate_when_a_platform_admin_changes_a_terminated_tenant_should_be_gone_whatever_the_route() =>
+        AccessGuard.Evaluate(Token("platform", Roles.PlatformAdmin), "t1-acme", Capability.ManageTenants, TerminatedT1, changes: true, evidenceOfTermination: true)
+            .Should().Be(AccessOutcome.Gone);
+
+    [Fact]
     public void Evaluate_when_tenant_does_not_exist_should_be_not_found() =>
         AccessGuard.Evaluate(Token("t1-acme", Roles.TenantAdmin), "t1-acme", Capability.ReadTenant, null)
             .Should().Be(AccessOutcome.NotFound);

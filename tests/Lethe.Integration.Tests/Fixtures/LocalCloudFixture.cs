@@ -24,6 +24,8 @@ public sealed class LocalCloudFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("LETHE_EXPORT_VOLUME_ITEMS", "3");
         // A key rotation looks at the old key a second after its switch, not 16 minutes (no writer here outlasts the test).
         Environment.SetEnvironmentVariable("LETHE_KEY_RETIRE_DELAY_SECONDS", "1");
+        // The in-process API answers in milliseconds: an offboarding waits a second for requests in flight, not the API's 29 s timeout.
+        Environment.SetEnvironmentVariable("LETHE_API_REQUEST_SECONDS", "1");
         _cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions
         {
             ResourcePrefix = "lethe-it",

@@ -172,6 +172,8 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         (await freshPlatform.PutAsJsonAsync($"/v1/tenants/{leaving.Tenant}", new { name = "back again" }, Ct)).StatusCode.Should().Be(HttpStatusCode.Gone);
         (await freshPlatform.PostAsJsonAsync($"/v1/tenants/{leaving.Tenant}/offboard", new { finalExport = false }, Ct)).StatusCode.Should().Be(HttpStatusCode.Gone);
         (await freshPlatform.GetAsync($"/v1/tenants/{leaving.Tenant}/requests/{jobId}", Ct)).StatusCode.Should().Be(HttpStatusCode.OK, "the record of the offboarding stays");
+        var chain = await (await freshPlatform.GetAsync($"/v1/tenants/{leaving.Tenant}/audit/verify?from=0", Ct)).ReadJsonAsync();
+        chain.GetProperty("valid").GetBoolean().Should().BeTrue(chain.ToString());
         var signed = await (await freshPlatform.GetAsync($"/v1/tenants/{leaving.Tenant}/requests/{jobId}/certificate", Ct)).ReadJsonAsync();
         var claims = signed.GetProperty("certificate");
         claims.GetProperty("type").GetString().Should().Be("tenant-offboarding");
@@ -254,10 +256,12 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         var byTenantAdmin = await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/offboard", new { finalExport = false }, Ct);
         var byStranger = await otherTenantAdmin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/offboard", new { finalExport = false }, Ct);
         var malformed = await platform.PostAsync($"/v1/tenants/{scenario.Tenant}/offboard", new StringContent("{\"finalExport\":\"yes\"}", System.Text.Encoding.UTF8, "application/json"), Ct);
+        var misspelt = await platform.PostAsync($"/v1/tenants/{scenario.Tenant}/offboard", new StringContent("{\"finalExports\":true}", System.Text.Encoding.UTF8, "application/json"), Ct);
 
         byTenantAdmin.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         byStranger.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        misspelt.StatusCode.Should().Be(HttpStatusCode.BadRequest, "a misspelt finalExport must not start a purge without the export");
         var jobs = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/requests?type=tenant-offboarding", Ct)).ReadJsonAsync();
         jobs.GetProperty("items").GetArrayLength().Should().Be(0);
         (await scenario.GetRecordAsync("gina", 0)).StatusCode.Should().Be(HttpStatusCode.OK);

@@ -77,6 +77,16 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
         return current is { Status: JobStatus.Completed } ? current : throw new JobNotActiveException($"Job {job.Id} could not complete: it is {(current is null ? "gone" : JobStatuses.Name(current.Status))}.");
     }
 
+    /// <summary>
+    /// How soon after the window the final check must run to count as "right after" it: a day, on the tenant's clock, but never
+    /// less than a Wait state's wake-up and a step's start can take (a scaled day is a fraction of a second locally).
+    /// </summary>
+    private static TimeSpan CheckTolerance(int scale)
+    {
+        var scaled = Policies.LifecyclePolicy.Scaled(BackupScrubWorkflow.CheckTolerance, scale);
+        return scaled < WaitStates.ShortRemainder ? WaitStates.ShortRemainder : scaled;
+    }
+
     private async Task<SignedCertificate> IssueAsync(
         Job job, Job source, SignedCertificate original, BackupReport report, DateTimeOffset scrubbedAt, DateTimeOffset windowEnd, CancellationToken cancellationToken)
     {
@@ -85,7 +95,7 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
         var scale = (await Ports.Tenants.FindAsync(job.TenantId, cancellationToken))?.TimeScale ?? 1;
         var facts = new BackupScrubFacts(
             job.TenantId, source.Id, original.Type, source.SubjectRef == Requests.RequestService.TenantWideSubject ? null : source.SubjectRef, original, job.Id,
-            job.CreatedAt, scrubbedAt, windowEnd, Now, job.Deadline ?? windowEnd, Policies.LifecyclePolicy.Scaled(BackupScrubWorkflow.CheckTolerance, scale),
+            job.CreatedAt, scrubbedAt, windowEnd, Now, job.Deadline ?? windowEnd, CheckTolerance(scale),
             job.Counts.Total, job.Counts.Purged, byStore.GetValueOrDefault(BackupScrubWorkflow.DataVersions), byStore.GetValueOrDefault(BackupScrubWorkflow.ReplicaVersions),
             Ports.Objects.HasReplica, report.Tables.Count, report.LongestRecoveryDays, head, Ports.Signer.KeyId);
         var payload = BackupScrubCertificate.Payload(facts);

@@ -17,7 +17,11 @@ public sealed class BeginStep(TenantOffboardingPorts ports) : OffboardingStep(po
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
-        state = state with { FinalExport = job.FinalExport, More = false, HandOver = false, PagesInExecution = 0, WaitUntil = Timestamps.Format(Now) };
+        state = state with
+        {
+            FinalExport = job.FinalExport, More = false, HandOver = false, PagesInExecution = 0, WaitUntil = Timestamps.Format(Now),
+            PageSize = Math.Clamp(state.PageSize, 1, TenantOffboardingWorkflow.PageSize),
+        };
         if (job.Status == JobStatus.Running && job.Phase != JobPhases.Validate)
         {
             return job.Phase switch

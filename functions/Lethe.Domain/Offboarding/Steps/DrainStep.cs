@@ -10,6 +10,8 @@ namespace Lethe.Domain.Offboarding.Steps;
 /// tenant accepts writes again, so the holds can be released). Every other open job is cancelled where it may be, and backup
 /// scrubs are superseded (the offboarding purges every version and starts its own scrub); the rest (an erasure's purge, a
 /// rotation under way) is waited for, looking again every minute of tenant time, up to <see cref="TenantOffboardingWorkflow.MaxDrain"/>.
+/// After cancelling, the drain waits <see cref="TenantOffboardingPorts.StragglerDelay"/> (a stopped execution's step may still
+/// be running) before it looks again. The subject of every open erasure is kept out of the final export.
 /// </summary>
 public sealed class DrainStep(TenantOffboardingPorts ports) : OffboardingStep(ports)
 {
@@ -34,6 +36,17 @@ public sealed class DrainStep(TenantOffboardingPorts ports) : OffboardingStep(po
         }
 
         var (cancelled, waiting) = await CancelOthersAsync(job, cancellationToken);
+        if (cancelled.Count > 0)
+        {
+            // A stopped execution's step may still be running: it lands before the tenant is called drained.
+            await AuditOnceAsync(job, $"cancel:{cancelled[0]}", "tenant-offboarding.cancel", AuditActions.Success, new JsonObject
+            {
+                ["cancelled"] = new JsonArray(cancelled.Take(100).Select(id => (JsonNode)JsonValue.Create(id)!).ToArray()),
+                ["cancelledCount"] = cancelled.Count,
+            }, cancellationToken);
+            return state with { Drained = false, WaitUntil = Timestamps.Format(Now + Ports.StragglerDelay) };
+        }
+
         if (waiting.Count > 0)
         {
             if (Now - (job.PhaseStartedAt ?? job.UpdatedAt) > Scaled(TenantOffboardingWorkflow.MaxDrain, tenant))
@@ -46,11 +59,7 @@ public sealed class DrainStep(TenantOffboardingPorts ports) : OffboardingStep(po
             return state with { Drained = false, WaitUntil = Timestamps.Format(Now + Scaled(TenantOffboardingWorkflow.DrainPoll, tenant)) };
         }
 
-        await AuditOnceAsync(job, "drain", "tenant-offboarding.drain", AuditActions.Success, new JsonObject
-        {
-            ["cancelled"] = new JsonArray(cancelled.Take(100).Select(id => (JsonNode)JsonValue.Create(id)!).ToArray()),
-            ["cancelledCount"] = cancelled.Count,
-        }, cancellationToken);
+        await AuditOnceAsync(job, "drain", "tenant-offboarding.drain", AuditActions.Success, new JsonObject { ["drained"] = true }, cancellationToken);
         return state with { Drained = true, WaitUntil = Timestamps.Format(Now) };
     }
 
@@ -67,6 +76,12 @@ public sealed class DrainStep(TenantOffboardingPorts ports) : OffboardingStep(po
                 var (page, next) = await Jobs.ListAsync(offboarding.TenantId, new JobQuery(status, null, null, cursor, ListPage), cancellationToken);
                 foreach (var other in page.Where(j => j.Id != offboarding.Id && JobStatuses.IsOpen(j.Status)))
                 {
+                    if (other.Type == JobType.Deletion)
+                    {
+                        // A person asked to be erased: whatever becomes of the erasure, no copy of them goes into the final export.
+                        await Ports.Subjects.ExcludeAsync(offboarding.TenantId, offboarding.Id, other.SubjectRef, cancellationToken);
+                    }
+
                     // A scrub is owed for a deletion of data this offboarding now deletes in full, every version, with a scrub of its own.
                     var cancel = other.Type == JobType.BackupScrub ? JobTransitions.Cancel(other.Type, null, Now)
                         : other.IsCancellable ? JobTransitions.CancelNow(other, Now)

@@ -20,6 +20,12 @@ public sealed class ExportPageStep(TenantOffboardingPorts ports) : OffboardingSt
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
+        if (job.Phase == JobPhases.DownloadWindow)
+        {
+            // A replay of the last page, after it opened the window: it answers as the first run did.
+            return state with { More = false, HandOver = false, Cursor = null, Page = 0, WaitUntil = Timestamps.Format(job.DownloadExpiresAt ?? Now) };
+        }
+
         job = await MoveAsync(job, JobTransitions.Advance(JobPhases.Drain, JobPhases.Package, Now), cancellationToken);
         var tenant = await TenantAsync(job, cancellationToken);
         // The cursor saved with the last volume is the truth once one is recorded (a replay's input may be older); before
@@ -68,7 +74,8 @@ public sealed class ExportPageStep(TenantOffboardingPorts ports) : OffboardingSt
         await AuditOnceAsync(job, $"volume:{volume}", "tenant-offboarding.export-volume", AuditActions.Success, new JsonObject
         {
             ["volume"] = volume,
-            ["subjectRef"] = subjectRef,
+            // "subjectRef" of a workflow event names the job's (tenant-wide) subject: the volume's is its own field.
+            ["volumeSubjectRef"] = subjectRef,
             ["records"] = summary.Records,
             ["files"] = summary.Files,
             ["bytes"] = summary.ArchiveBytes,
@@ -89,11 +96,17 @@ public sealed class ExportPageStep(TenantOffboardingPorts ports) : OffboardingSt
         };
     }
 
-    /// <summary>The export is complete: it stays downloadable for its window (none when there was nothing to export), then the purge begins.</summary>
+    /// <summary>
+    /// The export is complete: it stays downloadable for its window (none when there was nothing to export), then the purge
+    /// begins. The window counts from the first volume (the exports bucket expires each object 7 days after it is written, so
+    /// no volume is promised longer than it is kept), and is never over before it opens.
+    /// </summary>
     private async Task<TenantOffboardingState> FinishAsync(TenantOffboardingState state, Job job, Tenant tenant, CancellationToken cancellationToken)
     {
         var current = await Jobs.FindAsync(job.TenantId, job.Id, cancellationToken) ?? job;
-        var until = current.ExportParts > 0 ? Now + Scaled(TenantOffboardingWorkflow.DownloadWindow, tenant) : Now;
+        var packagingStarted = current.PhaseStartedAt is { } started && started <= Now ? started : Now;
+        var windowEnd = packagingStarted + Scaled(TenantOffboardingWorkflow.DownloadWindow, tenant);
+        var until = current.ExportParts == 0 ? Now : windowEnd > Now ? windowEnd : Now;
         current = await MoveAsync(current, JobTransitions.OpenDownloadWindow(until, Now), cancellationToken);
         await AuditOnceAsync(current, "export", "tenant-offboarding.export", AuditActions.Success, new JsonObject
         {

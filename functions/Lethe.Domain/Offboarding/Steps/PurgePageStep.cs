@@ -15,13 +15,9 @@ public sealed class PurgePageStep(TenantOffboardingPorts ports) : OffboardingSte
     public override async Task<TenantOffboardingState> RunAsync(TenantOffboardingState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
+        // No recount on a restart: a deleted item is never found (or counted) again, and each page counts once per execution.
         var job = await OpenJobAsync(state, cancellationToken);
-        if (job.Status == JobStatus.Running && job.Phase == JobPhases.Purge && state.Cursor is null && state.Page == 0)
-        {
-            // A restart from the first page (its execution was lost): the earlier pages' counts are cleared, not added twice.
-            await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Recount(JobPhases.Purge, Now), cancellationToken);
-        }
-
+        var nothingDeletedYet = job.Phase != JobPhases.Purge;
         if (job.Phase == JobPhases.DownloadWindow && job.DownloadExpiresAt is { } until
             && !await Lethe.Domain.Jobs.Workflow.WaitStates.WaitOutRemainderAsync(until, Clock, cancellationToken))
         {
@@ -31,6 +27,19 @@ public sealed class PurgePageStep(TenantOffboardingPorts ports) : OffboardingSte
 
         job = await MoveAsync(job, JobTransitions.AdvanceFromAny([JobPhases.Drain, JobPhases.DownloadWindow], JobPhases.Purge, Now), cancellationToken);
         var cursor = PurgeCursor.Decode(state.Cursor);
+        if (cursor.StoreCursor is null && await Ports.Holds.ListAsync(job.TenantId, cancellationToken) is { Count: > 0 } holds)
+        {
+            // A hold that landed after the drain (a request already in flight then): nothing more is deleted. Before the first
+            // page nothing was, and the tenant takes changes again; later, it stays offboarding for an operator to look at.
+            if (nothingDeletedYet)
+            {
+                await ReactivateAsync(job, cancellationToken);
+            }
+
+            throw new LegalHoldActiveException(
+                $"{holds.Count} legal hold(s) of tenant {job.TenantId} stand ({string.Join(", ", holds.Take(5).Select(h => h.Id))}): the purge stopped before pass {cursor.Pass}. Release the holds, then offboard again.");
+        }
+
         var page = state.Page + 1;
         var deleted = await Ports.Purger.PurgePageAsync(job, cursor.StoreCursor, state.PageSize, cancellationToken);
         var earned = ErasureCounts.None with

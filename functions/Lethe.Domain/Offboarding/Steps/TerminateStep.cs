@@ -18,8 +18,9 @@ public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingSte
         Tenant? tenant = null;
         var job = await CompleteOnceAsync(state, JobPhases.Certify, async open =>
         {
-            tenant = await ChangeTenantAsync(open, t => t.State == TenantState.Terminated ? null : t with { State = TenantState.Terminated }, cancellationToken);
+            // The scrub first: a failure to start it leaves the tenant offboarding, so the offboarding can run again.
             await Ports.Scrubs.StartAsync(open, cancellationToken);
+            tenant = await ChangeTenantAsync(open, t => t.State == TenantState.Terminated ? null : t with { State = TenantState.Terminated }, cancellationToken);
             await AuditOnceAsync(open, "terminate", "tenant-offboarding.complete", AuditActions.Success, new JsonObject
             {
                 ["certificateId"] = open.CertificateId,
