@@ -21,6 +21,9 @@ public static partial class RequestEndpoints
         requests.MapPost("/", SubmitAsync).RequireTenantAccess(Capability.SubmitRequests)
             .WithName("SubmitRequest").WithSummary("Submits an erasure (or export) for a data subject; Idempotency-Key makes a retry safe.")
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        requests.MapPost("/bulk", BulkAsync).RequireTenantAccess(Capability.SubmitRequests)
+            .WithName("SubmitBulkRequests").WithSummary("Submits one erasure (or export) per subject, up to 1,000, with a required Idempotency-Key: each job is idempotent on the key and its subject; subjects that cannot start (legal hold, erasure in progress, bad id) are listed with their problem type, the rest start.")
+            .Produces<BulkSubmitView>(StatusCodes.Status202Accepted).ProducesValidationProblem();
         requests.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRequests)
             .WithName("ListRequests").WithSummary("Requests of the tenant, newest first, by status, type and subject.").Produces<JobPage>();
         requests.MapGet("/{requestId}", GetAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
