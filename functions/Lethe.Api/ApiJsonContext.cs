@@ -23,6 +23,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(HoldAuditDetails))]
 [JsonSerializable(typeof(ResumeAuditDetails))]
 [JsonSerializable(typeof(CreateRecordRequest))]
+[JsonSerializable(typeof(RectifyRecordRequest))]
+[JsonSerializable(typeof(RectifyAuditDetails))]
 [JsonSerializable(typeof(RecordCreated))]
 [JsonSerializable(typeof(RecordResponse))]
 [JsonSerializable(typeof(RecordPage))]

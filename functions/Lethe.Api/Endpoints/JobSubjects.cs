@@ -18,7 +18,8 @@ public sealed class JobSubjects(SubjectDirectoryReader directory, SubjectRefs su
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(http);
         var tenant = http.Tenant();
-        var subjectId = tenant is null || job.SubjectRef == RequestService.AuditExportSubject
+        // A tenant being offboarded resolves no subject (its keys are on their way out): its jobs show refs only.
+        var subjectId = tenant is null || tenant.State != Domain.Tenancy.TenantState.Active || job.SubjectRef == RequestService.AuditExportSubject
             ? null
             : await directory.FindIdAsync(tenant.Id, await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted), job.SubjectRef, http.RequestAborted);
         return RequestEndpoints.View(job, http, subjectId);

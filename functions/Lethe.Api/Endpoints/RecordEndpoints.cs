@@ -23,6 +23,12 @@ public sealed record RecordPage(IReadOnlyList<RecordResponse> Items, string? Nex
 
 public sealed record RecordAuditDetails(string SubjectRef, string RecordId, string Category, string Classification, bool Encrypted, int Fields);
 
+/// <summary>PATCH …/records/{id}: the fields to set, a null value removing the field.</summary>
+public sealed record RectifyRecordRequest(Dictionary<string, string?>? Fields);
+
+/// <summary>A rectification as the audit keeps it: field names, never a value.</summary>
+public sealed record RectifyAuditDetails(string SubjectRef, string RecordId, string Category, IReadOnlyList<string> FieldsSet, IReadOnlyList<string> FieldsRemoved, int Revision);
+
 public sealed record RecordListAuditDetails(string SubjectRef, int Records, int Encrypted);
 
 /// <summary>Records of a data subject (API.md, Records): field-encrypted where the category or the caller says so.</summary>
@@ -43,7 +49,57 @@ public static class RecordEndpoints
         records.MapGet("/{recordId}", GetAsync).RequireTenantAccess(Capability.ReadRecords)
             .WithName("GetRecord").WithSummary("One active record; 404 for soft-deleted, purged, archived or foreign ones.")
             .Produces<RecordResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
+        records.MapPatch("/{recordId}", RectifyAsync).RequireTenantAccess(Capability.WriteRecords)
+            .WithName("RectifyRecord").WithSummary("Rectification (Art. 16): sets fields to new values (null removes one), classifies the record again and seals every value afresh; the old values are not kept and the audit names the fields only. 409 while the subject's erasure is open or when the record changed meanwhile.")
+            .Produces<RecordResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone).ProducesProblem(StatusCodes.Status423Locked);
         return routes;
+    }
+
+    private static async Task<IResult> RectifyAsync(
+        string tenantId, string subjectId, string recordId, RectifyRecordRequest? body, HttpContext http, IRecordStore store, RecordService records, SubjectRefs subjectRefs,
+        AuditRecorder audit, TimeProvider clock)
+    {
+        var errors = RecordRules.ValidateRectification(body?.Fields);
+        if (errors.Count > 0)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var tenant = http.Tenant()!;
+        var keyArn = await subjectRefs.TenantKeyArnAsync(tenant, http.RequestAborted);
+        var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted) : null;
+        var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
+        // The record is checked against its own subject, whatever the token may do elsewhere.
+        if (stored is null || stored.SubjectRef != subjectRef || !stored.IsReadableAt(clock.GetUtcNow()) || stored.ReadableUntil is not null)
+        {
+            return ProblemTypes.NotFound(http, "record");
+        }
+
+        StoredRecord rectified;
+        IReadOnlyList<string> set, removed;
+        try
+        {
+            (rectified, set, removed) = await records.RectifyAsync(stored, keyArn, body!.Fields!, http.RequestAborted);
+        }
+        catch (ErasureInProgressException open)
+        {
+            return ErasureInProgress(http, open.JobId);
+        }
+        catch (RecordChangedException)
+        {
+            return ProblemTypes.Conflict(http, "record-changed", "Record changed",
+                "The record changed (another rectification, an erasure or the retention sweep) while this one was written. Nothing was changed; read it again and retry.");
+        }
+        catch (RecordRulesException broken)
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["fields"] = [broken.Message] });
+        }
+
+        // Field names only: never a value, old or new.
+        await audit.RecordAsync(http, tenantId, "record.rectify", $"record/{rectified.Id}", "success", JsonSerializer.SerializeToElement(
+            new RectifyAuditDetails(rectified.SubjectRef, rectified.Id, rectified.Category, set, removed, rectified.Revision), ApiJsonContext.Default.RectifyAuditDetails));
+        return TypedResults.Ok(View(await records.OpenAsync(rectified, keyArn, http.RequestAborted)));
     }
 
     private static async Task<IResult> CreateAsync(

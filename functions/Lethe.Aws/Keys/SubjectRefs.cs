@@ -36,13 +36,14 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
     public async Task<string> TenantKeyArnAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
+        // Every route that touches a subject's data comes through here: none runs for a tenant being offboarded.
+        EnsureActive(tenant);
         // While a rotation runs, what is written is sealed under its target already (a KEK created now is never left behind).
         if (tenant.SealingKeyArn is { } arn)
         {
             return arn;
         }
 
-        EnsureActive(tenant);
         var created = await tenantKeys.GetOrCreateAsync(tenant.Id, cancellationToken);
         for (var attempt = 0; attempt < 5; attempt++)
         {

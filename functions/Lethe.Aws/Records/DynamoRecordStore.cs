@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
@@ -63,6 +64,77 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, kekCheck))
         {
             throw new KekReplacedException($"The KEK of a subject of tenant {record.TenantId} changed while a record was written; nothing was written.");
+        }
+    }
+
+    public async Task ReplaceAsync(StoredRecord before, StoredRecord after, string kekId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        const int recordWrite = 1, kekCheck = 4;
+        var item = RecordItem(after);
+        var transaction = new List<TransactWriteItem>
+        {
+            locks.AbsentCheck(after.TenantId, after.SubjectRef),
+            new()
+            {
+                // The record as it was read: still active, at the revision read (a concurrent rectification or an erasure moved it).
+                Put = new Put
+                {
+                    TableName = recordsTable,
+                    Item = item,
+                    ConditionExpression = "attribute_exists(pk) AND #state = :active AND " + (before.Revision == 0 ? "attribute_not_exists(#rev)" : "#rev = :rev"),
+                    ExpressionAttributeNames = new() { ["#state"] = "state", ["#rev"] = "rev" },
+                    ExpressionAttributeValues = before.Revision == 0
+                        ? new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } }
+                        : new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) }, [":rev"] = new() { N = before.Revision.ToString(CultureInfo.InvariantCulture) } },
+                },
+            },
+            new()
+            {
+                Update = new Update
+                {
+                    TableName = inventoryTable,
+                    Key = Key(after.TenantId, ItemPrefix + after.Id),
+                    UpdateExpression = "SET classification = :classification",
+                    ConditionExpression = "#state = :active",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":classification"] = new() { S = after.Classification.ToString().ToLowerInvariant() },
+                        [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
+                    },
+                },
+            },
+            new()
+            {
+                // A rectification is a write: the retention shred's quiet period starts again.
+                Update = new Update
+                {
+                    TableName = keysTable,
+                    Key = Key(after.TenantId, DynamoSubjectDirectory.SortKey(after.SubjectRef)),
+                    UpdateExpression = "SET lastWriteAt = :at",
+                    ConditionExpression = "attribute_exists(pk)",
+                    ExpressionAttributeValues = new() { [":at"] = new() { S = DynamoSubjectDirectory.Time(after.RectifiedAt ?? after.CreatedAt) } },
+                },
+            },
+        };
+        if (after.Encrypted)
+        {
+            transaction.Add(new TransactWriteItem { ConditionCheck = KmsKeyHierarchy.KekCurrentCheck(keysTable, after.TenantId, after.SubjectRef, kekId) });
+        }
+
+        try
+        {
+            await locks.WriteAsync(after.TenantId, after.SubjectRef, transaction, lockIndex: 0, cancellationToken);
+        }
+        catch (TransactionCanceledException ex) when (after.Encrypted && ErasureLocks.IsConditionFailure(ex, kekCheck))
+        {
+            throw new KekReplacedException($"The KEK of a subject of tenant {after.TenantId} changed while a record was rectified; nothing was written.");
+        }
+        catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, recordWrite) || ErasureLocks.IsConditionFailure(ex, recordWrite + 1) || ErasureLocks.IsConditionFailure(ex, recordWrite + 2))
+        {
+            throw new RecordChangedException($"Record {after.Id} changed (or left the active state) while it was rectified; nothing was written.");
         }
     }
 
@@ -208,6 +280,12 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
             item["readableUntil"] = new() { S = Time(readableUntil) };
         }
 
+        if (record.Revision > 0)
+        {
+            item["rev"] = new() { N = record.Revision.ToString(CultureInfo.InvariantCulture) };
+            item["rectifiedAt"] = new() { S = Time(record.RectifiedAt ?? record.CreatedAt) };
+        }
+
         return item;
     }
 
@@ -269,6 +347,8 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
             item["createdBy"].S)
         {
             ReadableUntil = item.TryGetValue("readableUntil", out var readable) && readable.S is { } until ? Timestamps.Parse(until) : null,
+            Revision = item.TryGetValue("rev", out var rev) && rev.N is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 0,
+            RectifiedAt = item.TryGetValue("rectifiedAt", out var rectified) && rectified.S is { } at ? Timestamps.Parse(at) : null,
         };
     }
 }

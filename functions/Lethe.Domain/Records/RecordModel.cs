@@ -63,8 +63,26 @@ public sealed record StoredRecord(
     /// </summary>
     public DateTimeOffset? ReadableUntil { get; init; }
 
+    /// <summary>How often the record was rectified: every replacement is conditional on the revision it read.</summary>
+    public int Revision { get; init; }
+
+    /// <summary>When it was last rectified (null: never).</summary>
+    public DateTimeOffset? RectifiedAt { get; init; }
+
     /// <summary>Whether a read at <paramref name="now"/> may return the record: active, and inside a retrieval's window if it has one.</summary>
     public bool IsReadableAt(DateTimeOffset now) => State == ItemState.Active && (ReadableUntil is not { } end || now < end);
+}
+
+/// <summary>The record changed (or left the active state) between its read and a rectification's write: nothing was written.</summary>
+public sealed class RecordChangedException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.RecordChanged";
+}
+
+/// <summary>A change would leave a record outside its rules (no field left, too many): nothing was written.</summary>
+public sealed class RecordRulesException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.RecordRules";
 }
 
 /// <summary>The rules of a record draft: names, sizes and what must be encrypted.</summary>
@@ -124,6 +142,40 @@ public static partial class RecordRules
         return errors;
     }
 
+    /// <summary>
+    /// The rules of a rectification (API.md, PATCH …/records/{id}): one or more fields, each a new string value or null (the
+    /// field is removed), and a record left with at least one field and at most <see cref="MaxFields"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> ValidateRectification(IReadOnlyDictionary<string, string?>? changes)
+    {
+        var errors = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
+        if (changes is null || changes.Count == 0)
+        {
+            errors["fields"] = ["Name at least one field: {\"fields\":{\"name\":\"new value\"}} (null removes the field)."];
+            return errors;
+        }
+
+        if (changes.Count > MaxFields)
+        {
+            errors["fields"] = [$"At most {MaxFields} fields."];
+            return errors;
+        }
+
+        foreach (var (name, value) in changes)
+        {
+            if (!FieldName().IsMatch(name))
+            {
+                errors[$"fields.{name}"] = ["A field name is [A-Za-z][A-Za-z0-9_]{0,63}."];
+            }
+            else if (value is { Length: > MaxFieldValueLength })
+            {
+                errors[$"fields.{name}"] = [$"A field value is at most {MaxFieldValueLength} characters."];
+            }
+        }
+
+        return errors;
+    }
+
     [GeneratedRegex("^[a-z][a-z0-9_]{1,39}$", RegexOptions.CultureInvariant)]
     private static partial Regex Identifier();
 
@@ -143,6 +195,14 @@ public interface IRecordStore
     Task CreateAsync(StoredRecord record, byte[] sealedSubjectId, string kekId, CancellationToken cancellationToken);
 
     Task<StoredRecord?> FindAsync(string tenantId, string recordId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces a record's fields and classification (a rectification), in a transaction that checks the subject's erasure lock
+    /// (<see cref="Errors.ErasureInProgressException"/>), that the record is active and unchanged since <paramref name="before"/>
+    /// was read (<see cref="RecordChangedException"/>), and that the KEK it was sealed under is still current
+    /// (<see cref="KekReplacedException"/>); the inventory item's classification follows, and the subject's last write is stamped.
+    /// </summary>
+    Task ReplaceAsync(StoredRecord before, StoredRecord after, string kekId, CancellationToken cancellationToken);
 
     /// <summary>A page of the subject's active records, newest first, through the inventory's bySubject index.</summary>
     Task<(IReadOnlyList<StoredRecord> Items, string? NextCursor)> ListActiveAsync(string tenantId, string subjectRef, string? cursor, int limit, CancellationToken cancellationToken);

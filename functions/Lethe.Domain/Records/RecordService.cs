@@ -84,5 +84,75 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimePr
         return new RecordView(record, fields);
     }
 
+    /// <summary>
+    /// Rectification (Art. 16): the record's fields with <paramref name="changes"/> applied (a null value removes the field),
+    /// classified again, every value of an encrypted record sealed afresh (a new DEK each) under the subject's current KEK, and
+    /// written conditional on the record being unchanged since <paramref name="current"/> was read. The old values are not kept.
+    /// Returns the rectified record and the names of the fields set and removed.
+    /// </summary>
+    public async Task<(StoredRecord Record, IReadOnlyList<string> Set, IReadOnlyList<string> Removed)> RectifyAsync(
+        StoredRecord current, string tenantKeyArn, IReadOnlyDictionary<string, string?> changes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(changes);
+        var fields = new Dictionary<string, string>((await OpenAsync(current, tenantKeyArn, cancellationToken)).Fields, StringComparer.Ordinal);
+        var removed = changes.Where(c => c.Value is null).Select(c => c.Key).Where(fields.ContainsKey).Order(StringComparer.Ordinal).ToList();
+        var set = changes.Where(c => c.Value is not null).Select(c => c.Key).Order(StringComparer.Ordinal).ToList();
+        foreach (var (name, value) in changes)
+        {
+            if (value is null)
+            {
+                fields.Remove(name);
+            }
+            else
+            {
+                fields[name] = value;
+            }
+        }
+
+        if (fields.Count is 0 or > RecordRules.MaxFields)
+        {
+            throw new RecordRulesException(fields.Count == 0
+                ? "A record keeps at least one field: delete the record instead of removing its last field."
+                : $"A record has at most {RecordRules.MaxFields} fields.");
+        }
+
+        var classification = DataClassifier.Classify(current.Category, current.Encrypted && !RecordRules.MustEncrypt(current.Category, false), fields.Values);
+        var kek = current.Encrypted ? await keys.FindSubjectKekAsync(current.TenantId, tenantKeyArn, current.SubjectRef, cancellationToken) : null;
+        for (var attempt = 1; ; attempt++)
+        {
+            var sealedFields = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            if (current.Encrypted)
+            {
+                var key = kek ?? throw new EnvelopeException("key-shredded", "The subject's key was shredded: this record can no longer be changed.");
+                foreach (var (name, value) in fields)
+                {
+                    sealedFields[name] = FieldEnvelope.Seal(Encoding.UTF8.GetBytes(value), key, new EnvelopeContext(current.TenantId, current.SubjectRef, current.Id, name));
+                }
+            }
+
+            var rectified = current with
+            {
+                Classification = classification.Level,
+                SpecialCategory = classification.SpecialCategory,
+                Pii = classification.Pii,
+                PlainFields = current.Encrypted ? new Dictionary<string, string>() : fields,
+                SealedFields = sealedFields,
+                Revision = current.Revision + 1,
+                RectifiedAt = clock.GetUtcNow(),
+            };
+            try
+            {
+                await store.ReplaceAsync(current, rectified, kek?.KeyId ?? "none", cancellationToken);
+                return (rectified, set, removed);
+            }
+            catch (KekReplacedException) when (attempt < 2)
+            {
+                // An erasure of another item replaced the subject's KEK meanwhile (survivors rewrapped): seal under the new one.
+                kek = await keys.RefreshSubjectKekAsync(current.TenantId, tenantKeyArn, current.SubjectRef, cancellationToken);
+            }
+        }
+    }
+
     public static EnvelopeContext SubjectIdContext(string tenantId, string subjectRef) => new(tenantId, subjectRef, "subject", "id");
 }
