@@ -25,6 +25,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(CreateRecordRequest))]
 [JsonSerializable(typeof(RectifyRecordRequest))]
 [JsonSerializable(typeof(RectifyAuditDetails))]
+[JsonSerializable(typeof(RecordDeleted))]
+[JsonSerializable(typeof(RecordDeleteAuditDetails))]
 [JsonSerializable(typeof(RecordCreated))]
 [JsonSerializable(typeof(RecordResponse))]
 [JsonSerializable(typeof(RecordPage))]

@@ -6,6 +6,7 @@ using Lethe.Aws.Keys;
 using Lethe.Domain.Classification;
 using Lethe.Domain.Errors;
 using Lethe.Domain.Records;
+using Lethe.Domain.Requests;
 using Lethe.Domain.Security;
 using Lethe.Domain.Tenancy;
 
@@ -22,6 +23,11 @@ public sealed record RecordResponse(
 public sealed record RecordPage(IReadOnlyList<RecordResponse> Items, string? NextCursor);
 
 public sealed record RecordAuditDetails(string SubjectRef, string RecordId, string Category, string Classification, bool Encrypted, int Fields);
+
+/// <summary>DELETE …/records/{id}: the record's item, soft-deleted until <c>purgeAt</c>.</summary>
+public sealed record RecordDeleted(string ItemId, string State, DateTimeOffset? PurgeAt);
+
+public sealed record RecordDeleteAuditDetails(string SubjectRef, string RecordId, DateTimeOffset? PurgeAt);
 
 /// <summary>PATCH …/records/{id}: the fields to set, a null value removing the field.</summary>
 public sealed record RectifyRecordRequest(Dictionary<string, string?>? Fields);
@@ -53,7 +59,38 @@ public static class RecordEndpoints
             .WithName("RectifyRecord").WithSummary("Rectification (Art. 16): sets fields to new values (null removes one), classifies the record again and seals every value afresh; the old values are not kept and the audit names the fields only. 409 while the subject's erasure is open or when the record changed meanwhile.")
             .Produces<RecordResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone).ProducesProblem(StatusCodes.Status423Locked);
+        records.MapDelete("/{recordId}", DeleteAsync).RequireTenantAccess(Capability.WriteRecords)
+            .WithName("DeleteRecord").WithSummary("Deletes one record: soft-deleted (hidden at once) and restorable with POST …/items/{id}/restore until its recovery window ends, then purged by the soft-delete sweep. 409 when it is deleted already or its subject is under a legal hold.")
+            .Produces<RecordDeleted>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
+    }
+
+    private static async Task<IResult> DeleteAsync(
+        string tenantId, string subjectId, string recordId, HttpContext http, RequestService requests, SubjectRefs subjectRefs, AuditRecorder audit)
+    {
+        var tenant = http.Tenant()!;
+        var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenant, subjectId, http.RequestAborted) : null;
+        if (subjectRef is null || recordId.Length is 0 or > 64)
+        {
+            return ProblemTypes.NotFound(http, "record");
+        }
+
+        // The item is checked against its own subject, whatever the token may do elsewhere.
+        var (outcome, item) = await requests.DeleteItemAsync(tenant, subjectRef, recordId, http.RequestAborted);
+        switch (outcome)
+        {
+            case ItemDeleteOutcome.NotFound:
+                return ProblemTypes.NotFound(http, "record");
+            case ItemDeleteOutcome.NotActive:
+                return ProblemTypes.Conflict(http, "item-not-active", "Record not active",
+                    $"The record is {ItemStates.Name(item!.State)}: only an active record can be deleted (a soft-deleted one is restored with POST …/items/{{id}}/restore).");
+            case ItemDeleteOutcome.Held:
+                return ProblemTypes.Conflict(http, "legal-hold", "Subject under legal hold", "A legal hold stands for this subject: nothing of it may be deleted. Nothing was changed.");
+            default:
+                await audit.RecordAsync(http, tenantId, "record.delete", $"record/{recordId}", "success", JsonSerializer.SerializeToElement(
+                    new RecordDeleteAuditDetails(subjectRef, recordId, item!.PurgeAt), ApiJsonContext.Default.RecordDeleteAuditDetails));
+                return TypedResults.Ok(new RecordDeleted(recordId, ItemStates.Name(item.State), item.PurgeAt));
+        }
     }
 
     private static async Task<IResult> RectifyAsync(

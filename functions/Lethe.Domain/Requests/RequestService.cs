@@ -27,6 +27,15 @@ public enum JobChange
     Conflict,
 }
 
+/// <summary>What a single item delete did.</summary>
+public enum ItemDeleteOutcome
+{
+    Deleted,
+    NotFound,
+    NotActive,
+    Held,
+}
+
 /// <summary>
 /// Data subject requests (API.md, Requests): submit with idempotency, cancel until the purge starts, restore inside the
 /// window, retry a failed erasure. The job is stored before its execution starts; a start that did not happen (a crash, an
@@ -192,6 +201,45 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             ? (JobChange.Done, item with { State = ItemState.Active })
             : (JobChange.Conflict, item);
     }
+
+    /// <summary>
+    /// Deletes one item of a subject (API.md, DELETE …/records/{id}): active → soft_deleted (the record hidden in the same
+    /// write) until its recovery window ends on the tenant's clock, restorable meanwhile (<see cref="RestoreItemAsync"/>), then
+    /// purged by the soft-delete sweep, which skips it while a legal hold stands. A subject under a legal hold keeps its items.
+    /// </summary>
+    public async Task<(ItemDeleteOutcome Outcome, InventoryItem? Item)> DeleteItemAsync(Tenant tenant, string subjectRef, string itemId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var item = await inventory.FindAsync(tenant.Id, itemId, cancellationToken);
+        if (item is null || item.SubjectRef != subjectRef)
+        {
+            return (ItemDeleteOutcome.NotFound, null);
+        }
+
+        if (item.State != ItemState.Active)
+        {
+            return (ItemDeleteOutcome.NotActive, item);
+        }
+
+        if (await holds.IsHeldAsync(tenant.Id, subjectRef, cancellationToken))
+        {
+            return (ItemDeleteOutcome.Held, item);
+        }
+
+        var now = clock.GetUtcNow();
+        var purgeAt = LifecyclePolicy.Deadline(now, LifecyclePolicy.RecoveryWindow, tenant.TimeScale);
+        await inventory.SoftDeleteAsync(tenant.Id, [item], ItemDeleteJobId(itemId), purgeAt, now, cancellationToken);
+        var after = await inventory.FindAsync(tenant.Id, itemId, cancellationToken);
+        return after is { State: ItemState.SoftDeleted }
+            ? (ItemDeleteOutcome.Deleted, after)
+            : (ItemDeleteOutcome.NotActive, after ?? item);
+    }
+
+    /// <summary>
+    /// The pseudo job a single delete stamps its item with: no job of that id exists, so the soft-delete sweep purges the item
+    /// once its window ends, and an erasure of the subject takes the item over.
+    /// </summary>
+    public static string ItemDeleteJobId(string itemId) => $"item-delete:{itemId}";
 
     /// <summary>Holds and erasures meet here: a new hold pauses the subject's erasure, the last release resumes it.</summary>
     public HeldErasures Held { get; } = new(jobs, workflows, holds, clock);
