@@ -242,6 +242,9 @@ internal sealed class ByTheMegabyte(IErasureInventory inner) : IErasureInventory
     public Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.SoftDeleteAsync(tenantId, items, jobId, purgeAt, now, cancellationToken);
 
+    public Task<bool> DeleteOneAsync(string tenantId, string subjectRef, InventoryItem item, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        inner.DeleteOneAsync(tenantId, subjectRef, item, jobId, purgeAt, now, cancellationToken);
+
     public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.PurgeSingleTableItemsAsync(tenantId, subjectRef, jobId, items, now, cancellationToken);
 

@@ -123,7 +123,7 @@ public static class ExportBenchmark
             .GetOrCreateAsync(new Tenant(tenantId, "Benchmark", TenantState.Active, DateTimeOffset.UtcNow, 1) { KeyArn = keyArn }, CancellationToken.None);
         var keys = new KmsKeyHierarchy(kms, dynamo, names.Table(ResourceCatalog.Keys), new KekCache(TimeProvider.System, TimeSpan.FromMinutes(5), 10), TimeProvider.System);
         var store = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys),
-            new ErasureLocks(dynamo, names.Table(ResourceCatalog.Jobs)));
+            new ErasureLocks(dynamo, names.Table(ResourceCatalog.Jobs)), names.Table(ResourceCatalog.Tenants));
         var records = new RecordService(keys, store, TimeProvider.System);
         var subjectRef = new string('c', 64);
         long content = 0;

@@ -44,7 +44,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["Api"] =
         [
             "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:DeleteItem Tenants", "dynamodb:UpdateItem Tenants",
-            "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:ConditionCheckItem Keys",
+            "dynamodb:ConditionCheckItem Tenants", "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:ConditionCheckItem Keys",
             "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:Query Records", "dynamodb:UpdateItem Records",
             "dynamodb:GetItem Inventory", "dynamodb:BatchGetItem Inventory", "dynamodb:PutItem Inventory", "dynamodb:Query Inventory", "dynamodb:UpdateItem Inventory",
             "dynamodb:PutItem Audit", "dynamodb:GetItem Audit", "dynamodb:Query Audit",

@@ -63,7 +63,8 @@ public sealed class StatelessStack : Stack
         // The API's DynamoDB actions, table by table: exactly what its code calls (a cdk test holds the list).
         // Tenants: profiles (conditional on their version) and legal holds (the only items it deletes) with each subject's hold
         // marker (updated in the hold's own transaction).
-        GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem");
+        // ConditionCheckItem: a rectification and a single delete check the subject's hold marker in their own transaction.
+        GrantTable(Api, state, ResourceCatalog.Tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
         // Keys: creates KEKs (never overwrites: conditional puts) and the subject directory, reads both, and checks in a record
         // write's transaction that its KEK is still the stored one; only the shred step deletes.
         GrantTable(Api, state, ResourceCatalog.Keys, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");

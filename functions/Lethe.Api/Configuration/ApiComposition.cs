@@ -98,7 +98,7 @@ public static class ApiComposition
     {
         services.AddSingleton<IRecordStore>(sp => new DynamoRecordStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), Names(sp).Table(ResourceCatalog.Keys),
-            sp.GetRequiredService<ErasureLocks>()));
+            sp.GetRequiredService<ErasureLocks>(), Names(sp).Table(ResourceCatalog.Tenants)));
         services.AddSingleton<RecordService>();
         services.AddSingleton(sp => new SubjectDirectoryReader(Dynamo(sp), Names(sp).Table(ResourceCatalog.Keys), sp.GetRequiredService<IKeyHierarchy>()));
         services.AddSingleton<JobSubjects>();

@@ -76,7 +76,17 @@ public static class RecordEndpoints
         }
 
         // The item is checked against its own subject, whatever the token may do elsewhere.
-        var (outcome, item) = await requests.DeleteItemAsync(tenant, subjectRef, recordId, http.RequestAborted);
+        ItemDeleteOutcome outcome;
+        Lethe.Domain.Records.InventoryItem? item;
+        try
+        {
+            (outcome, item) = await requests.DeleteItemAsync(tenant, subjectRef, recordId, http.RequestAborted);
+        }
+        catch (ErasureInProgressException open)
+        {
+            return ErasureInProgress(http, open.JobId);
+        }
+
         switch (outcome)
         {
             case ItemDeleteOutcome.NotFound:
@@ -131,6 +141,11 @@ public static class RecordEndpoints
         catch (RecordRulesException broken)
         {
             return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["fields"] = [broken.Message] });
+        }
+        catch (Lethe.Domain.Erasure.LegalHoldException)
+        {
+            // A value under a legal hold is evidence: it is neither overwritten nor removed.
+            return ProblemTypes.Conflict(http, "legal-hold", "Subject under legal hold", "A legal hold stands for this subject: its records are kept as they are. Nothing was changed.");
         }
 
         // Field names only: never a value, old or new.

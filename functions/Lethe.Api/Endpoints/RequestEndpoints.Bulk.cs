@@ -81,8 +81,23 @@ public static partial class RequestEndpoints
         var tenant = http.Tenant()!;
         var subjects = body.SubjectIds!.Distinct(StringComparer.Ordinal).ToList();
         var outcomes = new ConcurrentDictionary<int, BulkJobView>();
-        await Parallel.ForEachAsync(subjects.Select((subject, index) => (subject, index)), new ParallelOptions { MaxDegreeOfParallelism = BulkParallelism, CancellationToken = http.RequestAborted },
-            async (entry, cancellationToken) => outcomes[entry.index] = await SubmitOneAsync(entry.subject, cancellationToken));
+        var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api.Requests");
+        // Not cut short by a client that went away: every subject gets its answer and the bulk its audit event.
+        await Parallel.ForEachAsync(subjects.Select((subject, index) => (subject, index)), new ParallelOptions { MaxDegreeOfParallelism = BulkParallelism },
+            async (entry, cancellationToken) =>
+            {
+                try
+                {
+                    outcomes[entry.index] = await SubmitOneAsync(entry.subject, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One subject's failure (a throttled table, an unusable key) is that subject's: the others start, and a
+                    // retry of the same bulk starts only what did not.
+                    log.LogError(ex, "A bulk submission failed for one subject of tenant {TenantId}.", tenantId);
+                    outcomes[entry.index] = new BulkJobView(entry.subject, null, ProblemTypes.Uri("internal-error"));
+                }
+            });
 
         var jobs = Enumerable.Range(0, subjects.Count).Select(i => outcomes[i]).ToList();
         var started = jobs.Where(j => j.Id is not null).Select(j => j.Id!).ToList();

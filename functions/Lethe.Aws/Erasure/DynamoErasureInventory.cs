@@ -122,6 +122,63 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
             return actions;
         }, cancellationToken);
 
+    public async Task<bool> DeleteOneAsync(string tenantId, string subjectRef, InventoryItem item, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        const int lockCheck = 0, holdCheck = 1;
+        var actions = new List<TransactWriteItem>
+        {
+            new()
+            {
+                ConditionCheck = new ConditionCheck
+                {
+                    TableName = tableName(ResourceCatalog.Jobs.LogicalName),
+                    Key = DynamoKeys.Of(tenantId, Jobs.ErasureLocks.SortKey(subjectRef)),
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = ResourceCatalog.PartitionKeyName },
+                },
+            },
+            new() { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) },
+            new() { Update = new Update
+            {
+                TableName = inventoryTable,
+                Key = ItemKey(tenantId, item.ItemId),
+                UpdateExpression = "SET #state = :to, purgeAt = :purgeAt, erasureJobId = :job, softDeletedAt = :now, purgePk = :purgePk, purgeSk = :purgeSk",
+                ConditionExpression = "#state = :from AND subjectRef = :subject",
+                ExpressionAttributeNames = new() { ["#state"] = "state" },
+                ExpressionAttributeValues = new()
+                {
+                    [":to"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                    [":from"] = new() { S = ItemStates.Name(ItemState.Active) },
+                    [":subject"] = new() { S = subjectRef },
+                    [":purgeAt"] = new() { S = Time(purgeAt) },
+                    [":job"] = new() { S = jobId },
+                    [":now"] = new() { S = Time(now) },
+                    [":purgePk"] = new() { S = PurgePartition(tenantId, item.ItemId) },
+                    [":purgeSk"] = new() { S = $"{Time(purgeAt)}#{item.ItemId}" },
+                },
+            } },
+        };
+        AddRecordMirror(actions, tenantId, item, ItemState.SoftDeleted);
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
+            return true;
+        }
+        catch (TransactionCanceledException ex) when (Jobs.ErasureLocks.IsConditionFailure(ex, lockCheck))
+        {
+            throw new Domain.Errors.ErasureInProgressException(null);
+        }
+        catch (TransactionCanceledException ex) when (Jobs.ErasureLocks.IsConditionFailure(ex, holdCheck))
+        {
+            throw new LegalHoldException($"A legal hold stands for a subject of tenant {tenantId}: nothing of it may be deleted.");
+        }
+        catch (TransactionCanceledException ex) when ((ex.CancellationReasons ?? []).Any(r => r.Code is "ConditionalCheckFailed" or "TransactionConflict"))
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// Moves of the retention sweep's archive through the same chunked transactions, each guarded by the subject's hold marker
     /// (<see cref="LegalHoldException"/> when a hold stands). Returns the ids moved.

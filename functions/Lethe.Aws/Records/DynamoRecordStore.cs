@@ -21,7 +21,7 @@ namespace Lethe.Aws.Records;
 /// <c>SUBJECT#ref</c>, the id sealed), checks the subject's erasure lock, so nothing is written for a subject under erasure,
 /// and checks that the KEK the fields are sealed under is still the subject's stored KEK.
 /// </summary>
-public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, string keysTable, ErasureLocks locks) : IRecordStore
+public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, string keysTable, ErasureLocks locks, string tenantsTable) : IRecordStore
 {
     public const int ExpiryShards = 8;
     private const string RecordPrefix = "RECORD#";
@@ -124,9 +124,21 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
             transaction.Add(new TransactWriteItem { ConditionCheck = KmsKeyHierarchy.KekCurrentCheck(keysTable, after.TenantId, after.SubjectRef, kekId) });
         }
 
+        // A held subject's values are evidence: a rectification neither overwrites nor removes them.
+        var holdCheck = transaction.Count;
+        transaction.Add(new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, after.TenantId, after.SubjectRef) });
         try
         {
             await locks.WriteAsync(after.TenantId, after.SubjectRef, transaction, lockIndex: 0, cancellationToken);
+        }
+        catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, holdCheck))
+        {
+            throw new Domain.Erasure.LegalHoldException($"A legal hold stands for a subject of tenant {after.TenantId}: record {after.Id} stays as it is.");
+        }
+        catch (TransactionCanceledException ex) when ((ex.CancellationReasons ?? []).Any(r => r.Code == "TransactionConflict"))
+        {
+            // Another write to the record or its subject was in flight: nothing was written; the caller reads again.
+            throw new RecordChangedException($"Record {after.Id} was written by another request at the same moment; nothing was written.");
         }
         catch (TransactionCanceledException ex) when (after.Encrypted && ErasureLocks.IsConditionFailure(ex, kekCheck))
         {

@@ -86,7 +86,7 @@ public sealed class S3RetentionArchiver(
                 ["versionId"] = new() { S = version },
                 ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
                 ["row"] = new() { S = $"RECORD#{item.ItemId}" },
-            }, item => entryKeys[item.ItemId], cancellationToken);
+            }, item => entryKeys[item.ItemId], cancellationToken, rows.ToDictionary(r => r.Id, r => r.Revision, StringComparer.Ordinal));
         }
         catch (Domain.Erasure.LegalHoldException)
         {
@@ -156,7 +156,7 @@ public sealed class S3RetentionArchiver(
     /// <summary>The items' moves to archived, conditional on each being active and the subject not held.</summary>
     private Task<IReadOnlySet<string>> MoveAsync(
         ArchiveBatch batch, List<InventoryItem> items, Func<InventoryItem, Dictionary<string, AttributeValue>> location, Func<InventoryItem, byte[]>? entryKey,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyDictionary<string, int>? revisions = null)
     {
         var deleteRow = entryKey is not null;
         var tenantId = batch.Tenant.Id;
@@ -194,13 +194,22 @@ public sealed class S3RetentionArchiver(
 
             if (deleteRow)
             {
+                // The row as it was archived: a rectification that landed after the read (a new revision) keeps it where it is,
+                // so the archive never holds values the subject had corrected.
+                var revision = revisions?.GetValueOrDefault(item.ItemId) ?? 0;
+                var values = new Dictionary<string, AttributeValue> { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } };
+                if (revision > 0)
+                {
+                    values[":rev"] = new() { N = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
                 actions.Add(new() { Delete = new Delete
                 {
                     TableName = recordsTable,
                     Key = DynamoKeys.Of(tenantId, $"RECORD#{item.ItemId}"),
-                    ConditionExpression = "#state = :active",
-                    ExpressionAttributeNames = new() { ["#state"] = "state" },
-                    ExpressionAttributeValues = new() { [":active"] = new() { S = ItemStates.Name(ItemState.Active) } },
+                    ConditionExpression = "#state = :active AND " + (revision > 0 ? "#rev = :rev" : "attribute_not_exists(#rev)"),
+                    ExpressionAttributeNames = new() { ["#state"] = "state", ["#rev"] = "rev" },
+                    ExpressionAttributeValues = values,
                 } });
             }
 

@@ -137,6 +137,9 @@ public static class BackupScrubWorkflow
     /// </summary>
     public static readonly TimeSpan CheckTolerance = TimeSpan.FromDays(1);
 
+    /// <summary>The least <see cref="CheckTolerance"/> becomes on a fast time scale: how late a step after a Wait can start under load.</summary>
+    public static readonly TimeSpan MinimumCheckTolerance = TimeSpan.FromMinutes(1);
+
     /// <summary>A scrub's job counts versions per place (its <c>PurgedByStore</c>): the data buckets, and the replica.</summary>
     public const string DataVersions = "versions";
     public const string ReplicaVersions = "replicaVersions";

@@ -27,6 +27,14 @@ public interface IErasureInventory
     Task SoftDeleteAsync(string tenantId, IReadOnlyList<InventoryItem> items, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// A single delete: one active record item → soft_deleted (the record hidden in the same write), stamped with
+    /// <paramref name="jobId"/> and <paramref name="purgeAt"/>, in one transaction that also checks the subject's erasure lock
+    /// (<see cref="Errors.ErasureInProgressException"/>) and hold marker (<see cref="LegalHoldException"/>). False when the item
+    /// was not active any more (another delete, an erasure or the sweep moved it first).
+    /// </summary>
+    Task<bool> DeleteOneAsync(string tenantId, string subjectRef, InventoryItem item, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// soft_deleted (due) → purging for items of one subject; returns the ids that are now purging (including ones a crashed
     /// run left purging). Each move is conditional on no legal hold naming the subject (in the same transaction): when one
     /// does, throws <see cref="LegalHoldException"/> and the items not yet moved stay.

@@ -211,7 +211,8 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
     {
         ArgumentNullException.ThrowIfNull(tenant);
         var item = await inventory.FindAsync(tenant.Id, itemId, cancellationToken);
-        if (item is null || item.SubjectRef != subjectRef)
+        // A record of this very subject: consents, files and export volumes have their own ways to go.
+        if (item is null || item.SubjectRef != subjectRef || item.Kind != "record")
         {
             return (ItemDeleteOutcome.NotFound, null);
         }
@@ -221,18 +222,19 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             return (ItemDeleteOutcome.NotActive, item);
         }
 
-        if (await holds.IsHeldAsync(tenant.Id, subjectRef, cancellationToken))
+        var now = clock.GetUtcNow();
+        var purgeAt = LifecyclePolicy.Deadline(now, LifecyclePolicy.RecoveryWindow, tenant.TimeScale);
+        try
+        {
+            // The erasure lock and the hold marker are checked in the delete's own transaction.
+            return await inventory.DeleteOneAsync(tenant.Id, subjectRef, item, ItemDeleteJobId(itemId), purgeAt, now, cancellationToken)
+                ? (ItemDeleteOutcome.Deleted, item with { State = ItemState.SoftDeleted, PurgeAt = purgeAt })
+                : (ItemDeleteOutcome.NotActive, await inventory.FindAsync(tenant.Id, itemId, cancellationToken) ?? item);
+        }
+        catch (LegalHoldException)
         {
             return (ItemDeleteOutcome.Held, item);
         }
-
-        var now = clock.GetUtcNow();
-        var purgeAt = LifecyclePolicy.Deadline(now, LifecyclePolicy.RecoveryWindow, tenant.TimeScale);
-        await inventory.SoftDeleteAsync(tenant.Id, [item], ItemDeleteJobId(itemId), purgeAt, now, cancellationToken);
-        var after = await inventory.FindAsync(tenant.Id, itemId, cancellationToken);
-        return after is { State: ItemState.SoftDeleted }
-            ? (ItemDeleteOutcome.Deleted, after)
-            : (ItemDeleteOutcome.NotActive, after ?? item);
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Tenants,
             clock);
 
-        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks);
+        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
         var readers = new ExportReaders(
             records,
             new RecordService(shared.Keys, records, clock),

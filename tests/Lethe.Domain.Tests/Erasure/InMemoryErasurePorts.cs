@@ -63,6 +63,33 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Written();
     }
 
+    /// <summary>The subjects whose erasure lock or legal hold stands, as a single delete's transaction would find them.</summary>
+    public HashSet<string> LockedSubjects { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> HeldSubjects { get; } = new(StringComparer.Ordinal);
+
+    public Task<bool> DeleteOneAsync(string tenantId, string subjectRef, InventoryItem item, string jobId, DateTimeOffset purgeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (LockedSubjects.Contains(subjectRef))
+        {
+            throw new Lethe.Domain.Errors.ErasureInProgressException(null);
+        }
+
+        if (HeldSubjects.Contains(subjectRef))
+        {
+            throw new LegalHoldException("held");
+        }
+
+        if (!Truth.TryGetValue(item.ItemId, out var current) || current.State != ItemState.Active || current.SubjectRef != subjectRef)
+        {
+            return Task.FromResult(false);
+        }
+
+        Truth[item.ItemId] = current with { State = ItemState.SoftDeleted, PurgeAt = purgeAt, ErasureJobId = jobId };
+        return Task.FromResult(true);
+    }
+
     /// <summary>Where the single table items' data "deletions" are recorded (the purger's list, so a test sees every deletion).</summary>
     public InMemoryPurger? Data { get; set; }
 

@@ -59,14 +59,25 @@ public sealed class RecordDeleteTests(LetheApiFactory api, LocalCloudFixture clo
         var foreign = await scenario.Service.DeleteAsync($"/v1/tenants/{scenario.Tenant}/subjects/kim/records/{scenario.Records["jan"][1]}", Ct);
         var bySubject = await subject.DeleteAsync($"/v1/tenants/{scenario.Tenant}/subjects/kim/records/{scenario.Records["kim"][0]}", Ct);
         var unknown = await scenario.Service.DeleteAsync($"/v1/tenants/{scenario.Tenant}/subjects/kim/records/rec_nothing", Ct);
+        var items = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/items?limit=500", Ct)).ReadJsonAsync();
+        var kimRef = await scenario.SubjectRefAsync("kim");
+        var consent = items.GetProperty("items").EnumerateArray().First(i => i.GetProperty("id").GetString()!.StartsWith("consent-", StringComparison.Ordinal)
+            && i.GetProperty("subjectRef").GetString() == kimRef).GetProperty("id").GetString()!;
+        var notARecord = await scenario.Service.DeleteAsync($"/v1/tenants/{scenario.Tenant}/subjects/kim/records/{consent}", Ct);
+        var kimBeforeErasure = await scenario.GetRecordAsync("kim", 0);
+        (await scenario.SubmitErasureAsync("kim")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var duringErasure = await scenario.Service.DeleteAsync($"/v1/tenants/{scenario.Tenant}/subjects/kim/records/{scenario.Records["kim"][1]}", Ct);
 
         held.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await held.ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/legal-hold");
         foreign.StatusCode.Should().Be(HttpStatusCode.NotFound, "a record is checked against its own subject");
         bySubject.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        notARecord.StatusCode.Should().Be(HttpStatusCode.NotFound, "a consent is withdrawn, not deleted as a record");
+        kimBeforeErasure.StatusCode.Should().Be(HttpStatusCode.OK, "the refused subject token deleted nothing");
+        duringErasure.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await duringErasure.ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/erasure-in-progress");
         (await scenario.GetRecordAsync("jan", 0)).StatusCode.Should().Be(HttpStatusCode.OK);
         (await scenario.GetRecordAsync("jan", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
-        (await scenario.GetRecordAsync("kim", 0)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

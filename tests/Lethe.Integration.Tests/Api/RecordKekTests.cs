@@ -45,7 +45,7 @@ public sealed class RecordKekTests(LetheApiFactory api, LocalCloudFixture cloud)
     {
         var store = new DynamoRecordStore(
             dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), Names.Table(ResourceCatalog.Keys),
-            new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)));
+            new ErasureLocks(dynamo, Names.Table(ResourceCatalog.Jobs)), Names.Table(ResourceCatalog.Tenants));
         return (await store.FindAsync(tenant, recordId, Ct))!.SealedFields["text"];
     }
 

@@ -107,6 +107,8 @@ public sealed class RectificationTests(LetheApiFactory api, LocalCloudFixture cl
         var wrongSubject = await PatchAsync(scenario.Service, scenario.Tenant, "dora", cleos, new { fields = new { body = "hijack" } });
         var unknown = await PatchAsync(scenario.Service, scenario.Tenant, "cleo", "rec_doesnotexist", new { fields = new { body = "x" } });
         var bySubject = await PatchAsync(subject, scenario.Tenant, "cleo", cleos, new { fields = new { body = "mine" } });
+        (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/legal-holds", new { subjectId = "dora", reason = "litigation" }, Ct)).EnsureSuccessStatusCode();
+        var underHold = await PatchAsync(scenario.Service, scenario.Tenant, "dora", scenario.Records["dora"][0], new { fields = new { body = "rewritten under a hold" } });
         (await scenario.SubmitErasureAsync("cleo")).StatusCode.Should().Be(HttpStatusCode.Accepted);
         var duringErasure = await PatchAsync(scenario.Service, scenario.Tenant, "cleo", cleos, new { fields = new { body = "too late" } });
 
@@ -116,6 +118,9 @@ public sealed class RectificationTests(LetheApiFactory api, LocalCloudFixture cl
         wrongSubject.StatusCode.Should().Be(HttpStatusCode.NotFound, "a record is checked against its own subject");
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
         bySubject.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        underHold.StatusCode.Should().Be(HttpStatusCode.Conflict, "a held value is evidence: neither overwritten nor removed");
+        (await underHold.ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/legal-hold");
+        (await RawRecordAsync(scenario.Tenant, scenario.Records["dora"][0])).Should().NotContainKey("rev");
         duringErasure.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await duringErasure.ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/erasure-in-progress");
         (await RawRecordAsync(scenario.Tenant, cleos)).Should().NotContainKey("rev", "nothing was rectified");

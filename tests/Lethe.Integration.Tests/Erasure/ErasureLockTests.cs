@@ -55,7 +55,7 @@ public sealed class ErasureLockTests(LocalCloudFixture cloud)
     {
         var jobId = await PlantLockAsync();
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var store = new DynamoRecordStore(dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), Names.Table(ResourceCatalog.Keys), Locks(dynamo));
+        var store = new DynamoRecordStore(dynamo, Names.Table(ResourceCatalog.Records), Names.Table(ResourceCatalog.Inventory), Names.Table(ResourceCatalog.Keys), Locks(dynamo), Names.Table(ResourceCatalog.Tenants));
         var now = DateTimeOffset.UtcNow;
         var record = new StoredRecord("rec_late", _tenant, _subjectRef, "note", "shared", ClassificationLevel.Internal, false, [], false,
             new Dictionary<string, string> { ["text"] = "late" }, new Dictionary<string, byte[]>(), now, now.AddDays(730), ItemState.Active, "coaching-app");

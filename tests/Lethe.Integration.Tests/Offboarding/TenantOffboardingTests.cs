@@ -111,7 +111,8 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         ErasureScenario.IsClosed(await leaving.JobAsync(pendingErasure)).Should().BeFalse("the drain finds it open");
         var staying = await ErasureScenario.CreateAsync(api, cloud, "stay");
         await staying.SeedAsync("carl", fileVersions: 2);
-        var stayingItems = await TableItemsAsync(staying.Tenant);
+        // The other tenant's audit trail grows on its own (reads are audited, the chainer links): its data must not change.
+        var stayingItems = (await TableItemsAsync(staying.Tenant)).Where(i => !i.StartsWith("Audit ", StringComparison.Ordinal)).ToList();
         var stayingVersions = await ObjectVersionsAsync(staying.Tenant);
         (await TableItemsAsync(leaving.Tenant)).Should().Contain(i => i.StartsWith("Keys KEK#", StringComparison.Ordinal), "the tenant has KEKs to lose");
         (await ObjectVersionsAsync(leaving.Tenant)).Should().Contain(v => v.StartsWith("Exports ", StringComparison.Ordinal)).And.Contain(v => v.StartsWith("DataReplica ", StringComparison.Ordinal));
@@ -192,7 +193,7 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         notice.GetProperty("tenantKey").GetString().Should().Be("deletion-scheduled");
 
         // The other tenant: every item and version as it was, its records readable.
-        (await TableItemsAsync(staying.Tenant)).Should().BeEquivalentTo(stayingItems);
+        (await TableItemsAsync(staying.Tenant)).Where(i => !i.StartsWith("Audit ", StringComparison.Ordinal)).Should().BeEquivalentTo(stayingItems);
         (await ObjectVersionsAsync(staying.Tenant)).Should().BeEquivalentTo(stayingVersions);
         (await staying.GetRecordAsync("carl", 0)).StatusCode.Should().Be(HttpStatusCode.OK);
     }

@@ -79,12 +79,13 @@ public sealed class CertifyStep(BackupScrubPorts ports) : BackupScrubStep(ports)
 
     /// <summary>
     /// How soon after the window the final check must run to count as "right after" it: a day, on the tenant's clock, but never
-    /// less than a Wait state's wake-up and a step's start can take (a scaled day is a fraction of a second locally).
+    /// less than a Wait state's wake-up and a step's start can take on a busy machine (a scaled day is a fraction of a second
+    /// locally; in AWS the day is the bound).
     /// </summary>
     private static TimeSpan CheckTolerance(int scale)
     {
         var scaled = Policies.LifecyclePolicy.Scaled(BackupScrubWorkflow.CheckTolerance, scale);
-        return scaled < WaitStates.ShortRemainder ? WaitStates.ShortRemainder : scaled;
+        return scaled < BackupScrubWorkflow.MinimumCheckTolerance ? BackupScrubWorkflow.MinimumCheckTolerance : scaled;
     }
 
     private async Task<SignedCertificate> IssueAsync(
