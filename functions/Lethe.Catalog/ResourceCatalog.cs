@@ -146,6 +146,15 @@ public static class ResourceCatalog
 
     public static IReadOnlyList<BucketDefinition> Buckets { get; } = [Ingest, Data, Exports, Certificates, AuditArchive, Quarantine];
 
+    /// <summary>
+    /// The tables whose tenant partition an offboarding empties, in the order it empties them: the Keys table first (every KEK and
+    /// the subject-ref key go before anything else). The audit trail is not among them: it stays.
+    /// </summary>
+    public static IReadOnlyList<TableDefinition> OffboardedTables { get; } = [Keys, Records, Inventory, Manifests, Tenants, Jobs];
+
+    /// <summary>The buckets whose tenant prefix an offboarding empties (certificates and the audit archive stay, under Object Lock).</summary>
+    public static IReadOnlyList<BucketDefinition> OffboardedBuckets { get; } = [Data, Exports, Ingest, Quarantine];
+
     public static KmsKeyDefinition PlatformKey { get; } = new("PlatformKey", "LETHE_KEY_PLATFORM", KeyKind.SymmetricEncryption, "platform");
 
     public static KmsKeyDefinition SigningKey { get; } = new("SigningKey", "LETHE_KEY_SIGNING", KeyKind.EccP256Signing, "signing");

@@ -13,16 +13,8 @@ namespace Lethe.Cdk.Stacks;
 /// </summary>
 public sealed class TenantOffboardingWorkflow(Construct scope, string id, StatefulStack state, string definitionFile, FunctionFactory createFunction)
     : AslWorkflow(scope, id, state, "tenant-offboarding", definitionFile,
-        [ResourceCatalog.Data, ResourceCatalog.Exports, ResourceCatalog.Ingest, ResourceCatalog.Quarantine, ResourceCatalog.Certificates], createFunction)
+        [.. ResourceCatalog.OffboardedBuckets, ResourceCatalog.Certificates], createFunction)
 {
-    /// <summary>The tables whose tenant partition the purge empties (the audit trail is not among them: it stays).</summary>
-    public static IReadOnlyList<TableDefinition> PurgedTables { get; } =
-        [ResourceCatalog.Keys, ResourceCatalog.Records, ResourceCatalog.Inventory, ResourceCatalog.Manifests, ResourceCatalog.Tenants, ResourceCatalog.Jobs];
-
-    /// <summary>The buckets whose tenant prefix the purge empties (certificates and the audit archive stay, under Object Lock).</summary>
-    public static IReadOnlyList<BucketDefinition> PurgedBuckets { get; } =
-        [ResourceCatalog.Data, ResourceCatalog.Exports, ResourceCatalog.Ingest, ResourceCatalog.Quarantine];
-
     protected override void Grant(string handler, Function target)
     {
         var tenants = Table(ResourceCatalog.Tenants);
@@ -66,12 +58,12 @@ public sealed class TenantOffboardingWorkflow(Construct scope, string id, Statef
                 GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query");
                 // Every item of the tenant's partition in each purged table, read by key and deleted in batches; every version
                 // under the tenant's prefix in each purged bucket and the data bucket's replica.
-                foreach (var table in PurgedTables)
+                foreach (var table in ResourceCatalog.OffboardedTables)
                 {
                     GrantTable(target, Table(table), "dynamodb:Query", "dynamodb:BatchWriteItem");
                 }
 
-                foreach (var bucket in PurgedBuckets.Select(Bucket))
+                foreach (var bucket in ResourceCatalog.OffboardedBuckets.Select(Bucket))
                 {
                     target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [bucket.BucketArn] }));
                     target.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [bucket.ArnForObjects("*")] }));

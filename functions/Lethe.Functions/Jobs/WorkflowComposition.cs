@@ -273,12 +273,9 @@ public sealed class WorkflowComposition(TimeProvider clock)
             export.Store,
             new Aws.Offboarding.TenantStorePurger(
                 dynamo,
-                // The Keys table first: every KEK and the subject-ref key go before anything else is touched.
-                [.. new[] { ResourceCatalog.Keys, ResourceCatalog.Records, ResourceCatalog.Inventory, ResourceCatalog.Manifests, ResourceCatalog.Tenants, ResourceCatalog.Jobs }
-                    .Select(t => new Aws.Offboarding.PurgedTable(t.LogicalName, names.Table(t)))],
+                [.. ResourceCatalog.OffboardedTables.Select(t => new Aws.Offboarding.PurgedTable(t.LogicalName, names.Table(t)))],
                 [
-                    .. new[] { ResourceCatalog.Data, ResourceCatalog.Exports, ResourceCatalog.Ingest, ResourceCatalog.Quarantine }
-                        .Select(b => new Aws.Offboarding.PurgedBucket(b.LogicalName, names.Bucket(b), s3)),
+                    .. ResourceCatalog.OffboardedBuckets.Select(b => new Aws.Offboarding.PurgedBucket(b.LogicalName, names.Bucket(b), s3)),
                     .. replica is null ? [] : new[] { replica },
                 ]),
             rotation.Retirement,
