@@ -317,6 +317,8 @@ public static partial class ApiHost
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();
+        app.MapApprovalEndpoints();
+        app.MapNotificationEndpoints();
         app.MapRetentionEndpoints();
         app.MapReplayEndpoints();
         app.MapKeyEndpoints();

@@ -15,6 +15,7 @@ namespace Lethe.Aws;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(StartExecutionRequest))]
+[JsonSerializable(typeof(Lethe.Domain.Notifications.NoticeState))]
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(ExecutionRequest))]
 [JsonSerializable(typeof(StopExecutionRequest))]

@@ -64,6 +64,11 @@ public static class Handlers
     public const string JobsReconcile = "jobs-reconcile";
     public const string SoftDeleteSweep = "soft-delete-sweep";
     public const string RetentionSchedule = "retention-schedule";
+    public const string RequestOverdueSchedule = "request-overdue-schedule";
+    public const string NotifyRecord = "notify-record";
+
+    /// <summary>workflows/notify.asl.json: one execution per notice (not a job's workflow: it has no job and no lock).</summary>
+    public const string NotifyWorkflow = "notify";
 
     /// <summary>The Task states' handlers of workflows/deletion.asl.json.</summary>
     public static IReadOnlyList<string> Deletion { get; } =
@@ -100,10 +105,16 @@ public static class Handlers
         OffboardingHandOver, OffboardingRecordFailure,
     ];
 
-    /// <summary>The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule).</summary>
-    public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule];
+    /// <summary>
+    /// The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule,
+    /// the daily overdue check).
+    /// </summary>
+    public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule, RequestOverdueSchedule];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport];
+    /// <summary>The Task states' handlers of workflows/notify.asl.json.</summary>
+    public static IReadOnlyList<string> Notify { get; } = [NotifyRecord];
+
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport, .. Notify];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
     public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding"];

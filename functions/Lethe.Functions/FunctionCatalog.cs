@@ -110,6 +110,8 @@ public static class FunctionCatalog
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));
         registry.Add(Handlers.RetentionSchedule, () => new RetentionScheduleHandler(workflows));
+        registry.Add(Handlers.RequestOverdueSchedule, () => new Notifications.RequestOverdueScheduleHandler(workflows));
+        registry.Add(Handlers.NotifyRecord, () => new Notifications.NotifyRecordHandler(workflows.RecordNotice));
         return registry;
     }
 }

@@ -29,5 +29,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(ReconcileResult))]
 [JsonSerializable(typeof(SweepSummary))]
 [JsonSerializable(typeof(RetentionScheduleResult))]
+[JsonSerializable(typeof(Lethe.Domain.Notifications.NoticeState))]
+[JsonSerializable(typeof(Lethe.Functions.Notifications.OverdueCheckResult))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class FunctionsJsonContext : JsonSerializerContext;

@@ -38,6 +38,17 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         "dynamodb:DescribeContinuousBackups Keys", "dynamodb:ListBackups *", "dynamodb:GetItem Tenants",
     ];
 
+    /// <summary>
+    /// The functions that send notices (DESIGN.md, Fan-out and approval): each may start the notify workflow, which alone
+    /// publishes to the topic and writes the outbox.
+    /// </summary>
+    private static readonly HashSet<string> Notifiers = new(StringComparer.Ordinal)
+    {
+        "Api", "JobStatus", "JobsReconcile", "RequestOverdueSchedule", "ErasureComplete", "ExportComplete", "RetentionComplete", "RetrievalMakeReadable",
+        "OffboardingTerminate", "ErasureRecordFailure", "ExportRecordFailure", "RetentionRecordFailure", "RetrievalRecordFailure", "ScrubRecordFailure",
+        "ReplayRecordFailure", "RotationRecordFailure", "OffboardingRecordFailure",
+    };
+
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
     private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
     {
@@ -108,6 +119,10 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests"],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
+        // Every tenant id; each tenant's unfinished requests through the status index (marks and journal come with every step).
+        ["RequestOverdueSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:Query Jobs"],
+        // The outbox: one conditional put per notice beside the tenant's jobs.
+        ["NotifyRecord"] = ["dynamodb:PutItem Jobs"],
         ["RetentionSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep"],
         // Stores the scrub's job and starts its execution (and names it on the job).
         ["ErasureStartBackupScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
@@ -275,7 +290,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "notify" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {
@@ -321,7 +336,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         var expected = Standalone.TryGetValue(function, out var own) ? own : AllowList[function].Concat(function == "Api"
             ? ["kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey", "kms:GenerateDataKey* PlatformKey", "kms:DescribeKey PlatformKey",
                "xray:PutTraceSegments *", "xray:PutTelemetryRecords *"]
-            : WorkflowBase);
+            : WorkflowBase).Concat(Notifiers.Contains(function) ? ["states:StartExecution notify"] : []);
         var all = Granted();
         all.Should().ContainKey(function, "policies: " + string.Join(", ", all.Keys));
         var granted = all[function];

@@ -278,7 +278,7 @@ public sealed class LocalCloudHost : IAsyncDisposable
         if (_options.RunDailySchedules)
         {
             // What EventBridge's daily rules do in AWS, on the scaled interval (tests leave these off and invoke them on demand).
-            foreach (var daily in new[] { Handlers.SoftDeleteSweep, Handlers.RetentionSchedule })
+            foreach (var daily in new[] { Handlers.SoftDeleteSweep, Handlers.RetentionSchedule, Handlers.RequestOverdueSchedule })
             {
                 _eventSources.Add(EventSources.PeriodicInvoker.Start(
                     daily, "{}"u8.ToArray(), _options.DailyScheduleInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Schedules")));

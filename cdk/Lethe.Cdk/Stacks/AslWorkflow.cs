@@ -49,7 +49,11 @@ public abstract partial class AslWorkflow : Construct
         }
 
         var topic = state.Topics[ResourceCatalog.Notifications.LogicalName];
-        substitutions[ResourceCatalog.Notifications.ArnVariable] = topic.TopicArn;
+        if (definition.Contains($"${{{ResourceCatalog.Notifications.ArnVariable}}}", StringComparison.Ordinal))
+        {
+            substitutions[ResourceCatalog.Notifications.ArnVariable] = topic.TopicArn;
+        }
+
         var logs = new LogGroup(this, "ExecutionLogs", new LogGroupProps { Retention = RetentionDays.THREE_MONTHS, RemovalPolicy = RemovalPolicy.DESTROY });
         StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
         {
@@ -65,7 +69,12 @@ public abstract partial class AslWorkflow : Construct
             function.GrantInvoke(StateMachine);
         }
 
-        topic.GrantPublish(StateMachine);
+        // Only the notify workflow publishes: every other workflow sends its notices through it.
+        if (workflow == Handlers.NotifyWorkflow)
+        {
+            topic.GrantPublish(StateMachine);
+        }
+
         state.PlatformKey.Grant(StateMachine, "kms:GenerateDataKey", "kms:Decrypt");
     }
 
@@ -212,7 +221,7 @@ public abstract partial class AslWorkflow : Construct
         }
 
         // Every workflow's ARN (fixed names, so no dependency cycle): the reconciler and the daily schedule start jobs of any type.
-        foreach (var workflow in Handlers.Workflows)
+        foreach (var workflow in Handlers.Workflows.Append(Handlers.NotifyWorkflow))
         {
             variables[Variables.Workflow(workflow)] = ArnOf(state.Stage, workflow);
         }

@@ -45,6 +45,13 @@ public sealed class DeletionWorkflow : AslWorkflow
             Schedule = Schedule.Cron(new CronOptions { Hour = "3", Minute = "30" }),
             Targets = [new LambdaFunction(sweep, new LambdaFunctionProps { RetryAttempts = 3 })],
         });
+        var overdue = Support(createFunction, Handlers.RequestOverdueSchedule, "Daily overdue check: each deletion or export past its deadline raises request.overdue once.");
+        new Rule(this, "DailyOverdueCheck", new RuleProps
+        {
+            Description = "Flags requests past their deadline (request.overdue, once per request), daily.",
+            Schedule = Schedule.Cron(new CronOptions { Hour = "6", Minute = "0" }),
+            Targets = [new LambdaFunction(overdue, new LambdaFunctionProps { RetryAttempts = 3 })],
+        });
     }
 
     /// <summary>What each step does, as IAM: the grants below (with the job and journal grants of every step) are the whole of it.</summary>
@@ -132,6 +139,11 @@ public sealed class DeletionWorkflow : AslWorkflow
                 // A paused erasure resumes once no hold names its subject.
                 GrantTable(target, tenants, "dynamodb:Query");
                 GrantStartAndDescribe(target);
+                break;
+            case Handlers.RequestOverdueSchedule:
+                // Every tenant id; each tenant's unfinished requests by status (the status index), marked overdue once.
+                GrantTable(target, tenants, "dynamodb:Scan");
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:Query");
                 break;
             default:
                 throw new InvalidOperationException($"The deletion workflow names a handler without grants: {handler}. Add its grants to DeletionWorkflow.");

@@ -154,6 +154,23 @@ public sealed class StatelessStack : Stack
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
             [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn, KeyRotation.StateMachineArn, TenantOffboarding.StateMachineArn]);
+        // Notices (DESIGN.md, Fan-out and approval): whoever sends one may start the notify workflow, and nothing else does.
+        Notify = new NotificationWorkflow(this, "Notify", state, Path.Combine(settings.WorkflowsFolder, "notify.asl.json"), WorkflowFunction);
+        Function[] notifiers =
+        [
+            Api, Deletion.Functions[Handlers.JobStatus], Deletion.Functions[Handlers.JobsReconcile], Deletion.Functions[Handlers.RequestOverdueSchedule],
+            Deletion.Functions[Handlers.ErasureComplete], Export.Functions[Handlers.ExportComplete], RetentionSweep.Functions[Handlers.RetentionComplete],
+            ArchiveRetrieval.Functions[Handlers.RetrievalMakeReadable], TenantOffboarding.Functions[Handlers.OffboardingTerminate],
+            Deletion.Functions[Handlers.ErasureRecordFailure], Export.Functions[Handlers.ExportRecordFailure], RetentionSweep.Functions[Handlers.RetentionRecordFailure],
+            ArchiveRetrieval.Functions[Handlers.RetrievalRecordFailure], BackupScrub.Functions[Handlers.ScrubRecordFailure], ErasureReplay.Functions[Handlers.ReplayRecordFailure],
+            KeyRotation.Functions[Handlers.RotationRecordFailure], TenantOffboarding.Functions[Handlers.OffboardingRecordFailure],
+        ];
+        foreach (var notifier in notifiers)
+        {
+            Notify.GrantSend(notifier);
+        }
+
+        Api.AddEnvironment(Variables.Workflow(Handlers.NotifyWorkflow), Notify.StateMachineArn);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
@@ -273,6 +290,8 @@ public sealed class StatelessStack : Stack
     public KeyRotationWorkflow KeyRotation { get; }
 
     public TenantOffboardingWorkflow TenantOffboarding { get; }
+
+    public NotificationWorkflow Notify { get; }
 
     public Function AuditChainer { get; }
 

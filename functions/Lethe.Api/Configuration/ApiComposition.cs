@@ -119,9 +119,17 @@ public static class ApiComposition
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));
         services.AddSingleton<IWorkflowStarter>(sp => new StepFunctionsWorkflowStarter(
             sp.GetRequiredService<StepFunctionsClient>(), type => Names(sp).Workflow(JobTypes.Workflow(type))));
+        // Notices go through workflows/notify.asl.json (one execution per notice); a deployment without it fails on first use.
+        services.AddSingleton<Domain.Notifications.INotifications>(sp => new Aws.Notifications.StepFunctionsNotifications(
+            sp.GetRequiredService<StepFunctionsClient>(),
+            Names(sp).Workflow(Handlers.NotifyWorkflow)
+                ?? throw new InvalidOperationException($"The notify workflow is not configured: set {Variables.Workflow(Handlers.NotifyWorkflow)}.")));
+        services.AddSingleton<Domain.Notifications.INotificationOutbox>(sp => new Aws.Notifications.DynamoNotificationOutbox(Dynamo(sp), Names(sp).Table(ResourceCatalog.Jobs)));
         services.AddSingleton(sp => new RequestService(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<IHoldCheck>(),
-            sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IErasureInventory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Domain.Notifications.INotifications>()));
+        services.AddSingleton(sp => new RequestApprovals(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<IHoldCheck>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.Retention.RetentionSweepRequests(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Domain.KeyRotation.KeyRotationRequests(

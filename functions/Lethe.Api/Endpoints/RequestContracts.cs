@@ -19,6 +19,12 @@ public sealed record JobView(
 {
     /// <summary>A backup scrub: the deletion or retention run it supplements (null for every other type).</summary>
     public string? SourceJobId { get; init; }
+
+    /// <summary>Past its deadline without being done (API.md, Deadlines); false for jobs without a deadline.</summary>
+    public bool Overdue { get; init; }
+
+    /// <summary>The approval decision, for a request submitted under an approval policy (null until one is made).</summary>
+    public DecisionView? Decision { get; init; }
 }
 
 /// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>

@@ -79,6 +79,7 @@ public static partial class RequestEndpoints
         }
 
         var tenant = http.Tenant()!;
+        var callerKey = await subjectRefs.CallerKeyAsync(tenant, principal.Sub, http.RequestAborted);
         var subjects = body.SubjectIds!.Distinct(StringComparer.Ordinal).ToList();
         var outcomes = new ConcurrentDictionary<int, BulkJobView>();
         var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api.Requests");
@@ -116,7 +117,7 @@ public static partial class RequestEndpoints
             var subjectRef = await subjectRefs.ForAsync(tenant, subjectId!, cancellationToken);
             // Idempotent on the bulk key and the subject: the same bulk sent again names the same jobs.
             var claim = await subjectRefs.IdempotencyClaimAsync(tenant, principal.Sub, $"bulk\n{key}\n{subjectId}", submission, cancellationToken);
-            return await requests.SubmitAsync(tenant, subjectRef, submission, claim, principal.AuditName, principal.PrimaryRole, cancellationToken) switch
+            return await requests.SubmitAsync(tenant, subjectRef, submission, claim, principal.AuditName, principal.PrimaryRole, callerKey, cancellationToken) switch
             {
                 Accepted accepted => new BulkJobView(subjectId, accepted.Job.Id, null),
                 KeyReusedWithAnotherBody => new BulkJobView(subjectId, null, ProblemTypes.Uri("idempotency-key-reused")),

@@ -25,7 +25,7 @@ public static partial class RequestEndpoints
             .WithName("SubmitBulkRequests").WithSummary("Submits one erasure (or export) per subject, up to 1,000, with a required Idempotency-Key: each job is idempotent on the key and its subject; subjects that cannot start (legal hold, erasure in progress, bad id) are listed with their problem type, the rest start.")
             .Produces<BulkSubmitView>(StatusCodes.Status202Accepted).ProducesValidationProblem();
         requests.MapGet("/", ListAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("ListRequests").WithSummary("Requests of the tenant, newest first, by status, type and subject.").Produces<JobPage>();
+            .WithName("ListRequests").WithSummary("Requests of the tenant, newest first, by status, type, subject, overdue (true|false) and dueBefore (deadline before an ISO 8601 time).").Produces<JobPage>().ProducesValidationProblem();
         requests.MapGet("/{requestId}", GetAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetRequest").WithSummary("One request: status, phase, progress, ETA, errors.").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
         requests.MapPost("/{requestId}/cancel", CancelAsync).RequireTenantAccess(Capability.ManageRequests)
@@ -84,7 +84,8 @@ public static partial class RequestEndpoints
         var subjectRef = await subjectRefs.ForAsync(tenant, body.SubjectId!, http.RequestAborted);
         // Scoped to the tenant and the caller; stored only as keyed hashes (API.md, Requests).
         var claim = key.Length > 0 ? await subjectRefs.IdempotencyClaimAsync(tenant, principal.Sub, key, submission, http.RequestAborted) : null;
-        var outcome = await requests.SubmitAsync(tenant, subjectRef, submission, claim, principal.AuditName, principal.PrimaryRole, http.RequestAborted);
+        var callerKey = await subjectRefs.CallerKeyAsync(tenant, principal.Sub, http.RequestAborted);
+        var outcome = await requests.SubmitAsync(tenant, subjectRef, submission, claim, principal.AuditName, principal.PrimaryRole, callerKey, http.RequestAborted);
         switch (outcome)
         {
             case Accepted { Replayed: true } replayed:
@@ -115,19 +116,32 @@ public static partial class RequestEndpoints
     private const string AuditActionsDenied = Domain.Audit.AuditActions.Denied;
 
     private static async Task<IResult> ListAsync(
-        string tenantId, string? status, string? type, string? subjectId, int? limit, string? cursor, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
+        string tenantId, string? status, string? type, string? subjectId, string? overdue, string? dueBefore, int? limit, string? cursor,
+        HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, TimeProvider clock)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        JobStatus? wanted = null;
-        if (status is not null)
+        var wanted = JobStatuses.Parse(status);
+        if (status is not null && wanted is null)
         {
-            if (Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) && JobStatuses.Name(parsed) == status)
+            errors["status"] = ["awaiting-approval, queued, running, completed, failed, cancelled or denied."];
+        }
+
+        bool? late = overdue switch { null => null, "true" => true, "false" => false, _ => null };
+        if (overdue is not null && late is null)
+        {
+            errors["overdue"] = ["overdue is true or false."];
+        }
+
+        DateTimeOffset? due = null;
+        if (dueBefore is not null)
+        {
+            if (DateTimeOffset.TryParse(dueBefore, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsedDue))
             {
-                wanted = parsed;
+                due = parsedDue;
             }
             else
             {
-                errors["status"] = ["queued, running, completed, failed or cancelled."];
+                errors["dueBefore"] = ["dueBefore is an ISO 8601 time such as 2026-12-31T00:00:00Z."];
             }
         }
 
@@ -163,7 +177,8 @@ public static partial class RequestEndpoints
         }
 
         var subjectRef = subjectId is null ? null : await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
-        var (items, next) = await jobs.ListAsync(tenantId, new JobQuery(wanted, JobTypes.Parse(type), subjectRef, cursor, limit ?? 50), http.RequestAborted);
+        var query = new JobQuery(wanted, JobTypes.Parse(type), subjectRef, cursor, limit ?? 50) { Overdue = late, DueBefore = due, Now = clock.GetUtcNow() };
+        var (items, next) = await jobs.ListAsync(tenantId, query, http.RequestAborted);
         return TypedResults.Ok(new JobPage(JobSubjects.ViewAll(items, http, subjectId), next));
     }
 
@@ -309,6 +324,8 @@ public static partial class RequestEndpoints
                 : null)
         {
             SourceJobId = job.SourceJobId,
+            Overdue = job.IsOverdue(now),
+            Decision = DecisionOf(job),
         };
     }
 

@@ -29,7 +29,22 @@ public sealed record ArchiveRequest(Dictionary<string, ArchiveRuleView?>? Catego
 /// <summary>The categories that archive when their retention ends, and the tiers an archive rule may name.</summary>
 public sealed record ArchiveView(IReadOnlyDictionary<string, ArchiveRuleView> Categories, IReadOnlyList<string> Tiers);
 
-public sealed record SettingsResponse(RetentionView Retention, ArchiveView Archive, string RecoveryWindow, string HardDeleteDeadline, KeyView Key, string State);
+public sealed record SettingsResponse(RetentionView Retention, ArchiveView Archive, string RecoveryWindow, string HardDeleteDeadline, KeyView Key, string State)
+{
+    /// <summary>How privacy requests run: approval, the deadline, who is told by e-mail (<c>PUT …/settings/requests</c>).</summary>
+    public required RequestSettingsView Requests { get; init; }
+}
+
+public sealed record NotificationSettingsView(IReadOnlyList<string> Emails);
+
+/// <summary>The request settings of API.md: approval none|one|four-eyes, the pause on failure, the deadline, the notified addresses.</summary>
+public sealed record RequestSettingsView(string Approval, bool PauseApprovalsOnFailure, string RequestDeadline, NotificationSettingsView Notifications);
+
+public sealed record NotificationSettingsBody(List<string?>? Emails);
+
+public sealed record RequestSettingsBody(string? Approval, bool? PauseApprovalsOnFailure, string? RequestDeadline, NotificationSettingsBody? Notifications);
+
+public sealed record RequestSettingsAuditDetails(string Approval, bool PauseApprovalsOnFailure, string RequestDeadline, int NotificationEmails);
 
 public sealed record LegalHoldRequest(string? SubjectId, string? Reason);
 
@@ -59,6 +74,10 @@ public static partial class SettingsEndpoints
         tenant.MapPut("/settings/archive", PutArchiveAsync).RequireTenantAccess(Capability.ManageSettings)
             .WithName("PutArchive")
             .WithSummary("Sets the categories that archive when their retention ends: tier GLACIER or DEEP_ARCHIVE, kept archived for `after` (P90D, P180D for DEEP_ARCHIVE, to P7Y), then purged. {} archives nothing; a rejected request changes nothing.")
+            .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+        tenant.MapPut("/settings/requests", PutRequestSettingsAsync).RequireTenantAccess(Capability.ManageSettings)
+            .WithName("PutRequestSettings")
+            .WithSummary("Sets how requests run: approval none|one|four-eyes, pauseApprovalsOnFailure, requestDeadline (P30D to P90D; each request keeps the deadline it was given), notifications.emails (at most 10). Omitted fields take their defaults; a rejected request changes nothing.")
             .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         tenant.MapPost("/legal-holds", PostLegalHoldAsync).RequireTenantAccess(Capability.ManageLegalHolds)
             .WithName("CreateLegalHold").WithSummary("Places a legal hold on a subject: nothing of theirs is deleted while it stands.")
@@ -183,26 +202,35 @@ public static partial class SettingsEndpoints
             return ProblemTypes.Validation(http, errors);
         }
 
+        var view = RetentionViewOf(retention);
+        return await SaveSettingAsync(http, tenants, current => Same(RetentionViewOf(current.Retention), view), current => current with { Retention = retention },
+            () => audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
+                JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView)));
+    }
+
+    /// <summary>
+    /// Saves one setting on top of whatever else changed meanwhile (each save is conditional on the version read; a lost race
+    /// reads again and re-applies, never undoing the other change); the same settings again journal nothing.
+    /// </summary>
+    private static async Task<IResult> SaveSettingAsync(HttpContext http, ITenantRepository tenants, Func<Tenant, bool> unchanged, Func<Tenant, Tenant> change, Func<Task> journal)
+    {
         var current = http.Tenant()!;
         for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
         {
-            if (Same(RetentionViewOf(current.Retention), RetentionViewOf(retention)))
+            if (unchanged(current))
             {
-                // The same settings again: nothing changed, so nothing is journaled as a change.
                 return TypedResults.Ok(Settings(current));
             }
 
-            var tenant = current with { Retention = retention };
+            var tenant = change(current);
             if (await tenants.TrySaveAsync(tenant, http.RequestAborted))
             {
-                var view = RetentionViewOf(retention);
-                await audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
-                    JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView));
+                await journal();
                 return TypedResults.Ok(Settings(tenant));
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
-            current = await tenants.FindAsync(tenantId, http.RequestAborted) ?? current;
+            current = await tenants.FindAsync(current.Id, http.RequestAborted) ?? current;
         }
 
         return ConcurrentChange(http);
@@ -217,28 +245,25 @@ public static partial class SettingsEndpoints
             return ProblemTypes.Validation(http, errors);
         }
 
-        var current = http.Tenant()!;
-        for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
+        var view = ArchiveViewOf(archive);
+        return await SaveSettingAsync(http, tenants, current => Same(ArchiveViewOf(current.Archive), view), current => current with { Archive = archive },
+            () => audit.RecordAsync(http, tenantId, AuditActions.ArchiveUpdate, $"tenant/{tenantId}/settings/archive", AuditActions.Success,
+                JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ArchiveView)));
+    }
+
+    private static async Task<IResult> PutRequestSettingsAsync(string tenantId, RequestSettingsBody? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
+    {
+        var (settings, errors) = RequestSettings.Validate(body?.Approval, body?.PauseApprovalsOnFailure, body?.RequestDeadline, body?.Notifications?.Emails);
+        if (settings is null)
         {
-            var view = ArchiveViewOf(archive);
-            if (Same(ArchiveViewOf(current.Archive), view))
-            {
-                return TypedResults.Ok(Settings(current));
-            }
-
-            var tenant = current with { Archive = archive };
-            if (await tenants.TrySaveAsync(tenant, http.RequestAborted))
-            {
-                await audit.RecordAsync(http, tenantId, AuditActions.ArchiveUpdate, $"tenant/{tenantId}/settings/archive", AuditActions.Success,
-                    JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ArchiveView));
-                return TypedResults.Ok(Settings(tenant));
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
-            current = await tenants.FindAsync(tenantId, http.RequestAborted) ?? current;
+            return ProblemTypes.Validation(http, errors);
         }
 
-        return ConcurrentChange(http);
+        // The journal names what changed, never the addresses (personal data of the tenant's staff): only how many there are.
+        var details = new RequestSettingsAuditDetails(ApprovalPolicies.Name(settings.Approval), settings.PauseApprovalsOnFailure, settings.RequestDeadline.ToString(), settings.NotificationEmails.Count);
+        return await SaveSettingAsync(http, tenants, current => current.Requests.SameAs(settings), current => current with { Requests = settings },
+            () => audit.RecordAsync(http, tenantId, AuditActions.RequestSettingsUpdate, $"tenant/{tenantId}/settings/requests", AuditActions.Success,
+                JsonSerializer.SerializeToElement(details, ApiJsonContext.Default.RequestSettingsAuditDetails)));
     }
 
     private static async Task<IResult> PostLegalHoldAsync(
@@ -328,7 +353,12 @@ public static partial class SettingsEndpoints
         IsoDuration.FromDays(LifecyclePolicy.RecoveryWindow.Days).ToString(),
         IsoDuration.FromDays(LifecyclePolicy.HardDeleteDeadline.Days).ToString(),
         new KeyView(tenant.KeyArn, tenant.ByokKey ? "tenant" : "platform"),
-        Tenant.StateName(tenant.State));
+        Tenant.StateName(tenant.State))
+    {
+        Requests = new RequestSettingsView(
+            ApprovalPolicies.Name(tenant.Requests.Approval), tenant.Requests.PauseApprovalsOnFailure, tenant.Requests.RequestDeadline.ToString(),
+            new NotificationSettingsView(tenant.Requests.NotificationEmails)),
+    };
 
     private static bool Same(RetentionView a, RetentionView b) =>
         a.Default == b.Default && a.Categories.Count == b.Categories.Count

@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Lethe.Aws.Catalog;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
+using Lethe.Domain.Policies;
 using Lethe.Domain.Requests;
 using Lethe.Domain;
 
@@ -140,6 +141,8 @@ public sealed partial class DynamoJobStore
         Put("rangeTo", job.RangeTo is { } rangeTo ? Time(rangeTo) : null);
         Put("requestedBy", job.RequestedBy);
         Put("requestedByRole", job.RequestedByRole);
+        Put("requestedByKey", job.RequestedByKey);
+        Put("approval", job.Approval == ApprovalPolicy.None ? null : ApprovalPolicies.Name(job.Approval));
         Put("statusPk", StatusPartition(job.TenantId, job.Status));
         Put("statusSk", $"{Time(job.CreatedAt)}#{job.Id}");
         if (JobStatuses.IsOpen(job.Status))
@@ -176,7 +179,7 @@ public sealed partial class DynamoJobStore
             SubjectRef = Text("subjectRef")!,
             Reason = Text("reason"),
             Format = Text("format"),
-            Status = Enum.Parse<JobStatus>(Text("status")!, ignoreCase: true),
+            Status = JobStatuses.Parse(Text("status")) ?? throw new FormatException($"Unknown job status {Text("status")}."),
             Phase = Text("phase")!,
             Counts = new ErasureCounts(Number("total"), Number("softDeleted"), Number("purged"), Number("failed"), Number("restored"), Number("held"))
             {
@@ -193,6 +196,10 @@ public sealed partial class DynamoJobStore
             PurgeAt = When("purgeAt"),
             PurgeStartedAt = When("purgeStartedAt"),
             Deadline = When("deadline"),
+            OverdueAt = When("overdueAt"),
+            RequestedByKey = Text("requestedByKey"),
+            Approval = ApprovalPolicies.Parse(Text("approval")) ?? ApprovalPolicy.None,
+            Decision = Text("decision") is { } decision ? new JobDecision(decision == "approved", Text("decidedBy") ?? "-", When("decidedAt") ?? When("updatedAt")!.Value, Text("denyReason")) : null,
             CertificateId = Text("certificateId"),
             Exported = Number("exported"),
             ExportParts = (int)Number("exportParts"),

@@ -125,6 +125,31 @@ public sealed partial class DynamoJobStore
             values[":error"] = new() { L = [ErrorItem(error)] };
         }
 
+        if (update.PurgeAt is { } purgeAt)
+        {
+            set.Add("purgeAt = :purgeAt");
+            values[":purgeAt"] = new() { S = Time(purgeAt) };
+        }
+
+        if (update.Decision is { } decision)
+        {
+            set.Add("decision = :decision, decidedBy = :decidedBy, decidedAt = :now");
+            values[":decision"] = new() { S = decision.Approved ? "approved" : "denied" };
+            values[":decidedBy"] = new() { S = decision.By };
+            if (decision.Reason is { } denyReason)
+            {
+                set.Add("denyReason = :denyReason");
+                values[":denyReason"] = new() { S = denyReason };
+            }
+        }
+
+        if (update.MarkOverdue)
+        {
+            // Once: a request found overdue again on a later day raises nothing more.
+            conditions.Add("attribute_not_exists(overdueAt)");
+            set.Add("overdueAt = :now");
+        }
+
         if (update.NextExecution)
         {
             add.Add("execution :one");

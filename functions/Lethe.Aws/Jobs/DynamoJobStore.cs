@@ -71,6 +71,29 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
             values[":ref"] = new() { S = subjectRef };
         }
 
+        if (query.DueBefore is { } dueBefore)
+        {
+            filters.Add("deadline < :dueBefore");
+            values[":dueBefore"] = new() { S = Time(dueBefore) };
+        }
+
+        if (query.Overdue is { } overdue)
+        {
+            // Job.IsOverdue as a filter: completed after its deadline, or not ended (awaiting approval, queued, running,
+            // failed) with its deadline passed. Stored times are fixed-width UTC text, so they compare as text.
+            names["#status"] = "status";
+            values[":completed"] = new() { S = JobStatuses.Name(JobStatus.Completed) };
+            values[":now"] = new() { S = Time(query.Now) };
+            var late = new[] { JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running, JobStatus.Failed };
+            for (var i = 0; i < late.Length; i++)
+            {
+                values[$":late{i}"] = new() { S = JobStatuses.Name(late[i]) };
+            }
+
+            var isOverdue = $"(attribute_exists(deadline) AND ((#status = :completed AND completedAt > deadline) OR (#status IN ({string.Join(", ", late.Select((_, i) => $":late{i}"))}) AND deadline < :now)))";
+            filters.Add(overdue ? isOverdue : $"NOT {isOverdue}");
+        }
+
         var page = await dynamo.QueryUpToAsync(new QueryRequest
         {
             TableName = jobsTable,
@@ -98,7 +121,7 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
                 TableName = jobsTable,
                 IndexName = ResourceCatalog.Jobs.GlobalIndexes[2].Name,
                 KeyConditionExpression = "subjectPk = :s",
-                FilterExpression = "attribute_exists(reason)",
+                FilterExpression = "attribute_exists(reason) OR attribute_exists(denyReason)",
                 ExpressionAttributeValues = new() { [":s"] = new() { S = SubjectPartition(tenantId, subjectRef) } },
                 ExclusiveStartKey = start,
             }, cancellationToken);
@@ -110,7 +133,7 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
                     {
                         TableName = jobsTable,
                         Key = DynamoKeys.Of(tenantId, item[ResourceCatalog.SortKeyName].S),
-                        UpdateExpression = "REMOVE reason",
+                        UpdateExpression = "REMOVE reason, denyReason",
                         // Never creates an item: a job removed meanwhile stays removed.
                         ConditionExpression = "attribute_exists(pk)",
                     }, cancellationToken);

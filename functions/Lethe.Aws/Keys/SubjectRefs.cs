@@ -33,6 +33,17 @@ public sealed class SubjectRefs(ITenantRepository tenants, KmsTenantKeys tenantK
         return Domain.Jobs.IdempotencyClaim.For(secret, caller, key, submission);
     }
 
+    /// <summary>
+    /// Who a caller is, as a job keeps it for the four-eyes rule: a keyed hash of the token's <c>sub</c> (never the sub itself,
+    /// which for a subject token is a subject id), whatever roles the token holds.
+    /// </summary>
+    public async Task<string> CallerKeyAsync(Tenant tenant, string sub, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var secret = await keys.GetOrCreateSubjectRefKeyAsync(tenant.Id, await TenantKeyArnAsync(tenant, cancellationToken), cancellationToken);
+        return SubjectRef.Keyed(secret, "caller", sub);
+    }
+
     public async Task<string> TenantKeyArnAsync(Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);

@@ -146,8 +146,18 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             }),
             IsMSet = true,
         };
+        item["requestApproval"] = new AttributeValue { S = ApprovalPolicies.Name(tenant.Requests.Approval) };
+        item["pauseApprovalsOnFailure"] = new AttributeValue { BOOL = tenant.Requests.PauseApprovalsOnFailure };
+        item["requestDeadline"] = new AttributeValue { S = tenant.Requests.RequestDeadline.ToString() };
+        item["notificationEmails"] = new AttributeValue { L = [.. tenant.Requests.NotificationEmails.Select(e => new AttributeValue { S = e })], IsLSet = true };
         return item;
     }
+
+    private static RequestSettings RequestsOf(Dictionary<string, AttributeValue> item) => new(
+        item.TryGetValue("requestApproval", out var approval) ? ApprovalPolicies.Parse(approval.S) ?? ApprovalPolicy.None : ApprovalPolicy.None,
+        item.TryGetValue("pauseApprovalsOnFailure", out var pause) && pause.BOOL == true,
+        item.TryGetValue("requestDeadline", out var deadline) ? IsoDuration.Parse(deadline.S) : RequestSettings.DefaultDeadline,
+        item.TryGetValue("notificationEmails", out var emails) && emails.L is { Count: > 0 } list ? [.. list.Select(e => e.S)] : []);
 
     private static ArchiveSettings ArchiveOf(Dictionary<string, AttributeValue> item) =>
         item.TryGetValue("archiveCategories", out var a) && a.M is { Count: > 0 } categories
@@ -176,5 +186,6 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
                 ? categories.ToDictionary(p => p.Key, p => IsoDuration.Parse(p.Value.S), StringComparer.Ordinal)
                 : new Dictionary<string, IsoDuration>()),
         Archive = ArchiveOf(item),
+        Requests = RequestsOf(item),
     };
 }

@@ -59,7 +59,11 @@ public interface IArchiveRestorer
 }
 
 /// <summary>The ports the archive retrieval's steps work through.</summary>
-public sealed record ArchiveRetrievalPorts(IJobStore Jobs, IErasureInventory Inventory, IArchiveRestorer Archive, ITenantRepository Tenants, IAuditJournal Audit, TimeProvider Clock);
+public sealed record ArchiveRetrievalPorts(IJobStore Jobs, IErasureInventory Inventory, IArchiveRestorer Archive, ITenantRepository Tenants, IAuditJournal Audit, TimeProvider Clock)
+{
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+}
 
 /// <summary>workflows/archive-retrieval.asl.json as the kernel sees it.</summary>
 public static class ArchiveRetrievalWorkflow

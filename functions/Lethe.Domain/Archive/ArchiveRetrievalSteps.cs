@@ -17,5 +17,5 @@ public sealed class ArchiveRetrievalSteps(ArchiveRetrievalPorts ports)
 
     public RearchiveStep Rearchive { get; } = new(ports);
 
-    public RecordFailureStep RecordFailure { get; } = new(ArchiveRetrievalWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(ArchiveRetrievalWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -17,6 +17,7 @@ public static class AuditActions
     public const string TenantUpdate = "tenant.update";
     public const string RetentionUpdate = "settings.retention.update";
     public const string ArchiveUpdate = "settings.archive.update";
+    public const string RequestSettingsUpdate = "settings.requests.update";
     public const string LegalHoldCreate = "legal-hold.create";
     public const string LegalHoldDelete = "legal-hold.delete";
     public const string Success = "success";

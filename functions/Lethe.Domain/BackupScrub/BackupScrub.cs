@@ -115,7 +115,11 @@ public sealed record BackupScrubPorts(
     IEvidenceSigner Signer,
     ICertificateStore Certificates,
     ITenantRepository Tenants,
-    TimeProvider Clock);
+    TimeProvider Clock)
+{
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+}
 
 /// <summary>workflows/backup-scrub.asl.json as the kernel sees it.</summary>
 public static class BackupScrubWorkflow

@@ -18,5 +18,5 @@ public sealed class BackupScrubSteps(BackupScrubPorts ports, IWorkflowStarter st
     public HandOverStep<BackupScrubState> HandOver { get; } =
         new(BackupScrubWorkflow.Definition, ports.Jobs, starter, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(BackupScrubWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(BackupScrubWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -30,5 +30,5 @@ public sealed class ErasureSteps(ErasurePorts ports, IWorkflowStarter starter)
     public HandOverStep<ErasureState> HandOver { get; } =
         new(ErasureWorkflow.Definition, ports.Jobs, starter, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(ErasureWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(ErasureWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

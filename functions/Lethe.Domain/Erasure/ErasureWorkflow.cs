@@ -87,7 +87,11 @@ public sealed record ErasurePorts(
     ICertificateStore Certificates,
     BackupScrub.IBackupScrubStarter Scrubs,
     ITenantRepository Tenants,
-    TimeProvider Clock);
+    TimeProvider Clock)
+{
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+}
 
 /// <summary>workflows/deletion.asl.json as the kernel sees it.</summary>
 public static class ErasureWorkflow

@@ -64,7 +64,11 @@ public interface IExportVolumeRegistry
 /// <summary>The ports the export workflow's steps work through.</summary>
 public sealed record ExportPorts(
     IJobStore Jobs, ITenantRepository Tenants, IExportInventory Inventory, IExportStore Store, IExportVolumeRegistry Volumes, IAuditJournal Audit,
-    IAuditChainStore Chain, ExportLimits Limits, TimeProvider Clock);
+    IAuditChainStore Chain, ExportLimits Limits, TimeProvider Clock)
+{
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+}
 
 /// <summary>The state the export workflow carries: ids and whether another volume follows; never data.</summary>
 public sealed record ExportState(string TenantId, string JobId, int Execution) : Jobs.Workflow.IWorkflowState

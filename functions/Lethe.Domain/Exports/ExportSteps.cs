@@ -33,5 +33,5 @@ public sealed class ExportSteps(ExportPorts ports)
 
     public CompleteStep Complete { get; } = new(ports);
 
-    public RecordFailureStep RecordFailure { get; } = new(ExportWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(ExportWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

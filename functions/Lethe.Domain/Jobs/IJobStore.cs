@@ -21,7 +21,16 @@ public sealed record IdempotencyReservation(string KeyHash, string Fingerprint, 
 /// <summary>A written export volume: its number, the items and bytes in it, and the inventory position the next one starts after.</summary>
 public sealed record ExportVolumeRecord(int Volume, long Items, long Bytes, string? Cursor, bool More, DateTimeOffset At);
 
-public sealed record JobQuery(JobStatus? Status, JobType? Type, string? SubjectRef, string? Cursor, int Limit);
+public sealed record JobQuery(JobStatus? Status, JobType? Type, string? SubjectRef, string? Cursor, int Limit)
+{
+    /// <summary>Only requests past their deadline (true) or not (false) at <see cref="Now"/>; null: both.</summary>
+    public bool? Overdue { get; init; }
+
+    /// <summary>Only jobs whose deadline is before this time.</summary>
+    public DateTimeOffset? DueBefore { get; init; }
+
+    public DateTimeOffset Now { get; init; }
+}
 
 /// <summary>
 /// A conditional change of a job: applied only while the job is in one of <see cref="WhenStatus"/> (and, when given, one of
@@ -71,6 +80,15 @@ public sealed record JobUpdate
 
     /// <summary>Raises the execution number by one (a retry starts <c>{jobId}-{n+1}</c>).</summary>
     public bool NextExecution { get; internal init; }
+
+    /// <summary>Sets the end of an erasure's recovery window (counted from its approval when it waited for one).</summary>
+    public DateTimeOffset? PurgeAt { get; internal init; }
+
+    /// <summary>Records the approver's decision.</summary>
+    public JobDecision? Decision { get; internal init; }
+
+    /// <summary>Marks the request overdue at <see cref="At"/>, once: applies only while it was not marked before.</summary>
+    public bool MarkOverdue { get; internal init; }
 }
 
 /// <summary>Jobs and their idempotency reservations and erasure locks (one table, so they change together). A port.</summary>

@@ -96,6 +96,12 @@ public enum JobStatus
     Completed,
     Failed,
     Cancelled,
+
+    /// <summary>A deletion or export under a tenant's approval policy: no execution yet, its deadline clock running.</summary>
+    AwaitingApproval,
+
+    /// <summary>Refused by an approver (with a reason); it never ran.</summary>
+    Denied,
 }
 
 /// <summary>Progress of a job; counters move only with the page that earns them (atomic ADD in the store).</summary>
@@ -195,9 +201,29 @@ public sealed record RequestSubmission(string? Type, string? SubjectId, string? 
 
 public static class JobStatuses
 {
-    public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
+    public static string Name(JobStatus status) => status switch
+    {
+        JobStatus.AwaitingApproval => "awaiting-approval",
+        _ => status.ToString().ToLowerInvariant(),
+    };
 
+    public static JobStatus? Parse(string? name) => name switch
+    {
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "completed" => JobStatus.Completed,
+        "failed" => JobStatus.Failed,
+        "cancelled" => JobStatus.Cancelled,
+        "awaiting-approval" => JobStatus.AwaitingApproval,
+        "denied" => JobStatus.Denied,
+        _ => null,
+    };
+
+    /// <summary>Queued or running: a job with (or about to have) an execution, which reconciliation looks after.</summary>
     public static bool IsOpen(JobStatus status) => status is JobStatus.Queued or JobStatus.Running;
+
+    /// <summary>Open, or waiting for its approval: nothing has ended it yet (an offboarding drains these; a cancel may end them).</summary>
+    public static bool IsUnfinished(JobStatus status) => IsOpen(status) || status == JobStatus.AwaitingApproval;
 
     /// <summary>
     /// Which moves a job may make. Terminal states never change (a late status event must not reopen a job); a failed job may
@@ -208,6 +234,9 @@ public static class JobStatuses
         (JobStatus.Queued, JobStatus.Running or JobStatus.Cancelled or JobStatus.Failed) => true,
         (JobStatus.Running, JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled) => true,
         (JobStatus.Failed, JobStatus.Running) => retry,
+        (JobStatus.AwaitingApproval, JobStatus.Queued or JobStatus.Denied or JobStatus.Cancelled) => true,
+        // A failed request an admin gives up on (before any purge) is closed: it no longer pauses approvals.
+        (JobStatus.Failed, JobStatus.Cancelled) => true,
         _ => false,
     };
 }

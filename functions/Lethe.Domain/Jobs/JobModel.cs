@@ -74,6 +74,9 @@ public sealed record ErasureCounts(long Total, long SoftDeleted, long Purged, lo
     public long Archived { get; init; }
 }
 
+/// <summary>An approver's decision: approved or denied, by whom (<c>sub</c>), when, and a denial's reason (free text, kept on the job only).</summary>
+public sealed record JobDecision(bool Approved, string By, DateTimeOffset At, string? Reason);
+
 /// <summary>A data subject request and everything the API shows about it (API.md, Job).</summary>
 public sealed record Job
 {
@@ -113,8 +116,28 @@ public sealed record Job
     /// <summary>When the purge first started; never reset (a retry or a resume after a hold purges again), so cancel stays refused.</summary>
     public DateTimeOffset? PurgeStartedAt { get; init; }
 
-    /// <summary>The hard-delete deadline the certificate proves was met (30 days after the request, scaled).</summary>
+    /// <summary>
+    /// The request's own deadline (API.md, Deadlines): submission + the tenant's <c>requestDeadline</c> (P30D by default, scaled)
+    /// for a deletion or export; the certificate says whether it was met. Other jobs carry their own policy deadline.
+    /// </summary>
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The approver's decision under the tenant's approval policy; null while none was needed or made.</summary>
+    public JobDecision? Decision { get; init; }
+
+    /// <summary>When the daily overdue check found this request past its deadline (it raises <c>request.overdue</c> once).</summary>
+    public DateTimeOffset? OverdueAt { get; init; }
+
+    /// <summary>
+    /// Past its deadline without being done: completed after it, or not ended (awaiting approval, queued, running, failed) at
+    /// <paramref name="now"/> after it. A cancelled or denied request owes nothing more.
+    /// </summary>
+    public bool IsOverdue(DateTimeOffset now) => Deadline is { } deadline && Status switch
+    {
+        JobStatus.Completed => CompletedAt is { } completed && completed > deadline,
+        JobStatus.Cancelled or JobStatus.Denied => false,
+        _ => now > deadline,
+    };
 
     public string? CertificateId { get; init; }
 
@@ -170,6 +193,12 @@ public sealed record Job
 
     public string RequestedByRole { get; init; } = "service";
 
+    /// <summary>The submitter as a keyed hash of their <c>sub</c> (the four-eyes rule compares the approver's with it); null for system jobs.</summary>
+    public string? RequestedByKey { get; init; }
+
+    /// <summary>The approval policy the request was submitted under (it is approved under the same one); none when it needed none.</summary>
+    public Policies.ApprovalPolicy Approval { get; init; }
+
     public string ExecutionName => ExecutionNameOf(Id, Execution);
 
     public static string ExecutionNameOf(string jobId, int n) => $"{jobId}-{n}";
@@ -202,7 +231,7 @@ public sealed record Job
     /// An erasure until its purge starts; an export while it runs (a cancelled export never offers a download); a retrieval until
     /// its item is readable.
     /// </summary>
-    public bool IsCancellable => JobStatuses.IsOpen(Status) && Type switch
+    public bool IsCancellable => (JobStatuses.IsUnfinished(Status) || IsClosable) && Type switch
     {
         JobType.Deletion => JobPhases.Cancellable.Contains(Phase, StringComparer.Ordinal) || IsHeldBeforePurge,
         // Once a run purges, it runs to its certificate: a cancel would leave purges no certificate covers.
@@ -219,6 +248,12 @@ public sealed record Job
         JobType.TenantOffboarding => Phase == JobPhases.Validate,
         _ => true,
     };
+
+    /// <summary>
+    /// A failed deletion or export an admin may close instead of retrying (through cancel): an erasure only if it failed before
+    /// its purge started (a half-purged subject is retried, never abandoned).
+    /// </summary>
+    public bool IsClosable => Status == JobStatus.Failed && Type is JobType.Deletion or JobType.Export && PurgeStartedAt is null;
 
     /// <summary>Paused by a legal hold before its purge ever started: still cancellable.</summary>
     public bool IsHeldBeforePurge => Phase == JobPhases.Held && PurgeStartedAt is null;

@@ -8,6 +8,24 @@ public static class JobTransitions
 {
     private static readonly IReadOnlyList<JobStatus> Open = [JobStatus.Queued, JobStatus.Running];
     private static readonly IReadOnlyList<JobStatus> Running = [JobStatus.Running];
+    private static readonly IReadOnlyList<JobStatus> Awaiting = [JobStatus.AwaitingApproval];
+
+    private static readonly IReadOnlyList<JobStatus> Unfinished = [JobStatus.Queued, JobStatus.Running, JobStatus.AwaitingApproval];
+
+    /// <summary>
+    /// An approver lets a request waiting for approval run: it is queued (its execution starts next), an erasure's recovery
+    /// window counted from now (<paramref name="purgeAt"/>).
+    /// </summary>
+    public static JobUpdate Approve(string approver, DateTimeOffset? purgeAt, DateTimeOffset at) =>
+        new(Awaiting, at) { Status = JobStatus.Queued, PurgeAt = purgeAt, Decision = new JobDecision(true, approver, at, null) };
+
+    /// <summary>An approver refuses a request waiting for approval: it ends denied, never having run; an erasure's lock ends with it.</summary>
+    public static JobUpdate Deny(JobType type, string approver, string reason, DateTimeOffset at) =>
+        new(Awaiting, at) { Status = JobStatus.Denied, CompletedAt = at, Decision = new JobDecision(false, approver, at, reason), ReleaseErasureLock = JobTypes.Locks(type) };
+
+    /// <summary>The daily check found the request past its deadline and not done: marked once (the one <c>request.overdue</c>).</summary>
+    public static JobUpdate MarkOverdue(DateTimeOffset at) =>
+        new([JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running, JobStatus.Failed], at) { MarkOverdue = true };
 
     /// <summary>The first step of a workflow takes the job (queued, or running after a retry) from its first phase to the next.</summary>
     public static JobUpdate Start(string fromPhase, string toPhase, DateTimeOffset at, long? total = null) =>
@@ -94,7 +112,11 @@ public static class JobTransitions
             JobType.ArchiveRetrieval => [JobPhases.Validate, JobPhases.Restore],
             _ => null,
         };
-        return Cancel(job.Type, whenPhase, at);
+        // A failed request is closed (it holds no lock any more: its failure released it); anything else is cancelled while
+        // it has not ended, an approval it waits for included.
+        return job.Status == JobStatus.Failed
+            ? new([JobStatus.Failed], at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at }
+            : new(Unfinished, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = JobTypes.Locks(job.Type) };
     }
 
     /// <summary>A failed job runs again because its execution was redriven (in the console); an erasure takes its lock again.</summary>

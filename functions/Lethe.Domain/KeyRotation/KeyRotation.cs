@@ -91,6 +91,9 @@ public interface ITenantKeyRetirement
 /// <summary>The ports the key rotation's steps work through.</summary>
 public sealed record KeyRotationPorts(IJobStore Jobs, ITenantRepository Tenants, IKeyRewrapper Keys, ITenantKeyRetirement Retirement, IAuditJournal Audit, TimeProvider Clock)
 {
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+
     /// <summary>
     /// How long a writer may keep a tenant it read (the API's tenant cache, at most a minute): after this, every write seals
     /// under the rotation's target, so nothing new is born under the old key.

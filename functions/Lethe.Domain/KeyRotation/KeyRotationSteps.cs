@@ -20,5 +20,5 @@ public sealed class KeyRotationSteps(KeyRotationPorts ports, IWorkflowStarter st
     public HandOverStep<KeyRotationState> HandOver { get; } =
         new(KeyRotationWorkflow.Definition, ports.Jobs, starter, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(KeyRotationWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(KeyRotationWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -222,6 +222,9 @@ public sealed record TenantOffboardingPorts(
     ExportLimits Limits,
     TimeProvider Clock)
 {
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+
     /// <summary>
     /// How long a writer may keep a tenant it read (the API's tenant cache) plus the longest an API request may still be in
     /// flight: after this, every change that was not refused has landed.

@@ -27,5 +27,5 @@ public sealed class TenantOffboardingSteps(TenantOffboardingPorts ports)
     public HandOverStep<TenantOffboardingState> HandOver { get; } =
         new(TenantOffboardingWorkflow.Definition, ports.Jobs, ports.Workflows, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(TenantOffboardingWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(TenantOffboardingWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -102,7 +102,11 @@ public sealed record ErasureReplayPorts(
     IKekReshredder Keys,
     ICertificateStore Certificates,
     IAuditJournal Audit,
-    TimeProvider Clock);
+    TimeProvider Clock)
+{
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+}
 
 /// <summary>workflows/erasure-replay.asl.json as the kernel sees it.</summary>
 public static class ErasureReplayWorkflow

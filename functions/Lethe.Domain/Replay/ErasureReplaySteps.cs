@@ -16,5 +16,5 @@ public sealed class ErasureReplaySteps(ErasureReplayPorts ports, IWorkflowStarte
     public HandOverStep<ErasureReplayState> HandOver { get; } =
         new(ErasureReplayWorkflow.Definition, ports.Jobs, starter, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(ErasureReplayWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(ErasureReplayWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -1,6 +1,7 @@
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Notifications;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Records;
 using Lethe.Domain.Tenancy;
@@ -41,10 +42,11 @@ public enum ItemDeleteOutcome
 /// window, retry a failed erasure. The job is stored before its execution starts; a start that did not happen (a crash, an
 /// outage) is made up by the next replay of the key or by reconciliation, never run twice (the execution name is fixed).
 /// </summary>
-public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, IErasureInventory inventory, TimeProvider clock)
+public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, IErasureInventory inventory, TimeProvider clock, INotifications notices)
 {
+    /// <param name="requestedByKey">The submitter's keyed <c>sub</c> (<see cref="Job.RequestedByKey"/>), for the four-eyes rule.</param>
     public async Task<SubmitOutcome> SubmitAsync(
-        Tenant tenant, string subjectRef, RequestSubmission submission, IdempotencyClaim? idempotency, string requestedBy, string role, CancellationToken cancellationToken)
+        Tenant tenant, string subjectRef, RequestSubmission submission, IdempotencyClaim? idempotency, string requestedBy, string role, string? requestedByKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(submission);
@@ -56,6 +58,8 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var now = clock.GetUtcNow();
+        // Under an approval policy the request waits for its approver (no execution); the deadline clock runs from now either way.
+        var approval = tenant.Requests.Approval;
         var job = new Job
         {
             Id = Job.NewId(now),
@@ -64,18 +68,25 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             SubjectRef = subjectRef,
             Reason = body.Reason,
             Format = body.Format,
-            Status = JobStatus.Queued,
+            Status = approval == ApprovalPolicy.None ? JobStatus.Queued : JobStatus.AwaitingApproval,
             Phase = type == JobType.Deletion ? JobPhases.Validate : JobPhases.Collect,
             CreatedAt = now,
             UpdatedAt = now,
-            PurgeAt = type == JobType.Deletion ? LifecyclePolicy.Deadline(now, LifecyclePolicy.RecoveryWindow, tenant.TimeScale) : null,
-            Deadline = type == JobType.Deletion ? LifecyclePolicy.Deadline(now, LifecyclePolicy.HardDeleteDeadline, tenant.TimeScale) : null,
+            // An approved erasure's recovery window starts at its approval (RequestApprovals).
+            PurgeAt = type == JobType.Deletion && approval == ApprovalPolicy.None ? RecoveryWindowEnd(tenant, now) : null,
+            Deadline = LifecyclePolicy.Deadline(now, tenant.Requests.RequestDeadline.ToTimeSpan(), tenant.TimeScale),
             RequestedBy = requestedBy,
             RequestedByRole = role,
+            RequestedByKey = requestedByKey,
+            Approval = approval,
         };
         var reservation = idempotency is null ? null : new IdempotencyReservation(idempotency.KeyHash, idempotency.Fingerprint, now + IdempotencyKeys.Lifetime);
         switch (await jobs.CreateAsync(job, reservation, cancellationToken))
         {
+            case JobCreated { Job.Status: JobStatus.AwaitingApproval } awaiting:
+                // The tenant's approvers are told a request waits (ids only); its deadline clock runs meanwhile.
+                await notices.SendAsync(awaiting.Job, NotificationEvents.RequestAwaitingApproval, now, cancellationToken);
+                return new Accepted(awaiting.Job, Replayed: false);
             case JobCreated created:
                 return new Accepted(await StartAsync(created.Job, cancellationToken), Replayed: false);
             case JobReplayed replayed:
@@ -118,6 +129,13 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         };
         var created = await jobs.CreateAsync(job, null, cancellationToken);
         return await StartAsync(created is JobCreated stored ? stored.Job : job, cancellationToken);
+    }
+
+    /// <summary>When an erasure that starts at <paramref name="start"/> may purge: its recovery window on the tenant's clock.</summary>
+    public static DateTimeOffset RecoveryWindowEnd(Tenant tenant, DateTimeOffset start)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        return LifecyclePolicy.Deadline(start, LifecyclePolicy.RecoveryWindow, tenant.TimeScale);
     }
 
     /// <summary>The subject ref of jobs that name no subject (audit exports, retention sweeps): no subject token ever sees them.</summary>

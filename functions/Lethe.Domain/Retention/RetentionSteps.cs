@@ -24,5 +24,5 @@ public sealed class RetentionSteps(RetentionPorts ports, IWorkflowStarter starte
     public HandOverStep<RetentionSweepState> HandOver { get; } =
         new(RetentionSweepWorkflow.Definition, ports.Jobs, starter, ports.Audit, ports.Clock, state => state with { HandOver = true, More = false });
 
-    public RecordFailureStep RecordFailure { get; } = new(RetentionSweepWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock);
+    public RecordFailureStep RecordFailure { get; } = new(RetentionSweepWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock, ports.Notices);
 }

@@ -141,6 +141,9 @@ public sealed record RetentionPorts(
     ITenantRepository Tenants,
     TimeProvider Clock)
 {
+    /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
+    public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+
     /// <summary>
     /// How long after the subject's last write a subject with nothing left may have its KEK shredded: longer than an index
     /// takes to show a write (DynamoDB's GSIs lag by well under a second; the local cloud's not at all).

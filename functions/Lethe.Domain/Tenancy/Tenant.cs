@@ -38,6 +38,9 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
     /// <summary>The categories whose items are archived, not purged, when their retention ends (none by default).</summary>
     public Policies.ArchiveSettings Archive { get; init; } = Policies.ArchiveSettings.None;
 
+    /// <summary>How the tenant's privacy requests run: approval, the deadline they are held to, who is told by e-mail.</summary>
+    public Policies.RequestSettings Requests { get; init; } = Policies.RequestSettings.Default;
+
     /// <summary>The stored version this copy was read at (0: not stored yet); every save is conditional on it.</summary>
     public long Version { get; init; }
 

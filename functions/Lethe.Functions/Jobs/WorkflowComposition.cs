@@ -3,6 +3,7 @@ using Lethe.Aws.Audit;
 using Lethe.Catalog;
 using Lethe.Aws.Certificates;
 using Lethe.Aws.Composition;
+using Lethe.Aws.Configuration;
 using Lethe.Aws.Erasure;
 using Lethe.Aws.Evidence;
 using Lethe.Aws.Exports;
@@ -50,6 +51,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public SoftDeleteSweep Sweep => _built.Value.Sweep;
 
+    public Domain.Requests.OverdueRequests Overdue => _built.Value.Overdue;
+
+    public Domain.Notifications.RecordNoticeStep RecordNotice => _built.Value.RecordNotice;
+
     public BackupScrubSteps Scrub => _built.Value.Scrub;
 
     public Domain.Replay.ErasureReplaySteps Replay => _built.Value.Replay;
@@ -61,7 +66,20 @@ public sealed class WorkflowComposition(TimeProvider clock)
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
-        Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep);
+        Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep,
+        Domain.Requests.OverdueRequests Overdue, Domain.Notifications.RecordNoticeStep RecordNotice);
+
+    /// <summary>
+    /// The notification port (workflows/notify.asl.json, named by <see cref="Variables.Workflow"/>("notify")): a function that
+    /// sends notices without it deployed fails loudly, never silently.
+    /// </summary>
+    public static Domain.Notifications.INotifications NoticesFor(ResourceNames names, StepFunctionsClient stepFunctions)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var machine = names.Workflow(Handlers.NotifyWorkflow)
+            ?? throw new InvalidOperationException($"The notify workflow is not configured: set {Variables.Workflow(Handlers.NotifyWorkflow)}.");
+        return new Aws.Notifications.StepFunctionsNotifications(stepFunctions, machine);
+    }
 
     /// <summary>
     /// How long after a key rotation's switch the old key is looked at (<see cref="Variables.KeyRetireDelaySeconds"/>, 0–3600,
@@ -160,9 +178,9 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var inventory = new DynamoErasureInventory(
             dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Tenants), logical => names.Table(ResourceCatalog.TableNamed(logical)));
         var purger = new StorePurger(dynamo, s3, logical => names.Table(ResourceCatalog.TableNamed(logical)), logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));
-        var workflows = new StepFunctionsWorkflowStarter(
-            new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment()),
-            type => names.Workflow(JobTypes.Workflow(type)));
+        var stepFunctions = new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment());
+        var workflows = new StepFunctionsWorkflowStarter(stepFunctions, type => names.Workflow(JobTypes.Workflow(type)));
+        var notices = NoticesFor(names, stepFunctions);
         var scrubs = new BackupScrubRequests(jobs, workflows, shared.Tenants, clock);
         var erasure = new ErasurePorts(
             jobs,
@@ -178,7 +196,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
             new S3CertificateStore(s3, names.Bucket(ResourceCatalog.Certificates)),
             scrubs,
             shared.Tenants,
-            clock);
+            clock)
+        {
+            Notices = notices,
+        };
 
         var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
         var readers = new ExportReaders(
@@ -197,7 +218,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Journal,
             chain,
             LimitsFromEnvironment(),
-            clock);
+            clock)
+        {
+            Notices = notices,
+        };
 
         var retention = new RetentionPorts(
             jobs,
@@ -218,6 +242,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Tenants,
             clock)
         {
+            Notices = notices,
             ShredQuietPeriod = ShredQuietPeriodFromEnvironment(),
         };
 
@@ -227,7 +252,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
             new S3ArchiveRestorer(s3, dynamo, names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Records), logical => names.Bucket(ResourceCatalog.BucketNamed(logical))),
             shared.Tenants,
             shared.Journal,
-            clock);
+            clock)
+        {
+            Notices = notices,
+        };
 
         var replica = ReplicaBucket(s3);
         var scrub = new BackupScrubPorts(
@@ -240,7 +268,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
             erasure.Signer,
             erasure.Certificates,
             shared.Tenants,
-            clock);
+            clock)
+        {
+            Notices = notices,
+        };
 
         var replay = new Domain.Replay.ErasureReplayPorts(
             jobs,
@@ -249,7 +280,10 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Keys,
             erasure.Certificates,
             shared.Journal,
-            clock);
+            clock)
+        {
+            Notices = notices,
+        };
 
         var rotation = new Domain.KeyRotation.KeyRotationPorts(
             jobs,
@@ -259,6 +293,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared.Journal,
             clock)
         {
+            Notices = notices,
             WriterCacheAge = WriterCacheAgeFromEnvironment(),
             RetireDelay = RetireDelayFromEnvironment(),
         };
@@ -287,16 +322,20 @@ public sealed class WorkflowComposition(TimeProvider clock)
             LimitsFromEnvironment(),
             clock)
         {
+            Notices = notices,
             WriterCacheAge = WriterCacheAgeFromEnvironment() + ApiRequestAgeFromEnvironment(),
             StragglerDelay = RetireDelayFromEnvironment(),
         };
 
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition, Domain.Offboarding.TenantOffboardingWorkflow.Definition]);
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition, Domain.Offboarding.TenantOffboardingWorkflow.Definition],
+            notices);
+        var outbox = new Aws.Notifications.DynamoNotificationOutbox(dynamo, names.Table(ResourceCatalog.Jobs));
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
-            new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock));
+            new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock),
+            new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.RecordNoticeStep(outbox, shared.Journal, clock));
     }
 }

@@ -42,10 +42,16 @@ public sealed class ErasureHarness
 
     public ErasureSteps Steps { get; }
 
+    /// <summary>What the steps told anyone (request.completed, request.failed).</summary>
+    public Lethe.Tests.Domain.Notifications.RecordingNotifications Notices { get; } = new();
+
     public ErasureHarness()
     {
         Steps = new ErasureSteps(
-            new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, new BackupScrubRequests(Jobs, Workflows, Tenants, Clock), Tenants, Clock),
+            new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, new BackupScrubRequests(Jobs, Workflows, Tenants, Clock), Tenants, Clock)
+            {
+                Notices = Notices,
+            },
             Workflows);
         Inventory.Holds = Holds;
         Inventory.Data = Purger;

@@ -42,7 +42,9 @@ public sealed class InMemoryJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(query);
         var all = _jobs.Values
             .Where(j => j.TenantId == tenantId && (query.Status is null || j.Status == query.Status) && (query.Type is null || j.Type == query.Type)
-                && (query.SubjectRef is null || j.SubjectRef == query.SubjectRef))
+                && (query.SubjectRef is null || j.SubjectRef == query.SubjectRef)
+                && (query.DueBefore is null || (j.Deadline is { } d && d < query.DueBefore))
+                && (query.Overdue is null || j.IsOverdue(query.Now) == query.Overdue))
             .OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal).ToList();
         var from = query.Cursor is null ? 0 : int.Parse(query.Cursor, System.Globalization.CultureInfo.InvariantCulture);
         var page = all.Skip(from).Take(query.Limit).ToList();
@@ -57,7 +59,8 @@ public sealed class InMemoryJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(update);
         if (!_jobs.TryGetValue(jobId, out var job) || !update.WhenStatus.Contains(job.Status)
-            || (update.WhenPhase is { Count: > 0 } phases && !phases.Contains(job.Phase)))
+            || (update.WhenPhase is { Count: > 0 } phases && !phases.Contains(job.Phase))
+            || (update.MarkOverdue && job.OverdueAt is not null))
         {
             return Task.FromResult<Job?>(null);
         }
@@ -82,6 +85,9 @@ public sealed class InMemoryJobStore : IJobStore
             PurgeStartedAt = update.MarkPurgeStarted ? job.PurgeStartedAt ?? update.At : job.PurgeStartedAt,
             DownloadExpiresAt = update.DownloadExpiresAt ?? job.DownloadExpiresAt,
             Counts = update.Total is { } total ? job.Counts with { Total = total } : job.Counts,
+            PurgeAt = update.PurgeAt ?? job.PurgeAt,
+            Decision = update.Decision ?? job.Decision,
+            OverdueAt = update.MarkOverdue ? update.At : job.OverdueAt,
         };
         if (update.ResetPurge)
         {
@@ -184,7 +190,7 @@ public sealed class InMemoryJobStore : IJobStore
     {
         foreach (var job in _jobs.Values.Where(j => j.TenantId == tenantId && j.SubjectRef == subjectRef).ToList())
         {
-            _jobs[job.Id] = job with { Reason = null };
+            _jobs[job.Id] = job with { Reason = null, Decision = job.Decision is { } d ? d with { Reason = null } : null };
         }
 
         return Task.CompletedTask;

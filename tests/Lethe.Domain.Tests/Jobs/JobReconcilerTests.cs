@@ -15,8 +15,9 @@ public sealed class JobReconcilerTests
     private readonly InMemoryWorkflows _workflows = new();
     private readonly InMemoryJournal _journal = new();
     private readonly Erasure.InMemoryHolds _holds = new();
+    private readonly Lethe.Tests.Domain.Notifications.RecordingNotifications _notices = new();
 
-    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, new HeldErasures(_jobs, _workflows, _holds, _clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition]);
+    private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, new HeldErasures(_jobs, _workflows, _holds, _clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition], _notices);
 
     private Job Add(JobStatus status, string phase, int execution = 1)
     {
@@ -60,6 +61,17 @@ public sealed class JobReconcilerTests
         _jobs.Items[job.Id].Status.Should().Be(JobStatus.Failed);
         _jobs.Items[job.Id].Errors.Should().ContainSingle().Which.Message.Should().Contain("States.Timeout");
         _journal.Events.Should().ContainSingle().Which.Outcome.Should().Be("failed");
+    }
+
+    [Fact]
+    public async Task A_failed_execution_tells_the_tenant_its_request_failed_once_with_ids_only()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Purge);
+
+        await Reconciler.ApplyAsync("acme", $"{job.Id}-1", "FAILED", "States.Timeout", CancellationToken.None);
+        await Reconciler.ApplyAsync("acme", $"{job.Id}-1", "FAILED", "States.Timeout", CancellationToken.None);
+
+        _notices.Sent.Should().ContainSingle().Which.Should().BeEquivalentTo(new { TenantId = "acme", Event = "request.failed", RequestId = job.Id });
     }
 
     [Theory]

@@ -152,11 +152,20 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         exported.Should().BeEquivalentTo(leaving.Records["anna"], "the final export holds every active record of every subject");
         volumes.SelectMany(v => v.Keys).Should().Contain(k => k.StartsWith("files/", StringComparison.Ordinal));
 
-        // Nothing of the tenant is left in any table but its own item, the offboarding job and the scrub it started (and the
-        // audit trail, which stays); no version or delete marker under its prefix in any bucket or the replica.
+        // Nothing of the tenant is left in any table but its own item, the offboarding job, the scrub it started and the
+        // offboarding's own id-only notice in the outbox (and the audit trail, which stays); no version or delete marker under
+        // its prefix in any bucket or the replica. The notice is recorded by its own execution, just after the job completes.
         var scrubId = Lethe.Domain.BackupScrub.BackupScrubRequests.IdFor(jobId);
-        (await TableItemsAsync(leaving.Tenant)).Where(i => !i.StartsWith("Audit ", StringComparison.Ordinal))
-            .Should().BeEquivalentTo(["Tenants PROFILE", $"Jobs JOB#{jobId}", $"Jobs JOB#{scrubId}"]);
+        var noticeRow = $"Jobs NOTICE#{jobId}#tenant.offboarded";
+        var left = await TableItemsAsync(leaving.Tenant);
+        for (var waited = 0; !left.Contains(noticeRow) && waited < 300; waited++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+            left = await TableItemsAsync(leaving.Tenant);
+        }
+
+        left.Where(i => !i.StartsWith("Audit ", StringComparison.Ordinal))
+            .Should().BeEquivalentTo(["Tenants PROFILE", $"Jobs JOB#{jobId}", $"Jobs JOB#{scrubId}", noticeRow]);
         (await ObjectVersionsAsync(leaving.Tenant)).Should().BeEmpty();
         (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = tenantKey }, Ct)).KeyMetadata.KeyState.Value.Should().Be("PendingDeletion");
         job.GetProperty("counts").GetProperty("purged").GetInt64().Should().BeGreaterThan(20);
@@ -188,8 +197,8 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         using var anonymous = api.CreateClient();
         var pem = await anonymous.GetStringAsync("/v1/certificates/public-key", Ct);
         (await ErasureEndToEndTests.VerifyWithCliAsync(signed.GetRawText(), pem)).Should().Be((0, "valid"));
-        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == leaving.Tenant && n.GetProperty("type").GetString() == "tenant.offboarded");
-        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["type", "tenantId", "requestId", "certificateId", "tenantKey"], "a notice carries ids, never content");
+        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == leaving.Tenant && n.GetProperty("event").GetString() == "tenant.offboarded");
+        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["event", "tenantId", "requestId", "at", "certificateId", "tenantKey"], "a notice carries ids, never content");
         notice.GetProperty("tenantKey").GetString().Should().Be("deletion-scheduled");
 
         // The other tenant: every item and version as it was, its records readable.
@@ -222,7 +231,7 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         claims.GetProperty("keys").GetProperty("byokNotice").GetString().Should().Contain("Schedule its deletion");
         claims.GetProperty("finalExport").GetProperty("state").GetString().Should().Be("not-requested");
         (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = own }, Ct)).KeyMetadata.KeyState.Value.Should().Be("Enabled", "Lethe never deletes a key the tenant owns");
-        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == tenant && n.GetProperty("type").GetString() == "tenant.offboarded");
+        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == tenant && n.GetProperty("event").GetString() == "tenant.offboarded");
         notice.GetProperty("tenantKey").GetString().Should().Be("delete-your-own-key");
         (await TableItemsAsync(tenant)).Should().NotContain(i => i.StartsWith("Keys ", StringComparison.Ordinal) || i.StartsWith("Records ", StringComparison.Ordinal));
     }

@@ -79,9 +79,9 @@ public sealed class ArchiveRetrievalTests(LetheApiFactory api, LocalCloudFixture
         (await scenario.GetRecordAsync("ann", 0)).StatusCode.Should().Be(HttpStatusCode.NotFound, "after its window the record is archived again");
         (await scenario.RecordItemExistsAsync(recordId)).Should().BeFalse();
         (await cloud.JournalActionsAsync(scenario.Tenant, Ct)).Should().Contain(["archive.retrieve", "archive.restore", "archive.readable", "archive.rearchive"]);
-        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == scenario.Tenant && n.GetProperty("type").GetString() == "archive.ready");
+        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == scenario.Tenant && n.GetProperty("event").GetString() == "archive.ready");
         notice.GetProperty("requestId").GetString().Should().Be(jobId);
-        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["type", "tenantId", "requestId"], "a notice carries ids, never content");
+        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["event", "tenantId", "requestId", "at"], "a notice carries ids, never content");
     }
 
     [Fact]

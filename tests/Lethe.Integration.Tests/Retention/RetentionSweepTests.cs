@@ -111,9 +111,9 @@ public sealed class RetentionSweepTests(LetheApiFactory api, LocalCloudFixture c
         var verify = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit/verify?from=0", Ct)).ReadJsonAsync();
         verify.GetProperty("valid").GetBoolean().Should().BeTrue(verify.ToString());
         (await cloud.JournalActionsAsync(scenario.Tenant, Ct)).Should().Contain(["retention.start", "retention.page", "retention.certificate", "retention.complete"]);
-        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == scenario.Tenant && n.GetProperty("type").GetString() == "retention.run");
+        var notice = await inbox.NextAsync(n => n.GetProperty("tenantId").GetString() == scenario.Tenant && n.GetProperty("event").GetString() == "retention.run");
         notice.GetProperty("requestId").GetString().Should().Be(run.GetProperty("id").GetString());
-        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["type", "tenantId", "requestId"], "a notice carries ids, never content");
+        notice.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["event", "tenantId", "requestId", "at"], "a notice carries ids, never content");
     }
 
     [Fact]

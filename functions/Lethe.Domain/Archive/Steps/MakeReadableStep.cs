@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Policies;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Archive.Steps;
 
@@ -38,6 +39,7 @@ public sealed class MakeReadableStep(ArchiveRetrievalPorts ports) : ArchiveRetri
             ["itemId"] = item.ItemId,
             ["readableUntil"] = AuditChain.FormatTime(until),
         }, cancellationToken);
+        await Ports.Notices.SendAsync(job, NotificationEvents.ArchiveReady, Now, cancellationToken);
         return state with { ReadableUntil = Timestamp(job.DownloadExpiresAt ?? until) };
     }
 }

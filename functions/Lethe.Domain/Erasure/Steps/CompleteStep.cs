@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Erasure.Steps;
 
@@ -33,6 +34,7 @@ public sealed class CompleteStep(ErasurePorts ports) : ErasureStep(ports)
         // The soft-delete's page manifests served the purge; nothing reads them once the job has completed.
         await Ports.Manifests.DeleteAsync(job.TenantId, job.Id, cancellationToken);
         await AuditOnceAsync(job, "complete", "erasure.complete", AuditActions.Success, new JsonObject { ["certificateId"] = completed.CertificateId }, cancellationToken);
+        await Ports.Notices.SendAsync(completed, NotificationEvents.RequestCompleted, Now, cancellationToken);
         return state;
     }
 }

@@ -3,6 +3,7 @@ using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
 using Lethe.Domain.Policies;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Exports.Steps;
 
@@ -28,6 +29,8 @@ public sealed class CompleteStep(ExportPorts ports) : ExportStep(ports)
             ["bytes"] = job.ExportBytes,
             ["expiresAt"] = job.DownloadExpiresAt is { } expires ? AuditChain.FormatTime(expires) : null,
         }, cancellationToken);
+        // An export and an audit export alike: ready to download (ids only; the link is read from the request).
+        await Ports.Notices.SendAsync(job, NotificationEvents.ExportReady, Now, cancellationToken);
         return state with { More = false, Volume = job.ExportParts };
     }
 }

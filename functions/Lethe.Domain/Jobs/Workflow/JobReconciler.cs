@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lethe.Domain.Audit;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Jobs.Workflow;
 
@@ -8,7 +9,8 @@ namespace Lethe.Domain.Jobs.Workflow;
 /// failure or redrive done in the Step Functions console shows in the API; the local cloud polls and sends the same. A
 /// scheduled pass also starts executions that a crash kept from starting (the job stays queued, the name is fixed).
 /// </summary>
-public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock, IPausedJobs paused, IReadOnlyList<WorkflowDefinition> definitions)
+public sealed class JobReconciler(
+    IJobStore jobs, IWorkflowStarter workflows, IAuditJournal audit, TimeProvider clock, IPausedJobs paused, IReadOnlyList<WorkflowDefinition> definitions, INotifications notices)
 {
     public static readonly AuditActor Actor = new("lethe-job-reconciler", "system");
 
@@ -58,6 +60,11 @@ public sealed class JobReconciler(IJobStore jobs, IWorkflowStarter workflows, IA
         using var details = JsonDocument.Parse($"{{\"execution\":\"{executionName}\",\"executionStatus\":\"{status}\"}}");
         await audit.AppendAsync(new AuditEvent(
             $"{executionName}:status:{status}", tenantId, now, Actor, "request.status", $"request/{job.Id}", JobStatuses.Name(changed.Status), details.RootElement.Clone()), cancellationToken);
+        if (changed.Status == JobStatus.Failed)
+        {
+            await notices.SendAsync(changed, NotificationEvents.RequestFailed, now, cancellationToken);
+        }
+
         return true;
     }
 

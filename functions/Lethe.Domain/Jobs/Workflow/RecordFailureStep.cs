@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Jobs.Workflow;
 
@@ -12,9 +13,9 @@ public sealed record FailedStep(string TenantId, string JobId, int Execution, st
 
 /// <summary>
 /// RecordFailure, the Catch of every Task of every workflow: the job ends failed with the error (an erasure's lock ends with
-/// it), and the audit says why, once. A job closed already, superseded by a later execution, or paused on purpose is left alone.
+/// it), the audit says why, once, and a request.failed notice goes out. A job closed already, superseded by a later execution, or paused on purpose is left alone.
 /// </summary>
-public sealed class RecordFailureStep(WorkflowDefinition workflow, IJobStore jobs, IAuditJournal audit, TimeProvider clock)
+public sealed class RecordFailureStep(WorkflowDefinition workflow, IJobStore jobs, IAuditJournal audit, TimeProvider clock, INotifications notices)
     : WorkflowStep<FailedStep>(workflow, jobs, audit, clock)
 {
     public override async Task<FailedStep> RunAsync(FailedStep state, CancellationToken cancellationToken)
@@ -35,6 +36,11 @@ public sealed class RecordFailureStep(WorkflowDefinition workflow, IJobStore job
 
         var failed = await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.Fail(job.Type, Workflow.FailureMessage(state.Error, state.Cause), Now), cancellationToken);
         await AuditOnceAsync(job, $"failed:{state.Execution}", $"{Workflow.AuditPrefix}.fail", AuditActions.Failure, new JsonObject { ["error"] = state.Error, ["phase"] = job.Phase }, cancellationToken);
+        if (failed is not null)
+        {
+            // Someone has to act (retry, or close it): the tenant is told, with the request's id only.
+            await notices.SendAsync(failed, NotificationEvents.RequestFailed, Now, cancellationToken);
+        }
         return state with { JobStatus = JobStatuses.Name((failed ?? job).Status) };
     }
 }

@@ -68,13 +68,13 @@ public sealed class DrainStep(TenantOffboardingPorts ports) : OffboardingStep(po
     {
         var cancelled = new List<string>();
         var waiting = new List<Job>();
-        foreach (var status in new[] { JobStatus.Queued, JobStatus.Running })
+        foreach (var status in new[] { JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running })
         {
             string? cursor = null;
             do
             {
                 var (page, next) = await Jobs.ListAsync(offboarding.TenantId, new JobQuery(status, null, null, cursor, ListPage), cancellationToken);
-                foreach (var other in page.Where(j => j.Id != offboarding.Id && JobStatuses.IsOpen(j.Status)))
+                foreach (var other in page.Where(j => j.Id != offboarding.Id && JobStatuses.IsUnfinished(j.Status)))
                 {
                     if (other.Type == JobType.Deletion)
                     {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Tenancy;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Offboarding.Steps;
 
@@ -30,6 +31,13 @@ public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingSte
             }, cancellationToken);
         }, cancellationToken);
         tenant ??= await TenantAsync(job, cancellationToken);
+        // To the platform's operators, ids and the key's fate only: a BYOK tenant must delete its own key.
+        await Ports.Notices.SendAsync(
+            new Notification(job.TenantId, NotificationEvents.TenantOffboarded, job.Id, Now)
+            {
+                Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["certificateId"] = job.CertificateId ?? "-", ["tenantKey"] = TenantKeyActions.Of(tenant) },
+            },
+            cancellationToken);
         return state with { CertificateId = job.CertificateId, TenantKeyAction = TenantKeyActions.Of(tenant), More = false, HandOver = false };
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Lethe.Domain.Audit;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Notifications;
 
 namespace Lethe.Domain.Retention.Steps;
 
@@ -23,6 +24,7 @@ public sealed class CompleteStep(RetentionPorts ports) : RetentionStep(ports)
             ["failed"] = job.Counts.Failed,
             ["certificateId"] = job.CertificateId,
         }, cancellationToken);
+        await Ports.Notices.SendAsync(job, NotificationEvents.RetentionRun, Now, cancellationToken);
         return state;
     }
 }

@@ -47,7 +47,7 @@ public sealed class SoftDeletePageStepTests
     public async Task Soft_delete_page_should_write_the_manifest_of_what_this_erasure_now_holds_hidden()
     {
         var job = await _h.SubmitAsync();
-        var requests = new Lethe.Domain.Requests.RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock);
+        var requests = new Lethe.Domain.Requests.RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock, _h.Notices);
         var state = await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct);
         await _h.Steps.SoftDeletePage.RunAsync(state, Ct);
         await requests.RestoreItemAsync(ErasureHarness.Tenant, "rec-2", Ct);

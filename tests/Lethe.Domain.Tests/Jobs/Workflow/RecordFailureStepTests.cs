@@ -31,6 +31,17 @@ public sealed class RecordFailureStepTests
     }
 
     [Fact]
+    public async Task Record_failure_tells_the_tenant_once_even_when_the_catch_runs_again()
+    {
+        var job = await _h.SubmitAsync();
+
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", "boom"), Ct);
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", "boom"), Ct);
+
+        _h.Notices.Sent.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Event = "request.failed", RequestId = job.Id });
+    }
+
+    [Fact]
     public async Task Record_failure_when_the_subject_was_held_at_validate_should_say_nothing_was_deleted()
     {
         var job = await _h.SubmitAsync();
@@ -67,7 +78,7 @@ public sealed class RecordFailureStepTests
     public async Task Record_failure_when_the_job_belongs_to_another_workflow_should_leave_it_alone()
     {
         var job = await _h.SubmitAsync();
-        var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock);
+        var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
 
         var recorded = await exportFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", "wrong workflow"), Ct);
 

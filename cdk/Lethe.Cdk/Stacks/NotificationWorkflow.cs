@@ -1,0 +1,41 @@
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Lambda;
+using Constructs;
+using Lethe.Catalog;
+
+namespace Lethe.Cdk.Stacks;
+
+/// <summary>
+/// workflows/notify.asl.json as deployed (<see cref="AslWorkflow"/>): the notification port. Its state machine is the only
+/// publisher to the notifications topic; its one function records each notice in the outbox (the Jobs table) and the audit.
+/// Senders hold one action on it: starting an execution (<see cref="GrantSend"/>).
+/// </summary>
+public sealed class NotificationWorkflow(Construct scope, string id, StatefulStack state, string definitionFile, FunctionFactory createFunction)
+    : AslWorkflow(scope, id, state, Handlers.NotifyWorkflow, definitionFile, [], createFunction)
+{
+    /// <summary>What a sender of notices needs: starting an execution of the notify workflow, nothing else.</summary>
+    public void GrantSend(IGrantable grantee)
+    {
+        ArgumentNullException.ThrowIfNull(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+    }
+
+    protected override void Grant(string handler, Function target)
+    {
+        switch (handler)
+        {
+            case Handlers.NotifyRecord:
+                // The outbox item (a conditional put beside the tenant's jobs); the audit event comes with every step's grants.
+                GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
+                break;
+            default:
+                throw new InvalidOperationException($"The notify workflow names a handler without grants: {handler}. Add its grants to NotificationWorkflow.");
+        }
+    }
+
+    protected override string Describe(string handler) => handler switch
+    {
+        Handlers.NotifyRecord => "Notify workflow: records a notice (ids only) in the tenant's outbox and the audit, once, and composes its message.",
+        _ => $"Notify workflow step {handler}.",
+    };
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Jobs;
+
+namespace Lethe.Domain.Notifications;
+
+/// <summary>The events of API.md (Notifications) and the platform's own. Each names an event, never content or subject ids.</summary>
+public static class NotificationEvents
+{
+    public const string RequestCompleted = "request.completed";
+    public const string RequestFailed = "request.failed";
+    public const string RequestOverdue = "request.overdue";
+    public const string RequestAwaitingApproval = "request.awaiting-approval";
+    public const string ExportReady = "export.ready";
+    public const string UploadQuarantined = "upload.quarantined";
+    public const string ReviewPending = "review.pending";
+    public const string RetentionRun = "retention.run";
+
+    /// <summary>An archived item a retrieval restored is readable (or downloadable) for its window.</summary>
+    public const string ArchiveReady = "archive.ready";
+
+    /// <summary>To the platform's operators: a tenant's offboarding ended (ADR 0015).</summary>
+    public const string TenantOffboarded = "tenant.offboarded";
+
+    public static readonly IReadOnlyList<string> All =
+        [RequestCompleted, RequestFailed, RequestOverdue, RequestAwaitingApproval, ExportReady, UploadQuarantined, ReviewPending, RetentionRun, ArchiveReady, TenantOffboarded];
+}
+
+/// <summary>
+/// One notice: the event, the tenant, the request (job) it is about, and for some events further ids (a certificate id, the
+/// tenant key's fate); nothing else, so no notice ever carries personal data.
+/// </summary>
+public sealed partial record Notification(string TenantId, string Event, string RequestId, DateTimeOffset At)
+{
+    public IReadOnlyDictionary<string, string> Ids { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Whether this is a notice Lethe sends: a known event, and ids that are ids (no spaces, no free text).</summary>
+    public bool IsWellFormed =>
+        NotificationEvents.All.Contains(Event, StringComparer.Ordinal) && IdShape().IsMatch(TenantId) && IdShape().IsMatch(RequestId)
+        && Ids.Count <= 4 && Ids.All(i => IdShape().IsMatch(i.Key) && IdShape().IsMatch(i.Value));
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdShape();
+}
+
+/// <summary>A notice as the outbox lists it (API.md: <c>{"at","event","requestId","channel"}</c>).</summary>
+public sealed record SentNotification(DateTimeOffset At, string Event, string RequestId, string Channel);
+
+/// <summary>
+/// Where notices go (a port; DESIGN.md, Fan-out and approval): in AWS and locally, an execution of workflows/notify.asl.json named
+/// after the notice, so a notice is sent once however often it is asked for; the execution publishes it to the SNS topic (the
+/// tenant id as a message attribute each tenant's e-mail subscriptions filter on) and records it in the outbox and the audit.
+/// </summary>
+public interface INotifications
+{
+    /// <summary>Sends the notice unless it was sent already; true when this call sent it.</summary>
+    Task<bool> SendAsync(Notification notification, CancellationToken cancellationToken);
+}
+
+/// <summary>The record of what was sent (a port): once per event and request, listed newest request first.</summary>
+public interface INotificationOutbox
+{
+    /// <summary>Records the notice once; false when it was recorded already (a replay).</summary>
+    Task<bool> RecordAsync(Notification notification, string channel, CancellationToken cancellationToken);
+
+    Task<(IReadOnlyList<SentNotification> Items, string? NextCursor)> ListAsync(string tenantId, string? cursor, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>Sends notices about jobs through <see cref="INotifications"/>: the one way any part of Lethe tells anyone anything.</summary>
+public static class JobNotices
+{
+    public static Task<bool> SendAsync(this INotifications notifications, Job job, string eventName, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        ArgumentNullException.ThrowIfNull(job);
+        return notifications.SendAsync(new Notification(job.TenantId, eventName, job.Id, at), cancellationToken);
+    }
+}
+
+/// <summary>The notify workflow's state: the notice as its sender named it (no time: the same notice always has the same input).</summary>
+public sealed record NoticeState(string TenantId, string Event, string RequestId)
+{
+    public Dictionary<string, string>? Ids { get; init; }
+
+    /// <summary>The SNS message (set by RecordNotice): the notice as JSON, ids only.</summary>
+    public string? Message { get; init; }
+}
+
+/// <summary>
+/// RecordNotice, the notify workflow's first state: checks the notice is one Lethe sends (ids only), records it in the outbox and
+/// journals it (both once: a replay changes nothing), and composes the message the next state publishes.
+/// </summary>
+public sealed class RecordNoticeStep(INotificationOutbox outbox, IAuditJournal audit, TimeProvider clock)
+{
+    public const string Channel = "sns";
+
+    public static readonly AuditActor Actor = new("lethe-notifier", "system");
+
+    public async Task<NoticeState> RunAsync(NoticeState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var notification = new Notification(state.TenantId, state.Event, state.RequestId, clock.GetUtcNow())
+        {
+            Ids = state.Ids ?? new Dictionary<string, string>(StringComparer.Ordinal),
+        };
+        if (!notification.IsWellFormed)
+        {
+            throw new NoticeRejectedException($"Not a notice Lethe sends: event '{state.Event}' about '{state.RequestId}'.");
+        }
+
+        await outbox.RecordAsync(notification, Channel, cancellationToken);
+        using var details = JsonDocument.Parse(new JsonObject { ["event"] = state.Event, ["channel"] = Channel }.ToJsonString());
+        await audit.AppendAsync(new AuditEvent(
+            $"notify:{state.Event}:{state.RequestId}", state.TenantId, notification.At, Actor, "notification.send", $"request/{state.RequestId}",
+            AuditActions.Success, details.RootElement.Clone()), cancellationToken);
+        var message = new JsonObject { ["event"] = state.Event, ["tenantId"] = state.TenantId, ["requestId"] = state.RequestId, ["at"] = Timestamps.Format(notification.At) };
+        foreach (var (name, value) in notification.Ids)
+        {
+            message[name] = value;
+        }
+
+        return state with { Message = message.ToJsonString() };
+    }
+}
+
+/// <summary>A notice that is not one Lethe sends (an unknown event, free text where ids belong): never published.</summary>
+public sealed class NoticeRejectedException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.NoticeRejected";
+}
+
+/// <summary>Sends nothing: the default of a workflow's ports in Domain tests that look at something else. Never composed in a deployed function.</summary>
+public sealed class NotificationsOff : INotifications
+{
+    public static NotificationsOff Instance { get; } = new();
+
+    public Task<bool> SendAsync(Notification notification, CancellationToken cancellationToken) => Task.FromResult(false);
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lethe.Domain.Audit;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Notifications;
+
+namespace Lethe.Domain.Requests;
+
+/// <summary>
+/// The daily overdue check (API.md, Deadlines): every deletion and export of a tenant past its deadline and not ended
+/// (awaiting approval, queued, running or failed) raises <c>request.overdue</c> once, as an audit event and a notice, and is
+/// marked on the job. The notice and the audit event are sent before the mark and are idempotent themselves (the notice's
+/// execution and the event are named after the request), so a crash in between sends them again, never twice.
+/// </summary>
+public sealed class OverdueRequests(IJobStore jobs, INotifications notices, IAuditJournal audit, TimeProvider clock)
+{
+    public static readonly AuditActor Actor = new("lethe-overdue-check", "system");
+
+    private const int PageSize = 100;
+
+    private static readonly JobStatus[] NotEnded = [JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running, JobStatus.Failed];
+
+    /// <summary>Flags the tenant's late requests; returns how many were flagged now.</summary>
+    public async Task<int> FlagAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var flagged = 0;
+        foreach (var status in NotEnded)
+        {
+            string? cursor = null;
+            do
+            {
+                var query = new JobQuery(status, null, null, cursor, PageSize) { DueBefore = now, Now = now };
+                var (page, next) = await jobs.ListAsync(tenantId, query, cancellationToken);
+                foreach (var job in page.Where(j => j.Type is JobType.Deletion or JobType.Export && j.OverdueAt is null && j.IsOverdue(now)))
+                {
+                    await notices.SendAsync(job, NotificationEvents.RequestOverdue, now, cancellationToken);
+                    using var details = JsonDocument.Parse(new JsonObject
+                    {
+                        ["requestId"] = job.Id,
+                        ["type"] = JobTypes.Name(job.Type),
+                        ["subjectRef"] = job.SubjectRef,
+                        ["status"] = JobStatuses.Name(job.Status),
+                        ["deadline"] = Timestamps.Format(job.Deadline!.Value),
+                    }.ToJsonString());
+                    await audit.AppendAsync(new AuditEvent(
+                        $"{job.Id}:overdue", tenantId, now, Actor, "request.overdue", $"request/{job.Id}", AuditActions.Failure, details.RootElement.Clone()), cancellationToken);
+                    if (await jobs.TryUpdateAsync(tenantId, job.Id, JobTransitions.MarkOverdue(now), cancellationToken) is not null)
+                    {
+                        flagged++;
+                    }
+                }
+
+                cursor = next;
+            }
+            while (cursor is not null);
+        }
+
+        return flagged;
+    }
+}

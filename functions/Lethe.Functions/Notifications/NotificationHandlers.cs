@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Lethe.Domain.Notifications;
+using Lethe.Functions.Jobs;
+using Lethe.Lambda.Runtime;
+
+namespace Lethe.Functions.Notifications;
+
+/// <summary>RecordNotice of workflows/notify.asl.json: the outbox and the audit, once, and the message the next state publishes.</summary>
+public sealed class NotifyRecordHandler(RecordNoticeStep step)
+    : LambdaHandler<NoticeState, NoticeState>(FunctionsJsonContext.Default.NoticeState, FunctionsJsonContext.Default.NoticeState)
+{
+    protected override Task<NoticeState> HandleAsync(NoticeState input, ILambdaContext context, CancellationToken cancellationToken) =>
+        input is null || string.IsNullOrEmpty(input.TenantId) || string.IsNullOrEmpty(input.Event) || string.IsNullOrEmpty(input.RequestId)
+            ? throw new HandlerInputException("RecordNotice needs tenantId, event and requestId.")
+            : step.RunAsync(input, cancellationToken);
+}
+
+/// <summary>What the daily overdue check did: the tenants it looked at and the requests it flagged now.</summary>
+public sealed record OverdueCheckResult(int Tenants, int Flagged);
+
+/// <summary>
+/// The daily overdue check (EventBridge in AWS; the local cloud fires it on the scaled interval under <c>./lethe up</c>, tests
+/// invoke it on demand): each late deletion or export raises <c>request.overdue</c> once. Input: the schedule event, or
+/// <c>{"tenantIds":[…]}</c>.
+/// </summary>
+public sealed class RequestOverdueScheduleHandler(WorkflowComposition composition)
+    : LambdaHandler<JsonElement, OverdueCheckResult>(FunctionsJsonContext.Default.JsonElement, FunctionsJsonContext.Default.OverdueCheckResult)
+{
+    protected override async Task<OverdueCheckResult> HandleAsync(JsonElement input, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var ids = await ScheduledTenants.IdsAsync(input, composition, cancellationToken);
+        var flagged = 0;
+        foreach (var id in ids)
+        {
+            flagged += await composition.Overdue.FlagAsync(id, cancellationToken);
+        }
+
+        return new OverdueCheckResult(ids.Count, flagged);
+    }
+}
