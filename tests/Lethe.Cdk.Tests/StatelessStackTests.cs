@@ -92,6 +92,30 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void Only_the_notify_state_machine_may_publish_to_the_notifications_topic_and_its_failures_raise_an_alarm()
+    {
+        var publishers = SynthesizedApp.Policies(synth.StatelessJson)
+            .Where(p => p.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray()
+                .Any(s => Strings(s.GetProperty("Action")).Contains("sns:Publish")))
+            .Select(p => p.LogicalId)
+            .ToList();
+        var alarm = SynthesizedApp.Resources(synth.StatelessJson, "AWS::CloudWatch::Alarm").Single(a => a.LogicalId.Contains("NoticesNotSent", StringComparison.Ordinal)).Properties;
+
+        publishers.Should().ContainSingle().Which.Should().StartWith("NotifyStateMachineRole");
+        alarm.GetProperty("MetricName").GetString().Should().Be("ExecutionsFailed");
+        alarm.GetProperty("Threshold").GetDouble().Should().Be(1);
+    }
+
+    [Fact]
+    public void A_daily_schedule_runs_the_overdue_check()
+    {
+        var rule = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").Single(r => r.LogicalId.Contains("DailyOverdueCheck", StringComparison.Ordinal)).Properties;
+
+        rule.GetProperty("ScheduleExpression").GetString().Should().StartWith("cron(0 6 * * ? *)");
+        rule.GetProperty("Targets")[0].GetProperty("Arn").GetRawText().Should().Contain("RequestOverdueSchedule");
+    }
+
+    [Fact]
     public void A_daily_schedule_runs_the_audit_anchor_handler()
     {
         var rule = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Events::Rule").Single(r => r.LogicalId.StartsWith("DailyAuditAnchor", StringComparison.Ordinal)).Properties;

@@ -69,13 +69,13 @@ public abstract partial class AslWorkflow : Construct
             function.GrantInvoke(StateMachine);
         }
 
-        // Only the notify workflow publishes: every other workflow sends its notices through it.
+        // Only the notify workflow publishes: every other workflow sends its notices through it. The topic is encrypted under
+        // the platform key, so its publisher needs the key; no other machine does.
         if (workflow == Handlers.NotifyWorkflow)
         {
             topic.GrantPublish(StateMachine);
+            state.PlatformKey.Grant(StateMachine, "kms:GenerateDataKey", "kms:Decrypt");
         }
-
-        state.PlatformKey.Grant(StateMachine, "kms:GenerateDataKey", "kms:Decrypt");
     }
 
     /// <summary>Fixed, so functions can be granted on it without a dependency cycle (the machine refers to them).</summary>

@@ -1,3 +1,5 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.CloudWatch;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
@@ -10,9 +12,23 @@ namespace Lethe.Cdk.Stacks;
 /// publisher to the notifications topic; its one function records each notice in the outbox (the Jobs table) and the audit.
 /// Senders hold one action on it: starting an execution (<see cref="GrantSend"/>).
 /// </summary>
-public sealed class NotificationWorkflow(Construct scope, string id, StatefulStack state, string definitionFile, FunctionFactory createFunction)
-    : AslWorkflow(scope, id, state, Handlers.NotifyWorkflow, definitionFile, [], createFunction)
+public sealed class NotificationWorkflow : AslWorkflow
 {
+    public NotificationWorkflow(Construct scope, string id, StatefulStack state, string definitionFile, FunctionFactory createFunction)
+        : base(scope, id, state, Handlers.NotifyWorkflow, definitionFile, [], createFunction)
+    {
+        // A notice that could not be published or recorded after its retries fails its execution: operators hear of it.
+        _ = new Alarm(this, "NoticesNotSent", new AlarmProps
+        {
+            AlarmDescription = "A notice execution failed (not published, or not recorded in the outbox and the audit); see the execution named notice-….",
+            Metric = StateMachine.MetricFailed(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" }),
+            Threshold = 1,
+            EvaluationPeriods = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        });
+    }
+
     /// <summary>What a sender of notices needs: starting an execution of the notify workflow, nothing else.</summary>
     public void GrantSend(IGrantable grantee)
     {

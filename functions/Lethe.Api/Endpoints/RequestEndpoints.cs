@@ -13,6 +13,9 @@ namespace Lethe.Api.Endpoints;
 /// <summary>Data subject requests (API.md, Requests): submit, list, read, cancel, restore, retry, certificates.</summary>
 public static partial class RequestEndpoints
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex IsoInstant();
+
     public const string IdempotencyHeader = "Idempotency-Key";
 
     public static IEndpointRouteBuilder MapRequestEndpoints(this IEndpointRouteBuilder routes)
@@ -29,7 +32,7 @@ public static partial class RequestEndpoints
         requests.MapGet("/{requestId}", GetAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetRequest").WithSummary("One request: status, phase, progress, ETA, errors.").Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound);
         requests.MapPost("/{requestId}/cancel", CancelAsync).RequireTenantAccess(Capability.ManageRequests)
-            .WithName("CancelRequest").WithSummary("Cancels until the purge starts; nothing done is undone.").Produces<JobView>().ProducesProblem(StatusCodes.Status409Conflict);
+            .WithName("CancelRequest").WithSummary("Cancels a request until its purge starts (also one waiting for approval); closes a failed deletion that failed before its purge, or a failed export. Nothing done is undone.").Produces<JobView>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapPost("/{requestId}/restore", RestoreAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("RestoreRequest").WithSummary("Restores every item of this erasure still inside its recovery window.").Produces<RestoreResult>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
@@ -135,7 +138,9 @@ public static partial class RequestEndpoints
         DateTimeOffset? due = null;
         if (dueBefore is not null)
         {
-            if (DateTimeOffset.TryParse(dueBefore, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsedDue))
+            // ISO 8601 only (a date, or a date and time): "12/31/2026" means different days in different places.
+            if (IsoInstant().IsMatch(dueBefore)
+                && DateTimeOffset.TryParse(dueBefore, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsedDue))
             {
                 due = parsedDue;
             }
@@ -325,7 +330,8 @@ public static partial class RequestEndpoints
         {
             SourceJobId = job.SourceJobId,
             Overdue = job.IsOverdue(now),
-            Decision = DecisionOf(job),
+            // Who decided is the tenant's staff's business: a subject sees the decision, not the approver's identity.
+            Decision = DecisionOf(job) is { } decision && RolePolicy.OnlyAsSubject(http.Principal(), Capability.ReadRequests) ? decision with { By = "tenant-admin" } : DecisionOf(job),
         };
     }
 

@@ -79,7 +79,7 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
 
         if (query.Overdue is { } overdue)
         {
-            // Job.IsOverdue as a filter: completed after its deadline, or not ended (awaiting approval, queued, running,
+            // Job.IsOverdue as a filter: a deletion or export completed after its deadline, or not ended (awaiting approval, queued, running,
             // failed) with its deadline passed. Stored times are fixed-width UTC text, so they compare as text.
             names["#status"] = "status";
             values[":completed"] = new() { S = JobStatuses.Name(JobStatus.Completed) };
@@ -90,7 +90,10 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
                 values[$":late{i}"] = new() { S = JobStatuses.Name(late[i]) };
             }
 
-            var isOverdue = $"(attribute_exists(deadline) AND ((#status = :completed AND completedAt > deadline) OR (#status IN ({string.Join(", ", late.Select((_, i) => $":late{i}"))}) AND deadline < :now)))";
+            names["#type"] = "type";
+            values[":deletion"] = new() { S = TypeName(JobType.Deletion) };
+            values[":export"] = new() { S = TypeName(JobType.Export) };
+            var isOverdue = $"(#type IN (:deletion, :export) AND attribute_exists(deadline) AND ((#status = :completed AND completedAt > deadline) OR (#status IN ({string.Join(", ", late.Select((_, i) => $":late{i}"))}) AND deadline < :now)))";
             filters.Add(overdue ? isOverdue : $"NOT {isOverdue}");
         }
 

@@ -11,7 +11,7 @@ namespace Lethe.Aws.Notifications;
 
 /// <summary>
 /// The outbox (API.md, GET …/notifications): one item per notice in the Jobs table beside the tenant's jobs
-/// (<c>NOTICE#{requestId}#{event}</c>, so a notice is recorded once and an offboarding's purge takes them with the jobs). Job
+/// (<c>NOTICE#{requestId}#{event}[#{occurrence}]</c>, so a notice is recorded once and an offboarding's purge takes them with the jobs). Job
 /// ids begin with their creation time, so listing the keys backwards shows the newest requests' notices first.
 /// </summary>
 public sealed class DynamoNotificationOutbox(IAmazonDynamoDB dynamo, string jobsTable) : INotificationOutbox
@@ -21,7 +21,7 @@ public sealed class DynamoNotificationOutbox(IAmazonDynamoDB dynamo, string jobs
     public async Task<bool> RecordAsync(Notification notification, string channel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var item = DynamoKeys.Of(notification.TenantId, $"{Prefix}{notification.RequestId}#{notification.Event}");
+        var item = DynamoKeys.Of(notification.TenantId, Prefix + notification.Key);
         item["at"] = new() { S = Timestamps.Format(notification.At) };
         item["event"] = new() { S = notification.Event };
         item["requestId"] = new() { S = notification.RequestId };

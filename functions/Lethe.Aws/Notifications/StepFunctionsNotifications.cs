@@ -24,6 +24,9 @@ public sealed class StepFunctionsNotifications(StepFunctionsClient client, strin
         var input = new NoticeState(notification.TenantId, notification.Event, notification.RequestId)
         {
             Ids = notification.Ids.Count == 0 ? null : new Dictionary<string, string>(notification.Ids, StringComparer.Ordinal),
+            Occurrence = notification.Occurrence,
+            Message = notification.Message(),
+            At = Domain.Timestamps.Format(notification.At),
         };
         try
         {
@@ -39,14 +42,14 @@ public sealed class StepFunctionsNotifications(StepFunctionsClient client, strin
     }
 
     /// <summary>
-    /// <c>notice-{32 hex}</c>: a hash of tenant, event and request, so the name never looks like a job's <c>{jobId}-{n}</c>, fits
-    /// the 80 characters Step Functions allows, and names the same notice the same way wherever it is sent from (the workflows'
-    /// Notify states build the same name with States.Hash).
+    /// <c>notice-{32 hex}</c>: a hash of the tenant and the notice's key (request, event, occurrence), so the name never looks
+    /// like a job's <c>{jobId}-{n}</c>, fits the 80 characters Step Functions allows, and names the same notice the same way
+    /// wherever it is sent from.
     /// </summary>
     public static string ExecutionName(Notification notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{notification.TenantId}|{notification.Event}|{notification.RequestId}"));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{notification.TenantId}|{notification.Key}"));
         return $"notice-{Convert.ToHexStringLower(hash)[..32]}";
     }
 }

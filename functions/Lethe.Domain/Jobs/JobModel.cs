@@ -129,10 +129,11 @@ public sealed record Job
     public DateTimeOffset? OverdueAt { get; init; }
 
     /// <summary>
-    /// Past its deadline without being done: completed after it, or not ended (awaiting approval, queued, running, failed) at
-    /// <paramref name="now"/> after it. A cancelled or denied request owes nothing more.
+    /// A deletion or export past its deadline without being done: completed after it, or not ended (awaiting approval, queued,
+    /// running, failed) at <paramref name="now"/> after it. A cancelled or denied request owes nothing more; other jobs carry
+    /// policy deadlines of their own and are never overdue in this sense.
     /// </summary>
-    public bool IsOverdue(DateTimeOffset now) => Deadline is { } deadline && Status switch
+    public bool IsOverdue(DateTimeOffset now) => Type is JobType.Deletion or JobType.Export && Deadline is { } deadline && Status switch
     {
         JobStatus.Completed => CompletedAt is { } completed && completed > deadline,
         JobStatus.Cancelled or JobStatus.Denied => false,

@@ -10,7 +10,6 @@ public static class JobTransitions
     private static readonly IReadOnlyList<JobStatus> Running = [JobStatus.Running];
     private static readonly IReadOnlyList<JobStatus> Awaiting = [JobStatus.AwaitingApproval];
 
-    private static readonly IReadOnlyList<JobStatus> Unfinished = [JobStatus.Queued, JobStatus.Running, JobStatus.AwaitingApproval];
 
     /// <summary>
     /// An approver lets a request waiting for approval run: it is queued (its execution starts next), an erasure's recovery
@@ -23,9 +22,12 @@ public static class JobTransitions
     public static JobUpdate Deny(JobType type, string approver, string reason, DateTimeOffset at) =>
         new(Awaiting, at) { Status = JobStatus.Denied, CompletedAt = at, Decision = new JobDecision(false, approver, at, reason), ReleaseErasureLock = JobTypes.Locks(type) };
 
-    /// <summary>The daily check found the request past its deadline and not done: marked once (the one <c>request.overdue</c>).</summary>
+    /// <summary>
+    /// The request is past its deadline (the daily check found it unfinished, or it completed late): marked once (the one
+    /// <c>request.overdue</c>).
+    /// </summary>
     public static JobUpdate MarkOverdue(DateTimeOffset at) =>
-        new([JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running, JobStatus.Failed], at) { MarkOverdue = true };
+        new([JobStatus.AwaitingApproval, JobStatus.Queued, JobStatus.Running, JobStatus.Failed, JobStatus.Completed], at) { MarkOverdue = true };
 
     /// <summary>The first step of a workflow takes the job (queued, or running after a retry) from its first phase to the next.</summary>
     public static JobUpdate Start(string fromPhase, string toPhase, DateTimeOffset at, long? total = null) =>
@@ -116,7 +118,11 @@ public static class JobTransitions
         // it has not ended, an approval it waits for included.
         return job.Status == JobStatus.Failed
             ? new([JobStatus.Failed], at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at }
-            : new(Unfinished, at) { WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = JobTypes.Locks(job.Type) };
+            : new(job.Status == JobStatus.AwaitingApproval ? Awaiting : Open, at)
+            {
+                // From the status it was read in: a cancel that raced an approval does not cancel the request just approved.
+                WhenPhase = whenPhase, Status = JobStatus.Cancelled, CompletedAt = at, ReleaseErasureLock = JobTypes.Locks(job.Type),
+            };
     }
 
     /// <summary>A failed job runs again because its execution was redriven (in the console); an erasure takes its lock again.</summary>

@@ -30,16 +30,34 @@ public static class NotificationEvents
 
 /// <summary>
 /// One notice: the event, the tenant, the request (job) it is about, and for some events further ids (a certificate id, the
-/// tenant key's fate); nothing else, so no notice ever carries personal data.
+/// tenant key's fate); nothing else, so no notice ever carries personal data. <see cref="Occurrence"/> tells apart notices of
+/// an event that may happen again to the same request (a retried erasure that fails again); 0 for the rest.
 /// </summary>
 public sealed partial record Notification(string TenantId, string Event, string RequestId, DateTimeOffset At)
 {
     public IReadOnlyDictionary<string, string> Ids { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    public int Occurrence { get; init; }
+
     /// <summary>Whether this is a notice Lethe sends: a known event, and ids that are ids (no spaces, no free text).</summary>
     public bool IsWellFormed =>
-        NotificationEvents.All.Contains(Event, StringComparer.Ordinal) && IdShape().IsMatch(TenantId) && IdShape().IsMatch(RequestId)
-        && Ids.Count <= 4 && Ids.All(i => IdShape().IsMatch(i.Key) && IdShape().IsMatch(i.Value));
+        NotificationEvents.All.Contains(Event, StringComparer.Ordinal) && IdShape().IsMatch(TenantId) && IdShape().IsMatch(RequestId) && Occurrence >= 0
+        && Ids.Count <= 4 && Ids.All(i => IdShape().IsMatch(i.Key) && IdShape().IsMatch(i.Value) && i.Key is not ("event" or "tenantId" or "requestId" or "at"));
+
+    /// <summary>What names this notice wherever it is recorded: its event and request, and its occurrence when there is one.</summary>
+    public string Key => Occurrence > 0 ? $"{RequestId}#{Event}#{Occurrence}" : $"{RequestId}#{Event}";
+
+    /// <summary>The message subscribers receive: <c>{"event","tenantId","requestId","at",…ids}</c>, ids only.</summary>
+    public string Message()
+    {
+        var message = new JsonObject { ["event"] = Event, ["tenantId"] = TenantId, ["requestId"] = RequestId, ["at"] = Timestamps.Format(At) };
+        foreach (var (name, value) in Ids)
+        {
+            message[name] = value;
+        }
+
+        return message.ToJsonString();
+    }
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
     private static partial Regex IdShape();
@@ -51,7 +69,7 @@ public sealed record SentNotification(DateTimeOffset At, string Event, string Re
 /// <summary>
 /// Where notices go (a port; DESIGN.md, Fan-out and approval): in AWS and locally, an execution of workflows/notify.asl.json named
 /// after the notice, so a notice is sent once however often it is asked for; the execution publishes it to the SNS topic (the
-/// tenant id as a message attribute each tenant's e-mail subscriptions filter on) and records it in the outbox and the audit.
+/// tenant id as a message attribute each tenant's e-mail subscriptions filter on), then records it in the outbox and the audit.
 /// </summary>
 public interface INotifications
 {
@@ -59,7 +77,7 @@ public interface INotifications
     Task<bool> SendAsync(Notification notification, CancellationToken cancellationToken);
 }
 
-/// <summary>The record of what was sent (a port): once per event and request, listed newest request first.</summary>
+/// <summary>The record of what was sent (a port): once per notice (<see cref="Notification.Key"/>), listed newest request first.</summary>
 public interface INotificationOutbox
 {
     /// <summary>Records the notice once; false when it was recorded already (a replay).</summary>
@@ -71,26 +89,59 @@ public interface INotificationOutbox
 /// <summary>Sends notices about jobs through <see cref="INotifications"/>: the one way any part of Lethe tells anyone anything.</summary>
 public static class JobNotices
 {
-    public static Task<bool> SendAsync(this INotifications notifications, Job job, string eventName, DateTimeOffset at, CancellationToken cancellationToken)
+    public static Task<bool> SendAsync(this INotifications notifications, Job job, string eventName, DateTimeOffset at, CancellationToken cancellationToken, int occurrence = 0)
     {
         ArgumentNullException.ThrowIfNull(notifications);
         ArgumentNullException.ThrowIfNull(job);
-        return notifications.SendAsync(new Notification(job.TenantId, eventName, job.Id, at), cancellationToken);
+        return notifications.SendAsync(new Notification(job.TenantId, eventName, job.Id, at) { Occurrence = occurrence }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the notice where telling is secondary to the work that was done (a completed job, a stored request): a notice that
+    /// cannot be started does not undo or fail that work. The caller sends it again when it runs again (the name keeps it once).
+    /// </summary>
+    public static Task<bool> TrySendAsync(this INotifications notifications, Job job, string eventName, DateTimeOffset at, CancellationToken cancellationToken, int occurrence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return notifications.TrySendAsync(new Notification(job.TenantId, eventName, job.Id, at) { Occurrence = occurrence }, cancellationToken);
+    }
+
+    /// <inheritdoc cref="TrySendAsync(INotifications, Job, string, DateTimeOffset, CancellationToken, int)"/>
+    public static async Task<bool> TrySendAsync(this INotifications notifications, Notification notification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        try
+        {
+            return await notifications.SendAsync(notification, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ArgumentException)
+        {
+            return false;
+        }
     }
 }
 
-/// <summary>The notify workflow's state: the notice as its sender named it (no time: the same notice always has the same input).</summary>
+/// <summary>
+/// The notify workflow's state: the notice as its sender named it, and the message the sender composed (so the same notice
+/// always starts with the same input, and the message is published before anything records it as sent).
+/// </summary>
 public sealed record NoticeState(string TenantId, string Event, string RequestId)
 {
     public Dictionary<string, string>? Ids { get; init; }
 
-    /// <summary>The SNS message (set by RecordNotice): the notice as JSON, ids only.</summary>
+    public int Occurrence { get; init; }
+
+    /// <summary>The SNS message: the notice as JSON, ids only (<see cref="Notification.Message"/>).</summary>
     public string? Message { get; init; }
+
+    /// <summary>When the sender sent it (the message's <c>at</c>).</summary>
+    public string? At { get; init; }
 }
 
 /// <summary>
-/// RecordNotice, the notify workflow's first state: checks the notice is one Lethe sends (ids only), records it in the outbox and
-/// journals it (both once: a replay changes nothing), and composes the message the next state publishes.
+/// RecordNotice, the notify workflow's state after Publish: checks the notice is one Lethe sends (ids only), records it in the
+/// tenant's outbox and journals it (both once: a replay changes nothing). The platform's own <c>tenant.offboarded</c> is
+/// journaled only: the tenant it names has no outbox left.
 /// </summary>
 public sealed class RecordNoticeStep(INotificationOutbox outbox, IAuditJournal audit, TimeProvider clock)
 {
@@ -101,27 +152,29 @@ public sealed class RecordNoticeStep(INotificationOutbox outbox, IAuditJournal a
     public async Task<NoticeState> RunAsync(NoticeState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var notification = new Notification(state.TenantId, state.Event, state.RequestId, clock.GetUtcNow())
+        var at = state.At is { } sent && DateTimeOffset.TryParse(sent, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed
+            : clock.GetUtcNow();
+        var notification = new Notification(state.TenantId, state.Event, state.RequestId, at)
         {
             Ids = state.Ids ?? new Dictionary<string, string>(StringComparer.Ordinal),
+            Occurrence = state.Occurrence,
         };
         if (!notification.IsWellFormed)
         {
             throw new NoticeRejectedException($"Not a notice Lethe sends: event '{state.Event}' about '{state.RequestId}'.");
         }
 
-        await outbox.RecordAsync(notification, Channel, cancellationToken);
-        using var details = JsonDocument.Parse(new JsonObject { ["event"] = state.Event, ["channel"] = Channel }.ToJsonString());
-        await audit.AppendAsync(new AuditEvent(
-            $"notify:{state.Event}:{state.RequestId}", state.TenantId, notification.At, Actor, "notification.send", $"request/{state.RequestId}",
-            AuditActions.Success, details.RootElement.Clone()), cancellationToken);
-        var message = new JsonObject { ["event"] = state.Event, ["tenantId"] = state.TenantId, ["requestId"] = state.RequestId, ["at"] = Timestamps.Format(notification.At) };
-        foreach (var (name, value) in notification.Ids)
+        if (state.Event != NotificationEvents.TenantOffboarded)
         {
-            message[name] = value;
+            await outbox.RecordAsync(notification, Channel, cancellationToken);
         }
 
-        return state with { Message = message.ToJsonString() };
+        using var details = JsonDocument.Parse(new JsonObject { ["event"] = state.Event, ["channel"] = Channel }.ToJsonString());
+        await audit.AppendAsync(new AuditEvent(
+            $"notify:{notification.Key}", state.TenantId, at, Actor, "notification.send", $"request/{state.RequestId}",
+            AuditActions.Success, details.RootElement.Clone()), cancellationToken);
+        return state;
     }
 }
 

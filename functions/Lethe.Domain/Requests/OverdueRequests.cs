@@ -32,20 +32,10 @@ public sealed class OverdueRequests(IJobStore jobs, INotifications notices, IAud
             {
                 var query = new JobQuery(status, null, null, cursor, PageSize) { DueBefore = now, Now = now };
                 var (page, next) = await jobs.ListAsync(tenantId, query, cancellationToken);
-                foreach (var job in page.Where(j => j.Type is JobType.Deletion or JobType.Export && j.OverdueAt is null && j.IsOverdue(now)))
+                foreach (var job in page.Where(j => j.OverdueAt is null && j.IsOverdue(now)))
                 {
-                    await notices.SendAsync(job, NotificationEvents.RequestOverdue, now, cancellationToken);
-                    using var details = JsonDocument.Parse(new JsonObject
-                    {
-                        ["requestId"] = job.Id,
-                        ["type"] = JobTypes.Name(job.Type),
-                        ["subjectRef"] = job.SubjectRef,
-                        ["status"] = JobStatuses.Name(job.Status),
-                        ["deadline"] = Timestamps.Format(job.Deadline!.Value),
-                    }.ToJsonString());
-                    await audit.AppendAsync(new AuditEvent(
-                        $"{job.Id}:overdue", tenantId, now, Actor, "request.overdue", $"request/{job.Id}", AuditActions.Failure, details.RootElement.Clone()), cancellationToken);
-                    if (await jobs.TryUpdateAsync(tenantId, job.Id, JobTransitions.MarkOverdue(now), cancellationToken) is not null)
+                    // A notice that cannot be sent now throws: the request stays unmarked and the next check sends it.
+                    if (await RaiseAsync(jobs, notices, audit, job, now, cancellationToken))
                     {
                         flagged++;
                     }
@@ -57,5 +47,44 @@ public sealed class OverdueRequests(IJobStore jobs, INotifications notices, IAud
         }
 
         return flagged;
+    }
+
+    /// <summary>
+    /// A request that completes after its deadline raises its <c>request.overdue</c> as it completes (the daily check looks at
+    /// unfinished requests only). Telling is secondary to the completion: a notice that cannot be sent does not fail it.
+    /// </summary>
+    public static async Task RaiseIfLateAsync(IJobStore jobs, INotifications notices, IAuditJournal audit, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.OverdueAt is not null || !job.IsOverdue(now))
+        {
+            return;
+        }
+
+        try
+        {
+            await RaiseAsync(jobs, notices, audit, job, now, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Left unmarked: the completion stands, and the job shows overdue whatever became of the notice.
+        }
+    }
+
+    /// <summary>The notice and the audit event (both named after the request, so never twice), then the mark; true when marked now.</summary>
+    private static async Task<bool> RaiseAsync(IJobStore jobs, INotifications notices, IAuditJournal audit, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await notices.SendAsync(job, NotificationEvents.RequestOverdue, now, cancellationToken);
+        using var details = JsonDocument.Parse(new JsonObject
+        {
+            ["requestId"] = job.Id,
+            ["type"] = JobTypes.Name(job.Type),
+            ["subjectRef"] = job.SubjectRef,
+            ["status"] = JobStatuses.Name(job.Status),
+            ["deadline"] = Timestamps.Format(job.Deadline!.Value),
+        }.ToJsonString());
+        await audit.AppendAsync(new AuditEvent(
+            $"{job.Id}:overdue", job.TenantId, now, Actor, "request.overdue", $"request/{job.Id}", AuditActions.Failure, details.RootElement.Clone()), cancellationToken);
+        return await jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.MarkOverdue(now), cancellationToken) is not null;
     }
 }

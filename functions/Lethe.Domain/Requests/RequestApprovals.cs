@@ -77,8 +77,15 @@ public sealed class RequestApprovals(IJobStore jobs, IWorkflowStarter workflows,
             return new(ApprovalOutcome.NotAwaiting, await jobs.FindAsync(tenant.Id, jobId, cancellationToken));
         }
 
-        // A start that fails leaves the job queued without an execution: reconciliation starts it (same name, so once).
-        return new(ApprovalOutcome.Done, await workflows.StartCurrentAsync(jobs, approved, cancellationToken));
+        try
+        {
+            return new(ApprovalOutcome.Done, await workflows.StartCurrentAsync(jobs, approved, cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The decision stands: the job is queued without an execution, and reconciliation starts it (same name, so once).
+            return new(ApprovalOutcome.Done, approved);
+        }
     }
 
     public async Task<ApprovalResult> DenyAsync(string tenantId, string jobId, string approver, string reason, CancellationToken cancellationToken)

@@ -85,10 +85,14 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         {
             case JobCreated { Job.Status: JobStatus.AwaitingApproval } awaiting:
                 // The tenant's approvers are told a request waits (ids only); its deadline clock runs meanwhile.
-                await notices.SendAsync(awaiting.Job, NotificationEvents.RequestAwaitingApproval, now, cancellationToken);
+                await notices.TrySendAsync(awaiting.Job, NotificationEvents.RequestAwaitingApproval, now, cancellationToken);
                 return new Accepted(awaiting.Job, Replayed: false);
             case JobCreated created:
                 return new Accepted(await StartAsync(created.Job, cancellationToken), Replayed: false);
+            case JobReplayed { Job.Status: JobStatus.AwaitingApproval } waiting:
+                // A replay of a submission whose notice may have failed: sent again (its name keeps it once).
+                await notices.TrySendAsync(waiting.Job, NotificationEvents.RequestAwaitingApproval, now, cancellationToken);
+                return new Accepted(waiting.Job, Replayed: true);
             case JobReplayed replayed:
                 // The first submission may have stored its job and then died before starting it: start it now (same name, so once).
                 var replayedJob = replayed.Job is { Status: JobStatus.Queued, ExecutionArn: null } ? await StartAsync(replayed.Job, cancellationToken) : replayed.Job;

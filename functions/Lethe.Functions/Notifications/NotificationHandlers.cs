@@ -30,11 +30,23 @@ public sealed class RequestOverdueScheduleHandler(WorkflowComposition compositio
     {
         var ids = await ScheduledTenants.IdsAsync(input, composition, cancellationToken);
         var flagged = 0;
+        var failed = new List<string>();
         foreach (var id in ids)
         {
-            flagged += await composition.Overdue.FlagAsync(id, cancellationToken);
+            try
+            {
+                flagged += await composition.Overdue.FlagAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One tenant's trouble is that tenant's: the others are checked; the run then fails, naming the tenants and
+                // the first error, so EventBridge retries it (what was flagged stays flagged and is not raised again).
+                failed.Add($"{id}: {ex.GetType().Name}");
+            }
         }
 
-        return new OverdueCheckResult(ids.Count, flagged);
+        return failed.Count == 0
+            ? new OverdueCheckResult(ids.Count, flagged)
+            : throw new InvalidOperationException($"The overdue check failed for {failed.Count} of {ids.Count} tenants ({string.Join(", ", failed.Take(10))}); {flagged} requests were flagged.");
     }
 }

@@ -332,7 +332,7 @@ public sealed class BackupScrubStepsTests
         await FluentActions.Awaiting(() => RunAsync(scrub)).Should().ThrowAsync<BackupOutlivesDeletionException>();
         await _steps.RecordFailure.RunAsync(new Lethe.Domain.Jobs.Workflow.FailedStep(Tenant, scrub.Id, 1, "Lethe.BackupOutlivesDeletion", "{}"), Ct);
         _backups.OnDemand.Clear();
-        var requests = new RequestService(_jobs, _workflows, new InMemoryHolds(), new InMemoryErasureInventory(), _clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
+        var requests = new RequestService(_jobs, _workflows, new InMemoryHolds(), new InMemoryErasureInventory(), _clock, new Lethe.Domain.Tests.Notifications.RecordingNotifications());
 
         var (change, retried) = await requests.RetryAsync(Tenant, scrub.Id, Ct);
 

@@ -43,7 +43,7 @@ public sealed class ErasureHarness
     public ErasureSteps Steps { get; }
 
     /// <summary>What the steps told anyone (request.completed, request.failed).</summary>
-    public Lethe.Tests.Domain.Notifications.RecordingNotifications Notices { get; } = new();
+    public Lethe.Domain.Tests.Notifications.RecordingNotifications Notices { get; } = new();
 
     public ErasureHarness()
     {

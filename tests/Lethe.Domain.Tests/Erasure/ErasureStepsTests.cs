@@ -179,7 +179,7 @@ public sealed class ErasureStepsTests
     {
         await _h.ThroughTheWindowAsync(holdDuringWindow: true);
         var workflows = _h.Workflows;
-        var requests = new RequestService(_h.Jobs, workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
+        var requests = new RequestService(_h.Jobs, workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Domain.Tests.Notifications.RecordingNotifications());
         (await requests.Held.ResumeAsync(ErasureHarness.Tenant, ErasureHarness.Subject, Ct)).Should().BeNull("a hold still stands");
         _h.Holds.HeldSubjects.Clear();
 
@@ -215,7 +215,7 @@ public sealed class ErasureStepsTests
     {
         var job = await _h.SubmitAsync();
         var state = await _h.SoftDeleteAllAsync(await _h.Steps.Validate.RunAsync(new ErasureState(ErasureHarness.Tenant, job.Id, 1), Ct));
-        var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
+        var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Domain.Tests.Notifications.RecordingNotifications());
         (await requests.RestoreItemAsync(ErasureHarness.Tenant, "rec-1", Ct)).Change.Should().Be(JobChange.Done);
 
         // A resume after a hold runs the soft-delete from its first page again.

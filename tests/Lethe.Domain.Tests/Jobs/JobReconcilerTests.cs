@@ -15,7 +15,7 @@ public sealed class JobReconcilerTests
     private readonly InMemoryWorkflows _workflows = new();
     private readonly InMemoryJournal _journal = new();
     private readonly Erasure.InMemoryHolds _holds = new();
-    private readonly Lethe.Tests.Domain.Notifications.RecordingNotifications _notices = new();
+    private readonly Lethe.Domain.Tests.Notifications.RecordingNotifications _notices = new();
 
     private JobReconciler Reconciler => new(_jobs, _workflows, _journal, _clock, new HeldErasures(_jobs, _workflows, _holds, _clock), [ErasureWorkflow.Definition, ExportWorkflow.Definition], _notices);
 

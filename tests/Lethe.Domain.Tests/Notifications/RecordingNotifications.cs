@@ -1,6 +1,6 @@
 using Lethe.Domain.Notifications;
 
-namespace Lethe.Tests.Domain.Notifications;
+namespace Lethe.Domain.Tests.Notifications;
 
 /// <summary>An in-memory notification port: keeps each notice once per event and request, as the notify workflow's execution names do.</summary>
 public sealed class RecordingNotifications : INotifications

@@ -1,7 +1,7 @@
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Policies;
 
-namespace Lethe.Tests.Domain.Requests;
+namespace Lethe.Domain.Tests.Requests;
 
 public sealed class RequestSettingsTests
 {

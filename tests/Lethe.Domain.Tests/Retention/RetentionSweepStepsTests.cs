@@ -62,7 +62,7 @@ public sealed class RetentionSweepStepsTests
     {
         var outcome = await new RetentionSweepRequests(_jobs, _workflows, _clock).SubmitAsync(
             new Tenant(Tenant, "Acme", TenantState.Active, Start.AddYears(-3), 1), "admin", "tenant-admin", Ct);
-        return outcome.Should().BeOfType<Requests.Accepted>().Subject.Job;
+        return outcome.Should().BeOfType<global::Lethe.Domain.Requests.Accepted>().Subject.Job;
     }
 
     /// <summary>Runs the workflow's steps as the ASL does, until it completes or hands over.</summary>
@@ -109,7 +109,7 @@ public sealed class RetentionSweepStepsTests
 
         var scrub = Scrubs.Should().ContainSingle().Subject;
         scrub.SourceJobId.Should().Be(job.Id);
-        scrub.SubjectRef.Should().Be(Requests.RequestService.TenantWideSubject, "a run covers many subjects");
+        scrub.SubjectRef.Should().Be(global::Lethe.Domain.Requests.RequestService.TenantWideSubject, "a run covers many subjects");
         _workflows.Started.Should().Contain(Job.ExecutionNameOf(scrub.Id, 1));
         await FluentActions.Awaiting(() => _steps.StartBackupScrub.RunAsync(state, Ct)).Should().ThrowAsync<Lethe.Domain.Jobs.Workflow.JobNotActiveException>("the run has completed");
         Scrubs.Should().ContainSingle();
@@ -290,7 +290,7 @@ public sealed class RetentionSweepStepsTests
         var second = await new RetentionSweepRequests(_jobs, _workflows, _clock).SubmitAsync(
             new Tenant(Tenant, "Acme", TenantState.Active, Start, 1), "admin", "tenant-admin", Ct);
 
-        second.Should().BeOfType<Requests.ErasureOpen>().Which.JobId.Should().Be(first.Id);
+        second.Should().BeOfType<global::Lethe.Domain.Requests.ErasureOpen>().Which.JobId.Should().Be(first.Id);
         _jobs.Items.Should().ContainSingle();
     }
 
@@ -306,7 +306,7 @@ public sealed class RetentionSweepStepsTests
 
         await act.Should().ThrowAsync<Lethe.Domain.Jobs.Workflow.JobNotActiveException>();
         _inventory.Truth["r1"].State.Should().Be(ItemState.Active);
-        (await _jobs.OpenErasureAsync(Tenant, Requests.RequestService.TenantWideSubject, Ct)).Should().BeNull("the cancel ended the tenant's sweep lock");
+        (await _jobs.OpenErasureAsync(Tenant, global::Lethe.Domain.Requests.RequestService.TenantWideSubject, Ct)).Should().BeNull("the cancel ended the tenant's sweep lock");
     }
 
     [Fact]

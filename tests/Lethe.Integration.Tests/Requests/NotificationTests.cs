@@ -62,6 +62,9 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
     public async Task A_completed_erasure_and_a_ready_export_each_leave_one_id_only_notice_in_the_outbox_and_the_audit()
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "note");
+        // 90 days: on this tenant's fast clock the default 30 leave the erasure a scaled day (0.14 s) after its window to purge,
+        // and a late completion would add a request.overdue notice to what this test counts.
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/requests", new { requestDeadline = "P90D" }, Ct)).EnsureSuccessStatusCode();
         await scenario.SeedAsync("mira.k@example.com", fileVersions: 1);
         await scenario.SeedAsync("olaf", fileVersions: 1);
         var export = (await (await scenario.Admin.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/requests", new { type = "export", subjectId = "olaf" }, Ct)).ReadJsonAsync()).GetProperty("id").GetString()!;

@@ -18,6 +18,8 @@ public sealed class MakeReadableStep(ArchiveRetrievalPorts ports) : ArchiveRetri
         var job = await OpenJobAsync(state, cancellationToken);
         if (job.Phase == JobPhases.Readable && job.DownloadExpiresAt is { } set)
         {
+            // A replay after the move: the notice may not have gone out yet (its name keeps it once).
+            await Ports.Notices.TrySendAsync(job, NotificationEvents.ArchiveReady, Now, cancellationToken);
             return state with { ReadableUntil = Timestamp(set) };
         }
 
@@ -39,7 +41,7 @@ public sealed class MakeReadableStep(ArchiveRetrievalPorts ports) : ArchiveRetri
             ["itemId"] = item.ItemId,
             ["readableUntil"] = AuditChain.FormatTime(until),
         }, cancellationToken);
-        await Ports.Notices.SendAsync(job, NotificationEvents.ArchiveReady, Now, cancellationToken);
+        await Ports.Notices.TrySendAsync(job, NotificationEvents.ArchiveReady, Now, cancellationToken);
         return state with { ReadableUntil = Timestamp(job.DownloadExpiresAt ?? until) };
     }
 }

@@ -34,7 +34,8 @@ public sealed class CompleteStep(ErasurePorts ports) : ErasureStep(ports)
         // The soft-delete's page manifests served the purge; nothing reads them once the job has completed.
         await Ports.Manifests.DeleteAsync(job.TenantId, job.Id, cancellationToken);
         await AuditOnceAsync(job, "complete", "erasure.complete", AuditActions.Success, new JsonObject { ["certificateId"] = completed.CertificateId }, cancellationToken);
-        await Ports.Notices.SendAsync(completed, NotificationEvents.RequestCompleted, Now, cancellationToken);
+        await Ports.Notices.TrySendAsync(completed, NotificationEvents.RequestCompleted, Now, cancellationToken);
+        await Requests.OverdueRequests.RaiseIfLateAsync(Jobs, Ports.Notices, Ports.Audit, completed, Now, cancellationToken);
         return state;
     }
 }

@@ -30,7 +30,8 @@ public sealed class CompleteStep(ExportPorts ports) : ExportStep(ports)
             ["expiresAt"] = job.DownloadExpiresAt is { } expires ? AuditChain.FormatTime(expires) : null,
         }, cancellationToken);
         // An export and an audit export alike: ready to download (ids only; the link is read from the request).
-        await Ports.Notices.SendAsync(job, NotificationEvents.ExportReady, Now, cancellationToken);
+        await Ports.Notices.TrySendAsync(job, NotificationEvents.ExportReady, Now, cancellationToken);
+        await Requests.OverdueRequests.RaiseIfLateAsync(Jobs, Ports.Notices, Ports.Audit, job, Now, cancellationToken);
         return state with { More = false, Volume = job.ExportParts };
     }
 }

@@ -62,7 +62,7 @@ public sealed class JobReconciler(
             $"{executionName}:status:{status}", tenantId, now, Actor, "request.status", $"request/{job.Id}", JobStatuses.Name(changed.Status), details.RootElement.Clone()), cancellationToken);
         if (changed.Status == JobStatus.Failed)
         {
-            await notices.SendAsync(changed, NotificationEvents.RequestFailed, now, cancellationToken);
+            await notices.TrySendAsync(changed, NotificationEvents.RequestFailed, now, cancellationToken, changed.Execution);
         }
 
         return true;

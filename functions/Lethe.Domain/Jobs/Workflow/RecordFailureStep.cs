@@ -27,6 +27,13 @@ public sealed class RecordFailureStep(WorkflowDefinition workflow, IJobStore job
             return state;
         }
 
+        if (job.Status == JobStatus.Failed && job.Execution == state.Execution)
+        {
+            // A replay of this very failure: the notice may not have gone out the first time (its name keeps it once).
+            await notices.TrySendAsync(job, NotificationEvents.RequestFailed, Now, cancellationToken, job.Execution);
+            return state with { JobStatus = JobStatuses.Name(job.Status) };
+        }
+
         if (!JobStatuses.IsOpen(job.Status) || job.Execution != state.Execution || Workflow.IsPaused(job))
         {
             // Closed, superseded by a later execution, or paused on purpose (whose stop is what ended this execution):
@@ -39,7 +46,8 @@ public sealed class RecordFailureStep(WorkflowDefinition workflow, IJobStore job
         if (failed is not null)
         {
             // Someone has to act (retry, or close it): the tenant is told, with the request's id only.
-            await notices.SendAsync(failed, NotificationEvents.RequestFailed, Now, cancellationToken);
+            // Once per failed execution: a retried request that fails again is told again.
+            await notices.TrySendAsync(failed, NotificationEvents.RequestFailed, Now, cancellationToken, failed.Execution);
         }
         return state with { JobStatus = JobStatuses.Name((failed ?? job).Status) };
     }

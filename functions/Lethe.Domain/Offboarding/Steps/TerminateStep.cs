@@ -32,7 +32,7 @@ public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingSte
         }, cancellationToken);
         tenant ??= await TenantAsync(job, cancellationToken);
         // To the platform's operators, ids and the key's fate only: a BYOK tenant must delete its own key.
-        await Ports.Notices.SendAsync(
+        await Ports.Notices.TrySendAsync(
             new Notification(job.TenantId, NotificationEvents.TenantOffboarded, job.Id, Now)
             {
                 Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["certificateId"] = job.CertificateId ?? "-", ["tenantKey"] = TenantKeyActions.Of(tenant) },

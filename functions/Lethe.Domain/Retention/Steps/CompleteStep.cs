@@ -24,7 +24,7 @@ public sealed class CompleteStep(RetentionPorts ports) : RetentionStep(ports)
             ["failed"] = job.Counts.Failed,
             ["certificateId"] = job.CertificateId,
         }, cancellationToken);
-        await Ports.Notices.SendAsync(job, NotificationEvents.RetentionRun, Now, cancellationToken);
+        await Ports.Notices.TrySendAsync(job, NotificationEvents.RetentionRun, Now, cancellationToken);
         return state;
     }
 }

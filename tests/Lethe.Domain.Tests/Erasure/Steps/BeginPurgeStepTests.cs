@@ -50,7 +50,7 @@ public sealed class BeginPurgeStepTests
     public async Task Begin_purge_when_the_request_was_cancelled_during_the_window_should_end_cleanly_and_purge_nothing()
     {
         var state = await InTheWindowAsync();
-        var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
+        var requests = new RequestService(_h.Jobs, _h.Workflows, _h.Holds, _h.Inventory, _h.Clock, new Lethe.Domain.Tests.Notifications.RecordingNotifications());
         (await requests.CancelAsync(ErasureHarness.Tenant, state.JobId, Ct)).Change.Should().Be(JobChange.Done);
         _h.Clock.Advance(TimeSpan.FromDays(29));
 

@@ -78,7 +78,7 @@ public sealed class RecordFailureStepTests
     public async Task Record_failure_when_the_job_belongs_to_another_workflow_should_leave_it_alone()
     {
         var job = await _h.SubmitAsync();
-        var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock, new Lethe.Tests.Domain.Notifications.RecordingNotifications());
+        var exportFailure = new RecordFailureStep(Lethe.Domain.Exports.ExportWorkflow.Definition, _h.Jobs, _h.Evidence, _h.Clock, new Lethe.Domain.Tests.Notifications.RecordingNotifications());
 
         var recorded = await exportFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", "wrong workflow"), Ct);
 
