@@ -16,6 +16,7 @@ namespace Lethe.Aws;
     PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(Lethe.Domain.Notifications.NoticeState))]
+[JsonSerializable(typeof(Lethe.Aws.Notifications.EmailSubscriptionsInput))]
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(ExecutionRequest))]
 [JsonSerializable(typeof(StopExecutionRequest))]

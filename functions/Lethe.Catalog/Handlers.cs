@@ -66,6 +66,10 @@ public static class Handlers
     public const string RetentionSchedule = "retention-schedule";
     public const string RequestOverdueSchedule = "request-overdue-schedule";
     public const string NotifyRecord = "notify-record";
+    public const string SubscriptionsRecord = "subscriptions-record";
+
+    /// <summary>workflows/email-subscriptions.asl.json: a tenant's e-mail subscriptions to the notifications topic, kept in step with its settings.</summary>
+    public const string EmailSubscriptionsWorkflow = "email-subscriptions";
 
     /// <summary>workflows/notify.asl.json: one execution per notice (not a job's workflow: it has no job and no lock).</summary>
     public const string NotifyWorkflow = "notify";
@@ -114,7 +118,10 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/notify.asl.json.</summary>
     public static IReadOnlyList<string> Notify { get; } = [NotifyRecord];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport, .. Notify];
+    /// <summary>The Task states' handlers of workflows/email-subscriptions.asl.json.</summary>
+    public static IReadOnlyList<string> EmailSubscriptions { get; } = [SubscriptionsRecord];
+
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport, .. Notify, .. EmailSubscriptions];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
     public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding"];

@@ -112,6 +112,7 @@ public static class FunctionCatalog
         registry.Add(Handlers.RetentionSchedule, () => new RetentionScheduleHandler(workflows));
         registry.Add(Handlers.RequestOverdueSchedule, () => new Notifications.RequestOverdueScheduleHandler(workflows));
         registry.Add(Handlers.NotifyRecord, () => new Notifications.NotifyRecordHandler(workflows.RecordNotice));
+        registry.Add(Handlers.SubscriptionsRecord, () => new Notifications.SubscriptionsRecordHandler(workflows.RecordSubscriptions));
         return registry;
     }
 }

@@ -30,6 +30,8 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(SweepSummary))]
 [JsonSerializable(typeof(RetentionScheduleResult))]
 [JsonSerializable(typeof(Lethe.Domain.Notifications.NoticeState))]
+[JsonSerializable(typeof(Lethe.Domain.Notifications.SubscriptionsToRecord))]
+[JsonSerializable(typeof(Lethe.Domain.Notifications.SubscriptionsRecorded))]
 [JsonSerializable(typeof(Lethe.Functions.Notifications.OverdueCheckResult))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class FunctionsJsonContext : JsonSerializerContext;

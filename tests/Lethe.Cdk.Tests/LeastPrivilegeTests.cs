@@ -70,6 +70,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
             "states:StartExecution key-rotation", "states:StopExecution key-rotation", "states:DescribeExecution key-rotation",
             "states:StartExecution tenant-offboarding", "states:StopExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
+            "states:StartExecution email-subscriptions",
             "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -123,6 +124,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["RequestOverdueSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:Query Jobs"],
         // The outbox: one conditional put per notice beside the tenant's jobs.
         ["NotifyRecord"] = ["dynamodb:PutItem Jobs"],
+        // Each subscription's ARN recorded on the tenant's profile (a conditional save).
+        ["SubscriptionsRecord"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants"],
         ["RetentionSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep"],
         // Stores the scrub's job and starts its execution (and names it on the job).
         ["ErasureStartBackupScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
@@ -290,7 +293,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "notify" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "notify", "email-subscriptions" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

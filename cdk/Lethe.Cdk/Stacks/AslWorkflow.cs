@@ -107,9 +107,27 @@ public abstract partial class AslWorkflow : Construct
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StopExecution"], Resources = [ExecutionsArn] }));
     }
 
-    /// <summary>What a hand-over (or a step that starts this workflow's job) needs: starting an execution of this machine, nothing else.</summary>
-    protected void GrantStartExecution(Function function) =>
-        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+    /// <summary>
+    /// What a hand-over, a step that starts this workflow's job, or a sender of notices needs: starting an execution of this
+    /// machine, nothing else.
+    /// </summary>
+    public void GrantStartExecution(IGrantable grantee)
+    {
+        ArgumentNullException.ThrowIfNull(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+    }
+
+    /// <summary>An alarm on this machine's failed executions (any in five minutes): for workflows nobody watches as a job.</summary>
+    protected void AlarmOnFailedExecutions(string id, string description) =>
+        _ = new Amazon.CDK.AWS.CloudWatch.Alarm(this, id, new Amazon.CDK.AWS.CloudWatch.AlarmProps
+        {
+            AlarmDescription = description,
+            Metric = StateMachine.MetricFailed(new Amazon.CDK.AWS.CloudWatch.MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" }),
+            Threshold = 1,
+            EvaluationPeriods = 1,
+            ComparisonOperator = Amazon.CDK.AWS.CloudWatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = Amazon.CDK.AWS.CloudWatch.TreatMissingData.NOT_BREACHING,
+        });
 
     /// <summary>What reconciliation needs: start a job's execution that never started, and read an execution's status.</summary>
     public void GrantStartAndDescribe(IGrantable grantee)

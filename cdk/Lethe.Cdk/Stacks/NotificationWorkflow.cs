@@ -1,6 +1,3 @@
-using Amazon.CDK;
-using Amazon.CDK.AWS.CloudWatch;
-using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Constructs;
 using Lethe.Catalog;
@@ -10,7 +7,7 @@ namespace Lethe.Cdk.Stacks;
 /// <summary>
 /// workflows/notify.asl.json as deployed (<see cref="AslWorkflow"/>): the notification port. Its state machine is the only
 /// publisher to the notifications topic; its one function records each notice in the outbox (the Jobs table) and the audit.
-/// Senders hold one action on it: starting an execution (<see cref="GrantSend"/>).
+/// Senders hold one action on it: starting an execution (<see cref="AslWorkflow.GrantStartExecution"/>).
 /// </summary>
 public sealed class NotificationWorkflow : AslWorkflow
 {
@@ -18,22 +15,7 @@ public sealed class NotificationWorkflow : AslWorkflow
         : base(scope, id, state, Handlers.NotifyWorkflow, definitionFile, [], createFunction)
     {
         // A notice that could not be published or recorded after its retries fails its execution: operators hear of it.
-        _ = new Alarm(this, "NoticesNotSent", new AlarmProps
-        {
-            AlarmDescription = "A notice execution failed (not published, or not recorded in the outbox and the audit); see the execution named notice-….",
-            Metric = StateMachine.MetricFailed(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" }),
-            Threshold = 1,
-            EvaluationPeriods = 1,
-            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            TreatMissingData = TreatMissingData.NOT_BREACHING,
-        });
-    }
-
-    /// <summary>What a sender of notices needs: starting an execution of the notify workflow, nothing else.</summary>
-    public void GrantSend(IGrantable grantee)
-    {
-        ArgumentNullException.ThrowIfNull(grantee);
-        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
+        AlarmOnFailedExecutions("NoticesNotSent", "A notice execution failed (not published, or not recorded in the outbox and the audit); see the execution named notice-….");
     }
 
     protected override void Grant(string handler, Function target)

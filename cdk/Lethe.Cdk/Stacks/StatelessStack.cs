@@ -167,10 +167,13 @@ public sealed class StatelessStack : Stack
         ];
         foreach (var notifier in notifiers)
         {
-            Notify.GrantSend(notifier);
+            Notify.GrantStartExecution(notifier);
         }
 
         Api.AddEnvironment(Variables.Workflow(Handlers.NotifyWorkflow), Notify.StateMachineArn);
+        EmailSubscriptions = new EmailSubscriptionsWorkflow(this, "EmailSubscriptions", state, Path.Combine(settings.WorkflowsFolder, "email-subscriptions.asl.json"), WorkflowFunction);
+        EmailSubscriptions.GrantStartExecution(Api);
+        Api.AddEnvironment(Variables.Workflow(Handlers.EmailSubscriptionsWorkflow), EmailSubscriptions.StateMachineArn);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
@@ -292,6 +295,8 @@ public sealed class StatelessStack : Stack
     public TenantOffboardingWorkflow TenantOffboarding { get; }
 
     public NotificationWorkflow Notify { get; }
+
+    public EmailSubscriptionsWorkflow EmailSubscriptions { get; }
 
     public Function AuditChainer { get; }
 

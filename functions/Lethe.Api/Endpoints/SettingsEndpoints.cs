@@ -204,7 +204,7 @@ public static partial class SettingsEndpoints
 
         var view = RetentionViewOf(retention);
         return await SaveSettingAsync(http, tenants, current => Same(RetentionViewOf(current.Retention), view), current => current with { Retention = retention },
-            () => audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
+            _ => audit.RecordAsync(http, tenantId, AuditActions.RetentionUpdate, $"tenant/{tenantId}/settings/retention", AuditActions.Success,
                 JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.RetentionView)));
     }
 
@@ -212,7 +212,7 @@ public static partial class SettingsEndpoints
     /// Saves one setting on top of whatever else changed meanwhile (each save is conditional on the version read; a lost race
     /// reads again and re-applies, never undoing the other change); the same settings again journal nothing.
     /// </summary>
-    private static async Task<IResult> SaveSettingAsync(HttpContext http, ITenantRepository tenants, Func<Tenant, bool> unchanged, Func<Tenant, Tenant> change, Func<Task> journal)
+    private static async Task<IResult> SaveSettingAsync(HttpContext http, ITenantRepository tenants, Func<Tenant, bool> unchanged, Func<Tenant, Tenant> change, Func<Tenant, Task> journal)
     {
         var current = http.Tenant()!;
         for (var attempt = 0; attempt < MaxSaveAttempts; attempt++)
@@ -225,8 +225,10 @@ public static partial class SettingsEndpoints
             var tenant = change(current);
             if (await tenants.TrySaveAsync(tenant, http.RequestAborted))
             {
-                await journal();
-                return TypedResults.Ok(Settings(tenant));
+                // The tenant as stored: its version moved on with the save.
+                var saved = tenant with { Version = tenant.Version + 1 };
+                await journal(saved);
+                return TypedResults.Ok(Settings(saved));
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), http.RequestAborted);
@@ -247,7 +249,7 @@ public static partial class SettingsEndpoints
 
         var view = ArchiveViewOf(archive);
         return await SaveSettingAsync(http, tenants, current => Same(ArchiveViewOf(current.Archive), view), current => current with { Archive = archive },
-            () => audit.RecordAsync(http, tenantId, AuditActions.ArchiveUpdate, $"tenant/{tenantId}/settings/archive", AuditActions.Success,
+            _ => audit.RecordAsync(http, tenantId, AuditActions.ArchiveUpdate, $"tenant/{tenantId}/settings/archive", AuditActions.Success,
                 JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ArchiveView)));
     }
 
@@ -262,8 +264,35 @@ public static partial class SettingsEndpoints
         // The journal names what changed, never the addresses (personal data of the tenant's staff): only how many there are.
         var details = new RequestSettingsAuditDetails(ApprovalPolicies.Name(settings.Approval), settings.PauseApprovalsOnFailure, settings.RequestDeadline.ToString(), settings.NotificationEmails.Count);
         return await SaveSettingAsync(http, tenants, current => current.Requests.SameAs(settings), current => current with { Requests = settings },
-            () => audit.RecordAsync(http, tenantId, AuditActions.RequestSettingsUpdate, $"tenant/{tenantId}/settings/requests", AuditActions.Success,
-                JsonSerializer.SerializeToElement(details, ApiJsonContext.Default.RequestSettingsAuditDetails)));
+            async saved =>
+            {
+                await audit.RecordAsync(http, tenantId, AuditActions.RequestSettingsUpdate, $"tenant/{tenantId}/settings/requests", AuditActions.Success,
+                    JsonSerializer.SerializeToElement(details, ApiJsonContext.Default.RequestSettingsAuditDetails));
+                await SyncSubscriptionsAsync(http, saved);
+            });
+    }
+
+    /// <summary>
+    /// Brings the topic's e-mail subscriptions in step with the addresses just saved (workflows/email-subscriptions.asl.json).
+    /// The settings stand whatever becomes of it: a start that fails is logged, and the next change works from what is recorded.
+    /// </summary>
+    private static async Task SyncSubscriptionsAsync(HttpContext http, Tenant saved)
+    {
+        var change = Domain.Notifications.SubscriptionChange.For(saved);
+        if (change.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            await http.RequestServices.GetRequiredService<Domain.Notifications.IEmailSubscriptions>().StartAsync(saved.Id, saved.Version, change, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api.Settings")
+                .LogError(ex, "The e-mail subscriptions of tenant {TenantId} could not be brought in step with its settings.", saved.Id);
+        }
     }
 
     private static async Task<IResult> PostLegalHoldAsync(

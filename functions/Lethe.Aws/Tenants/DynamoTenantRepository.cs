@@ -150,6 +150,7 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
         item["pauseApprovalsOnFailure"] = new AttributeValue { BOOL = tenant.Requests.PauseApprovalsOnFailure };
         item["requestDeadline"] = new AttributeValue { S = tenant.Requests.RequestDeadline.ToString() };
         item["notificationEmails"] = new AttributeValue { L = [.. tenant.Requests.NotificationEmails.Select(e => new AttributeValue { S = e })], IsLSet = true };
+        item["emailSubscriptions"] = new AttributeValue { M = tenant.EmailSubscriptions.ToDictionary(s => s.Key, s => new AttributeValue { S = s.Value }), IsMSet = true };
         return item;
     }
 
@@ -187,5 +188,8 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
                 : new Dictionary<string, IsoDuration>()),
         Archive = ArchiveOf(item),
         Requests = RequestsOf(item),
+        EmailSubscriptions = item.TryGetValue("emailSubscriptions", out var subscriptions) && subscriptions.M is { Count: > 0 } map
+            ? map.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal),
     };
 }

@@ -41,6 +41,12 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
     /// <summary>How the tenant's privacy requests run: approval, the deadline they are held to, who is told by e-mail.</summary>
     public Policies.RequestSettings Requests { get; init; } = Policies.RequestSettings.Default;
 
+    /// <summary>
+    /// The notifications topic's e-mail subscriptions made for this tenant (address → subscription ARN), as the subscriptions
+    /// workflow recorded them: what the next change of <c>notifications.emails</c> works from.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> EmailSubscriptions { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The stored version this copy was read at (0: not stored yet); every save is conditional on it.</summary>
     public long Version { get; init; }
 

@@ -55,6 +55,8 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.Notifications.RecordNoticeStep RecordNotice => _built.Value.RecordNotice;
 
+    public Domain.Notifications.RecordSubscriptionsStep RecordSubscriptions => new(_built.Value.Adapters.Tenants);
+
     public BackupScrubSteps Scrub => _built.Value.Scrub;
 
     public Domain.Replay.ErasureReplaySteps Replay => _built.Value.Replay;

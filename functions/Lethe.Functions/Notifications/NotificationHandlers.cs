@@ -15,6 +15,16 @@ public sealed class NotifyRecordHandler(RecordNoticeStep step)
             : step.RunAsync(input, cancellationToken);
 }
 
+/// <summary>RecordSubscriptions of workflows/email-subscriptions.asl.json: each subscription's ARN recorded on the tenant.</summary>
+public sealed class SubscriptionsRecordHandler(RecordSubscriptionsStep step)
+    : LambdaHandler<SubscriptionsToRecord, SubscriptionsRecorded>(FunctionsJsonContext.Default.SubscriptionsToRecord, FunctionsJsonContext.Default.SubscriptionsRecorded)
+{
+    protected override Task<SubscriptionsRecorded> HandleAsync(SubscriptionsToRecord input, ILambdaContext context, CancellationToken cancellationToken) =>
+        input is null || string.IsNullOrEmpty(input.TenantId)
+            ? throw new HandlerInputException("RecordSubscriptions needs tenantId, subscribed and unsubscribed.")
+            : step.RunAsync(input, cancellationToken);
+}
+
 /// <summary>What the daily overdue check did: the tenants it looked at and the requests it flagged now.</summary>
 public sealed record OverdueCheckResult(int Tenants, int Flagged);
 

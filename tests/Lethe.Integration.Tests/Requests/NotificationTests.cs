@@ -113,6 +113,76 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
     }
 
     [Fact]
+    public async Task The_tenants_addresses_are_subscribed_to_its_notices_only_and_an_address_taken_off_is_unsubscribed()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "mail");
+        var topic = cloud.Cloud.Environment[ResourceCatalog.Notifications.ArnVariable];
+        var (first, second) = ($"privacy+{scenario.Tenant}@example.com", $"dpo+{scenario.Tenant}@example.com");
+
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/requests", new { notifications = new { emails = new[] { first, second } } }, Ct)).EnsureSuccessStatusCode();
+        var subscribed = await SubscriptionsAsync(topic, [first, second], s => s.Count == 2);
+        var recorded = await RecordedAsync(scenario.Tenant, r => r.Count == 2);
+        var policies = new List<string?>();
+        foreach (var arn in recorded.Values)
+        {
+            policies.Add(await cloud.Cloud.Sns.FilterPolicyAsync(arn, Ct));
+        }
+
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/requests", new { notifications = new { emails = new[] { second } } }, Ct)).EnsureSuccessStatusCode();
+        var after = await SubscriptionsAsync(topic, [first, second], s => s.Count == 1);
+        var recordedAfter = await RecordedAsync(scenario.Tenant, r => r.Count == 1);
+
+        subscribed.Select(s => s.Endpoint).Should().BeEquivalentTo([first, second]);
+        subscribed.Should().OnlyContain(s => s.Protocol == "email");
+        recorded.Keys.Should().BeEquivalentTo([first, second]);
+        policies.Should().HaveCount(2).And.OnlyContain(p => p == $"{{\"tenantId\":[\"{scenario.Tenant}\"]}}", "an address hears only its own tenant's notices");
+
+        after.Should().ContainSingle().Which.Endpoint.Should().Be(second);
+        recordedAfter.Should().Equal(new Dictionary<string, string> { [second] = recorded[second] }, "an address kept on the list keeps its subscription (no second confirmation e-mail)");
+    }
+
+    /// <summary>The subscriptions recorded on the tenant (address → ARN), read until <paramref name="until"/> holds or 30 s passed.</summary>
+    private async Task<Dictionary<string, string>> RecordedAsync(string tenant, Func<Dictionary<string, string>, bool> until)
+    {
+        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
+        var table = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(ResourceCatalog.Tenants);
+        var recorded = new Dictionary<string, string>();
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var item = (await dynamo.GetItemAsync(table, new() { ["pk"] = new() { S = $"TENANT#{tenant}" }, ["sk"] = new() { S = "PROFILE" } }, Ct)).Item;
+            recorded = item is not null && item.TryGetValue("emailSubscriptions", out var map) && map.M is { } entries
+                ? entries.ToDictionary(e => e.Key, e => e.Value.S)
+                : [];
+            if (until(recorded))
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+        }
+
+        return recorded;
+    }
+
+    /// <summary>The topic's subscriptions of <paramref name="endpoints"/>, read until <paramref name="until"/> holds (the workflow runs on its own) or 30 s passed.</summary>
+    private async Task<List<(string Arn, string Protocol, string Endpoint)>> SubscriptionsAsync(string topic, string[] endpoints, Func<List<(string Arn, string Protocol, string Endpoint)>, bool> until)
+    {
+        var found = new List<(string Arn, string Protocol, string Endpoint)>();
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            found = [.. (await cloud.Cloud.Sns.ListSubscriptionsAsync(topic, Ct)).Where(s => endpoints.Contains(s.Endpoint))];
+            if (until(found))
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+        }
+
+        return found;
+    }
+
+    [Fact]
     public async Task The_outbox_is_the_tenant_admins_and_refuses_bad_pages()
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "nbox");

@@ -27,6 +27,22 @@ public sealed partial class SnsQueryClient(HttpClient http, Uri endpoint, string
     public Task UnsubscribeAsync(string subscriptionArn, CancellationToken cancellationToken) =>
         CallAsync(new() { ["Action"] = "Unsubscribe", ["SubscriptionArn"] = subscriptionArn }, cancellationToken);
 
+    /// <summary>The topic's subscriptions (first page of up to 100): ARN, protocol and endpoint of each.</summary>
+    public async Task<IReadOnlyList<(string Arn, string Protocol, string Endpoint)>> ListSubscriptionsAsync(string topicArn, CancellationToken cancellationToken)
+    {
+        var xml = await CallAsync(new() { ["Action"] = "ListSubscriptionsByTopic", ["TopicArn"] = topicArn }, cancellationToken);
+        return [.. Regex.Matches(xml, "<member>(.*?)</member>", RegexOptions.Singleline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
+            .Select(m => (Extract(m.Groups[1].Value, "SubscriptionArn"), Extract(m.Groups[1].Value, "Protocol"), Extract(m.Groups[1].Value, "Endpoint")))];
+    }
+
+    /// <summary>A subscription's filter policy (null when it has none).</summary>
+    public async Task<string?> FilterPolicyAsync(string subscriptionArn, CancellationToken cancellationToken)
+    {
+        var xml = await CallAsync(new() { ["Action"] = "GetSubscriptionAttributes", ["SubscriptionArn"] = subscriptionArn }, cancellationToken);
+        var match = Regex.Match(xml, "<key>FilterPolicy</key>\\s*<value>([^<]*)</value>", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return match.Success ? System.Net.WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+    }
+
     private async Task<string> CallAsync(Dictionary<string, string> form, CancellationToken cancellationToken)
     {
         form["Version"] = "2010-03-31";
