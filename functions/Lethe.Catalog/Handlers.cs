@@ -65,7 +65,9 @@ public static class Handlers
     public const string SoftDeleteSweep = "soft-delete-sweep";
     public const string RetentionSchedule = "retention-schedule";
     public const string RequestOverdueSchedule = "request-overdue-schedule";
+    public const string NotifyCompose = "notify-compose";
     public const string NotifyRecord = "notify-record";
+    public const string SubscriptionsPlan = "subscriptions-plan";
     public const string SubscriptionsRecord = "subscriptions-record";
 
     /// <summary>workflows/email-subscriptions.asl.json: a tenant's e-mail subscriptions to the notifications topic, kept in step with its settings.</summary>
@@ -116,10 +118,10 @@ public static class Handlers
     public static IReadOnlyList<string> JobSupport { get; } = [JobStatus, JobsReconcile, SoftDeleteSweep, RetentionSchedule, RequestOverdueSchedule];
 
     /// <summary>The Task states' handlers of workflows/notify.asl.json.</summary>
-    public static IReadOnlyList<string> Notify { get; } = [NotifyRecord];
+    public static IReadOnlyList<string> Notify { get; } = [NotifyCompose, NotifyRecord];
 
     /// <summary>The Task states' handlers of workflows/email-subscriptions.asl.json.</summary>
-    public static IReadOnlyList<string> EmailSubscriptions { get; } = [SubscriptionsRecord];
+    public static IReadOnlyList<string> EmailSubscriptions { get; } = [SubscriptionsPlan, SubscriptionsRecord];
 
     public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport, .. Notify, .. EmailSubscriptions];
 

@@ -111,7 +111,9 @@ public static class FunctionCatalog
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));
         registry.Add(Handlers.RetentionSchedule, () => new RetentionScheduleHandler(workflows));
         registry.Add(Handlers.RequestOverdueSchedule, () => new Notifications.RequestOverdueScheduleHandler(workflows));
-        registry.Add(Handlers.NotifyRecord, () => new Notifications.NotifyRecordHandler(workflows.RecordNotice));
+        registry.Add(Handlers.NotifyCompose, () => new Notifications.NoticeHandler(workflows.Notices.ComposeAsync));
+        registry.Add(Handlers.NotifyRecord, () => new Notifications.NoticeHandler(workflows.Notices.RecordAsync));
+        registry.Add(Handlers.SubscriptionsPlan, () => new Notifications.SubscriptionsPlanHandler(workflows.PlanSubscriptions));
         registry.Add(Handlers.SubscriptionsRecord, () => new Notifications.SubscriptionsRecordHandler(workflows.RecordSubscriptions));
         return registry;
     }

@@ -31,6 +31,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(RetentionScheduleResult))]
 [JsonSerializable(typeof(Lethe.Domain.Notifications.NoticeState))]
 [JsonSerializable(typeof(Lethe.Domain.Notifications.SubscriptionsToRecord))]
+[JsonSerializable(typeof(Lethe.Domain.Notifications.SubscriptionPlan))]
 [JsonSerializable(typeof(Lethe.Domain.Notifications.SubscriptionsRecorded))]
 [JsonSerializable(typeof(Lethe.Functions.Notifications.OverdueCheckResult))]
 [JsonSerializable(typeof(JsonElement))]

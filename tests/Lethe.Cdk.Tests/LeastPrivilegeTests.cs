@@ -124,8 +124,10 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["RequestOverdueSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:Query Jobs"],
         // The outbox: one conditional put per notice beside the tenant's jobs.
         ["NotifyRecord"] = ["dynamodb:PutItem Jobs"],
+        ["NotifyCompose"] = [],
         // Each subscription's ARN recorded on the tenant's profile (a conditional save).
-        ["SubscriptionsRecord"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants"],
+        ["SubscriptionsRecord"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "states:StartExecution email-subscriptions"],
+        ["SubscriptionsPlan"] = ["dynamodb:GetItem Tenants"],
         ["RetentionSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep"],
         // Stores the scrub's job and starts its execution (and names it on the job).
         ["ErasureStartBackupScrub"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
@@ -200,7 +202,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "s3:PutObject Certificates", "s3:PutObjectLegalHold Certificates", "s3:PutObjectRetention Certificates", "s3:PutObjectTagging Certificates",
             "s3:PutObjectVersionTagging Certificates", "s3:Abort* Certificates", .. CertificateRead,
         ],
-        ["OffboardingTerminate"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub"],
+        ["OffboardingTerminate"] = ["dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "states:StartExecution backup-scrub", "states:StartExecution email-subscriptions"],
         ["OffboardingHandOver"] = ["states:StartExecution tenant-offboarding"],
         ["OffboardingRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
         ["ReplayHandOver"] = ["states:StartExecution erasure-replay"],

@@ -239,7 +239,7 @@ public abstract partial class AslWorkflow : Construct
         }
 
         // Every workflow's ARN (fixed names, so no dependency cycle): the reconciler and the daily schedule start jobs of any type.
-        foreach (var workflow in Handlers.Workflows.Append(Handlers.NotifyWorkflow))
+        foreach (var workflow in Handlers.Workflows.Append(Handlers.NotifyWorkflow).Append(Handlers.EmailSubscriptionsWorkflow))
         {
             variables[Variables.Workflow(workflow)] = ArnOf(state.Stage, workflow);
         }

@@ -29,9 +29,14 @@ public sealed class EmailSubscriptionsWorkflow : AslWorkflow
     {
         switch (handler)
         {
+            case Handlers.SubscriptionsPlan:
+                // The tenant's profile: its addresses and its recorded subscriptions.
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem");
+                break;
             case Handlers.SubscriptionsRecord:
-                // The tenant's profile, read and saved conditionally on its version.
+                // The tenant's profile, read and saved conditionally on its version; another run when the settings changed meanwhile.
                 GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem", "dynamodb:PutItem");
+                GrantStartExecution(target);
                 break;
             default:
                 throw new InvalidOperationException($"The e-mail subscriptions workflow names a handler without grants: {handler}. Add its grants to EmailSubscriptionsWorkflow.");
@@ -40,6 +45,7 @@ public sealed class EmailSubscriptionsWorkflow : AslWorkflow
 
     protected override string Describe(string handler) => handler switch
     {
+        Handlers.SubscriptionsPlan => "E-mail subscriptions workflow: works out which addresses to subscribe and which subscriptions to remove, from the stored tenant.",
         Handlers.SubscriptionsRecord => "E-mail subscriptions workflow: records each subscription's ARN on the tenant (and drops removed ones).",
         _ => $"E-mail subscriptions step {handler}.",
     };

@@ -22,6 +22,9 @@ public sealed class NotificationWorkflow : AslWorkflow
     {
         switch (handler)
         {
+            case Handlers.NotifyCompose:
+                // Checks and composes from its input alone.
+                break;
             case Handlers.NotifyRecord:
                 // The outbox item (a conditional put beside the tenant's jobs); the audit event comes with every step's grants.
                 GrantTable(target, Table(ResourceCatalog.Jobs), "dynamodb:PutItem");
@@ -33,6 +36,7 @@ public sealed class NotificationWorkflow : AslWorkflow
 
     protected override string Describe(string handler) => handler switch
     {
+        Handlers.NotifyCompose => "Notify workflow: checks a notice is one Lethe sends (ids only) and composes its message and audience from the checked fields.",
         Handlers.NotifyRecord => "Notify workflow: records a notice (ids only) in the tenant's outbox and the audit, once, and composes its message.",
         _ => $"Notify workflow step {handler}.",
     };

@@ -173,6 +173,8 @@ public sealed class StatelessStack : Stack
         Api.AddEnvironment(Variables.Workflow(Handlers.NotifyWorkflow), Notify.StateMachineArn);
         EmailSubscriptions = new EmailSubscriptionsWorkflow(this, "EmailSubscriptions", state, Path.Combine(settings.WorkflowsFolder, "email-subscriptions.asl.json"), WorkflowFunction);
         EmailSubscriptions.GrantStartExecution(Api);
+        // An offboarding's termination removes the tenant's subscriptions with its addresses.
+        EmailSubscriptions.GrantStartExecution(TenantOffboarding.Functions[Handlers.OffboardingTerminate]);
         Api.AddEnvironment(Variables.Workflow(Handlers.EmailSubscriptionsWorkflow), EmailSubscriptions.StateMachineArn);
         // A certified erasure and a retention run that purged something start their backup scrub.
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);

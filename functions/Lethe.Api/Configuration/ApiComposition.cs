@@ -127,7 +127,8 @@ public static class ApiComposition
         services.AddSingleton<Domain.Notifications.IEmailSubscriptions>(sp => new Aws.Notifications.StepFunctionsEmailSubscriptions(
             sp.GetRequiredService<StepFunctionsClient>(),
             Names(sp).Workflow(Handlers.EmailSubscriptionsWorkflow)
-                ?? throw new InvalidOperationException($"The e-mail subscriptions workflow is not configured: set {Variables.Workflow(Handlers.EmailSubscriptionsWorkflow)}.")));
+                ?? throw new InvalidOperationException($"The e-mail subscriptions workflow is not configured: set {Variables.Workflow(Handlers.EmailSubscriptionsWorkflow)}."),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Domain.Notifications.INotificationOutbox>(sp => new Aws.Notifications.DynamoNotificationOutbox(Dynamo(sp), Names(sp).Table(ResourceCatalog.Jobs)));
         services.AddSingleton(sp => new RequestService(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IWorkflowStarter>(), sp.GetRequiredService<IHoldCheck>(),

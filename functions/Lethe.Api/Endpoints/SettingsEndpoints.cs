@@ -263,35 +263,33 @@ public static partial class SettingsEndpoints
 
         // The journal names what changed, never the addresses (personal data of the tenant's staff): only how many there are.
         var details = new RequestSettingsAuditDetails(ApprovalPolicies.Name(settings.Approval), settings.PauseApprovalsOnFailure, settings.RequestDeadline.ToString(), settings.NotificationEmails.Count);
-        return await SaveSettingAsync(http, tenants, current => current.Requests.SameAs(settings), current => current with { Requests = settings },
-            async saved =>
-            {
-                await audit.RecordAsync(http, tenantId, AuditActions.RequestSettingsUpdate, $"tenant/{tenantId}/settings/requests", AuditActions.Success,
-                    JsonSerializer.SerializeToElement(details, ApiJsonContext.Default.RequestSettingsAuditDetails));
-                await SyncSubscriptionsAsync(http, saved);
-            });
+        var result = await SaveSettingAsync(http, tenants, current => current.Requests.SameAs(settings), current => current with { Requests = settings },
+            saved => audit.RecordAsync(http, tenantId, AuditActions.RequestSettingsUpdate, $"tenant/{tenantId}/settings/requests", AuditActions.Success,
+                JsonSerializer.SerializeToElement(details, ApiJsonContext.Default.RequestSettingsAuditDetails)));
+        // Also after a PUT that changed nothing: a run that failed earlier is tried again by sending the same settings.
+        await SyncSubscriptionsAsync(http, tenants, tenantId);
+        return result;
     }
 
     /// <summary>
-    /// Brings the topic's e-mail subscriptions in step with the addresses just saved (workflows/email-subscriptions.asl.json).
-    /// The settings stand whatever becomes of it: a start that fails is logged, and the next change works from what is recorded.
+    /// Brings the topic's e-mail subscriptions in step with the stored addresses (workflows/email-subscriptions.asl.json, which
+    /// works out the change from the stored tenant itself). The settings stand whatever becomes of it: a start that fails is
+    /// logged, and the next PUT tries again.
     /// </summary>
-    private static async Task SyncSubscriptionsAsync(HttpContext http, Tenant saved)
+    private static async Task SyncSubscriptionsAsync(HttpContext http, ITenantRepository tenants, string tenantId)
     {
-        var change = Domain.Notifications.SubscriptionChange.For(saved);
-        if (change.IsEmpty)
-        {
-            return;
-        }
-
         try
         {
-            await http.RequestServices.GetRequiredService<Domain.Notifications.IEmailSubscriptions>().StartAsync(saved.Id, saved.Version, change, http.RequestAborted);
+            // Not cut short by a client that went away: the settings are saved, so their subscriptions follow.
+            if (await tenants.FindAsync(tenantId, CancellationToken.None) is { } stored && !Domain.Notifications.SubscriptionChange.For(stored).IsEmpty)
+            {
+                await http.RequestServices.GetRequiredService<Domain.Notifications.IEmailSubscriptions>().StartAsync(tenantId, CancellationToken.None);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api.Settings")
-                .LogError(ex, "The e-mail subscriptions of tenant {TenantId} could not be brought in step with its settings.", saved.Id);
+                .LogError(ex, "The e-mail subscriptions of tenant {TenantId} could not be brought in step with its settings.", tenantId);
         }
     }
 

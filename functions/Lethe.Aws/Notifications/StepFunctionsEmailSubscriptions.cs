@@ -5,30 +5,28 @@ using Lethe.Domain.Notifications;
 
 namespace Lethe.Aws.Notifications;
 
-/// <summary>The input of workflows/email-subscriptions.asl.json.</summary>
-public sealed record EmailSubscriptionsInput(string TenantId, string FilterPolicy, IReadOnlyList<string> Subscribe, IReadOnlyList<EmailSubscription> Unsubscribe);
+/// <summary>The input of workflows/email-subscriptions.asl.json: the tenant, nothing else.</summary>
+public sealed record EmailSubscriptionsInput(string TenantId);
 
 /// <summary>
-/// The e-mail subscriptions port as deployed: an execution of workflows/email-subscriptions.asl.json per saved version of the
-/// tenant's settings (<c>{tenantId}-emails-{version}</c>), so a retried save starts it once.
+/// The e-mail subscriptions port as deployed: an execution of workflows/email-subscriptions.asl.json named
+/// <c>{tenantId}-emails-{time}</c>. Two runs at once are harmless: SNS answers a repeated subscription with the same ARN, and a
+/// removal of one gone already counts as removed.
 /// </summary>
-public sealed class StepFunctionsEmailSubscriptions(StepFunctionsClient client, string machineArn) : IEmailSubscriptions
+public sealed class StepFunctionsEmailSubscriptions(StepFunctionsClient client, string machineArn, TimeProvider clock) : IEmailSubscriptions
 {
-    public async Task StartAsync(string tenantId, long version, SubscriptionChange change, CancellationToken cancellationToken)
+    public async Task StartAsync(string tenantId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(change);
-        // The subscription's filter: only notices whose tenantId attribute is this tenant's (the notify workflow sets it).
-        var filterPolicy = new System.Text.Json.Nodes.JsonObject { ["tenantId"] = new System.Text.Json.Nodes.JsonArray(tenantId) }.ToJsonString();
-        var input = new EmailSubscriptionsInput(tenantId, filterPolicy, change.Subscribe, change.Unsubscribe);
+        var name = $"{tenantId}-emails-{clock.GetUtcNow().ToUnixTimeMilliseconds().ToString("x", CultureInfo.InvariantCulture)}";
         try
         {
             await client.StartExecutionAsync(
-                new StartExecutionRequest(machineArn, $"{tenantId}-emails-{version.ToString(CultureInfo.InvariantCulture)}", JsonSerializer.Serialize(input, AwsJsonContext.Default.EmailSubscriptionsInput)),
+                new StartExecutionRequest(machineArn, name, JsonSerializer.Serialize(new EmailSubscriptionsInput(tenantId), AwsJsonContext.Default.EmailSubscriptionsInput)),
                 cancellationToken);
         }
         catch (ExecutionAlreadyExistsException)
         {
-            // Started already for this version of the settings.
+            // Started in the same millisecond for the same tenant: that run works from the same stored tenant.
         }
     }
 }

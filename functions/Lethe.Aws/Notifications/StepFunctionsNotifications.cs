@@ -25,7 +25,6 @@ public sealed class StepFunctionsNotifications(StepFunctionsClient client, strin
         {
             Ids = notification.Ids.Count == 0 ? null : new Dictionary<string, string>(notification.Ids, StringComparer.Ordinal),
             Occurrence = notification.Occurrence,
-            Message = notification.Message(),
             At = Domain.Timestamps.Format(notification.At),
         };
         try

@@ -27,15 +27,59 @@ public sealed record SubscriptionChange(IReadOnlyList<string> Subscribe, IReadOn
 
 /// <summary>
 /// The e-mail subscriptions port (ADR 0016): in AWS and locally an execution of workflows/email-subscriptions.asl.json, which
-/// changes the topic's subscriptions (the SNS SDK is not on our feed) and records each ARN on the tenant.
+/// works out the change from the tenant as stored, changes the topic's subscriptions (the SNS SDK is not on our feed) and
+/// records each ARN on the tenant. Nothing but the tenant id goes in: a caller cannot name addresses, ARNs or filters.
 /// </summary>
 public interface IEmailSubscriptions
 {
-    /// <summary>Starts the change for the tenant as saved at <paramref name="version"/> (one execution per saved version).</summary>
-    Task StartAsync(string tenantId, long version, SubscriptionChange change, CancellationToken cancellationToken);
+    /// <summary>Starts bringing the tenant's subscriptions in step with its stored settings.</summary>
+    Task StartAsync(string tenantId, CancellationToken cancellationToken);
 }
 
-/// <summary>A subscription as the workflow's Subscribe map hands it on: the address and what SNS answered.</summary>
+/// <summary>For tests and tools that change no subscriptions. Never composed in a deployed function.</summary>
+public sealed class EmailSubscriptionsOff : IEmailSubscriptions
+{
+    public static EmailSubscriptionsOff Instance { get; } = new();
+
+    public Task StartAsync(string tenantId, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>The workflow's input and PlanSubscriptions' output: the change, and the filter each new subscription gets.</summary>
+public sealed record SubscriptionPlan(string TenantId)
+{
+    public string FilterPolicy { get; init; } = "";
+
+    public IReadOnlyList<string> Subscribe { get; init; } = [];
+
+    public IReadOnlyList<EmailSubscription> Unsubscribe { get; init; } = [];
+}
+
+/// <summary>
+/// PlanSubscriptions, the first state: the change that brings the tenant's recorded subscriptions to its stored addresses, and the
+/// filter policy (its own tenant id, audience tenant), built here, never taken from a caller.
+/// </summary>
+public sealed class PlanSubscriptionsStep(ITenantRepository tenants)
+{
+    public async Task<SubscriptionPlan> RunAsync(SubscriptionPlan input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var tenant = await tenants.FindAsync(input.TenantId, cancellationToken);
+        if (tenant is null)
+        {
+            return new SubscriptionPlan(input.TenantId);
+        }
+
+        var change = SubscriptionChange.For(tenant);
+        var filter = new System.Text.Json.Nodes.JsonObject
+        {
+            ["tenantId"] = new System.Text.Json.Nodes.JsonArray(tenant.Id),
+            ["audience"] = new System.Text.Json.Nodes.JsonArray(NoticeSteps.TenantAudience),
+        };
+        return new SubscriptionPlan(tenant.Id) { FilterPolicy = filter.ToJsonString(), Subscribe = change.Subscribe, Unsubscribe = change.Unsubscribe };
+    }
+}
+
+/// <summary>A subscription as the workflow's Subscribe map hands it on: the address and what SNS answered (null: it refused).</summary>
 public sealed record SubscribedAddress(string Email)
 {
     public SubscriptionResult? Subscription { get; init; }
@@ -43,24 +87,33 @@ public sealed record SubscribedAddress(string Email)
 
 public sealed record SubscriptionResult(string Arn);
 
+/// <summary>A removal as the Unsubscribe map hands it on: the address, the ARN, and whether it is gone.</summary>
+public sealed record RemovedSubscription(string Email, string Arn, bool Removed);
+
 /// <summary>The RecordSubscriptions state's input: the tenant, what was subscribed, what was removed.</summary>
 public sealed record SubscriptionsToRecord(string TenantId)
 {
     public IReadOnlyList<SubscribedAddress> Subscribed { get; init; } = [];
 
-    public IReadOnlyList<EmailSubscription> Unsubscribed { get; init; } = [];
+    public IReadOnlyList<RemovedSubscription> Unsubscribed { get; init; } = [];
 }
 
 /// <summary>What RecordSubscriptions stored: how many subscriptions the tenant has on record now.</summary>
 public sealed record SubscriptionsRecorded(string TenantId, int Recorded);
 
+/// <summary>Some addresses could not be subscribed or unsubscribed: the rest is recorded; the execution fails so the alarm counts it.</summary>
+public sealed class SubscriptionsIncompleteException(string message) : Errors.LetheException(message)
+{
+    public override string ErrorType => "Lethe.SubscriptionsIncomplete";
+}
+
 /// <summary>
-/// RecordSubscriptions, the last state of workflows/email-subscriptions.asl.json: each new subscription's ARN recorded on the
-/// tenant and each removed one dropped, in a save conditional on the version read (read again and reapplied on a race, so a
-/// settings change meanwhile is never undone). A subscription recorded for an address no longer listed is removed by the next
-/// settings change, which works from what is recorded.
+/// RecordSubscriptions, the last state: each new subscription's ARN recorded on the tenant and each removed one dropped (only
+/// those SNS confirmed gone: an ARN whose removal failed stays on record for the next run), in a save conditional on the version
+/// read (read again and reapplied on a race, so a settings change meanwhile is never undone). When the settings changed while
+/// this run worked, another run is started for what is left. Addresses SNS refused fail the run after the rest is recorded.
 /// </summary>
-public sealed class RecordSubscriptionsStep(ITenantRepository tenants)
+public sealed class RecordSubscriptionsStep(ITenantRepository tenants, IEmailSubscriptions subscriptions)
 {
     private const int MaxAttempts = 8;
 
@@ -77,7 +130,7 @@ public sealed class RecordSubscriptionsStep(ITenantRepository tenants)
             }
 
             var recorded = new Dictionary<string, string>(tenant.EmailSubscriptions, StringComparer.Ordinal);
-            foreach (var removed in input.Unsubscribed)
+            foreach (var removed in input.Unsubscribed.Where(u => u.Removed))
             {
                 if (recorded.TryGetValue(removed.Email, out var arn) && arn == removed.Arn)
                 {
@@ -90,17 +143,34 @@ public sealed class RecordSubscriptionsStep(ITenantRepository tenants)
                 recorded[added.Email] = added.Subscription!.Arn;
             }
 
-            if (recorded.Count == tenant.EmailSubscriptions.Count && recorded.All(r => tenant.EmailSubscriptions.TryGetValue(r.Key, out var same) && same == r.Value))
+            var saved = tenant with { EmailSubscriptions = recorded };
+            var unchanged = recorded.Count == tenant.EmailSubscriptions.Count
+                && recorded.All(r => tenant.EmailSubscriptions.TryGetValue(r.Key, out var same) && same == r.Value);
+            if (unchanged || await tenants.TrySaveAsync(saved, cancellationToken))
             {
-                return new SubscriptionsRecorded(tenant.Id, recorded.Count);
-            }
-
-            if (await tenants.TrySaveAsync(tenant with { EmailSubscriptions = recorded }, cancellationToken))
-            {
+                await FollowUpAsync(input, saved, cancellationToken);
                 return new SubscriptionsRecorded(tenant.Id, recorded.Count);
             }
         }
 
         throw new Errors.TransientException($"The subscriptions of tenant {input.TenantId} kept losing to other changes of the tenant; retrying.");
+    }
+
+    private async Task FollowUpAsync(SubscriptionsToRecord input, Tenant saved, CancellationToken cancellationToken)
+    {
+        // What the settings ask for now that this run did not try: they changed while it worked.
+        var tried = input.Subscribed.Select(s => s.Email).Concat(input.Unsubscribed.Select(u => u.Email)).ToHashSet(StringComparer.Ordinal);
+        var left = SubscriptionChange.For(saved);
+        if (left.Subscribe.Concat(left.Unsubscribe.Select(u => u.Email)).Any(e => !tried.Contains(e)))
+        {
+            await subscriptions.StartAsync(saved.Id, cancellationToken);
+        }
+
+        var refused = input.Subscribed.Count(s => s.Subscription is null) + input.Unsubscribed.Count(u => !u.Removed);
+        if (refused > 0)
+        {
+            // Counts only: the addresses are the tenant's staff's personal data.
+            throw new SubscriptionsIncompleteException($"{refused} of the tenant's subscription changes were refused by SNS; the rest is recorded. The next settings change tries them again.");
+        }
     }
 }

@@ -122,8 +122,8 @@ public static class JobNotices
 }
 
 /// <summary>
-/// The notify workflow's state: the notice as its sender named it, and the message the sender composed (so the same notice
-/// always starts with the same input, and the message is published before anything records it as sent).
+/// The notify workflow's state: the notice as its sender named it (no message: ComposeNotice builds it from the checked fields,
+/// so nothing a sender writes reaches a mailbox but ids), then the message, its time and its audience.
 /// </summary>
 public sealed record NoticeState(string TenantId, string Event, string RequestId)
 {
@@ -131,25 +131,59 @@ public sealed record NoticeState(string TenantId, string Event, string RequestId
 
     public int Occurrence { get; init; }
 
-    /// <summary>The SNS message: the notice as JSON, ids only (<see cref="Notification.Message"/>).</summary>
-    public string? Message { get; init; }
-
     /// <summary>When the sender sent it (the message's <c>at</c>).</summary>
     public string? At { get; init; }
+
+    /// <summary>The SNS message: the notice as JSON, ids only (<see cref="Notification.Message"/>), set by ComposeNotice.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Who it is for (a message attribute): <c>tenant</c> (its staff's subscriptions filter on it) or <c>platform</c> (operators).</summary>
+    public string? Audience { get; init; }
 }
 
 /// <summary>
-/// RecordNotice, the notify workflow's state after Publish: checks the notice is one Lethe sends (ids only), records it in the
-/// tenant's outbox and journals it (both once: a replay changes nothing). The platform's own <c>tenant.offboarded</c> is
-/// journaled only: the tenant it names has no outbox left.
+/// The notify workflow's two Lambda states: ComposeNotice (before Publish) checks the notice is one Lethe sends and builds its
+/// message from the checked fields alone; RecordNotice (after Publish) records it in the tenant's outbox and journals it, both
+/// once. The platform's own <c>tenant.offboarded</c> is for operators (audience <c>platform</c>) and journaled only: the tenant
+/// it names has no outbox left.
 /// </summary>
-public sealed class RecordNoticeStep(INotificationOutbox outbox, IAuditJournal audit, TimeProvider clock)
+public sealed class NoticeSteps(INotificationOutbox outbox, IAuditJournal audit, TimeProvider clock)
 {
     public const string Channel = "sns";
 
+    public const string TenantAudience = "tenant";
+
+    public const string PlatformAudience = "platform";
+
     public static readonly AuditActor Actor = new("lethe-notifier", "system");
 
-    public async Task<NoticeState> RunAsync(NoticeState state, CancellationToken cancellationToken)
+    public Task<NoticeState> ComposeAsync(NoticeState state, CancellationToken cancellationToken)
+    {
+        var notification = Checked(state);
+        return Task.FromResult(state with
+        {
+            At = Timestamps.Format(notification.At),
+            Message = notification.Message(),
+            Audience = state.Event == NotificationEvents.TenantOffboarded ? PlatformAudience : TenantAudience,
+        });
+    }
+
+    public async Task<NoticeState> RecordAsync(NoticeState state, CancellationToken cancellationToken)
+    {
+        var notification = Checked(state);
+        if (state.Event != NotificationEvents.TenantOffboarded)
+        {
+            await outbox.RecordAsync(notification, Channel, cancellationToken);
+        }
+
+        using var details = JsonDocument.Parse(new JsonObject { ["event"] = state.Event, ["channel"] = Channel }.ToJsonString());
+        await audit.AppendAsync(new AuditEvent(
+            $"notify:{notification.Key}", state.TenantId, notification.At, Actor, "notification.send", $"request/{state.RequestId}",
+            AuditActions.Success, details.RootElement.Clone()), cancellationToken);
+        return state;
+    }
+
+    private Notification Checked(NoticeState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var at = state.At is { } sent && DateTimeOffset.TryParse(sent, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
@@ -160,21 +194,9 @@ public sealed class RecordNoticeStep(INotificationOutbox outbox, IAuditJournal a
             Ids = state.Ids ?? new Dictionary<string, string>(StringComparer.Ordinal),
             Occurrence = state.Occurrence,
         };
-        if (!notification.IsWellFormed)
-        {
-            throw new NoticeRejectedException($"Not a notice Lethe sends: event '{state.Event}' about '{state.RequestId}'.");
-        }
-
-        if (state.Event != NotificationEvents.TenantOffboarded)
-        {
-            await outbox.RecordAsync(notification, Channel, cancellationToken);
-        }
-
-        using var details = JsonDocument.Parse(new JsonObject { ["event"] = state.Event, ["channel"] = Channel }.ToJsonString());
-        await audit.AppendAsync(new AuditEvent(
-            $"notify:{notification.Key}", state.TenantId, at, Actor, "notification.send", $"request/{state.RequestId}",
-            AuditActions.Success, details.RootElement.Clone()), cancellationToken);
-        return state;
+        return notification.IsWellFormed
+            ? notification
+            : throw new NoticeRejectedException($"Not a notice Lethe sends: event '{state.Event}' about '{state.RequestId}'.");
     }
 }
 

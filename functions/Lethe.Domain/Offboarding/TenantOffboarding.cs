@@ -225,6 +225,9 @@ public sealed record TenantOffboardingPorts(
     /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
     public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
 
+    /// <summary>Where the terminated tenant's e-mail subscriptions are removed; the composition sets the real port.</summary>
+    public Notifications.IEmailSubscriptions Subscriptions { get; init; } = Notifications.EmailSubscriptionsOff.Instance;
+
     /// <summary>
     /// How long a writer may keep a tenant it read (the API's tenant cache) plus the longest an API request may still be in
     /// flight: after this, every change that was not refused has landed.

@@ -53,9 +53,11 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.Requests.OverdueRequests Overdue => _built.Value.Overdue;
 
-    public Domain.Notifications.RecordNoticeStep RecordNotice => _built.Value.RecordNotice;
+    public Domain.Notifications.NoticeSteps Notices => _built.Value.Notices;
 
-    public Domain.Notifications.RecordSubscriptionsStep RecordSubscriptions => new(_built.Value.Adapters.Tenants);
+    public Domain.Notifications.RecordSubscriptionsStep RecordSubscriptions => new(_built.Value.Adapters.Tenants, _built.Value.Subscriptions);
+
+    public Domain.Notifications.PlanSubscriptionsStep PlanSubscriptions => new(_built.Value.Adapters.Tenants);
 
     public BackupScrubSteps Scrub => _built.Value.Scrub;
 
@@ -69,7 +71,19 @@ public sealed class WorkflowComposition(TimeProvider clock)
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
         Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep,
-        Domain.Requests.OverdueRequests Overdue, Domain.Notifications.RecordNoticeStep RecordNotice);
+        Domain.Requests.OverdueRequests Overdue, Domain.Notifications.NoticeSteps Notices, Domain.Notifications.IEmailSubscriptions Subscriptions);
+
+    /// <summary>The e-mail subscriptions port (workflows/email-subscriptions.asl.json); a function that needs it without it deployed fails loudly.</summary>
+    private static Domain.Notifications.IEmailSubscriptions SubscriptionsFor(ResourceNames names, StepFunctionsClient stepFunctions, TimeProvider clock) =>
+        names.Workflow(Handlers.EmailSubscriptionsWorkflow) is { } machine
+            ? new Aws.Notifications.StepFunctionsEmailSubscriptions(stepFunctions, machine, clock)
+            : new MissingSubscriptions();
+
+    private sealed class MissingSubscriptions : Domain.Notifications.IEmailSubscriptions
+    {
+        public Task StartAsync(string tenantId, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"The e-mail subscriptions workflow is not configured: set {Variables.Workflow(Handlers.EmailSubscriptionsWorkflow)}.");
+    }
 
     /// <summary>
     /// The notification port (workflows/notify.asl.json, named by <see cref="Variables.Workflow"/>("notify")): a function that
@@ -183,6 +197,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var stepFunctions = new StepFunctionsClient(new HttpClient(), StepFunctionsClientOptions.FromEnvironment());
         var workflows = new StepFunctionsWorkflowStarter(stepFunctions, type => names.Workflow(JobTypes.Workflow(type)));
         var notices = NoticesFor(names, stepFunctions);
+        var subscriptions = SubscriptionsFor(names, stepFunctions, clock);
         var scrubs = new BackupScrubRequests(jobs, workflows, shared.Tenants, clock);
         var erasure = new ErasurePorts(
             jobs,
@@ -325,6 +340,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             clock)
         {
             Notices = notices,
+            Subscriptions = subscriptions,
             WriterCacheAge = WriterCacheAgeFromEnvironment() + ApiRequestAgeFromEnvironment(),
             StragglerDelay = RetireDelayFromEnvironment(),
         };
@@ -338,6 +354,6 @@ public sealed class WorkflowComposition(TimeProvider clock)
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
             new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock),
-            new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.RecordNoticeStep(outbox, shared.Journal, clock));
+            new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.NoticeSteps(outbox, shared.Journal, clock), subscriptions);
     }
 }

@@ -5,13 +5,23 @@ using Lethe.Lambda.Runtime;
 
 namespace Lethe.Functions.Notifications;
 
-/// <summary>RecordNotice of workflows/notify.asl.json: the outbox and the audit, once, and the message the next state publishes.</summary>
-public sealed class NotifyRecordHandler(RecordNoticeStep step)
+/// <summary>ComposeNotice and RecordNotice of workflows/notify.asl.json (<see cref="NoticeSteps"/>): the notice checked, then composed or recorded.</summary>
+public sealed class NoticeHandler(Func<NoticeState, CancellationToken, Task<NoticeState>> step)
     : LambdaHandler<NoticeState, NoticeState>(FunctionsJsonContext.Default.NoticeState, FunctionsJsonContext.Default.NoticeState)
 {
     protected override Task<NoticeState> HandleAsync(NoticeState input, ILambdaContext context, CancellationToken cancellationToken) =>
         input is null || string.IsNullOrEmpty(input.TenantId) || string.IsNullOrEmpty(input.Event) || string.IsNullOrEmpty(input.RequestId)
-            ? throw new HandlerInputException("RecordNotice needs tenantId, event and requestId.")
+            ? throw new HandlerInputException("A notice needs tenantId, event and requestId.")
+            : step(input, cancellationToken);
+}
+
+/// <summary>PlanSubscriptions of workflows/email-subscriptions.asl.json: the change and the filter, from the stored tenant.</summary>
+public sealed class SubscriptionsPlanHandler(PlanSubscriptionsStep step)
+    : LambdaHandler<SubscriptionPlan, SubscriptionPlan>(FunctionsJsonContext.Default.SubscriptionPlan, FunctionsJsonContext.Default.SubscriptionPlan)
+{
+    protected override Task<SubscriptionPlan> HandleAsync(SubscriptionPlan input, ILambdaContext context, CancellationToken cancellationToken) =>
+        input is null || !Domain.Tenancy.TenantId.IsWellFormed(input.TenantId)
+            ? throw new HandlerInputException("PlanSubscriptions needs a tenantId.")
             : step.RunAsync(input, cancellationToken);
 }
 

@@ -29,6 +29,23 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
     private static string Replica => Environment.GetEnvironmentVariable(Variables.DataReplicaBucket)!;
 
     /// <summary>Every item of every table whose partition is the tenant's, as "Table sk".</summary>
+    /// <summary>Whether the topic has a subscription of <paramref name="email"/>, read until it is <paramref name="expected"/> or 30 s passed.</summary>
+    private async Task<bool> OfficerSubscribedAsync(string topic, string email, bool expected)
+    {
+        var subscribed = !expected;
+        for (var attempt = 0; attempt < 300 && subscribed != expected; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+            }
+
+            subscribed = (await cloud.Cloud.Sns.ListSubscriptionsAsync(topic, Ct)).Any(s => s.Endpoint == email);
+        }
+
+        return subscribed;
+    }
+
     private async Task<List<string>> TableItemsAsync(string tenant)
     {
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
@@ -120,6 +137,11 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         var tenantKey = (await (await leaving.Admin.GetAsync($"/v1/tenants/{leaving.Tenant}/settings", Ct)).ReadJsonAsync()).GetProperty("key").GetProperty("arn").GetString()!;
         await using var inbox = await NoticeInbox.SubscribeAsync(cloud);
         using var platform = api.ClientWithTokenNoRedirects("platform", Roles.PlatformAdmin, "operator-1");
+        // The tenant's privacy officer hears its notices by e-mail: the subscription goes with the tenant.
+        var topic = cloud.Cloud.Environment[Lethe.Catalog.ResourceCatalog.Notifications.ArnVariable];
+        var officer = $"dpo+{leaving.Tenant}@example.com";
+        (await leaving.Admin.PutAsJsonAsync($"/v1/tenants/{leaving.Tenant}/settings/requests", new { notifications = new { emails = new[] { officer } } }, Ct)).EnsureSuccessStatusCode();
+        (await OfficerSubscribedAsync(topic, officer, expected: true)).Should().BeTrue("subscribed before the offboarding");
 
         var started = await platform.PostAsJsonAsync($"/v1/tenants/{leaving.Tenant}/offboard", new { finalExport = true }, Ct);
         started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync(Ct));
@@ -159,6 +181,7 @@ public sealed class TenantOffboardingTests(LetheApiFactory api, LocalCloudFixtur
         (await TableItemsAsync(leaving.Tenant)).Where(i => !i.StartsWith("Audit ", StringComparison.Ordinal))
             .Should().BeEquivalentTo(["Tenants PROFILE", $"Jobs JOB#{jobId}", $"Jobs JOB#{scrubId}"]);
         (await ObjectVersionsAsync(leaving.Tenant)).Should().BeEmpty();
+        (await OfficerSubscribedAsync(topic, officer, expected: false)).Should().BeFalse("a terminated tenant's staff hear nothing more");
         (await kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = tenantKey }, Ct)).KeyMetadata.KeyState.Value.Should().Be("PendingDeletion");
         job.GetProperty("counts").GetProperty("purged").GetInt64().Should().BeGreaterThan(20);
 

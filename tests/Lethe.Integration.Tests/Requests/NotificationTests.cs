@@ -135,7 +135,7 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
         subscribed.Select(s => s.Endpoint).Should().BeEquivalentTo([first, second]);
         subscribed.Should().OnlyContain(s => s.Protocol == "email");
         recorded.Keys.Should().BeEquivalentTo([first, second]);
-        policies.Should().HaveCount(2).And.OnlyContain(p => p == $"{{\"tenantId\":[\"{scenario.Tenant}\"]}}", "an address hears only its own tenant's notices");
+        policies.Should().HaveCount(2).And.OnlyContain(p => p == $"{{\"tenantId\":[\"{scenario.Tenant}\"],\"audience\":[\"tenant\"]}}", "an address hears only its own tenant's notices, not the platform's");
 
         after.Should().ContainSingle().Which.Endpoint.Should().Be(second);
         recordedAfter.Should().Equal(new Dictionary<string, string> { [second] = recorded[second] }, "an address kept on the list keeps its subscription (no second confirmation e-mail)");

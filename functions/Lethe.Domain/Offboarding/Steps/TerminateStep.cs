@@ -21,7 +21,9 @@ public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingSte
         {
             // The scrub first: a failure to start it leaves the tenant offboarding, so the offboarding can run again.
             await Ports.Scrubs.StartAsync(open, cancellationToken);
-            tenant = await ChangeTenantAsync(open, t => t.State == TenantState.Terminated ? null : t with { State = TenantState.Terminated }, cancellationToken);
+            // Its staff's addresses go with it (they were the tenant's to keep); their subscriptions are removed below.
+            tenant = await ChangeTenantAsync(
+                open, t => t.State == TenantState.Terminated ? null : t with { State = TenantState.Terminated, Requests = t.Requests with { NotificationEmails = [] } }, cancellationToken);
             await AuditOnceAsync(open, "terminate", "tenant-offboarding.complete", AuditActions.Success, new JsonObject
             {
                 ["certificateId"] = open.CertificateId,
@@ -31,6 +33,18 @@ public sealed class TerminateStep(TenantOffboardingPorts ports) : OffboardingSte
             }, cancellationToken);
         }, cancellationToken);
         tenant ??= await TenantAsync(job, cancellationToken);
+        if (!SubscriptionChange.For(tenant).IsEmpty)
+        {
+            try
+            {
+                await Ports.Subscriptions.StartAsync(tenant.Id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The tenant is terminated either way; a replay of this step (or an operator) starts it again.
+            }
+        }
+
         // To the platform's operators, ids and the key's fate only: a BYOK tenant must delete its own key.
         await Ports.Notices.TrySendAsync(
             new Notification(job.TenantId, NotificationEvents.TenantOffboarded, job.Id, Now)
