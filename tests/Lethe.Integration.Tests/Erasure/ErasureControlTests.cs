@@ -360,27 +360,9 @@ public sealed class ErasureRetryTests : IClassFixture<LetheApiFactory>
         var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ert", 29 * 86_400 / 3);
         await scenario.SeedAsync("rosa", fileVersions: 1);
         var subjectRef = await scenario.SubjectRefAsync("rosa");
+        var stuck = await scenario.PutUnpurgeableItemAsync("rosa");
         using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
-        var inventory = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Inventory);
-        var stuck = $"file_{Guid.NewGuid():N}";
-        await dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
-        {
-            TableName = inventory,
-            Item = new()
-            {
-                ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" },
-                ["sk"] = new() { S = $"ITEM#{stuck}" },
-                ["itemId"] = new() { S = stuck },
-                ["kind"] = new() { S = "file" },
-                ["subjectRef"] = new() { S = subjectRef },
-                ["category"] = new() { S = "recording" },
-                ["state"] = new() { S = "active" },
-                ["classification"] = new() { S = "confidential" },
-                ["location"] = new() { M = new() { ["store"] = new() { S = "tape-library" }, ["key"] = new() { S = "vault/rosa.tar" } } },
-                ["subjectPk"] = new() { S = $"TENANT#{scenario.Tenant}#SUBJECT#{subjectRef}" },
-                ["subjectSk"] = new() { S = $"2026-01-01T00:00:00.000Z#{stuck}" },
-            },
-        }, Ct);
+        var inventory = ErasureScenario.InventoryTable;
         var jobId = (await (await scenario.SubmitErasureAsync("rosa")).ReadJsonAsync()).GetProperty("id").GetString()!;
 
         var (failed, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);

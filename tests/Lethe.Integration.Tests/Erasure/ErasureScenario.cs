@@ -110,6 +110,38 @@ public sealed class ErasureScenario
     }
 
     /// <summary>The subject's ref, as the inventory of this tenant lists it.</summary>
+    /// <summary>
+    /// An active inventory item of <paramref name="subject"/> in a store no purger knows (a tape library): an erasure's purge
+    /// fails on it, so the job ends failed listing it. Returns its id.
+    /// </summary>
+    public async Task<string> PutUnpurgeableItemAsync(string subject)
+    {
+        var subjectRef = await SubjectRefAsync(subject);
+        using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
+        var stuck = $"file_{Guid.NewGuid():N}";
+        await dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
+        {
+            TableName = InventoryTable,
+            Item = new()
+            {
+                ["pk"] = new() { S = $"TENANT#{Tenant}" },
+                ["sk"] = new() { S = $"ITEM#{stuck}" },
+                ["itemId"] = new() { S = stuck },
+                ["kind"] = new() { S = "file" },
+                ["subjectRef"] = new() { S = subjectRef },
+                ["category"] = new() { S = "recording" },
+                ["state"] = new() { S = "active" },
+                ["classification"] = new() { S = "confidential" },
+                ["location"] = new() { M = new() { ["store"] = new() { S = "tape-library" }, ["key"] = new() { S = $"vault/{subject}.tar" } } },
+                ["subjectPk"] = new() { S = $"TENANT#{Tenant}#SUBJECT#{subjectRef}" },
+                ["subjectSk"] = new() { S = $"2026-01-01T00:00:00.000Z#{stuck}" },
+            },
+        }, Ct);
+        return stuck;
+    }
+
+    public static string InventoryTable => Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Inventory);
+
     public async Task<string> SubjectRefAsync(string subject)
     {
         var items = await (await Admin.GetAsync($"/v1/tenants/{Tenant}/items?limit=500", Ct)).ReadJsonAsync();

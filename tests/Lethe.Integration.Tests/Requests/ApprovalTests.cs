@@ -111,7 +111,7 @@ public sealed class ApprovalTests(LetheApiFactory api, LocalCloudFixture cloud) 
         await scenario.SeedAsync("rosa", fileVersions: 1);
         await scenario.SeedAsync("sven", fileVersions: 1);
         await SetRequestSettingsAsync(scenario, new { approval = "one", pauseApprovalsOnFailure = true });
-        var stuck = await StuckItemAsync(scenario, "rosa");
+        var stuck = await scenario.PutUnpurgeableItemAsync("rosa");
         var failing = (await SubmitAsync(scenario, "deletion", "rosa")).GetProperty("id").GetString()!;
         (await ApproveAsync(scenario, scenario.Admin, failing)).StatusCode.Should().Be(HttpStatusCode.Accepted);
         var (failed, _) = await scenario.WaitForJobAsync(failing, ErasureScenario.IsClosed);
@@ -198,38 +198,9 @@ public sealed class ApprovalTests(LetheApiFactory api, LocalCloudFixture cloud) 
         return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Select(j => j.GetProperty("id").GetString()!)];
     }
 
-    /// <summary>An inventory item in a store no purger knows: the erasure's purge fails on it, as in ErasureControlTests.</summary>
-    private async Task<string> StuckItemAsync(ErasureScenario scenario, string subject)
-    {
-        var subjectRef = await scenario.SubjectRefAsync(subject);
-        using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        var stuck = $"file_{Guid.NewGuid():N}";
-        await dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
-        {
-            TableName = InventoryTable,
-            Item = new()
-            {
-                ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" },
-                ["sk"] = new() { S = $"ITEM#{stuck}" },
-                ["itemId"] = new() { S = stuck },
-                ["kind"] = new() { S = "file" },
-                ["subjectRef"] = new() { S = subjectRef },
-                ["category"] = new() { S = "recording" },
-                ["state"] = new() { S = "active" },
-                ["classification"] = new() { S = "confidential" },
-                ["location"] = new() { M = new() { ["store"] = new() { S = "tape-library" }, ["key"] = new() { S = "vault/rosa.tar" } } },
-                ["subjectPk"] = new() { S = $"TENANT#{scenario.Tenant}#SUBJECT#{subjectRef}" },
-                ["subjectSk"] = new() { S = $"2026-01-01T00:00:00.000Z#{stuck}" },
-            },
-        }, Ct);
-        return stuck;
-    }
-
     private async Task RemoveStuckItemAsync(ErasureScenario scenario, string stuck)
     {
         using var dynamo = cloud.Cloud.CreateDynamoDbClient();
-        await dynamo.DeleteItemAsync(InventoryTable, new() { ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" }, ["sk"] = new() { S = $"ITEM#{stuck}" } }, Ct);
+        await dynamo.DeleteItemAsync(ErasureScenario.InventoryTable, new() { ["pk"] = new() { S = $"TENANT#{scenario.Tenant}" }, ["sk"] = new() { S = $"ITEM#{stuck}" } }, Ct);
     }
-
-    private static string InventoryTable => Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Table(Lethe.Catalog.ResourceCatalog.Inventory);
 }

@@ -163,7 +163,10 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         var archivedUntil = first.GetProperty("createdAt").GetDateTimeOffset().AddSeconds(NinetyDaysSeconds);
 
         var early = await RetentionSweepTests.SweepAsync(scenario);
-        if (DateTimeOffset.Parse(early.GetProperty("createdAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture) < archivedUntil)
+        // On a loaded machine the second run may already start after the (scaled, seconds-long) archive period: then it is the
+        // first run after it, and the one that must purge.
+        var earlyIsAfter = DateTimeOffset.Parse(early.GetProperty("createdAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= archivedUntil;
+        if (!earlyIsAfter)
         {
             early.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(0, "its archive period has not ended");
             (await ArchiveVersionsAsync(scenario, subjectRef)).Should().NotBeEmpty();
@@ -172,7 +175,8 @@ public sealed class RetentionArchiveTests(LetheApiFactory api, LocalCloudFixture
         await RetentionSweepTests.PassAsync(archivedUntil);
         var late = await RetentionSweepTests.SweepAsync(scenario);
 
-        late.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(1);
+        (earlyIsAfter ? early : late).GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(1, "the first run after the archive period purges it");
+        late.GetProperty("counts").GetProperty("purged").GetInt64().Should().Be(earlyIsAfter ? 0 : 1, "and it is purged once");
         (await ArchiveVersionsAsync(scenario, subjectRef)).Should().BeEmpty("every version of the archived object is deleted");
         (await ItemsAsync(scenario))[transcript.Id].GetProperty("state").GetString().Should().Be("purged");
         (await scenario.KekExistsAsync(subjectRef)).Should().BeFalse("nothing of the subject is left");
