@@ -110,6 +110,22 @@ public sealed class ErasureScenario
     }
 
     /// <summary>The subject's ref, as the inventory of this tenant lists it.</summary>
+    /// <summary>The tenant's audit events of <paramref name="action"/>, read until there are <paramref name="atLeast"/> (the chainer links them shortly after) or 90 s passed.</summary>
+    public async Task<List<JsonElement>> AuditEventuallyAsync(string action, int atLeast)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var page = await (await Admin.GetAsync($"/v1/tenants/{Tenant}/audit?limit=1000", Ct)).ReadJsonAsync();
+            var events = page.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("action").GetString() == action).Select(e => e.Clone()).ToList();
+            if (events.Count >= atLeast || attempt > 450)
+            {
+                return events;
+            }
+
+            await Task.Delay(200, Ct);
+        }
+    }
+
     /// <summary>
     /// An active inventory item of <paramref name="subject"/> in a store no purger knows (a tape library): an erasure's purge
     /// fails on it, so the job ends failed listing it. Returns its id.

@@ -82,7 +82,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         stored.ServerSideEncryptionMethod.Value.Should().Be("aws:kms");
         stored.ServerSideEncryptionKeyManagementServiceKeyId.Should().Contain(await TenantKeyIdAsync(scenario.Tenant), "volumes are encrypted under the tenant's key");
 
-        var downloads = await AuditEventuallyAsync(scenario, "export.download", parts);
+        var downloads = await scenario.AuditEventuallyAsync("export.download", parts);
         downloads.Should().OnlyContain(e => e.GetProperty("actor").GetProperty("sub").GetString() == "admin-ines" && e.GetProperty("outcome").GetString() == "success");
     }
 
@@ -202,7 +202,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "exa", timeScale: 1);
         await scenario.SeedAsync("ivan", fileVersions: 1);
-        var chained = await AuditEventuallyAsync(scenario, "consent.grant", 1);
+        var chained = await scenario.AuditEventuallyAsync("consent.grant", 1);
         var seqs = (await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit?limit=1000", Ct)).ReadJsonAsync())
             .GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToList();
         using var auditor = api.ClientWithTokenNoRedirects(scenario.Tenant, Roles.Auditor, "auditor-ada");
@@ -413,20 +413,5 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         }
 
         return rows;
-    }
-
-    private static async Task<List<JsonElement>> AuditEventuallyAsync(ErasureScenario scenario, string action, int atLeast)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var page = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit?limit=1000", Ct)).ReadJsonAsync();
-            var events = page.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("action").GetString() == action).ToList();
-            if (events.Count >= atLeast || attempt > 450)
-            {
-                return events;
-            }
-
-            await Task.Delay(200, Ct);
-        }
     }
 }

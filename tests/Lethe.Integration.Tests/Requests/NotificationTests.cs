@@ -37,24 +37,6 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
         return items;
     }
 
-    /// <summary>The tenant's audit events of <paramref name="action"/>, read until there are <paramref name="count"/> (the chainer links them shortly after).</summary>
-    private static async Task<List<JsonElement>> AuditAsync(ErasureScenario scenario, string action, int count)
-    {
-        var found = new List<JsonElement>();
-        for (var attempt = 0; attempt < 300 && found.Count < count; attempt++)
-        {
-            if (attempt > 0)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
-            }
-
-            var audit = await (await scenario.Admin.GetAsync($"/v1/tenants/{scenario.Tenant}/audit?limit=1000", Ct)).ReadJsonAsync();
-            found = [.. audit.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("action").GetString() == action).Select(e => e.Clone())];
-        }
-
-        return found;
-    }
-
     internal static bool Has(List<JsonElement> items, string eventName, string requestId) =>
         items.Any(i => i.GetProperty("event").GetString() == eventName && i.GetProperty("requestId").GetString() == requestId);
 
@@ -74,7 +56,7 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
 
         var outbox = await OutboxAsync(scenario, items => Has(items, "request.completed", erasure) && Has(items, "export.ready", export));
         var raw = JsonSerializer.Serialize(outbox);
-        var sent = await AuditAsync(scenario, "notification.send", 2);
+        var sent = await scenario.AuditEventuallyAsync("notification.send", 2);
 
         outbox.Should().HaveCount(2, "one notice per event and request: " + raw);
         Has(outbox, "request.completed", erasure).Should().BeTrue(raw);
@@ -100,7 +82,7 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
         var (second, _) = await scenario.InvokeAsync(Handlers.RequestOverdueSchedule, check);
         var outbox = await OutboxAsync(scenario, items => Has(items, "request.overdue", jobId) && Has(items, "request.awaiting-approval", jobId));
         var job = await scenario.JobAsync(jobId);
-        var overdueEvents = await AuditAsync(scenario, "request.overdue", 1);
+        var overdueEvents = await scenario.AuditEventuallyAsync("request.overdue", 1);
 
         firstFailed.Should().BeFalse(first.ToString());
         first.GetProperty("flagged").GetInt32().Should().Be(1);
