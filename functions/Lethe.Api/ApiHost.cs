@@ -314,6 +314,7 @@ public static partial class ApiHost
         app.MapSettingsEndpoints();
         app.MapRecordEndpoints();
         app.MapConsentEndpoints();
+        app.MapRestrictionEndpoints();
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();

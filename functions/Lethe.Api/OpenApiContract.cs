@@ -22,6 +22,7 @@ public static class OpenApiContract
         ["Tenants"] = "Tenants, their key and settings, retention and legal holds.",
         ["Records"] = "A data subject's records, field-encrypted where the category or the caller says so.",
         ["Consents"] = "A data subject's consents and their history.",
+        ["Restriction"] = "Restriction of processing of a data subject (GDPR Art. 18) and its history.",
         ["Inventory"] = "Everything stored for the tenant, with where it is and what state it is in.",
         ["Items"] = "One inventory item: restore inside its recovery window.",
         ["Audit"] = "The tenant's hash-chained audit trail: pages, verification, anchors and exports.",

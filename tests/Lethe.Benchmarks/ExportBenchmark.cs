@@ -251,6 +251,8 @@ public static class ExportBenchmark
         public IAsyncEnumerable<ConsentState> ConsentsAsync(CancellationToken cancellationToken) =>
             new[] { new ConsentState("ai-processing", true, DateTimeOffset.UtcNow, "bench") }.ToAsyncEnumerable();
 
+        public Task<RestrictionState?> RestrictionAsync(CancellationToken cancellationToken) => Task.FromResult<RestrictionState?>(null);
+
         public IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<ChainedAuditEvent>();
 
         public IAsyncEnumerable<ExportArchivedItem> ArchivedAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<ExportArchivedItem>();

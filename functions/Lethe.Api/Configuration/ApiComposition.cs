@@ -105,6 +105,8 @@ public static class ApiComposition
         services.AddSingleton<IInventory>(sp => new DynamoInventory(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory)));
         services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
+        services.AddSingleton<IRestrictionStore>(sp => new DynamoRestrictionStore(
+            Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton<IExportVolumeRegistry>(sp => new DynamoExportVolumes(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton(sp => new S3ExportStore(sp.GetRequiredService<IAmazonS3>(), Names(sp).Bucket(ResourceCatalog.Exports)));
     }

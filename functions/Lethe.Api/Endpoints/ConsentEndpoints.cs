@@ -46,7 +46,7 @@ public static class ConsentEndpoints
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!SubjectId.IsValid(subjectId))
         {
-            errors["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."];
+            errors["subjectId"] = [SubjectId.Rule];
         }
 
         if (!ConsentPurpose.IsValid(purpose))
@@ -94,7 +94,7 @@ public static class ConsentEndpoints
 
         if (!SubjectId.IsValid(subjectId))
         {
-            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."] });
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["subjectId"] = [SubjectId.Rule] });
         }
 
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);

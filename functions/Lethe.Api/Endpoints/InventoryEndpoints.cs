@@ -30,7 +30,7 @@ public static class InventoryEndpoints
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (subjectId is not null && !SubjectId.IsValid(subjectId))
         {
-            errors["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."];
+            errors["subjectId"] = [SubjectId.Rule];
         }
 
         ItemState? wanted = null;

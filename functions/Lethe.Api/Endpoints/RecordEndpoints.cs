@@ -159,7 +159,7 @@ public static class RecordEndpoints
     {
         if (!SubjectId.IsValid(subjectId))
         {
-            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."] });
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["subjectId"] = [SubjectId.Rule] });
         }
 
         var draft = body is null ? null : new RecordDraft(body.Category, body.Visibility, body.Sensitive ?? false, body.Fields);

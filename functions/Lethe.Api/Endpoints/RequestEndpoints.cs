@@ -157,7 +157,7 @@ public static partial class RequestEndpoints
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))
         {
-            errors["subjectId"] = ["A subject id is 1–128 characters of [A-Za-z0-9._@:-]."];
+            errors["subjectId"] = [SubjectId.Rule];
         }
 
         if (limit is < 1 or > 200)

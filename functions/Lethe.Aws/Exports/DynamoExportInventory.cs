@@ -17,7 +17,7 @@ namespace Lethe.Aws.Exports;
 
 /// <summary>What an export volume needs besides the inventory: records (opened with the subject's key), consents, the audit chain, files.</summary>
 public sealed record ExportReaders(
-    DynamoRecordStore Records, RecordService Opener, IConsentStore Consents, IAuditChainStore Chain, IAmazonS3 S3, Func<string, string> PhysicalBucket);
+    DynamoRecordStore Records, RecordService Opener, IConsentStore Consents, IRestrictionStore Restrictions, IAuditChainStore Chain, IAmazonS3 S3, Func<string, string> PhysicalBucket);
 
 /// <summary>
 /// The subject's active records and files through the inventory's <c>bySubject</c> index, in its order (created time, then id):
@@ -221,6 +221,9 @@ public sealed class DynamoExportInventory(IAmazonDynamoDB dynamo, string invento
                 yield return consent;
             }
         }
+
+        public async Task<RestrictionState?> RestrictionAsync(CancellationToken cancellationToken) =>
+            first && await Readers.Restrictions.GetAsync(tenant.Id, subjectRef, cancellationToken) is { } state && state != RestrictionState.None ? state : null;
 
         public async IAsyncEnumerable<ExportArchivedItem> ArchivedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {

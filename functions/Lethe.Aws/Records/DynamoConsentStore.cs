@@ -41,27 +41,8 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
         change["granted"] = new() { BOOL = state.Granted };
         change["at"] = new() { S = Time(state.UpdatedAt) };
         change["by"] = new() { S = state.UpdatedBy };
-        var inventory = Key(tenantId, $"ITEM#{ItemId(subjectRef, state.Purpose)}");
-        inventory["itemId"] = new() { S = ItemId(subjectRef, state.Purpose) };
-        inventory["kind"] = new() { S = "consent" };
-        inventory["tenantId"] = new() { S = tenantId };
-        inventory["subjectRef"] = new() { S = subjectRef };
-        inventory["category"] = new() { S = "consent" };
-        inventory["state"] = new() { S = ItemStates.Name(ItemState.Active) };
-        inventory["classification"] = new() { S = "confidential" };
-        inventory["visibility"] = new() { S = "shared" };
-        inventory["location"] = new()
-        {
-            M = new Dictionary<string, AttributeValue>
-            {
-                ["store"] = new() { S = "dynamodb" },
-                ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
-                ["key"] = new() { S = $"CONSENT#{subjectRef}#{state.Purpose}" },
-                ["historyPrefix"] = new() { S = $"CONSENTLOG#{subjectRef}#" },
-            },
-        };
-        inventory["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(tenantId, subjectRef) };
-        inventory["subjectSk"] = new() { S = $"consent#{state.Purpose}" };
+        var inventory = SubjectStateRows.InventoryItem(tenantId, subjectRef, ItemId(subjectRef, state.Purpose), "consent",
+            $"CONSENT#{subjectRef}#{state.Purpose}", $"CONSENTLOG#{subjectRef}#", $"consent#{state.Purpose}");
         try
         {
             await locks.WriteAsync(tenantId, subjectRef,
@@ -69,19 +50,8 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
                 locks.AbsentCheck(tenantId, subjectRef),
                 new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = current } },
                 new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = change } },
-                new TransactWriteItem { Put = new Put
-                {
-                    TableName = inventoryTable,
-                    Item = inventory,
-                    // A purged consent (its subject erased earlier) starts afresh; a soft-deleted one is never revived.
-                    ConditionExpression = "attribute_not_exists(pk) OR #state IN (:active, :purged)",
-                    ExpressionAttributeNames = new() { ["#state"] = "state" },
-                    ExpressionAttributeValues = new()
-                    {
-                        [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
-                        [":purged"] = new() { S = ItemStates.Name(ItemState.Purged) },
-                    },
-                } },
+                // A purged consent (its subject erased earlier) starts afresh; a soft-deleted one is never revived.
+                SubjectStateRows.PutUnlessSoftDeleted(inventoryTable, inventory),
             ], lockIndex: 0, cancellationToken);
         }
         catch (TransactionCanceledException ex) when (ErasureLocks.IsConditionFailure(ex, 3))
@@ -158,25 +128,6 @@ public sealed class DynamoConsentStore(IAmazonDynamoDB dynamo, string recordsTab
 
     private static DateTimeOffset Parse(string value) => Timestamps.Parse(value);
 
-    private async Task<List<Dictionary<string, AttributeValue>>> QueryAsync(string tenantId, string prefix, CancellationToken cancellationToken)
-    {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = recordsTable,
-                KeyConditionExpression = "pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new() { S = $"TENANT#{tenantId}" }, [":prefix"] = new() { S = prefix } },
-                ConsistentRead = true,
-                ExclusiveStartKey = start,
-            }, cancellationToken);
-            items.AddRange(page.Items);
-            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-        }
-        while (start is not null);
-
-        return items;
-    }
+    private Task<List<Dictionary<string, AttributeValue>>> QueryAsync(string tenantId, string prefix, CancellationToken cancellationToken) =>
+        SubjectStateRows.QueryAsync(dynamo, recordsTable, tenantId, prefix, cancellationToken);
 }

@@ -70,6 +70,9 @@ public interface IExportSource
 
     IAsyncEnumerable<ConsentState> ConsentsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The subject's restriction of processing when one was ever set (volume 1 only; null otherwise).</summary>
+    Task<RestrictionState?> RestrictionAsync(CancellationToken cancellationToken);
+
     IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken);
 
     /// <summary>The subject's archived items, listed by id (volume 1 only; none in later volumes).</summary>

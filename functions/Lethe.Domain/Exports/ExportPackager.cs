@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Lethe.Domain.Audit;
+using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Exports;
 
@@ -111,6 +112,12 @@ public static class ExportPackager
             {
                 await Entry("files.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], files.Select(f => (IEnumerable<string?>)[f.Path, Number(f.Size), f.Sha256]), cancellationToken));
                 await Entry("consents.csv", s => WriteLinesAsync(s, ["purpose", "granted", "updatedAt"], Consents(source, counts, cancellationToken), cancellationToken));
+                if (await source.RestrictionAsync(cancellationToken) is { } restriction)
+                {
+                    await Entry("restriction.csv", s => WriteLinesAsync(s, ["restricted", "reason", "updatedAt"],
+                        [[restriction.Restricted ? "true" : "false", restriction.Reason, AuditChain.FormatTime(restriction.UpdatedAt)]], cancellationToken));
+                }
+
                 await Entry("archived.csv", s => WriteLinesAsync(s, ["id", "kind", "category", "archivedUntil"], Archived(source, cancellationToken), cancellationToken));
                 await Entry("audit.csv", s => WriteLinesAsync(s, AuditCsvHeader, Audit(source, counts, cancellationToken), cancellationToken));
                 var listed = entries.ToList();
@@ -119,6 +126,11 @@ public static class ExportPackager
             else
             {
                 await Entry("consents.json", s => WriteJsonAsync(s, w => WriteConsentsAsync(w, source, counts, cancellationToken), cancellationToken));
+                if (await source.RestrictionAsync(cancellationToken) is { } restriction)
+                {
+                    await Entry("restriction.json", s => WriteJsonAsync(s, w => { WriteRestriction(w, restriction); return Task.CompletedTask; }, cancellationToken));
+                }
+
                 await Entry("archived.json", s => WriteJsonAsync(s, w => WriteArchivedAsync(w, source, cancellationToken), cancellationToken));
                 await Entry("audit.json", s => WriteJsonAsync(s, w => WriteAuditAsync(w, source, counts, cancellationToken), cancellationToken));
                 var listed = entries.ToList();
@@ -146,6 +158,8 @@ public static class ExportPackager
             await WriteRecordArrayAsync(w, source, null, counts, cancellationToken);
             w.WritePropertyName("consents");
             await WriteConsentsAsync(w, source, counts, cancellationToken);
+            w.WritePropertyName("restriction");
+            WriteRestriction(w, await source.RestrictionAsync(cancellationToken));
             w.WritePropertyName("audit");
             await WriteAuditAsync(w, source, counts, cancellationToken);
             w.WritePropertyName("archived");
@@ -318,6 +332,26 @@ public static class ExportPackager
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary>The subject's restriction of processing: whether it holds, its ground and since when (null when never set).</summary>
+    private static void WriteRestriction(Utf8JsonWriter w, RestrictionState? restriction)
+    {
+        if (restriction is null)
+        {
+            w.WriteNullValue();
+            return;
+        }
+
+        w.WriteStartObject();
+        w.WriteBoolean("restricted", restriction.Restricted);
+        if (restriction.Reason is not null)
+        {
+            w.WriteString("reason", restriction.Reason);
+        }
+
+        w.WriteString("updatedAt", AuditChain.FormatTime(restriction.UpdatedAt));
+        w.WriteEndObject();
     }
 
     private static async Task WriteConsentsAsync(Utf8JsonWriter w, IExportSource source, Counts counts, CancellationToken cancellationToken)

@@ -26,6 +26,8 @@ public enum Capability
     ReadRecords,
     ManageConsents,
     ReadConsents,
+    ManageRestriction,
+    ReadRestriction,
     ReadAudit,
     AnchorAudit,
     ReadInventory,
@@ -62,6 +64,10 @@ public static class RolePolicy
         [Capability.ReadRecords] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ManageConsents] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadConsents] = [Roles.Subject, Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
+        // Restriction of processing (Art. 18) is the controller's decision on the subject's request: admins set and lift it; the
+        // service reads it to gate processing, as it reads consents. The subject role is not in API.md's list for it.
+        [Capability.ManageRestriction] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.ReadRestriction] = [Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadAudit] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.AnchorAudit] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         [Capability.ReadInventory] = [Roles.Auditor, Roles.TenantAdmin, Roles.PlatformAdmin],

@@ -40,6 +40,9 @@ public static class SubjectId
 {
     public const int MaxLength = 128;
 
+    /// <summary>What a validation problem says about a bad subject id.</summary>
+    public const string Rule = "A subject id is 1–128 characters of [A-Za-z0-9._@:-].";
+
     public static bool IsValid([NotNullWhen(true)] string? value) =>
         value is { Length: > 0 and <= MaxLength } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or ':' or '-');
 }

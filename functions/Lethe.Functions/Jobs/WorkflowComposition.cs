@@ -223,6 +223,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             records,
             new RecordService(shared.Keys, records, clock),
             new DynamoConsentStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
+            new DynamoRestrictionStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
             chain,
             s3,
             logical => names.Bucket(ResourceCatalog.BucketNamed(logical)));

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lethe.Domain.Exports;
+using Lethe.Domain.Records;
 using Microsoft.VisualBasic.FileIO;
 
 namespace Lethe.Domain.Tests.Exports;
@@ -122,6 +123,37 @@ public sealed class ExportPackagerTests
         Encoding.UTF8.GetString(entries["records.json"]).Should().Be("[]");
         Encoding.UTF8.GetString(entries["archived.json"]).Should().Be("[]");
         summary.Records.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_restricted_subject_s_zip_says_so_with_the_ground_and_since_when()
+    {
+        var source = InMemoryExportSource.Sample();
+        source.Restriction = new RestrictionState(true, "accuracy contested", new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero), "tenant-admin:ada");
+
+        var (entries, _) = await ZipAsync(ExportFormat.Zip, source);
+
+        using var restriction = JsonDocument.Parse(entries["restriction.json"]);
+        restriction.RootElement.GetProperty("restricted").GetBoolean().Should().BeTrue();
+        restriction.RootElement.GetProperty("reason").GetString().Should().Be("accuracy contested");
+        restriction.RootElement.GetProperty("updatedAt").GetString().Should().Be("2026-11-21T09:00:00.000Z");
+        restriction.RootElement.TryGetProperty("updatedBy", out _).Should().BeFalse("who decided is the tenant's business, the audit keeps it");
+    }
+
+    [Fact]
+    public async Task A_restriction_is_a_csv_row_in_the_csv_format_and_null_in_the_json_document_when_never_set()
+    {
+        var source = InMemoryExportSource.Sample();
+        source.Restriction = new RestrictionState(false, null, new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero), "tenant-admin:ada");
+        var (entries, _) = await ZipAsync(ExportFormat.Csv, source);
+        using var sink = new NonSeekableStream();
+
+        await ExportPackager.WriteAsync(ExportFormat.Json, Header, InMemoryExportSource.Sample(), sink, TestContext.Current.CancellationToken);
+
+        Parse(entries["restriction.csv"]).Should().BeEquivalentTo(new[] { new[] { "restricted", "reason", "updatedAt" }, ["false", "", "2026-11-22T09:00:00.000Z"] },
+            o => o.WithStrictOrdering());
+        using var document = JsonDocument.Parse(sink.ToArray());
+        document.RootElement.GetProperty("restriction").ValueKind.Should().Be(JsonValueKind.Null);
     }
 
     [Fact]

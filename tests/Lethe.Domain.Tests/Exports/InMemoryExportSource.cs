@@ -38,6 +38,10 @@ internal sealed class InMemoryExportSource : IExportSource
 
     public IAsyncEnumerable<ConsentState> ConsentsAsync(CancellationToken cancellationToken) => Consents.ToAsyncEnumerable();
 
+    public RestrictionState? Restriction { get; set; }
+
+    public Task<RestrictionState?> RestrictionAsync(CancellationToken cancellationToken) => Task.FromResult(Restriction);
+
     public IAsyncEnumerable<ChainedAuditEvent> AuditAsync(CancellationToken cancellationToken) => Audit.ToAsyncEnumerable();
 
     public IAsyncEnumerable<ExportArchivedItem> ArchivedAsync(CancellationToken cancellationToken) => Archived.ToAsyncEnumerable();
