@@ -39,6 +39,8 @@ namespace Lethe.Api;
 [JsonSerializable(typeof(ConsentList))]
 [JsonSerializable(typeof(ConsentAuditDetails))]
 [JsonSerializable(typeof(RestrictionRequest))]
+[JsonSerializable(typeof(ErasureSettingsView))]
+[JsonSerializable(typeof(ErasureSettingsBody))]
 [JsonSerializable(typeof(RestrictionView))]
 [JsonSerializable(typeof(RestrictionAuditDetails))]
 [JsonSerializable(typeof(AuditPage))]

@@ -248,6 +248,10 @@ internal sealed class ByTheMegabyte(IErasureInventory inner) : IErasureInventory
     public Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.PurgeSingleTableItemsAsync(tenantId, subjectRef, jobId, items, now, cancellationToken);
 
+    public Task<IReadOnlySet<string>> PurgeMaskedAsync(
+        string tenantId, string subjectRef, string jobId, IReadOnlyList<(InventoryItem Item, StoredRecord Copy)> items, DateTimeOffset now, CancellationToken cancellationToken) =>
+        inner.PurgeMaskedAsync(tenantId, subjectRef, jobId, items, now, cancellationToken);
+
     public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.BeginPurgeAsync(tenantId, subjectRef, items, now, cancellationToken);
 

@@ -117,7 +117,12 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
-        ["ErasurePurgePage"] = [.. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests"],
+        // Masking reads and opens the records of masked categories (tenant, KEK, directory entry) and puts their copies.
+        ["ErasurePurgePage"] =
+        [
+            .. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests",
+            "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", .. ForeignKeys,
+        ],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
         // Every tenant id; each tenant's unfinished requests through the status index (marks and journal come with every step).
@@ -386,7 +391,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         var variables = api.GetProperty("Environment").GetProperty("Variables");
         var users = variables.GetProperty(Lethe.Catalog.Variables.TenantKeyUsers).GetRawText();
 
-        users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage");
+        users.Should().Contain("ApiFunctionServiceRole").And.Contain("ErasureShred").And.Contain("ExportPackage").And.Contain("ErasurePurgePage");
         users.Should().NotContain("RetentionPurgePage").And.NotContain("RetrievalMakeReadable", "they use tenant keys through S3 only");
         variables.GetProperty(Lethe.Catalog.Variables.TenantKeyObjectUsers).GetRawText().Should().Contain("RetentionPurgePage").And.Contain("RetrievalMakeReadable");
         // Without the buckets, a key's policy has no statement for S3: no archive, retrieval or export could use the tenant key.

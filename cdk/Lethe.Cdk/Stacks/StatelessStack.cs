@@ -193,7 +193,12 @@ public sealed class StatelessStack : Stack
         // records) through each key's own policy (TenantKeyPolicy),
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
-        var tenantKeyUsers = new[] { Api, Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage], TenantOffboarding.Functions[Handlers.OffboardingExportPage] };
+        // The purge page opens the records an erasure masks (RecordMasking) before it purges them.
+        var tenantKeyUsers = new[]
+        {
+            Api, Deletion.Functions[Handlers.ErasurePurgePage], Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage],
+            TenantOffboarding.Functions[Handlers.OffboardingExportPage],
+        };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
         // The rotation's rewrap step only ReEncrypts wrapped keys between tenant keys under the tenant's context: no data key use.
         var rewrap = KeyRotation.Functions[Handlers.RotationRewrapPage];

@@ -6,8 +6,11 @@ public sealed record SubmitRequestBody(string? Type, string? SubjectId, string? 
 
 public sealed record ProgressView(long Total, long Processed, long Failed, int Percent);
 
-/// <summary>A job's counts; <c>archived</c> is a retention sweep's (items moved to their archive tier), 0 for other jobs.</summary>
-public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held, long Archived);
+/// <summary>
+/// A job's counts; <c>archived</c> is a retention sweep's (items moved to their archive tier), <c>masked</c> an erasure's records
+/// kept as masked copies (not in <c>purged</c>); both 0 for other jobs.
+/// </summary>
+public sealed record CountsView(long Total, long SoftDeleted, long Purged, long Failed, long Restored, long Held, long Archived, long Masked);
 
 public sealed record JobErrorView(string ItemId, string Message, DateTimeOffset At);
 

@@ -321,7 +321,7 @@ public static partial class RequestEndpoints
             job.Id, job.TenantId, JobTypes.Name(job.Type), subjectId, job.SubjectRef, JobStatuses.Name(job.Status), job.Phase,
             new ProgressView(p.Total, p.Processed, p.Failed, job.Status == JobStatus.Completed ? 100 : p.Percent), job.Eta(now),
             job.Errors.Select(e => new JobErrorView(e.ItemId, e.Message, e.At)).ToList(),
-            new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held, c.Archived),
+            new CountsView(c.Total, c.SoftDeleted, c.Purged, c.Failed, c.Restored, c.Held, c.Archived, c.Masked),
             job.CreatedAt, job.UpdatedAt, job.CompletedAt, job.PurgeAt, job.Deadline, job.CertificateId, job.ExecutionName, job.Reason, job.Format,
             // An offboarding's final export: while it waits in its download window, then gone with the tenant.
             (JobTypes.IsExport(job.Type) && job.Status == JobStatus.Completed) || (job.Type == JobType.TenantOffboarding && job.Phase == JobPhases.DownloadWindow && job.ExportParts > 0)

@@ -33,7 +33,15 @@ public sealed record SettingsResponse(RetentionView Retention, ArchiveView Archi
 {
     /// <summary>How privacy requests run: approval, the deadline, who is told by e-mail (<c>PUT …/settings/requests</c>).</summary>
     public required RequestSettingsView Requests { get; init; }
+
+    /// <summary>What an erasure does per category: delete or mask (<c>PUT …/settings/erasure</c>).</summary>
+    public required ErasureSettingsView Erasure { get; init; }
 }
+
+/// <summary>Per category, delete (the default) or mask (<c>PUT …/settings/erasure</c>).</summary>
+public sealed record ErasureSettingsView(IReadOnlyDictionary<string, string> Categories, IReadOnlyList<string> Strategies);
+
+public sealed record ErasureSettingsBody(Dictionary<string, string?>? Categories);
 
 public sealed record NotificationSettingsView(IReadOnlyList<string> Emails);
 
@@ -74,6 +82,10 @@ public static partial class SettingsEndpoints
         tenant.MapPut("/settings/archive", PutArchiveAsync).RequireTenantAccess(Capability.ManageSettings)
             .WithName("PutArchive")
             .WithSummary("Sets the categories that archive when their retention ends: tier GLACIER or DEEP_ARCHIVE, kept archived for `after` (P90D, P180D for DEEP_ARCHIVE, to P7Y), then purged. {} archives nothing; a rejected request changes nothing.")
+            .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+        tenant.MapPut("/settings/erasure", PutErasureSettingsAsync).RequireTenantAccess(Capability.ManageSettings)
+            .WithName("PutErasureSettings")
+            .WithSummary("Sets, per category, what an erasure does with the subject's records: delete (the default) or mask (kept for the tenant's legal obligations with every PII field replaced by \"[erased]\", detected PII redacted and the subject link cut). Transcripts, insights, private notes and journals are always deleted. {} deletes everything; a rejected request changes nothing; a request keeps the settings it was submitted under.")
             .Produces<SettingsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         tenant.MapPut("/settings/requests", PutRequestSettingsAsync).RequireTenantAccess(Capability.ManageSettings)
             .WithName("PutRequestSettings")
@@ -253,6 +265,24 @@ public static partial class SettingsEndpoints
                 JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ArchiveView)));
     }
 
+    private static async Task<IResult> PutErasureSettingsAsync(string tenantId, ErasureSettingsBody? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
+    {
+        var (settings, errors) = ErasureSettings.Validate(body?.Categories);
+        if (settings is null)
+        {
+            return ProblemTypes.Validation(http, errors);
+        }
+
+        var view = ErasureViewOf(settings);
+        return await SaveSettingAsync(http, tenants, current => current.Erasure.SameAs(settings), current => current with { Erasure = settings },
+            _ => audit.RecordAsync(http, tenantId, AuditActions.ErasureSettingsUpdate, $"tenant/{tenantId}/settings/erasure", AuditActions.Success,
+                JsonSerializer.SerializeToElement(view, ApiJsonContext.Default.ErasureSettingsView)));
+    }
+
+    private static ErasureSettingsView ErasureViewOf(ErasureSettings settings) => new(
+        settings.Categories.ToDictionary(c => c.Key, c => ErasureSettings.Name(c.Value), StringComparer.Ordinal),
+        [ErasureSettings.Name(ErasureStrategy.Delete), ErasureSettings.Name(ErasureStrategy.Mask)]);
+
     private static async Task<IResult> PutRequestSettingsAsync(string tenantId, RequestSettingsBody? body, HttpContext http, ITenantRepository tenants, AuditRecorder audit)
     {
         var (settings, errors) = RequestSettings.Validate(body?.Approval, body?.PauseApprovalsOnFailure, body?.RequestDeadline, body?.Notifications?.Emails);
@@ -385,6 +415,7 @@ public static partial class SettingsEndpoints
         Requests = new RequestSettingsView(
             ApprovalPolicies.Name(tenant.Requests.Approval), tenant.Requests.PauseApprovalsOnFailure, tenant.Requests.RequestDeadline.ToString(),
             new NotificationSettingsView(tenant.Requests.NotificationEmails)),
+        Erasure = ErasureViewOf(tenant.Erasure),
     };
 
     private static bool Same(RetentionView a, RetentionView b) =>

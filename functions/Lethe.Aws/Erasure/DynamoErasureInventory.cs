@@ -220,28 +220,44 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
     {
         ArgumentNullException.ThrowIfNull(items);
         var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
-        return MoveAsync(items, notHeld, item =>
+        return MoveAsync(items, notHeld, item => PurgeWrites(tenantId, subjectRef, jobId, item, now), cancellationToken);
+    }
+
+    public Task<IReadOnlySet<string>> PurgeMaskedAsync(
+        string tenantId, string subjectRef, string jobId, IReadOnlyList<(InventoryItem Item, StoredRecord Copy)> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
+        var copies = items.ToDictionary(i => i.Item.ItemId, i => i.Copy, StringComparer.Ordinal);
+        return MoveAsync(items.Select(i => i.Item).ToList(), notHeld, item =>
         [
-            // A conditional put of the tombstone (what the item was, that it is purged, by whom, when), not an update: the
-            // item holds nothing else worth keeping once its data is gone, and it leaves every index (subject, purge,
-            // expiry) by not naming their keys. The subject's lock keeps every other writer away meanwhile.
-            new() { Put = new Put
-            {
-                TableName = inventoryTable,
-                Item = Tombstone(tenantId, subjectRef, jobId, item, now),
-                // Hidden by this erasure and due: the condition restore tests the other way round, so purge and restore never both win.
-                ConditionExpression = "#state = :from AND erasureJobId = :job AND purgeAt <= :now",
-                ExpressionAttributeNames = new() { ["#state"] = "state" },
-                ExpressionAttributeValues = new()
-                {
-                    [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
-                    [":now"] = new() { S = Time(now) },
-                    [":job"] = new() { S = jobId },
-                },
-            } },
-            new() { Delete = new Delete { TableName = tableName(item.Location["table"]), Key = DynamoKeys.Of(tenantId, item.Location["key"]) } },
+            .. PurgeWrites(tenantId, subjectRef, jobId, item with { Masked = true }, now),
+            .. DynamoRecordStore.MaskedCopyWrites(recordsTable, inventoryTable, copies[item.ItemId]),
         ], cancellationToken);
     }
+
+    /// <summary>A single table item's purge: its tombstone in place of the item (conditional on this erasure's due hide) and its row deleted.</summary>
+    private List<TransactWriteItem> PurgeWrites(string tenantId, string subjectRef, string jobId, InventoryItem item, DateTimeOffset now) =>
+    [
+        // A conditional put of the tombstone (what the item was, that it is purged, by whom, when), not an update: the
+        // item holds nothing else worth keeping once its data is gone, and it leaves every index (subject, purge,
+        // expiry) by not naming their keys. The subject's lock keeps every other writer away meanwhile.
+        new() { Put = new Put
+        {
+            TableName = inventoryTable,
+            Item = Tombstone(tenantId, subjectRef, jobId, item, now),
+            // Hidden by this erasure and due: the condition restore tests the other way round, so purge and restore never both win.
+            ConditionExpression = "#state = :from AND erasureJobId = :job AND purgeAt <= :now",
+            ExpressionAttributeNames = new() { ["#state"] = "state" },
+            ExpressionAttributeValues = new()
+            {
+                [":from"] = new() { S = ItemStates.Name(ItemState.SoftDeleted) },
+                [":now"] = new() { S = Time(now) },
+                [":job"] = new() { S = jobId },
+            },
+        } },
+        new() { Delete = new Delete { TableName = tableName(item.Location["table"]), Key = DynamoKeys.Of(tenantId, item.Location["key"]) } },
+    ];
 
     /// <summary>The <c>byPurger</c> partition of a job's tombstones.</summary>
     public static string PurgerPartition(string tenantId, string jobId) => $"{DynamoKeys.TenantPartition(tenantId)}#JOB#{jobId}";
@@ -263,6 +279,11 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         tombstone["purgerPk"] = new() { S = PurgerPartition(tenantId, jobId) };
         tombstone["purgerSk"] = new() { S = item.ItemId };
         tombstone["versionsDeleted"] = new() { N = "0" };
+        if (item.Masked)
+        {
+            tombstone["masked"] = new() { BOOL = true };
+        }
+
         return tombstone;
     }
 

@@ -130,6 +130,11 @@ public sealed partial class DynamoJobStore
         {
             item["finalExport"] = new() { BOOL = true };
         }
+
+        if (job.MaskedCategories.Count > 0)
+        {
+            item["maskedCategories"] = new() { SS = [.. job.MaskedCategories] };
+        }
         Put("status", JobStatuses.Name(job.Status));
         Put("phase", job.Phase);
         Put("createdAt", Time(job.CreatedAt));
@@ -187,7 +192,9 @@ public sealed partial class DynamoJobStore
                 PurgedByStore = Tallies(item, StoreTallyPrefix),
                 VersionsDeleted = Number(VersionsAttribute),
                 Archived = Number("archived"),
+                Masked = Number("masked"),
             },
+            MaskedCategories = item.TryGetValue("maskedCategories", out var masked) && masked.SS is { Count: > 0 } categories ? [.. categories.Order(StringComparer.Ordinal)] : [],
             Errors = errors,
             CreatedAt = When("createdAt")!.Value,
             UpdatedAt = When("updatedAt")!.Value,

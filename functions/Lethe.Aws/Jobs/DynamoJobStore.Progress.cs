@@ -41,6 +41,7 @@ public sealed partial class DynamoJobStore
         Add("restored", earned.Restored);
         Add("held", earned.Held);
         Add("archived", earned.Archived);
+        Add("masked", earned.Masked);
         Add(VersionsAttribute, earned.VersionsDeleted);
         // The certificate's tally moves in this same conditional write: one attribute per category and per store.
         var tallied = 0;

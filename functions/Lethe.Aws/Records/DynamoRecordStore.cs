@@ -269,7 +269,11 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         var item = Key(record.TenantId, RecordPrefix + record.Id);
         item["recordId"] = new() { S = record.Id };
         item["tenantId"] = new() { S = record.TenantId };
-        item["subjectRef"] = new() { S = record.SubjectRef };
+        if (!IsMaskedCopy(record))
+        {
+            item["subjectRef"] = new() { S = record.SubjectRef };
+        }
+
         item["category"] = new() { S = record.Category };
         item["visibility"] = new() { S = record.Visibility };
         item["classification"] = new() { S = record.Classification.ToString().ToLowerInvariant() };
@@ -301,6 +305,25 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         return item;
     }
 
+    /// <summary>A record an erasure masked: linked to no subject (RecordMasking).</summary>
+    private static bool IsMaskedCopy(StoredRecord record) => record.SubjectRef.Length == 0;
+
+    /// <summary>
+    /// The writes of a masked copy (a record linked to no subject): its row and its inventory item, each only if its id is new.
+    /// The erasure puts them in the transaction that purges the original.
+    /// </summary>
+    public static IEnumerable<TransactWriteItem> MaskedCopyWrites(string recordsTable, string inventoryTable, StoredRecord copy)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
+        if (!IsMaskedCopy(copy))
+        {
+            throw new ArgumentException("A masked copy is linked to no subject.", nameof(copy));
+        }
+
+        yield return new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = RecordItem(copy), ConditionExpression = "attribute_not_exists(pk)" } };
+        yield return new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = InventoryItem(copy), ConditionExpression = "attribute_not_exists(pk)" } };
+    }
+
     private static Dictionary<string, AttributeValue> InventoryItem(StoredRecord record)
     {
         var item = Key(record.TenantId, ItemPrefix + record.Id);
@@ -308,7 +331,6 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         item["kind"] = new() { S = "record" };
         item["encrypted"] = new() { BOOL = record.Encrypted };
         item["tenantId"] = new() { S = record.TenantId };
-        item["subjectRef"] = new() { S = record.SubjectRef };
         item["category"] = new() { S = record.Category };
         item["state"] = new() { S = ItemStates.Name(record.State) };
         item["classification"] = new() { S = record.Classification.ToString().ToLowerInvariant() };
@@ -326,13 +348,19 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         {
             M = new Dictionary<string, AttributeValue>
             {
-                ["source"] = new() { S = "api" },
+                ["source"] = new() { S = IsMaskedCopy(record) ? "erasure-mask" : "api" },
                 ["createdBy"] = new() { S = record.CreatedBy },
                 ["createdAt"] = new() { S = Time(record.CreatedAt) },
             },
         };
-        item["subjectPk"] = new() { S = SubjectPartition(record.TenantId, record.SubjectRef) };
-        item["subjectSk"] = new() { S = $"{Time(record.CreatedAt)}#{record.Id}" };
+        if (!IsMaskedCopy(record))
+        {
+            // A masked copy stays out of every subject's index: no erasure, export or subject read reaches it.
+            item["subjectRef"] = new() { S = record.SubjectRef };
+            item["subjectPk"] = new() { S = SubjectPartition(record.TenantId, record.SubjectRef) };
+            item["subjectSk"] = new() { S = $"{Time(record.CreatedAt)}#{record.Id}" };
+        }
+
         AddExpiry(item, record.TenantId, record.Id, record.RetainUntil);
         return item;
     }
@@ -344,7 +372,7 @@ public sealed class DynamoRecordStore(IAmazonDynamoDB dynamo, string recordsTabl
         return new StoredRecord(
             item["recordId"].S,
             item["tenantId"].S,
-            item["subjectRef"].S,
+            item.GetValueOrDefault("subjectRef")?.S ?? string.Empty,
             item["category"].S,
             item["visibility"].S,
             Enum.Parse<ClassificationLevel>(item["classification"].S, ignoreCase: true),

@@ -36,6 +36,7 @@ public static class InventoryItems
             RetrievedBy = Text("retrievedBy"),
             FileName = Text("fileName"),
             HiddenFrom = Text("hiddenFrom") is { } hiddenFrom ? ItemStates.Parse(hiddenFrom) : null,
+            Masked = item.TryGetValue("masked", out var masked) && masked.BOOL == true,
         };
     }
 }

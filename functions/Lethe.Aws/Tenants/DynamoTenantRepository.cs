@@ -146,6 +146,11 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
             }),
             IsMSet = true,
         };
+        item["erasureCategories"] = new AttributeValue
+        {
+            M = tenant.Erasure.Categories.ToDictionary(c => c.Key, c => new AttributeValue { S = ErasureSettings.Name(c.Value) }),
+            IsMSet = true,
+        };
         item["requestApproval"] = new AttributeValue { S = ApprovalPolicies.Name(tenant.Requests.Approval) };
         item["pauseApprovalsOnFailure"] = new AttributeValue { BOOL = tenant.Requests.PauseApprovalsOnFailure };
         item["requestDeadline"] = new AttributeValue { S = tenant.Requests.RequestDeadline.ToString() };
@@ -188,6 +193,9 @@ public sealed class DynamoTenantRepository(IAmazonDynamoDB dynamo, string tableN
                 : new Dictionary<string, IsoDuration>()),
         Archive = ArchiveOf(item),
         Requests = RequestsOf(item),
+        Erasure = item.TryGetValue("erasureCategories", out var erasure) && erasure.M is { Count: > 0 } strategies
+            ? new ErasureSettings(strategies.ToDictionary(p => p.Key, p => ErasureSettings.Parse(p.Value.S) ?? ErasureStrategy.Delete, StringComparer.Ordinal))
+            : ErasureSettings.Default,
         EmailSubscriptions = item.TryGetValue("emailSubscriptions", out var subscriptions) && subscriptions.M is { Count: > 0 } map
             ? map.ToDictionary(p => p.Key, p => p.Value.S, StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal),

@@ -18,6 +18,7 @@ public static class AuditActions
     public const string RetentionUpdate = "settings.retention.update";
     public const string ArchiveUpdate = "settings.archive.update";
     public const string RequestSettingsUpdate = "settings.requests.update";
+    public const string ErasureSettingsUpdate = "settings.erasure.update";
     public const string LegalHoldCreate = "legal-hold.create";
     public const string LegalHoldDelete = "legal-hold.delete";
     public const string Success = "success";

@@ -12,7 +12,11 @@ public sealed record ErasureTally(
     IReadOnlyDictionary<string, long> ByStore,
     long ObjectVersions,
     long Restored,
-    long Held);
+    long Held)
+{
+    /// <summary>Records masked rather than deleted (the tenant's erasure settings): not part of <see cref="Items"/>.</summary>
+    public long Masked { get; init; }
+}
 
 /// <summary>The facts a deletion certificate states (DESIGN.md, Certificates). The subject appears only as its keyed hash.</summary>
 public sealed record DeletionFacts(
@@ -68,6 +72,7 @@ public static class DeletionCertificate
             ["counts"] = new JsonObject
             {
                 ["itemsErased"] = tally.Items,
+                ["itemsMasked"] = tally.Masked,
                 ["byCategory"] = Categories(tally.ByCategory),
                 ["byStore"] = ToObject(tally.ByStore),
                 ["objectVersionsDeleted"] = tally.ObjectVersions,

@@ -50,6 +50,13 @@ public interface IErasureInventory
     Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="PurgeSingleTableItemsAsync"/> for records an erasure masks: each original's purge and its masked copy (a new
+    /// record row and its inventory item, linked to no subject) in one transaction, so the copy exists exactly when the original
+    /// is purged, and a replay (the original already purged) writes no second copy.
+    /// </summary>
+    Task<IReadOnlySet<string>> PurgeMaskedAsync(string tenantId, string subjectRef, string jobId, IReadOnlyList<(InventoryItem Item, StoredRecord Copy)> items, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// soft_deleted by <paramref name="jobId"/> → active again (the record visible in the same write), as if never hidden: what a
     /// retention run hid before a legal hold stopped it. Conditional per item; anything else is left as it is.
     /// </summary>
@@ -141,4 +148,16 @@ public interface ISubjectKeyShredder
 public interface IHoldCheck
 {
     Task<bool> IsHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
+}
+
+/// <summary>What masking needs of the records it keeps: each one opened (fields decrypted), and the subject's id to redact.</summary>
+public sealed record MaskingInput(string? SubjectId, IReadOnlyList<RecordView> Records);
+
+/// <summary>
+/// Reads, before the purge, the records an erasure masks: opened with the subject's KEK (still there: the shred comes after the
+/// purge). A record whose row is gone is left out (there is nothing to keep). A port.
+/// </summary>
+public interface IMaskingReader
+{
+    Task<MaskingInput> OpenAsync(Tenancy.Tenant tenant, string subjectRef, IReadOnlyList<string> recordIds, CancellationToken cancellationToken);
 }

@@ -91,6 +91,9 @@ public sealed record ErasurePorts(
 {
     /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
     public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+
+    /// <summary>Opens the records a deletion masks (its <see cref="Jobs.Job.MaskedCategories"/>); the composition sets the real port.</summary>
+    public IMaskingReader? Masking { get; init; }
 }
 
 /// <summary>workflows/deletion.asl.json as the kernel sees it.</summary>

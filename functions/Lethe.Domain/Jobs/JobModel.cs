@@ -72,6 +72,12 @@ public sealed record ErasureCounts(long Total, long SoftDeleted, long Purged, lo
 
     /// <summary>Items a retention sweep moved to their archive tier.</summary>
     public long Archived { get; init; }
+
+    /// <summary>
+    /// Records an erasure masked (a PII-free copy without the subject link kept, the original purged): counted apart from
+    /// <see cref="Purged"/>, which they are not part of.
+    /// </summary>
+    public long Masked { get; init; }
 }
 
 /// <summary>An approver's decision: approved or denied, by whom (<c>sub</c>), when, and a denial's reason (free text, kept on the job only).</summary>
@@ -197,6 +203,12 @@ public sealed record Job
     /// <summary>The submitter as a keyed hash of their <c>sub</c> (the four-eyes rule compares the approver's with it); null for system jobs.</summary>
     public string? RequestedByKey { get; init; }
 
+    /// <summary>
+    /// A deletion's categories whose records are masked rather than deleted (the tenant's erasure settings when it was
+    /// submitted: a request keeps the settings it was submitted under). Empty for every other job.
+    /// </summary>
+    public IReadOnlyList<string> MaskedCategories { get; init; } = [];
+
     /// <summary>The approval policy the request was submitted under (it is approved under the same one); none when it needed none.</summary>
     public Policies.ApprovalPolicy Approval { get; init; }
 
@@ -222,7 +234,7 @@ public sealed record Job
     {
         JobPhases.Validate => new JobProgress(Counts.Total, 0, 0),
         JobPhases.SoftDelete or JobPhases.RecoveryWindow => new JobProgress(Counts.Total, Counts.SoftDeleted, 0),
-        _ => new JobProgress(Math.Max(0, Counts.SoftDeleted - Counts.Restored), Counts.Purged + Counts.Held, Counts.Failed),
+        _ => new JobProgress(Math.Max(0, Counts.SoftDeleted - Counts.Restored), Counts.Purged + Counts.Masked + Counts.Held, Counts.Failed),
     };
 
     public DateTimeOffset? Eta(DateTimeOffset now) =>

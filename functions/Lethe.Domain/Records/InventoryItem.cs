@@ -42,6 +42,9 @@ public sealed record InventoryItem(
     /// <summary>A hidden item's state before it was hidden (archived ones return to the archive, not to active).</summary>
     public ItemState? HiddenFrom { get; init; }
 
+    /// <summary>A purged record an erasure masked: a copy without PII or subject link was written with its purge.</summary>
+    public bool Masked { get; init; }
+
     public bool IsDue(DateTimeOffset now) => State == ItemState.SoftDeleted && PurgeAt is { } at && at <= now;
 
     /// <summary>Where the item's data is: <c>dynamodb</c> or <c>s3</c>.</summary>

@@ -79,6 +79,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
             RequestedByRole = role,
             RequestedByKey = requestedByKey,
             Approval = approval,
+            MaskedCategories = type == JobType.Deletion ? tenant.Erasure.MaskedCategories : [],
         };
         var reservation = idempotency is null ? null : new IdempotencyReservation(idempotency.KeyHash, idempotency.Fingerprint, now + IdempotencyKeys.Lifetime);
         switch (await jobs.CreateAsync(job, reservation, cancellationToken))

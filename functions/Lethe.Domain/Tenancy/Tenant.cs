@@ -38,6 +38,9 @@ public sealed record Tenant(string Id, string Name, TenantState State, DateTimeO
     /// <summary>The categories whose items are archived, not purged, when their retention ends (none by default).</summary>
     public Policies.ArchiveSettings Archive { get; init; } = Policies.ArchiveSettings.None;
 
+    /// <summary>Per category, whether an erasure deletes (the default) or masks the subject's records.</summary>
+    public Policies.ErasureSettings Erasure { get; init; } = Policies.ErasureSettings.Default;
+
     /// <summary>How the tenant's privacy requests run: approval, the deadline they are held to, who is told by e-mail.</summary>
     public Policies.RequestSettings Requests { get; init; } = Policies.RequestSettings.Default;
 

@@ -199,6 +199,8 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var notices = NoticesFor(names, stepFunctions);
         var subscriptions = SubscriptionsFor(names, stepFunctions, clock);
         var scrubs = new BackupScrubRequests(jobs, workflows, shared.Tenants, clock);
+        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
+        var opener = new RecordService(shared.Keys, records, clock);
         var erasure = new ErasurePorts(
             jobs,
             inventory,
@@ -216,12 +218,12 @@ public sealed class WorkflowComposition(TimeProvider clock)
             clock)
         {
             Notices = notices,
+            Masking = new DynamoMaskingReader(records, opener, new SubjectDirectoryReader(dynamo, names.Table(ResourceCatalog.Keys), shared.Keys)),
         };
 
-        var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
         var readers = new ExportReaders(
             records,
-            new RecordService(shared.Keys, records, clock),
+            opener,
             new DynamoConsentStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
             new DynamoRestrictionStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
             chain,

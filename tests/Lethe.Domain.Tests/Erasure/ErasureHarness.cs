@@ -40,6 +40,8 @@ public sealed class ErasureHarness
 
     public InMemoryWorkflows Workflows { get; } = new();
 
+    public InMemoryMaskingReader Masking { get; } = new();
+
     public ErasureSteps Steps { get; }
 
     /// <summary>What the steps told anyone (request.completed, request.failed).</summary>
@@ -51,6 +53,7 @@ public sealed class ErasureHarness
             new ErasurePorts(Jobs, Inventory, Manifests, Purger, Keys, Keys, Holds, Evidence, Evidence, Evidence, Evidence, new BackupScrubRequests(Jobs, Workflows, Tenants, Clock), Tenants, Clock)
             {
                 Notices = Notices,
+                Masking = Masking,
             },
             Workflows);
         Inventory.Holds = Holds;
@@ -69,9 +72,9 @@ public sealed class ErasureHarness
 
     /// <summary>Submits the erasure and runs it through the soft-delete to the end of its window.</summary>
 
-    public async Task<ErasureState> ThroughTheWindowAsync(int pageSize = 100, bool holdDuringWindow = false)
+    public async Task<ErasureState> ThroughTheWindowAsync(int pageSize = 100, bool holdDuringWindow = false, IReadOnlyList<string>? maskedCategories = null)
     {
-        var job = await SubmitAsync();
+        var job = await SubmitAsync(maskedCategories);
         var state = await SoftDeleteAllAsync(await Steps.Validate.RunAsync(new ErasureState(Tenant, job.Id, 1) { PageSize = pageSize }, Ct));
 
         if (holdDuringWindow)
@@ -112,13 +115,14 @@ public sealed class ErasureHarness
         return document.RootElement.Clone();
     }
 
-    public async Task<Job> SubmitAsync()
+    public async Task<Job> SubmitAsync(IReadOnlyList<string>? maskedCategories = null)
     {
         var now = Clock.GetUtcNow();
         var job = new Job
         {
             Id = "job-1", TenantId = Tenant, Type = JobType.Deletion, SubjectRef = Subject, Status = JobStatus.Queued, Phase = JobPhases.Validate,
             CreatedAt = now, UpdatedAt = now, PurgeAt = now.AddDays(29), Deadline = now.AddDays(30), RequestedBy = "admin", Reason = "asked for by her lawyer",
+            MaskedCategories = maskedCategories ?? [],
         };
         (await Jobs.CreateAsync(job, null, Ct)).Should().BeOfType<JobCreated>();
         return job;

@@ -119,6 +119,22 @@ public sealed class InMemoryErasureInventory : IErasureInventory
         return Task.FromResult<IReadOnlySet<string>>(purged);
     }
 
+    /// <summary>The masked copies written with their originals' purges, by the original's id.</summary>
+    public Dictionary<string, StoredRecord> MaskedCopies { get; } = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlySet<string>> PurgeMaskedAsync(
+        string tenantId, string subjectRef, string jobId, IReadOnlyList<(InventoryItem Item, StoredRecord Copy)> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var purged = await PurgeSingleTableItemsAsync(tenantId, subjectRef, jobId, items.Select(i => i.Item).ToList(), now, cancellationToken);
+        foreach (var (item, copy) in items.Where(i => purged.Contains(i.Item.ItemId)))
+        {
+            MaskedCopies[item.ItemId] = copy;
+            Truth[item.ItemId] = Truth[item.ItemId] with { Masked = true };
+        }
+
+        return purged;
+    }
+
     public Task<IReadOnlySet<string>> BeginPurgeAsync(string tenantId, string subjectRef, IReadOnlyList<InventoryItem> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var before = BeforeNextPurgeWrite;
@@ -231,6 +247,24 @@ public sealed class InMemoryManifests : IErasureManifests
         }
 
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>The records behind inventory items, by id, as masking opens them (decrypted fields), and the subject's id.</summary>
+public sealed class InMemoryMaskingReader : IMaskingReader
+{
+    public Dictionary<string, IReadOnlyDictionary<string, string>> Fields { get; } = new(StringComparer.Ordinal);
+
+    public string? SubjectId { get; set; }
+
+    public Task<MaskingInput> OpenAsync(Lethe.Domain.Tenancy.Tenant tenant, string subjectRef, IReadOnlyList<string> recordIds, CancellationToken cancellationToken)
+    {
+        var created = new DateTimeOffset(2026, 11, 2, 14, 30, 0, TimeSpan.Zero);
+        var views = recordIds.Where(Fields.ContainsKey).Select(id => new RecordView(
+            new StoredRecord(id, tenant.Id, subjectRef, "invoice", "staff_only", Lethe.Domain.Classification.ClassificationLevel.Confidential, false, [], true,
+                new Dictionary<string, string>(), new Dictionary<string, byte[]>(), created, created.AddYears(10), ItemState.SoftDeleted, "billing"),
+            Fields[id])).ToList();
+        return Task.FromResult(new MaskingInput(SubjectId, views));
     }
 }
 

@@ -130,6 +130,7 @@ public sealed class InMemoryJobStore : IJobStore
                 PurgedByStore = Sum(c.PurgedByStore, earned.PurgedByStore),
                 VersionsDeleted = c.VersionsDeleted + earned.VersionsDeleted,
                 Archived = c.Archived + earned.Archived,
+                Masked = c.Masked + earned.Masked,
             },
         };
         return Task.FromResult(true);

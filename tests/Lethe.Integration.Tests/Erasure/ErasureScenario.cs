@@ -220,7 +220,10 @@ public sealed class ErasureScenario
         return (listed.Versions ?? []).Where(v => v.Key == file.Key).Select(v => v.VersionId).ToList();
     }
 
-    public async Task<bool> RecordItemExistsAsync(string recordId)
+    public async Task<bool> RecordItemExistsAsync(string recordId) => await RecordRowAsync(recordId) is not null;
+
+    /// <summary>The record's row in the Records table as stored (null when there is none): what anyone with table access sees.</summary>
+    public async Task<Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>?> RecordRowAsync(string recordId)
     {
         using var dynamo = _cloud.Cloud.CreateDynamoDbClient();
         var response = await dynamo.GetItemAsync(new Amazon.DynamoDBv2.Model.GetItemRequest
@@ -229,7 +232,7 @@ public sealed class ErasureScenario
             Key = DynamoKeys.Of(Tenant, $"RECORD#{recordId}"),
             ConsistentRead = true,
         }, Ct);
-        return response.IsItemSet && response.Item.Count > 0;
+        return response.IsItemSet && response.Item.Count > 0 ? response.Item : null;
     }
 
     public async Task<bool> KekExistsAsync(string subjectRef)

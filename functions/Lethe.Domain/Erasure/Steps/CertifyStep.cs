@@ -26,7 +26,10 @@ public sealed class CertifyStep(ErasurePorts ports) : ErasureStep(ports)
     private async Task<SignedCertificate> IssueAsync(Job job, string shredMethod, string kekId, CancellationToken cancellationToken)
     {
         var counts = job.Counts;
-        var tally = new ErasureTally(counts.Purged, counts.PurgedByCategory, counts.PurgedByStore, counts.VersionsDeleted, counts.Restored, counts.Held);
+        var tally = new ErasureTally(counts.Purged, counts.PurgedByCategory, counts.PurgedByStore, counts.VersionsDeleted, counts.Restored, counts.Held)
+        {
+            Masked = counts.Masked,
+        };
         var head = await Ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
         var facts = new DeletionFacts(job.TenantId, job.SubjectRef, job.Id, job.CreatedAt, Now, job.Deadline ?? job.CreatedAt, job.PurgeAt ?? job.CreatedAt,
             tally, shredMethod, kekId, head, Ports.Signer.KeyId);

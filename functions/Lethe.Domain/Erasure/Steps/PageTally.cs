@@ -11,8 +11,17 @@ internal sealed class PageTally
     private long _items;
     private long _versions;
 
+    private long _masked;
+
+    /// <summary>An item purged (or, when <see cref="InventoryItem.Masked"/>, masked: counted apart and in no other tally).</summary>
     public void Purged(InventoryItem item, long versions)
     {
+        if (item.Masked)
+        {
+            _masked++;
+            return;
+        }
+
         _items++;
         _versions += versions;
         _byCategory[item.Category] = _byCategory.GetValueOrDefault(item.Category) + 1;
@@ -25,5 +34,6 @@ internal sealed class PageTally
         PurgedByCategory = _byCategory,
         PurgedByStore = _byStore,
         VersionsDeleted = _versions,
+        Masked = _masked,
     };
 }

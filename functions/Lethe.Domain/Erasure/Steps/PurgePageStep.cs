@@ -76,11 +76,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     {
         var due = manifest.Select(i => i with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = job.PurgeAt }).ToList();
         var single = due.Where(i => i.IsSingleTableItem).ToList();
-        var purgedNow = await Ports.Inventory.PurgeSingleTableItemsAsync(job.TenantId, job.SubjectRef, job.Id, single, outcome.Now, cancellationToken);
-        foreach (var item in single.Where(i => purgedNow.Contains(i.ItemId)))
-        {
-            outcome.Tally.Purged(item, 0);
-        }
+        var purgedNow = await PurgeSingleTableItemsAsync(job, single, outcome, cancellationToken);
 
         var purging = await PurgeNowAsync(job, due.Where(i => !i.IsSingleTableItem).ToList(), outcome, cancellationToken);
         var undecided = due.Where(i => !purgedNow.Contains(i.ItemId) && !purging.Contains(i.ItemId)).Select(i => i.ItemId).ToList();
@@ -137,7 +133,10 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
         var due = toHide.Select(m => m with { State = ItemState.SoftDeleted, ErasureJobId = job.Id, PurgeAt = outcome.Now })
             .Concat(ours.Select(o => o.State == ItemState.Purging ? o : o with { PurgeAt = o.PurgeAt ?? outcome.Now }))
             .ToList();
-        var purging = await PurgeNowAsync(job, due, outcome, cancellationToken);
+        // Records to mask take the path that writes their copy with their purge; everything else goes through purging.
+        var masking = due.Where(d => d.State == ItemState.SoftDeleted && IsMaskedBy(job, d)).ToList();
+        var purging = new HashSet<string>(await PurgeSingleTableItemsAsync(job, masking, outcome, cancellationToken), StringComparer.Ordinal);
+        purging.UnionWith(await PurgeNowAsync(job, due.Where(d => !masking.Contains(d)).ToList(), outcome, cancellationToken));
         foreach (var stuck in due.Where(d => !purging.Contains(d.ItemId)))
         {
             outcome.Errors.Add(new JobError(stuck.ItemId, "The item could not be moved to purging; retry the request.", outcome.Now));
@@ -168,6 +167,49 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
 
         outcome.Errors.AddRange(outcomes.Where(o => !o.Succeeded).Select(o => new JobError(o.ItemId, o.Failure!, outcome.Now)));
         return purging;
+    }
+
+    /// <summary>Whether the erasure masks this item rather than deletes it: a live record of one of its masked categories.</summary>
+    private static bool IsMaskedBy(Job job, InventoryItem item) =>
+        item.Kind == "record" && item.IsSingleTableItem && job.MaskedCategories.Contains(item.Category, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Purges single table items (due, hidden by this erasure) with their data in guarded transactions, adding what was purged
+    /// to the tally. Records of the job's masked categories are opened first and purged together with their masked copy; one
+    /// whose row is already gone has nothing to keep and is purged as it is. Returns the ids purged now.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> PurgeSingleTableItemsAsync(Job job, IReadOnlyList<InventoryItem> single, PageOutcome outcome, CancellationToken cancellationToken)
+    {
+        var masking = single.Where(i => IsMaskedBy(job, i)).ToList();
+        var copies = new List<(InventoryItem Item, StoredRecord Copy)>();
+        if (masking.Count > 0)
+        {
+            var masker = Ports.Masking ?? throw new InvalidOperationException("The erasure masks records but has no masking reader.");
+            var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken) ?? throw new InvalidOperationException($"Tenant {job.TenantId} is gone.");
+            var input = await masker.OpenAsync(tenant, job.SubjectRef, masking.Select(i => i.ItemId).ToList(), cancellationToken);
+            var opened = input.Records.ToDictionary(r => r.Record.Id, StringComparer.Ordinal);
+            foreach (var item in masking.Where(i => opened.ContainsKey(i.ItemId)))
+            {
+                var view = opened[item.ItemId];
+                copies.Add((item with { Masked = true }, RecordMasking.Mask($"rec_{Guid.NewGuid():N}", view.Record, view.Fields, input.SubjectId)));
+            }
+        }
+
+        var masked = copies.Select(c => c.Item.ItemId).ToHashSet(StringComparer.Ordinal);
+        var plain = single.Where(i => !masked.Contains(i.ItemId)).ToList();
+        var purged = new HashSet<string>(await Ports.Inventory.PurgeSingleTableItemsAsync(job.TenantId, job.SubjectRef, job.Id, plain, outcome.Now, cancellationToken), StringComparer.Ordinal);
+
+        if (copies.Count > 0)
+        {
+            purged.UnionWith(await Ports.Inventory.PurgeMaskedAsync(job.TenantId, job.SubjectRef, job.Id, copies, outcome.Now, cancellationToken));
+        }
+
+        foreach (var item in plain.Concat(copies.Select(c => c.Item)).Where(i => purged.Contains(i.ItemId)))
+        {
+            outcome.Tally.Purged(item, 0);
+        }
+
+        return purged;
     }
 
     /// <summary>What one purge page earned: its tally, failures and survivors.</summary>

@@ -25,6 +25,46 @@ public sealed class PurgePageStepTests
     }
 
     [Fact]
+    public async Task A_record_of_a_masked_category_is_purged_with_a_copy_free_of_PII_and_of_its_subject_and_counted_apart()
+    {
+        _h.Tenants.Items[ErasureHarness.Tenant] = new Lethe.Domain.Tenancy.Tenant(ErasureHarness.Tenant, "Local", Lethe.Domain.Tenancy.TenantState.Active, _h.Clock.GetUtcNow(), 1);
+        _h.Inventory.Add(ErasureHarness.Item("inv-1", "record", "invoice", "dynamodb"));
+        _h.Masking.SubjectId = "anna.berg";
+        _h.Masking.Fields["inv-1"] = new Dictionary<string, string>
+        {
+            ["customerName"] = "Anna Berg", ["amount"] = "120.00 EUR", ["note"] = "Paid by anna.berg with card 4111 1111 1111 1111, receipt to anna@example.com",
+        };
+        var state = await _h.ThroughTheWindowAsync(pageSize: 2, maskedCategories: ["invoice"]);
+
+        await _h.PurgeAllAsync(state);
+
+        var copy = _h.Inventory.MaskedCopies["inv-1"];
+        copy.Id.Should().NotBe("inv-1").And.StartWith("rec_");
+        (copy.SubjectRef, copy.Encrypted, copy.Category, copy.State).Should().Be((string.Empty, false, "invoice", ItemState.Active));
+        copy.PlainFields.Should().BeEquivalentTo(new Dictionary<string, string>
+        {
+            ["customerName"] = "[erased]", ["amount"] = "120.00 EUR", ["note"] = "Paid by [erased] with card [erased], receipt to [erased]",
+        });
+        copy.Pii.Should().BeEmpty();
+        _h.Inventory.Truth["inv-1"].State.Should().Be(ItemState.Purged, "the original goes");
+        var counts = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!.Counts;
+        (counts.Purged, counts.Masked).Should().Be((3, 1));
+        counts.PurgedByCategory.Should().NotContainKey("invoice", "a masked record is not counted as purged");
+    }
+
+    [Fact]
+    public async Task Without_masked_categories_an_invoice_is_purged_like_any_record()
+    {
+        _h.Inventory.Add(ErasureHarness.Item("inv-1", "record", "invoice", "dynamodb"));
+        var state = await _h.ThroughTheWindowAsync();
+
+        await _h.PurgeAllAsync(state);
+
+        _h.Inventory.MaskedCopies.Should().BeEmpty();
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!.Counts.Purged.Should().Be(4);
+    }
+
+    [Fact]
     public async Task Soft_delete_when_a_second_pass_ends_sooner_should_remove_the_first_passes_later_pages_so_nothing_is_counted_twice()
     {
         var job = await _h.SubmitAsync();

@@ -1,0 +1,28 @@
+using Lethe.Aws.Records;
+using Lethe.Domain.Erasure;
+using Lethe.Domain.Records;
+using Lethe.Domain.Tenancy;
+
+namespace Lethe.Aws.Erasure;
+
+/// <summary>
+/// Opens the records an erasure masks (consistent reads of their rows, fields decrypted with the subject's KEK, which the shred
+/// destroys only after the purge) and reads the subject's id from the directory, so masking can redact it wherever it appears.
+/// Only rows of this subject are opened.
+/// </summary>
+public sealed class DynamoMaskingReader(DynamoRecordStore records, RecordService opener, SubjectDirectoryReader directory) : IMaskingReader
+{
+    public async Task<MaskingInput> OpenAsync(Tenant tenant, string subjectRef, IReadOnlyList<string> recordIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        var keyArn = tenant.SealingKeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key.");
+        var stored = await records.FindManyAsync(tenant.Id, recordIds, cancellationToken);
+        var opened = new List<RecordView>();
+        foreach (var record in stored.Where(r => r.SubjectRef == subjectRef))
+        {
+            opened.Add(await opener.OpenAsync(record, keyArn, cancellationToken));
+        }
+
+        return new MaskingInput(await directory.FindIdAsync(tenant.Id, keyArn, subjectRef, cancellationToken), opened);
+    }
+}
