@@ -31,6 +31,9 @@ public static class ExportBenchmark
     private const long MB = 1024 * 1024;
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Every ZIP carries its report.pdf: the benchmark lays it out as Lethe does.</summary>
+    private static readonly Lethe.Aws.Documents.PdfDocumentRenderer Reports = new();
+
     public static async Task<string> RunAsync(string root)
     {
         var small = await PackInChildAsync(200 * MB);
@@ -101,7 +104,7 @@ public static class ExportBenchmark
         ExportVolumeSummary summary;
         await using (var sink = new WriteOnly(new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true)))
         {
-            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, new ExportHeader("job_bench", new string('a', 64), DateTimeOffset.UtcNow), source, sink, CancellationToken.None);
+            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, new ExportHeader("job_bench", new string('a', 64), DateTimeOffset.UtcNow), source, sink, Reports, CancellationToken.None);
         }
 
         var run = new Run(source.ContentBytes / (double)MB, summary.ArchiveBytes / (double)MB, watch.Elapsed.TotalSeconds, PeakRssMb());

@@ -121,7 +121,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["ErasurePurgePage"] =
         [
             .. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests",
-            "dynamodb:GetItem Records", "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", .. ForeignKeys,
+            "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", .. ForeignKeys,
         ],
         ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.

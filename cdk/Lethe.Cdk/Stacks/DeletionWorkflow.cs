@@ -96,7 +96,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                     GrantTable(target, Table(ResourceCatalog.Manifests), "dynamodb:GetItem", "dynamodb:PutItem");
                     // Masking: the records of masked categories are read and opened (the tenant, the subject's KEK and directory
                     // entry; the tenant key admits this role in its policy), and their copies put with the originals' purge.
-                    GrantTable(target, records, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem");
+                    GrantTable(target, records, "dynamodb:BatchGetItem", "dynamodb:PutItem");
                     GrantTable(target, keys, "dynamodb:GetItem");
                     GrantTable(target, tenants, "dynamodb:GetItem");
                 }

@@ -105,6 +105,7 @@ public static class ApiComposition
         services.AddSingleton<IInventory>(sp => new DynamoInventory(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory)));
         services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
+        services.AddSingleton<Lethe.Domain.Documents.IDocumentRenderer, Lethe.Aws.Documents.PdfDocumentRenderer>();
         services.AddSingleton<IRestrictionStore>(sp => new DynamoRestrictionStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton<IExportVolumeRegistry>(sp => new DynamoExportVolumes(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));

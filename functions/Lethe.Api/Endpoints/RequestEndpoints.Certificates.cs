@@ -3,6 +3,7 @@ using Lethe.Api.Auth;
 using Lethe.Api.Problems;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Certificates;
+using Lethe.Domain.Documents;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Tenancy;
 using Lethe.Domain.Requests;
@@ -25,8 +26,14 @@ public static partial class RequestEndpoints
         _ => null,
     };
 
-    private static async Task<IResult> CertificateAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates)
+    private static async Task<IResult> CertificateAsync(
+        string tenantId, string requestId, string? format, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, ICertificateStore certificates, IDocumentRenderer documents)
     {
+        if (format is not (null or "json" or "pdf"))
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["format"] = ["format is json (the default) or pdf."] });
+        }
+
         if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || CertificateOf(job) is not { } of)
         {
             return ProblemTypes.NotFound(http, "deletion request, retention run, offboarding or backup scrub");
@@ -34,10 +41,20 @@ public static partial class RequestEndpoints
 
         var (owner, type) = of;
 
-        return await certificates.FindAsync(tenantId, owner, type, http.RequestAborted) is { } certificate
-            ? TypedResults.Ok(Response(certificate))
-            : ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
-                $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when it completes.", job.Id);
+        if (await certificates.FindAsync(tenantId, owner, type, http.RequestAborted) is { } certificate)
+        {
+            if (format != "pdf")
+            {
+                return TypedResults.Ok(Response(certificate));
+            }
+
+            using var pdf = new MemoryStream();
+            documents.Render(CertificateDocument.Build(certificate), pdf);
+            return TypedResults.File(pdf.ToArray(), documents.ContentType, $"{certificate.CertificateId}.pdf");
+        }
+
+        return ProblemTypes.Conflict(http, "certificate-not-issued", "Certificate not issued yet",
+            $"The request is {JobStatuses.Name(job.Status)} in phase {job.Phase}; its certificate is issued when it completes.", job.Id);
     }
 
     /// <summary>The request's certificates: its own and, once issued, the supplemental backup-scrub one (a scrub lists only its own).</summary>

@@ -35,7 +35,7 @@ public static class RestrictionEndpoints
             .WithName("PutRestriction").WithSummary("Restricts the subject's processing (restricted true, with the ground as reason) or lifts the restriction. 409 while the subject's erasure is open.")
             .Produces<RestrictionView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         restriction.MapGet("/", GetAsync).RequireTenantAccess(Capability.ReadRestriction)
-            .WithName("GetRestriction").WithSummary("Whether the subject's processing is restricted, with every change (restricted false and no history when never set).")
+            .WithName("GetRestriction").WithSummary("Whether the subject's processing is restricted, with every change (restricted false and no history when never set). A service token sees restricted and updatedAt only.")
             .Produces<RestrictionView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         return routes;
     }
@@ -79,7 +79,12 @@ public static class RestrictionEndpoints
         }
 
         var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, subjectId, http.RequestAborted);
-        return TypedResults.Ok(await ViewAsync(tenantId, subjectRef, store, http.RequestAborted));
+        var view = await ViewAsync(tenantId, subjectRef, store, http.RequestAborted);
+        // The service gates processing on the state alone: the ground, who decided and the history are the admins' (the ground
+        // may describe the person).
+        return TypedResults.Ok(RolePolicy.Allows(http.Principal().Roles, Capability.ManageRestriction)
+            ? view
+            : view with { Reason = null, UpdatedBy = null, History = [] });
     }
 
     private static async Task<RestrictionView> ViewAsync(string tenantId, string subjectRef, IRestrictionStore store, CancellationToken cancellationToken)

@@ -223,17 +223,54 @@ public sealed class DynamoErasureInventory(IAmazonDynamoDB dynamo, string invent
         return MoveAsync(items, notHeld, item => PurgeWrites(tenantId, subjectRef, jobId, item, now), cancellationToken);
     }
 
-    public Task<IReadOnlySet<string>> PurgeMaskedAsync(
+    public async Task<IReadOnlySet<string>> PurgeMaskedAsync(
         string tenantId, string subjectRef, string jobId, IReadOnlyList<(InventoryItem Item, StoredRecord Copy)> items, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         var notHeld = new TransactWriteItem { ConditionCheck = Tenants.LegalHoldMarker.NotHeld(tenantsTable, tenantId, subjectRef) };
         var copies = items.ToDictionary(i => i.Item.ItemId, i => i.Copy, StringComparer.Ordinal);
-        return MoveAsync(items.Select(i => i.Item).ToList(), notHeld, item =>
-        [
-            .. PurgeWrites(tenantId, subjectRef, jobId, item with { Masked = true }, now),
-            .. DynamoRecordStore.MaskedCopyWrites(recordsTable, inventoryTable, copies[item.ItemId]),
-        ], cancellationToken);
+        var purged = new HashSet<string>(StringComparer.Ordinal);
+        // A transaction carries at most 4 MB: copies (a record row each, up to 400 KB) go in groups well below it.
+        foreach (var group in BySize(items, i => EstimatedBytes(i.Copy), MaxMaskedBytesPerTransaction))
+        {
+            purged.UnionWith(await MoveAsync(group.Select(i => i.Item).ToList(), notHeld, item =>
+            [
+                .. PurgeWrites(tenantId, subjectRef, jobId, item with { Masked = true }, now),
+                .. DynamoRecordStore.MaskedCopyWrites(recordsTable, inventoryTable, copies[item.ItemId]),
+            ], cancellationToken));
+        }
+
+        return purged;
+    }
+
+    private const long MaxMaskedBytesPerTransaction = 2 * 1024 * 1024;
+
+    /// <summary>A masked copy's size as DynamoDB counts it, from above: UTF-8 of its names and values, and the rest of its row and item.</summary>
+    private static long EstimatedBytes(StoredRecord copy) => 4096 + copy.PlainFields.Sum(f => 3L * (f.Key.Length + f.Value.Length));
+
+    /// <summary>Consecutive groups whose sizes add up to at most <paramref name="limit"/> (an item larger than that goes alone).</summary>
+    private static IEnumerable<List<T>> BySize<T>(IEnumerable<T> items, Func<T, long> size, long limit)
+    {
+        var group = new List<T>();
+        long used = 0;
+        foreach (var item in items)
+        {
+            var bytes = size(item);
+            if (group.Count > 0 && used + bytes > limit)
+            {
+                yield return group;
+                group = [];
+                used = 0;
+            }
+
+            group.Add(item);
+            used += bytes;
+        }
+
+        if (group.Count > 0)
+        {
+            yield return group;
+        }
     }
 
     /// <summary>A single table item's purge: its tombstone in place of the item (conditional on this erasure's due hide) and its row deleted.</summary>

@@ -18,11 +18,19 @@ public sealed class DynamoMaskingReader(DynamoRecordStore records, RecordService
         var keyArn = tenant.SealingKeyArn ?? throw new InvalidOperationException($"Tenant {tenant.Id} has no key.");
         var stored = await records.FindManyAsync(tenant.Id, recordIds, cancellationToken);
         var opened = new List<RecordView>();
+        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var record in stored.Where(r => r.SubjectRef == subjectRef))
         {
-            opened.Add(await opener.OpenAsync(record, keyArn, cancellationToken));
+            try
+            {
+                opened.Add(await opener.OpenAsync(record, keyArn, cancellationToken));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures[record.Id] = $"The record could not be opened to mask it ({ex.GetType().Name}: {ex.Message}); nothing of it was deleted. Retry the request once the tenant key admits the purge step.";
+            }
         }
 
-        return new MaskingInput(await directory.FindIdAsync(tenant.Id, keyArn, subjectRef, cancellationToken), opened);
+        return new MaskingInput(await directory.FindIdAsync(tenant.Id, keyArn, subjectRef, cancellationToken), opened, failures);
     }
 }

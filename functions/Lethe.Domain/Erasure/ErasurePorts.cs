@@ -150,12 +150,16 @@ public interface IHoldCheck
     Task<bool> IsHeldAsync(string tenantId, string subjectRef, CancellationToken cancellationToken);
 }
 
-/// <summary>What masking needs of the records it keeps: each one opened (fields decrypted), and the subject's id to redact.</summary>
-public sealed record MaskingInput(string? SubjectId, IReadOnlyList<RecordView> Records);
+/// <summary>
+/// What masking needs of the records it keeps: each one opened (fields decrypted), the subject's id to redact, and why a record
+/// could not be opened (by item id): such a record is neither masked nor purged now, but listed on the job for a retry.
+/// </summary>
+public sealed record MaskingInput(string? SubjectId, IReadOnlyList<RecordView> Records, IReadOnlyDictionary<string, string> Failures);
 
 /// <summary>
 /// Reads, before the purge, the records an erasure masks: opened with the subject's KEK (still there: the shred comes after the
-/// purge). A record whose row is gone is left out (there is nothing to keep). A port.
+/// purge). A record whose row is gone, or of another subject, is left out (there is nothing of this subject's to keep); one that
+/// cannot be opened (its key refused, say) is named in the failures, so one record does not stop the page. A port.
 /// </summary>
 public interface IMaskingReader
 {

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Lethe.Domain.Classification;
 using Lethe.Domain.Records;
 
@@ -6,10 +7,12 @@ namespace Lethe.Domain.Erasure;
 
 /// <summary>
 /// Masking (API.md, <c>PUT …/settings/erasure</c>): the record an erasure keeps for the tenant's legal obligations. Every PII
-/// field (a field named like a personal identifier, or whose whole value is one detected PII value) becomes
+/// field (a field whose name holds a personal-identifier word, or whose whole value is one detected PII value) becomes
 /// <see cref="Erased"/>; detected PII inside the other fields is redacted to <see cref="Erased"/>, as is the subject's own id
-/// wherever it appears. The copy gets a new id, no subject, no field encryption (no subject key is left to seal it under), and
-/// times cut to the day, so neither its id, its subject nor its exact creation time leads back to the person's audit events.
+/// where it stands as a word of its own. The copy gets a new id, no subject, no field encryption (only records that were
+/// stored in the clear are masked: see <see cref="MayMask"/>), and the day of the masking as its creation, so neither its id,
+/// its subject nor its creation time leads back to the person's audit events. Person names in free text are not detected:
+/// they are redacted only where they sit in a name field or spell the subject id.
 /// </summary>
 public static class RecordMasking
 {
@@ -18,24 +21,46 @@ public static class RecordMasking
     /// <summary>Who the inventory and the record name as the copy's creator.</summary>
     public const string CreatedBy = "erasure-mask";
 
-    /// <summary>Field names (compared without case, <c>_</c> or <c>-</c>) that hold a personal identifier whatever their value.</summary>
-    private static readonly HashSet<string> IdentifierFields = new(StringComparer.Ordinal)
+    /// <summary>A subject id shorter than this is too common a word to be redacted inside text (a field named for it still goes).</summary>
+    public const int MinimumRedactedIdLength = 3;
+
+    /// <summary>Words that make a field (its name lowercased, without <c>_</c> or <c>-</c>) a personal identifier whatever its value.</summary>
+    private static readonly string[] IdentifierWords =
+    [
+        "name", "mail", "phone", "mobile", "fax", "addr", "street", "city", "zip", "postcode", "postal", "birth", "ssn", "socialsecurity",
+        "passport", "nationalid", "taxid", "vatid", "iban", "accountnumber", "card", "contact", "customer", "client", "patient",
+        "member", "user", "person", "recipient", "subject", "signature", "licence", "license", "ipaddress", "geo", "latitude", "longitude",
+    ];
+
+    /// <summary>Field names of the business a record is about, not of a person, though they hold an identifier word ("productName").</summary>
+    private static readonly string[] BusinessPrefixes = ["product", "item", "service", "plan", "package", "file", "course", "program", "tax", "currency"];
+
+    /// <summary>Names identifying on their own that are too short to look for inside longer names.</summary>
+    private static readonly HashSet<string> IdentifierNames = new(StringComparer.Ordinal) { "ip", "dob", "tel", "bic", "gps" };
+
+    /// <summary>
+    /// Only a record stored in the clear is masked: one the caller marked sensitive, or that holds special-category data, was
+    /// field-encrypted and would have to be kept in the clear (no subject key is left to seal it under), so it is purged instead.
+    /// </summary>
+    public static bool MayMask(StoredRecord record)
     {
-        "name", "firstname", "lastname", "fullname", "givenname", "familyname", "surname", "middlename", "nickname", "username",
-        "displayname", "customer", "customername", "clientname", "billingname", "contactname", "recipient", "recipientname",
-        "email", "emailaddress", "mail", "phone", "phonenumber", "mobile", "mobilenumber", "telephone", "tel", "fax",
-        "address", "streetaddress", "street", "addressline1", "addressline2", "billingaddress", "shippingaddress", "postcode",
-        "postalcode", "zip", "zipcode", "dateofbirth", "dob", "birthdate", "birthday", "ssn", "socialsecuritynumber",
-        "nationalid", "nationalidnumber", "passport", "passportnumber", "taxid", "vatid", "iban", "bic", "accountnumber",
-        "cardnumber", "card", "ip", "ipaddress", "subjectid", "userid", "customerid", "clientid", "patientid", "memberid",
-    };
+        ArgumentNullException.ThrowIfNull(record);
+        return !record.Encrypted && !record.SpecialCategory;
+    }
 
     /// <summary>Whether a field of this name is a personal identifier whatever its value.</summary>
     public static bool IsIdentifierField(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var normalized = new string(name.Where(c => c is not ('_' or '-')).Select(char.ToLowerInvariant).ToArray());
-        return IdentifierFields.Contains(normalized);
+        var normalized = new string(name.Where(c => c is not ('_' or '-' or '.' or ' ')).Select(char.ToLowerInvariant).ToArray());
+        if (IdentifierNames.Contains(normalized))
+        {
+            return true;
+        }
+
+        var business = BusinessPrefixes.Any(prefix => normalized.StartsWith(prefix, StringComparison.Ordinal) && normalized.Length > prefix.Length
+            && !IdentifierWords.Any(word => normalized[..prefix.Length].Contains(word, StringComparison.Ordinal)));
+        return !business && IdentifierWords.Any(word => normalized.Contains(word, StringComparison.Ordinal));
     }
 
     /// <summary>One field's value as the masked copy keeps it.</summary>
@@ -47,7 +72,7 @@ public static class RecordMasking
             return Erased;
         }
 
-        var text = string.IsNullOrEmpty(subjectId) ? value : value.Replace(subjectId, Erased, StringComparison.OrdinalIgnoreCase);
+        var text = subjectId is { Length: >= MinimumRedactedIdLength } ? StandingAlone(subjectId).Replace(value, Erased) : value;
         var matches = PiiDetector.Scan(text);
         if (matches.Count == 1 && text.Trim().Length == matches[0].Length)
         {
@@ -56,7 +81,7 @@ public static class RecordMasking
 
         var masked = new StringBuilder(text.Length);
         var at = 0;
-        foreach (var match in matches.Where(m => m.Start >= 0))
+        foreach (var match in matches)
         {
             if (match.Start < at)
             {
@@ -76,16 +101,31 @@ public static class RecordMasking
     }
 
     /// <summary>
-    /// The masked copy of <paramref name="original"/> whose fields, opened, are <paramref name="fields"/>: a new active record of the
-    /// same category and visibility under <paramref name="newId"/>, with no subject, plain masked fields, created and retained to
-    /// the day (retention rounded up, so it is never shortened).
+    /// The subject id where it stands as a word of its own (not inside a longer id, a number or an amount: "120" in "120.00 EUR"
+    /// stays), in any case. A sentence's full stop after it still ends the word.
     /// </summary>
-    public static StoredRecord Mask(string newId, StoredRecord original, IReadOnlyDictionary<string, string> fields, string? subjectId)
+    private static Regex StandingAlone(string subjectId) =>
+        new($@"(?<![A-Za-z0-9_@:\-]|[A-Za-z0-9][.]){Regex.Escape(subjectId)}(?![A-Za-z0-9_@:\-]|[.][A-Za-z0-9])",
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// The masked copy of <paramref name="original"/> (see <see cref="MayMask"/>) whose fields, opened, are <paramref name="fields"/>:
+    /// a new active record of the same category and visibility under <paramref name="newId"/>, with no subject and plain masked
+    /// fields, created on the (tenant's, scaled) day <paramref name="now"/> falls in and retained at least as long as the original
+    /// (its retention end rounded up to that day grid).
+    /// </summary>
+    public static StoredRecord Mask(string newId, StoredRecord original, IReadOnlyDictionary<string, string> fields, string? subjectId, DateTimeOffset now, TimeSpan day)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(fields);
+        if (day <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(day), day, "A day is longer than zero.");
+        }
+
         var masked = fields.ToDictionary(f => f.Key, f => MaskValue(f.Key, f.Value, subjectId), StringComparer.Ordinal);
         var classification = DataClassifier.Classify(original.Category, sensitive: false, masked.Values);
+        var retainUntil = Floor(original.RetainUntil, day);
         return new StoredRecord(
             newId,
             original.TenantId,
@@ -98,11 +138,11 @@ public static class RecordMasking
             Encrypted: false,
             PlainFields: masked,
             SealedFields: new Dictionary<string, byte[]>(),
-            CreatedAt: Day(original.CreatedAt),
-            RetainUntil: Day(original.RetainUntil) < original.RetainUntil ? Day(original.RetainUntil).AddDays(1) : original.RetainUntil,
+            CreatedAt: Floor(now, day),
+            RetainUntil: retainUntil < original.RetainUntil ? retainUntil + day : retainUntil,
             State: ItemState.Active,
             CreatedBy);
     }
 
-    private static DateTimeOffset Day(DateTimeOffset at) => new(at.UtcDateTime.Date, TimeSpan.Zero);
+    private static DateTimeOffset Floor(DateTimeOffset at, TimeSpan day) => new(at.UtcTicks - (at.UtcTicks % day.Ticks), TimeSpan.Zero);
 }

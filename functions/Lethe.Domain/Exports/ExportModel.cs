@@ -3,12 +3,16 @@ using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Exports;
 
-/// <summary>What an export delivers (API.md, Requests): the ZIP of the layout below, one JSON document, or a ZIP of CSV files only.</summary>
+/// <summary>
+/// What an export delivers (API.md, Requests): the ZIP of the layout below, one JSON document, a ZIP of CSV files (each ZIP with
+/// its readable report.pdf), or that report alone.
+/// </summary>
 public enum ExportFormat
 {
     Zip,
     Json,
     Csv,
+    Pdf,
 }
 
 public static class ExportFormats
@@ -20,15 +24,26 @@ public static class ExportFormats
         null or "zip" => ExportFormat.Zip,
         "json" => ExportFormat.Json,
         "csv" => ExportFormat.Csv,
+        "pdf" => ExportFormat.Pdf,
         _ => throw new FormatException($"Unknown export format '{value}'."),
     };
 
-    /// <summary>json is one document (its volume is not a ZIP); zip and csv are ZIP archives.</summary>
-    public static bool IsArchive(ExportFormat format) => format != ExportFormat.Json;
+    /// <summary>zip and csv are ZIP archives; json is one document and pdf one report (neither is cut into volumes).</summary>
+    public static bool IsArchive(ExportFormat format) => format is ExportFormat.Zip or ExportFormat.Csv;
 
-    public static string ContentType(ExportFormat format) => IsArchive(format) ? "application/zip" : "application/json";
+    public static string ContentType(ExportFormat format) => format switch
+    {
+        ExportFormat.Json => "application/json",
+        ExportFormat.Pdf => "application/pdf",
+        _ => "application/zip",
+    };
 
-    public static string Extension(ExportFormat format) => IsArchive(format) ? "zip" : "json";
+    public static string Extension(ExportFormat format) => format switch
+    {
+        ExportFormat.Json => "json",
+        ExportFormat.Pdf => "pdf",
+        _ => "zip",
+    };
 }
 
 /// <summary>A record as the export shows it: every field in clear (field envelopes are opened on the way out).</summary>

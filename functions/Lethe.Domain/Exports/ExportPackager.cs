@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Lethe.Domain.Audit;
+using Lethe.Domain.Documents;
 using Lethe.Domain.Records;
 
 namespace Lethe.Domain.Exports;
@@ -18,15 +19,44 @@ public static class ExportPackager
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private static readonly JsonWriterOptions JsonOptions = new() { Indented = false, SkipValidation = false };
 
-    /// <summary>Writes the volume in <paramref name="format"/>: a ZIP (zip, csv) or one JSON document (json).</summary>
-    public static Task<ExportVolumeSummary> WriteAsync(ExportFormat format, ExportHeader header, IExportSource source, Stream sink, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Writes the volume in <paramref name="format"/>: a ZIP (zip, csv) with its readable <c>report.pdf</c> laid out by
+    /// <paramref name="reports"/> (none without one), one JSON document (json), or the report alone (pdf).
+    /// </summary>
+    public static Task<ExportVolumeSummary> WriteAsync(
+        ExportFormat format, ExportHeader header, IExportSource source, Stream sink, IDocumentRenderer? reports, CancellationToken cancellationToken) =>
         format switch
         {
-            ExportFormat.Zip => WriteZipAsync(header, source, sink, csvOnly: false, cancellationToken),
-            ExportFormat.Csv => WriteZipAsync(header, source, sink, csvOnly: true, cancellationToken),
+            ExportFormat.Zip => WriteZipAsync(header, source, sink, csvOnly: false, reports, cancellationToken),
+            ExportFormat.Csv => WriteZipAsync(header, source, sink, csvOnly: true, reports, cancellationToken),
             ExportFormat.Json => WriteJsonDocumentAsync(header, source, sink, cancellationToken),
+            ExportFormat.Pdf => WriteReportAsync(header, source, sink, reports ?? throw new ArgumentNullException(nameof(reports), "A pdf export needs a renderer."), cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
         };
+
+    /// <summary>format pdf: the readable report alone, from one pass over the source.</summary>
+    private static async Task<ExportVolumeSummary> WriteReportAsync(ExportHeader header, IExportSource source, Stream sink, IDocumentRenderer reports, CancellationToken cancellationToken)
+    {
+        var facts = await ExportReport.CollectAsync(header, source, cancellationToken);
+        var document = new HashingStream(sink);
+        using (var pdf = RenderReport(reports, facts))
+        {
+            await pdf.CopyToAsync(document, cancellationToken);
+        }
+
+        await document.FlushAsync(cancellationToken);
+        return new ExportVolumeSummary(facts.Records, facts.Files.Count, facts.Consents.Count, facts.AuditEvents, document.Length,
+            [new ManifestEntry(ExportReport.FileName, document.Length, document.HexDigest())]);
+    }
+
+    /// <summary>The report laid out in memory (a renderer writes synchronously; the ZIP and the upload are written asynchronously).</summary>
+    private static MemoryStream RenderReport(IDocumentRenderer reports, ExportReportFacts facts)
+    {
+        var pdf = new MemoryStream();
+        reports.Render(ExportReport.Build(facts), pdf);
+        pdf.Position = 0;
+        return pdf;
+    }
 
     /// <summary>An audit export: a ZIP of <c>audit.csv</c> (or <c>audit.json</c>) and <c>manifest.json</c>, streamed like any volume.</summary>
     public static async Task<ExportVolumeSummary> WriteAuditArchiveAsync(
@@ -59,7 +89,8 @@ public static class ExportPackager
         return new ExportVolumeSummary(0, 0, 0, counts.AuditEvents, archive.Length, entries);
     }
 
-    private static async Task<ExportVolumeSummary> WriteZipAsync(ExportHeader header, IExportSource source, Stream sink, bool csvOnly, CancellationToken cancellationToken)
+    private static async Task<ExportVolumeSummary> WriteZipAsync(
+        ExportHeader header, IExportSource source, Stream sink, bool csvOnly, IDocumentRenderer? reports, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(source);
@@ -71,6 +102,19 @@ public static class ExportPackager
             async Task Entry(string path, Func<Stream, Task> write, CompressionLevel level = CompressionLevel.Fastest) =>
                 entries.Add(await WriteEntryAsync(zip, path, header.GeneratedAt, level, write, cancellationToken));
 
+            // report.pdf, last before the manifest: what the volume holds, counted while it was written (the first records read again).
+            async Task ReportEntryAsync()
+            {
+                if (reports is null)
+                {
+                    return;
+                }
+
+                var facts = await ExportReport.FinishAsync(header, source, counts.ByCategory, firstRecords: null, counts.ReportFiles, counts.AuditEvents, cancellationToken);
+                using var pdf = RenderReport(reports, facts);
+                await Entry(ExportReport.FileName, s => pdf.CopyToAsync(s, cancellationToken));
+            }
+
             // Field names per category: the CSV header is their union, so it is known only after one pass over the records.
             var categories = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
             if (!csvOnly)
@@ -81,7 +125,7 @@ public static class ExportPackager
             {
                 await foreach (var record in source.RecordsAsync(null, cancellationToken))
                 {
-                    Collect(categories, record);
+                    Collect(categories, record, counts);
                     counts.Records++;
                 }
             }
@@ -106,6 +150,7 @@ public static class ExportPackager
                 }
 
                 counts.Files++;
+                counts.ReportFiles.Add(new ExportReportFile(path, file.Category, (csvOnly ? files : entries)[^1].Size));
             }
 
             if (csvOnly)
@@ -120,6 +165,7 @@ public static class ExportPackager
 
                 await Entry("archived.csv", s => WriteLinesAsync(s, ["id", "kind", "category", "archivedUntil"], Archived(source, cancellationToken), cancellationToken));
                 await Entry("audit.csv", s => WriteLinesAsync(s, AuditCsvHeader, Audit(source, counts, cancellationToken), cancellationToken));
+                await ReportEntryAsync();
                 var listed = entries.ToList();
                 await Entry("manifest.csv", s => WriteLinesAsync(s, ["path", "size", "sha256"], listed.Select(e => (IEnumerable<string?>)[e.Path, Number(e.Size), e.Sha256]), cancellationToken));
             }
@@ -133,6 +179,7 @@ public static class ExportPackager
 
                 await Entry("archived.json", s => WriteJsonAsync(s, w => WriteArchivedAsync(w, source, cancellationToken), cancellationToken));
                 await Entry("audit.json", s => WriteJsonAsync(s, w => WriteAuditAsync(w, source, counts, cancellationToken), cancellationToken));
+                await ReportEntryAsync();
                 var listed = entries.ToList();
                 await Entry("manifest.json", s => WriteJsonAsync(s, w => { WriteManifest(w, header, listed); return Task.CompletedTask; }, cancellationToken));
             }
@@ -230,7 +277,7 @@ public static class ExportPackager
             w.WriteEndObject();
             if (categories is not null)
             {
-                Collect(categories, record);
+                Collect(categories, record, counts);
             }
 
             counts.Records++;
@@ -240,8 +287,9 @@ public static class ExportPackager
         w.WriteEndArray();
     }
 
-    private static void Collect(SortedDictionary<string, SortedSet<string>> categories, ExportRecord record)
+    private static void Collect(SortedDictionary<string, SortedSet<string>> categories, ExportRecord record, Counts counts)
     {
+        counts.ByCategory[record.Category] = counts.ByCategory.GetValueOrDefault(record.Category) + 1;
         if (!categories.TryGetValue(record.Category, out var fields))
         {
             categories[record.Category] = fields = new SortedSet<string>(StringComparer.Ordinal);
@@ -465,6 +513,12 @@ public static class ExportPackager
         public int Consents { get; set; }
 
         public int AuditEvents { get; set; }
+
+        /// <summary>Records per category (ZIP formats), for the report.</summary>
+        public SortedDictionary<string, int> ByCategory { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Files as written, for the report.</summary>
+        public List<ExportReportFile> ReportFiles { get; } = [];
     }
 }
 

@@ -68,6 +68,9 @@ public sealed record ExportPorts(
 {
     /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
     public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
+
+    /// <summary>Lays out each volume's report.pdf (and a pdf export); the composition sets the PDF renderer (none: no report).</summary>
+    public Documents.IDocumentRenderer? Reports { get; init; }
 }
 
 /// <summary>The state the export workflow carries: ids and whether another volume follows; never data.</summary>

@@ -135,7 +135,7 @@ public sealed record RequestSubmission(string? Type, string? SubjectId, string? 
 {
     public const int MaxReasonLength = 1000;
 
-    public static readonly IReadOnlyList<string> ExportFormats = ["zip", "json", "csv"];
+    public static readonly IReadOnlyList<string> ExportFormats = ["zip", "json", "csv", "pdf"];
 
     /// <summary>Every bad field, keyed by name; empty when the submission can become a job.</summary>
     public IReadOnlyDictionary<string, string[]> Validate()

@@ -228,6 +228,9 @@ public sealed record TenantOffboardingPorts(
     /// <summary>Where the terminated tenant's e-mail subscriptions are removed; the composition sets the real port.</summary>
     public Notifications.IEmailSubscriptions Subscriptions { get; init; } = Notifications.EmailSubscriptionsOff.Instance;
 
+    /// <summary>Lays out each final export volume's report.pdf; the composition sets the PDF renderer (none: no report).</summary>
+    public Documents.IDocumentRenderer? Reports { get; init; }
+
     /// <summary>
     /// How long a writer may keep a tenant it read (the API's tenant cache) plus the longest an API request may still be in
     /// flight: after this, every change that was not refused has landed.

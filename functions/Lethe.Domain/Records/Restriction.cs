@@ -27,13 +27,14 @@ public static class RestrictionRules
             errors["restricted"] = ["restricted (true or false) is required."];
         }
 
+        reason = reason?.Trim();
         if (reason is { Length: > MaxReasonLength })
         {
             errors["reason"] = [$"A reason is at most {MaxReasonLength} characters."];
         }
-        else if (reason is not null && reason.Any(char.IsControl))
+        else if (reason is not null && reason.Any(IsHidden))
         {
-            errors["reason"] = ["A reason holds no control characters."];
+            errors["reason"] = ["A reason holds no control, format or separator characters."];
         }
         else if (restricted == true && string.IsNullOrWhiteSpace(reason))
         {
@@ -42,6 +43,10 @@ public static class RestrictionRules
 
         return errors;
     }
+
+    /// <summary>Characters a reader does not see or that reorder text (bidi controls, zero-width, line and paragraph separators).</summary>
+    private static bool IsHidden(char c) => char.IsControl(c) || char.GetUnicodeCategory(c) is
+        System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator;
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using Lethe.Catalog;
 using Lethe.Aws.Certificates;
 using Lethe.Aws.Composition;
 using Lethe.Aws.Configuration;
+using Lethe.Aws.Documents;
 using Lethe.Aws.Erasure;
 using Lethe.Aws.Evidence;
 using Lethe.Aws.Exports;
@@ -199,6 +200,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var notices = NoticesFor(names, stepFunctions);
         var subscriptions = SubscriptionsFor(names, stepFunctions, clock);
         var scrubs = new BackupScrubRequests(jobs, workflows, shared.Tenants, clock);
+        var reports = new PdfDocumentRenderer();
         var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
         var opener = new RecordService(shared.Keys, records, clock);
         var erasure = new ErasurePorts(
@@ -241,6 +243,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
             clock)
         {
             Notices = notices,
+            Reports = reports,
         };
 
         var retention = new RetentionPorts(
@@ -344,6 +347,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         {
             Notices = notices,
             Subscriptions = subscriptions,
+            Reports = reports,
             WriterCacheAge = WriterCacheAgeFromEnvironment() + ApiRequestAgeFromEnvironment(),
             StragglerDelay = RetireDelayFromEnvironment(),
         };

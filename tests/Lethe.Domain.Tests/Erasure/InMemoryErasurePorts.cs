@@ -255,16 +255,22 @@ public sealed class InMemoryMaskingReader : IMaskingReader
 {
     public Dictionary<string, IReadOnlyDictionary<string, string>> Fields { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Records stored field-encrypted (marked sensitive): masking purges them instead.</summary>
+    public HashSet<string> Sensitive { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Records that cannot be opened, with why.</summary>
+    public Dictionary<string, string> Failing { get; } = new(StringComparer.Ordinal);
+
     public string? SubjectId { get; set; }
 
     public Task<MaskingInput> OpenAsync(Lethe.Domain.Tenancy.Tenant tenant, string subjectRef, IReadOnlyList<string> recordIds, CancellationToken cancellationToken)
     {
         var created = new DateTimeOffset(2026, 11, 2, 14, 30, 0, TimeSpan.Zero);
-        var views = recordIds.Where(Fields.ContainsKey).Select(id => new RecordView(
-            new StoredRecord(id, tenant.Id, subjectRef, "invoice", "staff_only", Lethe.Domain.Classification.ClassificationLevel.Confidential, false, [], true,
+        var views = recordIds.Where(id => Fields.ContainsKey(id) && !Failing.ContainsKey(id)).Select(id => new RecordView(
+            new StoredRecord(id, tenant.Id, subjectRef, "invoice", "staff_only", Lethe.Domain.Classification.ClassificationLevel.Confidential, false, [], Sensitive.Contains(id),
                 new Dictionary<string, string>(), new Dictionary<string, byte[]>(), created, created.AddYears(10), ItemState.SoftDeleted, "billing"),
             Fields[id])).ToList();
-        return Task.FromResult(new MaskingInput(SubjectId, views));
+        return Task.FromResult(new MaskingInput(SubjectId, views, recordIds.Where(Failing.ContainsKey).ToDictionary(id => id, id => Failing[id], StringComparer.Ordinal)));
     }
 }
 

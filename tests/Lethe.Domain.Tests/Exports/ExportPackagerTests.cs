@@ -15,7 +15,7 @@ public sealed class ExportPackagerTests
     private static async Task<(Dictionary<string, byte[]> Entries, ExportVolumeSummary Summary)> ZipAsync(ExportFormat format, InMemoryExportSource source)
     {
         using var sink = new NonSeekableStream();
-        var summary = await ExportPackager.WriteAsync(format, Header, source, sink, TestContext.Current.CancellationToken);
+        var summary = await ExportPackager.WriteAsync(format, Header, source, sink, new TextDocumentRenderer(), TestContext.Current.CancellationToken);
         using var zip = new ZipArchive(new MemoryStream(sink.ToArray()), ZipArchiveMode.Read);
         var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var entry in zip.Entries)
@@ -37,7 +37,7 @@ public sealed class ExportPackagerTests
 
         entries.Keys.Should().BeEquivalentTo(
             "records.json", "records/note.csv", "records/transcript.csv", "files/file_1/session-audio.txt", "files/file_2/.._.._etc_passwd",
-            "consents.json", "archived.json", "audit.json", "manifest.json");
+            "consents.json", "archived.json", "audit.json", "report.pdf", "manifest.json");
         using var records = JsonDocument.Parse(entries["records.json"]);
         records.RootElement.GetArrayLength().Should().Be(3);
         using var archived = JsonDocument.Parse(entries["archived.json"]);
@@ -81,11 +81,12 @@ public sealed class ExportPackagerTests
     }
 
     [Fact]
-    public async Task The_csv_format_is_a_zip_of_csv_files_only()
+    public async Task The_csv_format_is_a_zip_of_csv_files_and_the_readable_report()
     {
         var (entries, summary) = await ZipAsync(ExportFormat.Csv, InMemoryExportSource.Sample());
 
-        entries.Keys.Should().OnlyContain(k => k.EndsWith(".csv", StringComparison.Ordinal));
+        entries.Keys.Where(k => k != "report.pdf").Should().OnlyContain(k => k.EndsWith(".csv", StringComparison.Ordinal));
+        entries.Keys.Should().Contain("report.pdf");
         entries.Keys.Should().Contain(["records/transcript.csv", "records/note.csv", "consents.csv", "archived.csv", "audit.csv", "files.csv", "manifest.csv"]);
         Parse(entries["archived.csv"]).Should().BeEquivalentTo(new[] { new[] { "id", "kind", "category", "archivedUntil" }, ["rec_old", "record", "transcript", "2027-02-18T10:00:00.000Z"] },
             o => o.WithStrictOrdering());
@@ -100,7 +101,7 @@ public sealed class ExportPackagerTests
         var source = InMemoryExportSource.Sample();
         using var sink = new NonSeekableStream();
 
-        var summary = await ExportPackager.WriteAsync(ExportFormat.Json, Header, source, sink, TestContext.Current.CancellationToken);
+        var summary = await ExportPackager.WriteAsync(ExportFormat.Json, Header, source, sink, reports: null, TestContext.Current.CancellationToken);
 
         using var document = JsonDocument.Parse(sink.ToArray());
         var root = document.RootElement;
@@ -119,7 +120,7 @@ public sealed class ExportPackagerTests
     {
         var (entries, summary) = await ZipAsync(ExportFormat.Zip, new InMemoryExportSource());
 
-        entries.Keys.Should().BeEquivalentTo("records.json", "consents.json", "archived.json", "audit.json", "manifest.json");
+        entries.Keys.Should().BeEquivalentTo("records.json", "consents.json", "archived.json", "audit.json", "report.pdf", "manifest.json");
         Encoding.UTF8.GetString(entries["records.json"]).Should().Be("[]");
         Encoding.UTF8.GetString(entries["archived.json"]).Should().Be("[]");
         summary.Records.Should().Be(0);
@@ -148,12 +149,42 @@ public sealed class ExportPackagerTests
         var (entries, _) = await ZipAsync(ExportFormat.Csv, source);
         using var sink = new NonSeekableStream();
 
-        await ExportPackager.WriteAsync(ExportFormat.Json, Header, InMemoryExportSource.Sample(), sink, TestContext.Current.CancellationToken);
+        await ExportPackager.WriteAsync(ExportFormat.Json, Header, InMemoryExportSource.Sample(), sink, reports: null, TestContext.Current.CancellationToken);
 
         Parse(entries["restriction.csv"]).Should().BeEquivalentTo(new[] { new[] { "restricted", "reason", "updatedAt" }, ["false", "", "2026-11-22T09:00:00.000Z"] },
             o => o.WithStrictOrdering());
         using var document = JsonDocument.Parse(sink.ToArray());
         document.RootElement.GetProperty("restriction").ValueKind.Should().Be(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task The_report_summarizes_the_volume_with_every_record_s_fields_consents_restriction_and_archived_items()
+    {
+        var source = InMemoryExportSource.Sample();
+        source.Restriction = new RestrictionState(true, "accuracy contested", new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero), "tenant-admin:ada");
+
+        var (entries, _) = await ZipAsync(ExportFormat.Zip, source);
+
+        var report = Encoding.UTF8.GetString(entries["report.pdf"]);
+        report.Should().Contain("What we hold about you").And.Contain("Request: job_1")
+            .And.Contain("transcript: 2 record(s)").And.Contain("note: 1 record(s)")
+            .And.Contain("mood: calm").And.Contain("files/file_1/session-audio.txt: recording, 11 bytes")
+            .And.Contain("ai-processing: granted since").And.Contain("Ground: accuracy contested")
+            .And.Contain("rec_old: record, transcript").And.Contain("1 event(s) of the audit trail");
+    }
+
+    [Fact]
+    public async Task The_pdf_format_is_the_report_alone_listed_in_the_summary()
+    {
+        using var sink = new NonSeekableStream();
+
+        var summary = await ExportPackager.WriteAsync(ExportFormat.Pdf, Header, InMemoryExportSource.Sample(), sink, new TextDocumentRenderer(), TestContext.Current.CancellationToken);
+
+        var report = Encoding.UTF8.GetString(sink.ToArray());
+        report.Should().StartWith("What we hold about you").And.Contain("transcript: 2 record(s)").And.Contain("session-audio.txt: recording");
+        summary.Entries.Should().ContainSingle().Which.Path.Should().Be("report.pdf");
+        (summary.Records, summary.Files, summary.Consents, summary.AuditEvents).Should().Be((3, 2, 1, 1));
+        summary.Entries[0].Sha256.Should().Be(Convert.ToHexStringLower(SHA256.HashData(sink.ToArray())));
     }
 
     [Fact]
@@ -164,7 +195,7 @@ public sealed class ExportPackagerTests
         await cancelled.CancelAsync();
         using var sink = new NonSeekableStream();
 
-        var write = () => ExportPackager.WriteAsync(ExportFormat.Zip, Header, source, sink, cancelled.Token);
+        var write = () => ExportPackager.WriteAsync(ExportFormat.Zip, Header, source, sink, new TextDocumentRenderer(), cancelled.Token);
 
         await write.Should().ThrowAsync<OperationCanceledException>();
     }

@@ -62,7 +62,7 @@ public sealed class RequestSubmissionTests
     [InlineData("purge", "anna", null, "type")]
     [InlineData("deletion", "", null, "subjectId")]
     [InlineData("deletion", "anna", "zip", "format")]
-    [InlineData("export", "anna", "pdf", "format")]
+    [InlineData("export", "anna", "docx", "format")]
     public void Validate_names_the_bad_field(string? type, string? subject, string? format, string field) =>
         new RequestSubmission(type, subject, null, format).Validate().Keys.Should().Contain(field);
 

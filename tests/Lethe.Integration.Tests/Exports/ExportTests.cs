@@ -183,7 +183,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
     }
 
     [Theory]
-    [InlineData("pdf")]
+    [InlineData("docx")]
     [InlineData("ZIP")]
     public async Task An_unknown_format_is_a_400_naming_the_field_and_stores_nothing(string format)
     {

@@ -65,6 +65,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
         {
             var details = PageDetails(page, items);
             details["purged"] = earned.Purged;
+            details["masked"] = earned.Masked;
             details["failed"] = earned.Failed;
             details["restored"] = earned.Restored;
             await AuditOnceAsync(job, $"purge:{job.Execution}:{page}", "erasure.purge", earned.Failed > 0 ? "partial" : AuditActions.Success, details, cancellationToken);
@@ -89,7 +90,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
 
         // Left purging by a crashed run: its data is deleted again (already-gone data counts as deleted).
         await PurgeNowAsync(job, current.Where(c => c.State == ItemState.Purging && c.ErasureJobId == job.Id).ToList(), outcome, cancellationToken);
-        foreach (var stuck in current.Where(c => c.State == ItemState.SoftDeleted && c.ErasureJobId == job.Id))
+        foreach (var stuck in current.Where(c => c.State == ItemState.SoftDeleted && c.ErasureJobId == job.Id && !outcome.Reports(c.ItemId)))
         {
             outcome.Errors.Add(new JobError(stuck.ItemId, "The item is soft_deleted and could not be moved to purging; retry the request.", outcome.Now));
         }
@@ -137,7 +138,7 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
         var masking = due.Where(d => d.State == ItemState.SoftDeleted && IsMaskedBy(job, d)).ToList();
         var purging = new HashSet<string>(await PurgeSingleTableItemsAsync(job, masking, outcome, cancellationToken), StringComparer.Ordinal);
         purging.UnionWith(await PurgeNowAsync(job, due.Where(d => !masking.Contains(d)).ToList(), outcome, cancellationToken));
-        foreach (var stuck in due.Where(d => !purging.Contains(d.ItemId)))
+        foreach (var stuck in due.Where(d => !purging.Contains(d.ItemId) && !outcome.Reports(d.ItemId)))
         {
             outcome.Errors.Add(new JobError(stuck.ItemId, "The item could not be moved to purging; retry the request.", outcome.Now));
         }
@@ -182,21 +183,33 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
     {
         var masking = single.Where(i => IsMaskedBy(job, i)).ToList();
         var copies = new List<(InventoryItem Item, StoredRecord Copy)>();
+        var unopened = new HashSet<string>(StringComparer.Ordinal);
         if (masking.Count > 0)
         {
             var masker = Ports.Masking ?? throw new InvalidOperationException("The erasure masks records but has no masking reader.");
             var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken) ?? throw new InvalidOperationException($"Tenant {job.TenantId} is gone.");
             var input = await masker.OpenAsync(tenant, job.SubjectRef, masking.Select(i => i.ItemId).ToList(), cancellationToken);
             var opened = input.Records.ToDictionary(r => r.Record.Id, StringComparer.Ordinal);
-            foreach (var item in masking.Where(i => opened.ContainsKey(i.ItemId)))
+            var day = TimeSpan.FromDays(1) / Math.Max(1, tenant.TimeScale);
+            foreach (var item in masking)
             {
-                var view = opened[item.ItemId];
-                copies.Add((item with { Masked = true }, RecordMasking.Mask($"rec_{Guid.NewGuid():N}", view.Record, view.Fields, input.SubjectId)));
+                if (input.Failures.TryGetValue(item.ItemId, out var failure))
+                {
+                    // Neither masked nor purged: it stays hidden, listed on the job, and a retry masks it.
+                    unopened.Add(item.ItemId);
+                    outcome.Errors.Add(new JobError(item.ItemId, failure, outcome.Now));
+                }
+                else if (opened.TryGetValue(item.ItemId, out var view) && RecordMasking.MayMask(view.Record))
+                {
+                    copies.Add((item with { Masked = true }, RecordMasking.Mask($"rec_{Guid.NewGuid():N}", view.Record, view.Fields, input.SubjectId, outcome.Now, day)));
+                }
             }
         }
 
+        // Purged as they are: what the erasure deletes, a masked category's record stored encrypted (it would have to be kept in
+        // the clear), and one whose row is already gone.
         var masked = copies.Select(c => c.Item.ItemId).ToHashSet(StringComparer.Ordinal);
-        var plain = single.Where(i => !masked.Contains(i.ItemId)).ToList();
+        var plain = single.Where(i => !masked.Contains(i.ItemId) && !unopened.Contains(i.ItemId)).ToList();
         var purged = new HashSet<string>(await Ports.Inventory.PurgeSingleTableItemsAsync(job.TenantId, job.SubjectRef, job.Id, plain, outcome.Now, cancellationToken), StringComparer.Ordinal);
 
         if (copies.Count > 0)
@@ -220,6 +233,9 @@ public sealed class PurgePageStep(ErasurePorts ports) : ErasureStep(ports)
         public PageTally Tally { get; } = new();
 
         public List<JobError> Errors { get; } = [];
+
+        /// <summary>Whether the page lists an error for the item already (one error per item and page).</summary>
+        public bool Reports(string itemId) => Errors.Exists(e => e.ItemId == itemId);
 
         public long Restored { get; set; }
     }

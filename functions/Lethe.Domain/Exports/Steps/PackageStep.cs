@@ -34,7 +34,7 @@ public sealed class PackageStep(ExportPorts ports) : ExportStep(ports)
         }
 
         var format = ExportFormats.Parse(job.Format);
-        var limits = format == ExportFormat.Json ? ExportLimits.Unlimited : Ports.Limits;
+        var limits = ExportFormats.IsArchive(format) ? Ports.Limits : ExportLimits.Unlimited;
         var plan = await Ports.Inventory.PlanVolumeAsync(job.TenantId, job.SubjectRef, job.ExportCursor, limits, cancellationToken);
         var source = Ports.Inventory.Open(tenant, job.SubjectRef, plan, first: volume == 1);
         // In the inventory before its first byte: an erasure that starts from now on finds (and purges) this copy of the
@@ -43,7 +43,7 @@ public sealed class PackageStep(ExportPorts ports) : ExportStep(ports)
         ExportVolumeSummary summary;
         await using (var upload = await Ports.Store.BeginAsync(tenant, job.Id, volume, format, cancellationToken))
         {
-            summary = await ExportPackager.WriteAsync(format, new ExportHeader(job.Id, job.SubjectRef, Now), source, upload.Content, cancellationToken);
+            summary = await ExportPackager.WriteAsync(format, new ExportHeader(job.Id, job.SubjectRef, Now), source, upload.Content, Ports.Reports, cancellationToken);
             await upload.CompleteAsync(cancellationToken);
         }
 

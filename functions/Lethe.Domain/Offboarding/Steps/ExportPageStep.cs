@@ -59,7 +59,7 @@ public sealed class ExportPageStep(TenantOffboardingPorts ports) : OffboardingSt
         ExportVolumeSummary summary;
         await using (var upload = await Ports.ExportStore.BeginAsync(tenant, job.Id, volume, ExportFormat.Zip, cancellationToken))
         {
-            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, new ExportHeader(job.Id, subjectRef, Now), source, upload.Content, cancellationToken);
+            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, new ExportHeader(job.Id, subjectRef, Now), source, upload.Content, Ports.Reports, cancellationToken);
             await upload.CompleteAsync(cancellationToken);
         }
 

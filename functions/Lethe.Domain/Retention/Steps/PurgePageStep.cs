@@ -121,9 +121,12 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
         return mine;
     }
 
-    /// <summary>Kinds of item an archive can hold: records (moved into an archived object) and files (tagged for their tier).</summary>
+    /// <summary>
+    /// Kinds of item an archive can hold: records (moved into an archived object) and files (tagged for their tier). A masked copy
+    /// (an erasure's, linked to no subject) is not archived: it is purged when its retention ends.
+    /// </summary>
     private static bool ArchivesNow(Tenant tenant, InventoryItem item) =>
-        item.State == ItemState.Active && item.Kind is "record" or "file" && tenant.Archive.For(item.Category) is not null;
+        item.State == ItemState.Active && item.Kind is "record" or "file" && !string.IsNullOrEmpty(item.SubjectRef) && tenant.Archive.For(item.Category) is not null;
 
     /// <summary>
     /// One subject's due items of archiving categories, category by category: archived until the run's moment plus the
@@ -205,7 +208,8 @@ public sealed class PurgePageStep(RetentionPorts ports) : RetentionStep(ports)
             return;
         }
 
-        if (purged.Count > 0 && !await Ports.Due.HasItemsLeftAsync(job.TenantId, subjectRef, cancellationToken)
+        // Items of no subject (an erasure's masked copies) have no subject key to shred.
+        if (purged.Count > 0 && subjectRef.Length > 0 && !await Ports.Due.HasItemsLeftAsync(job.TenantId, subjectRef, cancellationToken)
             && await Ports.Keys.ShredIfQuietAsync(job.TenantId, subjectRef, now - Ports.ShredQuietPeriod, cancellationToken) is not null)
         {
             tally.AddKeyShredded();

@@ -53,6 +53,39 @@ public sealed class PurgePageStepTests
     }
 
     [Fact]
+    public async Task A_masked_category_s_record_stored_encrypted_is_purged_not_kept_in_the_clear()
+    {
+        _h.Tenants.Items[ErasureHarness.Tenant] = new Lethe.Domain.Tenancy.Tenant(ErasureHarness.Tenant, "Local", Lethe.Domain.Tenancy.TenantState.Active, _h.Clock.GetUtcNow(), 1);
+        _h.Inventory.Add(ErasureHarness.Item("inv-1", "record", "invoice", "dynamodb"));
+        _h.Masking.Fields["inv-1"] = new Dictionary<string, string> { ["amount"] = "120.00 EUR" };
+        _h.Masking.Sensitive.Add("inv-1");
+        var state = await _h.ThroughTheWindowAsync(maskedCategories: ["invoice"]);
+
+        await _h.PurgeAllAsync(state);
+
+        _h.Inventory.MaskedCopies.Should().BeEmpty();
+        var counts = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!.Counts;
+        (counts.Purged, counts.Masked).Should().Be((4, 0));
+    }
+
+    [Fact]
+    public async Task A_record_that_cannot_be_opened_to_mask_it_stays_hidden_and_is_listed_once_while_the_rest_is_purged()
+    {
+        _h.Tenants.Items[ErasureHarness.Tenant] = new Lethe.Domain.Tenancy.Tenant(ErasureHarness.Tenant, "Local", Lethe.Domain.Tenancy.TenantState.Active, _h.Clock.GetUtcNow(), 1);
+        _h.Inventory.Add(ErasureHarness.Item("inv-1", "record", "invoice", "dynamodb"));
+        _h.Masking.Fields["inv-1"] = new Dictionary<string, string> { ["amount"] = "120.00 EUR" };
+        _h.Masking.Failing["inv-1"] = "KMS refused the key.";
+        var state = await _h.ThroughTheWindowAsync(maskedCategories: ["invoice"]);
+
+        await _h.PurgeAllAsync(state);
+
+        _h.Inventory.Truth["inv-1"].State.Should().Be(ItemState.SoftDeleted, "nothing of it was deleted without its copy");
+        var job = (await _h.Jobs.FindAsync(ErasureHarness.Tenant, "job-1", Ct))!;
+        job.Errors.Should().ContainSingle().Which.Should().Match<JobError>(e => e.ItemId == "inv-1" && e.Message.Contains("KMS refused", StringComparison.Ordinal));
+        (job.Counts.Purged, job.Counts.Masked).Should().Be((3, 0));
+    }
+
+    [Fact]
     public async Task Without_masked_categories_an_invoice_is_purged_like_any_record()
     {
         _h.Inventory.Add(ErasureHarness.Item("inv-1", "record", "invoice", "dynamodb"));
