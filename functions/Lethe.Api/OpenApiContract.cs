@@ -177,6 +177,15 @@ public static class OpenApiContract
             };
             success.Headers!["X-Next-Cursor"] = Header("CSV only: the cursor of the next page, absent on the last.", JsonSchemaType.String);
         }
+        else if (operation.OperationId == "GetCertificate")
+        {
+            success.Description = "The signed certificate as JSON, or (format=pdf) as a readable PDF carrying the same payload, signature and key id.";
+            success.Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+            {
+                ["application/json"] = new() { Schema = new OpenApiSchemaReference("CertificateResponse", document) },
+                ["application/pdf"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+            };
+        }
         else if (operation.OperationId is "GetCertificatePublicKey" or "GetCertificatePublicKeyById")
         {
             success.Headers!["X-Key-Id"] = Header("The id of the signing key this PEM belongs to.", JsonSchemaType.String);

@@ -28,6 +28,12 @@ public sealed record JobView(
 
     /// <summary>The approval decision, for a request submitted under an approval policy (null until one is made).</summary>
     public DecisionView? Decision { get; init; }
+
+    /// <summary>
+    /// A deletion's categories whose records it masks rather than deletes (the tenant's erasure settings when it was submitted),
+    /// so an approver sees that copies will be kept; empty for every other job.
+    /// </summary>
+    public IReadOnlyList<string> MaskedCategories { get; init; } = [];
 }
 
 /// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>

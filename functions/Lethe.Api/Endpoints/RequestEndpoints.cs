@@ -39,7 +39,7 @@ public static partial class RequestEndpoints
             .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase, or a failed backup scrub again from its start.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetCertificate").WithSummary("The signed certificate the request ends with: a deletion's, a retention run's, or a backup scrub's supplemental one; 409 before it is issued. format=pdf: the same certificate as a readable PDF that carries the canonical payload, the signature and the key id.")
-            .Produces<CertificateResponse>().Produces(StatusCodes.Status200OK, contentType: "application/pdf").ProducesValidationProblem()
+            .Produces<CertificateResponse>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificates", CertificatesAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("ListCertificates").WithSummary("The request's certificate and, once issued, the supplemental backup-scrub one (a deletion or a retention run); a backup scrub lists its own.").Produces<CertificateList>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -332,6 +332,7 @@ public static partial class RequestEndpoints
         {
             SourceJobId = job.SourceJobId,
             Overdue = job.IsOverdue(now),
+            MaskedCategories = job.MaskedCategories,
             // Who decided is the tenant's staff's business: a subject sees the decision, not the approver's identity.
             Decision = DecisionOf(job) is { } decision && RolePolicy.OnlyAsSubject(http.Principal(), Capability.ReadRequests) ? decision with { By = "tenant-admin" } : DecisionOf(job),
         };

@@ -20,12 +20,6 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
     private const double LabelWidth = 150;
     private const double Gap = 10;
 
-    private static readonly XFont TitleFont;
-    private static readonly XFont SubtitleFont;
-    private static readonly XFont HeadingFont;
-    private static readonly XFont TextFont;
-    private static readonly XFont LabelFont;
-    private static readonly XFont CodeFont;
     private static readonly XBrush Ink = XBrushes.Black;
     private static readonly XBrush Muted = new XSolidBrush(XColor.FromArgb(85, 85, 85));
 
@@ -33,12 +27,26 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
     {
         // PDFsharp resolves fonts process-wide and refuses a second resolver once fonts were used: set once, here.
         GlobalFontSettings.FontResolver ??= new EmbeddedFonts();
-        TitleFont = new XFont(Sans, 18, XFontStyleEx.Regular);
-        SubtitleFont = new XFont(Sans, 10, XFontStyleEx.Regular);
-        HeadingFont = new XFont(Sans, 13, XFontStyleEx.Regular);
-        TextFont = new XFont(Sans, 9.5, XFontStyleEx.Regular);
-        LabelFont = new XFont(Sans, 9, XFontStyleEx.Regular);
-        CodeFont = new XFont(Mono, 8, XFontStyleEx.Regular);
+        if (GlobalFontSettings.FontResolver is not EmbeddedFonts)
+        {
+            throw new InvalidOperationException("Another font resolver was set for PDFsharp; the documents need the embedded fonts.");
+        }
+    }
+
+    /// <summary>The faces one rendering uses (created per document: PDFsharp promises isolation per document, not across them).</summary>
+    private sealed class Fonts
+    {
+        public XFont Title { get; } = new(Sans, 18, XFontStyleEx.Regular);
+
+        public XFont Subtitle { get; } = new(Sans, 10, XFontStyleEx.Regular);
+
+        public XFont Heading { get; } = new(Sans, 13, XFontStyleEx.Regular);
+
+        public XFont Text { get; } = new(Sans, 9.5, XFontStyleEx.Regular);
+
+        public XFont Label { get; } = new(Sans, 9, XFontStyleEx.Regular);
+
+        public XFont Code { get; } = new(Mono, 8, XFontStyleEx.Regular);
     }
 
     public string ContentType => "application/pdf";
@@ -51,13 +59,14 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
         pdf.Info.Title = document.Title;
         pdf.Info.Subject = document.Subtitle;
         pdf.Info.Creator = "Lethe";
-        var layout = new Layout(pdf);
-        layout.Write(document.Title, TitleFont, Ink, Margin, layout.Width, after: 4);
-        layout.Write(document.Subtitle, SubtitleFont, Muted, Margin, layout.Width, after: 14);
+        var fonts = new Fonts();
+        var layout = new Layout(pdf, fonts);
+        layout.Write(document.Title, fonts.Title, Ink, Margin, layout.Width, after: 4);
+        layout.Write(document.Subtitle, fonts.Subtitle, Muted, Margin, layout.Width, after: 14);
         foreach (var section in document.Sections)
         {
-            layout.KeepTogether(HeadingFont.Height * 3);
-            layout.Write(section.Heading, HeadingFont, Ink, Margin, layout.Width, after: 6);
+            layout.KeepTogether(fonts.Heading.Height * 3);
+            layout.Write(section.Heading, fonts.Heading, Ink, Margin, layout.Width, after: 6);
             foreach (var line in section.Lines)
             {
                 layout.WriteLine(line);
@@ -71,7 +80,7 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
     }
 
     /// <summary>Where the next line goes, across pages.</summary>
-    private sealed class Layout(PdfDocument pdf)
+    private sealed class Layout(PdfDocument pdf, Fonts fonts)
     {
         private PdfPage? _page;
         private XGraphics? _graphics;
@@ -88,23 +97,24 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
         {
             if (line.Label is null)
             {
-                Write(line.Text, TextFont, Ink, Margin, Width, after: 4);
+                Write(line.Text, fonts.Text, Ink, Margin, Width, after: 4);
                 return;
             }
 
             var valueX = Margin + LabelWidth + Gap;
             var valueWidth = Width - LabelWidth - Gap;
-            var font = line.Verbatim ? CodeFont : TextFont;
-            var labels = Wrap(line.Label, LabelFont, LabelWidth, anywhere: false);
+            var font = line.Verbatim ? fonts.Code : fonts.Text;
+            var labelFont = fonts.Label;
+            var labels = Wrap(line.Label, labelFont, LabelWidth, anywhere: false);
             var values = Wrap(line.Text.Length == 0 ? " " : line.Text, font, valueWidth, anywhere: line.Verbatim);
             var rows = Math.Max(labels.Count, values.Count);
             for (var row = 0; row < rows; row++)
             {
-                var height = Math.Max(row < labels.Count ? LabelFont.Height : 0, row < values.Count ? font.Height : 0);
+                var height = Math.Max(row < labels.Count ? labelFont.Height : 0, row < values.Count ? font.Height : 0);
                 EnsureRoom(height);
                 if (row < labels.Count)
                 {
-                    Graphics.DrawString(labels[row], LabelFont, Muted, new XRect(Margin, _y, LabelWidth, height), XStringFormats.TopLeft);
+                    Graphics.DrawString(labels[row], labelFont, Muted, new XRect(Margin, _y, LabelWidth, height), XStringFormats.TopLeft);
                 }
 
                 if (row < values.Count)
@@ -167,8 +177,8 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
             _page.Size = PdfSharp.PageSize.A4;
             _graphics = XGraphics.FromPdfPage(_page);
             _pages++;
-            _graphics.DrawString($"Page {_pages}", LabelFont, Muted,
-                new XRect(Margin, _page.Height.Point - Margin, _page.Width.Point - 2 * Margin, LabelFont.Height), XStringFormats.TopRight);
+            _graphics.DrawString($"Page {_pages}", fonts.Label, Muted,
+                new XRect(Margin, _page.Height.Point - Margin, _page.Width.Point - 2 * Margin, fonts.Label.Height), XStringFormats.TopRight);
             _y = Margin;
             return _graphics;
         }
@@ -194,14 +204,11 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
                         continue;
                     }
 
-                    rows.Add(row.TrimEnd());
+                    rows.AddRange(CutToWidth(row.TrimEnd(), font, width, graphics));
                     row = anywhere ? token : token.TrimStart();
                 }
 
-                foreach (var cut in CutToWidth(row, font, width, graphics))
-                {
-                    rows.Add(cut);
-                }
+                rows.AddRange(CutToWidth(row, font, width, graphics));
             }
 
             return rows;
@@ -220,15 +227,16 @@ public sealed class PdfDocumentRenderer : IDocumentRenderer
             }
         }
 
-        /// <summary>A row still wider than the column (one long word): cut at characters.</summary>
+        /// <summary>A row still wider than the column (a long word): cut at characters, each cut found by halving.</summary>
         private static IEnumerable<string> CutToWidth(string row, XFont font, double width, XGraphics graphics)
         {
             while (row.Length > 1 && graphics.MeasureString(row, font).Width > width)
             {
-                var fits = 1;
-                while (fits < row.Length && graphics.MeasureString(row[..(fits + 1)], font).Width <= width)
+                int fits = 1, tooLong = row.Length;
+                while (tooLong - fits > 1)
                 {
-                    fits++;
+                    var middle = (fits + tooLong) / 2;
+                    (graphics.MeasureString(row[..middle], font).Width <= width ? ref fits : ref tooLong) = middle;
                 }
 
                 yield return row[..fits];

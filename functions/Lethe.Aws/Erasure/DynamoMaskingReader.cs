@@ -1,4 +1,6 @@
+using Amazon.Runtime;
 using Lethe.Aws.Records;
+using Lethe.Domain.Crypto;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Records;
 using Lethe.Domain.Tenancy;
@@ -25,12 +27,24 @@ public sealed class DynamoMaskingReader(DynamoRecordStore records, RecordService
             {
                 opened.Add(await opener.OpenAsync(record, keyArn, cancellationToken));
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Refusal(ex) is { } reason)
             {
-                failures[record.Id] = $"The record could not be opened to mask it ({ex.GetType().Name}: {ex.Message}); nothing of it was deleted. Retry the request once the tenant key admits the purge step.";
+                failures[record.Id] = $"The record could not be opened to mask it ({reason}); nothing of it was deleted. Retry the request once the tenant key admits the purge step.";
             }
         }
 
         return new MaskingInput(await directory.FindIdAsync(tenant.Id, keyArn, subjectRef, cancellationToken), opened, failures);
     }
+
+    /// <summary>
+    /// A refusal that a retry of the step would meet again (the key refuses, an envelope does not open), named by its code only
+    /// (a message may carry key ARNs); null for anything else, throttling included, which the workflow's Retry handles.
+    /// </summary>
+    private static string? Refusal(Exception exception) => exception switch
+    {
+        EnvelopeException envelope => $"envelope: {envelope.Reason}",
+        AmazonServiceException service when (int)service.StatusCode is >= 400 and < 500 && (int)service.StatusCode != 429
+            && service.ErrorCode?.Contains("Throttl", StringComparison.OrdinalIgnoreCase) != true => $"{service.ErrorCode ?? "refused"}",
+        _ => null,
+    };
 }

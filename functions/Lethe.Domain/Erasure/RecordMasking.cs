@@ -32,8 +32,12 @@ public static class RecordMasking
         "member", "user", "person", "recipient", "subject", "signature", "licence", "license", "ipaddress", "geo", "latitude", "longitude",
     ];
 
-    /// <summary>Field names of the business a record is about, not of a person, though they hold an identifier word ("productName").</summary>
-    private static readonly string[] BusinessPrefixes = ["product", "item", "service", "plan", "package", "file", "course", "program", "tax", "currency"];
+    /// <summary>Field names of the business a record is about, not of a person, though they hold an identifier word.</summary>
+    private static readonly HashSet<string> BusinessNames = new(StringComparer.Ordinal)
+    {
+        "productname", "itemname", "servicename", "planname", "packagename", "coursename", "programname", "filename", "currencyname",
+        "brandname",
+    };
 
     /// <summary>Names identifying on their own that are too short to look for inside longer names.</summary>
     private static readonly HashSet<string> IdentifierNames = new(StringComparer.Ordinal) { "ip", "dob", "tel", "bic", "gps" };
@@ -58,9 +62,7 @@ public static class RecordMasking
             return true;
         }
 
-        var business = BusinessPrefixes.Any(prefix => normalized.StartsWith(prefix, StringComparison.Ordinal) && normalized.Length > prefix.Length
-            && !IdentifierWords.Any(word => normalized[..prefix.Length].Contains(word, StringComparison.Ordinal)));
-        return !business && IdentifierWords.Any(word => normalized.Contains(word, StringComparison.Ordinal));
+        return !BusinessNames.Contains(normalized) && IdentifierWords.Any(word => normalized.Contains(word, StringComparison.Ordinal));
     }
 
     /// <summary>One field's value as the masked copy keeps it.</summary>
@@ -72,7 +74,7 @@ public static class RecordMasking
             return Erased;
         }
 
-        var text = subjectId is { Length: >= MinimumRedactedIdLength } ? StandingAlone(subjectId).Replace(value, Erased) : value;
+        var text = subjectId is { Length: >= MinimumRedactedIdLength } ? SubjectIdPattern(subjectId).Replace(value, Erased) : value;
         var matches = PiiDetector.Scan(text);
         if (matches.Count == 1 && text.Trim().Length == matches[0].Length)
         {
@@ -101,18 +103,24 @@ public static class RecordMasking
     }
 
     /// <summary>
-    /// The subject id where it stands as a word of its own (not inside a longer id, a number or an amount: "120" in "120.00 EUR"
-    /// stays), in any case. A sentence's full stop after it still ends the word.
+    /// Where the subject id is redacted, in any case: an id of at least <see cref="DistinctIdLength"/> characters with a letter in
+    /// it is distinctive, so it goes wherever it appears ("INV-anna.berg", "crm:anna.berg"); a shorter or all-digit one only where
+    /// it stands as a word of its own (not inside a longer id, a number or an amount: "120" in "120.00 EUR" stays). A
+    /// sentence's full stop after it still ends the word.
     /// </summary>
-    private static Regex StandingAlone(string subjectId) =>
-        new($@"(?<![A-Za-z0-9_@:\-]|[A-Za-z0-9][.]){Regex.Escape(subjectId)}(?![A-Za-z0-9_@:\-]|[.][A-Za-z0-9])",
+    private static Regex SubjectIdPattern(string subjectId) => subjectId.Length >= DistinctIdLength && subjectId.Any(char.IsAsciiLetter)
+        ? new(Regex.Escape(subjectId), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
+        : new($@"(?<![A-Za-z0-9_@:\-]|[A-Za-z0-9][.]){Regex.Escape(subjectId)}(?![A-Za-z0-9_@:\-]|[.][A-Za-z0-9])",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>An id at least this long with a letter in it is redacted wherever it appears.</summary>
+    public const int DistinctIdLength = 5;
 
     /// <summary>
     /// The masked copy of <paramref name="original"/> (see <see cref="MayMask"/>) whose fields, opened, are <paramref name="fields"/>:
     /// a new active record of the same category and visibility under <paramref name="newId"/>, with no subject and plain masked
     /// fields, created on the (tenant's, scaled) day <paramref name="now"/> falls in and retained at least as long as the original
-    /// (its retention end rounded up to that day grid).
+    /// (its retention end rounded up to a 30-day grid).
     /// </summary>
     public static StoredRecord Mask(string newId, StoredRecord original, IReadOnlyDictionary<string, string> fields, string? subjectId, DateTimeOffset now, TimeSpan day)
     {
@@ -125,7 +133,9 @@ public static class RecordMasking
 
         var masked = fields.ToDictionary(f => f.Key, f => MaskValue(f.Key, f.Value, subjectId), StringComparer.Ordinal);
         var classification = DataClassifier.Classify(original.Category, sensitive: false, masked.Values);
-        var retainUntil = Floor(original.RetainUntil, day);
+        // Retention ends on a 30-day grid (rounded up): the original's exact end would tell its creation day for fixed-period categories.
+        var month = day * 30;
+        var retainUntil = Floor(original.RetainUntil, month);
         return new StoredRecord(
             newId,
             original.TenantId,
@@ -139,7 +149,7 @@ public static class RecordMasking
             PlainFields: masked,
             SealedFields: new Dictionary<string, byte[]>(),
             CreatedAt: Floor(now, day),
-            RetainUntil: retainUntil < original.RetainUntil ? retainUntil + day : retainUntil,
+            RetainUntil: retainUntil < original.RetainUntil ? retainUntil + month : retainUntil,
             State: ItemState.Active,
             CreatedBy);
     }

@@ -62,7 +62,14 @@ public sealed record ExportArchivedItem(string ItemId, string Kind, string Categ
 public sealed record ManifestEntry(string Path, long Size, string Sha256);
 
 /// <summary>What every volume repeats in its manifest: which request, whose data (the subject ref, never the id), when.</summary>
-public sealed record ExportHeader(string RequestId, string SubjectRef, DateTimeOffset GeneratedAt);
+public sealed record ExportHeader(string RequestId, string SubjectRef, DateTimeOffset GeneratedAt)
+{
+    /// <summary>Which volume of the export this is (1 for single-volume formats).</summary>
+    public int Volume { get; init; } = 1;
+
+    /// <summary>Whether this volume carries the subject's consents, restriction, archived items and audit events (the subject's first).</summary>
+    public bool First { get; init; } = true;
+}
 
 /// <summary>What one volume holds, for the job and the audit (counts only: no content, no names).</summary>
 public sealed record ExportVolumeSummary(int Records, int Files, int Consents, int AuditEvents, long ArchiveBytes, IReadOnlyList<ManifestEntry> Entries);

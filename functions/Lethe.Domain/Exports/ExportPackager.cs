@@ -39,7 +39,7 @@ public static class ExportPackager
     {
         var facts = await ExportReport.CollectAsync(header, source, cancellationToken);
         var document = new HashingStream(sink);
-        using (var pdf = RenderReport(reports, facts))
+        using (var pdf = RenderReport(reports, ExportReport.Build(facts)))
         {
             await pdf.CopyToAsync(document, cancellationToken);
         }
@@ -50,10 +50,10 @@ public static class ExportPackager
     }
 
     /// <summary>The report laid out in memory (a renderer writes synchronously; the ZIP and the upload are written asynchronously).</summary>
-    private static MemoryStream RenderReport(IDocumentRenderer reports, ExportReportFacts facts)
+    private static MemoryStream RenderReport(IDocumentRenderer reports, ReadableDocument document)
     {
         var pdf = new MemoryStream();
-        reports.Render(ExportReport.Build(facts), pdf);
+        reports.Render(document, pdf);
         pdf.Position = 0;
         return pdf;
     }
@@ -110,9 +110,23 @@ public static class ExportPackager
                     return;
                 }
 
-                var facts = await ExportReport.FinishAsync(header, source, counts.ByCategory, firstRecords: null, counts.ReportFiles, counts.AuditEvents, cancellationToken);
-                using var pdf = RenderReport(reports, facts);
-                await Entry(ExportReport.FileName, s => pdf.CopyToAsync(s, cancellationToken));
+                var facts = await ExportReport.FinishAsync(header, csvOnly ? ExportFormat.Csv : ExportFormat.Zip, source, counts.ByCategory, counts.Sample.Records,
+                    counts.ReportFiles, counts.AuditEvents, cancellationToken);
+                MemoryStream pdf;
+                try
+                {
+                    pdf = RenderReport(reports, ExportReport.Build(facts));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The data is all in the volume: a report that cannot be laid out says so rather than failing the export.
+                    pdf = RenderReport(reports, ExportReport.Unavailable(header));
+                }
+
+                using (pdf)
+                {
+                    await Entry(ExportReport.FileName, s => pdf.CopyToAsync(s, cancellationToken));
+                }
             }
 
             // Field names per category: the CSV header is their union, so it is known only after one pass over the records.
@@ -290,6 +304,7 @@ public static class ExportPackager
     private static void Collect(SortedDictionary<string, SortedSet<string>> categories, ExportRecord record, Counts counts)
     {
         counts.ByCategory[record.Category] = counts.ByCategory.GetValueOrDefault(record.Category) + 1;
+        counts.Sample.Offer(record);
         if (!categories.TryGetValue(record.Category, out var fields))
         {
             categories[record.Category] = fields = new SortedSet<string>(StringComparer.Ordinal);
@@ -516,6 +531,9 @@ public static class ExportPackager
 
         /// <summary>Records per category (ZIP formats), for the report.</summary>
         public SortedDictionary<string, int> ByCategory { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The records the report shows, kept as they stream past.</summary>
+        public ExportReport.RecordSample Sample { get; } = new();
 
         /// <summary>Files as written, for the report.</summary>
         public List<ExportReportFile> ReportFiles { get; } = [];

@@ -8,6 +8,7 @@ namespace Lethe.Domain.Exports;
 /// <summary>What an export volume's <c>report.pdf</c> says: gathered while the volume is written, bounded in memory.</summary>
 public sealed record ExportReportFacts(
     ExportHeader Header,
+    ExportFormat Format,
     IReadOnlyDictionary<string, int> RecordsByCategory,
     IReadOnlyList<ExportRecord> FirstRecords,
     IReadOnlyList<ExportReportFile> Files,
@@ -24,35 +25,57 @@ public sealed record ExportReportFile(string Path, string Category, long? Size);
 
 /// <summary>
 /// The readable summary of what is held about the subject (API.md: every ZIP carries <c>report.pdf</c>; format <c>pdf</c> is the
-/// report alone): the request, records per category and the first <see cref="MaxRecordsShown"/> with their fields, files,
-/// consents, the restriction, archived items and how many audit events are the subject's.
+/// report alone): the request, records per category and the first ones with their fields (within <see cref="MaxRecordsShown"/>
+/// and <see cref="CharacterBudget"/>, each value cut at <see cref="MaxValueLength"/>), files, consents, the restriction, archived
+/// items and how many audit events are the subject's. A volume after the subject's first says where the rest is listed.
 /// </summary>
 public static class ExportReport
 {
     public const string FileName = "report.pdf";
 
-    /// <summary>Records shown field by field; the rest are counted (the ZIP's records.json holds them all).</summary>
-    public const int MaxRecordsShown = 200;
+    public const int MaxRecordsShown = 100;
 
-    /// <summary>A field value longer than this is cut, with the rest in records.json.</summary>
     public const int MaxValueLength = 400;
+
+    /// <summary>Characters of field values the report shows in all (about 40 pages): the rest is counted, never laid out.</summary>
+    public const int CharacterBudget = 100_000;
 
     public const int MaxItemsListed = 500;
 
-    /// <summary>Gathers the facts in one pass over the source (format pdf, where nothing else is written).</summary>
+    /// <summary>Keeps the records the report shows, cut to size, while the volume's records stream past (once each).</summary>
+    public sealed class RecordSample
+    {
+        private readonly List<ExportRecord> _records = [];
+        private int _characters;
+
+        public IReadOnlyList<ExportRecord> Records => _records;
+
+        public void Offer(ExportRecord record)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            if (_records.Count >= MaxRecordsShown || _characters >= CharacterBudget)
+            {
+                return;
+            }
+
+            var fields = record.Fields.OrderBy(f => f.Key, StringComparer.Ordinal)
+                .ToDictionary(f => Cut(f.Key, 64), f => Cut(f.Value, MaxValueLength), StringComparer.Ordinal);
+            _characters += fields.Sum(f => f.Key.Length + f.Value.Length);
+            _records.Add(record with { Fields = fields });
+        }
+    }
+
+    /// <summary>Gathers the facts in one pass over the source (format pdf, where nothing else is written; files by name only).</summary>
     public static async Task<ExportReportFacts> CollectAsync(ExportHeader header, IExportSource source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(source);
         var byCategory = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var first = new List<ExportRecord>();
+        var sample = new RecordSample();
         await foreach (var record in source.RecordsAsync(null, cancellationToken))
         {
             byCategory[record.Category] = byCategory.GetValueOrDefault(record.Category) + 1;
-            if (first.Count < MaxRecordsShown)
-            {
-                first.Add(record);
-            }
+            sample.Offer(record);
         }
 
         var files = new List<ExportReportFile>();
@@ -67,28 +90,15 @@ public static class ExportReport
             audit++;
         }
 
-        return await FinishAsync(header, source, byCategory, first, files, audit, cancellationToken);
+        return await FinishAsync(header, ExportFormat.Pdf, source, byCategory, sample.Records, files, audit, cancellationToken);
     }
 
-    /// <summary>Gathers what the volume's writing did not already count: consents, restriction, archived items, and the first records.</summary>
+    /// <summary>Adds what the volume's writing did not keep: consents, the restriction and archived items (small, read again).</summary>
     public static async Task<ExportReportFacts> FinishAsync(
-        ExportHeader header, IExportSource source, IReadOnlyDictionary<string, int> recordsByCategory, IReadOnlyList<ExportRecord>? firstRecords,
+        ExportHeader header, ExportFormat format, IExportSource source, IReadOnlyDictionary<string, int> recordsByCategory, IReadOnlyList<ExportRecord> firstRecords,
         IReadOnlyList<ExportReportFile> files, int auditEvents, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var first = firstRecords?.ToList() ?? [];
-        if (firstRecords is null)
-        {
-            await foreach (var record in source.RecordsAsync(null, cancellationToken))
-            {
-                first.Add(record);
-                if (first.Count == MaxRecordsShown)
-                {
-                    break;
-                }
-            }
-        }
-
         var consents = new List<ConsentState>();
         await foreach (var consent in source.ConsentsAsync(cancellationToken))
         {
@@ -101,50 +111,76 @@ public static class ExportReport
             archived.Add(item);
         }
 
-        return new ExportReportFacts(header, recordsByCategory, first, files, consents, await source.RestrictionAsync(cancellationToken), archived, auditEvents);
+        return new ExportReportFacts(header, format, recordsByCategory, firstRecords, files, consents, await source.RestrictionAsync(cancellationToken), archived, auditEvents);
+    }
+
+    /// <summary>The report when laying it out failed: the volume is still delivered, and says so.</summary>
+    public static ReadableDocument Unavailable(ExportHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        return new ReadableDocument("What we hold about you", $"Export {header.RequestId}, volume {header.Volume}",
+        [
+            new("About this report", [DocumentLine.Paragraph("The readable summary could not be laid out for this volume. The machine-readable files beside it hold all of its data.")]),
+        ]);
     }
 
     public static ReadableDocument Build(ExportReportFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
         var header = facts.Header;
+        var elsewhere = header.First ? null : "Listed in the report of this subject's first volume.";
         List<DocumentSection> sections =
         [
             new("About this report",
             [
                 DocumentLine.Pair("Request", header.RequestId),
+                DocumentLine.Pair("Volume", header.Volume.ToString(CultureInfo.InvariantCulture)),
                 DocumentLine.Pair("Subject reference", header.SubjectRef),
                 DocumentLine.Pair("Generated", AuditChain.FormatTime(header.GeneratedAt)),
-                DocumentLine.Paragraph("A readable summary of the personal data this volume of your export holds. The machine-readable files beside it "
-                    + "(records.json, records/{category}.csv, files/, consents.json, audit.json) hold all of it; manifest.json lists the SHA-256 of every file."),
+                DocumentLine.Paragraph(About(facts.Format)),
             ]),
             new("Records", RecordLines(facts)),
             new("Files", facts.Files.Count == 0
                 ? [DocumentLine.Paragraph("No files in this volume.")]
-                : [.. facts.Files.Take(MaxItemsListed).Select(f => DocumentLine.Pair(f.Path, f.Size is { } size ? $"{f.Category}, {Bytes(size)}" : f.Category)), .. More(facts.Files.Count, "files")]),
-            new("Consents", facts.Consents.Count == 0
-                ? [DocumentLine.Paragraph("No consents are recorded in this volume.")]
+                :
+                [
+                    .. facts.Format == ExportFormat.Csv ? [DocumentLine.Paragraph("File contents are not part of a csv export: files.csv lists each by path, size and SHA-256.")] : Array.Empty<DocumentLine>(),
+                    .. facts.Files.Take(MaxItemsListed).Select(f => DocumentLine.Pair(f.Path, f.Size is { } size ? $"{f.Category}, {Bytes(size)}" : f.Category)),
+                    .. More(facts.Files.Count, MaxItemsListed, "files"),
+                ]),
+            new("Consents", elsewhere is not null ? [DocumentLine.Paragraph(elsewhere)] : facts.Consents.Count == 0
+                ? [DocumentLine.Paragraph("No consents are recorded.")]
                 : [.. facts.Consents.Select(c => DocumentLine.Pair(c.Purpose, $"{(c.Granted ? "granted" : "withdrawn")} since {AuditChain.FormatTime(c.UpdatedAt)}"))]),
-            new("Restriction of processing", facts.Restriction is not { } restriction
-                ? [DocumentLine.Paragraph("Processing of your data has never been restricted (or the restriction is listed in the first volume).")]
+            new("Restriction of processing", elsewhere is not null ? [DocumentLine.Paragraph(elsewhere)] : facts.Restriction is not { } restriction
+                ? [DocumentLine.Paragraph("Processing of your data has never been restricted.")]
                 :
                 [
                     DocumentLine.Pair("Restricted", restriction.Restricted ? "yes" : "no (lifted)"),
                     DocumentLine.Pair("Since", AuditChain.FormatTime(restriction.UpdatedAt)),
                     .. restriction.Reason is { } reason ? [DocumentLine.Pair("Ground", reason)] : Array.Empty<DocumentLine>(),
                 ]),
-            new("Archived items", facts.Archived.Count == 0
+            new("Archived items", elsewhere is not null ? [DocumentLine.Paragraph(elsewhere)] : facts.Archived.Count == 0
                 ? [DocumentLine.Paragraph("None of your items is in the archive.")]
                 :
                 [
                     DocumentLine.Paragraph($"{facts.Archived.Count} item(s) are kept in the archive; their content is returned after a retrieval."),
                     .. facts.Archived.Take(MaxItemsListed).Select(a => DocumentLine.Pair(a.ItemId, $"{a.Kind}, {a.Category}" + (a.ArchivedUntil is { } until ? $", archived until {AuditChain.FormatTime(until)}" : string.Empty))),
-                    .. More(facts.Archived.Count, "archived items"),
+                    .. More(facts.Archived.Count, MaxItemsListed, "archived items"),
                 ]),
-            new("Audit trail", [DocumentLine.Paragraph($"{facts.AuditEvents} event(s) of the audit trail concern you; audit.json lists each with its hash in the chain.")]),
+            new("Audit trail", [DocumentLine.Paragraph(elsewhere ?? $"{facts.AuditEvents} event(s) of the audit trail concern you{(facts.Format == ExportFormat.Pdf ? "." : "; the audit file lists each with its hash in the chain.")}")]),
         ];
         return new ReadableDocument("What we hold about you", $"Export {header.RequestId}", sections);
     }
+
+    private static string About(ExportFormat format) => format switch
+    {
+        ExportFormat.Csv => "A readable summary of the personal data this volume of your export holds. The CSV files beside it hold all of it "
+            + "(records/{category}.csv, files.csv, consents.csv, audit.csv); manifest.csv lists the SHA-256 of every file.",
+        ExportFormat.Pdf => "A readable summary of the personal data held about you. This report is the whole of this export: it shows the first "
+            + "records in full and counts the rest; ask for a zip export to receive every record and file.",
+        _ => "A readable summary of the personal data this volume of your export holds. The machine-readable files beside it "
+            + "(records.json, records/{category}.csv, files/, consents.json, audit.json) hold all of it; manifest.json lists the SHA-256 of every file.",
+    };
 
     private static List<DocumentLine> RecordLines(ExportReportFacts facts)
     {
@@ -157,17 +193,24 @@ public static class ExportReport
         foreach (var record in facts.FirstRecords)
         {
             lines.Add(DocumentLine.Paragraph($"{record.Category} {record.Id}, created {AuditChain.FormatTime(record.CreatedAt)}"));
-            lines.AddRange(record.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => DocumentLine.Pair(f.Key, Cut(f.Value))));
+            lines.AddRange(record.Fields.Select(f => DocumentLine.Pair(f.Key, f.Value)));
         }
 
-        lines.AddRange(More(facts.Records, "records", facts.FirstRecords.Count));
+        lines.AddRange(More(facts.Records, facts.FirstRecords.Count, "records"));
+        if (facts.FirstRecords.SelectMany(r => r.Fields.Values).Any(v => v.EndsWith(CutMark, StringComparison.Ordinal)))
+        {
+            lines.Add(DocumentLine.Paragraph($"Values longer than {MaxValueLength} characters are cut where marked."));
+        }
+
         return lines;
     }
 
-    private static IEnumerable<DocumentLine> More(int total, string what, int shown = MaxItemsListed) =>
-        total > shown ? [DocumentLine.Paragraph($"…and {total - shown} more {what}, listed in the machine-readable files.")] : [];
+    private const string CutMark = " …";
 
-    private static string Cut(string value) => value.Length <= MaxValueLength ? value : value[..MaxValueLength] + " … (cut here; the whole value is in records.json)";
+    private static IEnumerable<DocumentLine> More(int total, int shown, string what) =>
+        total > shown ? [DocumentLine.Paragraph($"…and {total - shown} more {what} in this volume, not shown here.")] : [];
+
+    private static string Cut(string value, int length) => value.Length <= length ? value : value[..length] + CutMark;
 
     private static string Bytes(long size) => size < 1024 ? $"{size} bytes" : size < 1024 * 1024
         ? string.Create(CultureInfo.InvariantCulture, $"{size / 1024.0:0.#} KiB")

@@ -66,4 +66,27 @@ public sealed class PdfDocumentRendererTests
 
         text.Should().Contain("Zürich").And.Contain("Łódź").And.Contain("line one").And.Contain("two");
     }
+
+    [Fact]
+    public void A_word_wider_than_its_column_followed_by_more_words_is_cut_and_nothing_runs_off_the_page()
+    {
+        var url = "https://example.com/" + new string('q', 300) + "/end";
+        var pdf = Render(new ReadableDocument("T", "S", [new DocumentSection("Links", [DocumentLine.Pair("see " + new string('b', 80) + " also", $"{url} and then more words")])]));
+
+        using var document = PdfDocument.Open(pdf);
+        var page = document.GetPage(1);
+        page.GetWords().Should().OnlyContain(w => w.BoundingBox.Right <= page.Width - 49, "every row fits its column and the page");
+        TextOf(pdf).Count(c => c == 'q').Should().Be(300, "the cut word keeps every character");
+    }
+
+    [Fact]
+    public async Task Documents_rendered_at_once_do_not_disturb_each_other()
+    {
+        var renders = Enumerable.Range(0, 8).Select(i => Task.Run(() => TextOf(Render(new ReadableDocument($"Title {i}", "S",
+            [new DocumentSection("Records", Enumerable.Range(0, 50).Select(n => DocumentLine.Pair($"field {n}", $"value {i}-{n}")).ToList())]))))).ToList();
+
+        var texts = await Task.WhenAll(renders);
+
+        texts.Select((text, i) => text.Contains($"value {i}-49", StringComparison.Ordinal) && text.Contains($"Title {i}", StringComparison.Ordinal)).Should().OnlyContain(ok => ok);
+    }
 }

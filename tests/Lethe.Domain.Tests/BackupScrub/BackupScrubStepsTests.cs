@@ -262,6 +262,22 @@ public sealed class BackupScrubStepsTests
     }
 
     [Fact]
+    public async Task On_a_scaled_tenant_a_window_ending_inside_a_millisecond_still_meets_the_deadline_stored_to_the_millisecond()
+    {
+        // Thirty scaled days end at a fraction of a millisecond here; the store keeps times to the millisecond.
+        _tenants.Items[Tenant] = _tenants.Items[Tenant] with { TimeScale = 29 * 86_400 / 8 };
+        _clock.SetUtcNow(_clock.GetUtcNow().AddTicks(9_999));
+        var scrub = await ErasedAndScrubStartedAsync();
+        static DateTimeOffset Stored(DateTimeOffset at) => Timestamps.Parse(Timestamps.Format(at));
+        _jobs.Items[scrub.Id] = _jobs.Items[scrub.Id] with { CreatedAt = Stored(scrub.CreatedAt), Deadline = Stored(scrub.Deadline!.Value) };
+
+        await RunAsync(_jobs.Items[scrub.Id]);
+
+        using var payload = JsonDocument.Parse(_evidence.Certificates[(SourceId, BackupScrubCertificate.Type)].Payload);
+        payload.RootElement.GetProperty("deadlineMet").GetString().Should().Be("yes", payload.RootElement.ToString());
+    }
+
+    [Fact]
     public async Task A_restart_in_scrub_pages_from_the_first_tombstone_again_without_counting_twice()
     {
         var scrub = await ErasedAndScrubStartedAsync();

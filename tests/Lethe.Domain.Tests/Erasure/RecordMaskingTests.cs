@@ -19,12 +19,16 @@ public sealed class RecordMaskingTests
     [InlineData("E-Mail", "anything at all")]
     [InlineData("dateOfBirth", "1990-01-01")]
     [InlineData("ip", "10.0.0.1")]
+    [InlineData("taxId", "DE123456789")]
+    [InlineData("serviceAddress", "Hauptstr. 1, Berlin")]
+    [InlineData("courseParticipantName", "Anna Berg")]
     public void A_field_named_like_a_personal_identifier_is_erased_whatever_it_holds(string name, string value) =>
         RecordMasking.MaskValue(name, value, subjectId: null).Should().Be(RecordMasking.Erased);
 
     [Theory]
     [InlineData("productName")]
     [InlineData("item_description")]
+    [InlineData("item_name")]
     [InlineData("amount")]
     public void A_field_of_the_business_is_not_taken_for_a_personal_identifier(string name) =>
         RecordMasking.IsIdentifierField(name).Should().BeFalse();
@@ -49,6 +53,10 @@ public sealed class RecordMaskingTests
             .Should().Be("Customer [erased] paid 120.00 EUR for INV-2026-0120.");
 
     [Fact]
+    public void A_distinctive_subject_id_is_redacted_even_inside_a_longer_reference() =>
+        RecordMasking.MaskValue("reference", "INV-anna.berg_2026 for crm:ANNA.BERG", subjectId: "anna.berg").Should().Be("INV-[erased]_2026 for crm:[erased]");
+
+    [Fact]
     public void A_subject_id_shorter_than_three_characters_is_not_looked_for_inside_text() =>
         RecordMasking.MaskValue("description", "Plan 42 renewed", subjectId: "42").Should().Be("Plan 42 renewed");
 
@@ -65,7 +73,8 @@ public sealed class RecordMaskingTests
 
         (copy.Id, copy.SubjectRef, copy.Encrypted, copy.State, copy.CreatedBy).Should().Be(("rec_copy", string.Empty, false, ItemState.Active, RecordMasking.CreatedBy));
         copy.CreatedAt.Should().Be(new DateTimeOffset(2026, 12, 3, 0, 0, 0, TimeSpan.Zero), "the day of the masking, not the original's creation");
-        copy.RetainUntil.Should().Be(new DateTimeOffset(2036, 3, 5, 0, 0, 0, TimeSpan.Zero));
+        copy.RetainUntil.Should().BeOnOrAfter(Original.RetainUntil).And.BeBefore(Original.RetainUntil.AddDays(30));
+        (copy.RetainUntil.UtcTicks % TimeSpan.FromDays(30).Ticks).Should().Be(0, "its end sits on a 30-day grid, not on the original's creation day");
         copy.PlainFields.Should().BeEquivalentTo(new Dictionary<string, string> { ["email"] = "[erased]", ["amount"] = "120.00 EUR" });
         copy.Classification.Should().Be(ClassificationLevel.Internal);
         copy.Pii.Should().BeEmpty();

@@ -174,6 +174,37 @@ public sealed class ExportPackagerTests
     }
 
     [Fact]
+    public async Task A_later_volume_s_report_says_where_the_subject_wide_facts_are_instead_of_saying_there_are_none()
+    {
+        using var sink = new NonSeekableStream();
+
+        await ExportPackager.WriteAsync(ExportFormat.Zip, Header with { Volume = 2, First = false }, new InMemoryExportSource(), sink, new TextDocumentRenderer(), TestContext.Current.CancellationToken);
+
+        using var zip = new ZipArchive(new MemoryStream(sink.ToArray()), ZipArchiveMode.Read);
+        using var reader = new StreamReader(zip.GetEntry("report.pdf")!.Open());
+        var report = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+        report.Should().Contain("Volume: 2").And.Contain("Listed in the report of this subject's first volume.")
+            .And.NotContain("never been restricted").And.NotContain("None of your items");
+    }
+
+    [Fact]
+    public async Task The_report_cuts_long_values_and_counts_the_records_it_does_not_show()
+    {
+        var source = new InMemoryExportSource();
+        for (var i = 0; i < ExportReport.MaxRecordsShown + 5; i++)
+        {
+            source.Records.Add(new ExportRecord($"rec_{i:D4}", "note", new DateTimeOffset(2026, 11, 20, 10, 0, 0, TimeSpan.Zero), new Dictionary<string, string> { ["text"] = new string('x', 1_000) }));
+        }
+
+        var (entries, _) = await ZipAsync(ExportFormat.Zip, source);
+
+        var report = Encoding.UTF8.GetString(entries["report.pdf"]);
+        report.Should().Contain("note: 105 record(s)").And.NotContain(new string('x', ExportReport.MaxValueLength + 1))
+            .And.Contain($"Values longer than {ExportReport.MaxValueLength} characters are cut");
+        report.Should().MatchRegex(@"…and \d+ more records in this volume, not shown here\.");
+    }
+
+    [Fact]
     public async Task The_pdf_format_is_the_report_alone_listed_in_the_summary()
     {
         using var sink = new NonSeekableStream();

@@ -125,6 +125,17 @@ public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<Le
     }
 
     [Fact]
+    public async Task The_certificate_is_documented_as_JSON_with_its_schema_and_as_a_PDF_chosen_by_format()
+    {
+        var get = (await DocumentAsync()).GetProperty("paths").GetProperty("/v1/tenants/{tenantId}/requests/{requestId}/certificate").GetProperty("get");
+
+        var content = get.GetProperty("responses").GetProperty("200").GetProperty("content");
+        content.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString().Should().EndWith("/CertificateResponse");
+        content.GetProperty("application/pdf").GetProperty("schema").GetProperty("format").GetString().Should().Be("binary");
+        get.GetProperty("parameters").EnumerateArray().Should().Contain(p => p.GetProperty("name").GetString() == "format" && p.GetProperty("in").GetString() == "query");
+    }
+
+    [Fact]
     public async Task The_headers_a_client_reads_are_documented()
     {
         var paths = (await DocumentAsync()).GetProperty("paths");

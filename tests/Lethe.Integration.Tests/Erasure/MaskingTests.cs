@@ -46,6 +46,7 @@ public sealed class MaskingTests(LetheApiFactory api, LocalCloudFixture cloud) :
         var (job, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed);
 
         job.GetProperty("status").GetString().Should().Be("completed", job.ToString());
+        job.GetProperty("maskedCategories").EnumerateArray().Select(c => c.GetString()).Should().Equal(["invoice"], "the request shows what it keeps");
         (job.GetProperty("counts").GetProperty("purged").GetInt64(), job.GetProperty("counts").GetProperty("masked").GetInt64())
             .Should().Be((6, 1), "3 records, the sensitive invoice, the consent and the file deleted; the plain invoice masked");
         (await scenario.RecordItemExistsAsync(invoiceId)).Should().BeFalse("the original invoice is purged");
@@ -89,5 +90,20 @@ public sealed class MaskingTests(LetheApiFactory api, LocalCloudFixture cloud) :
         shown.GetProperty("erasure").GetProperty("categories").Deserialize<Dictionary<string, string>>().Should()
             .BeEquivalentTo(new Dictionary<string, string> { ["invoice"] = "mask", ["receipt"] = "delete" }, "the refused PUT changed nothing");
         (await scenario.AuditEventuallyAsync("settings.erasure.update", 1)).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_deletion_keeps_the_masked_categories_it_was_submitted_under_when_the_settings_change_later()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "msn", timeScale: 1);
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/erasure", new { categories = new { invoice = "mask" } }, Ct)).EnsureSuccessStatusCode();
+        await scenario.SeedAsync("dora", fileVersions: 1);
+        var jobId = (await (await scenario.SubmitErasureAsync("dora")).ReadJsonAsync()).GetProperty("id").GetString()!;
+
+        (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/erasure", new { categories = new { } }, Ct)).EnsureSuccessStatusCode();
+        var job = await scenario.JobAsync(jobId);
+
+        job.GetProperty("maskedCategories").EnumerateArray().Select(c => c.GetString()).Should().Equal(["invoice"]);
+        (await scenario.Admin.PostAsync($"/v1/tenants/{scenario.Tenant}/requests/{jobId}/cancel", null, Ct)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

@@ -46,6 +46,9 @@ public abstract class BackupScrubStep(BackupScrubPorts ports)
         var scale = (await Ports.Tenants.FindAsync(job.TenantId, cancellationToken))?.TimeScale ?? 1;
         // At least a day, even without PITR: the tombstone index (a GSI) has long caught up with the purge when the scrub reads it.
         var window = TimeSpan.FromDays(Math.Max(1, report.LongestRecoveryDays));
-        return Policies.LifecyclePolicy.Deadline(job.CreatedAt, window, scale);
+        var end = Policies.LifecyclePolicy.Deadline(job.CreatedAt, window, scale);
+        // To the millisecond, as every stored time: the job's deadline was cut to it when it was stored, and on a scaled tenant a
+        // window of whole days ends at a fraction of one, which would otherwise put the window's end a hair after that deadline.
+        return new DateTimeOffset(end.UtcTicks - end.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 }

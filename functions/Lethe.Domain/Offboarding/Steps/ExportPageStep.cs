@@ -59,7 +59,8 @@ public sealed class ExportPageStep(TenantOffboardingPorts ports) : OffboardingSt
         ExportVolumeSummary summary;
         await using (var upload = await Ports.ExportStore.BeginAsync(tenant, job.Id, volume, ExportFormat.Zip, cancellationToken))
         {
-            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, new ExportHeader(job.Id, subjectRef, Now), source, upload.Content, Ports.Reports, cancellationToken);
+            var header = new ExportHeader(job.Id, subjectRef, Now) { Volume = volume, First = cursor.SubjectPosition is null };
+            summary = await ExportPackager.WriteAsync(ExportFormat.Zip, header, source, upload.Content, Ports.Reports, cancellationToken);
             await upload.CompleteAsync(cancellationToken);
         }
 
