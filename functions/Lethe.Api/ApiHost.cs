@@ -315,6 +315,7 @@ public static partial class ApiHost
         app.MapRecordEndpoints();
         app.MapConsentEndpoints();
         app.MapRestrictionEndpoints();
+        app.MapConnectorEndpoints();
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();

@@ -12,6 +12,9 @@ public static class Handlers
     public const string ErasureValidate = "erasure-validate";
     public const string ErasureSoftDeletePage = "erasure-soft-delete-page";
     public const string ErasureBeginPurge = "erasure-begin-purge";
+    public const string ErasurePlanConnectors = "erasure-plan-connectors";
+    public const string ErasureCallConnector = "erasure-call-connector";
+    public const string ErasureSettleConnectors = "erasure-settle-connectors";
     public const string ErasurePurgePage = "erasure-purge-page";
     public const string ErasureShred = "erasure-shred";
     public const string ErasureCertify = "erasure-certify";
@@ -19,6 +22,9 @@ public static class Handlers
     public const string ErasureComplete = "erasure-complete";
     public const string ErasureRecordFailure = "erasure-record-failure";
     public const string ErasureHandOver = "erasure-hand-over";
+    public const string ExportPlanConnectors = "export-plan-connectors";
+    public const string ExportCallConnector = "export-call-connector";
+    public const string ExportSettleConnectors = "export-settle-connectors";
     public const string ExportCollect = "export-collect";
     public const string ExportPackage = "export-package";
     public const string ExportComplete = "export-complete";
@@ -79,12 +85,13 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/deletion.asl.json.</summary>
     public static IReadOnlyList<string> Deletion { get; } =
     [
-        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureStartBackupScrub,
+        ErasureValidate, ErasureSoftDeletePage, ErasureBeginPurge, ErasurePlanConnectors, ErasureCallConnector, ErasureSettleConnectors, ErasurePurgePage, ErasureShred, ErasureCertify, ErasureStartBackupScrub,
         ErasureComplete, ErasureRecordFailure, ErasureHandOver,
     ];
 
     /// <summary>The Task states' handlers of workflows/export.asl.json.</summary>
-    public static IReadOnlyList<string> Export { get; } = [ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure];
+    public static IReadOnlyList<string> Export { get; } =
+        [ExportPlanConnectors, ExportCallConnector, ExportSettleConnectors, ExportCollect, ExportPackage, ExportComplete, ExportRecordFailure];
 
     /// <summary>The Task states' handlers of workflows/retention-sweep.asl.json.</summary>
     public static IReadOnlyList<string> RetentionSweep { get; } =

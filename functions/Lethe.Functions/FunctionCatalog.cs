@@ -47,6 +47,9 @@ public static class FunctionCatalog
         registry.Add(Handlers.ErasureValidate, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Validate));
         registry.Add(Handlers.ErasureSoftDeletePage, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.SoftDeletePage));
         registry.Add(Handlers.ErasureBeginPurge, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.BeginPurge));
+        registry.Add(Handlers.ErasurePlanConnectors, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.PlanConnectors));
+        registry.Add(Handlers.ErasureCallConnector, () => new WorkflowStepHandler<Domain.Connectors.ConnectorCallState>(FunctionsJsonContext.Default.ConnectorCallState, erasure.Value.CallConnector));
+        registry.Add(Handlers.ErasureSettleConnectors, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.SettleConnectors));
         registry.Add(Handlers.ErasurePurgePage, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.PurgePage));
         registry.Add(Handlers.ErasureShred, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Shred));
         registry.Add(Handlers.ErasureCertify, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Certify));
@@ -54,6 +57,9 @@ public static class FunctionCatalog
         registry.Add(Handlers.ErasureComplete, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.Complete));
         registry.Add(Handlers.ErasureHandOver, () => new WorkflowStepHandler<ErasureState>(FunctionsJsonContext.Default.ErasureState, erasure.Value.HandOver));
         registry.Add(Handlers.ErasureRecordFailure, () => new RecordFailureHandler(erasure.Value.RecordFailure));
+        registry.Add(Handlers.ExportPlanConnectors, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.PlanConnectors));
+        registry.Add(Handlers.ExportCallConnector, () => new WorkflowStepHandler<Domain.Connectors.ConnectorCallState>(FunctionsJsonContext.Default.ConnectorCallState, export.Value.CallConnector));
+        registry.Add(Handlers.ExportSettleConnectors, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.SettleConnectors));
         registry.Add(Handlers.ExportCollect, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Collect));
         registry.Add(Handlers.ExportPackage, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Package));
         registry.Add(Handlers.ExportComplete, () => new WorkflowStepHandler<ExportState>(FunctionsJsonContext.Default.ExportState, export.Value.Complete));

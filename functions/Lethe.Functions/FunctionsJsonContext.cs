@@ -16,6 +16,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(AuditChainerResult))]
 [JsonSerializable(typeof(AuditAnchorResult))]
 [JsonSerializable(typeof(ErasureState))]
+[JsonSerializable(typeof(Lethe.Domain.Connectors.ConnectorCallState))]
 [JsonSerializable(typeof(ExportState))]
 [JsonSerializable(typeof(RetentionSweepState))]
 [JsonSerializable(typeof(Lethe.Domain.Archive.ArchiveRetrievalState))]

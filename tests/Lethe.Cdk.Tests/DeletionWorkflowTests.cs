@@ -109,13 +109,13 @@ public sealed partial class DeletionWorkflowTests(SynthesizedApp synth)
     }
 
     [Fact]
-    public void The_API_may_start_stop_and_describe_deletion_executions_and_nothing_else_in_Step_Functions()
+    public void The_API_may_start_stop_and_describe_deletion_executions_and_resume_connector_waits_and_nothing_else_in_Step_Functions()
     {
         var api = SynthesizedApp.Policies(synth.StatelessJson).Single(p => p.LogicalId.StartsWith("ApiFunctionServiceRoleDefaultPolicy", StringComparison.Ordinal));
         var states = api.Properties.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray()
             .SelectMany(s => Strings(s.GetProperty("Action"))).Where(a => a.StartsWith("states:", StringComparison.Ordinal)).ToHashSet();
 
-        states.Should().BeEquivalentTo(["states:StartExecution", "states:StopExecution", "states:DescribeExecution"]);
+        states.Should().BeEquivalentTo(["states:StartExecution", "states:StopExecution", "states:DescribeExecution", "states:SendTaskSuccess"]);
     }
 
     private static List<string> Strings(JsonElement value) =>

@@ -77,6 +77,19 @@ public sealed class DeletionWorkflow : AslWorkflow
                 // A legal hold placed during the window pauses the erasure here.
                 GrantTable(target, tenants, "dynamodb:Query");
                 break;
+            case Handlers.ErasurePlanConnectors:
+            case Handlers.ErasureSettleConnectors:
+                // The tenant (its time scale), its connectors row, and the job's call rows beside them.
+                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:Query");
+                break;
+            case Handlers.ErasureCallConnector:
+                // The connectors row (its secret sealed under the tenant's subject-ref key: a Keys read and the tenant key, which
+                // admits this role), the subject's id from the directory (its KEK), the call row with its task token; and the
+                // callback for a connector confirmed already or removed (SendTaskSuccess has no resource type in IAM: "*").
+                GrantTable(target, tenants, "dynamodb:GetItem", "dynamodb:PutItem");
+                GrantTable(target, keys, "dynamodb:GetItem");
+                target.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps { Actions = ["states:SendTaskSuccess"], Resources = ["*"] }));
+                break;
             case Handlers.ErasurePurgePage:
             case Handlers.SoftDeleteSweep:
                 // Pages from the index, consistent re-reads of what a page does not purge, conditional moves.
@@ -119,6 +132,8 @@ public sealed class DeletionWorkflow : AslWorkflow
                 break;
             case Handlers.ErasureCertify:
                 GrantCertificateSigning(target);
+                // The connectors' confirmations (the job's call rows).
+                GrantTable(target, tenants, "dynamodb:Query");
                 break;
             case Handlers.ErasureStartBackupScrub:
                 // The scrub's job and execution: granted by the backup-scrub workflow (StatelessStack), whose machine this names.
@@ -161,6 +176,9 @@ public sealed class DeletionWorkflow : AslWorkflow
         Handlers.ErasureValidate => "Deletion workflow: validates the request (open job, no legal hold) and starts the soft-delete.",
         Handlers.ErasureSoftDeletePage => "Deletion workflow: soft-deletes one page of the subject's items (hidden from every read at once).",
         Handlers.ErasureBeginPurge => "Deletion workflow: ends the recovery window, or stops cleanly when the request was cancelled.",
+        Handlers.ErasurePlanConnectors => "Deletion workflow: names the connectors (the tenant's other systems) that have not confirmed the erasure yet.",
+        Handlers.ErasureCallConnector => "Deletion workflow: posts the signed call to one connector and waits for its callback (task token).",
+        Handlers.ErasureSettleConnectors => "Deletion workflow: lets the purge begin once every connector confirmed, or fails the job listing those that did not.",
         Handlers.ErasurePurgePage => "Deletion workflow: purges one page (every object version, every table item), skipping restored and held items.",
         Handlers.ErasureShred => "Deletion workflow: crypto-shreds the subject's KEK (survivors are rewrapped under a fresh KEK first).",
         Handlers.ErasureCertify => "Deletion workflow: signs the deletion certificate (KMS, P-256) into the Object-Lock bucket, once.",

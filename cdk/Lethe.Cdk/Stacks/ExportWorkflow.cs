@@ -17,12 +17,26 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
         var inventory = Table(ResourceCatalog.Inventory);
         switch (handler)
         {
+            case Handlers.ExportPlanConnectors:
+            case Handlers.ExportSettleConnectors:
+                // The tenant (its time scale), its connectors row, and the job's call rows beside them.
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem", "dynamodb:Query");
+                break;
+            case Handlers.ExportCallConnector:
+                // As the deletion's call step (DeletionWorkflow): the connectors row and the sealed secret, the subject's id, the call
+                // row with its task token, and the callback of a confirmed or removed connector (IAM: "*" only).
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:GetItem", "dynamodb:PutItem");
+                GrantTable(target, Table(ResourceCatalog.Keys), "dynamodb:GetItem");
+                target.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps { Actions = ["states:SendTaskSuccess"], Resources = ["*"] }));
+                break;
             case Handlers.ExportCollect:
                 GrantTable(target, inventory, "dynamodb:Query");
                 break;
             case Handlers.ExportRecordFailure:
                 break;
             case Handlers.ExportPackage:
+                // The connectors' confirmations for the manifest (the job's call rows).
+                GrantTable(target, Table(ResourceCatalog.Tenants), "dynamodb:Query");
                 // Reads the subject's items; registers one item per volume before writing it (an export is a copy of the person's
                 // data: erasure purges it), in a transaction that checks the subject's erasure lock.
                 GrantTable(target, inventory, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem");
@@ -57,6 +71,9 @@ public sealed class ExportWorkflow(Construct scope, string id, StatefulStack sta
 
     protected override string Describe(string handler) => handler switch
     {
+        Handlers.ExportPlanConnectors => "Export workflow: names the connectors (the tenant's other systems) that have not confirmed the export yet.",
+        Handlers.ExportCallConnector => "Export workflow: posts the signed call to one connector and waits for its callback (task token).",
+        Handlers.ExportSettleConnectors => "Export workflow: lets the export collect once every connector confirmed, or fails it listing those that did not.",
         Handlers.ExportCollect => "Export workflow: counts the subject's active records and files and starts packaging.",
         Handlers.ExportPackage => "Export workflow: streams one volume (ZIP or JSON, fields decrypted) into an S3 multipart upload under the tenant key.",
         Handlers.ExportComplete => "Export workflow: completes the job; its download link expires 7 days later.",

@@ -187,6 +187,8 @@ public sealed class StatelessStack : Stack
         ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         KeyRotation.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         TenantOffboarding.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        // A connector's answer resumes the erasure waiting on its task token (SendTaskSuccess has no resource type in IAM: "*").
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:SendTaskSuccess"], Resources = ["*"] }));
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
         // Tenant keys are used by the API, the shred step, the package step and the retention archive (SSE-KMS writes of archived
@@ -197,6 +199,7 @@ public sealed class StatelessStack : Stack
         var tenantKeyUsers = new[]
         {
             Api, Deletion.Functions[Handlers.ErasurePurgePage], Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage],
+            Deletion.Functions[Handlers.ErasureCallConnector], Export.Functions[Handlers.ExportCallConnector],
             TenantOffboarding.Functions[Handlers.OffboardingExportPage],
         };
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));

@@ -106,6 +106,16 @@ public static class ApiComposition
         services.AddSingleton<IConsentStore>(sp => new DynamoConsentStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton<Lethe.Domain.Documents.IDocumentRenderer, Lethe.Aws.Documents.PdfDocumentRenderer>();
+        services.AddSingleton<Domain.Connectors.IConnectorStore>(sp => new Aws.Connectors.DynamoConnectorStore(Dynamo(sp), Names(sp).Table(ResourceCatalog.Tenants), async (tenantId, cancellationToken) =>
+        {
+            // The sealing key is the tenant's subject-ref key (derived for this purpose), under the tenant's current key.
+            var tenant = await sp.GetRequiredService<ITenantRepository>().FindAsync(tenantId, cancellationToken)
+                ?? throw new InvalidOperationException($"Tenant {tenantId} does not exist.");
+            var keyArn = await sp.GetRequiredService<SubjectRefs>().TenantKeyArnAsync(tenant, cancellationToken);
+            return await sp.GetRequiredService<IKeyHierarchy>().GetOrCreateSubjectRefKeyAsync(tenantId, keyArn, cancellationToken);
+        }));
+        services.AddSingleton<Domain.Connectors.IConnectorCalls>(sp => new Aws.Connectors.DynamoConnectorCalls(Dynamo(sp), Names(sp).Table(ResourceCatalog.Tenants)));
+        services.AddSingleton<Domain.Connectors.ITaskCallbacks>(sp => new Aws.Connectors.StepFunctionsTaskCallbacks(sp.GetRequiredService<StepFunctionsClient>()));
         services.AddSingleton<IRestrictionStore>(sp => new DynamoRestrictionStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton<IExportVolumeRegistry>(sp => new DynamoExportVolumes(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));

@@ -56,7 +56,7 @@ public static class RecordEndpoints
             .WithName("GetRecord").WithSummary("One active record; 404 for soft-deleted, purged, archived or foreign ones.")
             .Produces<RecordResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
         records.MapPatch("/{recordId}", RectifyAsync).RequireTenantAccess(Capability.WriteRecords)
-            .WithName("RectifyRecord").WithSummary("Rectification (Art. 16): sets fields to new values (null removes one), classifies the record again and seals every value afresh; the old values are not kept and the audit names the fields only. 409 while the subject's erasure is open or when the record changed meanwhile.")
+            .WithName("RectifyRecord").WithSummary("Rectification (Art. 16): sets fields to new values (null removes one), classifies the record again and seals every value afresh; the old values are not kept and the audit names the fields only. 409 while the subject's erasure is open, when the record changed meanwhile, or when it is archived (a retrieved copy goes back unchanged).")
             .Produces<RecordResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone).ProducesProblem(StatusCodes.Status423Locked);
         records.MapDelete("/{recordId}", DeleteAsync).RequireTenantAccess(Capability.WriteRecords)
@@ -118,9 +118,16 @@ public static class RecordEndpoints
         var subjectRef = SubjectId.IsValid(subjectId) ? await subjectRefs.ForAsync(tenantId, keyArn, subjectId, http.RequestAborted) : null;
         var stored = recordId.Length is > 0 and <= 64 ? await store.FindAsync(tenantId, recordId, http.RequestAborted) : null;
         // The record is checked against its own subject, whatever the token may do elsewhere.
-        if (stored is null || stored.SubjectRef != subjectRef || !stored.IsReadableAt(clock.GetUtcNow()) || stored.ReadableUntil is not null)
+        if (stored is null || stored.SubjectRef != subjectRef || !stored.IsReadableAt(clock.GetUtcNow()))
         {
             return ProblemTypes.NotFound(http, "record");
+        }
+
+        if (stored.ReadableUntil is { } until)
+        {
+            // A retrieval's copy goes back into its archived object unchanged at the window's end: a change here would be lost.
+            return ProblemTypes.Conflict(http, "record-archived", "Record archived",
+                $"This record is archived; what is readable is a retrieved copy until {Domain.Audit.AuditChain.FormatTime(until)}, which goes back unchanged. An archived record cannot be rectified. Nothing was changed.");
         }
 
         StoredRecord rectified;

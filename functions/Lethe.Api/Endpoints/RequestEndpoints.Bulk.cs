@@ -14,7 +14,11 @@ namespace Lethe.Api.Endpoints;
 public sealed record BulkSubmitBody(string? Type, IReadOnlyList<string?>? SubjectIds, string? Reason, string? Format);
 
 /// <summary>One subject of a bulk request: its job, or the problem type that kept it from starting.</summary>
-public sealed record BulkJobView(string? SubjectId, string? Id, string? Error);
+public sealed record BulkJobView(string? SubjectId, string? Id, string? Error)
+{
+    /// <summary>With <c>erasure-in-progress</c>: the open erasure of the subject that refused this one (as the single submission's 409 names it).</summary>
+    public string? OpenRequestId { get; init; }
+}
 
 public sealed record BulkSubmitView(IReadOnlyList<BulkJobView> Jobs);
 
@@ -122,7 +126,7 @@ public static partial class RequestEndpoints
                 Accepted accepted => new BulkJobView(subjectId, accepted.Job.Id, null),
                 KeyReusedWithAnotherBody => new BulkJobView(subjectId, null, ProblemTypes.Uri("idempotency-key-reused")),
                 SubjectHeld => new BulkJobView(subjectId, null, ProblemTypes.Uri("legal-hold")),
-                ErasureOpen => new BulkJobView(subjectId, null, ProblemTypes.Uri("erasure-in-progress")),
+                ErasureOpen open => new BulkJobView(subjectId, null, ProblemTypes.Uri("erasure-in-progress")) { OpenRequestId = open.JobId },
                 _ => throw new InvalidOperationException("Unknown submission outcome."),
             };
         }

@@ -36,7 +36,7 @@ public static partial class RequestEndpoints
         requests.MapPost("/{requestId}/restore", RestoreAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("RestoreRequest").WithSummary("Restores every item of this erasure still inside its recovery window.").Produces<RestoreResult>().ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapPost("/{requestId}/retry", RetryAsync).RequireTenantAccess(Capability.ManageRequests)
-            .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase, or a failed backup scrub again from its start.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+            .WithName("RetryRequest").WithSummary("Runs the purge of a failed erasure again for the items it could not erase (calling its connectors that did not confirm first), a failed backup scrub again from its start, or the fan-out of an export whose connectors did not all confirm.").Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{requestId}/certificate", CertificateAsync).RequireTenantAccessToEvidence(Capability.ReadRequests)
             .WithName("GetCertificate").WithSummary("The signed certificate the request ends with: a deletion's, a retention run's, or a backup scrub's supplemental one; 409 before it is issued. format=pdf: the same certificate as a readable PDF that carries the canonical payload, the signature and the key id.")
             .Produces<CertificateResponse>().ProducesValidationProblem()

@@ -68,4 +68,14 @@ public sealed class AwsAdapters
     public KmsKeyHierarchy Keys { get; }
 
     public DynamoAuditJournal Journal { get; }
+
+    /// <summary>
+    /// The tenant's connectors (their secrets sealed under a key derived from the tenant's subject-ref key) and a job's calls to them.
+    /// </summary>
+    public Connectors.DynamoConnectorStore ConnectorStore() => new(Dynamo, Names.Table(ResourceCatalog.Tenants), async (tenantId, cancellationToken) =>
+    {
+        var tenant = await Tenants.FindAsync(tenantId, cancellationToken) ?? throw new InvalidOperationException($"Tenant {tenantId} does not exist.");
+        var keyArn = tenant.SealingKeyArn ?? throw new InvalidOperationException($"Tenant {tenantId} has no key yet.");
+        return await Keys.GetOrCreateSubjectRefKeyAsync(tenantId, keyArn, cancellationToken);
+    });
 }

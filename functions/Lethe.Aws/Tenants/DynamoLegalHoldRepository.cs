@@ -80,32 +80,8 @@ public sealed class DynamoLegalHoldRepository(IAmazonDynamoDB dynamo, string tab
         }
     }
 
-    public async Task<IReadOnlyList<LegalHold>> ListAsync(string tenantId, CancellationToken cancellationToken)
-    {
-        var holds = new List<LegalHold>();
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = tableName,
-                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = ResourceCatalog.PartitionKeyName, ["#sk"] = ResourceCatalog.SortKeyName },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-                {
-                    [":pk"] = new() { S = DynamoTenantRepository.PartitionKey(tenantId) },
-                    [":prefix"] = new() { S = Prefix },
-                },
-                ConsistentRead = true,
-                ExclusiveStartKey = start,
-            }, cancellationToken);
-            holds.AddRange(page.Items.Select(i => FromItem(tenantId, i)));
-            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-        }
-        while (start is not null);
-
-        return holds;
-    }
+    public async Task<IReadOnlyList<LegalHold>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
+        [.. (await dynamo.QueryPrefixAsync(tableName, tenantId, Prefix, cancellationToken)).Select(i => FromItem(tenantId, i))];
 
     private static Dictionary<string, AttributeValue> Key(string tenantId, string holdId) => DynamoKeys.Of(tenantId, Prefix + holdId);
 

@@ -31,7 +31,14 @@ public sealed record DeletionFacts(
     string ShredMethod,
     string ShreddedKekId,
     ChainHead AuditHead,
-    string SigningKeyId);
+    string SigningKeyId)
+{
+    /// <summary>What each of the tenant's other systems confirmed through its connector (API.md), in name order.</summary>
+    public IReadOnlyList<ConnectorConfirmation> Connectors { get; init; } = [];
+}
+
+/// <summary>One connector's confirmation as a certificate states it: its name, status, the items it erased and when it answered.</summary>
+public sealed record ConnectorConfirmation(string Name, string Status, long Items, DateTimeOffset AnsweredAt);
 
 /// <summary>A certificate as stored and served: the signed canonical bytes are the truth, everything else is a copy.</summary>
 public sealed record SignedCertificate(string CertificateId, string RequestId, string TenantId, string Type, byte[] Payload, byte[] Signature, string KeyId)
@@ -86,6 +93,13 @@ public static class DeletionCertificate
                 ["cryptoShred"] = facts.ShredMethod,
                 ["shreddedKekId"] = facts.ShreddedKekId,
             },
+            ["connectors"] = new JsonArray([.. facts.Connectors.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name,
+                ["status"] = c.Status,
+                ["items"] = c.Items,
+                ["answeredAt"] = AuditChain.FormatTime(c.AnsweredAt),
+            })]),
             ["auditHead"] = new JsonObject { ["seq"] = facts.AuditHead.Seq, ["hash"] = facts.AuditHead.Hash },
             ["signingKeyId"] = facts.SigningKeyId,
         };

@@ -37,6 +37,17 @@ public sealed class SubjectKek : IDisposable
 
     internal byte[] Key { get; }
 
+    /// <summary>
+    /// A key of its own for one purpose, derived from this one with HKDF-SHA256 (the tenant's subject-ref key seals connector
+    /// secrets through it; the same bytes never serve both HMAC and AES-GCM). The caller disposes it.
+    /// </summary>
+    public SubjectKek Derive(string purpose)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        var derived = HKDF.DeriveKey(HashAlgorithmName.SHA256, Key, KeySize, salt: [], info: Encoding.UTF8.GetBytes("lethe:" + purpose));
+        return new SubjectKek(purpose, derived);
+    }
+
     /// <summary>The envelope header this KEK seals under (it names the KEK), built once.</summary>
     internal byte[] Header { get; }
 

@@ -11,11 +11,18 @@ namespace Lethe.Domain.Erasure;
 /// </summary>
 public sealed class ErasureSteps(ErasurePorts ports, IWorkflowStarter starter)
 {
+
     public ValidateStep Validate { get; } = new(ports);
 
     public SoftDeletePageStep SoftDeletePage { get; } = new(ports);
 
     public BeginPurgeStep BeginPurge { get; } = new(ports);
+
+    public PlanConnectorsStep PlanConnectors { get; } = new(ports, new(ports.Connectors, ports.Tenants, "deletion"));
+
+    public Connectors.CallConnectorStep CallConnector { get; } = new(ErasureWorkflow.Definition, "deletion", ports.Connectors, ports.Holds, ports.Jobs, ports.Audit, ports.Clock);
+
+    public SettleConnectorsStep SettleConnectors { get; } = new(ports, new(ports.Connectors, ports.Tenants, "deletion"));
 
     public PurgePageStep PurgePage { get; } = new(ports);
 

@@ -58,6 +58,15 @@ public sealed record ErasureState(string TenantId, string JobId, int Execution) 
 
     public string? ShreddedKekId { get; init; }
 
+    /// <summary>The connectors this execution calls (the Map's items): those serving deletions not yet confirmed for the job.</summary>
+    public IReadOnlyList<string>? Connectors { get; init; }
+
+    /// <summary>How long each connector has to answer, in seconds (API.md's P7D, scaled): the callback task's TimeoutSecondsPath.</summary>
+    public int ConnectorTimeoutSeconds { get; init; }
+
+    /// <summary>What the Map's iterations ended with (an answer's status, or the error that ended the wait); read by SettleConnectors.</summary>
+    public IReadOnlyList<Connectors.ConnectorOutcome>? ConnectorResults { get; init; }
+
     public static ErasureState From(WorkflowInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -92,6 +101,9 @@ public sealed record ErasurePorts(
     /// <summary>Where the workflow's notices go (its completion, a failure); the composition sets the real port.</summary>
     public Notifications.INotifications Notices { get; init; } = Notifications.NotificationsOff.Instance;
 
+    /// <summary>The tenant's connectors, their calls and the callback; the composition sets the real ports (none: no fan-out).</summary>
+    public Connectors.ConnectorPorts? Connectors { get; init; }
+
     /// <summary>Opens the records a deletion masks (its <see cref="Jobs.Job.MaskedCategories"/>); the composition sets the real port.</summary>
     public IMaskingReader? Masking { get; init; }
 }
@@ -104,7 +116,7 @@ public static class ErasureWorkflow
     public static WorkflowDefinition Definition { get; } = new("deletion", [JobType.Deletion], Actor, "erasure")
     {
         HandOverPhases = [JobPhases.SoftDelete, JobPhases.Purge],
-        RestartPhases = [JobPhases.Validate, JobPhases.SoftDelete, JobPhases.Purge],
+        RestartPhases = [JobPhases.Validate, JobPhases.SoftDelete, JobPhases.Purge, JobPhases.Connectors],
         // Paused by a legal hold: the stop that ended the execution is the pause itself.
         IsPaused = job => job.Phase == JobPhases.Held,
         FailureMessage = (error, cause) => error == LegalHoldException.Name

@@ -11,8 +11,11 @@ namespace Lethe.Domain.Erasure;
 /// </summary>
 public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHoldCheck holds, TimeProvider clock) : IPausedJobs
 {
-    /// <summary>Phases a hold stops at once: nothing has been purged yet, and the window may still be running for days.</summary>
-    public static readonly IReadOnlyList<string> StoppedAtOnce = [JobPhases.SoftDelete, JobPhases.RecoveryWindow];
+    /// <summary>
+    /// Phases a hold stops at once: nothing has been purged yet, and the window (or the wait for the connectors' answers) may
+    /// still run for days. A resume calls the connectors that had not confirmed again.
+    /// </summary>
+    public static readonly IReadOnlyList<string> StoppedAtOnce = [JobPhases.SoftDelete, JobPhases.RecoveryWindow, JobPhases.Connectors];
 
     /// <summary>Pauses the subject's open erasure for a hold just placed; returns it when it moved to <c>held</c> now.</summary>
     public async Task<Job?> PauseAsync(string tenantId, string subjectRef, CancellationToken cancellationToken)

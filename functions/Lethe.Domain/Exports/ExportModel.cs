@@ -69,6 +69,9 @@ public sealed record ExportHeader(string RequestId, string SubjectRef, DateTimeO
 
     /// <summary>Whether this volume carries the subject's consents, restriction, archived items and audit events (the subject's first).</summary>
     public bool First { get; init; } = true;
+
+    /// <summary>What the tenant's other systems confirmed for this export (its connectors), listed in the manifest.</summary>
+    public IReadOnlyList<Connectors.ConnectorCall> Connectors { get; init; } = [];
 }
 
 /// <summary>What one volume holds, for the job and the audit (counts only: no content, no names).</summary>

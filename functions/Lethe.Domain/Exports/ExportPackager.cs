@@ -489,9 +489,32 @@ public static class ExportPackager
         w.WriteString("requestId", header.RequestId);
         w.WriteString("subjectRef", header.SubjectRef);
         w.WriteString("generatedAt", AuditChain.FormatTime(header.GeneratedAt));
+        if (header.Connectors.Count > 0)
+        {
+            w.WritePropertyName("connectors");
+            WriteConnectors(w, header.Connectors);
+        }
+
         w.WritePropertyName("entries");
         WriteEntries(w, entries);
         w.WriteEndObject();
+    }
+
+    /// <summary>Each connector's confirmation: name, status, items, when it answered (never its message).</summary>
+    private static void WriteConnectors(Utf8JsonWriter w, IEnumerable<Connectors.ConnectorCall> calls)
+    {
+        w.WriteStartArray();
+        foreach (var call in calls.Where(c => c.Answer is not null))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", call.Connector);
+            w.WriteString("status", call.Answer!.Status);
+            w.WriteNumber("items", call.Answer.Items);
+            w.WriteString("answeredAt", AuditChain.FormatTime(call.Answer.At));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteEntries(Utf8JsonWriter w, IEnumerable<ManifestEntry> entries)

@@ -71,6 +71,9 @@ public sealed record ExportPorts(
 
     /// <summary>Lays out each volume's report.pdf (and a pdf export); the composition sets the PDF renderer (none: no report).</summary>
     public Documents.IDocumentRenderer? Reports { get; init; }
+
+    /// <summary>The tenant's connectors serving exports, their calls and the callback; the composition sets the real ports (none: no fan-out).</summary>
+    public Connectors.ConnectorPorts? Connectors { get; init; }
 }
 
 /// <summary>The state the export workflow carries: ids and whether another volume follows; never data.</summary>
@@ -79,4 +82,13 @@ public sealed record ExportState(string TenantId, string JobId, int Execution) :
     public bool More { get; init; }
 
     public int Volume { get; init; }
+
+    /// <summary>The connectors this execution calls (the Map's items): those serving exports not yet confirmed for the job.</summary>
+    public IReadOnlyList<string>? Connectors { get; init; }
+
+    /// <summary>How long each connector has to answer, in seconds (API.md's P7D, scaled): the callback task's TimeoutSecondsPath.</summary>
+    public int ConnectorTimeoutSeconds { get; init; }
+
+    /// <summary>What the Map's iterations ended with; read by SettleConnectors.</summary>
+    public IReadOnlyList<Connectors.ConnectorOutcome>? ConnectorResults { get; init; }
 }

@@ -13,6 +13,9 @@ public static class JobPhases
     /// <summary>A legal hold placed during the recovery window or the purge: paused until the subject's last hold is released.</summary>
     public const string Held = "held";
     public const string Shred = "shred";
+
+    /// <summary>An erasure waits for the tenant's connectors (its other systems) to confirm, before its own purge (API.md, connectors).</summary>
+    public const string Connectors = "connectors";
     public const string Certify = "certify";
     public const string Notify = "notify";
     public const string Collect = "collect";

@@ -134,6 +134,13 @@ public static class JobTransitions
         new([JobStatus.Failed], at) { Status = JobStatus.Running, Phase = JobPhases.Validate, ResetPurge = true, Total = 0, NextExecution = true };
 
     /// <summary>
+    /// A failed export whose connectors did not all confirm calls them again in <c>{jobId}-{n+1}</c> (nothing was collected yet);
+    /// the write's own condition (still failed, still in that phase) decides a race of two retries.
+    /// </summary>
+    public static JobUpdate RetryConnectors(DateTimeOffset at) =>
+        new([JobStatus.Failed], at) { WhenPhase = [JobPhases.Connectors], Status = JobStatus.Running, NextExecution = true };
+
+    /// <summary>
     /// A page loop restarted from its first page (its execution was lost and the reconciler started a fresh one without a
     /// cursor): the counts of the earlier pages are cleared, so nothing is counted twice.
     /// </summary>

@@ -276,14 +276,24 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
     public async Task<(JobChange Change, Job? Job)> RetryAsync(string tenantId, string jobId, CancellationToken cancellationToken)
     {
         var job = await jobs.FindAsync(tenantId, jobId, cancellationToken);
-        if (job is not { Type: JobType.Deletion or JobType.BackupScrub })
+        if (job is not { Type: JobType.Deletion or JobType.BackupScrub or JobType.Export })
         {
             return (JobChange.NotFound, null);
         }
 
-        if (job.Status != JobStatus.Failed)
+        // An export is retried only when its connectors did not all confirm (nothing was collected yet); its other failures
+        // are submitted again as a new request.
+        if (job.Status != JobStatus.Failed || (job.Type == JobType.Export && job.Phase != JobPhases.Connectors))
         {
             return (JobChange.Conflict, job);
+        }
+
+        if (job.Type == JobType.Export)
+        {
+            var again = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.RetryConnectors(clock.GetUtcNow()), cancellationToken);
+            return again is null
+                ? (JobChange.Conflict, await jobs.FindAsync(tenantId, jobId, cancellationToken))
+                : (JobChange.Done, await workflows.StartCurrentAsync(jobs, again, cancellationToken));
         }
 
         if (job.Type == JobType.BackupScrub)
@@ -295,7 +305,7 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
                 : (JobChange.Done, await workflows.StartCurrentAsync(jobs, again, cancellationToken));
         }
 
-        var purgeReached = job.Phase is JobPhases.Purge or JobPhases.Shred or JobPhases.Certify or JobPhases.Notify;
+        var purgeReached = job.Phase is JobPhases.Connectors or JobPhases.Purge or JobPhases.Shred or JobPhases.Certify or JobPhases.Notify;
         var retried = await jobs.TryUpdateAsync(tenantId, jobId, JobTransitions.Retry(purgeReached, clock.GetUtcNow()), cancellationToken);
         if (retried is null)
         {

@@ -35,6 +35,8 @@ public enum Capability
     ReadRequests,
     ManageRequests,
     DownloadExports,
+    ManageConnectors,
+    AnswerConnectors,
 }
 
 /// <summary>Which data subjects' objects a capability reaches for one token.</summary>
@@ -76,6 +78,10 @@ public static class RolePolicy
         [Capability.ManageRequests] = [Roles.TenantAdmin, Roles.PlatformAdmin],
         // A copy of everything held about a person: the person and the tenant's admins, nobody else (auditors see that it happened).
         [Capability.DownloadExports] = [Roles.Subject, Roles.TenantAdmin, Roles.PlatformAdmin],
+        // Connectors reach the tenant's other systems with a secret: the tenant's admins manage them; the system that received a
+        // call answers it with a service token (or an admin, by hand).
+        [Capability.ManageConnectors] = [Roles.TenantAdmin, Roles.PlatformAdmin],
+        [Capability.AnswerConnectors] = [Roles.Service, Roles.TenantAdmin, Roles.PlatformAdmin],
     };
 
     /// <summary>

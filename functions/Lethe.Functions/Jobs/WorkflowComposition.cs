@@ -186,6 +186,21 @@ public sealed class WorkflowComposition(TimeProvider clock)
         };
     }
 
+    /// <summary>The fan-out's ports; loopback receivers are reachable on the local stage only (where they listen on localhost).</summary>
+    private static Domain.Connectors.ConnectorPorts ConnectorsFor(AwsAdapters shared, StepFunctionsClient stepFunctions)
+    {
+        var allowLoopback = string.Equals(Environment.GetEnvironmentVariable("LETHE_STAGE"), "local", StringComparison.Ordinal);
+        return new Domain.Connectors.ConnectorPorts(
+            shared.ConnectorStore(),
+            new Aws.Connectors.DynamoConnectorCalls(shared.Dynamo, shared.Names.Table(ResourceCatalog.Tenants)),
+            new Aws.Connectors.HttpConnectorTransport(allowLoopback),
+            new Aws.Connectors.StepFunctionsTaskCallbacks(stepFunctions),
+            new Aws.Connectors.DirectorySubjectIds(shared.Tenants, new SubjectDirectoryReader(shared.Dynamo, shared.Names.Table(ResourceCatalog.Keys), shared.Keys)))
+        {
+            AllowLoopback = allowLoopback,
+        };
+    }
+
     private static Built Build(TimeProvider clock)
     {
         var shared = new AwsAdapters(clock, SubjectKeyUse.Workflows);
@@ -203,6 +218,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         var reports = new PdfDocumentRenderer();
         var records = new DynamoRecordStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), names.Table(ResourceCatalog.Keys), shared.Locks, names.Table(ResourceCatalog.Tenants));
         var opener = new RecordService(shared.Keys, records, clock);
+        var connectors = ConnectorsFor(shared, stepFunctions);
         var erasure = new ErasurePorts(
             jobs,
             inventory,
@@ -221,6 +237,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         {
             Notices = notices,
             Masking = new DynamoMaskingReader(records, opener, new SubjectDirectoryReader(dynamo, names.Table(ResourceCatalog.Keys), shared.Keys)),
+            Connectors = connectors,
         };
 
         var readers = new ExportReaders(
@@ -244,6 +261,7 @@ public sealed class WorkflowComposition(TimeProvider clock)
         {
             Notices = notices,
             Reports = reports,
+            Connectors = connectors,
         };
 
         var retention = new RetentionPorts(

@@ -31,6 +31,21 @@ public sealed class DeletionCertificateTests
     }
 
     [Fact]
+    public void The_payload_stays_under_4096_bytes_with_every_category_and_the_most_connectors_a_tenant_may_have()
+    {
+        var categories = Enumerable.Range(0, 500).ToDictionary(i => $"c{i:D3}" + new string('x', 36), i => long.MaxValue / 1000);
+        var connectors = Enumerable.Range(0, Lethe.Domain.Connectors.ConnectorRules.MaxPerTenant)
+            .Select(i => new ConnectorConfirmation($"c{i}" + new string('y', 38), "done", 999_999_999_999, Requested.AddDays(29)))
+            .ToList();
+
+        var payload = DeletionCertificate.Payload(Facts(categories) with { Connectors = connectors });
+
+        payload.Length.Should().BeLessThan(DeletionCertificate.MaxPayloadBytes);
+        using var document = JsonDocument.Parse(payload);
+        document.RootElement.GetProperty("connectors").GetArrayLength().Should().Be(Lethe.Domain.Connectors.ConnectorRules.MaxPerTenant);
+    }
+
+    [Fact]
     public void The_payload_is_canonical_JSON_of_strings_and_integers_only()
     {
         var payload = DeletionCertificate.Payload(Facts(new Dictionary<string, long> { ["transcript"] = 8, ["note"] = 2 }));

@@ -42,6 +42,8 @@ public sealed class ErasureHarness
 
     public InMemoryMaskingReader Masking { get; } = new();
 
+    public InMemoryConnectors Connectors { get; } = new();
+
     public ErasureSteps Steps { get; }
 
     /// <summary>What the steps told anyone (request.completed, request.failed).</summary>
@@ -54,6 +56,7 @@ public sealed class ErasureHarness
             {
                 Notices = Notices,
                 Masking = Masking,
+                Connectors = new Lethe.Domain.Connectors.ConnectorPorts(Connectors, Connectors, Connectors, Connectors, Connectors),
             },
             Workflows);
         Inventory.Holds = Holds;

@@ -364,7 +364,7 @@ public sealed class ExportTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         return arn.Split('/')[^1];
     }
 
-    private static async Task<HttpResponseMessage> SubmitExportAsync(ErasureScenario scenario, string subject, string format) =>
+    internal static async Task<HttpResponseMessage> SubmitExportAsync(ErasureScenario scenario, string subject, string format) =>
         await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/requests", new { type = "export", subjectId = subject, format }, Ct);
 
     internal static async Task<JsonElement> SubmitAndCompleteAsync(ErasureScenario scenario, string subject, string format)

@@ -51,6 +51,7 @@ public sealed class BulkRequestTests(LetheApiFactory api, LocalCloudFixture clou
         jobs.Keys.Should().BeEquivalentTo(["ann", "ben", "cai", "held", "bad id!"], "each subject once, in the answer as asked");
         jobs["ann"].GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
         jobs["cai"].GetProperty("error").GetString().Should().EndWith("/erasure-in-progress");
+        jobs["cai"].GetProperty("openRequestId").GetString().Should().Be(open, "the entry names the erasure that refused it");
         jobs["held"].GetProperty("error").GetString().Should().EndWith("/legal-hold");
         jobs["bad id!"].GetProperty("error").GetString().Should().EndWith("/validation");
         jobs["held"].GetProperty("id").ValueKind.Should().Be(JsonValueKind.Null);

@@ -73,6 +73,9 @@ public sealed class ArchiveRetrievalTests(LetheApiFactory api, LocalCloudFixture
         var read = await scenario.GetRecordAsync("ann", 0);
         read.StatusCode.Should().Be(HttpStatusCode.OK, "a retrieved record is readable inside its window");
         (await read.ReadJsonAsync()).GetProperty("fields").GetProperty("text").GetString().Should().Be("Coach: the archived session of ann");
+        var rectify = await scenario.Service.PatchAsJsonAsync($"/v1/tenants/{scenario.Tenant}/subjects/ann/records/{recordId}", new { fields = new { text = "changed" } }, Ct);
+        rectify.StatusCode.Should().Be(HttpStatusCode.Conflict, "the retrieved copy goes back into the archive unchanged");
+        (await rectify.ReadJsonAsync()).GetProperty("type").GetString().Should().EndWith("/record-archived");
 
         var (done, _) = await scenario.WaitForJobAsync(jobId, ErasureScenario.IsClosed, TimeSpan.FromSeconds(WindowSeconds * 4));
         done.GetProperty("status").GetString().Should().Be("completed", done.ToString());

@@ -32,10 +32,18 @@ public sealed class CertifyStep(ErasurePorts ports) : ErasureStep(ports)
         };
         var head = await Ports.Chain.ReadHeadAsync(job.TenantId, cancellationToken);
         var facts = new DeletionFacts(job.TenantId, job.SubjectRef, job.Id, job.CreatedAt, Now, job.Deadline ?? job.CreatedAt, job.PurgeAt ?? job.CreatedAt,
-            tally, shredMethod, kekId, head, Ports.Signer.KeyId);
+            tally, shredMethod, kekId, head, Ports.Signer.KeyId)
+        {
+            Connectors = await ConfirmationsAsync(job, cancellationToken),
+        };
         var payload = DeletionCertificate.Payload(facts);
         var signature = await Ports.Signer.SignAsync(payload, cancellationToken);
         var certificate = new SignedCertificate(DeletionCertificate.IdFor(job.Id), job.Id, job.TenantId, "deletion", payload, signature, Ports.Signer.KeyId);
         return await Ports.Certificates.PutOnceAsync(certificate, cancellationToken);
     }
+
+    /// <summary>The connectors that confirmed this erasure (SettleConnectors let the purge begin only once every one had).</summary>
+    private async Task<IReadOnlyList<ConnectorConfirmation>> ConfirmationsAsync(Job job, CancellationToken cancellationToken) =>
+        [.. (await new Connectors.ConnectorFanOut(Ports.Connectors, Ports.Tenants, "deletion").ConfirmationsAsync(job, cancellationToken))
+            .Select(c => new ConnectorConfirmation(c.Connector, c.Answer!.Status, c.Answer.Items, c.Answer.At))];
 }

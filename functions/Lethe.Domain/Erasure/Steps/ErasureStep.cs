@@ -21,7 +21,7 @@ public abstract class ErasureStep(ErasurePorts ports) : WorkflowStep<ErasureStat
     protected async Task<ErasureState> PauseForHoldAsync(Job job, ErasureState state, CancellationToken cancellationToken)
     {
         if (job.Phase != JobPhases.Held
-            && await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.PauseForHold([JobPhases.RecoveryWindow, JobPhases.Purge], Now), cancellationToken) is null)
+            && await Jobs.TryUpdateAsync(job.TenantId, job.Id, JobTransitions.PauseForHold([JobPhases.RecoveryWindow, JobPhases.Purge, JobPhases.Connectors], Now), cancellationToken) is null)
         {
             throw new JobNotActiveException($"Job {job.Id} could not pause for a legal hold: it is no longer in its window or purge.");
         }

@@ -14,7 +14,7 @@ public sealed class ValidateStep(ErasurePorts ports) : ErasureStep(ports)
     {
         ArgumentNullException.ThrowIfNull(state);
         var job = await OpenJobAsync(state, cancellationToken);
-        if (state.Resume is JobPhases.SoftDelete or JobPhases.Purge)
+        if (state.Resume is JobPhases.SoftDelete or JobPhases.Purge or JobPhases.Connectors)
         {
             // A hand-over, resume or retry continues where the previous execution stopped; nothing to validate again.
             return state with { PurgeAt = Time(job.PurgeAt!.Value), PagesInExecution = 0, More = true };

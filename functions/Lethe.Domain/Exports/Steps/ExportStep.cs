@@ -6,4 +6,7 @@ namespace Lethe.Domain.Exports.Steps;
 public abstract class ExportStep(ExportPorts ports) : WorkflowStep<ExportState>(ExportWorkflow.Definition, ports.Jobs, ports.Audit, ports.Clock)
 {
     protected ExportPorts Ports { get; } = ports;
+
+    /// <summary>The fan-out to the tenant's connectors serving exports.</summary>
+    protected Connectors.ConnectorFanOut FanOut { get; } = new(ports.Connectors, ports.Tenants, "export");
 }

@@ -43,7 +43,7 @@ public sealed class PackageStep(ExportPorts ports) : ExportStep(ports)
         ExportVolumeSummary summary;
         await using (var upload = await Ports.Store.BeginAsync(tenant, job.Id, volume, format, cancellationToken))
         {
-            summary = await ExportPackager.WriteAsync(format, new ExportHeader(job.Id, job.SubjectRef, Now) { Volume = volume, First = volume == 1 }, source, upload.Content, Ports.Reports, cancellationToken);
+            summary = await ExportPackager.WriteAsync(format, new ExportHeader(job.Id, job.SubjectRef, Now) { Volume = volume, First = volume == 1, Connectors = volume == 1 ? await FanOut.ConfirmationsAsync(job, cancellationToken) : [] }, source, upload.Content, Ports.Reports, cancellationToken);
             await upload.CompleteAsync(cancellationToken);
         }
 
