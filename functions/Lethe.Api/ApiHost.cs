@@ -185,13 +185,8 @@ public static partial class ApiHost
                     AutoReplenishment = true,
                 });
             });
-            o.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
-                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await ProblemTypes.Create(context.HttpContext, StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests",
-                    $"This tenant sent more requests than its limit allows. Nothing was done; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
-            };
+            o.OnRejected = (context, cancellationToken) => new ValueTask(
+                ProblemTypes.TooManyRequests(context.HttpContext, context.Lease, "This tenant sent more requests than its limit allows.").ExecuteAsync(context.HttpContext));
         });
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer(OpenApiContract.TransformAsync));
     }

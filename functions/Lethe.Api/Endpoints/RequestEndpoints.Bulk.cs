@@ -2,11 +2,14 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Lethe.Api.Auditing;
 using Lethe.Api.Auth;
+using Lethe.Api.Configuration;
 using Lethe.Api.Problems;
 using Lethe.Aws.Keys;
 using Lethe.Domain.Jobs;
 using Lethe.Domain.Requests;
 using Lethe.Domain.Security;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Lethe.Api.Endpoints;
 
@@ -85,6 +88,19 @@ public static partial class RequestEndpoints
         var tenant = http.Tenant()!;
         var callerKey = await subjectRefs.CallerKeyAsync(tenant, principal.Sub, http.RequestAborted);
         var subjects = body.SubjectIds!.Distinct(StringComparer.Ordinal).ToList();
+        // A bulk counts as one request per subject (the one it came in as, and the rest now, at most the whole bucket): a
+        // thousand jobs do not start for the price of one request.
+        var limiter = http.RequestServices.GetRequiredService<IOptions<RateLimiterOptions>>().Value.GlobalLimiter;
+        var extra = Math.Min(subjects.Count, http.RequestServices.GetRequiredService<IOptions<LetheApiOptions>>().Value.RateLimit.Burst) - 1;
+        if (limiter is not null && extra > 0)
+        {
+            using var lease = limiter.AttemptAcquire(http, extra);
+            if (!lease.IsAcquired)
+            {
+                return ProblemTypes.TooManyRequests(http, lease, $"A bulk of {subjects.Count} subjects counts as {subjects.Count} requests against the tenant's limit.");
+            }
+        }
+
         var outcomes = new ConcurrentDictionary<int, BulkJobView>();
         var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Api.Requests");
         // Not cut short by a client that went away: every subject gets its answer and the bulk its audit event.

@@ -64,6 +64,16 @@ public static class ProblemTypes
         return Results.Problem(problem);
     }
 
+    /// <summary>429 with <c>Retry-After</c> (from the limiter's lease): the tenant's token bucket is empty; nothing was done.</summary>
+    public static IResult TooManyRequests(HttpContext context, System.Threading.RateLimiting.RateLimitLease lease, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(lease);
+        var retryAfter = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Create(context, StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", $"{detail} Nothing was done; retry after {retryAfter} s.");
+    }
+
     public static IResult Create(HttpContext context, int status, string slug, string title, string detail, IDictionary<string, string[]>? errors = null)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -80,4 +80,33 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
         (await app.GetAsync($"/v1/tenants/{tenant}/legal-holds", Ct)).StatusCode.Should().Be(HttpStatusCode.OK, "the tenant's app and admins are not locked out");
         (await milo.GetAsync($"/v1/tenants/{tenant}/subjects/milo/records", Ct)).StatusCode.Should().NotBe(HttpStatusCode.TooManyRequests, "another subject is not limited by the first");
     }
+
+    [Fact]
+    public async Task A_bulk_request_counts_as_one_request_per_subject_and_one_over_the_limit_starts_nothing()
+    {
+        var tenant = $"rb-{Guid.NewGuid():N}"[..20];
+        using var client = api.ClientWithToken(tenant, Roles.TenantAdmin);
+
+        var first = await BulkAsync(client, tenant, ["ada", "bea", "cem"], "bulk-1");
+        var second = await BulkAsync(client, tenant, ["dan", "eva"], "bulk-2");
+        // What the server said to wait, then one read: the refused bulk started nothing.
+        await Task.Delay(second.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), Ct);
+        var listed = await client.GetAsync($"/v1/tenants/{tenant}/requests?subjectId=dan", Ct);
+
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted, "three subjects take the whole burst of 3");
+        second.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, await second.Content.ReadAsStringAsync(Ct));
+        second.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeGreaterThanOrEqualTo(1);
+        listed.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await listed.ReadJsonAsync()).GetProperty("items").GetArrayLength().Should().Be(0);
+    }
+
+    private static async Task<HttpResponseMessage> BulkAsync(HttpClient client, string tenant, string[] subjects, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/requests/bulk")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { type = "export", subjectIds = subjects, reason = "batch", format = "json" }),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        return await client.SendAsync(request, Ct);
+    }
 }
