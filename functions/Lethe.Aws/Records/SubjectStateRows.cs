@@ -58,26 +58,7 @@ internal static class SubjectStateRows
     };
 
     /// <summary>Every row of the tenant whose sort key starts with <paramref name="prefix"/>, read consistently, in key order.</summary>
-    public static async Task<List<Dictionary<string, AttributeValue>>> QueryAsync(
-        IAmazonDynamoDB dynamo, string table, string tenantId, string prefix, CancellationToken cancellationToken)
-    {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = table,
-                KeyConditionExpression = "pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new() { S = $"TENANT#{tenantId}" }, [":prefix"] = new() { S = prefix } },
-                ConsistentRead = true,
-                ExclusiveStartKey = start,
-            }, cancellationToken);
-            items.AddRange(page.Items);
-            start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-        }
-        while (start is not null);
-
-        return items;
-    }
+    public static Task<List<Dictionary<string, AttributeValue>>> QueryAsync(
+        IAmazonDynamoDB dynamo, string table, string tenantId, string prefix, CancellationToken cancellationToken) =>
+        dynamo.QueryPrefixAsync(table, tenantId, prefix, cancellationToken);
 }

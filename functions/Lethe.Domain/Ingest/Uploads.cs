@@ -1,0 +1,110 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Lethe.Domain.Ingest;
+
+/// <summary>Where an upload is in the ingest pipeline (API.md: <c>pending|scanning|quarantined|processing|awaiting_review|delivered|failed</c>).</summary>
+public enum UploadStatus
+{
+    Pending,
+    Scanning,
+    Quarantined,
+    Processing,
+    AwaitingReview,
+    Delivered,
+    Failed,
+}
+
+public static class UploadStatuses
+{
+    public static string Name(UploadStatus status) => status switch
+    {
+        UploadStatus.Pending => "pending",
+        UploadStatus.Scanning => "scanning",
+        UploadStatus.Quarantined => "quarantined",
+        UploadStatus.Processing => "processing",
+        UploadStatus.AwaitingReview => "awaiting_review",
+        UploadStatus.Delivered => "delivered",
+        UploadStatus.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown upload status."),
+    };
+
+    /// <summary>Statuses an upload never leaves.</summary>
+    public static bool IsFinal(UploadStatus status) => status is UploadStatus.Quarantined or UploadStatus.Delivered or UploadStatus.Failed;
+}
+
+/// <summary>
+/// What a client declared when it asked to upload (API.md, <c>POST …/uploads</c>): the object that lands must match it (tenant,
+/// size, content type) or it is rejected at ingest. The file name is the person's data as much as the content: it is kept with
+/// the upload, purged by an erasure, and never audited.
+/// </summary>
+public sealed record UploadRequest(string SubjectId, string Category, string FileName, string ContentType, long SizeBytes);
+
+/// <summary>The rules of an upload request (the ingest step enforces the same figures on the object).</summary>
+public static class UploadRules
+{
+    /// <summary>The largest object accepted: what the scanner reads whole and the normalizer bounds (100 MB).</summary>
+    public const long MaxBytes = 100L * 1024 * 1024;
+
+    /// <summary>How long a presigned PUT stays valid.</summary>
+    public static TimeSpan LinkLifetime { get; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>What the normalize step reads; anything else is refused before a byte is uploaded.</summary>
+    public static IReadOnlyList<string> ContentTypes { get; } = ["text/plain", "text/vtt", "text/csv", "application/json", "application/zip"];
+
+    public const int MaxFileNameLength = 255;
+
+    /// <summary>Each field's problem, by field name; empty when the request is valid.</summary>
+    public static Dictionary<string, string[]> Validate(string? subjectId, string? category, string? fileName, string? contentType, long? sizeBytes)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!Tenancy.SubjectId.IsValid(subjectId))
+        {
+            errors["subjectId"] = [Tenancy.SubjectId.Rule];
+        }
+
+        if (!Policies.CategoryName.IsValid(category))
+        {
+            errors["category"] = ["A category is 2–40 characters of [a-z0-9_], starting with a letter."];
+        }
+
+        if (!IsValidFileName(fileName))
+        {
+            errors["fileName"] = [$"A file name is 1–{MaxFileNameLength} characters without path separators or control characters."];
+        }
+
+        if (contentType is null || !ContentTypes.Contains(contentType, StringComparer.Ordinal))
+        {
+            errors["contentType"] = [$"contentType is one of: {string.Join(", ", ContentTypes)}."];
+        }
+
+        if (sizeBytes is not (> 0 and <= MaxBytes))
+        {
+            errors["sizeBytes"] = [$"sizeBytes is from 1 to {MaxBytes}."];
+        }
+
+        return errors;
+    }
+
+    public static bool IsValidFileName([NotNullWhen(true)] string? fileName) =>
+        fileName is { Length: > 0 and <= MaxFileNameLength } && fileName.Trim().Length > 0 && fileName is not ("." or "..")
+        && !fileName.Any(c => char.IsControl(c) || c is '/' or '\\' || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator);
+
+    /// <summary>The object key of an upload in the ingest bucket: the tenant first (the bucket's policy and events see it), then the upload id.</summary>
+    public static string ObjectKey(string tenantId, string uploadId) => $"{tenantId}/{uploadId}";
+
+    /// <summary>
+    /// Whether a landed object is the one declared: its key names the upload, and its size and content type are the declared
+    /// ones. Why not, or null when it matches; a mismatched object is rejected, deleted and audited.
+    /// </summary>
+    public static string? Mismatch(UploadRequest declared, long size, string? contentType)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        if (size != declared.SizeBytes)
+        {
+            return $"the object has {size} bytes, not the {declared.SizeBytes} declared";
+        }
+
+        var type = contentType?.Split(';')[0].Trim();
+        return string.Equals(type, declared.ContentType, StringComparison.Ordinal) ? null : $"the object is {type ?? "untyped"}, not the {declared.ContentType} declared";
+    }
+}
