@@ -311,6 +311,7 @@ public static partial class ApiHost
         app.MapConsentEndpoints();
         app.MapRestrictionEndpoints();
         app.MapConnectorEndpoints();
+        app.MapUploadEndpoints();
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();

@@ -71,7 +71,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution key-rotation", "states:StopExecution key-rotation", "states:DescribeExecution key-rotation",
             "states:StartExecution tenant-offboarding", "states:StopExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
             "states:StartExecution email-subscriptions", "states:SendTaskSuccess *",
-            "s3:GetObject Data", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
+            "s3:GetObject Data", "s3:PutObject Ingest", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
             "s3:GetObject* Certificates", "s3:GetBucket* Certificates", "s3:List* Certificates",

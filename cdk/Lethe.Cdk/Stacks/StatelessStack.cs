@@ -278,6 +278,14 @@ public sealed class StatelessStack : Stack
             Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["s3:ExistingObjectTag/lethe:tier"] = "*" } },
         }));
 
+        // An upload is a PUT the API presigns (POST …/uploads): the URL acts with the API's role, for the ingest bucket's objects
+        // only (its key under the tenant's prefix), and nothing else of that bucket.
+        Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:PutObject"],
+            Resources = [state.Buckets[ResourceCatalog.Ingest.LogicalName].ArnForObjects("*/upl_*")],
+        }));
+
         HttpApi = new HttpApi(this, "HttpApi", new HttpApiProps
         {
             Description = "Lethe public API (v1)",

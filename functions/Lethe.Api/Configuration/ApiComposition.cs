@@ -114,6 +114,9 @@ public static class ApiComposition
             var keyArn = await sp.GetRequiredService<SubjectRefs>().TenantKeyArnAsync(tenant, cancellationToken);
             return await sp.GetRequiredService<IKeyHierarchy>().GetOrCreateSubjectRefKeyAsync(tenantId, keyArn, cancellationToken);
         }));
+        services.AddSingleton<Domain.Ingest.IUploadStore>(sp => new Aws.Ingest.DynamoUploadStore(
+            Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
+        services.AddSingleton<Domain.Ingest.IUploadLinks>(sp => new Aws.Ingest.S3UploadLinks(sp.GetRequiredService<IAmazonS3>(), Names(sp).Bucket(ResourceCatalog.Ingest)));
         services.AddSingleton<Domain.Connectors.IConnectorCalls>(sp => new Aws.Connectors.DynamoConnectorCalls(Dynamo(sp), Names(sp).Table(ResourceCatalog.Tenants)));
         services.AddSingleton<Domain.Connectors.ITaskCallbacks>(sp => new Aws.Connectors.StepFunctionsTaskCallbacks(sp.GetRequiredService<StepFunctionsClient>()));
         services.AddSingleton<IRestrictionStore>(sp => new DynamoRestrictionStore(

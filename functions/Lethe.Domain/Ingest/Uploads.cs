@@ -108,3 +108,41 @@ public static class UploadRules
         return string.Equals(type, declared.ContentType, StringComparison.Ordinal) ? null : $"the object is {type ?? "untyped"}, not the {declared.ContentType} declared";
     }
 }
+
+/// <summary>An upload as stored: what was declared, for which subject (its ref), and where it is in the pipeline.</summary>
+public sealed record Upload(
+    string Id, string TenantId, string SubjectRef, UploadRequest Declared, UploadStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string CreatedBy)
+{
+    /// <summary>The subject's processing was restricted when the upload was asked for: it is stored without derivation.</summary>
+    public bool Restricted { get; init; }
+
+    /// <summary>The inventory item the upload became, once stored.</summary>
+    public string? ItemId { get; init; }
+
+    /// <summary>Why it was quarantined, rejected or failed (never content).</summary>
+    public string? Reason { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>Uploads, kept as the subject's data (an erasure purges them, file names included). A port.</summary>
+public interface IUploadStore
+{
+    /// <summary>
+    /// Stores a pending upload in a transaction that checks the subject's erasure lock: an erasure open now refuses it
+    /// (<see cref="Errors.ErasureInProgressException"/>), and one that starts later finds it in the inventory.
+    /// </summary>
+    Task CreateAsync(Upload upload, CancellationToken cancellationToken);
+
+    /// <summary>The upload, or null when unknown, purged, or hidden by an erasure.</summary>
+    Task<Upload?> FindAsync(string tenantId, string uploadId, CancellationToken cancellationToken);
+}
+
+/// <summary>A presigned PUT into the ingest bucket: the URL, and the headers the client must send with it (they are signed).</summary>
+public sealed record PresignedUpload(string Url, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ExpiresAt);
+
+/// <summary>Presigns the PUT of an upload's object. A port.</summary>
+public interface IUploadLinks
+{
+    Task<PresignedUpload> PresignPutAsync(Upload upload, CancellationToken cancellationToken);
+}

@@ -20,7 +20,7 @@ public sealed class TranscriptNormalizerTests
     }
 
     [Fact]
-    public void WebVTT_cues_keep_their_times_and_take_the_speaker_from_the_voice_tag_or_a_leading_name()
+    public void Cues_of_a_WebVTT_file_keep_their_times_and_take_the_speaker_from_the_voice_tag_or_a_leading_name()
     {
         const string vtt = "WEBVTT - session 12\n\nNOTE recorded with consent\n\n1\n00:00:01.000 --> 00:00:04.500 align:start\n<v Coach>How are you, <i>really</i>?</v>\n\n00:01:02.250 --> 00:01:05.000\nClient: Fine &amp; calm.\n\n01:00:00.000 --> 01:00:01.000\nno speaker here\n";
 

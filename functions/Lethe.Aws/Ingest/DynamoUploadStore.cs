@@ -1,0 +1,102 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Lethe.Aws.Catalog;
+using Lethe.Aws.Jobs;
+using Lethe.Aws.Records;
+using Lethe.Catalog;
+using Lethe.Domain;
+using Lethe.Domain.Ingest;
+using Lethe.Domain.Records;
+
+namespace Lethe.Aws.Ingest;
+
+/// <summary>
+/// Uploads in the Records table (<c>TENANT#t</c> / <c>UPLOAD#id</c>), each with an inventory item of its subject (kind
+/// <c>upload</c>) written in the same transaction as the erasure lock's check: an erasure purges the row (the file name with
+/// it) like any other item, and a read of an upload whose item is no longer active finds nothing.
+/// </summary>
+public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, ErasureLocks locks) : IUploadStore
+{
+    public const string Kind = "upload";
+
+    public async Task CreateAsync(Upload upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        var row = DynamoKeys.Of(upload.TenantId, SortKey(upload.Id));
+        row["uploadId"] = new() { S = upload.Id };
+        row["subjectRef"] = new() { S = upload.SubjectRef };
+        row["category"] = new() { S = upload.Declared.Category };
+        row["fileName"] = new() { S = upload.Declared.FileName };
+        row["contentType"] = new() { S = upload.Declared.ContentType };
+        row["sizeBytes"] = new() { N = upload.Declared.SizeBytes.ToString(CultureInfo.InvariantCulture) };
+        row["status"] = new() { S = UploadStatuses.Name(upload.Status) };
+        row["restricted"] = new() { BOOL = upload.Restricted };
+        row["createdAt"] = new() { S = Timestamps.Format(upload.CreatedAt) };
+        row["updatedAt"] = new() { S = Timestamps.Format(upload.CreatedAt) };
+        row["expiresAt"] = new() { S = Timestamps.Format(upload.ExpiresAt) };
+        row["createdBy"] = new() { S = upload.CreatedBy };
+        var item = DynamoKeys.Of(upload.TenantId, $"ITEM#{ItemId(upload.Id)}");
+        item["itemId"] = new() { S = ItemId(upload.Id) };
+        item["kind"] = new() { S = Kind };
+        item["tenantId"] = new() { S = upload.TenantId };
+        item["subjectRef"] = new() { S = upload.SubjectRef };
+        item["category"] = new() { S = upload.Declared.Category };
+        item["state"] = new() { S = ItemStates.Name(ItemState.Active) };
+        item["classification"] = new() { S = "confidential" };
+        item["visibility"] = new() { S = "staff_only" };
+        item["createdAt"] = new() { S = Timestamps.Format(upload.CreatedAt) };
+        item["location"] = new()
+        {
+            M = new Dictionary<string, AttributeValue>
+            {
+                ["store"] = new() { S = "dynamodb" },
+                ["table"] = new() { S = ResourceCatalog.Records.LogicalName },
+                ["key"] = new() { S = SortKey(upload.Id) },
+            },
+        };
+        item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(upload.TenantId, upload.SubjectRef) };
+        item["subjectSk"] = new() { S = $"upload#{Timestamps.Format(upload.CreatedAt)}#{upload.Id}" };
+        await locks.WriteAsync(upload.TenantId, upload.SubjectRef,
+        [
+            locks.AbsentCheck(upload.TenantId, upload.SubjectRef),
+            new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = row, ConditionExpression = "attribute_not_exists(pk)" } },
+            new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" } },
+        ], lockIndex: 0, cancellationToken);
+    }
+
+    public async Task<Upload?> FindAsync(string tenantId, string uploadId, CancellationToken cancellationToken)
+    {
+        var rows = await dynamo.BatchGetItemAsync(new BatchGetItemRequest
+        {
+            RequestItems = new Dictionary<string, KeysAndAttributes>
+            {
+                [recordsTable] = new() { Keys = [DynamoKeys.Of(tenantId, SortKey(uploadId))], ConsistentRead = true },
+                [inventoryTable] = new() { Keys = [DynamoKeys.Of(tenantId, $"ITEM#{ItemId(uploadId)}")], ConsistentRead = true },
+            },
+        }, cancellationToken);
+        var row = rows.Responses.GetValueOrDefault(recordsTable)?.FirstOrDefault();
+        var item = rows.Responses.GetValueOrDefault(inventoryTable)?.FirstOrDefault();
+        if (row is null || item is null || item["state"].S != ItemStates.Name(ItemState.Active))
+        {
+            return null;
+        }
+
+        var declared = new UploadRequest(string.Empty, row["category"].S, row["fileName"].S, row["contentType"].S, long.Parse(row["sizeBytes"].N, CultureInfo.InvariantCulture));
+        return new Upload(uploadId, tenantId, row["subjectRef"].S, declared, Parse(row["status"].S), Timestamps.Parse(row["createdAt"].S),
+            Timestamps.Parse(row["expiresAt"].S), row["createdBy"].S)
+        {
+            Restricted = row.GetValueOrDefault("restricted")?.BOOL == true,
+            ItemId = row.GetValueOrDefault("itemId")?.S,
+            Reason = row.GetValueOrDefault("reason")?.S,
+            UpdatedAt = Timestamps.Parse(row["updatedAt"].S),
+        };
+    }
+
+    public static string ItemId(string uploadId) => $"upload_{uploadId}";
+
+    private static string SortKey(string uploadId) => $"UPLOAD#{uploadId}";
+
+    private static UploadStatus Parse(string name) =>
+        Enum.GetValues<UploadStatus>().First(s => UploadStatuses.Name(s) == name);
+}
