@@ -13,8 +13,9 @@ namespace Lethe.Aws.Ingest;
 
 /// <summary>
 /// Uploads in the Records table (<c>TENANT#t</c> / <c>UPLOAD#id</c>), each with an inventory item of its subject (kind
-/// <c>upload</c>) written in the same transaction as the erasure lock's check: an erasure purges the row (the file name with
-/// it) like any other item, and a read of an upload whose item is no longer active finds nothing.
+/// <c>upload</c>) written in the same transaction as the erasure lock's check, and a second item for the object the client may put
+/// into the ingest bucket: an erasure purges the row (the file name with it) and deletes the object like any other items, and a
+/// read of an upload whose item is no longer active finds nothing.
 /// </summary>
 public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTable, string inventoryTable, ErasureLocks locks) : IUploadStore
 {
@@ -57,11 +58,28 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         };
         item["subjectPk"] = new() { S = DynamoRecordStore.SubjectPartition(upload.TenantId, upload.SubjectRef) };
         item["subjectSk"] = new() { S = $"upload#{Timestamps.Format(upload.CreatedAt)}#{upload.Id}" };
+        // The object the client may put: an item of the subject from the start, so an erasure deletes it wherever the upload is.
+        var objectItem = new Dictionary<string, AttributeValue>(item)
+        {
+            ["sk"] = new() { S = $"ITEM#{ObjectItemId(upload.Id)}" },
+            ["itemId"] = new() { S = ObjectItemId(upload.Id) },
+            ["location"] = new()
+            {
+                M = new Dictionary<string, AttributeValue>
+                {
+                    ["store"] = new() { S = "s3" },
+                    ["bucket"] = new() { S = ResourceCatalog.Ingest.LogicalName },
+                    ["key"] = new() { S = UploadRules.ObjectKey(upload.TenantId, upload.Id) },
+                },
+            },
+            ["subjectSk"] = new() { S = $"upload#{Timestamps.Format(upload.CreatedAt)}#{upload.Id}#object" },
+        };
         await locks.WriteAsync(upload.TenantId, upload.SubjectRef,
         [
             locks.AbsentCheck(upload.TenantId, upload.SubjectRef),
             new TransactWriteItem { Put = new Put { TableName = recordsTable, Item = row, ConditionExpression = "attribute_not_exists(pk)" } },
             new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = item, ConditionExpression = "attribute_not_exists(pk)" } },
+            new TransactWriteItem { Put = new Put { TableName = inventoryTable, Item = objectItem, ConditionExpression = "attribute_not_exists(pk)" } },
         ], lockIndex: 0, cancellationToken);
     }
 
@@ -94,6 +112,8 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
     }
 
     public static string ItemId(string uploadId) => $"upload_{uploadId}";
+
+    public static string ObjectItemId(string uploadId) => $"upload_{uploadId}_object";
 
     private static string SortKey(string uploadId) => $"UPLOAD#{uploadId}";
 

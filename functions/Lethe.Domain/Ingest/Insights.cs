@@ -86,12 +86,16 @@ public sealed partial class ExtractiveInsightModel : IInsightModel
 }
 
 /// <summary>
-/// The evidence pack of DESIGN.md: L0 the source's hash, L1 the derived insight with its citations, L2 the cross-check that every
-/// claim cites something and every citation names an existing segment. A pack that fails L2 stops the upload before approval,
-/// with the problems as the reason.
+/// The evidence pack of DESIGN.md: L0 the source's hash and each segment's, L1 the derived insight with its citations, L2 the
+/// cross-check that every claim cites something, every citation names an existing segment, and what a claim says is in the
+/// segments it cites (a summary sentence in its segment, a theme word in each). A pack that fails L2 stops the upload before
+/// approval, with the problems as the reason.
 /// </summary>
 public sealed record EvidencePack(string SourceSha256, IReadOnlyList<string> SegmentIds, Insight Insight, IReadOnlyList<string> Problems)
 {
+    /// <summary>L0 per segment: the SHA-256 of each segment's text (as the model saw it), by segment id.</summary>
+    public IReadOnlyDictionary<string, string> SegmentSha256 { get; init; } = new Dictionary<string, string>();
+
     public bool IsValid => Problems.Count == 0;
 
     public static EvidencePack Assemble(ReadOnlySpan<byte> source, Transcript transcript, Insight insight)
@@ -99,7 +103,7 @@ public sealed record EvidencePack(string SourceSha256, IReadOnlyList<string> Seg
         ArgumentNullException.ThrowIfNull(transcript);
         ArgumentNullException.ThrowIfNull(insight);
         var segmentIds = transcript.Segments.Select(s => s.Id).ToList();
-        var known = segmentIds.ToHashSet(StringComparer.Ordinal);
+        var texts = transcript.Segments.ToDictionary(s => s.Id, s => s.Text, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var (claim, part) in insight.Summary.Select(c => (c, "summary")).Concat(insight.Themes.Select(c => (c, "theme"))))
         {
@@ -108,9 +112,16 @@ public sealed record EvidencePack(string SourceSha256, IReadOnlyList<string> Seg
                 problems.Add($"The {part} \"{Shorten(claim.Text)}\" cites no segment.");
             }
 
-            foreach (var missing in claim.Citations.Where(c => !known.Contains(c)))
+            foreach (var citation in claim.Citations)
             {
-                problems.Add($"The {part} \"{Shorten(claim.Text)}\" cites segment {missing}, which does not exist.");
+                if (!texts.TryGetValue(citation, out var text))
+                {
+                    problems.Add($"The {part} \"{Shorten(claim.Text)}\" cites segment {citation}, which does not exist.");
+                }
+                else if (!text.Contains(claim.Text, StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add($"The {part} \"{Shorten(claim.Text)}\" is not in segment {citation}, which it cites.");
+                }
             }
         }
 
@@ -119,7 +130,10 @@ public sealed record EvidencePack(string SourceSha256, IReadOnlyList<string> Seg
             problems.Add("The insight has no summary.");
         }
 
-        return new EvidencePack(Convert.ToHexStringLower(SHA256.HashData(source)), segmentIds, insight, problems);
+        return new EvidencePack(Convert.ToHexStringLower(SHA256.HashData(source)), segmentIds, insight, problems)
+        {
+            SegmentSha256 = transcript.Segments.ToDictionary(s => s.Id, s => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.Text))), StringComparer.Ordinal),
+        };
     }
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";

@@ -25,6 +25,12 @@ public static class Pseudonymizer
     public static string Text(ReadOnlySpan<byte> tenantKey, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > PiiDetector.MaxScannedLength)
+        {
+            // The detector reads so far and no further: what lies beyond would reach the model unread. Fail closed.
+            throw new TranscriptFormatException($"A segment of {text.Length} characters is longer than the {PiiDetector.MaxScannedLength} PII detection reads; split it.");
+        }
+
         var result = new StringBuilder(text);
         foreach (var match in PiiDetector.Scan(text).OrderByDescending(m => m.Start))
         {
@@ -35,25 +41,36 @@ public static class Pseudonymizer
         return result.ToString();
     }
 
-    /// <summary>A transcript as a model may see it: speakers and detected PII as tokens, segment ids and times kept for citations.</summary>
+    /// <summary>
+    /// A transcript as a model may see it: speakers and detected PII as tokens, segment ids and times kept for citations. A
+    /// speaker named in what is said is replaced too, whatever its case, by the full name or any part of it ("Anna", "BERG"):
+    /// a part gets a name token of its own (two speakers may share a first name).
+    /// </summary>
     public static Transcript Transcript(ReadOnlySpan<byte> tenantKey, Transcript transcript)
     {
         ArgumentNullException.ThrowIfNull(transcript);
         var speakers = new Dictionary<string, string>(StringComparer.Ordinal);
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var speaker in transcript.Speakers)
         {
             speakers[speaker] = Token(tenantKey, "speaker", speaker);
+            names[speaker] = speakers[speaker];
+            foreach (var part in speaker.Split([' ', '-', '.', '\'', '’'], StringSplitOptions.RemoveEmptyEntries).Where(p => p.Length >= 2))
+            {
+                names.TryAdd(part, Token(tenantKey, "name", part.ToLowerInvariant()));
+            }
         }
 
+        var pattern = names.Count == 0 ? null : new System.Text.RegularExpressions.Regex(
+            $@"(?<![\p{{L}}\p{{N}}])(?:{string.Join('|', names.Keys.OrderByDescending(n => n.Length).Select(System.Text.RegularExpressions.Regex.Escape))})(?![\p{{L}}\p{{N}}])",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
         var segments = new List<TranscriptSegment>(transcript.Segments.Count);
         foreach (var segment in transcript.Segments)
         {
             var text = Text(tenantKey, segment.Text);
-            // A speaker named in what someone says ("Thanks, Anna Berg") is the same person: the same token.
-            foreach (var (speaker, token) in speakers.Where(s => s.Key.Length >= 3).OrderByDescending(s => s.Key.Length))
+            if (pattern is not null)
             {
-                text = System.Text.RegularExpressions.Regex.Replace(text, $@"(?<![\p{{L}}\p{{N}}]){System.Text.RegularExpressions.Regex.Escape(speaker)}(?![\p{{L}}\p{{N}}])", token,
-                    System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                text = pattern.Replace(text, m => names[m.Value]);
             }
 
             segments.Add(segment with { Speaker = speakers[segment.Speaker], Text = text });

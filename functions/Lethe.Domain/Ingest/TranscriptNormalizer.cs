@@ -75,7 +75,16 @@ public static partial class TranscriptNormalizer
         }
 
         var isVtt = lines.Length > 0 && (lines[0] == "WEBVTT" || lines[0].StartsWith("WEBVTT ", StringComparison.Ordinal) || lines[0].StartsWith("WEBVTT\t", StringComparison.Ordinal));
-        var segments = isVtt ? ParseVtt(lines) : ParseSpeakerLines(lines);
+        List<TranscriptSegment> segments;
+        try
+        {
+            segments = isVtt ? ParseVtt(lines) : ParseSpeakerLines(lines);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new TranscriptFormatException("The transcript could not be read in time: a line is built to make parsing slow.");
+        }
+
         if (segments.Count == 0)
         {
             throw new TranscriptFormatException(isVtt
@@ -93,7 +102,8 @@ public static partial class TranscriptNormalizer
 
     private static List<TranscriptSegment> ParseSpeakerLines(string[] lines)
     {
-        var segments = new List<TranscriptSegment>();
+        // Each turn's text is built once (a long run of continuation lines is not copied line by line).
+        var turns = new List<(string Speaker, StringBuilder Text)>();
         foreach (var raw in lines)
         {
             var line = raw.Trim();
@@ -104,12 +114,11 @@ public static partial class TranscriptNormalizer
 
             if (SpeakerLine().Match(line) is { Success: true } match)
             {
-                segments.Add(new TranscriptSegment($"s{segments.Count + 1}", match.Groups["speaker"].Value.Trim(), match.Groups["text"].Value.Trim()));
+                turns.Add((match.Groups["speaker"].Value.Trim(), new StringBuilder(match.Groups["text"].Value.Trim())));
             }
-            else if (segments.Count > 0)
+            else if (turns.Count > 0)
             {
-                var last = segments[^1];
-                segments[^1] = last with { Text = $"{last.Text} {line}" };
+                turns[^1].Text.Append(' ').Append(line);
             }
             else
             {
@@ -117,13 +126,19 @@ public static partial class TranscriptNormalizer
             }
         }
 
-        return segments;
+        return [.. turns.Select((t, i) => new TranscriptSegment($"s{i + 1}", t.Speaker, t.Text.ToString()))];
     }
 
     private static List<TranscriptSegment> ParseVtt(string[] lines)
     {
         var segments = new List<TranscriptSegment>();
+        // The header block (WEBVTT and lines such as "Kind: captions", "Language: en") ends at the first blank line.
         var i = 1;
+        while (i < lines.Length && lines[i].Trim().Length > 0)
+        {
+            i++;
+        }
+
         while (i < lines.Length)
         {
             // Blocks are separated by blank lines; NOTE, STYLE and REGION blocks carry no speech.
@@ -189,23 +204,24 @@ public static partial class TranscriptNormalizer
 
     private static TimeSpan Time(string value)
     {
+        // The timing pattern allows at most three digits of hours: nothing here overflows.
         var parts = value.Split(':');
         var (hours, minutes, seconds) = parts.Length == 3 ? (int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1], parts[2]) : (0, parts[0], parts[1]);
         return new TimeSpan(0, hours, int.Parse(minutes, CultureInfo.InvariantCulture), 0)
-            + TimeSpan.FromMilliseconds(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000);
+            + TimeSpan.FromMilliseconds(Math.Round(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000));
     }
 
     private static string Shorten(string line) => line.Length <= 60 ? line : line[..60] + "…";
 
-    [GeneratedRegex(@"^(?<speaker>[\p{L}\p{M}][\p{L}\p{M}\p{N} .'’\-]{0,59}):(?!//)\s*(?<text>.*)$")]
+    [GeneratedRegex(@"^(?<speaker>[\p{L}\p{M}][\p{L}\p{M}\p{N} .'’\-]{0,59}):(?!//)\s*(?<text>.*)$", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex SpeakerLine();
 
-    [GeneratedRegex(@"^(?<start>(\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3})\s+-->\s+(?<end>(\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3})(\s.*)?$")]
+    [GeneratedRegex(@"^(?<start>(\d{2,3}:)?[0-5]\d:[0-5]\d\.\d{3})[ \t]+-->[ \t]+(?<end>(\d{2,3}:)?[0-5]\d:[0-5]\d\.\d{3})([ \t].*)?$", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex CueTiming();
 
-    [GeneratedRegex(@"<v(\.[^\s>]+)*\s+(?<speaker>[^>]+)>")]
+    [GeneratedRegex(@"<v(?:\.[^\s.<>]+)*[ \t]+(?<speaker>[^<>]+)>", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex VoiceTag();
 
-    [GeneratedRegex(@"<[^>]*>")]
+    [GeneratedRegex(@"<[^<>]*>", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Tags();
 }

@@ -38,4 +38,24 @@ public sealed class PseudonymizerTests
         elsewhere.Should().NotBe(first);
         first.Should().MatchRegex(@"^mail \[email:[0-9a-f]{8}\]$");
     }
+
+    [Fact]
+    public void A_speaker_named_in_any_case_or_by_a_part_of_the_name_is_replaced_too()
+    {
+        var transcript = TranscriptNormalizer.Parse(Encoding.UTF8.GetBytes("Anna Berg: hello\nCoach: thanks anna, and see you soon, BERG. Jo said hi."));
+
+        var seen = Pseudonymizer.Transcript(TenantKey, transcript);
+
+        seen.Segments[1].Text.Should().NotContainEquivalentOf("anna").And.NotContainEquivalentOf("berg").And.Contain("[name:");
+    }
+
+    [Fact]
+    public void A_segment_longer_than_the_detector_reads_is_refused_rather_than_passed_on_half_read()
+    {
+        var longText = new string('a', Lethe.Domain.Classification.PiiDetector.MaxScannedLength + 1);
+
+        var pseudonymize = () => Pseudonymizer.Text(TenantKey, longText);
+
+        pseudonymize.Should().Throw<TranscriptFormatException>();
+    }
 }

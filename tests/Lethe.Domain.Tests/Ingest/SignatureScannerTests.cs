@@ -45,15 +45,65 @@ public sealed class SignatureScannerTests
         (verdict.Outcome, verdict.Signature, verdict.Location).Should().Be((ScanOutcome.Infected, "EICAR-Test-File", "/"));
     }
 
-    [Fact]
-    public async Task A_signature_split_across_two_reads_is_found()
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(64 * 1024)]
+    public async Task A_signature_split_across_two_reads_is_found(int chunk)
     {
-        // 64 KiB of text, then the signature straddling the first read's end.
-        var content = new byte[(64 * 1024) - 20].Select(_ => (byte)'a').Concat(EicarBytes).Concat(Encoding.ASCII.GetBytes("tail")).ToArray();
+        // Text up to 20 bytes before a read's end, then the signature straddling it.
+        var content = new byte[chunk - 20].Select(_ => (byte)'a').Concat(EicarBytes).Concat(Encoding.ASCII.GetBytes("tail")).ToArray();
 
-        var verdict = await SignatureScanner.Default.ScanAsync(new TrickleStream(content, 64 * 1024), Ct);
+        var verdict = await SignatureScanner.Default.ScanAsync(new TrickleStream(content, chunk), Ct);
 
         verdict.Outcome.Should().Be(ScanOutcome.Infected);
+    }
+
+    [Fact]
+    public async Task An_archive_read_one_byte_at_a_time_is_still_opened()
+    {
+        var zip = Zip(("eicar.txt", EicarBytes));
+
+        var verdict = await SignatureScanner.Default.ScanAsync(new TrickleStream(zip, 1), Ct);
+
+        (verdict.Outcome, verdict.Location).Should().Be((ScanOutcome.Infected, "/eicar.txt"));
+    }
+
+    [Fact]
+    public async Task A_zip_behind_other_content_is_not_clean()
+    {
+        var prefixed = Encoding.ASCII.GetBytes("Coach: hello\n").Concat(Zip(("eicar.txt", EicarBytes))).ToArray();
+
+        var verdict = await ScanAsync(prefixed);
+
+        (verdict.Outcome, verdict.Reason).Should().Be((ScanOutcome.Unscannable, "a ZIP archive behind other content"));
+    }
+
+    [Fact]
+    public async Task A_compressed_format_the_scanner_does_not_open_is_not_clean()
+    {
+        using var buffer = new MemoryStream();
+        await using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            await gzip.WriteAsync(EicarBytes, Ct);
+        }
+
+        var verdict = await ScanAsync(buffer.ToArray());
+
+        verdict.Outcome.Should().Be(ScanOutcome.Unscannable);
+    }
+
+    [Fact]
+    public async Task An_encrypted_member_is_not_clean()
+    {
+        var zip = Zip(("secret.txt", "ciphertext"u8.ToArray()));
+        // Set the "encrypted" bit of the general-purpose flags in the local header (offset 6) and the central directory (offset 8).
+        zip[6] |= 1;
+        var central = zip.AsSpan().LastIndexOf((ReadOnlySpan<byte>)[0x50, 0x4B, 0x01, 0x02]);
+        zip[central + 8] |= 1;
+
+        var verdict = await ScanAsync(zip);
+
+        (verdict.Outcome, verdict.Reason).Should().Be((ScanOutcome.Unscannable, "an encrypted archive member"));
     }
 
     [Fact]
@@ -110,6 +160,7 @@ public sealed class SignatureScannerTests
         var verdict = await ScanAsync(damaged);
 
         verdict.Outcome.Should().Be(ScanOutcome.Unscannable);
+        verdict.Reason.Should().Be("a damaged or unsupported archive");
     }
 
     [Fact]

@@ -79,4 +79,32 @@ public sealed class TranscriptNormalizerTests
 
         transcript.Segments.Should().ContainSingle().Which.Text.Should().Be("see the notes https://example.com/notes");
     }
+
+    [Fact]
+    public void The_WebVTT_header_block_with_its_settings_is_not_taken_for_a_cue()
+    {
+        var transcript = Parse("WEBVTT\nKind: captions\nLanguage: en\n\n00:00:01.000 --> 00:00:02.000\nCoach: Welcome back.\n");
+
+        transcript.Segments.Should().ContainSingle().Which.Text.Should().Be("Welcome back.");
+    }
+
+    [Fact]
+    public void A_voice_tag_built_to_make_matching_slow_is_read_at_once()
+    {
+        var cue = "<v" + string.Concat(Enumerable.Repeat(".", 5000)) + "x";
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var transcript = Parse($"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n{cue}\n");
+
+        transcript.Segments.Should().ContainSingle().Which.Speaker.Should().Be("unknown");
+        started.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "no catastrophic backtracking");
+    }
+
+    [Fact]
+    public void Hours_beyond_three_digits_are_a_format_failure_not_a_crash()
+    {
+        var parse = () => Parse("WEBVTT\n\n99999999999:00:01.000 --> 99999999999:00:02.000\n<v A>x</v>");
+
+        parse.Should().Throw<TranscriptFormatException>().Which.Message.Should().Contain("no valid timing line");
+    }
 }

@@ -87,14 +87,17 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
         var tenant = $"rb-{Guid.NewGuid():N}"[..20];
         using var client = api.ClientWithToken(tenant, Roles.TenantAdmin);
 
-        var first = await BulkAsync(client, tenant, ["ada", "bea", "cem"], "bulk-1");
-        var second = await BulkAsync(client, tenant, ["dan", "eva"], "bulk-2");
+        // Burst 3, 1/s: the first bulk names two (invalid, so it is quick) subjects and takes two tokens; the second gets in with
+        // the last one (or one more a second later) and cannot pay for its three subjects, so the bulk itself refuses it.
+        var first = await BulkAsync(client, tenant, ["bad id!", "worse id!"], "bulk-1");
+        var second = await BulkAsync(client, tenant, ["dan", "eva", "fay"], "bulk-2");
         // What the server said to wait, then one read: the refused bulk started nothing.
         await Task.Delay(second.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), Ct);
         var listed = await client.GetAsync($"/v1/tenants/{tenant}/requests?subjectId=dan", Ct);
 
-        first.StatusCode.Should().Be(HttpStatusCode.Accepted, "three subjects take the whole burst of 3");
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted, "two subjects fit the burst of 3 (each listed with its problem)");
         second.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, await second.Content.ReadAsStringAsync(Ct));
+        (await second.ReadJsonAsync()).GetProperty("detail").GetString().Should().Contain("A bulk of 3 subjects counts as 3 requests");
         second.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeGreaterThanOrEqualTo(1);
         listed.StatusCode.Should().Be(HttpStatusCode.OK);
         (await listed.ReadJsonAsync()).GetProperty("items").GetArrayLength().Should().Be(0);

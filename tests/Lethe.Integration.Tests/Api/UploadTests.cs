@@ -86,6 +86,9 @@ public sealed class UploadTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "upe");
         await scenario.SeedAsync("otto", fileVersions: 1);
         var uploadId = (await (await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/uploads", Body("otto", 10), Ct)).ReadJsonAsync()).GetProperty("uploadId").GetString();
+        using var s3 = cloud.Cloud.CreateS3Client();
+        var ingest = Lethe.Aws.Configuration.ResourceNames.FromEnvironment().Bucket(Lethe.Catalog.ResourceCatalog.Ingest);
+        await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = ingest, Key = $"{scenario.Tenant}/{uploadId}", ContentBody = "0123456789", ContentType = "text/vtt" }, Ct);
         var jobId = (await (await scenario.SubmitErasureAsync("otto")).ReadJsonAsync()).GetProperty("id").GetString()!;
 
         var during = await scenario.Service.PostAsJsonAsync($"/v1/tenants/{scenario.Tenant}/uploads", Body("otto", 10), Ct);
@@ -97,6 +100,8 @@ public sealed class UploadTests(LetheApiFactory api, LocalCloudFixture cloud) : 
         job.GetProperty("status").GetString().Should().Be("completed", job.ToString());
         after.StatusCode.Should().Be(HttpStatusCode.NotFound, "the upload was the subject's data");
         (await UploadRowAsync(scenario.Tenant, uploadId!)).Should().BeNull("its row, file name included, is purged");
+        var left = await s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = ingest, Prefix = $"{scenario.Tenant}/{uploadId}" }, Ct);
+        (left.S3Objects ?? []).Should().BeEmpty("the uploaded object is deleted with the rest of the subject's data");
     }
 
     [Fact]
