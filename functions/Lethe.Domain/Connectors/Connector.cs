@@ -179,17 +179,14 @@ public static class ConnectorRules
     public static bool MayConnect(IPAddress address, bool allowLoopback)
     {
         ArgumentNullException.ThrowIfNull(address);
-        return IsPublic(address) || (allowLoopback && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+        return IsPublic(address) || (allowLoopback && IPAddress.IsLoopback(Unmapped(address)));
     }
 
     /// <summary>Globally routable unicast only: every private, shared, loopback, link-local, documentation and reserved range is refused.</summary>
     public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = Unmapped(address);
 
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
@@ -235,8 +232,11 @@ public static class ConnectorRules
     {
         var host = uri.IdnHost.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
         return host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal)
-            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(Unmapped(address)));
     }
+
+    /// <summary>An IPv4 address written as IPv6 (<c>::ffff:10.0.0.1</c>) is judged as the IPv4 address it is.</summary>
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
 /// <summary>How one connector's wait ended in the Map: the answer's status, or the error that ended it (a timeout, no delivery).</summary>

@@ -26,10 +26,16 @@ public sealed class ConnectorFanOut(ConnectorPorts? ports, ITenantRepository ten
             return ConnectorPlan.None;
         }
 
+        // Most tenants have no connector for the request's type: one read of the connectors row, and no query of calls.
+        var serving = (await ports.Store.ListAsync(job.TenantId, cancellationToken)).Where(c => c.Serves(RequestType)).ToList();
+        if (serving.Count == 0)
+        {
+            return ConnectorPlan.None;
+        }
+
         var confirmed = (await ports.Calls.ListAsync(job.TenantId, job.Id, cancellationToken))
             .Where(c => c.IsConfirmed).Select(c => c.Connector).ToHashSet(StringComparer.Ordinal);
-        var pending = (await ports.Store.ListAsync(job.TenantId, cancellationToken))
-            .Where(c => c.Serves(RequestType) && !confirmed.Contains(c.Name)).Select(c => c.Name).Order(StringComparer.Ordinal).ToList();
+        var pending = serving.Where(c => !confirmed.Contains(c.Name)).Select(c => c.Name).Order(StringComparer.Ordinal).ToList();
         if (pending.Count == 0)
         {
             return ConnectorPlan.None;
