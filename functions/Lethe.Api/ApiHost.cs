@@ -312,6 +312,7 @@ public static partial class ApiHost
         app.MapRestrictionEndpoints();
         app.MapConnectorEndpoints();
         app.MapUploadEndpoints();
+        app.MapReviewEndpoints();
         app.MapAuditEndpoints();
         app.MapInventoryEndpoints();
         app.MapRequestEndpoints();

@@ -76,6 +76,17 @@ public static class Handlers
     public const string SubscriptionsPlan = "subscriptions-plan";
     public const string SubscriptionsRecord = "subscriptions-record";
 
+    public const string IngestNormalize = "ingest-normalize";
+    public const string IngestStore = "ingest-store";
+    public const string IngestDerive = "ingest-derive";
+    public const string IngestPackEvidence = "ingest-pack-evidence";
+    public const string IngestRequestReview = "ingest-request-review";
+    public const string IngestDeliver = "ingest-deliver";
+    public const string IngestRecordFailure = "ingest-record-failure";
+
+    /// <summary>The ingest queue's consumer: S3 ObjectCreated events of the ingest bucket, in SQS batches with partial failures.</summary>
+    public const string IngestReceive = "ingest-receive";
+
     /// <summary>workflows/email-subscriptions.asl.json: a tenant's e-mail subscriptions to the notifications topic, kept in step with its settings.</summary>
     public const string EmailSubscriptionsWorkflow = "email-subscriptions";
 
@@ -118,6 +129,10 @@ public static class Handlers
         OffboardingHandOver, OffboardingRecordFailure,
     ];
 
+    /// <summary>The Task states' handlers of workflows/ingest.asl.json, and the ingest queue's consumer that starts it.</summary>
+    public static IReadOnlyList<string> Ingest { get; } =
+        [IngestNormalize, IngestStore, IngestDerive, IngestPackEvidence, IngestRequestReview, IngestDeliver, IngestRecordFailure, IngestReceive];
+
     /// <summary>
     /// The workflow-neutral job handlers (status changes, reconciliation, the soft-delete sweep, the daily retention schedule,
     /// the daily overdue check).
@@ -130,10 +145,10 @@ public static class Handlers
     /// <summary>The Task states' handlers of workflows/email-subscriptions.asl.json.</summary>
     public static IReadOnlyList<string> EmailSubscriptions { get; } = [SubscriptionsPlan, SubscriptionsRecord];
 
-    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. JobSupport, .. Notify, .. EmailSubscriptions];
+    public static IReadOnlyList<string> All { get; } = [Ping, AuditChainer, AuditAnchor, .. Deletion, .. Export, .. RetentionSweep, .. ArchiveRetrieval, .. BackupScrub, .. ErasureReplay, .. KeyRotation, .. TenantOffboarding, .. Ingest, .. JobSupport, .. Notify, .. EmailSubscriptions];
 
     /// <summary>Every job workflow (workflows/{name}.asl.json), each deployed as one state machine.</summary>
-    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding"];
+    public static IReadOnlyList<string> Workflows { get; } = ["deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "ingest"];
 
     /// <summary>The ASL placeholder naming a handler's function (<c>${Function_erasure_validate}</c> → its ARN at deploy time).</summary>
     public static string Placeholder(string handler)
@@ -172,6 +187,13 @@ public static class Variables
     }
 
     /// <summary>
+    /// The ARN of every workflow's state machine but its name's last part (<c>…:stateMachine:lethe-{stage}-</c>): the CDK app
+    /// names machines <c>lethe-{stage}-{workflow}</c>, so one variable names them all (a variable per workflow in every
+    /// function's environment outgrew CloudFormation's template limit). A <see cref="Workflow"/> variable, where set, wins.
+    /// </summary>
+    public const string WorkflowArnPrefix = "LETHE_WORKFLOW_ARN_PREFIX";
+
+    /// <summary>
     /// Seconds a subject must have gone unwritten before a retention sweep shreds its KEK (default 600: longer than any index lag).
     /// </summary>
     public const string ShredQuietSeconds = "LETHE_SHRED_QUIET_SECONDS";
@@ -181,6 +203,12 @@ public static class Variables
     /// lifecycle rule (the local cloud, which runs no lifecycle); unset in AWS, where the rule acts on the <c>lethe:tier</c> tag.
     /// </summary>
     public const string ArchiveTransition = "LETHE_ARCHIVE_TRANSITION";
+
+    /// <summary>
+    /// How uploads are scanned: <c>signatures</c> (the streaming in-process scanner; the local cloud) or <c>guardduty</c> (the
+    /// GuardDuty Malware Protection result tag; the default in AWS).
+    /// </summary>
+    public const string MalwareScanner = "LETHE_MALWARE_SCANNER";
 
     /// <summary>
     /// The data bucket's replica (a bucket S3 replication copies into, usually in another region), and its region when not

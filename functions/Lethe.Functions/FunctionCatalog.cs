@@ -112,6 +112,17 @@ public static class FunctionCatalog
         registry.Add(Handlers.OffboardingTerminate, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.Terminate));
         registry.Add(Handlers.OffboardingHandOver, () => new WorkflowStepHandler<Domain.Offboarding.TenantOffboardingState>(offboardingState, offboarding.Value.HandOver));
         registry.Add(Handlers.OffboardingRecordFailure, () => new RecordFailureHandler(offboarding.Value.RecordFailure));
+        var ingest = new Lazy<Domain.Ingest.IngestSteps>(() => workflows.Ingest);
+        var ingestState = FunctionsJsonContext.Default.IngestState;
+        registry.Add(Handlers.IngestNormalize, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.Normalize));
+        registry.Add(Handlers.IngestStore, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.Store));
+        registry.Add(Handlers.IngestDerive, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.Derive));
+        registry.Add(Handlers.IngestPackEvidence, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.PackEvidence));
+        registry.Add(Handlers.IngestRequestReview, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.RequestReview));
+        registry.Add(Handlers.IngestDeliver, () => new WorkflowStepHandler<Domain.Ingest.IngestState>(ingestState, ingest.Value.Deliver));
+        registry.Add(Handlers.IngestRecordFailure, () => new RecordFailureHandler(ingest.Value.RecordFailure));
+        registry.Add(Handlers.IngestReceive, () => new Ingest.IngestReceiveHandler(
+            workflows.Receiver, ResourceNames.FromEnvironment().Bucket(ResourceCatalog.Ingest)));
         registry.Add(Handlers.JobStatus, () => new JobStatusHandler(workflows));
         registry.Add(Handlers.JobsReconcile, () => new JobsReconcileHandler(workflows));
         registry.Add(Handlers.SoftDeleteSweep, () => new SoftDeleteSweepHandler(workflows));

@@ -24,6 +24,7 @@ namespace Lethe.Functions;
 [JsonSerializable(typeof(Lethe.Domain.Replay.ErasureReplayState))]
 [JsonSerializable(typeof(Lethe.Domain.KeyRotation.KeyRotationState))]
 [JsonSerializable(typeof(Lethe.Domain.Offboarding.TenantOffboardingState))]
+[JsonSerializable(typeof(Lethe.Domain.Ingest.IngestState))]
 [JsonSerializable(typeof(FailedStepInput))]
 [JsonSerializable(typeof(FailureRecorded))]
 [JsonSerializable(typeof(JobStatusResult))]

@@ -46,8 +46,20 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
     {
         "Api", "JobStatus", "JobsReconcile", "RequestOverdueSchedule", "ErasureComplete", "ExportComplete", "RetentionComplete", "RetrievalMakeReadable",
         "OffboardingTerminate", "ErasureRecordFailure", "ExportRecordFailure", "RetentionRecordFailure", "RetrievalRecordFailure", "ScrubRecordFailure",
-        "ReplayRecordFailure", "RotationRecordFailure", "OffboardingRecordFailure",
+        "ReplayRecordFailure", "RotationRecordFailure", "OffboardingRecordFailure", "IngestRequestReview", "IngestDeliver", "IngestRecordFailure", "IngestReceive",
     };
+
+    /// <summary>What every ingest step holds: its upload read (row and item) and moved, and (but the failure's) its tenant.</summary>
+    private static readonly string[] IngestUpload =
+        ["dynamodb:BatchGetItem Records", "dynamodb:UpdateItem Records", "dynamodb:BatchGetItem Inventory", "dynamodb:ConditionCheckItem Inventory"];
+
+    /// <summary>What an ingest step that writes records of the subject holds on top: KEKs, the directory, the record and its item, the lock.</summary>
+    private static readonly string[] IngestRecordWriter =
+    [
+        .. ForeignKeys, .. IngestUpload, "dynamodb:GetItem Tenants",
+        "dynamodb:GetItem Keys", "dynamodb:PutItem Keys", "dynamodb:UpdateItem Keys", "dynamodb:ConditionCheckItem Keys",
+        "dynamodb:GetItem Records", "dynamodb:PutItem Records", "dynamodb:PutItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:ConditionCheckItem Jobs",
+    ];
 
     /// <summary>What each function's role may do: "action resource", where resource is a catalog name, an alias, a workflow or *.</summary>
     private static readonly Dictionary<string, string[]> AllowList = new(StringComparer.Ordinal)
@@ -119,6 +131,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
             "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
             "states:StartExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
+            "states:StartExecution ingest", "states:DescribeExecution ingest",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.
@@ -188,7 +201,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         [
             "dynamodb:GetItem Tenants", "dynamodb:PutItem Tenants", "dynamodb:Query Tenants", "dynamodb:Query Jobs", "dynamodb:DeleteItem Jobs",
             "dynamodb:PutItem Manifests",
-            .. new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding" }
+            .. new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "ingest" }
                 .Select(w => $"states:StopExecution {w}"),
         ],
         ["OffboardingExportPage"] =
@@ -252,12 +265,33 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ],
         ["RetrievalRearchive"] = ["dynamodb:GetItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:DeleteItem Records", "dynamodb:DeleteItem Jobs"],
         ["RetrievalRecordFailure"] = ["dynamodb:DeleteItem Jobs"],
+        ["IngestNormalize"] = [.. IngestUpload, "dynamodb:GetItem Tenants", "s3:GetObject Ingest"],
+        ["IngestStore"] = [.. IngestRecordWriter, "s3:GetObject Ingest", "s3:DeleteObject Ingest"],
+        ["IngestDerive"] = [.. IngestRecordWriter, "dynamodb:Query Records"],
+        ["IngestPackEvidence"] = IngestRecordWriter,
+        ["IngestRequestReview"] =
+        [
+            .. IngestUpload, "dynamodb:GetItem Tenants", "dynamodb:PutItem Records", "dynamodb:PutItem Inventory", "dynamodb:ConditionCheckItem Jobs",
+            "states:SendTaskSuccess *",
+        ],
+        ["IngestDeliver"] = IngestRecordWriter,
+        ["IngestRecordFailure"] = IngestUpload,
     };
 
     /// <summary>Functions outside the workflows: each its own list, without the workflow base.</summary>
     private static readonly Dictionary<string, string[]> Standalone = new(StringComparer.Ordinal)
     {
         ["Ping"] = ["xray:PutTraceSegments *", "xray:PutTelemetryRecords *"],
+        ["IngestReceive"] =
+        [
+            "xray:PutTraceSegments *", "xray:PutTelemetryRecords *", "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey",
+            "kms:GenerateDataKey* PlatformKey", "dynamodb:BatchGetItem Records", "dynamodb:UpdateItem Records", "dynamodb:BatchGetItem Inventory",
+            "dynamodb:ConditionCheckItem Inventory", "dynamodb:UpdateItem Inventory", "dynamodb:GetItem Jobs", "dynamodb:UpdateItem Jobs", "dynamodb:PutItem Jobs",
+            "dynamodb:PutItem Audit", "s3:GetObject Ingest", "s3:GetObjectTagging Ingest", "s3:DeleteObject Ingest", "s3:GetObject Quarantine",
+            "s3:PutObject Quarantine", "s3:PutObjectTagging Quarantine", "states:StartExecution ingest", "states:StartExecution notify",
+            "sqs:ReceiveMessage IngestQueue", "sqs:ChangeMessageVisibility IngestQueue", "sqs:GetQueueUrl IngestQueue", "sqs:DeleteMessage IngestQueue",
+            "sqs:GetQueueAttributes IngestQueue",
+        ],
         ["AuditChainer"] =
         [
             "xray:PutTraceSegments *", "xray:PutTelemetryRecords *", "kms:Decrypt PlatformKey", "kms:Encrypt PlatformKey", "kms:ReEncrypt* PlatformKey",
@@ -286,7 +320,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
 
     private static readonly string[] Catalog =
     [
-        "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys", "Manifests",
+        "IngestDeadLetterQueue", "IngestQueue", "AuditArchive", "Certificates", "Exports", "Ingest", "Quarantine", "Data", "Tenants", "Jobs", "Inventory", "Records", "Audit", "Keys", "Manifests",
         "SigningKey", "PlatformKey", "Notifications", "SecurityLog",
     ];
 
@@ -308,7 +342,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             return "foreign-keys";
         }
 
-        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "notify", "email-subscriptions" })
+        foreach (var workflow in new[] { "deletion", "export", "retention-sweep", "archive-retrieval", "backup-scrub", "erasure-replay", "key-rotation", "tenant-offboarding", "ingest", "notify", "email-subscriptions" })
         {
             if (text.Contains($"lethe-test-{workflow}", StringComparison.Ordinal))
             {

@@ -125,6 +125,20 @@ public sealed class StatefulStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void Every_object_created_in_the_ingest_bucket_is_an_event_on_the_ingest_queue_which_S3_of_this_account_may_send_to()
+    {
+        var (_, ingest) = Bucket(ResourceCatalog.Ingest);
+        var queues = ingest.GetProperty("NotificationConfiguration").GetProperty("QueueConfigurations");
+        var policy = SynthesizedApp.Resources(synth.StatefulJson, "AWS::SQS::QueuePolicy")
+            .Select(p => p.Properties.GetRawText()).Where(p => p.Contains("s3.amazonaws.com", StringComparison.Ordinal)).Should().ContainSingle().Subject;
+
+        queues.GetArrayLength().Should().Be(1);
+        queues[0].GetProperty("Event").GetString().Should().Be("s3:ObjectCreated:*");
+        queues[0].GetProperty("Queue").GetRawText().Should().Contain(ResourceCatalog.IngestQueue.LogicalName);
+        policy.Should().Contain("s3.amazonaws.com").And.Contain("sqs:SendMessage").And.Contain("aws:SourceAccount");
+    }
+
+    [Fact]
     public void The_fixed_retention_classes_hold_security_logs_a_year_application_logs_90_days_and_the_audit_archive_7_years()
     {
         var security = SynthesizedApp.Resources(synth.StatefulJson, "AWS::Logs::LogGroup").Should().ContainSingle().Subject;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lethe.Catalog;
 
 namespace Lethe.Tests.Cdk;
 
@@ -127,9 +128,34 @@ public sealed class StatelessStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void The_ingest_consumer_takes_batches_of_ten_with_partial_failures_inside_the_queue_s_visibility_timeout()
+    {
+        var mapping = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::EventSourceMapping")
+            .Single(m => m.Properties.GetProperty("FunctionName").GetRawText().Contains("IngestReceive", StringComparison.Ordinal)).Properties;
+        var receiver = Function("IngestReceiveFunction");
+
+        mapping.GetProperty("BatchSize").GetInt32().Should().Be(10);
+        mapping.GetProperty("FunctionResponseTypes").EnumerateArray().Select(t => t.GetString()).Should().Equal("ReportBatchItemFailures");
+        receiver.GetProperty("Handler").GetString().Should().Be("ingest-receive");
+        receiver.GetProperty("Timeout").GetInt32().Should().BeLessThan(ResourceCatalog.IngestQueue.VisibilityTimeoutSeconds);
+        receiver.GetProperty("Environment").GetProperty("Variables").GetProperty(Variables.MalwareScanner).GetString().Should().Be("guardduty");
+    }
+
+    [Fact]
+    public void A_message_in_the_ingest_dead_letter_queue_raises_an_alarm()
+    {
+        var alarm = SynthesizedApp.Resources(synth.StatelessJson, "AWS::CloudWatch::Alarm").Single(a => a.LogicalId.StartsWith("IngestDeadLetters", StringComparison.Ordinal)).Properties;
+
+        alarm.GetProperty("MetricName").GetString().Should().Be("ApproximateNumberOfMessagesVisible");
+        alarm.GetProperty("Threshold").GetDouble().Should().Be(1);
+        alarm.GetProperty("Dimensions").GetRawText().Should().Contain(ResourceCatalog.IngestQueue.DeadLetterLogicalName);
+    }
+
+    [Fact]
     public void The_chainer_is_fed_journal_inserts_from_the_audit_tables_stream_one_batch_at_a_time()
     {
-        var mapping = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::EventSourceMapping").Single().Properties;
+        var mapping = SynthesizedApp.Resources(synth.StatelessJson, "AWS::Lambda::EventSourceMapping")
+            .Single(m => m.Properties.GetProperty("FunctionName").GetRawText().Contains("AuditChainer", StringComparison.Ordinal)).Properties;
 
         mapping.GetProperty("StartingPosition").GetString().Should().Be("TRIM_HORIZON");
         mapping.GetProperty("ParallelizationFactor").GetInt32().Should().Be(1);

@@ -272,6 +272,13 @@ public sealed class LocalCloudHost : IAsyncDisposable
             _loggers.CreateLogger("Lethe.LocalCloud.Streams"));
         _eventSources.Add(poller);
         _eventSources.Add(new DisposableClients(dynamo, streamsHttp));
+        // What the ingest queue's event-source mapping does in AWS: batches to the ingest consumer, failures back to the queue.
+        var sqs = CreateSqsClient();
+        var ingestQueue = Environment[ResourceCatalog.IngestQueue.UrlVariable];
+        var ingestQueueArn = $"arn:aws:sqs:{_options.Region}:{_options.AccountId}:{ingestQueue[(ingestQueue.LastIndexOf('/') + 1)..]}";
+        _eventSources.Add(EventSources.SqsEventSourcePoller.Start(
+            sqs, ingestQueue, ingestQueueArn, _options.Region, Handlers.IngestReceive, _options.IngestRetryDelay, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Queues")));
+        _eventSources.Add(new DisposableClients(sqs));
         // What the status-change rule does in AWS: every job follows its execution (a stop, a failure) within a second or so.
         _eventSources.Add(EventSources.PeriodicInvoker.Start(
             Handlers.JobsReconcile, "{}"u8.ToArray(), _options.JobStatusInterval, _invoker, _loggers.CreateLogger("Lethe.LocalCloud.Jobs")));

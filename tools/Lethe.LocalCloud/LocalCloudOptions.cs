@@ -40,6 +40,12 @@ public sealed class LocalCloudOptions
     /// </summary>
     public bool RunDailySchedules { get; set; }
 
+    /// <summary>
+    /// How long a message the ingest consumer failed stays invisible before it comes back (the queue's 6-minute visibility
+    /// timeout in AWS): short locally, so a poison message reaches the dead-letter queue in seconds.
+    /// </summary>
+    public TimeSpan IngestRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     public static readonly TimeSpan MinimumScheduleInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the daily schedules fire locally.</summary>

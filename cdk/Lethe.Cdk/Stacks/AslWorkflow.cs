@@ -84,6 +84,10 @@ public abstract partial class AslWorkflow : Construct
     public static string ArnOf(string stage, string workflow) =>
         $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:stateMachine:{StateMachineName(stage, workflow)}";
 
+    /// <summary>Every machine's ARN but its workflow (<see cref="Variables.WorkflowArnPrefix"/>).</summary>
+    public static string ArnPrefix(string stage) =>
+        $"arn:{Amazon.CDK.Aws.PARTITION}:states:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:stateMachine:{StateMachineName(stage, string.Empty)}";
+
     protected StatefulStack State { get; }
 
     protected string Workflow { get; }
@@ -239,12 +243,11 @@ public abstract partial class AslWorkflow : Construct
         }
 
         // Every workflow's ARN (fixed names, so no dependency cycle): the reconciler and the daily schedule start jobs of any type.
-        foreach (var workflow in Handlers.Workflows.Append(Handlers.NotifyWorkflow).Append(Handlers.EmailSubscriptionsWorkflow))
-        {
-            variables[Variables.Workflow(workflow)] = ArnOf(state.Stage, workflow);
-        }
+        variables[Variables.WorkflowArnPrefix] = ArnPrefix(state.Stage);
 
-        foreach (var bucket in buckets)
+        // Every bucket's name (a name is no permission: the grants are the step's own). The composition of the steps builds
+        // every workflow's ports on first use, so a function that lacked one name would fail at its first invocation.
+        foreach (var bucket in ResourceCatalog.Buckets.Concat(buckets).DistinctBy(b => b.LogicalName))
         {
             variables[bucket.NameVariable] = state.Buckets[bucket.LogicalName].BucketName;
         }

@@ -52,6 +52,8 @@ public sealed class StatefulStack : Stack
             Queues[definition.LogicalName] = CreateQueue(definition);
         }
 
+        NotifyIngestQueue(Buckets[ResourceCatalog.Ingest.LogicalName], Queues[ResourceCatalog.IngestQueue.LogicalName]);
+
         foreach (var definition in ResourceCatalog.Topics)
         {
             // Encrypted with the platform key; subscribers only ever get ids and links (no personal data goes to SNS).
@@ -179,6 +181,44 @@ public sealed class StatefulStack : Stack
         });
     }
 
+    /// <summary>
+    /// Ingest (DESIGN.md, step 1): every object created in the ingest bucket is an event on the ingest queue. Written on the
+    /// bucket itself (no notification custom resource and its function), with S3 admitted by this account to the queue and to
+    /// the platform key the queue is encrypted under: naming the bucket's ARN there would make key and bucket depend on each
+    /// other (the bucket is encrypted under the same key).
+    /// </summary>
+    private void NotifyIngestQueue(Bucket bucket, Queue queue)
+    {
+        var fromThisAccount = new Dictionary<string, object> { ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = Aws.ACCOUNT_ID } };
+        var policy = queue.AddToResourcePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Principals = [new Amazon.CDK.AWS.IAM.ServicePrincipal("s3.amazonaws.com")],
+            Actions = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            Resources = [queue.QueueArn],
+            Conditions = fromThisAccount,
+        }));
+        PlatformKey.AddToResourcePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Principals = [new Amazon.CDK.AWS.IAM.ServicePrincipal("s3.amazonaws.com")],
+            Actions = ["kms:GenerateDataKey*", "kms:Decrypt"],
+            Resources = ["*"],
+            Conditions = fromThisAccount,
+        }));
+        var cfn = (Amazon.CDK.AWS.S3.CfnBucket)bucket.Node.DefaultChild!;
+        cfn.NotificationConfiguration = new Amazon.CDK.AWS.S3.CfnBucket.NotificationConfigurationProperty
+        {
+            QueueConfigurations = new object[]
+            {
+                new Amazon.CDK.AWS.S3.CfnBucket.QueueConfigurationProperty { Event = "s3:ObjectCreated:*", Queue = queue.QueueArn },
+            },
+        };
+        // S3 checks that it may send to the queue when the configuration is written.
+        if (policy.PolicyDependable is { } written)
+        {
+            bucket.Node.AddDependency(written);
+        }
+    }
+
     private Queue CreateQueue(QueueDefinition definition)
     {
         var deadLetters = new Queue(this, definition.DeadLetterLogicalName, new QueueProps
@@ -188,6 +228,7 @@ public sealed class StatefulStack : Stack
             EnforceSSL = true,
             RetentionPeriod = Duration.Days(14),
         });
+        Queues[definition.DeadLetterLogicalName] = deadLetters;
         return new Queue(this, definition.LogicalName, new QueueProps
         {
             Encryption = QueueEncryption.KMS,

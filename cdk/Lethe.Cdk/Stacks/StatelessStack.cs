@@ -154,6 +154,8 @@ public sealed class StatelessStack : Stack
         Deletion = new DeletionWorkflow(
             this, "Deletion", state, Path.Combine(settings.WorkflowsFolder, "deletion.asl.json"), WorkflowFunction,
             [Export.StateMachineArn, RetentionSweep.StateMachineArn, ArchiveRetrieval.StateMachineArn, BackupScrub.StateMachineArn, ErasureReplay.StateMachineArn, KeyRotation.StateMachineArn, TenantOffboarding.StateMachineArn]);
+        Ingest = new IngestWorkflow(this, "Ingest", state, Path.Combine(settings.WorkflowsFolder, "ingest.asl.json"), WorkflowFunction);
+        IngestReceive = IngestReceiver(state, functionsCode, Ingest);
         // Notices (DESIGN.md, Fan-out and approval): whoever sends one may start the notify workflow, and nothing else does.
         Notify = new NotificationWorkflow(this, "Notify", state, Path.Combine(settings.WorkflowsFolder, "notify.asl.json"), WorkflowFunction);
         Function[] notifiers =
@@ -164,6 +166,7 @@ public sealed class StatelessStack : Stack
             Deletion.Functions[Handlers.ErasureRecordFailure], Export.Functions[Handlers.ExportRecordFailure], RetentionSweep.Functions[Handlers.RetentionRecordFailure],
             ArchiveRetrieval.Functions[Handlers.RetrievalRecordFailure], BackupScrub.Functions[Handlers.ScrubRecordFailure], ErasureReplay.Functions[Handlers.ReplayRecordFailure],
             KeyRotation.Functions[Handlers.RotationRecordFailure], TenantOffboarding.Functions[Handlers.OffboardingRecordFailure],
+            Ingest.Functions[Handlers.IngestRequestReview], Ingest.Functions[Handlers.IngestDeliver], Ingest.Functions[Handlers.IngestRecordFailure], IngestReceive,
         ];
         foreach (var notifier in notifiers)
         {
@@ -187,7 +190,8 @@ public sealed class StatelessStack : Stack
         ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         KeyRotation.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
         TenantOffboarding.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        // A connector's answer resumes the erasure waiting on its task token (SendTaskSuccess has no resource type in IAM: "*").
+        Ingest.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        // A connector's answer resumes the erasure waiting on its task token, a review the ingest waiting on its own (SendTaskSuccess has no resource type in IAM: "*").
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:SendTaskSuccess"], Resources = ["*"] }));
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).
         GrantTable(Api, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem");
@@ -196,12 +200,13 @@ public sealed class StatelessStack : Stack
         // written when the API creates the key: these roles, this account's administrators, the buckets S3 may use it for.
         Api.AddEnvironment(Variables.TenantKeyAdministrator, $"arn:{Amazon.CDK.Aws.PARTITION}:iam::{Amazon.CDK.Aws.ACCOUNT_ID}:root");
         // The purge page opens the records an erasure masks (RecordMasking) before it purges them.
-        var tenantKeyUsers = new[]
-        {
+        Function[] tenantKeyUsers =
+        [
             Api, Deletion.Functions[Handlers.ErasurePurgePage], Deletion.Functions[Handlers.ErasureShred], Export.Functions[Handlers.ExportPackage],
             Deletion.Functions[Handlers.ErasureCallConnector], Export.Functions[Handlers.ExportCallConnector],
             TenantOffboarding.Functions[Handlers.OffboardingExportPage],
-        };
+            .. IngestWorkflow.RecordWriters.Select(h => Ingest.Functions[h]),
+        ];
         Api.AddEnvironment(Variables.TenantKeyUsers, string.Join(",", tenantKeyUsers.Select(f => f.Role!.RoleArn)));
         // The rotation's rewrap step only ReEncrypts wrapped keys between tenant keys under the tenant's context: no data key use.
         var rewrap = KeyRotation.Functions[Handlers.RotationRewrapPage];
@@ -314,11 +319,78 @@ public sealed class StatelessStack : Stack
 
     public NotificationWorkflow Notify { get; }
 
+    public IngestWorkflow Ingest { get; }
+
+    /// <summary>The ingest queue's consumer (S3 ObjectCreated → SQS → here), which starts the ingest workflow.</summary>
+    public Function IngestReceive { get; }
+
     public EmailSubscriptionsWorkflow EmailSubscriptions { get; }
 
     public Function AuditChainer { get; }
 
     public Function AuditAnchor { get; }
+
+    /// <summary>
+    /// The ingest queue's consumer: batches of 10 with partial failures (<c>ReportBatchItemFailures</c>), a timeout inside the
+    /// queue's 6-minute visibility timeout; it reads and moves uploads, scans (GuardDuty's tag) and quarantines objects, creates
+    /// the ingest job (with its idempotency key) and starts its workflow. An alarm fires on any message in the dead-letter queue.
+    /// </summary>
+    private Function IngestReceiver(StatefulStack state, Code code, IngestWorkflow ingest)
+    {
+        var queue = state.Queues[ResourceCatalog.IngestQueue.LogicalName];
+        var environment = new Dictionary<string, string>
+        {
+            ["POWERTOOLS_SERVICE_NAME"] = "lethe-ingest-receive",
+            ["LETHE_STAGE"] = "aws",
+            ["LETHE_RESOURCE_PREFIX"] = $"lethe-{state.Stage}",
+            [Variables.MalwareScanner] = "guardduty",
+            [ResourceCatalog.SigningKey.IdVariable] = state.SigningKey.KeyArn,
+            [ResourceCatalog.Notifications.ArnVariable] = state.Topics[ResourceCatalog.Notifications.LogicalName].TopicArn,
+        };
+        foreach (var table in ResourceCatalog.Tables)
+        {
+            environment[table.NameVariable] = state.Tables[table.LogicalName].TableName;
+        }
+
+        foreach (var bucket in ResourceCatalog.Buckets)
+        {
+            environment[bucket.NameVariable] = state.Buckets[bucket.LogicalName].BucketName;
+        }
+
+        environment[Variables.WorkflowArnPrefix] = AslWorkflow.ArnPrefix(state.Stage);
+
+        var receiver = LetheFunction("IngestReceive", "Ingest: matches each landed object to its upload, scans it, quarantines or starts the ingest workflow (SQS batches).",
+            handler: Handlers.IngestReceive, code, memoryMb: 512, Duration.Seconds(ResourceCatalog.IngestQueue.VisibilityTimeoutSeconds - 60), environment);
+        state.PlatformKey.GrantEncryptDecrypt(receiver);
+        var records = state.Tables[ResourceCatalog.Records.LogicalName];
+        var inventory = state.Tables[ResourceCatalog.Inventory.LogicalName];
+        GrantTable(receiver, state, ResourceCatalog.Records, "dynamodb:BatchGetItem", "dynamodb:UpdateItem");
+        GrantTable(receiver, state, ResourceCatalog.Inventory, "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem");
+        // The ingest job with its idempotency reservation (a redelivered event finds the job it started), its execution's ARN.
+        GrantTable(receiver, state, ResourceCatalog.Jobs, "dynamodb:GetItem", "dynamodb:UpdateItem");
+        receiver.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["dynamodb:PutItem"], Resources = [state.Tables[ResourceCatalog.Jobs.LogicalName].TableArn] }));
+        GrantTable(receiver, state, ResourceCatalog.Audit, "dynamodb:PutItem");
+        var landed = state.Buckets[ResourceCatalog.Ingest.LogicalName].ArnForObjects("*");
+        receiver.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"], Resources = [landed] }));
+        receiver.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"],
+            Resources = [state.Buckets[ResourceCatalog.Quarantine.LogicalName].ArnForObjects("*")],
+        }));
+        ingest.GrantStartExecution(receiver);
+        receiver.AddEventSource(new SqsEventSource(queue, new SqsEventSourceProps { BatchSize = 10, ReportBatchItemFailures = true }));
+        _ = new Amazon.CDK.AWS.CloudWatch.Alarm(this, "IngestDeadLetters", new Amazon.CDK.AWS.CloudWatch.AlarmProps
+        {
+            AlarmDescription = "An S3 event of the ingest bucket failed 5 times and is in the ingest dead-letter queue (its upload is failed): see the README's redrive steps.",
+            Metric = state.Queues[ResourceCatalog.IngestQueue.DeadLetterLogicalName].MetricApproximateNumberOfMessagesVisible(
+                new Amazon.CDK.AWS.CloudWatch.MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }),
+            Threshold = 1,
+            EvaluationPeriods = 1,
+            ComparisonOperator = Amazon.CDK.AWS.CloudWatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = Amazon.CDK.AWS.CloudWatch.TreatMissingData.NOT_BREACHING,
+        });
+        return receiver;
+    }
 
     /// <summary>
     /// Tenant keys are created at run time, with their key policy in the same call and no tags, so the API needs only

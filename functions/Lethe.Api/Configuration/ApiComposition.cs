@@ -119,6 +119,9 @@ public static class ApiComposition
         services.AddSingleton<Domain.Ingest.IUploadLinks>(sp => new Aws.Ingest.S3UploadLinks(sp.GetRequiredService<IAmazonS3>(), Names(sp).Bucket(ResourceCatalog.Ingest)));
         services.AddSingleton<Domain.Connectors.IConnectorCalls>(sp => new Aws.Connectors.DynamoConnectorCalls(Dynamo(sp), Names(sp).Table(ResourceCatalog.Tenants)));
         services.AddSingleton<Domain.Connectors.ITaskCallbacks>(sp => new Aws.Connectors.StepFunctionsTaskCallbacks(sp.GetRequiredService<StepFunctionsClient>()));
+        services.AddSingleton<Domain.Ingest.IReviewStore>(sp => new Aws.Ingest.DynamoReviewStore(
+            Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
+        services.AddSingleton<Domain.Ingest.ReviewDecisions>();
         services.AddSingleton<IRestrictionStore>(sp => new DynamoRestrictionStore(
             Dynamo(sp), Names(sp).Table(ResourceCatalog.Records), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));
         services.AddSingleton<IExportVolumeRegistry>(sp => new DynamoExportVolumes(Dynamo(sp), Names(sp).Table(ResourceCatalog.Inventory), sp.GetRequiredService<ErasureLocks>()));

@@ -18,7 +18,7 @@ public static class NotificationEndpoints
         routes.MapGroup("/v1/tenants/{tenantId}").WithTags("Requests")
             .MapGet("/notifications", ListAsync).RequireTenantAccess(Capability.ManageSettings)
             .WithName("ListNotifications")
-            .WithSummary("What was sent (tenant-admin), newest request first: {at, event, requestId, channel}. Events request.completed, request.failed, request.overdue, request.awaiting-approval, export.ready, upload.quarantined, review.pending, retention.run, archive.ready; ids only.")
+            .WithSummary("What was sent (tenant-admin), newest request first: {at, event, requestId, channel}. Events request.completed, request.failed, request.overdue, request.awaiting-approval, export.ready, upload.quarantined, review.pending, upload.delivered, retention.run, archive.ready; ids only.")
             .Produces<NotificationPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         return routes;
     }

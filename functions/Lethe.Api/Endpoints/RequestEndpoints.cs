@@ -154,7 +154,7 @@ public static partial class RequestEndpoints
 
         if (type is not null && JobTypes.Parse(type) is null)
         {
-            errors["type"] = ["deletion, export, audit-export, retention-sweep, archive-retrieval, backup-scrub or erasure-replay."];
+            errors["type"] = ["deletion, export, audit-export, retention-sweep, archive-retrieval, backup-scrub, erasure-replay, key-rotation, tenant-offboarding or ingest."];
         }
 
         if (subjectId is not null && !SubjectId.IsValid(subjectId))

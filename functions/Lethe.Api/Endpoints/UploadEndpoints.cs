@@ -46,7 +46,7 @@ public static class UploadEndpoints
 
     private static async Task<IResult> CreateAsync(
         string tenantId, UploadBody? body, HttpContext http, IUploadStore store, IUploadLinks links, IRestrictionStore restrictions,
-        SubjectRefs subjectRefs, AuditRecorder audit, TimeProvider clock)
+        SubjectRefs subjectRefs, Domain.Crypto.IKeyHierarchy keys, AuditRecorder audit, TimeProvider clock)
     {
         var errors = UploadRules.Validate(body?.SubjectId, body?.Category, body?.FileName, body?.ContentType, body?.SizeBytes);
         if (errors.Count > 0)
@@ -54,12 +54,17 @@ public static class UploadEndpoints
             return ProblemTypes.Validation(http, errors);
         }
 
-        var subjectRef = await subjectRefs.ForAsync(http.Tenant()!, body!.SubjectId!, http.RequestAborted);
+        var keyArn = await subjectRefs.TenantKeyArnAsync(http.Tenant()!, http.RequestAborted);
+        var subjectRef = await subjectRefs.ForAsync(tenantId, keyArn, body!.SubjectId!, http.RequestAborted);
+        // The subject's id travels with the upload sealed under the subject's key, as the subject directory keeps it: the
+        // pipeline stores records by it, and an upload may be the first thing the subject has.
+        var kek = await keys.GetOrCreateSubjectKekAsync(tenantId, keyArn, subjectRef, http.RequestAborted);
         var now = clock.GetUtcNow();
         var declared = new UploadRequest(body.SubjectId!, body.Category!, body.FileName!, body.ContentType!, body.SizeBytes!.Value);
-        var upload = new Upload($"upl_{Guid.NewGuid():N}", tenantId, subjectRef, declared, UploadStatus.Pending, now, now + UploadRules.LinkLifetime, http.Principal().AuditName)
+        var upload = new Upload(UploadIds.New(), tenantId, subjectRef, declared, UploadStatus.Pending, now, now + UploadRules.LinkLifetime, http.Principal().AuditName)
         {
             Restricted = (await restrictions.GetAsync(tenantId, subjectRef, http.RequestAborted)).Restricted,
+            SealedSubjectId = Domain.Crypto.FieldEnvelope.Seal(System.Text.Encoding.UTF8.GetBytes(body.SubjectId!), kek, RecordService.SubjectIdContext(tenantId, subjectRef)),
             UpdatedAt = now,
         };
         try

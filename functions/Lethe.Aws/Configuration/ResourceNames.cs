@@ -57,7 +57,9 @@ public sealed class ResourceNames
     public string? Workflow(string workflow)
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        return _lookup(WorkflowVariable(workflow)) is { Length: > 0 } arn ? arn : null;
+        return _lookup(WorkflowVariable(workflow)) is { Length: > 0 } arn ? arn
+            : _lookup(Variables.WorkflowArnPrefix) is { Length: > 0 } prefix ? prefix + workflow
+            : null;
     }
 
     public static string WorkflowVariable(string workflow) => Variables.Workflow(workflow);

@@ -37,6 +37,11 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         row["updatedAt"] = new() { S = Timestamps.Format(upload.CreatedAt) };
         row["expiresAt"] = new() { S = Timestamps.Format(upload.ExpiresAt) };
         row["createdBy"] = new() { S = upload.CreatedBy };
+        if (upload.SealedSubjectId is { } sealedId)
+        {
+            row["sealedSubjectId"] = new() { B = new MemoryStream(sealedId) };
+        }
+
         var item = DynamoKeys.Of(upload.TenantId, $"ITEM#{ItemId(upload.Id)}");
         item["itemId"] = new() { S = ItemId(upload.Id) };
         item["kind"] = new() { S = Kind };
@@ -106,9 +111,92 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         {
             Restricted = row.GetValueOrDefault("restricted")?.BOOL == true,
             ItemId = row.GetValueOrDefault("itemId")?.S,
+            JobId = row.GetValueOrDefault("jobId")?.S,
+            SealedSubjectId = row.GetValueOrDefault("sealedSubjectId")?.B?.ToArray(),
             Reason = row.GetValueOrDefault("reason")?.S,
             UpdatedAt = Timestamps.Parse(row["updatedAt"].S),
         };
+    }
+
+    public async Task<bool> TryMoveAsync(string tenantId, string uploadId, UploadMove move, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(move);
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":to"] = new() { S = UploadStatuses.Name(move.To) },
+            [":at"] = new() { S = Timestamps.Format(move.At) },
+            [":active"] = new() { S = ItemStates.Name(ItemState.Active) },
+        };
+        var from = new List<string>();
+        for (var i = 0; i < move.From.Count; i++)
+        {
+            values[$":f{i}"] = new() { S = UploadStatuses.Name(move.From[i]) };
+            from.Add($":f{i}");
+        }
+
+        var set = "#status = :to, updatedAt = :at";
+        foreach (var (name, value) in new[] { ("reason", move.Reason), ("jobId", move.JobId), ("itemId", move.ItemId) })
+        {
+            if (value is not null)
+            {
+                set += $", {name} = :{name}";
+                values[$":{name}"] = new() { S = value };
+            }
+        }
+
+        var actions = new List<TransactWriteItem>
+        {
+            new()
+            {
+                Update = new Update
+                {
+                    TableName = recordsTable,
+                    Key = DynamoKeys.Of(tenantId, SortKey(uploadId)),
+                    UpdateExpression = $"SET {set}",
+                    ConditionExpression = $"attribute_exists(pk) AND #status IN ({string.Join(", ", from)})",
+                    ExpressionAttributeNames = new() { ["#status"] = "status" },
+                    ExpressionAttributeValues = values.Where(v => v.Key != ":active").ToDictionary(),
+                },
+            },
+            // An erasure that hid the upload meanwhile wins: nothing moves for a subject being erased.
+            new()
+            {
+                ConditionCheck = new ConditionCheck
+                {
+                    TableName = inventoryTable,
+                    Key = DynamoKeys.Of(tenantId, $"ITEM#{ItemId(uploadId)}"),
+                    ConditionExpression = "#state = :active",
+                    ExpressionAttributeNames = new() { ["#state"] = "state" },
+                    ExpressionAttributeValues = new() { [":active"] = values[":active"] },
+                },
+            },
+        };
+        if (move.ObjectQuarantined)
+        {
+            // The object item follows the object into the quarantine bucket, so an erasure deletes it there.
+            actions.Add(new()
+            {
+                Update = new Update
+                {
+                    TableName = inventoryTable,
+                    Key = DynamoKeys.Of(tenantId, $"ITEM#{ObjectItemId(uploadId)}"),
+                    UpdateExpression = "SET #location.#bucket = :bucket",
+                    ConditionExpression = "attribute_exists(pk)",
+                    ExpressionAttributeNames = new() { ["#location"] = "location", ["#bucket"] = "bucket" },
+                    ExpressionAttributeValues = new() { [":bucket"] = new() { S = ResourceCatalog.Quarantine.LogicalName } },
+                },
+            });
+        }
+
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = actions }, cancellationToken);
+            return true;
+        }
+        catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code == "ConditionalCheckFailed") == true)
+        {
+            return false;
+        }
     }
 
     public static string ItemId(string uploadId) => $"upload_{uploadId}";

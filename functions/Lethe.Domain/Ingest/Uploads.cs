@@ -119,6 +119,17 @@ public sealed record Upload(
     /// <summary>The inventory item the upload became, once stored.</summary>
     public string? ItemId { get; init; }
 
+    /// <summary>
+    /// The subject's id, sealed under the subject's key (as the subject directory keeps it): the workflow stores records for the
+    /// subject by its id, and an upload may be the first thing a subject has. An erasure purges it with the row and the key.
+    /// </summary>
+#pragma warning disable CA1819 // An envelope is bytes.
+    public byte[]? SealedSubjectId { get; init; }
+#pragma warning restore CA1819
+
+    /// <summary>The ingest job (workflows/ingest.asl.json) that processes it, once its object was scanned clean.</summary>
+    public string? JobId { get; init; }
+
     /// <summary>Why it was quarantined, rejected or failed (never content).</summary>
     public string? Reason { get; init; }
 
@@ -136,6 +147,12 @@ public interface IUploadStore
 
     /// <summary>The upload, or null when unknown, purged, or hidden by an erasure.</summary>
     Task<Upload?> FindAsync(string tenantId, string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the upload to <see cref="UploadMove.To"/> if it is in one of <see cref="UploadMove.From"/> (and still the subject's:
+    /// an erasure that hid it wins); false when it was not.
+    /// </summary>
+    Task<bool> TryMoveAsync(string tenantId, string uploadId, UploadMove move, CancellationToken cancellationToken);
 }
 
 /// <summary>A presigned PUT into the ingest bucket: the URL, and the headers the client must send with it (they are signed).</summary>

@@ -15,6 +15,9 @@ public enum JobType
     ErasureReplay,
     KeyRotation,
     TenantOffboarding,
+
+    /// <summary>One upload through the ingest pipeline (workflows/ingest.asl.json), started when its object was scanned clean.</summary>
+    Ingest,
 }
 
 public static class JobTypes
@@ -30,6 +33,7 @@ public static class JobTypes
         JobType.ErasureReplay => "erasure-replay",
         JobType.KeyRotation => "key-rotation",
         JobType.TenantOffboarding => "tenant-offboarding",
+        JobType.Ingest => "ingest",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -44,6 +48,7 @@ public static class JobTypes
         "erasure-replay" => JobType.ErasureReplay,
         "key-rotation" => JobType.KeyRotation,
         "tenant-offboarding" => JobType.TenantOffboarding,
+        "ingest" => JobType.Ingest,
         _ => null,
     };
 
@@ -57,6 +62,7 @@ public static class JobTypes
         JobType.ErasureReplay => "erasure-replay",
         JobType.KeyRotation => "key-rotation",
         JobType.TenantOffboarding => "tenant-offboarding",
+        JobType.Ingest => "ingest",
         _ => "export",
     };
 

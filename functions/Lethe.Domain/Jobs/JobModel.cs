@@ -29,6 +29,16 @@ public static class JobPhases
     public const string Readable = "readable";
     public const string Done = "done";
 
+    /// <summary>An ingest job's steps (workflows/ingest.asl.json), in order; <see cref="Review"/> waits for a reviewer.</summary>
+    public const string Normalize = "normalize";
+    public const string Store = "store";
+    public const string Derive = "derive";
+    public const string Evidence = "evidence";
+    public const string Review = "review";
+    public const string Deliver = "deliver";
+
+    public static readonly IReadOnlyList<string> IngestSteps = [Normalize, Store, Derive, Evidence, Review, Deliver, Done];
+
     /// <summary>A backup scrub deletes what is left of the purged keys, then waits until no PITR window from before the deletion is left, then certifies.</summary>
     public const string Scrub = "scrub";
     public const string BackupWindow = "backup-window";
@@ -229,6 +239,8 @@ public sealed record Job
         ? new JobProgress(2, Phase switch { JobPhases.Readable => 1, JobPhases.Done => 2, _ => 0 }, 0)
         : Type == JobType.KeyRotation
         ? new JobProgress(3, Phase switch { JobPhases.Rewrap => 1, JobPhases.Switch => 2, JobPhases.Done => 3, _ => 0 }, 0)
+        : Type == JobType.Ingest
+        ? new JobProgress(JobPhases.IngestSteps.Count - 1, Math.Max(0, JobPhases.IngestSteps.ToList().IndexOf(Phase)), 0)
         : Type == JobType.ErasureReplay
         ? (Phase == JobPhases.Done ? new JobProgress(Counts.Total, Counts.Total - Counts.Failed, Counts.Failed) : new JobProgress(0, Counts.Total, Counts.Failed))
         : Type == JobType.BackupScrub
@@ -254,6 +266,8 @@ public sealed record Job
         JobType.RetentionSweep => Phase == JobPhases.Validate,
         // Once readable, it runs to its re-archive: a stopped execution would leave the copy readable until its window ends.
         JobType.ArchiveRetrieval => Phase is JobPhases.Validate or JobPhases.Restore,
+        // An upload's pipeline ends by its review (approve or reject), never half-way.
+        JobType.Ingest => false,
         // A scrub is owed for every deletion: nobody cancels it.
         JobType.BackupScrub => false,
         // Started by a platform admin after a restore: stopping it halfway would leave restored erased data in place.

@@ -16,6 +16,9 @@ public static class NotificationEvents
     public const string ExportReady = "export.ready";
     public const string UploadQuarantined = "upload.quarantined";
     public const string ReviewPending = "review.pending";
+
+    /// <summary>An upload went through the pipeline: ids only (the upload, the item to open), the app links them to its page.</summary>
+    public const string UploadDelivered = "upload.delivered";
     public const string RetentionRun = "retention.run";
 
     /// <summary>An archived item a retrieval restored is readable (or downloadable) for its window.</summary>
@@ -25,7 +28,7 @@ public static class NotificationEvents
     public const string TenantOffboarded = "tenant.offboarded";
 
     public static readonly IReadOnlyList<string> All =
-        [RequestCompleted, RequestFailed, RequestOverdue, RequestAwaitingApproval, ExportReady, UploadQuarantined, ReviewPending, RetentionRun, ArchiveReady, TenantOffboarded];
+        [RequestCompleted, RequestFailed, RequestOverdue, RequestAwaitingApproval, ExportReady, UploadQuarantined, ReviewPending, UploadDelivered, RetentionRun, ArchiveReady, TenantOffboarded];
 }
 
 /// <summary>

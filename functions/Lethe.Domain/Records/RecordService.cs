@@ -16,14 +16,15 @@ public sealed record RecordView(StoredRecord Record, IReadOnlyDictionary<string,
 /// </summary>
 public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimeProvider clock)
 {
-    public async Task<StoredRecord> CreateAsync(Tenant tenant, string tenantKeyArn, string subjectRef, string subjectId, RecordDraft draft, string actor, CancellationToken cancellationToken)
+    /// <param name="recordId">A fixed id (a workflow step that may run twice); a new one when null.</param>
+    public async Task<StoredRecord> CreateAsync(Tenant tenant, string tenantKeyArn, string subjectRef, string subjectId, RecordDraft draft, string actor, CancellationToken cancellationToken, string? recordId = null)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(draft);
         var category = draft.Category!;
         var fields = draft.Fields!.ToDictionary(f => f.Key, f => f.Value!, StringComparer.Ordinal);
         var classification = DataClassifier.Classify(category, draft.Sensitive, fields.Values);
-        var id = $"rec_{Guid.NewGuid():N}";
+        var id = recordId ?? $"rec_{Guid.NewGuid():N}";
         var now = clock.GetUtcNow();
         var encrypt = RecordRules.MustEncrypt(category, draft.Sensitive);
         var kek = await keys.GetOrCreateSubjectKekAsync(tenant.Id, tenantKeyArn, subjectRef, cancellationToken);
@@ -90,8 +91,9 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimePr
     /// written conditional on the record being unchanged since <paramref name="current"/> was read. The old values are not kept.
     /// Returns the rectified record and the names of the fields set and removed.
     /// </summary>
+    /// <param name="visibility">A new visibility for the record (a reviewed insight's promotion); unchanged when null.</param>
     public async Task<(StoredRecord Record, IReadOnlyList<string> Set, IReadOnlyList<string> Removed)> RectifyAsync(
-        StoredRecord current, string tenantKeyArn, IReadOnlyDictionary<string, string?> changes, CancellationToken cancellationToken)
+        StoredRecord current, string tenantKeyArn, IReadOnlyDictionary<string, string?> changes, CancellationToken cancellationToken, string? visibility = null)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(changes);
@@ -133,6 +135,7 @@ public sealed class RecordService(IKeyHierarchy keys, IRecordStore store, TimePr
 
             var rectified = current with
             {
+                Visibility = visibility ?? current.Visibility,
                 Classification = classification.Level,
                 SpecialCategory = classification.SpecialCategory,
                 Pii = classification.Pii,

@@ -68,11 +68,16 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.Offboarding.TenantOffboardingSteps Offboarding => _built.Value.Offboarding;
 
+    public Domain.Ingest.IngestSteps Ingest => _built.Value.Ingest;
+
+    public Domain.Ingest.IngestReceiver Receiver => _built.Value.Receiver;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
         Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep,
-        Domain.Requests.OverdueRequests Overdue, Domain.Notifications.NoticeSteps Notices, Domain.Notifications.IEmailSubscriptions Subscriptions);
+        Domain.Requests.OverdueRequests Overdue, Domain.Notifications.NoticeSteps Notices, Domain.Notifications.IEmailSubscriptions Subscriptions,
+        Domain.Ingest.IngestSteps Ingest, Domain.Ingest.IngestReceiver Receiver);
 
     /// <summary>The e-mail subscriptions port (workflows/email-subscriptions.asl.json); a function that needs it without it deployed fails loudly.</summary>
     private static Domain.Notifications.IEmailSubscriptions SubscriptionsFor(ResourceNames names, StepFunctionsClient stepFunctions, TimeProvider clock) =>
@@ -183,6 +188,24 @@ public sealed class WorkflowComposition(TimeProvider clock)
         {
             VolumeBytes = Read(VolumeBytesVariable, defaults.VolumeBytes),
             VolumeItems = (int)Math.Min(int.MaxValue, Read(VolumeItemsVariable, defaults.VolumeItems)),
+        };
+    }
+
+    /// <summary>
+    /// The upload scanner of <see cref="Variables.MalwareScanner"/>: <c>signatures</c> (the in-process streaming scanner; the
+    /// default on the local stage) or <c>guardduty</c> (GuardDuty Malware Protection's result tag; the default in AWS).
+    /// </summary>
+    public static Domain.Ingest.IUploadScanner ScannerFor(Domain.Ingest.IIngestObjects objects, Amazon.S3.IAmazonS3 s3, string ingestBucket)
+    {
+        var local = string.Equals(Environment.GetEnvironmentVariable("LETHE_STAGE"), "local", StringComparison.Ordinal);
+        return Environment.GetEnvironmentVariable(Variables.MalwareScanner) switch
+        {
+            "signatures" => new Domain.Ingest.StreamingUploadScanner(objects, Domain.Ingest.SignatureScanner.Default),
+            "guardduty" => new Aws.Ingest.GuardDutyUploadScanner(s3, ingestBucket),
+            null or "" => local
+                ? new Domain.Ingest.StreamingUploadScanner(objects, Domain.Ingest.SignatureScanner.Default)
+                : new Aws.Ingest.GuardDutyUploadScanner(s3, ingestBucket),
+            var other => throw new InvalidOperationException($"{Variables.MalwareScanner} is 'signatures' or 'guardduty', not '{other}'."),
         };
     }
 
@@ -370,15 +393,29 @@ public sealed class WorkflowComposition(TimeProvider clock)
             StragglerDelay = RetireDelayFromEnvironment(),
         };
 
+        var objects = new Aws.Ingest.S3IngestObjects(s3, names.Bucket(ResourceCatalog.Ingest), names.Bucket(ResourceCatalog.Quarantine));
+        var uploads = new Aws.Ingest.DynamoUploadStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks);
+        var ingest = new Domain.Ingest.IngestPorts(
+            jobs, uploads, objects, shared.Tenants, opener, records, shared.Keys, connectors.Subjects, readers.Consents, readers.Restrictions,
+            new Domain.Ingest.ExtractiveInsightModel(),
+            new Aws.Ingest.DynamoReviewStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
+            connectors.Callbacks, shared.Journal, clock)
+        {
+            Notices = notices,
+        };
+        var receiver = new Domain.Ingest.IngestReceiver(new Domain.Ingest.IngestReceiverPorts(
+            uploads, objects, ScannerFor(objects, s3, names.Bucket(ResourceCatalog.Ingest)), jobs, workflows, shared.Tenants, shared.Journal, notices, clock));
+
         var reconciler = new JobReconciler(
             jobs, workflows, shared.Journal, clock, new HeldErasures(jobs, workflows, holds, clock),
-            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition, Domain.Offboarding.TenantOffboardingWorkflow.Definition],
+            [ErasureWorkflow.Definition, ExportWorkflow.Definition, RetentionSweepWorkflow.Definition, Domain.Archive.ArchiveRetrievalWorkflow.Definition, BackupScrubWorkflow.Definition, Domain.Replay.ErasureReplayWorkflow.Definition, Domain.KeyRotation.KeyRotationWorkflow.Definition, Domain.Offboarding.TenantOffboardingWorkflow.Definition, Domain.Ingest.IngestWorkflow.Definition],
             notices);
         var outbox = new Aws.Notifications.DynamoNotificationOutbox(dynamo, names.Table(ResourceCatalog.Jobs));
         return new Built(
             shared, new ErasureSteps(erasure, workflows), new ExportSteps(export), new RetentionSteps(retention, workflows), new RetentionSweepRequests(jobs, workflows, clock),
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
             new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock),
-            new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.NoticeSteps(outbox, shared.Journal, clock), subscriptions);
+            new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.NoticeSteps(outbox, shared.Journal, clock), subscriptions,
+            new Domain.Ingest.IngestSteps(ingest), receiver);
     }
 }

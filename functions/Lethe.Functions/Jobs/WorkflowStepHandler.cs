@@ -31,7 +31,7 @@ public sealed record FailedStepInput(string TenantId, string JobId, int Executio
 public sealed record FailureRecorded(string JobId, string Status);
 
 /// <summary>RecordFailure, the Catch of every Task of a workflow: records the failure on the job and in the audit; the workflow then ends in Fail.</summary>
-public sealed class RecordFailureHandler(RecordFailureStep step)
+public sealed class RecordFailureHandler(IWorkflowStep<FailedStep> step)
     : LambdaHandler<FailedStepInput, FailureRecorded>(FunctionsJsonContext.Default.FailedStepInput, FunctionsJsonContext.Default.FailureRecorded)
 {
     protected override async Task<FailureRecorded> HandleAsync(FailedStepInput input, ILambdaContext context, CancellationToken cancellationToken)

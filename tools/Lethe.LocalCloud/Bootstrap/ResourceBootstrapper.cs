@@ -97,6 +97,17 @@ public sealed class ResourceBootstrapper
             variables[queue.UrlVariable] = await CreateQueueAsync(queue, cancellationToken);
         }
 
+        // What the CDK app's S3 notification does: every object created in the ingest bucket is an event on the ingest queue.
+        var ingestQueueArn = (await _sqs.GetQueueAttributesAsync(variables[ResourceCatalog.IngestQueue.UrlVariable], ["QueueArn"], cancellationToken)).QueueARN;
+        await _s3.PutBucketNotificationAsync(new Amazon.S3.Model.PutBucketNotificationRequest
+        {
+            BucketName = variables[ResourceCatalog.Ingest.NameVariable],
+            QueueConfigurations =
+            [
+                new Amazon.S3.Model.QueueConfiguration { Queue = ingestQueueArn, Events = [Amazon.S3.EventType.ObjectCreatedAll] },
+            ],
+        }, cancellationToken);
+
         if (Sns is not null)
         {
             foreach (var topic in ResourceCatalog.Topics)
