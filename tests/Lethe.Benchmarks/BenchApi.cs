@@ -35,9 +35,19 @@ public sealed class BenchApi : IAsyncDisposable
     /// <summary>A client whose token holds the <c>auditor</c> role of tenant <c>bench</c> (audit/verify).</summary>
     public HttpClient Auditor { get; }
 
-    public static async Task<BenchApi> StartAsync(string root, string resourcePrefix)
+    /// <param name="jobStatusInterval">
+    /// How often the reconciler looks at every open job (one DescribeExecution each): every second by default; a benchmark with a
+    /// thousand open jobs looks every 30 s, as AWS's schedule does every 5 minutes, so moto measures the work and not the looks.
+    /// </param>
+    public static async Task<BenchApi> StartAsync(string root, string resourcePrefix, TimeSpan? jobStatusInterval = null)
     {
-        var cloud = await LocalCloudHost.StartAsync(new LocalCloudOptions { ResourcePrefix = resourcePrefix, RepositoryRoot = root });
+        var options = new LocalCloudOptions { ResourcePrefix = resourcePrefix, RepositoryRoot = root };
+        if (jobStatusInterval is { } interval)
+        {
+            options.JobStatusInterval = interval;
+        }
+
+        var cloud = await LocalCloudHost.StartAsync(options);
         cloud.ApplyToProcessEnvironment();
         var keyFile = Path.Combine(Path.GetTempPath(), $"lethe-bench-{Guid.NewGuid():N}.key");
         var port = Lethe.LocalCloud.Moto.MotoServer.FreePort();
@@ -59,6 +69,14 @@ public sealed class BenchApi : IAsyncDisposable
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(keyFile, "service"));
         return new BenchApi(cloud, api, http, keyFile);
+    }
+
+    /// <summary>A new client of the API whose token holds <paramref name="role"/> of tenant <c>bench</c>; the caller disposes it.</summary>
+    public HttpClient ClientFor(string role)
+    {
+        var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(120) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(_keyFile, role));
+        return client;
     }
 
     private static string Token(string keyFile, string role) =>

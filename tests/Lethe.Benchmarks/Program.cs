@@ -33,6 +33,13 @@ if (only == "retention")
     return 0;
 }
 
+if (only == "ingest")
+{
+    Console.WriteLine($"Ingest: {IngestBenchmark.Transcripts:N0} transcripts through the pipeline, against a raw put loop (several minutes) ...");
+    await WriteAsync("ingest.md", await IngestBenchmark.RunAsync(root));
+    return 0;
+}
+
 if (only == "field-encryption")
 {
     // In process, one thread: no local cloud, no published binaries.

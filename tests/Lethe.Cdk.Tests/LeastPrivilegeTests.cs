@@ -21,6 +21,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         "dynamodb:Query Records", "dynamodb:BatchWriteItem Records", "dynamodb:DeleteItem Records",
         "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
         "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+        "s3:ListBucketVersions Ingest", "s3:ListBucket Ingest", "s3:DeleteObject Ingest", "s3:DeleteObjectVersion Ingest",
+        "s3:ListBucketVersions Quarantine", "s3:ListBucket Quarantine", "s3:DeleteObject Quarantine", "s3:DeleteObjectVersion Quarantine",
     ];
 
     /// <summary>BYOK keys of other accounts (never this one: a condition on aws:ResourceAccount), for the three key users.</summary>
@@ -141,7 +143,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             .. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests",
             "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", .. ForeignKeys,
         ],
-        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs"],
+        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs", "dynamodb:UpdateItem Records", "dynamodb:ConditionCheckItem Inventory"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
         // Every tenant id; each tenant's unfinished requests through the status index (marks and journal come with every step).
         ["RequestOverdueSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:Query Jobs"],
@@ -162,6 +164,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "dynamodb:Query Inventory", "dynamodb:BatchWriteItem Records",
             "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
             "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+            "s3:ListBucketVersions Ingest", "s3:ListBucket Ingest", "s3:DeleteObject Ingest", "s3:DeleteObjectVersion Ingest",
+            "s3:ListBucketVersions Quarantine", "s3:ListBucket Quarantine", "s3:DeleteObject Quarantine", "s3:DeleteObjectVersion Quarantine",
         ],
         ["ScrubCertify"] =
         [
@@ -179,6 +183,8 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "dynamodb:DeleteItem Records", "dynamodb:DeleteItem Keys", "dynamodb:PutItem Keys",
             "s3:ListBucketVersions Data", "s3:ListBucket Data", "s3:DeleteObject Data", "s3:DeleteObjectVersion Data",
             "s3:ListBucketVersions Exports", "s3:ListBucket Exports", "s3:DeleteObject Exports", "s3:DeleteObjectVersion Exports",
+            "s3:ListBucketVersions Ingest", "s3:ListBucket Ingest", "s3:DeleteObject Ingest", "s3:DeleteObjectVersion Ingest",
+            "s3:ListBucketVersions Quarantine", "s3:ListBucket Quarantine", "s3:DeleteObject Quarantine", "s3:DeleteObjectVersion Quarantine",
         ],
         ["ReplayComplete"] = ["dynamodb:DeleteItem Jobs"],
         // ReEncrypt and ScheduleKeyDeletion come from the tenant keys' own policies (rewrap: a key user; retire: a retirer).

@@ -139,6 +139,20 @@ public sealed class StatefulStackTests(SynthesizedApp synth)
     }
 
     [Fact]
+    public void Malware_protection_scans_and_tags_every_new_object_of_the_ingest_bucket_with_a_role_limited_to_that_bucket()
+    {
+        var plan = SynthesizedApp.Resources(synth.StatefulJson, "AWS::GuardDuty::MalwareProtectionPlan").Should().ContainSingle().Subject.Properties;
+        var (ingestId, ingest) = Bucket(ResourceCatalog.Ingest);
+        var policies = string.Join("\n", SynthesizedApp.Resources(synth.StatefulJson, "AWS::IAM::Policy").Select(p => p.Properties.GetRawText()).Where(p => p.Contains("PutObjectTagging", StringComparison.Ordinal)));
+
+        plan.GetProperty("Actions").GetProperty("Tagging").GetProperty("Status").GetString().Should().Be("ENABLED");
+        plan.GetProperty("ProtectedResource").GetProperty("S3Bucket").GetProperty("BucketName").GetRawText().Should().Contain(ingestId);
+        policies.Should().Contain(ingestId).And.NotContain("\"Resource\":\"*\"");
+        ingest.GetProperty("NotificationConfiguration").GetProperty("EventBridgeConfiguration").GetProperty("EventBridgeEnabled").GetBoolean()
+            .Should().BeTrue("GuardDuty listens through EventBridge; a stack update must not switch it off");
+    }
+
+    [Fact]
     public void The_fixed_retention_classes_hold_security_logs_a_year_application_logs_90_days_and_the_audit_archive_7_years()
     {
         var security = SynthesizedApp.Resources(synth.StatefulJson, "AWS::Logs::LogGroup").Should().ContainSingle().Subject;

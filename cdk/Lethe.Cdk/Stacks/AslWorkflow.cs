@@ -189,13 +189,14 @@ public abstract partial class AslWorkflow : Construct
     }
 
     /// <summary>
-    /// What a purge does to stored objects: lists a key's versions and deletes every one, in the data bucket and the exports
-    /// bucket (export volumes are inventory items of their subject too).
+    /// What a purge does to stored objects: lists a key's versions and deletes every one, in the data bucket, the exports
+    /// bucket (export volumes are inventory items of their subject too), and the ingest and quarantine buckets (uploads).
     /// </summary>
     protected void GrantObjectPurge(Function function)
     {
         ArgumentNullException.ThrowIfNull(function);
-        foreach (var bucket in new[] { Bucket(ResourceCatalog.Data), Bucket(ResourceCatalog.Exports) })
+        // Uploads are items of their subject too: an object in the ingest bucket, or in quarantine once moved there.
+        foreach (var bucket in new[] { Bucket(ResourceCatalog.Data), Bucket(ResourceCatalog.Exports), Bucket(ResourceCatalog.Ingest), Bucket(ResourceCatalog.Quarantine) })
         {
             function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:ListBucketVersions", "s3:ListBucket"], Resources = [bucket.BucketArn] }));
             function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resources = [bucket.ArnForObjects("*")] }));

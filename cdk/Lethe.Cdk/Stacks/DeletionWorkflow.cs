@@ -101,6 +101,13 @@ public sealed class DeletionWorkflow : AslWorkflow
                 GrantTable(target, tenants, handler == Handlers.SoftDeleteSweep
                     ? ["dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:Scan"]
                     : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
+                if (handler == Handlers.SoftDeleteSweep)
+                {
+                    // Abandoned uploads (no object before the link expired): the upload row moved to failed, conditional on its item.
+                    GrantTable(target, records, "dynamodb:UpdateItem");
+                    GrantTable(target, inventory, "dynamodb:ConditionCheckItem");
+                }
+
                 if (handler == Handlers.ErasurePurgePage)
                 {
                     // A record's tombstone is a conditional put, in the transaction that deletes the record; the manifests are

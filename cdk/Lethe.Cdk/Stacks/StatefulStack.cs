@@ -53,6 +53,7 @@ public sealed class StatefulStack : Stack
         }
 
         NotifyIngestQueue(Buckets[ResourceCatalog.Ingest.LogicalName], Queues[ResourceCatalog.IngestQueue.LogicalName]);
+        ProtectIngestBucket(Buckets[ResourceCatalog.Ingest.LogicalName]);
 
         foreach (var definition in ResourceCatalog.Topics)
         {
@@ -211,12 +212,74 @@ public sealed class StatefulStack : Stack
             {
                 new Amazon.CDK.AWS.S3.CfnBucket.QueueConfigurationProperty { Event = "s3:ObjectCreated:*", Queue = queue.QueueArn },
             },
+            // GuardDuty Malware Protection listens through EventBridge: kept on here, or a stack update would switch it off.
+            EventBridgeConfiguration = new Amazon.CDK.AWS.S3.CfnBucket.EventBridgeConfigurationProperty { EventBridgeEnabled = true },
         };
         // S3 checks that it may send to the queue when the configuration is written.
         if (policy.PolicyDependable is { } written)
         {
             bucket.Node.AddDependency(written);
         }
+    }
+
+    /// <summary>
+    /// GuardDuty Malware Protection for S3 on the ingest bucket (DESIGN.md, ingest): every new object is scanned and tagged
+    /// <c>GuardDutyMalwareScanStatus</c>, the verdict the ingest consumer reads. Its role holds what the plan's documentation
+    /// lists: the managed EventBridge rule, the bucket's notification, reading objects and tagging them, the key they are
+    /// encrypted under (through S3 only).
+    /// </summary>
+    private void ProtectIngestBucket(Bucket bucket)
+    {
+        var role = new Amazon.CDK.AWS.IAM.Role(this, "IngestMalwareProtectionRole", new Amazon.CDK.AWS.IAM.RoleProps
+        {
+            Description = "GuardDuty Malware Protection for S3: scans and tags the ingest bucket's new objects.",
+            AssumedBy = new Amazon.CDK.AWS.IAM.ServicePrincipal("malware-protection-plan.guardduty.amazonaws.com"),
+        });
+        var rule = $"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*";
+        var managedBy = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["events:ManagedBy"] = "malware-protection-plan.guardduty.amazonaws.com" } };
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Actions = ["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+            Resources = [rule],
+            Conditions = managedBy,
+        }));
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps { Actions = ["events:DescribeRule", "events:ListTargetsByRule"], Resources = [rule] }));
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Actions = ["s3:PutBucketNotification", "s3:GetBucketNotification", "s3:ListBucket"],
+            Resources = [bucket.BucketArn],
+        }));
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+            Resources = [bucket.ArnForObjects("*")],
+        }));
+        // The plan proves it can write to the bucket with one validation object.
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Actions = ["s3:PutObject"],
+            Resources = [bucket.ArnForObjects("malware-protection-resource-validation-object")],
+        }));
+        role.AddToPolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+        {
+            Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resources = [PlatformKey.KeyArn],
+            Conditions = new Dictionary<string, object> { ["StringLike"] = new Dictionary<string, object> { ["kms:ViaService"] = "s3.*.amazonaws.com" } },
+        }));
+        var plan = new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlan(this, "IngestMalwareProtection", new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlanProps
+        {
+            Role = role.RoleArn,
+            ProtectedResource = new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlan.CFNProtectedResourceProperty
+            {
+                S3Bucket = new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlan.S3BucketProperty { BucketName = bucket.BucketName },
+            },
+            Actions = new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlan.CFNActionsProperty
+            {
+                Tagging = new Amazon.CDK.AWS.GuardDuty.CfnMalwareProtectionPlan.CFNTaggingProperty { Status = "ENABLED" },
+            },
+        });
+        // The role's policy first (GuardDuty checks the role when the plan is created).
+        plan.Node.AddDependency(role);
     }
 
     private Queue CreateQueue(QueueDefinition definition)

@@ -36,7 +36,7 @@ public static class ReviewEndpoints
     {
         var reviews = routes.MapGroup("/v1/tenants/{tenantId}/reviews").WithTags("Uploads");
         reviews.MapGet("/", ListAsync).RequireTenantAccess(Capability.ManageRequests)
-            .WithName("ListReviews").WithSummary("Reviews of derived insights, oldest first; status=pending|approved|rejected filters. Each pending one shows its insight (pseudonymized).")
+            .WithName("ListReviews").WithSummary("Reviews of derived insights (status=pending|approved|rejected filters; limit 1–50, cursor). Each pending one shows its insight (pseudonymized).")
             .Produces<ReviewPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         reviews.MapPost("/{reviewId}/approve", ApproveAsync).RequireTenantAccess(Capability.ManageRequests)
             .WithName("ApproveReview").WithSummary("Approves an insight, optionally with edits of summary and themes (kept as before and after, with the reviewer); the upload is then delivered and the insight shared. 409 when decided already.")
@@ -82,6 +82,11 @@ public static class ReviewEndpoints
     private static async Task<IResult> ApproveAsync(
         string tenantId, string reviewId, ApproveReviewBody? body, HttpContext http, ReviewDecisions decisions, AuditRecorder audit, IRecordStore records, RecordService opener)
     {
+        if (!ReviewDecisions.IsValidId(reviewId))
+        {
+            return ProblemTypes.NotFound(http, "review");
+        }
+
         var edits = body?.Edits ?? [];
         var errors = ReviewDecisions.ValidateEdits(edits);
         if (errors.Count > 0)
@@ -96,6 +101,11 @@ public static class ReviewEndpoints
     private static async Task<IResult> RejectAsync(
         string tenantId, string reviewId, RejectReviewBody? body, HttpContext http, ReviewDecisions decisions, AuditRecorder audit, IRecordStore records, RecordService opener)
     {
+        if (!ReviewDecisions.IsValidId(reviewId))
+        {
+            return ProblemTypes.NotFound(http, "review");
+        }
+
         if (!ReviewDecisions.IsValidReason(body?.Reason))
         {
             return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["reason"] = [$"A reason is 1–{ReviewDecisions.MaxReasonLength} characters."] });

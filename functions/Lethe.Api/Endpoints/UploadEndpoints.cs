@@ -16,10 +16,13 @@ public sealed record UploadBody(string? SubjectId, string? Category, string? Fil
 /// <summary>The presigned PUT: send the object to <c>url</c> with exactly these headers before <c>expiresAt</c>.</summary>
 public sealed record UploadCreatedView(string UploadId, string Url, string Method, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ExpiresAt);
 
-/// <summary>An upload's progress through the ingest pipeline; <c>itemId</c> once stored, <c>reason</c> when quarantined or failed.</summary>
+/// <summary>
+/// An upload's progress through the ingest pipeline; <c>itemId</c> once stored, <c>requestId</c> the ingest job
+/// (<c>GET …/requests/{id}</c>) once scanned clean, <c>reason</c> when quarantined or failed.
+/// </summary>
 public sealed record UploadView(
     string UploadId, string Status, string? ItemId, string Category, string ContentType, long SizeBytes, bool Restricted,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset ExpiresAt, string? Reason);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset ExpiresAt, string? Reason, string? RequestId);
 
 /// <summary>What the audit keeps of an upload request: ids, category, type and size, never the file name (it may name the person).</summary>
 public sealed record UploadAuditDetails(string UploadId, string SubjectRef, string Category, string ContentType, long SizeBytes, bool Restricted);
@@ -35,7 +38,7 @@ public static class UploadEndpoints
     {
         var uploads = routes.MapGroup("/v1/tenants/{tenantId}/uploads").WithTags("Uploads");
         uploads.MapPost("/", CreateAsync).RequireTenantAccess(Capability.WriteRecords)
-            .WithName("CreateUpload").WithSummary("Presigns the PUT of one object for a subject (text, WebVTT, CSV, JSON or ZIP, up to 100 MB), valid 15 minutes. 409 while the subject's erasure is open.")
+            .WithName("CreateUpload").WithSummary("Presigns the PUT of one object for a subject (text, WebVTT, CSV, JSON or ZIP, up to 100 MB), valid 15 minutes. ZIP archives are scanned (and quarantined when infected) but not processed: a clean one ends failed with that reason. 409 while the subject's erasure is open.")
             .Produces<UploadCreatedView>(StatusCodes.Status201Created).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         uploads.MapGet("/{uploadId}", GetAsync).RequireTenantAccess(Capability.WriteRecords)
@@ -88,6 +91,6 @@ public static class UploadEndpoints
         return upload is null
             ? ProblemTypes.NotFound(http, "upload")
             : TypedResults.Ok(new UploadView(upload.Id, UploadStatuses.Name(upload.Status), upload.ItemId, upload.Declared.Category, upload.Declared.ContentType,
-                upload.Declared.SizeBytes, upload.Restricted, upload.CreatedAt, upload.UpdatedAt, upload.ExpiresAt, upload.Reason));
+                upload.Declared.SizeBytes, upload.Restricted, upload.CreatedAt, upload.UpdatedAt, upload.ExpiresAt, upload.Reason, upload.JobId));
     }
 }

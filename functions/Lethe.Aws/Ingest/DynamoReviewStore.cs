@@ -105,7 +105,9 @@ public sealed class DynamoReviewStore(IAmazonDynamoDB dynamo, string recordsTabl
         }
 
         var page = await dynamo.QueryUpToAsync(request, limit, cancellationToken);
-        var items = page.Select(row => Parse(tenantId, row)).ToList();
+        // Only reviews still the subject's: one an erasure hid (its item soft-deleted) is listed no more, as it is found no more.
+        var active = await ActiveAsync(tenantId, page.Select(row => row["reviewId"].S).ToList(), cancellationToken);
+        var items = page.Where(row => active.Contains(row["reviewId"].S)).Select(row => Parse(tenantId, row)).ToList();
         var next = page.Count == limit ? Convert.ToBase64String(Encoding.UTF8.GetBytes(page[^1][ResourceCatalog.SortKeyName].S)) : null;
         return (items, next);
     }
@@ -121,10 +123,12 @@ public sealed class DynamoReviewStore(IAmazonDynamoDB dynamo, string recordsTabl
             [":at"] = new() { S = Timestamps.Format(decided.DecidedAt ?? DateTimeOffset.UtcNow) },
             [":edits"] = new() { S = EditsJson(decided) },
         };
-        var set = "SET #status = :status, decidedBy = :by, decidedAt = :at, edits = :edits REMOVE taskToken";
+        // The task token stays: the decision answers whichever token is stored when it is read back (a replayed step may have
+        // stored a newer one than the reviewer's read saw).
+        var set = "SET #status = :status, decidedBy = :by, decidedAt = :at, edits = :edits";
         if (decided.Reason is not null)
         {
-            set = "SET #status = :status, decidedBy = :by, decidedAt = :at, edits = :edits, reason = :reason REMOVE taskToken";
+            set = "SET #status = :status, decidedBy = :by, decidedAt = :at, edits = :edits, reason = :reason";
             values[":reason"] = new() { S = decided.Reason };
         }
 
@@ -132,6 +136,33 @@ public sealed class DynamoReviewStore(IAmazonDynamoDB dynamo, string recordsTabl
     }
 
     public static string ItemId(string reviewId) => $"review_{reviewId}";
+
+    private async Task<HashSet<string>> ActiveAsync(string tenantId, IReadOnlyList<string> reviewIds, CancellationToken cancellationToken)
+    {
+        var active = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in reviewIds.Chunk(100))
+        {
+            var request = new Dictionary<string, KeysAndAttributes>
+            {
+                [inventoryTable] = new() { Keys = [.. chunk.Select(id => DynamoKeys.Of(tenantId, $"ITEM#{ItemId(id)}"))], ConsistentRead = true },
+            };
+            while (request.Count > 0)
+            {
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = request }, cancellationToken);
+                foreach (var item in response.Responses.GetValueOrDefault(inventoryTable) ?? [])
+                {
+                    if (item["state"].S == ItemStates.Name(ItemState.Active))
+                    {
+                        active.Add(item["itemId"].S["review_".Length..]);
+                    }
+                }
+
+                request = response.UnprocessedKeys is { Count: > 0 } more ? more : [];
+            }
+        }
+
+        return active;
+    }
 
     private async Task<bool> TryUpdateAsync(
         string tenantId, string reviewId, string update, string condition, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)

@@ -100,11 +100,31 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         }, cancellationToken);
         var row = rows.Responses.GetValueOrDefault(recordsTable)?.FirstOrDefault();
         var item = rows.Responses.GetValueOrDefault(inventoryTable)?.FirstOrDefault();
-        if (row is null || item is null || item["state"].S != ItemStates.Name(ItemState.Active))
-        {
-            return null;
-        }
+        return row is null || item is null || item["state"].S != ItemStates.Name(ItemState.Active) ? null : FromRow(tenantId, uploadId, row);
+    }
 
+    public async Task<IReadOnlyList<Upload>> ListAbandonedAsync(string tenantId, DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await dynamo.QueryUpToAsync(new QueryRequest
+        {
+            TableName = recordsTable,
+            KeyConditionExpression = "pk = :p AND begins_with(sk, :prefix)",
+            FilterExpression = "#status = :pending AND expiresAt < :before",
+            ExpressionAttributeNames = new() { ["#status"] = "status" },
+            ExpressionAttributeValues = new()
+            {
+                [":p"] = new() { S = DynamoKeys.TenantPartition(tenantId) },
+                [":prefix"] = new() { S = "UPLOAD#" },
+                [":pending"] = new() { S = UploadStatuses.Name(UploadStatus.Pending) },
+                [":before"] = new() { S = Timestamps.Format(expiredBefore) },
+            },
+            ConsistentRead = true,
+        }, limit, cancellationToken);
+        return [.. rows.Select(row => FromRow(tenantId, row["uploadId"].S, row))];
+    }
+
+    private static Upload FromRow(string tenantId, string uploadId, Dictionary<string, AttributeValue> row)
+    {
         var declared = new UploadRequest(string.Empty, row["category"].S, row["fileName"].S, row["contentType"].S, long.Parse(row["sizeBytes"].N, CultureInfo.InvariantCulture));
         return new Upload(uploadId, tenantId, row["subjectRef"].S, declared, Parse(row["status"].S), Timestamps.Parse(row["createdAt"].S),
             Timestamps.Parse(row["expiresAt"].S), row["createdBy"].S)
@@ -112,6 +132,7 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
             Restricted = row.GetValueOrDefault("restricted")?.BOOL == true,
             ItemId = row.GetValueOrDefault("itemId")?.S,
             JobId = row.GetValueOrDefault("jobId")?.S,
+            ScannedETag = row.GetValueOrDefault("scannedEtag")?.S,
             SealedSubjectId = row.GetValueOrDefault("sealedSubjectId")?.B?.ToArray(),
             Reason = row.GetValueOrDefault("reason")?.S,
             UpdatedAt = Timestamps.Parse(row["updatedAt"].S),
@@ -135,7 +156,7 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         }
 
         var set = "#status = :to, updatedAt = :at";
-        foreach (var (name, value) in new[] { ("reason", move.Reason), ("jobId", move.JobId), ("itemId", move.ItemId) })
+        foreach (var (name, value) in new[] { ("reason", move.Reason), ("jobId", move.JobId), ("itemId", move.ItemId), ("scannedEtag", move.ScannedETag) })
         {
             if (value is not null)
             {
@@ -199,9 +220,9 @@ public sealed class DynamoUploadStore(IAmazonDynamoDB dynamo, string recordsTabl
         }
     }
 
-    public static string ItemId(string uploadId) => $"upload_{uploadId}";
+    public static string ItemId(string uploadId) => UploadItems.ItemId(uploadId);
 
-    public static string ObjectItemId(string uploadId) => $"upload_{uploadId}_object";
+    public static string ObjectItemId(string uploadId) => UploadItems.ObjectItemId(uploadId);
 
     private static string SortKey(string uploadId) => $"UPLOAD#{uploadId}";
 

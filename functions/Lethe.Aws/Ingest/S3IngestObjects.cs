@@ -13,7 +13,10 @@ public sealed class S3IngestObjects(IAmazonS3 s3, string ingestBucket, string qu
         try
         {
             var head = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = ingestBucket, Key = key }, cancellationToken);
-            return new LandedObject(key, head.ContentLength, head.Headers.ContentType, head.Metadata[S3UploadLinks.UploadIdMetadata] is { Length: > 0 } id ? id : null);
+            return new LandedObject(key, head.ContentLength, head.Headers.ContentType, head.Metadata[S3UploadLinks.UploadIdMetadata] is { Length: > 0 } id ? id : null)
+            {
+                ETag = head.ETag,
+            };
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
@@ -21,16 +24,26 @@ public sealed class S3IngestObjects(IAmazonS3 s3, string ingestBucket, string qu
         }
     }
 
-    public async Task<Stream> OpenAsync(string key, CancellationToken cancellationToken)
+    public async Task<Stream> OpenAsync(string key, string etag, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = ingestBucket, Key = key }, cancellationToken);
+            var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = ingestBucket, Key = key, EtagToMatch = etag }, cancellationToken);
+            if (!string.Equals(response.ETag, etag, StringComparison.Ordinal))
+            {
+                response.Dispose();
+                throw new IngestObjectChangedException($"The object {key} was replaced after its scan: it is not read.");
+            }
+
             return new OwnedStream(response.ResponseStream, response);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
             throw new IngestObjectMissingException($"The object {key} is not in the ingest bucket.");
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new IngestObjectChangedException($"The object {key} was replaced after its scan: it is not read.");
         }
     }
 
@@ -127,11 +140,17 @@ public sealed class GuardDutyUploadScanner(IAmazonS3 s3, string ingestBucket) : 
 {
     public const string StatusTag = "GuardDutyMalwareScanStatus";
 
-    public async Task<ScanVerdict> ScanAsync(string key, CancellationToken cancellationToken)
+    public async Task<ScanVerdict> ScanAsync(LandedObject landed, CancellationToken cancellationToken)
     {
-        var tags = await s3.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = ingestBucket, Key = key }, cancellationToken);
-        return Verdict(tags.Tagging.FirstOrDefault(t => t.Key == StatusTag)?.Value)
-            ?? throw new ScanPendingException($"GuardDuty has not tagged {key} yet.");
+        ArgumentNullException.ThrowIfNull(landed);
+        var tags = await s3.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = ingestBucket, Key = landed.Key }, cancellationToken);
+        var verdict = Verdict(tags.Tagging.FirstOrDefault(t => t.Key == StatusTag)?.Value)
+            ?? throw new ScanPendingException($"GuardDuty has not tagged {landed.Key} yet.");
+        // The tag belongs to the object it was read from: one replaced meanwhile is scanned (and its event delivered) anew.
+        var after = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = ingestBucket, Key = landed.Key }, cancellationToken);
+        return string.Equals(after.ETag, landed.ETag, StringComparison.Ordinal)
+            ? verdict
+            : throw new ScanPendingException($"{landed.Key} was replaced while its verdict was read.");
     }
 
     /// <summary>The verdict a tag value means; null when there is none yet.</summary>

@@ -9,7 +9,11 @@ using Lethe.Domain.Tenancy;
 namespace Lethe.Domain.Ingest;
 
 /// <summary>An object as S3 says it landed in the ingest bucket (its key, and what its metadata and headers declare).</summary>
-public sealed record LandedObject(string Key, long Size, string? ContentType, string? UploadId);
+public sealed record LandedObject(string Key, long Size, string? ContentType, string? UploadId)
+{
+    /// <summary>The object's ETag as seen: what was scanned is read again only under this ETag (a second PUT is another object).</summary>
+    public string? ETag { get; init; }
+}
 
 /// <summary>The ingest bucket as the receiver and the workflow see it. A port (S3).</summary>
 public interface IIngestObjects
@@ -17,8 +21,11 @@ public interface IIngestObjects
     /// <summary>The object's size, type and upload metadata, or null when it is not (or no longer) there.</summary>
     Task<LandedObject?> HeadAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>The object's bytes as they stream; <see cref="IngestObjectMissingException"/> when it is gone.</summary>
-    Task<Stream> OpenAsync(string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// The object's bytes as they stream, only if its ETag is still <paramref name="etag"/> (the one scanned):
+    /// <see cref="IngestObjectMissingException"/> when it is gone, <see cref="IngestObjectChangedException"/> when it was replaced.
+    /// </summary>
+    Task<Stream> OpenAsync(string key, string etag, CancellationToken cancellationToken);
 
     /// <summary>Moves the object into the quarantine bucket under the same key (copy, then delete); a move already made is fine.</summary>
     Task QuarantineAsync(string key, CancellationToken cancellationToken);
@@ -33,17 +40,27 @@ public interface IIngestObjects
 /// </summary>
 public interface IUploadScanner
 {
-    Task<ScanVerdict> ScanAsync(string key, CancellationToken cancellationToken);
+    /// <summary>The verdict on the object as it was seen (<see cref="LandedObject.ETag"/>), never on one that replaced it.</summary>
+    Task<ScanVerdict> ScanAsync(LandedObject landed, CancellationToken cancellationToken);
 }
 
 /// <summary>Scans by reading the object through a streaming scanner (the local cloud's, or any in-process one).</summary>
 public sealed class StreamingUploadScanner(IIngestObjects objects, IMalwareScanner scanner) : IUploadScanner
 {
-    public async Task<ScanVerdict> ScanAsync(string key, CancellationToken cancellationToken)
+    public async Task<ScanVerdict> ScanAsync(LandedObject landed, CancellationToken cancellationToken)
     {
-        await using var content = await objects.OpenAsync(key, cancellationToken);
+        ArgumentNullException.ThrowIfNull(landed);
+        await using var content = await objects.OpenAsync(landed.Key, landed.ETag ?? string.Empty, cancellationToken);
         return await scanner.ScanAsync(content, cancellationToken);
     }
+}
+
+/// <summary>The object was replaced after it was scanned (its upload link used again): what was scanned is gone, nothing is read.</summary>
+public sealed class IngestObjectChangedException(string message) : Errors.LetheException(message)
+{
+    public const string Name = "Lethe.IngestObjectChanged";
+
+    public override string ErrorType => Name;
 }
 
 /// <summary>The verdict is not there yet (GuardDuty scans asynchronously): the message returns to the queue and comes back.</summary>
@@ -70,6 +87,9 @@ public sealed record UploadMove(IReadOnlyList<UploadStatus> From, UploadStatus T
     public string? JobId { get; init; }
 
     public string? ItemId { get; init; }
+
+    /// <summary>The ETag of the object that was scanned clean: the pipeline reads that object and no other.</summary>
+    public string? ScannedETag { get; init; }
 
     /// <summary>The object moved to the quarantine bucket: the upload's object item follows it there (an erasure still finds it).</summary>
     public bool ObjectQuarantined { get; init; }
@@ -178,9 +198,9 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
         }
 
         await ports.Uploads.TryMoveAsync(tenantId, uploadId, new UploadMove([UploadStatus.Pending], UploadStatus.Scanning, Now), cancellationToken);
-        var verdict = await ports.Scanner.ScanAsync(key, cancellationToken);
+        var verdict = await ports.Scanner.ScanAsync(landed, cancellationToken);
         return verdict.IsClean
-            ? await StartAsync(upload, cancellationToken)
+            ? await StartAsync(upload, landed, cancellationToken)
             : await QuarantineAsync(upload, key, verdict, cancellationToken);
     }
 
@@ -227,7 +247,7 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
         return parts.Length == 2 && TenantId.IsWellFormed(tenantId) && UploadIds.IsValid(uploadId);
     }
 
-    private async Task<IngestOutcome> StartAsync(Upload upload, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> StartAsync(Upload upload, LandedObject landed, CancellationToken cancellationToken)
     {
         var now = Now;
         var job = new Job
@@ -254,12 +274,24 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
             _ => throw new InvalidOperationException($"The ingest job of upload {upload.Id} could not be stored."),
         };
         await AppendAsync(upload.TenantId, upload.Id, "scanned", ScannedAction, AuditActions.Success, upload.SubjectRef, new JsonObject { ["verdict"] = "clean", ["requestId"] = stored.Id }, cancellationToken);
+        // The upload names its job and the scanned object before the job runs: a delivery that stops after the start finds it
+        // processing, and every step reads the object under the scanned ETag only.
+        var moved = await ports.Uploads.TryMoveAsync(upload.TenantId, upload.Id, new UploadMove([UploadStatus.Pending, UploadStatus.Scanning], UploadStatus.Processing, Now)
+        {
+            JobId = stored.Id,
+            ScannedETag = landed.ETag,
+        }, cancellationToken);
+        if (!moved && (await ports.Uploads.FindAsync(upload.TenantId, upload.Id, cancellationToken))?.JobId != stored.Id)
+        {
+            // An erasure took the upload during the scan: its job does not run (the reconciler's start finds no upload and fails it).
+            return IngestOutcome.Duplicate;
+        }
+
         if (stored.Status == JobStatus.Queued)
         {
             await ports.Workflows.StartCurrentAsync(ports.Jobs, stored, cancellationToken);
         }
 
-        await ports.Uploads.TryMoveAsync(upload.TenantId, upload.Id, new UploadMove([UploadStatus.Pending, UploadStatus.Scanning], UploadStatus.Processing, Now) { JobId = stored.Id }, cancellationToken);
         return IngestOutcome.Started;
     }
 
@@ -267,28 +299,32 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
     {
         // The upload first (its object item then names the quarantine bucket), then the object: a delivery that stops between
         // the two finds the upload quarantined and the object still here, and finishes the move.
-        var reason = verdict.Outcome == ScanOutcome.Infected
-            ? $"Infected: {verdict.Signature}{(verdict.Location is null ? string.Empty : $" in {verdict.Location}")}."
-            : $"Unscannable: {verdict.Reason}.";
+        // The signature, never where in an archive it was (a member's name may name a person).
+        var reason = verdict.Outcome == ScanOutcome.Infected ? $"Infected: {verdict.Signature}." : $"Unscannable: {verdict.Reason}.";
         var moved = await ports.Uploads.TryMoveAsync(upload.TenantId, upload.Id, new UploadMove([UploadStatus.Pending, UploadStatus.Scanning], UploadStatus.Quarantined, Now)
         {
             Reason = reason,
             ObjectQuarantined = true,
         }, cancellationToken);
+        var quarantined = moved || (await ports.Uploads.FindAsync(upload.TenantId, upload.Id, cancellationToken))?.Status == UploadStatus.Quarantined;
+        if (!quarantined)
+        {
+            // An erasure took the upload during the scan: the object is not kept anywhere (its item names the ingest bucket).
+            await ports.Objects.DeleteAsync(key, cancellationToken);
+            return IngestOutcome.Rejected;
+        }
+
         await ports.Objects.QuarantineAsync(key, cancellationToken);
         await AppendAsync(upload.TenantId, upload.Id, "quarantined", QuarantinedAction, AuditActions.Failure, upload.SubjectRef, new JsonObject
         {
             ["verdict"] = verdict.Outcome == ScanOutcome.Infected ? "infected" : "unscannable",
             ["signature"] = verdict.Signature,
         }, cancellationToken);
-        if (moved || (await ports.Uploads.FindAsync(upload.TenantId, upload.Id, cancellationToken))?.Status == UploadStatus.Quarantined)
+        // The notice names the upload only; its name keeps it once however often the event comes.
+        await ports.Notices.TrySendAsync(new Notification(upload.TenantId, NotificationEvents.UploadQuarantined, upload.Id, Now)
         {
-            // The notice names the upload only; its name keeps it once however often the event comes.
-            await ports.Notices.TrySendAsync(new Notification(upload.TenantId, NotificationEvents.UploadQuarantined, upload.Id, Now)
-            {
-                Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["uploadId"] = upload.Id },
-            }, cancellationToken);
-        }
+            Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["uploadId"] = upload.Id },
+        }, cancellationToken);
 
         return IngestOutcome.Quarantined;
     }

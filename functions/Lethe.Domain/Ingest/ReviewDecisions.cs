@@ -46,6 +46,9 @@ public sealed class ReviewDecisions(IReviewStore reviews, IRecordStore records, 
         return errors;
     }
 
+    /// <summary>Review ids: <c>rev_</c> and 32 lowercase hex digits (anything else names no review).</summary>
+    public static bool IsValidId(string? reviewId) => reviewId is { Length: 36 } && reviewId.StartsWith("rev_", StringComparison.Ordinal) && UploadIds.IsValid("upl_" + reviewId[4..]);
+
     public static bool IsValidReason(string? reason) => reason is { Length: > 0 and <= MaxReasonLength } && reason.Trim().Length > 0;
 
     public async Task<(ReviewDecisionOutcome Outcome, Review? Review)> ApproveAsync(
@@ -108,9 +111,10 @@ public sealed class ReviewDecisions(IReviewStore reviews, IRecordStore records, 
             return (now is null ? ReviewDecisionOutcome.NotFound : ReviewDecisionOutcome.AlreadyDecided, now);
         }
 
-        // The decision stands once written; the workflow carries it on (a token that no longer waits is replaced by the
-        // step's next run, which finds the decision and answers its own token).
-        if (decided.TaskToken is { } token)
+        // The decision stands once written; the token answered is the one stored now (a replayed RequestReview may have stored
+        // a newer one than this decision read; one that runs later finds the decision and answers its own token).
+        var stored = await reviews.FindAsync(decided.TenantId, decided.Id, cancellationToken);
+        if ((stored?.TaskToken ?? decided.TaskToken) is { } token)
         {
             await callbacks.SucceedAsync(token, RequestReviewStep.Outcome(decided.Status), cancellationToken);
         }

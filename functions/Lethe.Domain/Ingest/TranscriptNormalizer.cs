@@ -149,6 +149,8 @@ public static partial class TranscriptNormalizer
             }
 
             var block = new List<string>();
+            // Failures name the line, never its text (a cue is what someone said).
+            var firstLine = i + 1;
             while (i < lines.Length && lines[i].Trim().Length > 0)
             {
                 block.Add(lines[i++]);
@@ -162,14 +164,14 @@ public static partial class TranscriptNormalizer
             var timing = block.FindIndex(l => l.Contains("-->", StringComparison.Ordinal));
             if (timing is < 0 or > 1 || CueTiming().Match(block[timing]) is not { Success: true } times)
             {
-                throw new TranscriptFormatException($"A WebVTT cue has no valid timing line (\"00:00:01.000 --> 00:00:04.000\"): \"{Shorten(block[0])}\".");
+                throw new TranscriptFormatException($"The WebVTT cue at line {firstLine} has no valid timing line (\"00:00:01.000 --> 00:00:04.000\").");
             }
 
             var start = Time(times.Groups["start"].Value);
             var end = Time(times.Groups["end"].Value);
             if (end < start)
             {
-                throw new TranscriptFormatException($"A WebVTT cue ends before it starts: \"{Shorten(block[timing])}\".");
+                throw new TranscriptFormatException($"The WebVTT cue at line {firstLine} ends before it starts.");
             }
 
             var payload = string.Join(' ', block.Skip(timing + 1).Select(l => l.Trim()));
@@ -211,7 +213,6 @@ public static partial class TranscriptNormalizer
             + TimeSpan.FromMilliseconds(Math.Round(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000));
     }
 
-    private static string Shorten(string line) => line.Length <= 60 ? line : line[..60] + "…";
 
     [GeneratedRegex(@"^(?<speaker>[\p{L}\p{M}][\p{L}\p{M}\p{N} .'’\-]{0,59}):(?!//)\s*(?<text>.*)$", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex SpeakerLine();

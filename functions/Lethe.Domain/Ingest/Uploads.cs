@@ -127,6 +127,9 @@ public sealed record Upload(
     public byte[]? SealedSubjectId { get; init; }
 #pragma warning restore CA1819
 
+    /// <summary>The ETag of the object that was scanned clean: the pipeline reads that object and no other.</summary>
+    public string? ScannedETag { get; init; }
+
     /// <summary>The ingest job (workflows/ingest.asl.json) that processes it, once its object was scanned clean.</summary>
     public string? JobId { get; init; }
 
@@ -153,6 +156,9 @@ public interface IUploadStore
     /// an erasure that hid it wins); false when it was not.
     /// </summary>
     Task<bool> TryMoveAsync(string tenantId, string uploadId, UploadMove move, CancellationToken cancellationToken);
+
+    /// <summary>Pending uploads whose link expired before <paramref name="expiredBefore"/> (their object never arrived), at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<Upload>> ListAbandonedAsync(string tenantId, DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>A presigned PUT into the ingest bucket: the URL, and the headers the client must send with it (they are signed).</summary>

@@ -9,7 +9,8 @@ public sealed record JobStatusResult(string? Execution, string? Status, bool Cha
 /// <summary>Tenants is -1 when every tenant was looked at.</summary>
 public sealed record ReconcileResult(int Tenants, int Changed);
 
-public sealed record SweepSummary(int Tenants, int Purged, int Held, int Failed);
+/// <summary>What the daily sweep did: tenants looked at, items purged, held and failed, abandoned uploads given up.</summary>
+public sealed record SweepSummary(int Tenants, int Purged, int Held, int Failed, int AbandonedUploads);
 
 /// <summary>
 /// The EventBridge rule on "Step Functions Execution Status Change" of Lethe's workflows: a stop, failure or redrive done in
@@ -75,12 +76,15 @@ public sealed class SoftDeleteSweepHandler(WorkflowComposition composition)
     {
         var ids = await ScheduledTenants.IdsAsync(input, composition, cancellationToken);
         var results = new List<Domain.Erasure.SweepResult>();
+        var abandoned = 0;
         foreach (var tenant in ids)
         {
+            // Abandoned uploads first: their items leave with this very sweep.
+            abandoned += await composition.AbandonedUploads.SweepAsync(tenant, cancellationToken);
             results.Add(await composition.Sweep.SweepAsync(tenant, cancellationToken));
         }
 
-        return new SweepSummary(ids.Count, results.Sum(r => r.Purged), results.Sum(r => r.Held), results.Sum(r => r.Failed));
+        return new SweepSummary(ids.Count, results.Sum(r => r.Purged), results.Sum(r => r.Held), results.Sum(r => r.Failed), abandoned);
     }
 }
 

@@ -72,12 +72,14 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
     public Domain.Ingest.IngestReceiver Receiver => _built.Value.Receiver;
 
+    public Domain.Ingest.AbandonedUploads AbandonedUploads => _built.Value.Abandoned;
+
     private sealed record Built(
         AwsAdapters Adapters, ErasureSteps Erasure, ExportSteps Export, RetentionSteps Retention, RetentionSweepRequests RetentionSweeps,
         Domain.Archive.ArchiveRetrievalSteps Retrieval, BackupScrubSteps Scrub, Domain.Replay.ErasureReplaySteps Replay,
         Domain.KeyRotation.KeyRotationSteps Rotation, Domain.Offboarding.TenantOffboardingSteps Offboarding, JobReconciler Reconciler, SoftDeleteSweep Sweep,
         Domain.Requests.OverdueRequests Overdue, Domain.Notifications.NoticeSteps Notices, Domain.Notifications.IEmailSubscriptions Subscriptions,
-        Domain.Ingest.IngestSteps Ingest, Domain.Ingest.IngestReceiver Receiver);
+        Domain.Ingest.IngestSteps Ingest, Domain.Ingest.IngestReceiver Receiver, Domain.Ingest.AbandonedUploads Abandoned);
 
     /// <summary>The e-mail subscriptions port (workflows/email-subscriptions.asl.json); a function that needs it without it deployed fails loudly.</summary>
     private static Domain.Notifications.IEmailSubscriptions SubscriptionsFor(ResourceNames names, StepFunctionsClient stepFunctions, TimeProvider clock) =>
@@ -416,6 +418,6 @@ public sealed class WorkflowComposition(TimeProvider clock)
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
             new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock),
             new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.NoticeSteps(outbox, shared.Journal, clock), subscriptions,
-            new Domain.Ingest.IngestSteps(ingest), receiver);
+            new Domain.Ingest.IngestSteps(ingest), receiver, new Domain.Ingest.AbandonedUploads(uploads, inventory, shared.Journal, clock));
     }
 }

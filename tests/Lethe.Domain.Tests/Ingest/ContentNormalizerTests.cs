@@ -49,6 +49,8 @@ public sealed class ContentNormalizerTests
     [InlineData("application/json", "{\"a\":1}", "no text value")]
     [InlineData("application/zip", "PK", "not normalized")]
     [InlineData("text/plain", "   \n\n ", "empty")]
+    [InlineData("text/vtt", "WEBVTT\n\n2026-01-02 anna@example.com\nhello", "line 3 has no valid timing line")]
+    [InlineData("text/vtt", "WEBVTT\n\n00:00:05.000 --> 00:00:01.000\n<v Anna>2026-01-02</v>", "line 3 ends before it starts")]
     public void Content_that_cannot_be_read_fails_with_a_reason_that_quotes_no_content(string contentType, string content, string reason)
     {
         var failing = () => ContentNormalizer.Normalize(contentType, Utf8(content));

@@ -23,8 +23,14 @@ internal sealed class InMemoryUploads : IUploadStore
     public Task<Upload?> FindAsync(string tenantId, string uploadId, CancellationToken cancellationToken) =>
         Task.FromResult(Items.TryGetValue(uploadId, out var upload) && upload.TenantId == tenantId ? upload : null);
 
+    /// <summary>Runs before the next move (once): a test lets an erasure take the upload there.</summary>
+    public Action? BeforeNextMove { get; set; }
+
     public Task<bool> TryMoveAsync(string tenantId, string uploadId, UploadMove move, CancellationToken cancellationToken)
     {
+        var before = BeforeNextMove;
+        BeforeNextMove = null;
+        before?.Invoke();
         if (!Items.TryGetValue(uploadId, out var upload) || upload.TenantId != tenantId || !move.From.Contains(upload.Status))
         {
             return Task.FromResult(false);
@@ -37,9 +43,13 @@ internal sealed class InMemoryUploads : IUploadStore
             Reason = move.Reason ?? upload.Reason,
             JobId = move.JobId ?? upload.JobId,
             ItemId = move.ItemId ?? upload.ItemId,
+            ScannedETag = move.ScannedETag ?? upload.ScannedETag,
         };
         return Task.FromResult(true);
     }
+
+    public Task<IReadOnlyList<Upload>> ListAbandonedAsync(string tenantId, DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Upload>>([.. Items.Values.Where(u => u.TenantId == tenantId && u.Status == UploadStatus.Pending && u.ExpiresAt < expiredBefore).Take(limit)]);
 }
 
 /// <summary>The ingest and quarantine buckets in memory.</summary>
@@ -47,13 +57,18 @@ internal sealed class InMemoryIngestObjects : IIngestObjects
 {
     public Dictionary<string, (byte[] Content, string ContentType, string? UploadId)> Ingest { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>An object's ETag: its content's hash (a replaced object has another).</summary>
+    public static string ETagOf(byte[] content) => $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))}\"";
+
     public Dictionary<string, byte[]> Quarantine { get; } = new(StringComparer.Ordinal);
 
     public Task<LandedObject?> HeadAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult(Ingest.TryGetValue(key, out var o) ? new LandedObject(key, o.Content.Length, o.ContentType, o.UploadId) : null);
+        Task.FromResult(Ingest.TryGetValue(key, out var o) ? new LandedObject(key, o.Content.Length, o.ContentType, o.UploadId) { ETag = ETagOf(o.Content) } : null);
 
-    public Task<Stream> OpenAsync(string key, CancellationToken cancellationToken) =>
-        Ingest.TryGetValue(key, out var o) ? Task.FromResult<Stream>(new MemoryStream(o.Content)) : throw new IngestObjectMissingException(key);
+    public Task<Stream> OpenAsync(string key, string etag, CancellationToken cancellationToken) =>
+        !Ingest.TryGetValue(key, out var o) ? throw new IngestObjectMissingException(key)
+        : ETagOf(o.Content) != etag ? throw new IngestObjectChangedException(key)
+        : Task.FromResult<Stream>(new MemoryStream(o.Content));
 
     public Task QuarantineAsync(string key, CancellationToken cancellationToken)
     {
@@ -258,5 +273,46 @@ public sealed class IngestReceiverTests
         (await Receiver().ReceiveAsync(key, Ct)).Should().Be(IngestOutcome.Duplicate);
         _jobs.Items.Should().BeEmpty();
         _objects.Ingest.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_clean_upload_names_the_scanned_object_so_that_only_it_is_read_later()
+    {
+        var id = Declare(Transcript);
+        var key = Land(id, Transcript);
+
+        await Receiver().ReceiveAsync(key, Ct);
+        _objects.Ingest[key] = (Eicar, "text/plain", id);
+        var reading = () => _objects.OpenAsync(key, _uploads.Items[id].ScannedETag!, Ct);
+
+        _uploads.Items[id].ScannedETag.Should().Be(InMemoryIngestObjects.ETagOf(Transcript));
+        await reading.Should().ThrowAsync<IngestObjectChangedException>();
+    }
+
+    [Fact]
+    public async Task An_infected_object_of_an_upload_an_erasure_took_during_the_scan_is_deleted_not_quarantined()
+    {
+        var id = Declare(Eicar);
+        var key = Land(id, Eicar);
+        // The move to scanning happens first; the erasure takes the upload before the move to quarantined.
+        _uploads.BeforeNextMove = () => _uploads.BeforeNextMove = () => _uploads.Items.Remove(id);
+
+        var outcome = await Receiver().ReceiveAsync(key, Ct);
+
+        outcome.Should().Be(IngestOutcome.Rejected);
+        (_objects.Ingest.ContainsKey(key), _objects.Quarantine.ContainsKey(key)).Should().Be((false, false));
+        _notices.Sent.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_clean_object_of_an_upload_an_erasure_took_during_the_scan_starts_nothing()
+    {
+        var id = Declare(Transcript);
+        var key = Land(id, Transcript);
+        _uploads.BeforeNextMove = () => _uploads.BeforeNextMove = () => _uploads.Items.Remove(id);
+
+        await Receiver().ReceiveAsync(key, Ct);
+
+        _workflows.Started.Should().BeEmpty();
     }
 }

@@ -25,7 +25,11 @@ public sealed class DeliverStep(IngestPorts ports) : IngestStep(ports)
         // The review of an insight, if there was one (its id is the upload's; RequestReview's own output is not passed on).
         var review = state.InsightId is null ? null : await Ports.Reviews.FindAsync(tenant.Id, Review.IdFor(upload.Id), cancellationToken);
         var shared = false;
-        if (review is { Status: ReviewStatus.Approved } && await Ports.RecordStore.FindAsync(tenant.Id, review.InsightId, cancellationToken) is { } insight)
+        // Consent withdrawn or processing restricted while the review waited: the insight is not shared (kept staff only).
+        var withheld = review is { Status: ReviewStatus.Approved } && (
+            (await Ports.Restrictions.GetAsync(tenant.Id, upload.SubjectRef, cancellationToken)).Restricted
+            || !(await Ports.Consents.ListAsync(tenant.Id, upload.SubjectRef, cancellationToken)).Any(c => c.Purpose == Records.ConsentPurpose.AiProcessing && c.Granted));
+        if (review is { Status: ReviewStatus.Approved } && !withheld && await Ports.RecordStore.FindAsync(tenant.Id, review.InsightId, cancellationToken) is { } insight)
         {
             if (insight.Visibility != IngestWorkflow.ApprovedVisibility)
             {
@@ -44,6 +48,7 @@ public sealed class DeliverStep(IngestPorts ports) : IngestStep(ports)
             ["recordId"] = state.RecordId,
             ["insightId"] = review?.InsightId,
             ["review"] = review is null ? "none" : Review.Name(review.Status),
+            ["withheld"] = withheld,
             ["visibility"] = shared ? IngestWorkflow.ApprovedVisibility : IngestWorkflow.PendingVisibility,
         }, cancellationToken);
         var ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["uploadId"] = upload.Id };

@@ -16,6 +16,12 @@ public abstract class IngestStep(IngestPorts ports) : WorkflowStep<IngestState>(
     {
         var job = await OpenJobAsync(state, cancellationToken);
         var tenant = await Ports.Tenants.FindAsync(job.TenantId, cancellationToken) ?? throw new JobNotActiveException($"Tenant {job.TenantId} of job {job.Id} does not exist.");
+        if (tenant.State != TenantState.Active)
+        {
+            // An offboarding tenant takes no new data: nothing more is stored, derived or shared for it.
+            throw new UploadGoneException($"Tenant {tenant.Id} is {tenant.State.ToString().ToLowerInvariant()}: upload {job.ItemId} is not processed further.");
+        }
+
         var upload = await Ports.Uploads.FindAsync(job.TenantId, job.ItemId ?? string.Empty, cancellationToken)
             ?? throw new UploadGoneException($"Upload {job.ItemId} is no longer there (an erasure of its subject took it): nothing more is done with it.");
         return (job, tenant, upload);
@@ -85,7 +91,8 @@ public abstract class IngestStep(IngestPorts ports) : WorkflowStep<IngestState>(
     {
         // Read one byte past the normalizer's limit at most: a larger object fails there with its size, nothing more is read.
         var limit = (long)TranscriptLimits.Default.MaxBytes + 1;
-        await using var stream = await Ports.Objects.OpenAsync(UploadRules.ObjectKey(upload.TenantId, upload.Id), cancellationToken);
+        var scanned = upload.ScannedETag ?? throw new IngestObjectChangedException($"Upload {upload.Id} names no scanned object: nothing unscanned is read.");
+        await using var stream = await Ports.Objects.OpenAsync(UploadRules.ObjectKey(upload.TenantId, upload.Id), scanned, cancellationToken);
         using var buffer = new MemoryStream();
         var chunk = new byte[64 * 1024];
         int read;
