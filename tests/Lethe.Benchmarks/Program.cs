@@ -36,7 +36,7 @@ if (only == "retention")
 if (only == "ingest")
 {
     Console.WriteLine($"Ingest: {IngestBenchmark.Transcripts:N0} transcripts through the pipeline, against a raw put loop (several minutes) ...");
-    await WriteAsync("ingest.md", await IngestBenchmark.RunAsync(root));
+    await WriteAsync(IngestBenchmark.Transcripts == 1000 ? "ingest.md" : $"ingest-{IngestBenchmark.Transcripts}.md", await IngestBenchmark.RunAsync(root));
     return 0;
 }
 

@@ -100,7 +100,8 @@ public sealed class IngestPipelineTests(LetheApiFactory api, LocalCloudFixture c
         }
 
         (await OutboxEventuallyAsync(scenario, "review.pending", null)).Should().BeTrue();
-        (await OutboxEventuallyAsync(scenario, "upload.delivered", uploadId)).Should().BeTrue();
+        var requestId = (await GetUploadAsync(scenario, uploadId)).GetProperty("requestId").GetString();
+        (await OutboxEventuallyAsync(scenario, "upload.delivered", requestId)).Should().BeTrue("the notice names the upload's ingest request");
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class DeliverStep(IngestPorts ports) : IngestStep(ports)
             ids["itemId"] = itemId;
         }
 
-        await Ports.Notices.TrySendAsync(new Notification(tenant.Id, NotificationEvents.UploadDelivered, upload.Id, Now) { Ids = ids }, cancellationToken);
+        await Ports.Notices.TrySendAsync(new Notification(tenant.Id, NotificationEvents.UploadDelivered, job.Id, Now) { Ids = ids }, cancellationToken);
         await CompleteOnceAsync(state, JobPhases.Deliver, _ => Task.CompletedTask, cancellationToken);
         return state;
     }

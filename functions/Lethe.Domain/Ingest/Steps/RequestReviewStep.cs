@@ -30,9 +30,10 @@ public sealed class RequestReviewStep(IngestPorts ports) : IngestStep(ports)
         await Ports.Uploads.TryMoveAsync(tenant.Id, upload.Id, new UploadMove([UploadStatus.Processing], UploadStatus.AwaitingReview, Now), cancellationToken);
         job = await MoveAsync(job, JobTransitions.Advance(JobPhases.Evidence, JobPhases.Review, Now), cancellationToken);
         await AuditStepAsync(job, "review", "ingest.review.request", AuditActions.Success, new JsonObject { ["reviewId"] = reviewId, ["insightId"] = state.InsightId }, cancellationToken);
-        await Ports.Notices.TrySendAsync(new Notification(tenant.Id, NotificationEvents.ReviewPending, reviewId, Now)
+        // About the upload's ingest job (its request), with the review and upload ids: nothing else.
+        await Ports.Notices.TrySendAsync(new Notification(tenant.Id, NotificationEvents.ReviewPending, job.Id, Now)
         {
-            Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["uploadId"] = upload.Id },
+            Ids = new Dictionary<string, string>(StringComparer.Ordinal) { ["reviewId"] = reviewId, ["uploadId"] = upload.Id },
         }, cancellationToken);
         return state with { ReviewId = reviewId, TaskToken = null };
     }
