@@ -38,7 +38,6 @@ public sealed class DeriveStep(IngestPorts ports) : IngestStep(ports)
         {
             var (pseudonymized, _) = await PseudonymizedContentAsync(tenant, state.RecordId ?? upload.ItemId ?? string.Empty, cancellationToken);
             var insight = await Ports.Model.DeriveAsync(pseudonymized, cancellationToken);
-            var subjectId = await SubjectIdAsync(tenant, upload, cancellationToken);
             var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["summary"] = string.Join("\n", insight.Summary.Select(c => c.Text)),
@@ -50,16 +49,7 @@ public sealed class DeriveStep(IngestPorts ports) : IngestStep(ports)
                 ["sourceRecordId"] = state.RecordId,
                 [StoreStep.UploadIdField] = upload.Id,
             };
-            try
-            {
-                await Ports.Records.CreateAsync(
-                    tenant, KeyArn(tenant), upload.SubjectRef, subjectId, new RecordDraft(IngestWorkflow.InsightCategory, IngestWorkflow.PendingVisibility, true, fields),
-                    IngestWorkflow.Actor.Sub, cancellationToken, insightId);
-            }
-            catch (ErasureInProgressException)
-            {
-                throw new UploadGoneException($"An erasure of the subject of upload {upload.Id} opened before its insight was stored.");
-            }
+            await StoreRecordAsync(tenant, upload, insightId, IngestWorkflow.InsightCategory, IngestWorkflow.PendingVisibility, fields, "insight", cancellationToken);
 
             await AuditStepAsync(job, "derive", "ingest.derive", AuditActions.Success, new JsonObject
             {

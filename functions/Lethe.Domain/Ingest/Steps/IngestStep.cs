@@ -64,6 +64,25 @@ public abstract class IngestStep(IngestPorts ports) : WorkflowStep<IngestState>(
     }
 
     /// <summary>
+    /// Writes one record of the upload's subject under a fixed id (field-encrypted, by the ingest actor). An erasure open for
+    /// the subject refuses it in the write's own transaction: <c>Lethe.UploadGone</c>, nothing of <paramref name="what"/> stored.
+    /// </summary>
+    protected async Task<Records.StoredRecord> StoreRecordAsync(
+        Tenant tenant, Upload upload, string recordId, string category, string visibility, Dictionary<string, string?> fields, string what, CancellationToken cancellationToken)
+    {
+        var subjectId = await SubjectIdAsync(tenant, upload, cancellationToken);
+        try
+        {
+            return await Ports.Records.CreateAsync(
+                tenant, KeyArn(tenant), upload.SubjectRef, subjectId, new Records.RecordDraft(category, visibility, true, fields), IngestWorkflow.Actor.Sub, cancellationToken, recordId);
+        }
+        catch (Errors.ErasureInProgressException)
+        {
+            throw new UploadGoneException($"An erasure of the subject of upload {upload.Id} opened before its {what} was stored: nothing of it was stored.");
+        }
+    }
+
+    /// <summary>
     /// The upload's subject id: from the subject directory, or from the upload itself (sealed under the subject's key) when the
     /// upload is the first thing the subject has. <c>Lethe.UploadGone</c> when neither knows it any more (an erasure).
     /// </summary>

@@ -31,7 +31,6 @@ public sealed class PackEvidenceStep(IngestPorts ports) : IngestStep(ports)
                 throw new EvidencePackInvalidException($"The evidence pack failed its cross-check: {string.Join(" ", pack.Problems.Take(5))}");
             }
 
-            var subjectId = await SubjectIdAsync(tenant, upload, cancellationToken);
             var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["l0"] = new JsonObject
@@ -51,16 +50,7 @@ public sealed class PackEvidenceStep(IngestPorts ports) : IngestStep(ports)
                     ["packedAt"] = AuditChain.FormatTime(Now),
                 }.ToJsonString(),
             };
-            try
-            {
-                await Ports.Records.CreateAsync(
-                    tenant, KeyArn(tenant), upload.SubjectRef, subjectId, new RecordDraft(IngestWorkflow.EvidenceCategory, IngestWorkflow.PendingVisibility, true, fields),
-                    IngestWorkflow.Actor.Sub, cancellationToken, packId);
-            }
-            catch (ErasureInProgressException)
-            {
-                throw new UploadGoneException($"An erasure of the subject of upload {upload.Id} opened before its evidence pack was stored.");
-            }
+            await StoreRecordAsync(tenant, upload, packId, IngestWorkflow.EvidenceCategory, IngestWorkflow.PendingVisibility, fields, "evidence pack", cancellationToken);
         }
 
         job = await MoveAsync(job, JobTransitions.Advance(JobPhases.Derive, JobPhases.Evidence, Now), cancellationToken);

@@ -29,22 +29,12 @@ public sealed class StoreStep(IngestPorts ports) : IngestStep(ports)
         if (record is null)
         {
             var (transcript, source) = await NormalizedAsync(upload, cancellationToken);
-            var subjectId = await SubjectIdAsync(tenant, upload, cancellationToken);
             var fields = ContentNormalizer.ToFields(transcript).ToDictionary(f => f.Key, f => (string?)f.Value, StringComparer.Ordinal);
             fields[FileNameField] = upload.Declared.FileName;
             fields[FormatField] = transcript.Format;
             fields[UploadIdField] = upload.Id;
             fields[SourceHashField] = Convert.ToHexStringLower(SHA256.HashData(source));
-            try
-            {
-                record = await Ports.Records.CreateAsync(
-                    tenant, KeyArn(tenant), upload.SubjectRef, subjectId, new RecordDraft(upload.Declared.Category, IngestWorkflow.ContentVisibility, true, fields),
-                    IngestWorkflow.Actor.Sub, cancellationToken, recordId);
-            }
-            catch (ErasureInProgressException)
-            {
-                throw new UploadGoneException($"An erasure of the subject of upload {upload.Id} opened before its content was stored: nothing was stored.");
-            }
+            record = await StoreRecordAsync(tenant, upload, recordId, upload.Declared.Category, IngestWorkflow.ContentVisibility, fields, "content", cancellationToken);
         }
 
         await Ports.Uploads.TryMoveAsync(tenant.Id, upload.Id, new UploadMove([UploadStatus.Processing], UploadStatus.Processing, Now) { ItemId = record.Id }, cancellationToken);
