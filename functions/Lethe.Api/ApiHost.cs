@@ -1,5 +1,6 @@
 using Lethe.Api.Auth;
 using Lethe.Api.Configuration;
+using Lethe.Api.WebConsole;
 using Lethe.Api.Endpoints;
 using Lethe.Api.Problems;
 using Lethe.Catalog;
@@ -324,6 +325,7 @@ public static partial class ApiHost
         app.MapOffboardingEndpoints();
         app.MapArchiveEndpoints();
         app.MapCertificateKeyEndpoints();
+        app.MapConsoleEndpoints();
     }
 
     /// <summary>

@@ -85,6 +85,10 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             "states:StartExecution key-rotation", "states:StopExecution key-rotation", "states:DescribeExecution key-rotation",
             "states:StartExecution tenant-offboarding", "states:StopExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
             "states:StartExecution email-subscriptions", "states:SendTaskSuccess *",
+            "states:GetExecutionHistory deletion", "states:GetExecutionHistory export", "states:GetExecutionHistory retention-sweep",
+            "states:GetExecutionHistory archive-retrieval", "states:GetExecutionHistory backup-scrub", "states:GetExecutionHistory erasure-replay",
+            "states:GetExecutionHistory key-rotation", "states:GetExecutionHistory tenant-offboarding",
+            "states:GetExecutionHistory ingest", "states:DescribeExecution ingest",
             "s3:GetObject Data", "s3:PutObject Ingest", "logs:CreateLogStream SecurityLog", "logs:PutLogEvents SecurityLog",
             "s3:GetObject* AuditArchive", "s3:GetBucket* AuditArchive", "s3:List* AuditArchive", "s3:PutObject AuditArchive", "s3:PutObjectLegalHold AuditArchive",
             "s3:PutObjectRetention AuditArchive", "s3:PutObjectTagging AuditArchive", "s3:PutObjectVersionTagging AuditArchive", "s3:Abort* AuditArchive",
@@ -143,7 +147,7 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
             .. Purge, "dynamodb:UpdateItem Records", "dynamodb:PutItem Inventory", "dynamodb:GetItem Manifests", "dynamodb:PutItem Manifests",
             "dynamodb:BatchGetItem Records", "dynamodb:PutItem Records", "dynamodb:GetItem Keys", "dynamodb:GetItem Tenants", .. ForeignKeys,
         ],
-        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs", "dynamodb:UpdateItem Records", "dynamodb:ConditionCheckItem Inventory"],
+        ["SoftDeleteSweep"] = [.. Purge, "dynamodb:Scan Tenants", "dynamodb:GetItem Jobs", "dynamodb:UpdateItem Records", "dynamodb:ConditionCheckItem Inventory", "s3:GetObject Ingest"],
         // Stores each tenant's run with the tenant's sweep lock and starts (and names) its execution.
         // Every tenant id; each tenant's unfinished requests through the status index (marks and journal come with every step).
         ["RequestOverdueSchedule"] = ["dynamodb:Scan Tenants", "dynamodb:Query Jobs"],

@@ -8,12 +8,27 @@ var root = new RootCommand("Lethe: data lifecycle and privacy compliance, on you
     TokenCommand.Create(),
     VerifyCertificateCommand.Create(),
     DemoCommand.Create(),
+    JobsCommands.CreateJobs(),
+    JobsCommands.CreateWatch(),
 };
 
 // Bad arguments are reported by the parser (usage, exit 1); anything that still escapes a command is one line, never a stack trace.
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // A command line the parser refuses is a usage error: exit 2 with each reason, as every command documents.
+    var parsed = root.Parse(args);
+    if (parsed.Errors.Count > 0)
+    {
+        foreach (var error in parsed.Errors)
+        {
+            await Console.Error.WriteLineAsync($"lethe: {error.Message}");
+        }
+
+        await Console.Error.WriteLineAsync("lethe: ./lethe --help lists the commands; ./lethe COMMAND --help their options.");
+        return 2;
+    }
+
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (OperationCanceledException)
 {

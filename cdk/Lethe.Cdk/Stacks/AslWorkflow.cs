@@ -111,6 +111,17 @@ public abstract partial class AslWorkflow : Construct
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StopExecution"], Resources = [ExecutionsArn] }));
     }
 
+    /// <summary>What the admin console's execution view needs (GET …/requests/{id}/executions): read this workflow's executions and their history.</summary>
+    public void GrantReadHistory(IGrantable grantee)
+    {
+        ArgumentNullException.ThrowIfNull(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["states:DescribeExecution", "states:GetExecutionHistory"],
+            Resources = [ExecutionsArn],
+        }));
+    }
+
     /// <summary>
     /// What a hand-over, a step that starts this workflow's job, or a sender of notices needs: starting an execution of this
     /// machine, nothing else.

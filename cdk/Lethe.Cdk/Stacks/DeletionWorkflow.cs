@@ -103,9 +103,15 @@ public sealed class DeletionWorkflow : AslWorkflow
                     : ["dynamodb:Query", "dynamodb:ConditionCheckItem"]);
                 if (handler == Handlers.SoftDeleteSweep)
                 {
-                    // Abandoned uploads (no object before the link expired): the upload row moved to failed, conditional on its item.
+                    // Abandoned uploads (no object before the link expired): the upload row moved to failed, conditional on its item;
+                    // an upload whose object is in the ingest bucket (HEAD needs GetObject) is left to the receiver.
                     GrantTable(target, records, "dynamodb:UpdateItem");
                     GrantTable(target, inventory, "dynamodb:ConditionCheckItem");
+                    target.AddToRolePolicy(new Amazon.CDK.AWS.IAM.PolicyStatement(new Amazon.CDK.AWS.IAM.PolicyStatementProps
+                    {
+                        Actions = ["s3:GetObject"],
+                        Resources = [Bucket(ResourceCatalog.Ingest).ArnForObjects("*")],
+                    }));
                 }
 
                 if (handler == Handlers.ErasurePurgePage)

@@ -264,6 +264,12 @@ public sealed class StatelessStack : Stack
         // A rotation and an offboarding are started by the API, and cancelled (their execution stopped) only before they begin.
         KeyRotation.GrantExecutions(Api);
         TenantOffboarding.GrantExecutions(Api);
+        // The console shows every request's executions with their state history (GET …/requests/{id}/executions).
+        foreach (var workflow in new AslWorkflow[] { Deletion, Export, RetentionSweep, ArchiveRetrieval, BackupScrub, ErasureReplay, KeyRotation, TenantOffboarding, Ingest })
+        {
+            workflow.GrantReadHistory(Api);
+        }
+
         // The API presigns download URLs: a URL carries its signer's rights, so the API may read exports (and nothing writes them but the package step).
         state.Buckets[ResourceCatalog.Exports.LogicalName].GrantRead(Api);
         // Denied and refused requests go to the security log (12 months), a stream per API instance.

@@ -138,6 +138,13 @@ public static class ApiComposition
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("stepfunctions"), StepFunctionsClientOptions.FromEnvironment()));
         services.AddSingleton<IWorkflowStarter>(sp => new StepFunctionsWorkflowStarter(
             sp.GetRequiredService<StepFunctionsClient>(), type => Names(sp).Workflow(JobTypes.Workflow(type))));
+        // The console links each execution to the Step Functions console in AWS; the local cloud (an endpoint override) has none.
+        services.AddSingleton<IExecutionHistory>(sp =>
+        {
+            var options = StepFunctionsClientOptions.FromEnvironment();
+            return new StepFunctionsExecutionHistory(sp.GetRequiredService<StepFunctionsClient>(), type => Names(sp).Workflow(JobTypes.Workflow(type)),
+                options.ServiceUrl is null ? options.Region.SystemName : null);
+        });
         // Notices go through workflows/notify.asl.json (one execution per notice); a deployment without it fails on first use.
         services.AddSingleton<Domain.Notifications.INotifications>(sp => new Aws.Notifications.StepFunctionsNotifications(
             sp.GetRequiredService<StepFunctionsClient>(),

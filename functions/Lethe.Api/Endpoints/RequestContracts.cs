@@ -36,6 +36,9 @@ public sealed record JobView(
     public IReadOnlyList<string> MaskedCategories { get; init; } = [];
 }
 
+/// <summary>A presigned URL of one export volume (valid at most 5 minutes), for callers that asked for it with <c>redirect=false</c>.</summary>
+public sealed record DownloadLink(string Url, DateTimeOffset ExpiresAt, int Part, int Parts);
+
 /// <summary>Where an export is downloaded, until when, and in how many volumes (<c>?part=1…parts</c>).</summary>
 public sealed record DownloadView(string Url, DateTimeOffset? ExpiresAt, int Parts, long Bytes);
 

@@ -14,13 +14,18 @@ namespace Lethe.Api.Endpoints;
 public static partial class RequestEndpoints
 {
     private static async Task<IResult> DownloadAsync(
-        string tenantId, string requestId, string? part, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, S3ExportStore exports,
+        string tenantId, string requestId, string? part, string? redirect, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs, S3ExportStore exports,
         Domain.Exports.IExportVolumeRegistry volumes, TimeProvider clock, AuditRecorder audit)
     {
         var number = 1;
         if (part is not null && (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number) || number < 1))
         {
             return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["part"] = ["part is a volume number from 1 to download.parts."] });
+        }
+
+        if (redirect is not (null or "true" or "false"))
+        {
+            return ProblemTypes.Validation(http, new Dictionary<string, string[]> { ["redirect"] = ["redirect is true (the default: a 302 to the file) or false (the link as JSON)."] });
         }
 
         if (await VisibleJobAsync(tenantId, requestId, http, jobs, subjectRefs) is not { } job || !(JobTypes.IsExport(job.Type) || job is { Type: JobType.TenantOffboarding, FinalExport: true }))
@@ -30,7 +35,7 @@ public static partial class RequestEndpoints
 
         if (job.Type == JobType.TenantOffboarding)
         {
-            return await FinalExportAsync(tenantId, job, number, http, exports, clock, audit);
+            return await FinalExportAsync(tenantId, job, number, redirect != "false", http, exports, clock, audit);
         }
 
         // Seeing a request is not downloading it: the download is checked against the export's own subject, whatever other
@@ -70,15 +75,16 @@ public static partial class RequestEndpoints
         }
 
         await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
-        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
-        return TypedResults.Redirect(url);
+        var until = now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime;
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportWorkflow.StoredFormat(job), until, http.RequestAborted);
+        return Link(http, url, until, number, job.ExportParts, redirect != "false");
     }
 
     /// <summary>
     /// An offboarding's final export: the whole tenant's data, so a platform admin's alone, downloadable while the job waits in
     /// its download window (after that the purge deletes it).
     /// </summary>
-    private static async Task<IResult> FinalExportAsync(string tenantId, Job job, int number, HttpContext http, S3ExportStore exports, TimeProvider clock, AuditRecorder audit)
+    private static async Task<IResult> FinalExportAsync(string tenantId, Job job, int number, bool redirect, HttpContext http, S3ExportStore exports, TimeProvider clock, AuditRecorder audit)
     {
         if (!http.Principal().IsPlatformAdmin)
         {
@@ -105,8 +111,20 @@ public static partial class RequestEndpoints
         }
 
         await audit.RecordAsync(http, tenantId, "export.download", $"request/{job.Id}", "success", DownloadDetails(job, number));
-        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportFormat.Zip, now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime, http.RequestAborted);
-        return TypedResults.Redirect(url);
+        var until = now + Domain.Policies.LifecyclePolicy.PresignedUrlLifetime;
+        var url = await exports.PresignAsync(tenantId, job.Id, number, Domain.Exports.ExportFormat.Zip, until, http.RequestAborted);
+        return Link(http, url, until, number, job.ExportParts, redirect);
+    }
+
+    /// <summary>
+    /// A redirect to the presigned URL, or with <c>redirect=false</c> the URL as JSON: a page's fetch cannot follow a redirect to
+    /// the storage host (another origin) and read it, so the console navigates to the URL itself. Neither answer may be cached:
+    /// a cached link would skip the audited call.
+    /// </summary>
+    private static IResult Link(HttpContext http, string url, DateTimeOffset expiresAt, int part, int parts, bool redirect)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        return redirect ? TypedResults.Redirect(url) : TypedResults.Ok(new DownloadLink(url, expiresAt, part, parts));
     }
 
     private static JsonElement DownloadDetails(Job job, int part) => JsonSerializer.SerializeToElement(

@@ -45,8 +45,9 @@ public static partial class RequestEndpoints
             .WithName("ListCertificates").WithSummary("The request's certificate and, once issued, the supplemental backup-scrub one (a deletion or a retention run); a backup scrub lists its own.").Produces<CertificateList>().ProducesProblem(StatusCodes.Status404NotFound);
         // Who may download depends on what: a subject's export (the subject, admins) or an audit export (auditors, admins).
         requests.MapGet("/{requestId}/download", DownloadAsync).RequireTenantAccess(Capability.ReadRequests)
-            .WithName("DownloadExport").WithSummary("Redirects (302) to the export volume ?part=N through a URL valid 5 minutes; every download is audited.")
-            .Produces(StatusCodes.Status302Found).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone);
+            .WithName("DownloadExport").WithSummary("Redirects (302) to the export volume ?part=N through a URL valid 5 minutes; with redirect=false, answers 200 with that URL instead (for a browser page, whose fetch cannot follow a redirect to another origin). Every download is audited; neither answer may be cached.")
+            .Produces(StatusCodes.Status302Found).Produces<DownloadLink>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone);
+        MapExecutions(requests);
         routes.MapPost("/v1/tenants/{tenantId}/items/{itemId}/restore", RestoreItemAsync).RequireTenantAccess(Capability.ManageRequests).WithTags("Items")
             .WithName("RestoreItem").WithSummary("Restores one soft-deleted item inside its recovery window; 409 otherwise.").Produces<ItemRestored>().ProducesProblem(StatusCodes.Status409Conflict);
         return routes;

@@ -16,6 +16,7 @@ public sealed class S3IngestObjects(IAmazonS3 s3, string ingestBucket, string qu
             return new LandedObject(key, head.ContentLength, head.Headers.ContentType, head.Metadata[S3UploadLinks.UploadIdMetadata] is { Length: > 0 } id ? id : null)
             {
                 ETag = head.ETag,
+                LandedAt = head.LastModified is { } stored ? new DateTimeOffset(DateTime.SpecifyKind(stored.ToUniversalTime(), DateTimeKind.Utc)) : null,
             };
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)

@@ -40,7 +40,7 @@ public sealed record ExecutionListItem(string ExecutionArn, string StateMachineA
 
 public sealed record ListExecutionsResponse(IReadOnlyList<ExecutionListItem> Executions, string? NextToken);
 
-public sealed record GetExecutionHistoryRequest(string ExecutionArn, int? MaxResults = null, string? NextToken = null, bool? ReverseOrder = null);
+public sealed record GetExecutionHistoryRequest(string ExecutionArn, int? MaxResults = null, string? NextToken = null, bool? ReverseOrder = null, bool? IncludeExecutionData = null);
 
 /// <summary>One history event. Only the type and ids are typed; event details stay in the extension data.</summary>
 public sealed class HistoryEvent

@@ -10,9 +10,10 @@ namespace Lethe.Domain.Ingest;
 /// link has been expired for an hour (an object PUT just before the end may still be on its way through the queue), the daily
 /// sweep marks each <c>failed</c>, audits it, and soft-deletes its two inventory items with their recovery window already
 /// over, so the soft-delete sweep that runs next purges the row (and its file name) the same day. A subject under a legal hold
-/// keeps them: the soft-delete sweep skips held subjects.
+/// keeps them: the soft-delete sweep skips held subjects. An upload whose object is in the bucket is not abandoned, however late:
+/// its event is still on its way through a backed-up queue (or in the dead-letter queue), and the receiver judges it.
 /// </summary>
-public sealed class AbandonedUploads(IUploadStore uploads, IErasureInventory inventory, IAuditJournal audit, TimeProvider clock)
+public sealed class AbandonedUploads(IUploadStore uploads, IIngestObjects objects, IErasureInventory inventory, IAuditJournal audit, TimeProvider clock)
 {
     public static readonly AuditActor Actor = new("lethe-upload-sweep", "system");
 
@@ -38,6 +39,11 @@ public sealed class AbandonedUploads(IUploadStore uploads, IErasureInventory inv
 
             foreach (var upload in page)
             {
+                if (await objects.HeadAsync(UploadRules.ObjectKey(tenantId, upload.Id), cancellationToken) is not null)
+                {
+                    continue;
+                }
+
                 if (!await uploads.TryMoveAsync(tenantId, upload.Id, new UploadMove([UploadStatus.Pending], UploadStatus.Failed, now) { Reason = Reason }, cancellationToken))
                 {
                     continue;

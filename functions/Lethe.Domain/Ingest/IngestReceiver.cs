@@ -13,6 +13,12 @@ public sealed record LandedObject(string Key, long Size, string? ContentType, st
 {
     /// <summary>The object's ETag as seen: what was scanned is read again only under this ETag (a second PUT is another object).</summary>
     public string? ETag { get; init; }
+
+    /// <summary>
+    /// When S3 stored the object (its Last-Modified): when the PUT was made, however long its event then waited in the queue.
+    /// Null when the store cannot say; the receiver then judges by the time it looks.
+    /// </summary>
+    public DateTimeOffset? LandedAt { get; init; }
 }
 
 /// <summary>The ingest bucket as the receiver and the workflow see it. A port (S3).</summary>
@@ -136,6 +142,14 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
 
     private DateTimeOffset Now => ports.Clock.GetUtcNow();
 
+    /// <summary>
+    /// S3 refuses a PUT through an expired link, so an object S3 stored before the expiry (plus clock skew) was PUT in time, however
+    /// long its event waited in a backed-up queue. Without the store's time, the receiver allows one more link lifetime for the queue.
+    /// </summary>
+    private bool LandedAfterExpiry(Upload upload, LandedObject landed) => landed.LandedAt is { } at
+        ? at > upload.ExpiresAt + UploadRules.ClockSkew
+        : Now > upload.ExpiresAt + UploadRules.LinkLifetime;
+
     public async Task<IngestOutcome> ReceiveAsync(string key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -181,7 +195,7 @@ public sealed class IngestReceiver(IngestReceiverPorts ports)
         var landed = await ports.Objects.HeadAsync(key, cancellationToken)
             ?? throw new IngestObjectMissingException($"The object of upload {uploadId} is not in the ingest bucket (yet).");
         var mismatch = landed.UploadId != uploadId ? "the object does not carry its upload's id" : UploadRules.Mismatch(upload.Declared, landed.Size, landed.ContentType);
-        if (mismatch is null && Now > upload.ExpiresAt + UploadRules.LinkLifetime)
+        if (mismatch is null && LandedAfterExpiry(upload, landed))
         {
             mismatch = "the object arrived after its upload link had expired";
         }

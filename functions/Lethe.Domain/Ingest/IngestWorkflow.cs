@@ -51,28 +51,10 @@ public static class IngestWorkflow
     public static readonly AuditActor Actor = new("lethe-ingest", "system");
 
     /// <summary>
-    /// A failure reads as the error's name and its message only (the job's error and the upload's reason show it to clients):
-    /// never the Lambda cause's stack trace, and our messages name lines and limits, never content.
+    /// The kernel's failure message (the error's name and its message, never a stack trace) is also the upload's reason; our
+    /// messages name lines and limits, never content.
     /// </summary>
-    public static WorkflowDefinition Definition { get; } = new("ingest", [JobType.Ingest], Actor, "ingest") { FailureMessage = FailureMessage };
-
-    private static string FailureMessage(string error, string cause)
-    {
-        string? message = null;
-        try
-        {
-            using var parsed = System.Text.Json.JsonDocument.Parse(cause);
-            message = parsed.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && parsed.RootElement.TryGetProperty("errorMessage", out var text)
-                ? text.GetString()
-                : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-        }
-
-        message ??= "see the job's execution for details";
-        return $"{error}: {(message.Length <= 300 ? message : message[..300] + "…")}";
-    }
+    public static WorkflowDefinition Definition { get; } = new("ingest", [JobType.Ingest], Actor, "ingest");
 
     /// <summary>What the insight and evidence records are filed under (their own categories, with their own retention).</summary>
     public const string InsightCategory = "insight";

@@ -48,6 +48,9 @@ public static class UploadRules
     /// <summary>How long a presigned PUT stays valid.</summary>
     public static TimeSpan LinkLifetime { get; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How far S3's clock and ours may differ when an object's stored time is compared with its link's expiry.</summary>
+    public static TimeSpan ClockSkew { get; } = TimeSpan.FromMinutes(1);
+
     /// <summary>What the normalize step reads; anything else is refused before a byte is uploaded.</summary>
     public static IReadOnlyList<string> ContentTypes { get; } = ["text/plain", "text/vtt", "text/csv", "application/json", "application/zip"];
 

@@ -418,6 +418,6 @@ public sealed class WorkflowComposition(TimeProvider clock)
             new Domain.Archive.ArchiveRetrievalSteps(retrieval), new BackupScrubSteps(scrub, workflows), new Domain.Replay.ErasureReplaySteps(replay, workflows),
             new Domain.KeyRotation.KeyRotationSteps(rotation, workflows), new Domain.Offboarding.TenantOffboardingSteps(offboarding), reconciler, new SoftDeleteSweep(inventory, purger, holds, jobs, shared.Journal, clock),
             new Domain.Requests.OverdueRequests(jobs, notices, shared.Journal, clock), new Domain.Notifications.NoticeSteps(outbox, shared.Journal, clock), subscriptions,
-            new Domain.Ingest.IngestSteps(ingest), receiver, new Domain.Ingest.AbandonedUploads(uploads, inventory, shared.Journal, clock));
+            new Domain.Ingest.IngestSteps(ingest), receiver, new Domain.Ingest.AbandonedUploads(uploads, objects, inventory, shared.Journal, clock));
     }
 }

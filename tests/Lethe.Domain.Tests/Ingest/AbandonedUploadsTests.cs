@@ -14,6 +14,7 @@ public sealed class AbandonedUploadsTests
     private readonly InMemoryUploads _uploads = new();
     private readonly InMemoryErasureInventory _inventory = new();
     private readonly InMemoryEvidence _audit = new();
+    private readonly InMemoryIngestObjects _objects = new();
 
     private string Declare(UploadStatus status = UploadStatus.Pending)
     {
@@ -28,7 +29,7 @@ public sealed class AbandonedUploadsTests
         return id;
     }
 
-    private AbandonedUploads Sweep() => new(_uploads, _inventory, _audit, _clock);
+    private AbandonedUploads Sweep() => new(_uploads, _objects, _inventory, _audit, _clock);
 
     [Fact]
     public async Task An_upload_whose_object_never_arrived_fails_and_its_items_are_due_for_purging_an_hour_after_its_link_expired()
@@ -54,6 +55,18 @@ public sealed class AbandonedUploadsTests
         (await Sweep().SweepAsync("acme", Ct)).Should().Be(0);
         _uploads.Items[recent].Status.Should().Be(UploadStatus.Pending);
         _uploads.Items[scanning].Status.Should().Be(UploadStatus.Scanning);
+        _inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Active);
+    }
+
+    [Fact]
+    public async Task An_upload_whose_object_is_in_the_bucket_is_left_for_the_receiver_however_late_its_event()
+    {
+        var id = Declare();
+        _objects.Ingest[UploadRules.ObjectKey("acme", id)] = ("hello"u8.ToArray(), "text/plain", id);
+        _clock.Advance(UploadRules.LinkLifetime + AbandonedUploads.Grace + TimeSpan.FromHours(5));
+
+        (await Sweep().SweepAsync("acme", Ct)).Should().Be(0);
+        _uploads.Items[id].Status.Should().Be(UploadStatus.Pending);
         _inventory.Truth.Values.Should().OnlyContain(i => i.State == ItemState.Active);
     }
 }

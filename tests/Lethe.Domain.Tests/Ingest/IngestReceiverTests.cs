@@ -62,8 +62,13 @@ internal sealed class InMemoryIngestObjects : IIngestObjects
 
     public Dictionary<string, byte[]> Quarantine { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When each object was stored (S3's Last-Modified); an object without one is judged by the time it is looked at.</summary>
+    public Dictionary<string, DateTimeOffset> LandedAt { get; } = new(StringComparer.Ordinal);
+
     public Task<LandedObject?> HeadAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult(Ingest.TryGetValue(key, out var o) ? new LandedObject(key, o.Content.Length, o.ContentType, o.UploadId) { ETag = ETagOf(o.Content) } : null);
+        Task.FromResult(Ingest.TryGetValue(key, out var o)
+            ? new LandedObject(key, o.Content.Length, o.ContentType, o.UploadId) { ETag = ETagOf(o.Content), LandedAt = LandedAt.TryGetValue(key, out var at) ? at : null }
+            : null);
 
     public Task<Stream> OpenAsync(string key, string etag, CancellationToken cancellationToken) =>
         !Ingest.TryGetValue(key, out var o) ? throw new IngestObjectMissingException(key)
@@ -209,6 +214,30 @@ public sealed class IngestReceiverTests
         var id = Declare(Transcript);
         var key = Land(id, Transcript);
         _clock.Advance(UploadRules.LinkLifetime * 2 + TimeSpan.FromSeconds(1));
+
+        (await Receiver().ReceiveAsync(key, Ct)).Should().Be(IngestOutcome.Rejected);
+        _uploads.Items[id].Reason.Should().Contain("expired");
+    }
+
+    [Fact]
+    public async Task An_object_stored_in_time_is_taken_however_long_its_event_waited_in_the_queue()
+    {
+        var id = Declare(Transcript);
+        var key = Land(id, Transcript);
+        _objects.LandedAt[key] = _clock.GetUtcNow() + UploadRules.LinkLifetime - TimeSpan.FromSeconds(5);
+        _clock.Advance(TimeSpan.FromHours(3));
+
+        (await Receiver().ReceiveAsync(key, Ct)).Should().Be(IngestOutcome.Started);
+        _uploads.Items[id].Status.Should().Be(UploadStatus.Processing);
+    }
+
+    [Fact]
+    public async Task An_object_stored_after_its_link_expired_is_rejected_even_when_its_event_comes_at_once()
+    {
+        var id = Declare(Transcript);
+        var key = Land(id, Transcript);
+        _objects.LandedAt[key] = _clock.GetUtcNow() + UploadRules.LinkLifetime + UploadRules.ClockSkew + TimeSpan.FromSeconds(1);
+        _clock.Advance(UploadRules.LinkLifetime + UploadRules.ClockSkew + TimeSpan.FromSeconds(2));
 
         (await Receiver().ReceiveAsync(key, Ct)).Should().Be(IngestOutcome.Rejected);
         _uploads.Items[id].Reason.Should().Contain("expired");

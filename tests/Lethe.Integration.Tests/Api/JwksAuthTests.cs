@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Lethe.Domain.Security;
 using Microsoft.AspNetCore.Builder;
@@ -95,6 +96,18 @@ public sealed class JwksAuthTests : IAsyncLifetime
         using var local = new LetheApiFactory();
 
         (await GetTenantAsync(local.Token("t-any", Roles.TenantAdmin), "t-any")).Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task The_console_offers_no_dev_sign_in_and_mints_no_token_with_an_identity_provider()
+    {
+        using var client = _api.CreateClient();
+
+        var config = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/console/config", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var minted = await client.PostAsJsonAsync(new Uri("/console/dev-token", UriKind.Relative), new { tenant = "t-any", role = Roles.PlatformAdmin }, TestContext.Current.CancellationToken);
+
+        config.GetProperty("devSignIn").GetBoolean().Should().BeFalse();
+        minted.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 }
 

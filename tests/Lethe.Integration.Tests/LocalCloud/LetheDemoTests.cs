@@ -21,6 +21,6 @@ public sealed class LetheDemoTests
         text.Should().Contain("Anna: 0 records visible; Ben: 1.");
         text.Should().Contain("verify-certificate: valid");
         text.Should().Contain("audit/verify: valid=True");
-        text.Should().Contain("Done: Anna is gone, Ben is untouched, and it is proven.");
+        text.Should().Contain("Done: Anna is gone, Ben is untouched and has his copy, and it is proven.");
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Lethe.LocalCloud;
@@ -167,7 +168,41 @@ public sealed partial class LetheUpTests
         var (exit, output, errors) = await RunCliAsync("demo", "--url", $"http://localhost:{up.ApiPort}");
 
         exit.Should().Be(0, output + errors);
-        output.Should().Contain("Done: Anna is gone, Ben is untouched, and it is proven.");
+        output.Should().Contain("Done: Anna is gone, Ben is untouched and has his copy, and it is proven.");
+        output.Should().Contain("manifest.json").And.Contain("records.json");
+    }
+
+    [Fact]
+    public async Task Jobs_lists_a_tenants_requests_and_watch_follows_one_to_completion()
+    {
+        await using var up = await StartUpAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var (_, token, _) = await RunCliAsync("token", "--tenant", "cli-jobs", "--role", "service");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://localhost:{up.ApiPort}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Trim());
+        (await http.PostAsJsonAsync("/v1/tenants/cli-jobs/subjects/zoe/records", new { category = "note", fields = new { text = "hello" } }, ct)).EnsureSuccessStatusCode();
+        using var submitted = await http.PostAsJsonAsync("/v1/tenants/cli-jobs/requests", new { type = "export", subjectId = "zoe", format = "json" }, ct);
+        var jobId = System.Text.Json.JsonDocument.Parse(await submitted.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("id").GetString()!;
+        var url = $"http://localhost:{up.ApiPort}";
+
+        var (watchExit, watched, watchErrors) = await RunCliAsync("watch", "--tenant", "cli-jobs", jobId, "--url", url, "--interval", "0.5");
+        var (jobsExit, listed, jobsErrors) = await RunCliAsync("jobs", "--tenant", "cli-jobs", "--type", "export", "--url", url);
+
+        watchExit.Should().Be(0, watched + watchErrors);
+        watched.Should().Contain($"{jobId} completed.").And.Contain("[##############################] 100%");
+        jobsExit.Should().Be(0, listed + jobsErrors);
+        listed.Should().Contain(jobId).And.Contain("completed").And.Contain("1 request(s).");
+    }
+
+    [Fact]
+    public async Task Watch_of_a_request_that_does_not_exist_says_so_and_exits_3()
+    {
+        await using var up = await StartUpAsync();
+
+        var (exit, output, errors) = await RunCliAsync("watch", "--tenant", "cli-none", "job_nope", "--url", $"http://localhost:{up.ApiPort}");
+
+        exit.Should().Be(3);
+        (output + errors).Should().Contain("404").And.NotContain("   at ");
     }
 
     [Theory]
@@ -176,6 +211,10 @@ public sealed partial class LetheUpTests
     [InlineData("verify-certificate", "/no/such/file.json", "--url", "localhost")]
     [InlineData("token", "--tenant", "t1", "--role", "tenant-admin", "--hours", "many")]
     [InlineData("no-such-command")]
+    [InlineData("jobs")]
+    [InlineData("jobs", "--tenant", "Not A Tenant")]
+    [InlineData("watch", "--tenant", "t1")]
+    [InlineData("watch", "--tenant", "t1", "job_1", "--interval", "0")]
     public async Task Bad_arguments_get_a_clear_message_and_never_a_stack_trace(params string[] args)
     {
         var (exit, output, errors) = await RunCliAsync(args);

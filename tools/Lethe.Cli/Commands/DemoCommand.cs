@@ -15,7 +15,7 @@ namespace Lethe.Cli.Commands;
 /// <summary>
 /// <c>./lethe demo [--url BASE]</c>: a narrated erasure, end to end, against a running <c>./lethe up</c> (with <c>--url</c>) or a
 /// local cloud it starts itself: store personal data for two people, erase one, watch it vanish at once, wait out a recovery
-/// window shortened by the tenant's time scale, then verify the signed certificate and the audit chain.
+/// window shortened by the tenant's time scale, then verify the signed certificate and the audit chain; finally export the other person's data and download it.
 /// </summary>
 public static class DemoCommand
 {
@@ -25,7 +25,7 @@ public static class DemoCommand
     public static Command Create()
     {
         var url = CliOptions.BaseUrl("A running `./lethe up` (e.g. http://localhost:8080). Default: start a local cloud for the demo.");
-        var command = new Command("demo", "Walk through an erasure: store, erase, hidden at once, purged after the window, certificate verified.") { url };
+        var command = new Command("demo", "Walk through an erasure and an export: store, erase, hidden at once, purged after the window, certificate verified, a copy downloaded.") { url };
         command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(url), cancellationToken));
         return command;
     }
@@ -148,14 +148,65 @@ public static class DemoCommand
 
             var verify = await Json(await admin.GetAsync($"v1/tenants/{tenant}/audit/verify?from=0", cancellationToken));
             Say($"  audit/verify: valid={verify.GetProperty("valid").GetBoolean()} over {verify.GetProperty("records").GetInt64()} records");
+
+            Step(8, "Ben asks for a copy of his data (GDPR Art. 15 and 20): an export request, packaged as a ZIP, downloaded through a link valid 5 minutes.");
+            // The fast clock would end the export's 7-day download window in about a second: the tenant goes back to real time.
+            await Ok(await platform.PutAsJsonAsync($"v1/tenants/{tenant}", new { name = "Demo Coaching Ltd", timeScale = 1 }, cancellationToken));
+            var exported = await ExportAsync(app, admin, tenant, "ben", cancellationToken);
             Say(string.Empty);
-            Say(valid && verify.GetProperty("valid").GetBoolean() ? "Done: Anna is gone, Ben is untouched, and it is proven." : "The demo found a problem (see above).");
-            return valid && verify.GetProperty("valid").GetBoolean() ? 0 : 1;
+            var proven = valid && verify.GetProperty("valid").GetBoolean() && exported;
+            Say(proven ? "Done: Anna is gone, Ben is untouched and has his copy, and it is proven." : "The demo found a problem (see above).");
+            return proven ? 0 : 1;
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or TaskCanceledException)
         {
             await Console.Error.WriteLineAsync($"lethe demo: {ex.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>Submits an export, follows it to completion, downloads the ZIP and lists what it holds; the file is removed afterwards.</summary>
+    private static async Task<bool> ExportAsync(HttpClient app, HttpClient admin, string tenant, string subject, CancellationToken cancellationToken)
+    {
+        var job = await Json(await app.PostAsJsonAsync($"v1/tenants/{tenant}/requests", new { type = "export", subjectId = subject, format = "zip" }, cancellationToken));
+        var jobId = job.GetProperty("id").GetString()!;
+        var watch = Stopwatch.StartNew();
+        var lastPhase = string.Empty;
+        while (job.GetProperty("status").GetString() is "queued" or "running" && watch.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (job.GetProperty("phase").GetString() is { } phase && phase != lastPhase)
+            {
+                Say($"  {watch.Elapsed.TotalSeconds,5:0.0} s  phase {phase,-16} progress {job.GetProperty("progress").GetProperty("percent").GetInt32()}%");
+                lastPhase = phase;
+            }
+
+            await Task.Delay(250, cancellationToken);
+            job = await Json(await admin.GetAsync($"v1/tenants/{tenant}/requests/{jobId}", cancellationToken));
+        }
+
+        if (job.GetProperty("status").GetString() != "completed")
+        {
+            throw new InvalidOperationException($"the export ended {job.GetProperty("status").GetString()}: {job.GetProperty("errors")}");
+        }
+
+        // The API answers a redirect to a presigned URL (valid 5 minutes); HttpClient follows it to the storage endpoint.
+        var file = Path.Combine(Path.GetTempPath(), $"lethe-demo-{jobId}.zip");
+        try
+        {
+            using (var download = await admin.GetAsync($"v1/tenants/{tenant}/requests/{jobId}/download", cancellationToken))
+            {
+                download.EnsureSuccessStatusCode();
+                await using var target = File.Create(file);
+                await download.Content.CopyToAsync(target, cancellationToken);
+            }
+
+            using var zip = System.IO.Compression.ZipFile.OpenRead(file);
+            Say($"  {watch.Elapsed.TotalSeconds,5:0.0} s  completed: {new FileInfo(file).Length:N0} bytes, {zip.Entries.Count} entries: {string.Join(", ", zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal).Take(8))}");
+            return zip.GetEntry("manifest.json") is not null && zip.GetEntry("records.json") is not null;
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 

@@ -23,12 +23,12 @@ public sealed record WorkflowDefinition(string Name, IReadOnlyList<JobType> JobT
     /// <summary>How a failure reads on the job, from the error name and its cause.</summary>
     public Func<string, string, string> FailureMessage { get; init; } = DefaultFailureMessage;
 
-    /// <summary>The error name and the start of its cause.</summary>
-    public static string DefaultFailureMessage(string error, string cause)
-    {
-        ArgumentNullException.ThrowIfNull(cause);
-        return $"{error}: {(cause.Length <= MaxQuotedCause ? cause : cause[..MaxQuotedCause])}";
-    }
+    /// <summary>
+    /// The error name and its message: a Lambda error payload gives its <c>errorMessage</c> alone, never its stack trace (the
+    /// job's errors are shown to tenants), cut at <see cref="MaxQuotedCause"/> characters.
+    /// </summary>
+    public static string DefaultFailureMessage(string error, string cause) =>
+        $"{error}: {ExecutionHistory.CleanCause(cause) ?? "see the request's executions for details"}";
 
     /// <summary>
     /// Phases in which a running job may have lost its execution: a retry, hand-over or resume raised n and died before starting

@@ -17,7 +17,7 @@ public sealed class RecordFailureStepTests
     public async Task Record_failure_should_fail_the_erasure_with_its_error_release_the_subject_and_audit_once()
     {
         var state = await _h.ThroughTheWindowAsync();
-        var failed = new FailedStep(ErasureHarness.Tenant, state.JobId, 1, "Lethe.Transient", "DynamoDB throttled after 6 attempts");
+        var failed = new FailedStep(ErasureHarness.Tenant, state.JobId, 1, "Lethe.Transient", LambdaCause("DynamoDB throttled after 6 attempts"));
 
         var recorded = await _h.Steps.RecordFailure.RunAsync(failed, Ct);
         await _h.Steps.RecordFailure.RunAsync(failed, Ct);
@@ -52,12 +52,28 @@ public sealed class RecordFailureStepTests
             .Which.Message.Should().Be("The subject is under a legal hold: nothing was deleted.");
     }
 
+    /// <summary>A Lambda function's error as Step Functions hands it to a Catch: its payload, stack trace included.</summary>
+    private static string LambdaCause(string message) => System.Text.Json.JsonSerializer.Serialize(
+        new Dictionary<string, object> { ["errorType"] = "Lethe.Transient", ["errorMessage"] = message, ["stackTrace"] = new[] { "at Lethe.Aws.Records.Put()" } });
+
+    [Fact]
+    public async Task Record_failure_when_the_cause_is_step_functions_own_should_name_the_error_and_withhold_the_cause()
+    {
+        var job = await _h.SubmitAsync();
+
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.Runtime",
+            "An error occurred while executing the state 'Purge'. The JSONPath '$.x' could not be found in the input '{\"subjectId\":\"anna\",\"TaskToken\":\"AAAA\"}'"), Ct);
+
+        (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Errors.Single().Message
+            .Should().Be("States.Runtime: see the request's executions for details");
+    }
+
     [Fact]
     public async Task Record_failure_when_the_cause_is_long_should_keep_only_its_first_500_characters()
     {
         var job = await _h.SubmitAsync();
 
-        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", new string('x', 5_000)), Ct);
+        await _h.Steps.RecordFailure.RunAsync(new FailedStep(ErasureHarness.Tenant, job.Id, 1, "States.TaskFailed", LambdaCause(new string('x', 5_000))), Ct);
 
         (await _h.Jobs.FindAsync(ErasureHarness.Tenant, job.Id, Ct))!.Errors.Single().Message.Should().HaveLength("States.TaskFailed: ".Length + 500);
     }

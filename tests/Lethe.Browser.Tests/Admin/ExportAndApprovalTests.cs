@@ -1,0 +1,76 @@
+using System.IO.Compression;
+using System.Net.Http.Json;
+using Lethe.Tests.Browser.Fixtures;
+using Microsoft.Playwright;
+
+namespace Lethe.Tests.Browser.Admin;
+
+/// <summary>Exports, approvals and deadlines as a privacy officer handles them in the console.</summary>
+public sealed class ExportAndApprovalTests(ConsoleFixture console)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_export_submitted_in_the_console_downloads_as_a_zip_with_the_subjects_records()
+    {
+        // An export runs no scaled wait, but its 7-day link would last under a second on a fast clock: this tenant keeps real time.
+        var tenant = await console.NewTenantAsync("export", timeScale: 1);
+        await console.SeedSubjectAsync(tenant, "eve");
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Submit" }).ClickAsync();
+        await page.GetByLabel("Type").SelectOptionAsync("export");
+        await page.GetByLabel("Subject id").FillAsync("eve");
+        await page.GetByLabel("Export format").SelectOptionAsync("zip");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+        await page.WaitForStatusAsync("completed");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download export" }).ClickAsync());
+        var file = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.zip");
+        await download.SaveAsAsync(file);
+        await page.ScreenshotAsync("admin-export-completed");
+
+        using var zip = ZipFile.OpenRead(file);
+        zip.Entries.Select(e => e.FullName).Should().Contain(["manifest.json", "records.json"]);
+        using var records = new StreamReader(zip.GetEntry("records.json")!.Open());
+        (await records.ReadToEndAsync(Ct)).Should().Contain("Session 0 of eve");
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task A_request_awaiting_approval_is_listed_overdue_and_denied_with_a_reason_in_the_console()
+    {
+        var tenant = await console.NewTenantAsync("approve", ConsoleFixture.FastScale);
+        await console.SeedSubjectAsync(tenant, "fay");
+        using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
+        (await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/requests", new { approval = "one", pauseApprovalsOnFailure = false, requestDeadline = "P30D", notifications = new { emails = Array.Empty<string>() } }, Ct))
+            .EnsureSuccessStatusCode();
+        using var service = console.Client(console.Token(tenant, "service", "coach-app"));
+        var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "fay" }, Ct);
+        submitted.EnsureSuccessStatusCode();
+        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+
+        // Its scaled 30-day deadline passes in seconds while it waits for an approver.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Deadlines" }).ClickAsync();
+        var overdue = page.Locator("section").Filter(new() { HasText = "Past their deadline" }).GetByRole(AriaRole.Table);
+        for (var attempt = 0; attempt < 30 && !(await overdue.TextContentAsync())!.Contains(jobId, StringComparison.Ordinal); attempt++)
+        {
+            await page.WaitForTimeoutAsync(1000);
+            await page.ReloadAsync();
+        }
+
+        await Assertions.Expect(overdue).ToContainTextAsync(jobId);
+        await page.ScreenshotAsync("admin-deadlines");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = jobId }).First.ClickAsync();
+        await page.WaitForStatusAsync("awaiting-approval");
+        await page.GetByLabel("Reason for denial").FillAsync("Identity not verified");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deny" }).ClickAsync();
+        await page.WaitForStatusAsync("denied");
+
+        var job = await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests/{jobId}");
+        job.GetProperty("status").GetString().Should().Be("denied");
+    }
+}

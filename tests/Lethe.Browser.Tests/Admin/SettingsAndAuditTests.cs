@@ -1,0 +1,127 @@
+using System.Net.Http.Json;
+using Lethe.Tests.Browser.Fixtures;
+using Microsoft.Playwright;
+
+namespace Lethe.Tests.Browser.Admin;
+
+/// <summary>Settings, legal holds, the audit trail and the notification outbox in the console.</summary>
+public sealed class SettingsAndAuditTests(ConsoleFixture console)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_retention_below_the_minimum_shows_the_apis_error_at_the_field_and_changes_nothing()
+    {
+        var tenant = await console.NewTenantAsync("settings", timeScale: 1);
+        using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
+        var before = (await admin.GetJsonAsync($"/v1/tenants/{tenant}/settings")).GetProperty("retention").GetProperty("default").GetString();
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+
+        var retention = page.GetByLabel("Default retention");
+        await retention.FillAsync("P1D");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save retention" }).ClickAsync();
+
+        await Assertions.Expect(retention).ToHaveAttributeAsync("aria-invalid", "true");
+        var describedBy = (await retention.GetAttributeAsync("aria-describedby"))!.Split(' ');
+        await Assertions.Expect(page.Locator("#" + describedBy[0])).ToContainTextAsync("P90D");
+        describedBy.Should().HaveCount(2, "the field's hint still describes it beside the error");
+        await page.ScreenshotAsync("admin-settings-invalid");
+        (await admin.GetJsonAsync($"/v1/tenants/{tenant}/settings")).GetProperty("retention").GetProperty("default").GetString().Should().Be(before);
+    }
+
+    [Fact]
+    public async Task A_retention_per_category_saved_in_the_console_is_the_tenants_setting()
+    {
+        var tenant = await console.NewTenantAsync("retain", timeScale: 1);
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+
+        var form = page.Locator("form").Filter(new() { HasText = "Save retention" });
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add category" }).ClickAsync();
+        await form.GetByLabel("Category", new() { Exact = true }).Last.FillAsync("journal");
+        await form.GetByLabel("Retention", new() { Exact = true }).Last.FillAsync("P1Y");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save retention" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Retention saved.");
+
+        using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
+        var settings = await admin.GetJsonAsync($"/v1/tenants/{tenant}/settings");
+        settings.GetProperty("retention").GetProperty("categories").GetProperty("journal").GetString().Should().Be("P1Y");
+    }
+
+    [Fact]
+    public async Task A_legal_hold_placed_in_the_console_blocks_an_erasure_until_it_is_released_there()
+    {
+        var tenant = await console.NewTenantAsync("holds", timeScale: 1);
+        await console.SeedSubjectAsync(tenant, "ida");
+        using var service = console.Client(console.Token(tenant, "service", "coach-app"));
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Legal holds" }).ClickAsync();
+
+        await page.GetByLabel("Subject id").FillAsync("ida");
+        await page.GetByLabel("Reason").FillAsync("Litigation 2026-17");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Place hold" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("Litigation 2026-17");
+        await page.ScreenshotAsync("admin-legal-holds");
+        (await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "ida" }, Ct)).StatusCode
+            .Should().Be(System.Net.HttpStatusCode.Conflict, "a held subject's data is never deleted");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Release" }).First.ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).Not.ToContainTextAsync("Litigation 2026-17");
+        (await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "ida" }, Ct)).StatusCode
+            .Should().Be(System.Net.HttpStatusCode.Accepted);
+    }
+
+    [Fact]
+    public async Task The_audit_trail_is_listed_verified_and_exported_as_csv_in_the_console()
+    {
+        var tenant = await console.NewTenantAsync("audit", timeScale: 1);
+        await console.SeedSubjectAsync(tenant, "jon");
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "auditor", "auditor-1"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("record.create");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify chain" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".verify-result")).ToContainTextAsync("valid:");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Export CSV" }).ClickAsync());
+        await page.ScreenshotAsync("admin-audit");
+
+        var file = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.csv");
+        await download.SaveAsAsync(file);
+        var lines = await File.ReadAllLinesAsync(file, Ct);
+        File.Delete(file);
+        lines[0].Should().Contain("seq").And.Contain("hash");
+        lines.Skip(1).Should().Contain(line => line.Contains("record.create", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_outbox_lists_what_was_sent_about_a_completed_export()
+    {
+        var tenant = await console.NewTenantAsync("outbox", timeScale: 1);
+        await console.SeedSubjectAsync(tenant, "kim");
+        using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
+        var submitted = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "export", subjectId = "kim", format = "json" }, Ct);
+        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+        await page.GotoAsync($"/admin#/jobs/{jobId}");
+        await page.WaitForStatusAsync("completed");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Notifications" }).ClickAsync();
+        var outbox = page.GetByRole(AriaRole.Table);
+        for (var attempt = 0; attempt < 20 && !(await outbox.TextContentAsync())!.Contains("export.ready", StringComparison.Ordinal); attempt++)
+        {
+            await page.WaitForTimeoutAsync(500);
+            await page.ReloadAsync();
+        }
+
+        await Assertions.Expect(outbox).ToContainTextAsync("export.ready");
+        await Assertions.Expect(outbox.GetByRole(AriaRole.Link, new() { Name = jobId }).First).ToBeVisibleAsync();
+        (await outbox.TextContentAsync()).Should().NotContain("kim", "a notice never names the subject");
+        await page.ScreenshotAsync("admin-notifications");
+    }
+}
