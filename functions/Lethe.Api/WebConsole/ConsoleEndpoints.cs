@@ -48,7 +48,7 @@ public static class ConsoleEndpoints
         routes.MapGet("/privacy", (HttpContext http) => Page(http, "privacy.html")).ExcludeFromDescription().AllowAnonymous();
         routes.MapGet("/console/config", (IOptions<LetheApiOptions> options) => TypedResults.Ok(new ConsoleConfig(DevSignInEnabled(options.Value))))
             .ExcludeFromDescription().AllowAnonymous();
-        routes.MapPost("/console/dev-token", DevTokenAsync).ExcludeFromDescription().AllowAnonymous();
+        routes.MapPost("/console/dev-token", MintDevToken).ExcludeFromDescription().AllowAnonymous();
         routes.MapGet("/console/{**path}", (string path, HttpContext http) => Asset(http, path)).ExcludeFromDescription().AllowAnonymous();
         return routes;
     }
@@ -90,7 +90,7 @@ public static class ConsoleEndpoints
     /// A dev token for the local sign-in form. It is refused (404, as if absent) outside the local stage. A cross-site page cannot
     /// use it: it requires a JSON body (a CORS preflight this API never grants) and a same-origin <c>Origin</c> when one is sent.
     /// </summary>
-    private static IResult DevTokenAsync(DevTokenRequest? body, HttpContext http, IOptions<LetheApiOptions> options, TimeProvider clock)
+    private static IResult MintDevToken(DevTokenRequest? body, HttpContext http, IOptions<LetheApiOptions> options, TimeProvider clock)
     {
         if (!DevSignInEnabled(options.Value))
         {

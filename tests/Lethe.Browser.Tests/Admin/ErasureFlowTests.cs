@@ -14,7 +14,7 @@ public sealed class ErasureFlowTests(ConsoleFixture console)
 
     private static async Task<string> SubmitDeletionAsync(IPage page, string subject)
     {
-        await page.GetByRole(AriaRole.Link, new() { Name = "Submit" }).ClickAsync();
+        await page.OpenViewAsync("Submit", "Submit a request");
         await page.GetByLabel("Type").SelectOptionAsync("deletion");
         await page.GetByLabel("Subject id").FillAsync(subject);
         await page.GetByLabel("Reason").FillAsync("Asked by e-mail");
@@ -44,6 +44,28 @@ public sealed class ErasureFlowTests(ConsoleFixture console)
 
         var records = await service.GetJsonAsync($"/v1/tenants/{tenant}/subjects/ada/records");
         records.GetProperty("items").GetArrayLength().Should().Be(2, $"restoring {jobId} inside its window brings the soft-deleted records back");
+    }
+
+    [Fact]
+    public async Task One_item_of_an_erasure_is_restored_from_the_inventory_inside_its_window()
+    {
+        var tenant = await console.NewTenantAsync("item", timeScale: 1);
+        await console.SeedSubjectAsync(tenant, "amy");
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+
+        await SubmitDeletionAsync(page, "amy");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("recovery-window", new() { Timeout = 60_000 });
+        await page.OpenViewAsync("Soft-deleted items of this subject", "Inventory");
+        var restore = page.GetByRole(AriaRole.Button, new() { Name = "Restore item" });
+        await Assertions.Expect(restore.First).ToBeVisibleAsync();
+        await restore.First.ClickAsync();
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("restored");
+        await page.ScreenshotAsync("admin-inventory");
+
+        using var service = console.Client(console.Token(tenant, "service", "coach-app"));
+        (await service.GetJsonAsync($"/v1/tenants/{tenant}/subjects/amy/records")).GetProperty("items").GetArrayLength()
+            .Should().Be(1, "one of the two records came back, the other stays soft-deleted");
     }
 
     [Fact]

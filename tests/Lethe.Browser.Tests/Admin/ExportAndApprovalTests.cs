@@ -19,7 +19,7 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Submit" }).ClickAsync();
+        await page.OpenViewAsync("Submit", "Submit a request");
         await page.GetByLabel("Type").SelectOptionAsync("export");
         await page.GetByLabel("Subject id").FillAsync("eve");
         await page.GetByLabel("Export format").SelectOptionAsync("zip");
@@ -53,7 +53,7 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
 
         // Its scaled 30-day deadline passes in seconds while it waits for an approver.
-        await page.GetByRole(AriaRole.Link, new() { Name = "Deadlines" }).ClickAsync();
+        await page.OpenViewAsync("Deadlines", "Deadlines");
         var overdue = page.Locator("section").Filter(new() { HasText = "Past their deadline" }).GetByRole(AriaRole.Table);
         for (var attempt = 0; attempt < 30 && !(await overdue.TextContentAsync())!.Contains(jobId, StringComparison.Ordinal); attempt++)
         {

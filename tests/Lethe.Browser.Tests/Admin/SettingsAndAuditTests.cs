@@ -17,7 +17,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         var before = (await admin.GetJsonAsync($"/v1/tenants/{tenant}/settings")).GetProperty("retention").GetProperty("default").GetString();
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
-        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+        await page.OpenViewAsync("Settings", "Settings");
 
         var retention = page.GetByLabel("Default retention");
         await retention.FillAsync("P1D");
@@ -37,7 +37,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("retain", timeScale: 1);
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
-        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+        await page.OpenViewAsync("Settings", "Settings");
 
         var form = page.Locator("form").Filter(new() { HasText = "Save retention" });
         await form.GetByRole(AriaRole.Button, new() { Name = "Add category" }).ClickAsync();
@@ -59,7 +59,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
-        await page.GetByRole(AriaRole.Link, new() { Name = "Legal holds" }).ClickAsync();
+        await page.OpenViewAsync("Legal holds", "Legal holds");
 
         await page.GetByLabel("Subject id").FillAsync("ida");
         await page.GetByLabel("Reason").FillAsync("Litigation 2026-17");
@@ -82,7 +82,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         await console.SeedSubjectAsync(tenant, "jon");
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "auditor", "auditor-1"));
-        await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+        await page.OpenViewAsync("Audit", "Audit");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("record.create");
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify chain" }).ClickAsync();
@@ -111,7 +111,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         await page.GotoAsync($"/admin#/jobs/{jobId}");
         await page.WaitForStatusAsync("completed");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Notifications" }).ClickAsync();
+        await page.OpenViewAsync("Notifications", "Notifications");
         var outbox = page.GetByRole(AriaRole.Table);
         for (var attempt = 0; attempt < 20 && !(await outbox.TextContentAsync())!.Contains("export.ready", StringComparison.Ordinal); attempt++)
         {

@@ -120,7 +120,7 @@ public sealed partial class SignInAndAccessTests(ConsoleFixture console)
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Requests", Level = 1 })).ToBeVisibleAsync();
         (await page.AccessibilityViolationsAsync()).Should().BeEmpty("the requests page");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+        await page.OpenViewAsync("Settings", "Settings");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Retention" })).ToBeVisibleAsync();
         (await page.AccessibilityViolationsAsync()).Should().BeEmpty("the settings page");
     }

@@ -24,6 +24,17 @@ public static class ConsolePages
     public static Task WaitForStatusAsync(this IPage page, string status, int timeoutSeconds = 120) =>
         Assertions.Expect(page.Locator("dl.facts .badge").First).ToHaveTextAsync(status, new() { Timeout = timeoutSeconds * 1000 });
 
+    /// <summary>
+    /// Follows a link of the console and waits for the view's heading: the view it replaces may have fields of the
+    /// same labels (the requests list filters by "Type" and "Subject id"), which a test would otherwise fill while the view changes.
+    /// </summary>
+    public static async Task OpenViewAsync(this IPage page, string link, string heading)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = link, Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(heading);
+    }
+
     /// <summary>Saves a full-page screenshot under tests/artifacts/ (git-ignored) and returns its path.</summary>
     public static async Task<string> ScreenshotAsync(this IPage page, string name)
     {

@@ -222,6 +222,10 @@ function drawActions(group, job, base, refresh) {
       }));
     }
   }
+  if (job.type === 'deletion' && job.subjectId) {
+    // Its items one by one (restore a single one inside the window): the subject's soft-deleted items in the inventory.
+    buttons.push(h('a', { href: `#/items?subjectId=${encodeURIComponent(job.subjectId)}&state=soft_deleted` }, 'Soft-deleted items of this subject'));
+  }
   replace(group, buttons.length ? [h('h2', { class: 'visually-hidden' }, 'Actions'), ...buttons] : null);
 }
 

@@ -11,6 +11,7 @@ import { renderSettings } from './settings.js';
 import { renderHolds } from './holds.js';
 import { renderDeadlines } from './deadlines.js';
 import { renderOutbox } from './outbox.js';
+import { renderItems } from './items.js';
 import { context } from './context.js';
 
 const ADMIN_ROLES = ['tenant-admin', 'auditor', 'platform-admin'];
@@ -19,6 +20,7 @@ const views = [
   { path: 'jobs', label: 'Requests', render: renderJobs },
   { path: 'deadlines', label: 'Deadlines', render: renderDeadlines },
   { path: 'submit', label: 'Submit', render: renderSubmit, manage: true },
+  { path: 'items', label: 'Inventory', render: renderItems },
   { path: 'audit', label: 'Audit', render: renderAudit },
   { path: 'settings', label: 'Settings', render: renderSettings, manage: true },
   { path: 'holds', label: 'Legal holds', render: renderHolds, manage: true },
