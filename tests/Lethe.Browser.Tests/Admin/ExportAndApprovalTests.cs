@@ -73,4 +73,43 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
         var job = await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests/{jobId}");
         job.GetProperty("status").GetString().Should().Be("denied");
     }
+
+    [Fact]
+    public async Task An_export_awaiting_approval_is_found_with_the_filters_and_approved_in_the_console_and_then_runs()
+    {
+        var tenant = await console.NewTenantAsync("approve-ok", ConsoleFixture.FastScale);
+        await console.SeedSubjectAsync(tenant, "gil");
+        await console.SeedSubjectAsync(tenant, "hal");
+        using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
+        (await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/requests", new { approval = "one", pauseApprovalsOnFailure = false, requestDeadline = "P30D", notifications = new { emails = Array.Empty<string>() } }, Ct))
+            .EnsureSuccessStatusCode();
+        using var service = console.Client(console.Token(tenant, "service", "coach-app"));
+        var export = await SubmitAsync(service, tenant, new { type = "export", subjectId = "gil", format = "json" });
+        var deletion = await SubmitAsync(service, tenant, new { type = "deletion", subjectId = "hal" });
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
+
+        await page.GetByLabel("Status", new() { Exact = true }).SelectOptionAsync("awaiting-approval");
+        await page.GetByLabel("Type").SelectOptionAsync("export");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        var list = page.GetByRole(AriaRole.Table);
+        await Assertions.Expect(list).ToContainTextAsync(export);
+        await Assertions.Expect(list).Not.ToContainTextAsync(deletion);
+        await page.ScreenshotAsync("admin-requests-filtered");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = export }).ClickAsync();
+        await page.WaitForStatusAsync("awaiting-approval");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await page.WaitForStatusAsync("completed");
+
+        (await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests/{deletion}")).GetProperty("status").GetString()
+            .Should().Be("awaiting-approval", "approving one request starts that one only");
+    }
+
+    private static async Task<string> SubmitAsync(HttpClient service, string tenant, object request)
+    {
+        using var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", request, Ct);
+        submitted.EnsureSuccessStatusCode();
+        return (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+    }
 }

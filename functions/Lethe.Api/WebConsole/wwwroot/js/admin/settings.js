@@ -106,7 +106,7 @@ function requestsForm(requests) {
     field('Approval', select({ name: 'approval' }, [['none', 'none'], ['one', 'one approver'], ['four-eyes', 'four eyes']], requests.approval)),
     h('div', { class: 'field checkbox' }, h('input', { type: 'checkbox', id: 'pause', name: 'pauseApprovalsOnFailure', checked: requests.pauseApprovalsOnFailure }),
       h('label', { for: 'pause' }, 'Pause approvals while a request has failed')),
-    field('Request deadline', h('input', { name: 'requestDeadline', value: requests.requestDeadline, autocomplete: 'off' }), 'At most P90D'),
+    field('Request deadline', h('input', { name: 'requestDeadline', value: requests.requestDeadline, autocomplete: 'off' }), 'P30D to P90D (the recovery window and a day to purge come first)'),
     field('Notify by e-mail', h('textarea', { name: 'notifications.emails', rows: 2, dataset: { field: 'notifications' } },
       requests.notifications.emails.join('\n')), 'One address per line'),
   ], form => ({
