@@ -30,6 +30,7 @@ using Scalar.AspNetCore;
 using System.Threading.RateLimiting;
 using Lethe.Domain.Requests;
 using Lethe.Domain.Jobs.Workflow;
+using Lethe.Domain.Errors;
 
 namespace Lethe.Api;
 
@@ -130,6 +131,12 @@ public static partial class ApiHost
                     (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("subject-key-shredded"), "Data crypto-shredded",
                         "The subject's key was destroyed: this data can no longer be read by anyone.");
                     break;
+                case LetheException { ErrorType: TransientException.Name }:
+                    // Throttling or an outage of an AWS service behind Lethe that outlasted the SDK's retries: the caller may try again.
+                    (problem.Type, problem.Title, problem.Detail) = (ProblemTypes.Uri("unavailable"), "Temporarily unavailable",
+                        $"A service behind Lethe is busy or unavailable. Try again after {TransientRetryAfterSeconds} seconds; a write with an Idempotency-Key is safe to repeat.");
+                    context.HttpContext.Response.Headers.RetryAfter = TransientRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    break;
             }
 
             if (context.Exception is BadHttpRequestException bad)
@@ -194,6 +201,9 @@ public static partial class ApiHost
 
     /// <summary>API.md: JSON bodies up to 1 MiB (413 beyond) and nesting up to 64 levels (400 beyond).</summary>
     public const long MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>What a 503 (a throttled or unavailable AWS service behind Lethe) asks the caller to wait, in Retry-After.</summary>
+    public const int TransientRetryAfterSeconds = 5;
     public const int MaxJsonDepth = 64;
 
     /// <summary>
@@ -293,6 +303,7 @@ public static partial class ApiHost
                 TenantKeyUnavailableException => StatusCodes.Status423Locked,
                 TenantNotActiveException => StatusCodes.Status409Conflict,
                 EnvelopeException { Reason: "key-shredded" } => StatusCodes.Status410Gone,
+                LetheException { ErrorType: TransientException.Name } => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             },
         });

@@ -118,6 +118,9 @@ public static class OpenApiContract
         var limited = Problem(document, operation, "429", "Over the tenant's rate limit; retry after Retry-After seconds.");
         limited.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
         limited.Headers["Retry-After"] = Header("Seconds to wait before retrying.", JsonSchemaType.Integer);
+        var unavailable = Problem(document, operation, "503", "A service behind Lethe (DynamoDB, KMS, S3, Step Functions) is throttling or unavailable; retry after Retry-After seconds.");
+        unavailable.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
+        unavailable.Headers["Retry-After"] = Header("Seconds to wait before retrying.", JsonSchemaType.Integer);
         // Every tenant route reads at least its path parameters, which a control character (or NUL) makes a 400.
         Problem(document, operation, "400", "The request is not valid; errors names each field.", "HttpValidationProblemDetails");
 

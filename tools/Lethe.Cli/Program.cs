@@ -12,7 +12,7 @@ var root = new RootCommand("Lethe: data lifecycle and privacy compliance, on you
     JobsCommands.CreateWatch(),
 };
 
-// Bad arguments are reported by the parser (usage, exit 1); anything that still escapes a command is one line, never a stack trace.
+// Bad arguments are reported with each reason (usage, exit 2); anything that still escapes a command is one line, never a stack trace.
 try
 {
     // A command line the parser refuses is a usage error: exit 2 with each reason, as every command documents.

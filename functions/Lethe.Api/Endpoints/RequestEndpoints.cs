@@ -195,6 +195,11 @@ public static partial class RequestEndpoints
 
     private static async Task<IResult> CancelAsync(string tenantId, string requestId, HttpContext http, RequestService requests, IJobStore jobs, JobSubjects subjects, AuditRecorder audit)
     {
+        if (requestId.Length is 0 or > MaxRequestIdLength)
+        {
+            return ProblemTypes.NotFound(http, "request");
+        }
+
         if (!http.Principal().IsPlatformAdmin && await jobs.FindAsync(tenantId, requestId, http.RequestAborted) is { Type: JobType.TenantOffboarding })
         {
             // An offboarding is a platform admin's, to start and to cancel.
@@ -283,9 +288,12 @@ public static partial class RequestEndpoints
     }
 
     /// <summary>A job the caller may see: a subject token sees its own requests only; anything else is 404, as if it did not exist.</summary>
+    /// <summary>Longer than any id Lethe issues: answered 404 without a read (DynamoDB refuses keys over 1,024 bytes with a 500).</summary>
+    private const int MaxRequestIdLength = 64;
+
     private static async Task<Job?> VisibleJobAsync(string tenantId, string requestId, HttpContext http, IJobStore jobs, SubjectRefs subjectRefs)
     {
-        if (requestId.Length is 0 or > 64)
+        if (requestId.Length is 0 or > MaxRequestIdLength)
         {
             return null;
         }

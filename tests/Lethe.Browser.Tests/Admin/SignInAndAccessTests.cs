@@ -47,6 +47,21 @@ public sealed partial class SignInAndAccessTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task An_auditor_who_types_the_address_of_a_managers_view_is_shown_the_requests_instead()
+    {
+        var tenant = await console.NewTenantAsync("auditor-url", timeScale: 1);
+        var page = await console.NewPageAsync();
+        await page.SignInAsync("/admin", console.Token(tenant, "auditor", "auditor-1"));
+
+        foreach (var view in new[] { "submit", "holds", "settings" })
+        {
+            await page.GotoAsync($"/admin#/{view}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Requests");
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Place hold" })).ToHaveCountAsync(0);
+        }
+    }
+
+    [Fact]
     public async Task A_token_without_an_admin_role_is_refused_with_a_reason()
     {
         var page = await console.NewPageAsync();

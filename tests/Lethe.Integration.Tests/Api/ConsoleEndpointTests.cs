@@ -137,6 +137,21 @@ public sealed class ConsoleEndpointTests(LetheApiFactory api, LocalCloudFixture 
     }
 
     [Fact]
+    public async Task An_id_longer_than_any_request_id_is_not_found_by_executions_or_cancel()
+    {
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "exl");
+        var id = new string('j', 2000);
+
+        using var executions = await scenario.Admin.GetAsync(new Uri($"/v1/tenants/{scenario.Tenant}/requests/{id}/executions", UriKind.Relative), Ct);
+        using var cancel = await scenario.Admin.PostAsync(new Uri($"/v1/tenants/{scenario.Tenant}/requests/{id}/cancel", UriKind.Relative), null, Ct);
+
+        // Not looked up: DynamoDB refuses a key over 1,024 bytes, which would surface as our 500.
+        executions.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        cancel.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        executions.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
+    [Fact]
     public async Task An_export_link_is_answered_as_json_with_redirect_false_and_as_a_redirect_otherwise()
     {
         var scenario = await ErasureScenario.CreateAsync(api, cloud, "exl");

@@ -206,6 +206,27 @@ public sealed partial class LetheUpTests
     }
 
     [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task Watch_of_an_id_that_would_climb_the_path_is_a_usage_error(string id)
+    {
+        var (exit, output, errors) = await RunCliAsync("watch", "--tenant", "t1", id, "--url", $"http://localhost:{MotoServer.FreePort()}");
+
+        exit.Should().Be(2, "'{0}' is no request id: watching it would read the tenant or the request list instead", id);
+        errors.Should().Contain("is not a request id").And.NotContain("cannot be reached", "nothing is asked of the API");
+        output.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Watch_against_an_API_that_is_not_there_exits_3_without_looking_again()
+    {
+        var (exit, _, errors) = await RunCliAsync("watch", "--tenant", "t1", "job_1", "--url", $"http://localhost:{MotoServer.FreePort()}", "--interval", "0.2");
+
+        exit.Should().Be(3);
+        Regex.Count(errors, "cannot be reached").Should().Be(1, "nothing listening there is not a failure that waiting fixes");
+    }
+
+    [Theory]
     [InlineData("demo", "--url", "notaurl")]
     [InlineData("demo", "--url", "ftp://localhost:8080")]
     [InlineData("verify-certificate", "/no/such/file.json", "--url", "localhost")]

@@ -21,6 +21,11 @@ public static class JobsCommands
 {
     private static readonly string[] OpenStatuses = ["awaiting-approval", "queued", "running"];
 
+    private static readonly string[] ClosedStatuses = ["completed", "failed", "cancelled", "denied"];
+
+    /// <summary>Longer than any request id Lethe issues.</summary>
+    private const int MaxIdLength = 64;
+
     public static Command CreateJobs()
     {
         var (tenant, url, token) = Common();
@@ -81,6 +86,14 @@ public static class JobsCommands
                 return usage;
             }
 
+            var requestId = parse.GetValue(id)!;
+            if (requestId.Length is 0 or > MaxIdLength || requestId is "." or ".." || requestId.Any(char.IsControl))
+            {
+                // "." and ".." would climb the path (…/requests/.. is the tenant) and be watched as if they were a request.
+                await Console.Error.WriteLineAsync($"lethe watch: '{requestId}' is not a request id (./lethe jobs lists them).");
+                return 2;
+            }
+
             var every = parse.GetValue(interval);
             if (every is < 0.2 or > 60)
             {
@@ -94,7 +107,7 @@ public static class JobsCommands
                 return 2;
             }
 
-            return await WatchAsync(client, parse.GetValue(tenant)!, parse.GetValue(id)!, TimeSpan.FromSeconds(every), Console.Out, !Console.IsOutputRedirected, cancellationToken);
+            return await WatchAsync(client, parse.GetValue(tenant)!, requestId, TimeSpan.FromSeconds(every), Console.Out, !Console.IsOutputRedirected, cancellationToken);
         });
         return command;
     }
@@ -117,12 +130,18 @@ public static class JobsCommands
                     return code;
                 }
 
-                await Task.Delay(interval * Math.Min(failures * 2, 30), cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoffSeconds, interval.TotalSeconds * failures * 2)), cancellationToken);
                 continue;
             }
 
             failures = 0;
             var status = Text(job, "status");
+            if (!OpenStatuses.Contains(status, StringComparer.Ordinal) && !ClosedStatuses.Contains(status, StringComparer.Ordinal))
+            {
+                await Console.Error.WriteLineAsync($"lethe watch: the API's answer for '{id}' is not a request (no status of one).");
+                return 3;
+            }
+
             var line = $"{id} {Text(job, "type")} {Bar(job, 30)} {status} · phase {Text(job, "phase")} · ETA {Time(job, "eta")}";
             if (live)
             {
@@ -158,6 +177,9 @@ public static class JobsCommands
 
     /// <summary>How many refused or failed looks in a row end a watch (exit 3).</summary>
     public const int MaxTransientFailures = 10;
+
+    /// <summary>The longest wait between two looks after failures (the backoff grows with each failure up to this).</summary>
+    public const int MaxBackoffSeconds = 30;
 
     private static int TerminalWidth()
     {
@@ -241,8 +263,9 @@ public static class JobsCommands
         }
         catch (HttpRequestException ex)
         {
+            // Nothing listens there (or the name does not resolve): waiting would not change that.
             await Console.Error.WriteLineAsync($"lethe {command}: the API at {client.BaseAddress} cannot be reached ({ex.Message}). Is ./lethe up running? (--url names another)");
-            return (3, null, true);
+            return (3, null, false);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

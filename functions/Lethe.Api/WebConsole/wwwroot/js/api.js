@@ -16,7 +16,15 @@ export class ProblemError extends Error {
   get fieldErrors() {
     return this.problem && typeof this.problem.errors === 'object' && this.problem.errors !== null ? this.problem.errors : {};
   }
+
+  /** Whether asking again later may succeed: no answer at all, a rate limit, or a failure on our side. */
+  get transient() {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
 }
+
+/** Whether a failed call may succeed when tried again later (see ProblemError.transient). */
+export const isTransient = error => error instanceof ProblemError && error.transient;
 
 /** The claims of a JWT, read without verifying it (the API verifies; the page only needs to know whom to show). */
 export function readClaims(token) {
@@ -55,7 +63,14 @@ export const session = {
 };
 
 /** A path segment, escaped: ids come from users and the API, never trusted as path syntax. */
-export const seg = value => encodeURIComponent(String(value));
+export const seg = value => {
+  const text = String(value);
+  // "." and ".." pass encodeURIComponent untouched and would climb the path (…/requests/.. is the tenant): no id is either.
+  if (text === '' || text === '.' || text === '..') {
+    throw new ProblemError(400, { title: 'Not an id', detail: `"${text}" is not an id.` });
+  }
+  return encodeURIComponent(text);
+};
 
 /** A query string of the non-empty values. */
 export function query(values) {

@@ -1,7 +1,7 @@
 // The data subject's privacy page (/privacy): my requests and their status, request my export or erasure, download my export,
 // my consents with grant and withdraw. Only a subject token signs in here; the API checks every call against its own subject.
 
-import { api, downloadExport, idempotencyKey, query, seg, session } from './api.js';
+import { api, downloadExport, idempotencyKey, isTransient, query, seg, session } from './api.js';
 import { action, announce, badge, clearFormProblem, field, h, progressBar, replace, select, showError, showFormProblem, table, time } from './dom.js';
 import { renderSignIn } from './signin.js';
 
@@ -48,9 +48,14 @@ async function loadRequests(section, base, subject, tenant) {
   try {
     page = await api.get(`${base}/requests${query({ subjectId: subject, limit: 50 })}`);
   } catch (error) {
-    // Shown, and looked at again later: a refused look (rate limit, our side) may pass.
+    if (!session.token) {
+      return; // signed out (an expired token): the sign-in page says why and nothing is looked at again
+    }
     showError(error);
-    timer = setTimeout(() => loadRequests(section, base, subject, tenant), 10_000);
+    if (isTransient(error)) {
+      // Looked at again later: a rate limit or a failure on our side may pass; a refusal would not.
+      timer = setTimeout(() => loadRequests(section, base, subject, tenant), 10_000);
+    }
     return;
   }
   const mine = page.items.filter(job => job.type === 'deletion' || job.type === 'export');
@@ -111,7 +116,16 @@ function askForm(base, subject, reload) {
 
 async function loadConsents(section, base, subject) {
   const path = `${base}/subjects/${seg(subject)}/consents`;
-  const list = await api.get(path);
+  let list;
+  try {
+    list = await api.get(path);
+  } catch (error) {
+    if (session.token) {
+      replace(section, h('h2', { id: 'consents-title' }, 'My consents'),
+        h('p', { class: 'status-error' }, `Your consents could not be read: ${error.message}`));
+    }
+    return;
+  }
   const state = new Map(list.items.map(c => [c.purpose, c]));
   const purposes = [...new Set([...PURPOSES, ...state.keys()])];
   replace(section, h('h2', { id: 'consents-title' }, 'My consents'),

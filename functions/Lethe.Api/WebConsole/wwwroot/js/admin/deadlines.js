@@ -15,11 +15,16 @@ export async function renderDeadlines(main, { params, navigate }) {
   const open = job => ['queued', 'running', 'awaiting-approval'].includes(job.status);
   const dueSoon = due.items.filter(job => open(job) && !job.overdue);
   const picker = select({ name: 'days' }, [['3', '3 days'], ['7', '7 days'], ['14', '14 days'], ['30', '30 days']], days);
-  picker.addEventListener('change', () => navigate(`#/deadlines?days=${picker.value}`));
+  // Applied with a button, not on change: arrowing through a closed select must not reload the view (WCAG 3.2.2).
+  const pick = h('form', { class: 'filters', 'aria-label': 'Due within' }, field('Due within', picker), h('button', { type: 'submit' }, 'Apply'));
+  pick.addEventListener('submit', event => {
+    event.preventDefault();
+    navigate(`#/deadlines?days=${picker.value}`);
+  });
   replace(main, h('h1', {}, 'Deadlines'),
     h('section', { 'aria-labelledby': 'overdue-title' }, h('h2', { id: 'overdue-title' }, 'Past their deadline'),
       table(`${overdue.items.length} overdue request(s)`, JOB_HEADERS, overdue.items.map(jobRow))),
     h('section', { 'aria-labelledby': 'due-title' }, h('h2', { id: 'due-title' }, 'Due soon'),
-      h('div', { class: 'filters' }, field('Due within', picker)),
+      pick,
       table(`${dueSoon.length} open request(s) due before ${dueBefore.slice(0, 10)}`, JOB_HEADERS, dueSoon.map(jobRow))));
 }

@@ -1,6 +1,6 @@
 // Requests (jobs): the filtered list with live progress, and one request with its actions, certificates and executions.
 
-import { api, downloadExport, ProblemError, query, seg } from '../api.js';
+import { api, downloadExport, isTransient, query, seg } from '../api.js';
 import { action, announce, badge, field, h, progressBar, replace, select, showError, table, time } from '../dom.js';
 import { verifyCertificate } from '../certificate.js';
 import { context } from './context.js';
@@ -12,8 +12,6 @@ const OPEN = ['queued', 'running', 'awaiting-approval'];
 const REFRESH_MS = 2000;
 
 /** A refusal that may pass (rate limit, our side, the network): the poll goes on, more slowly. */
-const transient = error => error instanceof ProblemError && (error.status === 0 || error.status === 429 || error.status >= 500);
-
 /**
  * Polls while the view is shown; returns the function that stops it (the router calls it when the view changes). A transient
  * failure is shown and tried again with a growing delay; any other ends the polling.
@@ -32,7 +30,7 @@ function poll(load) {
       delay = REFRESH_MS;
     } catch (error) {
       showError(error);
-      again = transient(error);
+      again = isTransient(error);
       delay = Math.min(delay * 2, 30_000);
     }
     if (!stopped && again) {

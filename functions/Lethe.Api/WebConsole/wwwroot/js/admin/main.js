@@ -31,6 +31,8 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 let leave = null;
+// Counts renders: a view that finishes loading after the user moved on draws into a detached slot and is stopped at once.
+let generation = 0;
 
 /** The route of the hash: `#/jobs/abc?status=running` → { path: 'jobs', id: 'abc', params }. */
 function route() {
@@ -75,6 +77,7 @@ function renderHeader(claims) {
 }
 
 export async function render() {
+  const current = ++generation;
   if (leave) {
     leave();
     leave = null;
@@ -100,14 +103,23 @@ export async function render() {
     return;
   }
   const { path, id, params } = route();
-  const view = path === 'jobs' && id ? { label: 'Request', render: renderJob } : views.find(v => v.path === path) ?? views[0];
+  const found = path === 'jobs' && id ? { label: 'Request', render: renderJob } : views.find(v => v.path === path) ?? views[0];
+  // A view that only managers use (submit, settings, holds) is not drawn for a read-only auditor who types its address.
+  const view = found.manage && !context.canManage ? views[0] : found;
   document.title = `${view.label} · Lethe admin`;
-  replace(main);
+  const slot = h('div', { class: 'view' });
+  replace(main, slot);
+  let stop = null;
   try {
-    leave = (await view.render(main, { id, params, navigate, refresh: render })) ?? null;
+    stop = (await view.render(slot, { id, params, navigate, refresh: render })) ?? null;
   } catch (error) {
-    replace(main, h('h1', {}, view.label), h('p', { class: 'status-error' }, error.message));
+    replace(slot, h('h1', {}, view.label), h('p', { class: 'status-error' }, error.message));
   }
+  if (current !== generation) {
+    stop?.();
+    return;
+  }
+  leave = stop;
   main.focus({ preventScroll: true });
 }
 
