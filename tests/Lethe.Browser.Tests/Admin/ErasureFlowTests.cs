@@ -122,9 +122,7 @@ public sealed class ErasureFlowTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("forge", ConsoleFixture.FastScale);
         await console.SeedSubjectAsync(tenant, "dov");
         using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
-        var submitted = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "dov" }, Ct);
-        submitted.EnsureSuccessStatusCode();
-        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var jobId = await admin.SubmitRequestAsync(tenant, new { type = "deletion", subjectId = "dov" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
         await page.GotoAsync($"/admin#/jobs/{jobId}");

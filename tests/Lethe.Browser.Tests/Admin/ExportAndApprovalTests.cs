@@ -43,12 +43,9 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("approve", ConsoleFixture.FastScale);
         await console.SeedSubjectAsync(tenant, "fay");
         using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
-        (await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/requests", new { approval = "one", pauseApprovalsOnFailure = false, requestDeadline = "P30D", notifications = new { emails = Array.Empty<string>() } }, Ct))
-            .EnsureSuccessStatusCode();
+        await admin.RequireOneApproverAsync(tenant);
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "fay" }, Ct);
-        submitted.EnsureSuccessStatusCode();
-        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var jobId = await service.SubmitRequestAsync(tenant, new { type = "deletion", subjectId = "fay" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
 
@@ -81,11 +78,10 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
         await console.SeedSubjectAsync(tenant, "gil");
         await console.SeedSubjectAsync(tenant, "hal");
         using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
-        (await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/requests", new { approval = "one", pauseApprovalsOnFailure = false, requestDeadline = "P30D", notifications = new { emails = Array.Empty<string>() } }, Ct))
-            .EnsureSuccessStatusCode();
+        await admin.RequireOneApproverAsync(tenant);
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        var export = await SubmitAsync(service, tenant, new { type = "export", subjectId = "gil", format = "json" });
-        var deletion = await SubmitAsync(service, tenant, new { type = "deletion", subjectId = "hal" });
+        var export = await service.SubmitRequestAsync(tenant, new { type = "export", subjectId = "gil", format = "json" });
+        var deletion = await service.SubmitRequestAsync(tenant, new { type = "deletion", subjectId = "hal" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
 
@@ -104,12 +100,5 @@ public sealed class ExportAndApprovalTests(ConsoleFixture console)
 
         (await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests/{deletion}")).GetProperty("status").GetString()
             .Should().Be("awaiting-approval", "approving one request starts that one only");
-    }
-
-    private static async Task<string> SubmitAsync(HttpClient service, string tenant, object request)
-    {
-        using var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", request, Ct);
-        submitted.EnsureSuccessStatusCode();
-        return (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
     }
 }

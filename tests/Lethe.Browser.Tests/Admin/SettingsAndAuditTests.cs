@@ -166,8 +166,7 @@ public sealed class SettingsAndAuditTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("outbox", timeScale: 1);
         await console.SeedSubjectAsync(tenant, "kim");
         using var admin = console.Client(console.Token(tenant, "tenant-admin", "officer-1"));
-        var submitted = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "export", subjectId = "kim", format = "json" }, Ct);
-        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var jobId = await admin.SubmitRequestAsync(tenant, new { type = "export", subjectId = "kim", format = "json" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "tenant-admin", "officer-1"));
         await page.GotoAsync($"/admin#/jobs/{jobId}");

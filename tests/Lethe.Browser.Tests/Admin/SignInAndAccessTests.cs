@@ -33,8 +33,7 @@ public sealed partial class SignInAndAccessTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("auditor", timeScale: 1);
         await console.SeedSubjectAsync(tenant, "gus");
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "deletion", subjectId = "gus" }, Ct);
-        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var jobId = await service.SubmitRequestAsync(tenant, new { type = "deletion", subjectId = "gus" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token(tenant, "auditor", "auditor-1"));
 
@@ -77,8 +76,7 @@ public sealed partial class SignInAndAccessTests(ConsoleFixture console)
         var tenant = await console.NewTenantAsync("pick", timeScale: 1);
         await console.SeedSubjectAsync(tenant, "hal");
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        var submitted = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "export", subjectId = "hal" }, Ct);
-        var jobId = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var jobId = await service.SubmitRequestAsync(tenant, new { type = "export", subjectId = "hal" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/admin", console.Token("platform", "platform-admin", "operator-1"));
 

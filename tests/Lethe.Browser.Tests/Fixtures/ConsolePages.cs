@@ -75,6 +75,25 @@ public static class ConsolePages
         }
     }
 
+    /// <summary>Submits a request through the API (as the coaching app would) and returns its id; fails the test on a refusal.</summary>
+    public static async Task<string> SubmitRequestAsync(this HttpClient client, string tenant, object request)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        using var submitted = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", request, TestContext.Current.CancellationToken);
+        submitted.EnsureSuccessStatusCode();
+        return (await submitted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Turns on the tenant's approval policy (one approver): new deletions and exports wait in awaiting-approval.</summary>
+    public static async Task RequireOneApproverAsync(this HttpClient admin, string tenant)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        using var saved = await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/settings/requests",
+            new { approval = "one", pauseApprovalsOnFailure = false, requestDeadline = "P30D", notifications = new { emails = Array.Empty<string>() } },
+            TestContext.Current.CancellationToken);
+        saved.EnsureSuccessStatusCode();
+    }
+
     public static async Task<JsonElement> GetJsonAsync(this HttpClient client, string path)
     {
         ArgumentNullException.ThrowIfNull(client);

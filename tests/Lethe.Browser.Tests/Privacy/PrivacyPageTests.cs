@@ -43,10 +43,8 @@ public sealed class PrivacyPageTests(ConsoleFixture console)
         await console.SeedSubjectAsync(tenant, "max");
         await console.SeedSubjectAsync(tenant, "nia");
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        var other = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "export", subjectId = "nia" }, Ct);
-        var otherId = (await other.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
-        var own = await service.PostAsJsonAsync($"/v1/tenants/{tenant}/requests", new { type = "export", subjectId = "max" }, Ct);
-        var ownId = (await own.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        var otherId = await service.SubmitRequestAsync(tenant, new { type = "export", subjectId = "nia" });
+        var ownId = await service.SubmitRequestAsync(tenant, new { type = "export", subjectId = "max" });
         var page = await console.NewPageAsync();
         await page.SignInAsync("/privacy", console.Token(tenant, "subject", "max"));
 
