@@ -14,8 +14,11 @@ public sealed partial class DynamoJobStore
     public async Task<Job?> TryUpdateAsync(string tenantId, string jobId, JobUpdate update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var current = await FindAsync(tenantId, jobId, cancellationToken);
-        if (current is null)
+        // Only a purge reset (its per-category tallies) and the erasure lock (its name) need the job as it is; every other
+        // transition is one conditional UpdateItem that returns the job as it became: one call where there were three.
+        var needsCurrent = update.ResetPurge || update.ReleaseErasureLock || update.AcquireErasureLock;
+        var current = needsCurrent ? await FindAsync(tenantId, jobId, cancellationToken) : null;
+        if (needsCurrent && current is null)
         {
             return null;
         }
@@ -98,7 +101,7 @@ public sealed partial class DynamoJobStore
         {
             set.Add($"#purged = :zero, #failed = :zero, #held = :zero, #restored = :zero, #errors = :none, {VersionsAttribute} = :zero");
             var cleared = 0;
-            foreach (var tally in current.Counts.PurgedByCategory.Keys.Select(k => CategoryTallyPrefix + k)
+            foreach (var tally in current!.Counts.PurgedByCategory.Keys.Select(k => CategoryTallyPrefix + k)
                 .Concat(current.Counts.PurgedByStore.Keys.Select(k => StoreTallyPrefix + k)))
             {
                 names[$"#c{cleared}"] = tally;
@@ -170,6 +173,29 @@ public sealed partial class DynamoJobStore
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
         };
+        if (!needsCurrent)
+        {
+            try
+            {
+                var updated = await dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = jobUpdate.TableName,
+                    Key = jobUpdate.Key,
+                    UpdateExpression = jobUpdate.UpdateExpression,
+                    ConditionExpression = jobUpdate.ConditionExpression,
+                    ExpressionAttributeNames = jobUpdate.ExpressionAttributeNames,
+                    ExpressionAttributeValues = jobUpdate.ExpressionAttributeValues,
+                    ReturnValues = ReturnValue.ALL_NEW,
+                }, cancellationToken);
+                return FromItem(updated.Attributes);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // No such job (attribute_exists(pk)), or not in a status or phase this transition starts from.
+                return null;
+            }
+        }
+
         var transaction = new List<TransactWriteItem> { new() { Update = jobUpdate } };
         var lockCondition = new Dictionary<string, AttributeValue> { [":job"] = new() { S = jobId } };
         if (update.ReleaseErasureLock)
@@ -177,7 +203,7 @@ public sealed partial class DynamoJobStore
             transaction.Add(new() { Delete = new Delete
             {
                 TableName = jobsTable,
-                Key = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current))),
+                Key = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current!))),
                 ConditionExpression = "attribute_not_exists(pk) OR jobId = :job",
                 ExpressionAttributeValues = lockCondition,
             } });
@@ -185,7 +211,7 @@ public sealed partial class DynamoJobStore
 
         if (update.AcquireErasureLock)
         {
-            var lockItem = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current)));
+            var lockItem = DynamoKeys.Of(tenantId, LockKey(JobTypes.LockName(current!)));
             lockItem["jobId"] = new() { S = jobId };
             transaction.Add(new() { Put = new Put
             {

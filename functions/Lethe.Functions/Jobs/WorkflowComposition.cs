@@ -397,8 +397,14 @@ public sealed class WorkflowComposition(TimeProvider clock)
 
         var objects = new Aws.Ingest.S3IngestObjects(s3, names.Bucket(ResourceCatalog.Ingest), names.Bucket(ResourceCatalog.Quarantine));
         var uploads = new Aws.Ingest.DynamoUploadStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks);
+        // Every step of every upload reads its tenant (state, key, retention) twice: the steps keep a profile as long as writers
+        // may (Lethe__TenantCacheSeconds; offboarding and key rotation wait that long, and each record write checks the subject's
+        // key and legal hold in its own transaction). The receiver reads it fresh: a new upload sees an offboarding at once.
+        var ingestTenants = new Domain.Tenancy.CachedTenantRepository(shared.Tenants, clock, WriterCacheAgeFromEnvironment() - TimeSpan.FromSeconds(1));
         var ingest = new Domain.Ingest.IngestPorts(
-            jobs, uploads, objects, shared.Tenants, opener, records, shared.Keys, connectors.Subjects, readers.Consents, readers.Restrictions,
+            jobs, uploads, objects, ingestTenants, opener, records, shared.Keys,
+            new Aws.Connectors.DirectorySubjectIds(ingestTenants, new SubjectDirectoryReader(dynamo, names.Table(ResourceCatalog.Keys), shared.Keys)),
+            readers.Consents, readers.Restrictions,
             new Domain.Ingest.ExtractiveInsightModel(),
             new Aws.Ingest.DynamoReviewStore(dynamo, names.Table(ResourceCatalog.Records), names.Table(ResourceCatalog.Inventory), shared.Locks),
             connectors.Callbacks, shared.Journal, clock)
