@@ -11,7 +11,7 @@ using Lethe.Catalog;
 namespace Lethe.Benchmarks;
 
 /// <summary>
-/// Issue 16: <see cref="Transcripts"/> WebVTT transcripts through the whole pipeline on the local cloud (the real API presigns,
+/// Issue 16: <see cref="DefaultTranscripts"/> WebVTT transcripts through the whole pipeline on the local cloud (the real API presigns,
 /// a PUT lands each in the ingest bucket, S3's notification goes through the ingest queue to the consumer, which scans and
 /// starts workflows/ingest.asl.json: normalize, store, derive on pseudonyms, evidence pack, review request), timed until every
 /// upload waits for its review (the human step is not the machine's time); against a raw loop that PUTs the same bytes into
@@ -20,12 +20,12 @@ namespace Lethe.Benchmarks;
 /// </summary>
 public static class IngestBenchmark
 {
-    /// <summary>1,000 (issue 16); <c>LETHE_BENCH_INGEST_ITEMS</c> runs a smaller probe (written to its own file).</summary>
-    public static readonly int Transcripts = int.TryParse(Environment.GetEnvironmentVariable("LETHE_BENCH_INGEST_ITEMS"), out var items) && items > 0 ? items : 1000;
+    /// <summary>1,000 (issue 16); <c>./lethe bench ingest --items N</c> runs another size (written to its own file).</summary>
+    public const int DefaultTranscripts = 1000;
     public const int Subjects = 50;
     private const int Parallel = 8;
 
-    public static async Task<string> RunAsync(string root)
+    public static async Task<string> RunAsync(string root, int transcripts)
     {
         await using var bench = await BenchApi.StartAsync(root, "lethe-bench-ingest", TimeSpan.FromSeconds(30));
         using var admin = bench.ClientFor("tenant-admin");
@@ -36,7 +36,7 @@ public static class IngestBenchmark
             granted.EnsureSuccessStatusCode();
         }
 
-        var contents = Enumerable.Range(0, Transcripts).Select(Transcript).ToList();
+        var contents = Enumerable.Range(0, transcripts).Select(Transcript).ToList();
         var bytes = contents.Sum(c => (long)c.Length);
         using var put = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -45,7 +45,7 @@ public static class IngestBenchmark
         var invocationsBefore = bench.Cloud.LambdaInvocations;
         var watch = Stopwatch.StartNew();
         var uploads = new ConcurrentDictionary<int, string>();
-        await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, Transcripts), new ParallelOptions { MaxDegreeOfParallelism = Parallel }, async (i, ct) =>
+        await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, transcripts), new ParallelOptions { MaxDegreeOfParallelism = Parallel }, async (i, ct) =>
         {
             uploads[i] = await UploadAsync(bench.Http, put, i, contents[i], ct);
         });
@@ -84,9 +84,9 @@ public static class IngestBenchmark
         }
 
         var reviews = await CountPendingReviewsAsync(admin);
-        if (reviews != Transcripts)
+        if (reviews != transcripts)
         {
-            throw new InvalidOperationException($"{reviews} reviews are pending, not {Transcripts}: some insight was not derived.");
+            throw new InvalidOperationException($"{reviews} reviews are pending, not {transcripts}: some insight was not derived.");
         }
 
         // The raw loop: the same bytes PUT into the data bucket, nothing else.
@@ -94,7 +94,7 @@ public static class IngestBenchmark
         var bucket = names.Bucket(ResourceCatalog.Data);
         bench.Cloud.AwsCalls.Reset();
         watch.Restart();
-        await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, Transcripts), new ParallelOptions { MaxDegreeOfParallelism = Parallel }, async (i, ct) =>
+        await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, transcripts), new ParallelOptions { MaxDegreeOfParallelism = Parallel }, async (i, ct) =>
         {
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = $"raw/{i}.vtt", ContentBody = contents[i], ContentType = "text/vtt" }, ct);
         });
@@ -110,27 +110,27 @@ public static class IngestBenchmark
         }
         while (marker is not null);
 
-        if (stored != Transcripts)
+        if (stored != transcripts)
         {
-            throw new InvalidOperationException($"The raw loop stored {stored} objects, not {Transcripts}.");
+            throw new InvalidOperationException($"The raw loop stored {stored} objects, not {transcripts}.");
         }
 
-        var letheRate = Transcripts / letheSeconds;
-        var rawRate = Transcripts / rawSeconds;
-        var top = byOperation.OrderByDescending(o => o.Value).Take(12).Select(o => string.Create(CultureInfo.InvariantCulture, $"| {o.Key} | {o.Value:N0} | {(double)o.Value / Transcripts:0.00} |"));
+        var letheRate = transcripts / letheSeconds;
+        var rawRate = transcripts / rawSeconds;
+        var top = byOperation.OrderByDescending(o => o.Value).Take(12).Select(o => string.Create(CultureInfo.InvariantCulture, $"| {o.Key} | {o.Value:N0} | {(double)o.Value / transcripts:0.00} |"));
         return new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"# Ingest: {Transcripts:N0} transcripts through the pipeline vs a raw put loop")
+            .AppendLine(CultureInfo.InvariantCulture, $"# Ingest: {transcripts:N0} transcripts through the pipeline vs a raw put loop")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, local cloud (moto), {Parallel} clients.")
-            .AppendLine(CultureInfo.InvariantCulture, $"{Transcripts:N0} WebVTT transcripts ({bytes / 1024.0:N0} KiB in all, each with an e-mail address and a phone number) of {Subjects} subjects who granted `ai-processing`.")
+            .AppendLine(CultureInfo.InvariantCulture, $"{transcripts:N0} WebVTT transcripts ({bytes / 1024.0:N0} KiB in all, each with an e-mail address and a phone number) of {Subjects} subjects who granted `ai-processing`.")
             .AppendLine()
             .AppendLine("| path | seconds | items/s | AWS calls | calls per item |")
             .AppendLine("|---|---|---|---|---|")
-            .AppendLine(CultureInfo.InvariantCulture, $"| Lethe: presign, PUT, queue, scan, normalize, store (encrypted), derive (pseudonymized), evidence pack, review request | {letheSeconds:0.0} | {letheRate:0.0} | {letheCalls:N0} | {(double)letheCalls / Transcripts:0.0} |")
-            .AppendLine(CultureInfo.InvariantCulture, $"| raw: PutObject of the same bytes | {rawSeconds:0.0} | {rawRate:0.0} | {rawCalls:N0} | {(double)rawCalls / Transcripts:0.0} |")
+            .AppendLine(CultureInfo.InvariantCulture, $"| Lethe: presign, PUT, queue, scan, normalize, store (encrypted), derive (pseudonymized), evidence pack, review request | {letheSeconds:0.0} | {letheRate:0.0} | {letheCalls:N0} | {(double)letheCalls / transcripts:0.0} |")
+            .AppendLine(CultureInfo.InvariantCulture, $"| raw: PutObject of the same bytes | {rawSeconds:0.0} | {rawRate:0.0} | {rawCalls:N0} | {(double)rawCalls / transcripts:0.0} |")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"All {Transcripts:N0} objects were PUT after {landed.TotalSeconds:0.0} s; every upload then reached `awaiting_review` with a pending review, and the raw loop's {stored:N0} objects were listed back.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Lambda invocations of the pipeline: {invocations:N0} ({(double)invocations / Transcripts:0.0} per item); {statusReads:N0} status reads of the harness are not counted.")
+            .AppendLine(CultureInfo.InvariantCulture, $"All {transcripts:N0} objects were PUT after {landed.TotalSeconds:0.0} s; every upload then reached `awaiting_review` with a pending review, and the raw loop's {stored:N0} objects were listed back.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Lambda invocations of the pipeline: {invocations:N0} ({(double)invocations / transcripts:0.0} per item); {statusReads:N0} status reads of the harness are not counted.")
             .AppendLine()
             .AppendLine("Lethe's calls by operation (top 12):")
             .AppendLine()
@@ -138,7 +138,7 @@ public static class IngestBenchmark
             .AppendLine("|---|---|---|")
             .AppendLine(string.Join(Environment.NewLine, top))
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"items/s {letheRate:0.0} (raw {rawRate:0.0}), speed ratio {letheRate / rawRate:0.000}, calls per item {(double)letheCalls / Transcripts:0.0} (raw {(double)rawCalls / Transcripts:0.0})")
+            .AppendLine(CultureInfo.InvariantCulture, $"items/s {letheRate:0.0} (raw {rawRate:0.0}), speed ratio {letheRate / rawRate:0.000}, calls per item {(double)letheCalls / transcripts:0.0} (raw {(double)rawCalls / transcripts:0.0})")
             .ToString();
     }
 
