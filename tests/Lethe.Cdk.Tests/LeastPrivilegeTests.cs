@@ -130,14 +130,14 @@ public sealed partial class LeastPrivilegeTests(SynthesizedApp synth)
         ["JobsReconcile"] =
         [
             "dynamodb:DeleteItem Jobs", "dynamodb:PutItem Jobs", "dynamodb:Query Jobs", "dynamodb:Query Tenants",
-            "states:StartExecution deletion", "states:DescribeExecution deletion", "states:StartExecution export", "states:DescribeExecution export",
-            "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep",
-            "states:StartExecution archive-retrieval", "states:DescribeExecution archive-retrieval",
-            "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub",
-            "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay",
-            "states:StartExecution key-rotation", "states:DescribeExecution key-rotation",
-            "states:StartExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding",
-            "states:StartExecution ingest", "states:DescribeExecution ingest",
+            "states:StartExecution deletion", "states:DescribeExecution deletion", "states:ListExecutions deletion", "states:StartExecution export", "states:DescribeExecution export", "states:ListExecutions export",
+            "states:StartExecution retention-sweep", "states:DescribeExecution retention-sweep", "states:ListExecutions retention-sweep",
+            "states:StartExecution archive-retrieval", "states:DescribeExecution archive-retrieval", "states:ListExecutions archive-retrieval",
+            "states:StartExecution backup-scrub", "states:DescribeExecution backup-scrub", "states:ListExecutions backup-scrub",
+            "states:StartExecution erasure-replay", "states:DescribeExecution erasure-replay", "states:ListExecutions erasure-replay",
+            "states:StartExecution key-rotation", "states:DescribeExecution key-rotation", "states:ListExecutions key-rotation",
+            "states:StartExecution tenant-offboarding", "states:DescribeExecution tenant-offboarding", "states:ListExecutions tenant-offboarding",
+            "states:StartExecution ingest", "states:DescribeExecution ingest", "states:ListExecutions ingest",
         ],
         // The purge page also hides (then purges) an item the soft-delete never saw: the record's mirror with it; and it
         // writes a record's tombstone as a conditional put in the transaction that deletes the record.

@@ -144,12 +144,22 @@ public abstract partial class AslWorkflow : Construct
             TreatMissingData = Amazon.CDK.AWS.CloudWatch.TreatMissingData.NOT_BREACHING,
         });
 
-    /// <summary>What reconciliation needs: start a job's execution that never started, and read an execution's status.</summary>
+    /// <summary>Start a job's execution that never started, and read an execution's status (the API, schedules that start jobs).</summary>
     public void GrantStartAndDescribe(IGrantable grantee)
     {
         ArgumentNullException.ThrowIfNull(grantee);
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachineArn] }));
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:DescribeExecution"], Resources = [ExecutionsArn] }));
+    }
+
+    /// <summary>
+    /// What reconciliation needs: <see cref="GrantStartAndDescribe"/> (a job with no execution ARN yet is looked up on its own),
+    /// and this machine's ended executions listed (every other open job, in a few calls).
+    /// </summary>
+    public void GrantReconcile(IGrantable grantee)
+    {
+        GrantStartAndDescribe(grantee);
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:ListExecutions"], Resources = [StateMachineArn] }));
     }
 
     /// <summary>Creates a function of this workflow (a Task's, or one that serves it) with the grants of its step.</summary>

@@ -171,7 +171,7 @@ public sealed class DeletionWorkflow : AslWorkflow
                 GrantErasureLock(target, "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query");
                 // A paused erasure resumes once no hold names its subject.
                 GrantTable(target, tenants, "dynamodb:Query");
-                GrantStartAndDescribe(target);
+                GrantReconcile(target);
                 break;
             case Handlers.RequestOverdueSchedule:
                 // Every tenant id; each tenant's unfinished requests by status (the status index), marked overdue once.

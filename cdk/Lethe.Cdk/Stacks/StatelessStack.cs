@@ -183,14 +183,14 @@ public sealed class StatelessStack : Stack
         BackupScrub.GrantStart(Deletion.Functions[Handlers.ErasureStartBackupScrub]);
         BackupScrub.GrantStart(RetentionSweep.Functions[Handlers.RetentionStartBackupScrub]);
         BackupScrub.GrantStart(TenantOffboarding.Functions[Handlers.OffboardingTerminate]);
-        Export.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        RetentionSweep.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        ArchiveRetrieval.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        BackupScrub.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        ErasureReplay.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        KeyRotation.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        TenantOffboarding.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
-        Ingest.GrantStartAndDescribe(Deletion.Functions[Handlers.JobsReconcile]);
+        Export.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        RetentionSweep.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        ArchiveRetrieval.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        BackupScrub.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        ErasureReplay.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        KeyRotation.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        TenantOffboarding.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
+        Ingest.GrantReconcile(Deletion.Functions[Handlers.JobsReconcile]);
         // A connector's answer resumes the erasure waiting on its task token, a review the ingest waiting on its own (SendTaskSuccess has no resource type in IAM: "*").
         Api.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:SendTaskSuccess"], Resources = ["*"] }));
         // The API submits, cancels and reads jobs (the erasure lock: taken, ended, and checked by every write for a subject).

@@ -55,6 +55,35 @@ public sealed class StepFunctionsWorkflowStarter(StepFunctionsClient client, Fun
         }
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var ended = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (stateMachineArn(type) is not { } machine)
+        {
+            return ended;
+        }
+
+        var after = since.ToUnixTimeMilliseconds() / 1000.0;
+        foreach (var status in IWorkflowStarter.EndedStatuses)
+        {
+            string? next = null;
+            do
+            {
+                // Newest first (ListExecutions' order): the listing stops at the first execution older than `since`.
+                var page = await client.ListExecutionsAsync(new ListExecutionsRequest(machine, status, MaxResults: 1000, NextToken: next), cancellationToken);
+                foreach (var execution in page.Executions.TakeWhile(e => e.StartDate >= after))
+                {
+                    ended[execution.Name] = execution.Status;
+                }
+
+                next = page.Executions.Count > 0 && page.Executions[^1].StartDate >= after ? page.NextToken : null;
+            }
+            while (next is not null);
+        }
+
+        return ended;
+    }
+
     /// <summary>arn:aws:states:r:a:stateMachine:M → arn:aws:states:r:a:execution:M:name.</summary>
     public static string ExecutionArn(string stateMachineArn, string name)
     {

@@ -25,6 +25,18 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
         return Task.CompletedTask;
     }
 
-    public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken) =>
-        Task.FromResult(Started.Contains(job.ExecutionName) ? "RUNNING" : null);
+    /// <summary>Executions to report as ended (name → FAILED, TIMED_OUT or ABORTED), as if Step Functions had ended them.</summary>
+    public Dictionary<string, string> Ended { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many single executions were looked up (a pass lists ended executions instead where it can).</summary>
+    public int StatusLookups { get; private set; }
+
+    public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken)
+    {
+        StatusLookups++;
+        return Task.FromResult(Ended.TryGetValue(job.ExecutionName, out var ended) ? ended : Started.Contains(job.ExecutionName) ? "RUNNING" : null);
+    }
+
+    public Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>(Ended, StringComparer.Ordinal));
 }

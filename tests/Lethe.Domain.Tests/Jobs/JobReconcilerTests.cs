@@ -64,6 +64,37 @@ public sealed class JobReconcilerTests
     }
 
     [Fact]
+    public async Task A_pass_fails_an_open_job_whose_started_execution_is_listed_as_failed()
+    {
+        var job = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:started" };
+        _jobs.Items[job.Id] = job;
+        _workflows.Ended[$"{job.Id}-1"] = "FAILED";
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
+
+        _jobs.Items[job.Id].Status.Should().Be(JobStatus.Failed);
+        _journal.Events.Should().ContainSingle().Which.Outcome.Should().Be("failed");
+    }
+
+    [Fact]
+    public async Task A_pass_over_many_started_jobs_looks_up_no_execution_one_by_one()
+    {
+        var started = Enumerable.Range(0, 50).Select(_ => Add(JobStatus.Running, JobPhases.SoftDelete)).ToList();
+        foreach (var job in started)
+        {
+            _jobs.Items[job.Id] = job with { ExecutionArn = $"arn:{job.Id}-1" };
+        }
+
+        var unstarted = Add(JobStatus.Queued, JobPhases.Validate);
+
+        await Reconciler.ReconcileAsync(null, CancellationToken.None);
+
+        _workflows.StatusLookups.Should().Be(1, "only the job with no execution ARN is looked up: the others' ended executions are listed");
+        started.Should().OnlyContain(job => _jobs.Items[job.Id].Status == JobStatus.Running, "none of their executions ended");
+        _jobs.Items[unstarted.Id].Status.Should().Be(JobStatus.Queued);
+    }
+
+    [Fact]
     public async Task A_failed_execution_tells_the_tenant_its_request_failed_once_with_ids_only()
     {
         var job = Add(JobStatus.Running, JobPhases.Purge);

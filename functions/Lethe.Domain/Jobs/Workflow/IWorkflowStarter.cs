@@ -11,6 +11,16 @@ public interface IWorkflowStarter
 
     /// <summary>The status of the execution <c>{jobId}-{n}</c>, or null when it does not exist.</summary>
     Task<string?> StatusAsync(Job job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The executions of <paramref name="type"/>'s workflow that started at or after <paramref name="since"/> and ended other
+    /// than succeeded (<see cref="EndedStatuses"/>), by execution name: what a reconciliation pass needs of many jobs in a
+    /// few listings, instead of one look per job.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>The ending statuses a reconciliation acts on (a succeeded execution changes nothing).</summary>
+    static IReadOnlyList<string> EndedStatuses { get; } = ["FAILED", "TIMED_OUT", "ABORTED"];
 }
 
 /// <summary>The one way a stored job's current execution starts.</summary>

@@ -72,13 +72,10 @@ public sealed class JobReconciler(
     public async Task<int> ReconcileAsync(IReadOnlySet<string>? tenantIds, CancellationToken cancellationToken)
     {
         var changed = 0;
-        foreach (var job in await jobs.ListOpenAsync(cancellationToken))
+        var open = (await jobs.ListOpenAsync(cancellationToken)).Where(job => tenantIds is null || tenantIds.Contains(job.TenantId)).ToList();
+        var ended = await EndedExecutionsAsync(open, cancellationToken);
+        foreach (var job in open)
         {
-            if (tenantIds is not null && !tenantIds.Contains(job.TenantId))
-            {
-                continue;
-            }
-
             if (paused.IsPaused(job))
             {
                 // A release that raced the pause (or a resume whose start failed before the phase moved) is made good here.
@@ -90,7 +87,10 @@ public sealed class JobReconciler(
                 continue;
             }
 
-            var status = await workflows.StatusAsync(job, cancellationToken);
+            // A started execution that is not among the ended ones is running (or succeeded, which changes nothing): only a job
+            // whose current execution has no ARN yet is looked up on its own, to find whether it ever started.
+            var status = job.ExecutionArn is null ? await workflows.StatusAsync(job, cancellationToken)
+                : ended.GetValueOrDefault(job.ExecutionName, "RUNNING");
             if (status is null)
             {
                 var stale = clock.GetUtcNow() - job.UpdatedAt >= StartGrace;
@@ -121,5 +121,28 @@ public sealed class JobReconciler(
         }
 
         return changed;
+    }
+
+    /// <summary>Room for a clock difference between this process and Step Functions when listing executions by start time.</summary>
+    public static readonly TimeSpan ListingSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The ended executions of the open jobs' workflows, by name: one listing per workflow and ending status, back to the oldest
+    /// open job with a started execution (its executions cannot have started before it was created). A pass over thousands of
+    /// uploads waiting days for review costs a few calls, not a DescribeExecution each.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> EndedExecutionsAsync(IReadOnlyList<Job> open, CancellationToken cancellationToken)
+    {
+        var ended = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var group in open.Where(job => job.ExecutionArn is not null && !paused.IsPaused(job)).GroupBy(job => job.Type))
+        {
+            var since = group.Min(job => job.CreatedAt) - ListingSkew;
+            foreach (var (name, status) in await workflows.EndedSinceAsync(group.Key, since, cancellationToken))
+            {
+                ended[name] = status;
+            }
+        }
+
+        return ended;
     }
 }
