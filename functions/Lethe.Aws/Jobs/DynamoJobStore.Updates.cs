@@ -5,6 +5,7 @@ using Lethe.Aws.Catalog;
 using Lethe.Domain.Erasure;
 using Lethe.Domain.Jobs;
 using Lethe.Domain;
+using Lethe.Domain.Errors;
 
 namespace Lethe.Aws.Jobs;
 
@@ -175,24 +176,36 @@ public sealed partial class DynamoJobStore
         };
         if (!needsCurrent)
         {
-            try
+            var request = new UpdateItemRequest
             {
-                var updated = await dynamo.UpdateItemAsync(new UpdateItemRequest
+                TableName = jobUpdate.TableName,
+                Key = jobUpdate.Key,
+                UpdateExpression = jobUpdate.UpdateExpression,
+                ConditionExpression = jobUpdate.ConditionExpression,
+                ExpressionAttributeNames = jobUpdate.ExpressionAttributeNames,
+                ExpressionAttributeValues = jobUpdate.ExpressionAttributeValues,
+                ReturnValues = ReturnValue.ALL_NEW,
+            };
+            for (var attempt = 1; ; attempt++)
+            {
+                try
                 {
-                    TableName = jobUpdate.TableName,
-                    Key = jobUpdate.Key,
-                    UpdateExpression = jobUpdate.UpdateExpression,
-                    ConditionExpression = jobUpdate.ConditionExpression,
-                    ExpressionAttributeNames = jobUpdate.ExpressionAttributeNames,
-                    ExpressionAttributeValues = jobUpdate.ExpressionAttributeValues,
-                    ReturnValues = ReturnValue.ALL_NEW,
-                }, cancellationToken);
-                return FromItem(updated.Attributes);
-            }
-            catch (ConditionalCheckFailedException)
-            {
-                // No such job (attribute_exists(pk)), or not in a status or phase this transition starts from.
-                return null;
+                    return FromItem((await dynamo.UpdateItemAsync(request, cancellationToken)).Attributes);
+                }
+                catch (ConditionalCheckFailedException)
+                {
+                    // No such job (attribute_exists(pk)), or not in a status or phase this transition starts from.
+                    return null;
+                }
+                catch (TransactionConflictException ex)
+                {
+                    // A transaction on the job (a lock taken or released) is in flight: the same update again, a little later.
+                    await BackOffAsync(attempt, ex, cancellationToken);
+                }
+                catch (AmazonDynamoDBException ex) when (IsThrottling(ex))
+                {
+                    throw new TransientException($"The job's update was throttled: {ex.ErrorCode}.", ex);
+                }
             }
         }
 
@@ -222,15 +235,42 @@ public sealed partial class DynamoJobStore
             } });
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = transaction }, cancellationToken);
+            try
+            {
+                await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = transaction }, cancellationToken);
+                return await FindAsync(tenantId, jobId, cancellationToken);
+            }
+            catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Any(r => r.Code is "TransactionConflict" or "ThrottlingError" or "ProvisionedThroughputExceeded") == true)
+            {
+                // Not a failed condition: another transaction had the job or the lock in flight, or DynamoDB throttled. Read as
+                // "not in a state for this" it would end the step as if the job had closed, with the job still open.
+                await BackOffAsync(attempt, ex, cancellationToken);
+            }
+            catch (TransactionCanceledException)
+            {
+                return null;
+            }
+            catch (AmazonDynamoDBException ex) when (IsThrottling(ex))
+            {
+                throw new TransientException($"The job's update was throttled: {ex.ErrorCode}.", ex);
+            }
         }
-        catch (TransactionCanceledException)
+    }
+
+    /// <summary>Waits a growing, jittered moment before the same write again; past <see cref="ConflictAttempts"/> a transient failure the step's Retry takes.</summary>
+    private static async Task BackOffAsync(int attempt, Exception conflict, CancellationToken cancellationToken)
+    {
+        if (attempt >= ConflictAttempts)
         {
-            return null;
+            throw new TransientException("The job's update kept conflicting with other transactions on it.", conflict);
         }
 
-        return await FindAsync(tenantId, jobId, cancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt + Random.Shared.Next(20)), cancellationToken);
     }
+
+    private static bool IsThrottling(AmazonDynamoDBException ex) =>
+        ex is ProvisionedThroughputExceededException or RequestLimitExceededException
+        || ex.ErrorCode is "ThrottlingException" || (int)ex.StatusCode >= 500;
 }

@@ -55,18 +55,23 @@ public sealed class StepFunctionsWorkflowStarter(StepFunctionsClient client, Fun
         }
     }
 
-    public async Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>Pages of 1,000 read per ending status in one pass; older ended executions are left to single lookups.</summary>
+    public const int MaxListingPages = 5;
+
+    public async Task<EndedExecutions> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var ended = new Dictionary<string, string>(StringComparer.Ordinal);
         if (stateMachineArn(type) is not { } machine)
         {
-            return ended;
+            return new EndedExecutions(ended, since);
         }
 
         var after = since.ToUnixTimeMilliseconds() / 1000.0;
+        var covered = since;
         foreach (var status in IWorkflowStarter.EndedStatuses)
         {
             string? next = null;
+            var pages = 0;
             do
             {
                 // Newest first (ListExecutions' order): the listing stops at the first execution older than `since`.
@@ -76,12 +81,20 @@ public sealed class StepFunctionsWorkflowStarter(StepFunctionsClient client, Fun
                     ended[execution.Name] = execution.Status;
                 }
 
-                next = page.Executions.Count > 0 && page.Executions[^1].StartDate >= after ? page.NextToken : null;
+                var reachesBack = page.Executions.Count == 0 || page.Executions[^1].StartDate >= after;
+                next = reachesBack ? page.NextToken : null;
+                if (next is not null && ++pages >= MaxListingPages)
+                {
+                    // Thousands of ended executions since the oldest open job: what is older than the last one read is not known.
+                    var reached = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(page.Executions[^1].StartDate * 1000));
+                    covered = reached > covered ? reached : covered;
+                    next = null;
+                }
             }
             while (next is not null);
         }
 
-        return ended;
+        return new EndedExecutions(ended, covered);
     }
 
     /// <summary>arn:aws:states:r:a:stateMachine:M → arn:aws:states:r:a:execution:M:name.</summary>

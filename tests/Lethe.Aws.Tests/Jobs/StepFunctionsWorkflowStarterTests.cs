@@ -61,8 +61,38 @@ public sealed class StepFunctionsWorkflowStarterTests
 
         var ended = await Starter(stub).EndedSinceAsync(JobType.Ingest, Since, TestContext.Current.CancellationToken);
 
-        ended.Should().BeEquivalentTo(new Dictionary<string, string> { ["job_b-1"] = "FAILED", ["job_a-2"] = "FAILED", ["job_c-1"] = "ABORTED" });
+        ended.ByName.Should().BeEquivalentTo(new Dictionary<string, string> { ["job_b-1"] = "FAILED", ["job_a-2"] = "FAILED", ["job_c-1"] = "ABORTED" });
+        ended.CoveredSince.Should().Be(Since, "every listing reached back to the oldest open job");
         stub.Requests.Select(r => r.GetProperty("statusFilter").GetString()).Should().Equal("FAILED", "FAILED", "TIMED_OUT", "ABORTED");
         stub.Requests.Should().OnlyContain(r => r.GetProperty("stateMachineArn").GetString() == Machine);
+    }
+
+    [Fact]
+    public async Task A_listing_past_its_page_limit_says_how_far_back_it_reached()
+    {
+        var pages = 0;
+        var stub = new ListingStub((status, _) => status == "TIMED_OUT"
+            ? $$"""{"executions":[{{Execution($"job_{++pages}-1", "TIMED_OUT", Since.AddHours(100 - pages))}}],"nextToken":"more"}"""
+            : """{"executions":[]}""");
+
+        var ended = await Starter(stub).EndedSinceAsync(JobType.Ingest, Since, TestContext.Current.CancellationToken);
+
+        ended.ByName.Should().HaveCount(StepFunctionsWorkflowStarter.MaxListingPages);
+        ended.CoveredSince.Should().Be(Since.AddHours(100 - StepFunctionsWorkflowStarter.MaxListingPages), "older ended executions were not read");
+    }
+
+    [Fact]
+    public async Task An_empty_page_that_still_has_a_next_token_is_followed()
+    {
+        var stub = new ListingStub((status, token) => (status, token) switch
+        {
+            ("FAILED", null) => """{"executions":[],"nextToken":"p2"}""",
+            ("FAILED", "p2") => $$"""{"executions":[{{Execution("job_e-1", "FAILED", Since.AddMinutes(5))}}]}""",
+            _ => """{"executions":[]}""",
+        });
+
+        var ended = await Starter(stub).EndedSinceAsync(JobType.Ingest, Since, TestContext.Current.CancellationToken);
+
+        ended.ByName.Should().ContainKey("job_e-1");
     }
 }

@@ -37,6 +37,17 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
         return Task.FromResult(Ended.TryGetValue(job.ExecutionName, out var ended) ? ended : Started.Contains(job.ExecutionName) ? "RUNNING" : null);
     }
 
-    public Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>(Ended, StringComparer.Ordinal));
+    /// <summary>Set to make every listing fail (a throttled or refused ListExecutions).</summary>
+    public Exception? ListingFailure { get; set; }
+
+    /// <summary>The listings asked for, by job type and the time they reach back to.</summary>
+    public List<(JobType Type, DateTimeOffset Since)> Listings { get; } = [];
+
+    public Task<EndedExecutions> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        Listings.Add((type, since));
+        return ListingFailure is { } failure
+            ? Task.FromException<EndedExecutions>(failure)
+            : Task.FromResult(new EndedExecutions(new Dictionary<string, string>(Ended, StringComparer.Ordinal), since));
+    }
 }

@@ -95,6 +95,42 @@ public sealed class JobReconcilerTests
     }
 
     [Fact]
+    public async Task A_pass_whose_listing_fails_looks_its_jobs_up_one_by_one_and_still_starts_a_queued_job()
+    {
+        var running = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:started" };
+        _jobs.Items[running.Id] = running;
+        _workflows.Ended[$"{running.Id}-1"] = "FAILED";
+        _workflows.ListingFailure = new InvalidOperationException("ThrottlingException");
+        var queued = Add(JobStatus.Queued, JobPhases.Validate);
+        _clock.Advance(JobReconciler.StartGrace);
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(2);
+
+        _jobs.Items[running.Id].Status.Should().Be(JobStatus.Failed, "its execution was looked up on its own");
+        _workflows.Started.Should().Equal($"{queued.Id}-1");
+    }
+
+    [Fact]
+    public async Task A_pass_lists_each_job_types_ended_executions_back_to_its_oldest_open_job()
+    {
+        var oldest = Add(JobStatus.Running, JobPhases.SoftDelete) with { ExecutionArn = "arn:a" };
+        _jobs.Items[oldest.Id] = oldest;
+        _clock.Advance(TimeSpan.FromDays(2));
+        var newer = Add(JobStatus.Running, JobPhases.SoftDelete) with { ExecutionArn = "arn:b" };
+        _jobs.Items[newer.Id] = newer;
+        var export = Add(JobStatus.Running, "collect") with { Type = JobType.Export, ExecutionArn = "arn:c" };
+        _jobs.Items[export.Id] = export;
+
+        await Reconciler.ReconcileAsync(null, CancellationToken.None);
+
+        _workflows.Listings.Should().BeEquivalentTo(new[]
+        {
+            (JobType.Deletion, oldest.CreatedAt - JobReconciler.ListingSkew),
+            (JobType.Export, export.CreatedAt - JobReconciler.ListingSkew),
+        });
+    }
+
+    [Fact]
     public async Task A_failed_execution_tells_the_tenant_its_request_failed_once_with_ids_only()
     {
         var job = Add(JobStatus.Running, JobPhases.Purge);

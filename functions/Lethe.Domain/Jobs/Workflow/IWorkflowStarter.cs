@@ -15,13 +15,17 @@ public interface IWorkflowStarter
     /// <summary>
     /// The executions of <paramref name="type"/>'s workflow that started at or after <paramref name="since"/> and ended other
     /// than succeeded (<see cref="EndedStatuses"/>), by execution name: what a reconciliation pass needs of many jobs in a
-    /// few listings, instead of one look per job.
+    /// few listings, instead of one look per job. A listing that stopped early (a page limit) says how far back it reached.
     /// </summary>
-    Task<IReadOnlyDictionary<string, string>> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken);
+    Task<EndedExecutions> EndedSinceAsync(JobType type, DateTimeOffset since, CancellationToken cancellationToken);
 
     /// <summary>The ending statuses a reconciliation acts on (a succeeded execution changes nothing).</summary>
     static IReadOnlyList<string> EndedStatuses { get; } = ["FAILED", "TIMED_OUT", "ABORTED"];
 }
+
+/// <param name="ByName">Ended executions by name, with their status.</param>
+/// <param name="CoveredSince">Every ended execution that started at or after this time is in <paramref name="ByName"/>.</param>
+public sealed record EndedExecutions(IReadOnlyDictionary<string, string> ByName, DateTimeOffset CoveredSince);
 
 /// <summary>The one way a stored job's current execution starts.</summary>
 public static class WorkflowStarts

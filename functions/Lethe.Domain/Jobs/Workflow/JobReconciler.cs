@@ -89,8 +89,10 @@ public sealed class JobReconciler(
 
             // A started execution that is not among the ended ones is running (or succeeded, which changes nothing): only a job
             // whose current execution has no ARN yet is looked up on its own, to find whether it ever started.
-            var status = job.ExecutionArn is null ? await workflows.StatusAsync(job, cancellationToken)
-                : ended.GetValueOrDefault(job.ExecutionName, "RUNNING");
+            var listed = job.ExecutionArn is not null && ended.TryGetValue(job.Type, out var known) && job.CreatedAt - ListingSkew >= known.CoveredSince
+                ? known
+                : null;
+            var status = listed is null ? await workflows.StatusAsync(job, cancellationToken) : listed.ByName.GetValueOrDefault(job.ExecutionName, "RUNNING");
             if (status is null)
             {
                 var stale = clock.GetUtcNow() - job.UpdatedAt >= StartGrace;
@@ -127,19 +129,23 @@ public sealed class JobReconciler(
     public static readonly TimeSpan ListingSkew = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// The ended executions of the open jobs' workflows, by name: one listing per workflow and ending status, back to the oldest
-    /// open job with a started execution (its executions cannot have started before it was created). A pass over thousands of
-    /// uploads waiting days for review costs a few calls, not a DescribeExecution each.
+    /// The ended executions of the open jobs' workflows, per job type: one listing per workflow and ending status, back to the
+    /// oldest open job with a started execution (its executions cannot have started before it was created). A pass over
+    /// thousands of uploads waiting days for review costs a few calls, not a DescribeExecution each. A type whose listing
+    /// failed (throttled, refused) is left out: its jobs are looked up one by one, and the rest of the pass goes on.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, string>> EndedExecutionsAsync(IReadOnlyList<Job> open, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<JobType, EndedExecutions>> EndedExecutionsAsync(IReadOnlyList<Job> open, CancellationToken cancellationToken)
     {
-        var ended = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ended = new Dictionary<JobType, EndedExecutions>();
         foreach (var group in open.Where(job => job.ExecutionArn is not null && !paused.IsPaused(job)).GroupBy(job => job.Type))
         {
-            var since = group.Min(job => job.CreatedAt) - ListingSkew;
-            foreach (var (name, status) in await workflows.EndedSinceAsync(group.Key, since, cancellationToken))
+            try
             {
-                ended[name] = status;
+                ended[group.Key] = await workflows.EndedSinceAsync(group.Key, group.Min(job => job.CreatedAt) - ListingSkew, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Described one by one below, as before the listing existed.
             }
         }
 
