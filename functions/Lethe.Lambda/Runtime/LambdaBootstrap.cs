@@ -55,7 +55,16 @@ public sealed class LambdaBootstrap
                 break;
             }
 
-            await InvokeOnceAsync(handler, invocation, coldStart, cancellationToken);
+            try
+            {
+                await InvokeOnceAsync(handler, invocation, coldStart, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Shut down while answering (the Runtime API may already hold the answer): a stop, not a failure.
+                break;
+            }
+
             coldStart = false;
         }
 
