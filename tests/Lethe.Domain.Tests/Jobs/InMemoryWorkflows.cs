@@ -34,7 +34,20 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
     public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken)
     {
         StatusLookups++;
+        if (Forgotten.Contains(job.ExecutionName))
+        {
+            return Task.FromResult<string?>(null);
+        }
+
         return Task.FromResult(Ended.TryGetValue(job.ExecutionName, out var ended) ? ended : Started.Contains(job.ExecutionName) ? "RUNNING" : null);
+    }
+
+    /// <summary>Executions Step Functions has forgotten (closed more than 90 days ago): neither listed nor described.</summary>
+    public HashSet<string> Forgotten { get; } = new(StringComparer.Ordinal);
+
+    private Dictionary<string, string> Listed()
+    {
+        return Ended.Where(pair => !Forgotten.Contains(pair.Key)).ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Set to make every listing fail (a throttled or refused ListExecutions).</summary>
@@ -48,6 +61,6 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
         Listings.Add((type, since));
         return ListingFailure is { } failure
             ? Task.FromException<EndedExecutions>(failure)
-            : Task.FromResult(new EndedExecutions(new Dictionary<string, string>(Ended, StringComparer.Ordinal), since));
+            : Task.FromResult(new EndedExecutions(Listed(), since));
     }
 }

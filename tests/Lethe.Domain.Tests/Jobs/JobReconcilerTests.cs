@@ -131,6 +131,25 @@ public sealed class JobReconcilerTests
     }
 
     [Fact]
+    public async Task A_job_untouched_since_its_execution_was_forgotten_is_looked_up_alone_and_started_again_where_it_stood()
+    {
+        var stale = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:forgotten" };
+        _jobs.Items[stale.Id] = stale;
+        _workflows.Ended[stale.ExecutionName] = "FAILED";
+        _workflows.Forgotten.Add(stale.ExecutionName);
+        _clock.Advance(TimeSpan.FromDays(91));
+        var fresh = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:fresh" };
+        _jobs.Items[fresh.Id] = fresh;
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(1);
+
+        _workflows.StatusLookups.Should().Be(1, "only the old job is looked up alone");
+        _workflows.Listings.Should().ContainSingle().Which.Since.Should().Be(fresh.CreatedAt - JobReconciler.ListingSkew, "the listing no longer reaches back to the old job");
+        _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", stale.Id, 1) { Resume = JobPhases.Purge });
+        _jobs.Items[fresh.Id].ExecutionArn.Should().Be("arn:fresh");
+    }
+
+    [Fact]
     public async Task A_failed_execution_tells_the_tenant_its_request_failed_once_with_ids_only()
     {
         var job = Add(JobStatus.Running, JobPhases.Purge);

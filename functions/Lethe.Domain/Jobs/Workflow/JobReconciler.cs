@@ -89,7 +89,7 @@ public sealed class JobReconciler(
 
             // A started execution that is not among the ended ones is running (or succeeded, which changes nothing): only a job
             // whose current execution has no ARN yet is looked up on its own, to find whether it ever started.
-            var listed = job.ExecutionArn is not null && ended.TryGetValue(job.Type, out var known) && job.CreatedAt - ListingSkew >= known.CoveredSince
+            var listed = IsListable(job) && ended.TryGetValue(job.Type, out var known) && job.CreatedAt - ListingSkew >= known.CoveredSince
                 ? known
                 : null;
             var status = listed is null ? await workflows.StatusAsync(job, cancellationToken) : listed.ByName.GetValueOrDefault(job.ExecutionName, "RUNNING");
@@ -129,6 +129,16 @@ public sealed class JobReconciler(
     public static readonly TimeSpan ListingSkew = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Step Functions forgets a closed execution 90 days after it closed: it is neither listed nor described. A job untouched
+    /// this long may have such an execution, and read from a listing it would pass for running forever; it is looked up on its
+    /// own instead, where a forgotten execution reads as missing and the job is started again where it stood.
+    /// </summary>
+    public static readonly TimeSpan ListedExecutionAge = TimeSpan.FromDays(85);
+
+    /// <summary>A job whose execution's end, if it ended, a listing would show.</summary>
+    private bool IsListable(Job job) => job.ExecutionArn is not null && clock.GetUtcNow() - job.UpdatedAt < ListedExecutionAge;
+
+    /// <summary>
     /// The ended executions of the open jobs' workflows, per job type: one listing per workflow and ending status, back to the
     /// oldest open job with a started execution (its executions cannot have started before it was created). A pass over
     /// thousands of uploads waiting days for review costs a few calls, not a DescribeExecution each. A type whose listing
@@ -137,7 +147,7 @@ public sealed class JobReconciler(
     private async Task<IReadOnlyDictionary<JobType, EndedExecutions>> EndedExecutionsAsync(IReadOnlyList<Job> open, CancellationToken cancellationToken)
     {
         var ended = new Dictionary<JobType, EndedExecutions>();
-        foreach (var group in open.Where(job => job.ExecutionArn is not null && !paused.IsPaused(job)).GroupBy(job => job.Type))
+        foreach (var group in open.Where(job => IsListable(job) && !paused.IsPaused(job)).GroupBy(job => job.Type))
         {
             try
             {
