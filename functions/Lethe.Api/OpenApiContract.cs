@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using Lethe.Domain.Ingest;
+using Lethe.Domain.Jobs;
+using Lethe.Domain.Records;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -30,6 +34,22 @@ public static class OpenApiContract
         ["Certificates"] = "Public keys that verify certificates and anchors offline.",
     };
 
+    /// <summary>
+    /// Query parameters that take one of a few values (any other is a 400 naming the field), by route and name: declared as
+    /// enums so a generated client offers the values instead of a free string. Built from the same names the handlers parse.
+    /// </summary>
+    private static readonly Dictionary<(string Path, string Name), string[]> QueryValues = new()
+    {
+        [($"{TenantRoutes}/requests", "status")] = [.. Enum.GetValues<JobStatus>().Select(JobStatuses.Name)],
+        [($"{TenantRoutes}/requests", "type")] = [.. Enum.GetValues<JobType>().Select(JobTypes.Name)],
+        [($"{TenantRoutes}/requests", "overdue")] = ["true", "false"],
+        [($"{TenantRoutes}/requests/{{requestId}}/certificate", "format")] = ["json", "pdf"],
+        [($"{TenantRoutes}/requests/{{requestId}}/download", "redirect")] = ["true", "false"],
+        [($"{TenantRoutes}/audit", "format")] = ["json", "csv"],
+        [($"{TenantRoutes}/items", "state")] = [.. Enum.GetValues<ItemState>().Select(ItemStates.Name)],
+        [($"{TenantRoutes}/reviews", "status")] = [.. Enum.GetValues<ReviewStatus>().Select(Review.Name)],
+    };
+
     public static Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -57,6 +77,7 @@ public static class OpenApiContract
             foreach (var (method, operation) in item.Operations ?? [])
             {
                 DeclarePathParameters(path, operation);
+                EnumerateQueryValues(path, operation);
                 if (path.StartsWith(TenantRoutes, StringComparison.Ordinal))
                 {
                     GuardedOperation(document, operation, method);
@@ -92,6 +113,17 @@ public static class OpenApiContract
                 Required = true,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
+        }
+    }
+
+    private static void EnumerateQueryValues(string path, OpenApiOperation operation)
+    {
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Query))
+        {
+            if (QueryValues.TryGetValue((path, parameter.Name!), out var values))
+            {
+                parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+            }
         }
     }
 

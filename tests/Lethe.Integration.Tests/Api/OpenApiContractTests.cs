@@ -135,6 +135,24 @@ public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<Le
         get.GetProperty("parameters").EnumerateArray().Should().Contain(p => p.GetProperty("name").GetString() == "format" && p.GetProperty("in").GetString() == "query");
     }
 
+    [Theory]
+    [InlineData("/v1/tenants/{tenantId}/requests", "status", "awaiting-approval,queued,running,completed,failed,cancelled,denied")]
+    [InlineData("/v1/tenants/{tenantId}/requests", "type", "deletion,export,audit-export,retention-sweep,archive-retrieval,backup-scrub,erasure-replay,key-rotation,tenant-offboarding,ingest")]
+    [InlineData("/v1/tenants/{tenantId}/requests", "overdue", "true,false")]
+    [InlineData("/v1/tenants/{tenantId}/requests/{requestId}/certificate", "format", "json,pdf")]
+    [InlineData("/v1/tenants/{tenantId}/requests/{requestId}/download", "redirect", "true,false")]
+    [InlineData("/v1/tenants/{tenantId}/audit", "format", "json,csv")]
+    [InlineData("/v1/tenants/{tenantId}/items", "state", "active,soft_deleted,purging,archived,purged")]
+    [InlineData("/v1/tenants/{tenantId}/reviews", "status", "pending,approved,rejected")]
+    public async Task A_query_parameter_that_takes_a_few_values_lists_them_for_generated_clients(string path, string name, string values)
+    {
+        var get = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty("get");
+
+        var parameter = get.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name && p.GetProperty("in").GetString() == "query");
+
+        parameter.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()).Should().BeEquivalentTo(values.Split(','));
+    }
+
     [Fact]
     public async Task The_headers_a_client_reads_are_documented()
     {
