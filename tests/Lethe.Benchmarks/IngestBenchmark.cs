@@ -77,6 +77,7 @@ public static class IngestBenchmark
         // Each status read is one BatchGetItem (the upload row and its item): the harness's, not the pipeline's.
         var letheCalls = bench.Cloud.AwsCalls.Total - statusReads;
         var byOperation = bench.Cloud.AwsCalls.Snapshot();
+        var byTable = bench.Cloud.AwsCalls.SnapshotByTable();
         var invocations = bench.Cloud.LambdaInvocations - invocationsBefore;
         if (waiting.Count > 0 || failed.Count > 0)
         {
@@ -137,6 +138,13 @@ public static class IngestBenchmark
             .AppendLine("| operation | calls | per item |")
             .AppendLine("|---|---|---|")
             .AppendLine(string.Join(Environment.NewLine, top))
+            .AppendLine()
+            .AppendLine("DynamoDB calls by operation and the table they name first (top 15; the harness's status reads are among the BatchGetItem):")
+            .AppendLine()
+            .AppendLine("| operation and table | calls | per item |")
+            .AppendLine("|---|---|---|")
+            .AppendLine(string.Join(Environment.NewLine, byTable.OrderByDescending(o => o.Value).Take(15)
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"| {o.Key} | {o.Value:N0} | {(double)o.Value / transcripts:0.00} |"))))
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"items/s {letheRate:0.0} (raw {rawRate:0.0}), speed ratio {letheRate / rawRate:0.000}, calls per item {(double)letheCalls / transcripts:0.0} (raw {(double)rawCalls / transcripts:0.0})")
             .ToString();

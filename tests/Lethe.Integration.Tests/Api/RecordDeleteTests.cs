@@ -17,7 +17,8 @@ public sealed class RecordDeleteTests(LetheApiFactory api, LocalCloudFixture clo
     [Fact]
     public async Task A_deleted_record_is_hidden_at_once_restorable_inside_its_window_and_purged_by_the_sweep_after_it()
     {
-        var scenario = await ErasureScenario.CreateAsync(api, cloud, "rdel");
+        // A 10-second window: the delete, the checks and the restore must all fit inside it, even on a loaded CI machine.
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "rdel", timeScale: 29 * 86_400 / 10);
         await scenario.SeedAsync("ida", fileVersions: 1);
         var (kept, gone) = (scenario.Records["ida"][0], scenario.Records["ida"][1]);
 
