@@ -21,6 +21,10 @@ public sealed partial class AwsCallCounter
     [GeneratedRegex("\"TableName\"\\s*:\\s*\"([^\"]+)\"")]
     private static partial Regex TableName();
 
+    /// <summary>A batch call names its tables as the keys of <c>RequestItems</c>: the first one counts.</summary>
+    [GeneratedRegex("\"RequestItems\"\\s*:\\s*\\{\\s*\"([^\"]+)\"")]
+    private static partial Regex BatchTableName();
+
     /// <summary>Counts the call, and a DynamoDB call also under its first table (the body is buffered and rewound for the forwarder).</summary>
     public async Task CountAsync(HttpRequest request)
     {
@@ -43,7 +47,8 @@ public sealed partial class AwsCallCounter
         request.Body.Position = 0;
         var text = Encoding.UTF8.GetString(buffer, 0, read);
         var match = TableName().Match(text);
-        var table = match.Success ? match.Groups[1].Value : "?";
+        var batch = match.Success ? match : BatchTableName().Match(text);
+        var table = batch.Success ? batch.Groups[1].Value : "?";
         // The audit chain's own items (its head and links) tell the chainer's writes and reads from a journal append.
         var chain = text.Contains("CHAINHEAD", StringComparison.Ordinal) || text.Contains("\"CHAIN#", StringComparison.Ordinal) ? " (chain)" : string.Empty;
         _byTable.AddOrUpdate($"{target[DynamoPrefix.Length..]} {table}{chain}", 1, (_, c) => c + 1);
