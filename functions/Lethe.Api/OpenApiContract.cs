@@ -35,20 +35,25 @@ public static class OpenApiContract
     };
 
     /// <summary>
-    /// Query parameters that take one of a few values (any other is a 400 naming the field), by route and name: declared as
-    /// enums so a generated client offers the values instead of a free string. Built from the same names the handlers parse.
+    /// Query parameters that take one of a few values (any other is a 400 naming the field), by operation and name: declared as
+    /// enums so a generated client offers the values instead of a free string. Built from the names the handlers parse, and
+    /// only those that parse back.
     /// </summary>
-    private static readonly Dictionary<(string Path, string Name), string[]> QueryValues = new()
+    private static readonly Dictionary<(string Operation, string Name), string[]> QueryValues = new()
     {
-        [($"{TenantRoutes}/requests", "status")] = [.. Enum.GetValues<JobStatus>().Select(JobStatuses.Name)],
-        [($"{TenantRoutes}/requests", "type")] = [.. Enum.GetValues<JobType>().Select(JobTypes.Name)],
-        [($"{TenantRoutes}/requests", "overdue")] = ["true", "false"],
-        [($"{TenantRoutes}/requests/{{requestId}}/certificate", "format")] = ["json", "pdf"],
-        [($"{TenantRoutes}/requests/{{requestId}}/download", "redirect")] = ["true", "false"],
-        [($"{TenantRoutes}/audit", "format")] = ["json", "csv"],
-        [($"{TenantRoutes}/items", "state")] = [.. Enum.GetValues<ItemState>().Select(ItemStates.Name)],
-        [($"{TenantRoutes}/reviews", "status")] = [.. Enum.GetValues<ReviewStatus>().Select(Review.Name)],
+        [("ListRequests", "status")] = Parsed<JobStatus>(JobStatuses.Name, name => JobStatuses.Parse(name)),
+        [("ListRequests", "type")] = Parsed<JobType>(JobTypes.Name, name => JobTypes.Parse(name)),
+        [("ListRequests", "overdue")] = ["true", "false"],
+        [("GetCertificate", "format")] = ["json", "pdf"],
+        [("DownloadExport", "redirect")] = ["true", "false"],
+        [("ListAudit", "format")] = ["json", "csv"],
+        [("ListItems", "state")] = Parsed<ItemState>(ItemStates.Name, name => ItemStates.Parse(name)),
+        [("ListReviews", "status")] = Parsed<ReviewStatus>(Review.Name, name => Review.Parse(name)),
     };
+
+    private static string[] Parsed<TEnum>(Func<TEnum, string> name, Func<string, TEnum?> parse)
+        where TEnum : struct, Enum =>
+        [.. Enum.GetValues<TEnum>().Where(value => EqualityComparer<TEnum?>.Default.Equals(parse(name(value)), value)).Select(name)];
 
     public static Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
@@ -77,7 +82,7 @@ public static class OpenApiContract
             foreach (var (method, operation) in item.Operations ?? [])
             {
                 DeclarePathParameters(path, operation);
-                EnumerateQueryValues(path, operation);
+                DescribeQueryValues(operation);
                 if (path.StartsWith(TenantRoutes, StringComparison.Ordinal))
                 {
                     GuardedOperation(document, operation, method);
@@ -116,13 +121,18 @@ public static class OpenApiContract
         }
     }
 
-    private static void EnumerateQueryValues(string path, OpenApiOperation operation)
+    private static void DescribeQueryValues(OpenApiOperation operation)
     {
         foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Query))
         {
-            if (QueryValues.TryGetValue((path, parameter.Name!), out var values))
+            if (QueryValues.TryGetValue((operation.OperationId ?? string.Empty, parameter.Name!), out var values))
             {
                 parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+            }
+            else if (operation.OperationId == "DownloadExport" && parameter.Name == "part")
+            {
+                // Bound as a string so a bad one is our 400 with the field named, but only a volume number is accepted.
+                parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1" };
             }
         }
     }

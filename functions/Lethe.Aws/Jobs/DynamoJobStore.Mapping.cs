@@ -226,6 +226,7 @@ public sealed partial class DynamoJobStore
             RangeTo = When("rangeTo"),
             Execution = (int)Number("execution"),
             ExecutionArn = Text("executionArn"),
+            ExecutionSeenAt = When("executionSeenAt"),
             RequestedBy = Text("requestedBy") ?? "unknown",
             RequestedByRole = Text("requestedByRole") ?? "service",
         };

@@ -119,6 +119,7 @@ public sealed partial class DynamoJobStore
             values[":none"] = new() { L = [], IsLSet = true };
             remove.Add($"{PageAttribute(JobPhases.Purge)}");
             remove.Add("executionArn");
+            remove.Add("executionSeenAt");
         }
 
         if (update.Error is { } error)
@@ -161,6 +162,7 @@ public sealed partial class DynamoJobStore
             if (!remove.Contains("executionArn"))
             {
                 remove.Add("executionArn");
+                remove.Add("executionSeenAt");
             }
         }
 

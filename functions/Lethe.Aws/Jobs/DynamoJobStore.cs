@@ -203,7 +203,7 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
             {
                 TableName = jobsTable,
                 Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
-                UpdateExpression = "SET execution = :next REMOVE executionArn",
+                UpdateExpression = "SET execution = :next REMOVE executionArn, executionSeenAt",
                 ConditionExpression = $"execution = :current AND #status = :running AND #phase IN ({string.Join(", ", fromPhases.Select((_, i) => $":phase{i}"))})",
                 ExpressionAttributeNames = new() { ["#status"] = "status", ["#phase"] = "phase" },
                 ExpressionAttributeValues = values,
@@ -216,26 +216,34 @@ public sealed partial class DynamoJobStore(IAmazonDynamoDB dynamo, string jobsTa
         }
     }
 
-    public async Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken)
+    public Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken) =>
+        SetExecutionAttributesAsync(tenantId, jobId, execution, "SET executionArn = :arn, executionSeenAt = :seen", new()
+        {
+            [":arn"] = new() { S = executionArn },
+            [":seen"] = new() { S = Time(clock.GetUtcNow()) },
+        }, cancellationToken);
+
+    public Task MarkExecutionSeenAsync(string tenantId, string jobId, int execution, DateTimeOffset at, CancellationToken cancellationToken) =>
+        SetExecutionAttributesAsync(tenantId, jobId, execution, "SET executionSeenAt = :seen", new() { [":seen"] = new() { S = Time(at) } }, cancellationToken);
+
+    private async Task SetExecutionAttributesAsync(
+        string tenantId, string jobId, int execution, string expression, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
     {
+        values[":n"] = new() { N = execution.ToString(CultureInfo.InvariantCulture) };
         try
         {
             await dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = jobsTable,
                 Key = DynamoKeys.Of(tenantId, JobPrefix + jobId),
-                UpdateExpression = "SET executionArn = :arn",
+                UpdateExpression = expression,
                 ConditionExpression = "execution = :n",
-                ExpressionAttributeValues = new()
-                {
-                    [":arn"] = new() { S = executionArn },
-                    [":n"] = new() { N = execution.ToString(CultureInfo.InvariantCulture) },
-                },
+                ExpressionAttributeValues = values,
             }, cancellationToken);
         }
         catch (ConditionalCheckFailedException)
         {
-            // A later execution took over meanwhile; it records its own ARN.
+            // A later execution took over meanwhile; it records its own.
         }
     }
 }

@@ -125,7 +125,11 @@ public interface IJobStore
     /// </summary>
     Task<bool> AdvanceExecutionAsync(string tenantId, string jobId, int current, IReadOnlyList<string> fromPhases, CancellationToken cancellationToken);
 
+    /// <summary>Records the ARN of execution <paramref name="execution"/> (if it is still the current one), seen running now.</summary>
     Task SetExecutionArnAsync(string tenantId, string jobId, int execution, string executionArn, CancellationToken cancellationToken);
+
+    /// <summary>Records that execution <paramref name="execution"/> (if it is still the current one) was running at <paramref name="at"/>.</summary>
+    Task MarkExecutionSeenAsync(string tenantId, string jobId, int execution, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes the free-text reason from every job of the subject (its erasure completed): what a requester wrote about a

@@ -209,6 +209,12 @@ public sealed record Job
 
     public string? ExecutionArn { get; init; }
 
+    /// <summary>
+    /// When the current execution was last known to be running: set when it starts, and when a reconciliation looks it up
+    /// alone and finds it running. It closed (if at all) after this, which bounds how long Step Functions still remembers it.
+    /// </summary>
+    public DateTimeOffset? ExecutionSeenAt { get; init; }
+
     public required string RequestedBy { get; init; }
 
     public string RequestedByRole { get; init; } = "service";

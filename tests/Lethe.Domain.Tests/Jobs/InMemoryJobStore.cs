@@ -89,6 +89,12 @@ public sealed class InMemoryJobStore : IJobStore
             Decision = update.Decision ?? job.Decision,
             OverdueAt = update.MarkOverdue ? update.At : job.OverdueAt,
         };
+        if (update.NextExecution || update.ResetPurge)
+        {
+            // As the store does: the ARN (and when it was seen running) belong to the execution that is no longer current.
+            job = job with { ExecutionArn = null, ExecutionSeenAt = null };
+        }
+
         if (update.ResetPurge)
         {
             job = job with { Counts = job.Counts with { Purged = 0, Failed = 0, Held = 0, Restored = 0, PurgedByCategory = new Dictionary<string, long>(), PurgedByStore = new Dictionary<string, long>(), VersionsDeleted = 0 }, Errors = [] };
@@ -173,7 +179,7 @@ public sealed class InMemoryJobStore : IJobStore
             return Task.FromResult(false);
         }
 
-        _jobs[jobId] = job with { Execution = current + 1 };
+        _jobs[jobId] = job with { Execution = current + 1, ExecutionArn = null, ExecutionSeenAt = null };
         return Task.FromResult(true);
     }
 
@@ -182,6 +188,16 @@ public sealed class InMemoryJobStore : IJobStore
         if (_jobs.TryGetValue(jobId, out var job) && job.Execution == execution)
         {
             _jobs[jobId] = job with { ExecutionArn = executionArn };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task MarkExecutionSeenAsync(string tenantId, string jobId, int execution, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (_jobs.TryGetValue(jobId, out var job) && job.Execution == execution)
+        {
+            _jobs[jobId] = job with { ExecutionSeenAt = at };
         }
 
         return Task.CompletedTask;

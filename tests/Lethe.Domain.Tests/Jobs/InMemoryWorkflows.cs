@@ -34,6 +34,11 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
     public Task<string?> StatusAsync(Job job, CancellationToken cancellationToken)
     {
         StatusLookups++;
+        if (FailingLookups.Contains(job.ExecutionName))
+        {
+            return Task.FromException<string?>(new InvalidOperationException("ThrottlingException"));
+        }
+
         if (Forgotten.Contains(job.ExecutionName))
         {
             return Task.FromResult<string?>(null);
@@ -41,6 +46,9 @@ public sealed class InMemoryWorkflows : IWorkflowStarter
 
         return Task.FromResult(Ended.TryGetValue(job.ExecutionName, out var ended) ? ended : Started.Contains(job.ExecutionName) ? "RUNNING" : null);
     }
+
+    /// <summary>Executions whose lookup fails (throttled after the client's retries).</summary>
+    public HashSet<string> FailingLookups { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Executions Step Functions has forgotten (closed more than 90 days ago): neither listed nor described.</summary>
     public HashSet<string> Forgotten { get; } = new(StringComparer.Ordinal);

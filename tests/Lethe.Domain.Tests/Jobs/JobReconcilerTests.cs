@@ -131,11 +131,10 @@ public sealed class JobReconcilerTests
     }
 
     [Fact]
-    public async Task A_job_untouched_since_its_execution_was_forgotten_is_looked_up_alone_and_started_again_where_it_stood()
+    public async Task A_job_whose_started_execution_Step_Functions_has_forgotten_fails_with_the_reason_instead_of_running_again_unseen()
     {
         var stale = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:forgotten" };
         _jobs.Items[stale.Id] = stale;
-        _workflows.Ended[stale.ExecutionName] = "FAILED";
         _workflows.Forgotten.Add(stale.ExecutionName);
         _clock.Advance(TimeSpan.FromDays(91));
         var fresh = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:fresh" };
@@ -145,8 +144,45 @@ public sealed class JobReconcilerTests
 
         _workflows.StatusLookups.Should().Be(1, "only the old job is looked up alone");
         _workflows.Listings.Should().ContainSingle().Which.Since.Should().Be(fresh.CreatedAt - JobReconciler.ListingSkew, "the listing no longer reaches back to the old job");
-        _workflows.Inputs.Should().ContainSingle().Which.Should().Be(new WorkflowInput("acme", stale.Id, 1) { Resume = JobPhases.Purge });
-        _jobs.Items[fresh.Id].ExecutionArn.Should().Be("arn:fresh");
+        _workflows.Started.Should().BeEmpty("a purge is not run again unseen");
+        _jobs.Items[stale.Id].Status.Should().Be(JobStatus.Failed);
+        _jobs.Items[stale.Id].Errors.Should().ContainSingle().Which.Message.Should().Contain("no longer known to Step Functions").And.Contain("retry");
+        _journal.Events.Should().ContainSingle().Which.Details.GetProperty("executionStatus").GetString().Should().Be("FORGOTTEN");
+        _notices.Sent.Should().ContainSingle();
+        _jobs.Items[fresh.Id].Status.Should().Be(JobStatus.Running);
+    }
+
+    [Fact]
+    public async Task A_long_running_execution_is_looked_up_alone_once_and_then_listed_again()
+    {
+        var waiting = Add(JobStatus.Running, JobPhases.Review) with { Type = JobType.Export, ExecutionArn = "arn:waiting" };
+        _jobs.Items[waiting.Id] = waiting;
+        _workflows.Started.Add(waiting.ExecutionName);
+        _clock.Advance(TimeSpan.FromDays(86));
+
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(0);
+        (await Reconciler.ReconcileAsync(null, CancellationToken.None)).Should().Be(0);
+
+        _workflows.StatusLookups.Should().Be(1, "found running, it was marked seen: the second pass lists it");
+        _jobs.Items[waiting.Id].ExecutionSeenAt.Should().Be(_clock.GetUtcNow());
+        _jobs.Items[waiting.Id].Status.Should().Be(JobStatus.Running);
+    }
+
+    [Fact]
+    public async Task A_pass_goes_on_past_a_job_whose_lookup_fails_and_then_reports_the_failure()
+    {
+        var old = Add(JobStatus.Running, JobPhases.Purge) with { ExecutionArn = "arn:old" };
+        _jobs.Items[old.Id] = old;
+        _workflows.FailingLookups.Add(old.ExecutionName);
+        _clock.Advance(TimeSpan.FromDays(86));
+        var queued = Add(JobStatus.Queued, JobPhases.Validate);
+        _clock.Advance(JobReconciler.StartGrace);
+
+        var pass = () => Reconciler.ReconcileAsync(null, CancellationToken.None);
+
+        (await pass.Should().ThrowAsync<AggregateException>()).Which.InnerExceptions.Should().ContainSingle();
+        _workflows.Started.Should().Equal($"{queued.Id}-1");
+        _jobs.Items[old.Id].Status.Should().Be(JobStatus.Running, "its lookup failed: it waits for the next pass");
     }
 
     [Fact]

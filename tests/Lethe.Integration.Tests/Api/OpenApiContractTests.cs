@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
+using Lethe.Tests.Integration.Fixtures;
 
 namespace Lethe.Tests.Integration.Api;
 
@@ -8,7 +10,7 @@ namespace Lethe.Tests.Integration.Api;
 /// every tenant operation names the bearer scheme and its problems, every path parameter is declared, and the headers a
 /// client reads are in it.
 /// </summary>
-public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<LetheApiFactory>
+public sealed class OpenApiContractTests(LetheApiFactory api, LocalCloudFixture cloud) : IClassFixture<LetheApiFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -151,6 +153,45 @@ public sealed class OpenApiContractTests(LetheApiFactory api) : IClassFixture<Le
         var parameter = get.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name && p.GetProperty("in").GetString() == "query");
 
         parameter.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()).Should().BeEquivalentTo(values.Split(','));
+    }
+
+    [Fact]
+    public async Task Every_value_a_query_enum_lists_is_accepted_by_its_route_and_a_value_outside_it_is_a_400()
+    {
+        var scenario = await Lethe.Tests.Integration.Erasure.ErasureScenario.CreateAsync(api, cloud, "oae");
+        var document = await DocumentAsync();
+        var checkedValues = 0;
+
+        foreach (var (path, method, operation) in Operations(document).Where(o => o.Method == "get" && o.Operation.TryGetProperty("parameters", out _)))
+        {
+            var url = path.Replace("{tenantId}", scenario.Tenant, StringComparison.Ordinal).Replace("{requestId}", "req_none", StringComparison.Ordinal);
+            foreach (var parameter in operation.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query" && p.GetProperty("schema").TryGetProperty("enum", out _)))
+            {
+                var name = parameter.GetProperty("name").GetString();
+                foreach (var value in parameter.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()))
+                {
+                    using var accepted = await scenario.Admin.GetAsync(new Uri($"{url}?{name}={value}", UriKind.Relative), Ct);
+                    accepted.StatusCode.Should().NotBe(HttpStatusCode.BadRequest, $"{path}?{name}={value} is listed in the document");
+                    checkedValues++;
+                }
+
+                using var refused = await scenario.Admin.GetAsync(new Uri($"{url}?{name}=not-a-value", UriKind.Relative), Ct);
+                refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, $"{path}?{name}=not-a-value is outside the document's enum");
+            }
+        }
+
+        checkedValues.Should().BeGreaterThanOrEqualTo(33, "every enum of the document was tried");
+    }
+
+    [Fact]
+    public async Task An_export_part_is_documented_as_a_volume_number()
+    {
+        var get = (await DocumentAsync()).GetProperty("paths").GetProperty("/v1/tenants/{tenantId}/requests/{requestId}/download").GetProperty("get");
+
+        var schema = get.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "part").GetProperty("schema");
+
+        schema.GetProperty("type").GetString().Should().Be("integer");
+        schema.GetProperty("minimum").GetInt32().Should().Be(1);
     }
 
     [Fact]

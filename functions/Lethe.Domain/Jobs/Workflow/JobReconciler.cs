@@ -52,7 +52,15 @@ public sealed class JobReconciler(
             "RUNNING" when job.Status == JobStatus.Failed => JobTransitions.Redrive(job.Type, now),
             _ => null,
         };
-        if (update is null || await jobs.TryUpdateAsync(tenantId, job.Id, update, cancellationToken) is not { } changed)
+        return update is not null && await RecordAsync(job, executionName, status, update, cancellationToken);
+    }
+
+    /// <summary>Applies the update that an execution's status calls for, then audits it (and tells the tenant of a failure).</summary>
+    private async Task<bool> RecordAsync(Job job, string executionName, string status, JobUpdate update, CancellationToken cancellationToken)
+    {
+        var tenantId = job.TenantId;
+        var now = clock.GetUtcNow();
+        if (await jobs.TryUpdateAsync(tenantId, job.Id, update, cancellationToken) is not { } changed)
         {
             return false;
         }
@@ -68,75 +76,122 @@ public sealed class JobReconciler(
         return true;
     }
 
-    /// <summary>One reconciliation pass over the open jobs (of the given tenants, or all); returns how many were changed or started.</summary>
+    /// <summary>
+    /// One reconciliation pass over the open jobs (of the given tenants, or all); returns how many were changed or started. A
+    /// job whose lookup or start fails (throttled, refused) is left to the next pass while the others go on; the pass then
+    /// fails with those errors, so the failure still shows.
+    /// </summary>
     public async Task<int> ReconcileAsync(IReadOnlySet<string>? tenantIds, CancellationToken cancellationToken)
     {
         var changed = 0;
         var open = (await jobs.ListOpenAsync(cancellationToken)).Where(job => tenantIds is null || tenantIds.Contains(job.TenantId)).ToList();
         var ended = await EndedExecutionsAsync(open, cancellationToken);
+        var failures = new List<Exception>();
         foreach (var job in open)
         {
-            if (paused.IsPaused(job))
+            try
             {
-                // A release that raced the pause (or a resume whose start failed before the phase moved) is made good here.
-                if (await paused.ResumeAsync(job, cancellationToken) is not null)
+                if (await ReconcileAsync(job, ended, cancellationToken))
                 {
                     changed++;
                 }
-
-                continue;
             }
-
-            // A started execution that is not among the ended ones is running (or succeeded, which changes nothing): only a job
-            // whose current execution has no ARN yet is looked up on its own, to find whether it ever started.
-            var listed = IsListable(job) && ended.TryGetValue(job.Type, out var known) && job.CreatedAt - ListingSkew >= known.CoveredSince
-                ? known
-                : null;
-            var status = listed is null ? await workflows.StatusAsync(job, cancellationToken) : listed.ByName.GetValueOrDefault(job.ExecutionName, "RUNNING");
-            if (status is null)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                var stale = clock.GetUtcNow() - job.UpdatedAt >= StartGrace;
-                if (job.Status == JobStatus.Queued && clock.GetUtcNow() - job.CreatedAt >= StartGrace)
-                {
-                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
-                    await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
-                    changed++;
-                }
-                else if (job.Status == JobStatus.Running && stale && definitions.FirstOrDefault(d => d.Runs(job.Type)) is { } workflow
-                    && workflow.RestartPhases.Contains(job.Phase, StringComparer.Ordinal))
-                {
-                    // A retry, hand-over or resume raised n and died before starting {jobId}-{n}: start it where it was
-                    // (a retry from validate starts from the beginning).
-                    var resume = job.Phase == workflow.RestartPhases[0] ? null : job.Phase;
-                    var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
-                    await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
-                    changed++;
-                }
-
-                continue;
-            }
-
-            if (status != "RUNNING" && await ApplyAsync(job.TenantId, job.ExecutionName, status, null, cancellationToken))
-            {
-                changed++;
+                failures.Add(ex);
             }
         }
 
-        return changed;
+        return failures.Count == 0
+            ? changed
+            : throw new AggregateException($"The reconciliation changed {changed} jobs; {failures.Count} could not be reconciled and wait for the next pass.", failures);
+    }
+
+    private async Task<bool> ReconcileAsync(Job job, IReadOnlyDictionary<JobType, EndedExecutions> ended, CancellationToken cancellationToken)
+    {
+        if (paused.IsPaused(job))
+        {
+            // A release that raced the pause (or a resume whose start failed before the phase moved) is made good here.
+            return await paused.ResumeAsync(job, cancellationToken) is not null;
+        }
+
+        // A started execution that is not among the ended ones is running (or succeeded, which changes nothing): only a job
+        // whose current execution has no ARN yet, or was last seen running long ago, is looked up on its own.
+        var listed = IsListable(job) && ended.TryGetValue(job.Type, out var known) && job.CreatedAt - ListingSkew >= known.CoveredSince
+            ? known
+            : null;
+        var status = listed is null ? await workflows.StatusAsync(job, cancellationToken) : listed.ByName.GetValueOrDefault(job.ExecutionName, "RUNNING");
+        if (status is null)
+        {
+            return job.ExecutionArn is null ? await StartUnstartedAsync(job, cancellationToken) : await FailForgottenAsync(job, cancellationToken);
+        }
+
+        if (status == "RUNNING")
+        {
+            if (job.ExecutionArn is not null && !IsListable(job))
+            {
+                // Running still: a listing will show its end for the next 85 days at least.
+                await jobs.MarkExecutionSeenAsync(job.TenantId, job.Id, job.Execution, clock.GetUtcNow(), cancellationToken);
+            }
+
+            return false;
+        }
+
+        return await ApplyAsync(job.TenantId, job.ExecutionName, status, null, cancellationToken);
+    }
+
+    /// <summary>A job whose current execution never started (no ARN, none of that name): started after the grace.</summary>
+    private async Task<bool> StartUnstartedAsync(Job job, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (job.Status == JobStatus.Queued && now - job.CreatedAt >= StartGrace)
+        {
+            var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+            await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+            return true;
+        }
+
+        if (job.Status == JobStatus.Running && now - job.UpdatedAt >= StartGrace && definitions.FirstOrDefault(d => d.Runs(job.Type)) is { } workflow
+            && workflow.RestartPhases.Contains(job.Phase, StringComparer.Ordinal))
+        {
+            // A retry, hand-over or resume raised n and died before starting {jobId}-{n}: start it where it was
+            // (a retry from validate starts from the beginning).
+            var resume = job.Phase == workflow.RestartPhases[0] ? null : job.Phase;
+            var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
+            await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A job whose execution started (it has an ARN) but which Step Functions no longer knows: it closed more than 90 days ago
+    /// and its end was missed. Nothing is run again unseen (a purge, a webhook, a certificate): the job fails with the reason,
+    /// in the audit and to the tenant, and a retry finishes it.
+    /// </summary>
+    private async Task<bool> FailForgottenAsync(Job job, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var update = JobTransitions.Fail(job.Type, $"The execution {job.ExecutionName} is no longer known to Step Functions (it closed more than 90 days ago and its end was missed) while the request stayed {JobStatuses.Name(job.Status)} in {job.Phase}; retry the request to finish it.", now);
+        return await RecordAsync(job, job.ExecutionName, "FORGOTTEN", update, cancellationToken);
     }
 
     /// <summary>Room for a clock difference between this process and Step Functions when listing executions by start time.</summary>
     public static readonly TimeSpan ListingSkew = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Step Functions forgets a closed execution 90 days after it closed: it is neither listed nor described. A job untouched
-    /// this long may have such an execution, and read from a listing it would pass for running forever; it is looked up on its
-    /// own instead, where a forgotten execution reads as missing and the job is started again where it stood.
+    /// Step Functions forgets a closed execution 90 days after it closed: it is neither listed nor described. An execution last
+    /// seen running this long ago may be such a one, and judged from a listing it would pass for running forever; it is looked
+    /// up on its own instead (once: found running, it is marked seen and listed again for as long).
     /// </summary>
     public static readonly TimeSpan ListedExecutionAge = TimeSpan.FromDays(85);
 
-    /// <summary>A job whose execution's end, if it ended, a listing would show.</summary>
-    private bool IsListable(Job job) => job.ExecutionArn is not null && clock.GetUtcNow() - job.UpdatedAt < ListedExecutionAge;
+    /// <summary>
+    /// A job whose execution's end, if it ended, a listing would show: it closed after it was last seen running (when it started,
+    /// or a lone lookup found it running); jobs from before that was recorded count from their last change.
+    /// </summary>
+    private bool IsListable(Job job) => job.ExecutionArn is not null && clock.GetUtcNow() - (job.ExecutionSeenAt ?? job.UpdatedAt) < ListedExecutionAge;
 
     /// <summary>
     /// The ended executions of the open jobs' workflows, per job type: one listing per workflow and ending status, back to the
