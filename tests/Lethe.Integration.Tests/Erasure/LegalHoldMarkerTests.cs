@@ -19,6 +19,9 @@ public sealed class LegalHoldMarkerTests : IClassFixture<LetheApiFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A 20-second window: the cancel must land before the purge starts, even on a loaded CI machine (the tests pass a time after the window to the inventory themselves).</summary>
+    private static readonly int CancelInWindowScale = 29 * 86_400 / 20;
+
     private readonly LetheApiFactory _api;
     private readonly LocalCloudFixture _cloud;
 
@@ -44,7 +47,7 @@ public sealed class LegalHoldMarkerTests : IClassFixture<LetheApiFactory>
     [Fact]
     public async Task A_move_to_purging_is_refused_while_any_hold_names_the_subject_and_goes_through_after_the_last_release()
     {
-        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehm", ErasureScenario.FastScale);
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehm", CancelInWindowScale);
         await scenario.SeedAsync("nora", fileVersions: 1);
         var subjectRef = await scenario.SubjectRefAsync("nora");
         var jobId = await scenario.SubmitAndWaitForWindowAsync("nora");
@@ -75,7 +78,7 @@ public sealed class LegalHoldMarkerTests : IClassFixture<LetheApiFactory>
     [Fact]
     public async Task A_hold_on_another_subject_does_not_stop_this_subjects_purge()
     {
-        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehn", ErasureScenario.FastScale);
+        var scenario = await ErasureScenario.CreateAsync(_api, _cloud, "ehn", CancelInWindowScale);
         await scenario.SeedAsync("olga", fileVersions: 1);
         await scenario.SeedAsync("piet", fileVersions: 1);
         var subjectRef = await scenario.SubjectRefAsync("olga");

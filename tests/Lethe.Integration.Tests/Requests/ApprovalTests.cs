@@ -168,12 +168,13 @@ public sealed class ApprovalTests(LetheApiFactory api, LocalCloudFixture cloud) 
     [Fact]
     public async Task A_request_past_its_deadline_is_listed_as_overdue_and_dueBefore_selects_by_deadline()
     {
-        var scenario = await ErasureScenario.CreateAsync(api, cloud, "late");
+        // 30 scaled days are about eight seconds: the second request and the three lists must fit before its deadline.
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "late", timeScale: 29 * 86_400 / 8);
         await SetRequestSettingsAsync(scenario, new { approval = "one" });
         var late = (await SubmitAsync(scenario, "export", "lena")).GetProperty("id").GetString()!;
         var lateJob = await scenario.JobAsync(late);
         var deadline = lateJob.GetProperty("deadline").GetDateTimeOffset();
-        // 30 scaled days are about four seconds: wait until the first request's deadline has passed, then submit another.
+        // Wait until the first request's deadline has passed, then submit another.
         await Task.Delay(deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300), Ct);
         var onTime = (await SubmitAsync(scenario, "export", "lars")).GetProperty("id").GetString()!;
 

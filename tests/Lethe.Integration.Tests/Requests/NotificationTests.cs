@@ -43,9 +43,9 @@ public sealed class NotificationTests(LetheApiFactory api, LocalCloudFixture clo
     [Fact]
     public async Task A_completed_erasure_and_a_ready_export_each_leave_one_id_only_notice_in_the_outbox_and_the_audit()
     {
-        var scenario = await ErasureScenario.CreateAsync(api, cloud, "note");
-        // 90 days: on this tenant's fast clock the default 30 leave the erasure a scaled day (0.14 s) after its window to purge,
-        // and a late completion would add a request.overdue notice to what this test counts.
+        // An 8-second window, and 90 days to answer (about 25 s here): the default 30 would leave the erasure a scaled day after
+        // its window to purge, and a late completion would add a request.overdue notice to what this test counts.
+        var scenario = await ErasureScenario.CreateAsync(api, cloud, "note", timeScale: 29 * 86_400 / 8);
         (await scenario.Admin.PutAsJsonAsync($"/v1/tenants/{scenario.Tenant}/settings/requests", new { requestDeadline = "P90D" }, Ct)).EnsureSuccessStatusCode();
         await scenario.SeedAsync("mira.k@example.com", fileVersions: 1);
         await scenario.SeedAsync("olaf", fileVersions: 1);
