@@ -65,9 +65,7 @@ public sealed class HeldErasures(IJobStore jobs, IWorkflowStarter workflows, IHo
         }
 
         // Should this start fail, the job is running with no execution: the reconciler starts it (same name, so once).
-        var arn = await workflows.StartAsync(resumed, new WorkflowInput(tenantId, jobId, resumed.Execution) { Resume = phase }, cancellationToken);
-        await jobs.SetExecutionArnAsync(tenantId, jobId, resumed.Execution, arn, cancellationToken);
-        return resumed with { ExecutionArn = arn };
+        return await workflows.StartCurrentAsync(jobs, resumed, new WorkflowInput(tenantId, jobId, resumed.Execution) { Resume = phase }, cancellationToken);
     }
 
     public bool IsPaused(Job job) => ErasureWorkflow.Definition.IsPaused(job);

@@ -313,8 +313,6 @@ public sealed class RequestService(IJobStore jobs, IWorkflowStarter workflows, I
         }
 
         var input = new WorkflowInput(tenantId, jobId, retried.Execution) { Resume = purgeReached ? JobPhases.Purge : null };
-        var arn = await workflows.StartAsync(retried, input, cancellationToken);
-        await jobs.SetExecutionArnAsync(tenantId, jobId, retried.Execution, arn, cancellationToken);
-        return (JobChange.Done, retried with { ExecutionArn = arn });
+        return (JobChange.Done, await workflows.StartCurrentAsync(jobs, retried, input, cancellationToken));
     }
 }

@@ -42,8 +42,7 @@ public sealed class HandOverStep<TState>(WorkflowDefinition workflow, IJobStore 
             PageSize = state.PageSize,
             PagesPerExecution = state.PagesPerExecution,
         };
-        var arn = await starter.StartAsync(job, next, cancellationToken);
-        await Jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+        await starter.StartCurrentAsync(Jobs, job, next, cancellationToken);
         return handedOver(state);
     }
 }

@@ -34,12 +34,22 @@ public static class WorkflowStarts
     /// Starts the job's current execution (<c>{jobId}-{n}</c>) and records its ARN on the job. A start that fails leaves the job
     /// queued: reconciliation starts it (same execution name, so once).
     /// </summary>
-    public static async Task<Job> StartCurrentAsync(this IWorkflowStarter workflows, IJobStore jobs, Job job, CancellationToken cancellationToken)
+    public static Task<Job> StartCurrentAsync(this IWorkflowStarter workflows, IJobStore jobs, Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return workflows.StartCurrentAsync(jobs, job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the job's current execution with <paramref name="input"/> (a resume, a hand-over's cursor) and records its ARN on
+    /// the job. Should the start or the record fail, the reconciler finds the execution (same name, so it starts once).
+    /// </summary>
+    public static async Task<Job> StartCurrentAsync(this IWorkflowStarter workflows, IJobStore jobs, Job job, WorkflowInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workflows);
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(job);
-        var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
+        var arn = await workflows.StartAsync(job, input, cancellationToken);
         await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
         return job with { ExecutionArn = arn };
     }

@@ -146,8 +146,7 @@ public sealed class JobReconciler(
         var now = clock.GetUtcNow();
         if (job.Status == JobStatus.Queued && now - job.CreatedAt >= StartGrace)
         {
-            var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution), cancellationToken);
-            await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+            await workflows.StartCurrentAsync(jobs, job, cancellationToken);
             return true;
         }
 
@@ -157,8 +156,7 @@ public sealed class JobReconciler(
             // A retry, hand-over or resume raised n and died before starting {jobId}-{n}: start it where it was
             // (a retry from validate starts from the beginning).
             var resume = job.Phase == workflow.RestartPhases[0] ? null : job.Phase;
-            var arn = await workflows.StartAsync(job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
-            await jobs.SetExecutionArnAsync(job.TenantId, job.Id, job.Execution, arn, cancellationToken);
+            await workflows.StartCurrentAsync(jobs, job, new WorkflowInput(job.TenantId, job.Id, job.Execution) { Resume = resume }, cancellationToken);
             return true;
         }
 
