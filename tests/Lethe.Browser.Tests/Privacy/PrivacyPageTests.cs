@@ -92,8 +92,28 @@ public sealed class PrivacyPageTests(ConsoleFixture console)
         var jobs = (await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests?type=deletion")).GetProperty("items").EnumerateArray().ToList();
         jobs.Should().ContainSingle();
         await Assertions.Expect(requests).ToContainTextAsync(jobs[0].GetProperty("id").GetString()!);
+        // "Running" is shown as soon as the workflow starts; the soft delete is its first step, done once the window opens.
+        var phase = await PhaseOnceSoftDeletedAsync(admin, tenant, jobs[0].GetProperty("id").GetString()!);
+        phase.Should().BeOneOf(PhasesAfterSoftDelete, "the erasure moves on from its soft delete");
         using var service = console.Client(console.Token(tenant, "service", "coach-app"));
-        (await service.GetJsonAsync($"/v1/tenants/{tenant}/subjects/pia/records")).GetProperty("items").GetArrayLength().Should().Be(0, "the erasure hides the records at once");
+        (await service.GetJsonAsync($"/v1/tenants/{tenant}/subjects/pia/records")).GetProperty("items").GetArrayLength().Should().Be(0, "the erasure hides the records once it has soft-deleted them");
+    }
+
+    private static readonly string?[] PhasesAfterSoftDelete = ["recovery-window", "purge", "shred", "certify", "notify", "done"];
+
+    private static async Task<string?> PhaseOnceSoftDeletedAsync(HttpClient admin, string tenant, string jobId)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var phase = (await admin.GetJsonAsync($"/v1/tenants/{tenant}/requests/{jobId}")).GetProperty("phase").GetString();
+            if (PhasesAfterSoftDelete.Contains(phase) || DateTimeOffset.UtcNow > deadline)
+            {
+                return phase;
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
     }
 
     private static bool ConsentOf(System.Text.Json.JsonElement list) =>
